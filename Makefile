@@ -1,0 +1,31 @@
+# The front door. `make run` starts the whole mesh; `make test` runs the whole suite.
+# Both set up a fresh machine first (scripts/setup.sh).
+PY := .venv/bin/python
+PYTEST := $(PY) -m pytest
+
+.PHONY: setup run test unit-tests integration-tests e2e-tests catalog-check clean
+
+setup:
+	@./scripts/setup.sh
+
+run: setup
+	@$(PY) -m onestop.runner
+
+test: setup
+	@$(PY) -m onestop.catalog.check
+	@$(PYTEST) tests/unit tests/integration tests/e2e
+
+unit-tests: setup
+	@$(PYTEST) tests/unit
+
+integration-tests: setup
+	@$(PYTEST) tests/integration
+
+e2e-tests: setup
+	@$(PYTEST) tests/e2e
+
+catalog-check: setup
+	@$(PY) -m onestop.catalog.check
+
+clean:
+	rm -rf .data .test-data .pytest_cache

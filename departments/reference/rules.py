@@ -1,0 +1,65 @@
+"""Rule-driven reference decisions, so demos, tests and benchmarks can drive every outcome.
+
+A rules file (YAML) has a default answer and rules tried in order; the first
+rule whose `when` patterns all full-match the task decides. Patterns are regular
+expressions over dotted paths into the task (`applicant.name`, `form.x`,
+`department`); `{department}` in a pattern or reason stands for the task's
+department. `latency_ms` delays the answer (simulated work).
+"""
+import hashlib
+import os
+import re
+import time
+from pathlib import Path
+
+import yaml
+
+DEFAULT_RULES_FILE = Path(__file__).with_name("rules.yaml")
+
+
+def lookup(task, path):
+    value = task
+    for part in path.split("."):
+        if not isinstance(value, dict) or part not in value:
+            return None
+        value = value[part]
+    return value
+
+
+def reference_number(task):
+    digest = hashlib.sha256(task["task_id"].encode()).hexdigest()[:10].upper()
+    return f"{task['item_code']}-{digest}"
+
+
+class Rules:
+    def __init__(self, spec):
+        self.default = spec.get("default", {"decision": "approved"})
+        self.rules = spec.get("rules", [])
+
+    @classmethod
+    def from_file(cls, path=None):
+        path = path or os.environ.get("DEPARTMENT_RULES_FILE") or DEFAULT_RULES_FILE
+        with open(path, encoding="utf-8") as handle:
+            return cls(yaml.safe_load(handle) or {})
+
+    def answer(self, task):
+        """The decision dict for a task, per the first matching rule (or the default)."""
+        chosen = self.default
+        for rule in self.rules:
+            if all(re.fullmatch(pattern.format(department=task["department"]),
+                                str(lookup(task, path)))
+                   for path, pattern in rule.get("when", {}).items()):
+                chosen = rule
+                break
+        answer = {"decision": chosen.get("decision", "approved"),
+                  "reason": chosen.get("reason", "").format(department=task["department"]),
+                  "materials": chosen.get("materials", []), "data": {}}
+        if answer["decision"] == "approved":
+            answer["data"] = {"reference_number": reference_number(task)}
+        return answer, chosen.get("latency_ms", self.default.get("latency_ms", 0)) / 1000.0
+
+    def decide(self, task, sleep=time.sleep):
+        answer, latency = self.answer(task)
+        if latency:
+            sleep(latency)
+        return answer

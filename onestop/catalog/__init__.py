@@ -1,0 +1,1 @@
+"""catalog: departments, regions, materials, service items, scenario packages, versions, calendar."""

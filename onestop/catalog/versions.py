@@ -1,0 +1,78 @@
+"""Catalog versions: loading a changed data set creates a new version; old ones stay
+servable so in-flight applications keep the version they were submitted under.
+All versions are held in memory after load (get_scenario and plan never hit the store).
+"""
+import logging
+
+from nameko.extensions import DependencyProvider
+from pymongo.errors import DuplicateKeyError
+
+from onestop.catalog.calendar import WorkingCalendar
+from onestop.catalog.domain import Catalog, data_hash, load_data, DEFAULT_DATA_DIR
+from onestop.catalog.store import CatalogStore
+from onestop.common import config
+from onestop.common.clock import utcnow
+from onestop.common.store import connect
+
+log = logging.getLogger(__name__)
+
+
+class UnknownVersion(KeyError):
+    pass
+
+
+class CatalogVersions:
+    def __init__(self, store):
+        self.store = store
+        self._catalogs = {}
+
+    def load(self, data_dir=DEFAULT_DATA_DIR):
+        """Register the data files as a version (new if changed); return the current version."""
+        data = load_data(data_dir)
+        digest = data_hash(data)
+        existing = self.store.version_by_hash(digest)
+        if existing is None:
+            latest = self.store.latest()
+            version = (latest["_id"] + 1) if latest else 1
+            try:
+                self.store.add_version(version, digest, data, utcnow())
+                log.info("catalog version %s loaded from %s", version, data_dir)
+            except DuplicateKeyError:  # another catalog process loaded it at the same time
+                pass
+        self._catalogs.clear()
+        for entry in self.store.versions():
+            self._catalogs[entry["_id"]] = None
+        self.current = self.store.version_by_hash(digest)["_id"]
+        return self.current
+
+    def get(self, version=None):
+        version = self.current if version is None else int(version)
+        if version not in self._catalogs:
+            raise UnknownVersion(version)
+        if self._catalogs[version] is None:
+            self._catalogs[version] = Catalog(self.store.version_data(version), version)
+        return self._catalogs[version]
+
+    def calendar(self):
+        return WorkingCalendar(self.get().data["calendar"])
+
+    def listing(self):
+        return [{"version": e["_id"], "hash": e["hash"], "loaded_at": e["loaded_at"],
+                 "current": e["_id"] == self.current} for e in self.store.versions()]
+
+
+class CatalogData(DependencyProvider):
+    """Loads the catalog files into versions at start; workers get the CatalogVersions."""
+
+    def setup(self):
+        self.client = connect(self.container.config.get("MONGO_URI"))
+        store = CatalogStore(self.client[config.db_name("catalog")])
+        store.ensure_indexes()
+        self.versions = CatalogVersions(store)
+        self.versions.load(config.env("CATALOG_DATA_DIR", str(DEFAULT_DATA_DIR)))
+
+    def stop(self):
+        self.client.close()
+
+    def get_dependency(self, worker_ctx):
+        return self.versions

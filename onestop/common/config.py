@@ -1,0 +1,78 @@
+"""Configuration from environment variables (twelve-factor), with defaults that work on one machine.
+
+The one list of services lives here too: the runner, the tests and the
+deployment files all read it, so they cannot drift.
+"""
+import os
+
+DEFAULT_AMQP_URI = "amqp://guest:guest@127.0.0.1:5672/"
+DEFAULT_MONGO_PORT = 27018
+
+# service name -> HTTP port of its own (health, metrics, its part of the public API)
+SERVICES = {
+    "catalog": 8001,
+    "intake": 8002,
+    "routing": 8003,
+    "license": 8004,
+    "feedback": 8005,
+}
+GATEWAY_PORT = 8000
+# reference department consumers: name -> metrics port
+DEPARTMENT_CONSUMERS = {
+    "departments-nameko": 8011,
+    "departments-pika": 8012,
+}
+
+
+def env(name, default=None):
+    return os.environ.get(name, default)
+
+
+def amqp_uri():
+    return env("AMQP_URI", DEFAULT_AMQP_URI)
+
+
+def mongo_uri():
+    return env("MONGO_URI") or f"mongodb://127.0.0.1:{env('EMBEDDED_MONGO_PORT', DEFAULT_MONGO_PORT)}/"
+
+
+def db_name(service):
+    """Each service owns its own database; MONGO_DB_PREFIX isolates test runs."""
+    return env("MONGO_DB_PREFIX", "onestop_") + service
+
+
+def service_port(service):
+    return int(env(f"{service.upper()}_PORT", SERVICES[service]))
+
+
+def service_url(service):
+    host = env(f"{service.upper()}_HOST", "127.0.0.1")
+    return f"http://{host}:{service_port(service)}"
+
+
+def gateway_port():
+    return int(env("GATEWAY_PORT", GATEWAY_PORT))
+
+
+def nameko_config(service):
+    """The nameko config dict for one service process."""
+    return {
+        "AMQP_URI": amqp_uri(),
+        "WEB_SERVER_ADDRESS": f"{env('BIND_HOST', '127.0.0.1')}:{service_port(service)}",
+        "MONGO_URI": mongo_uri(),
+        "MAX_WORKERS": int(env("MAX_WORKERS", 10)),
+        "PREFETCH_COUNT": int(env("PREFETCH_COUNT", 10)),
+        "serializer": "json",
+    }
+
+
+def department_nameko_config(name):
+    """nameko config for a reference department consumer (metrics on its own port)."""
+    return {
+        "AMQP_URI": amqp_uri(),
+        "WEB_SERVER_ADDRESS": f"{env('BIND_HOST', '127.0.0.1')}:"
+                              f"{int(env('DEPARTMENT_METRICS_PORT', DEPARTMENT_CONSUMERS[name]))}",
+        "MAX_WORKERS": int(env("MAX_WORKERS", 10)),
+        "PREFETCH_COUNT": int(env("PREFETCH_COUNT", 10)),
+        "serializer": "json",
+    }

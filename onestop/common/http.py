@@ -1,0 +1,107 @@
+"""JSON over nameko's HTTP entrypoint, with one table from exceptions to HTTP statuses.
+
+Bad input is a 4xx with per-field messages; anything unexpected is a JSON 500
+that is logged with its traceback (and counted as an error by Metrics).
+"""
+import json
+import logging
+
+from marshmallow import ValidationError
+from nameko.web.handlers import HttpRequestHandler
+from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers import Response
+
+log = logging.getLogger(__name__)
+
+
+class ApiError(Exception):
+    status = 400
+    code = "bad_request"
+
+    def __init__(self, message, fields=None):
+        super().__init__(message)
+        self.message = message
+        self.fields = fields or {}
+
+
+class BadRequest(ApiError):
+    pass
+
+
+class NotFound(ApiError):
+    status, code = 404, "not_found"
+
+
+class Conflict(ApiError):
+    status, code = 409, "conflict"
+
+
+class PayloadTooLarge(ApiError):
+    status, code = 413, "payload_too_large"
+
+
+class UnsupportedMediaType(ApiError):
+    status, code = 415, "unsupported_media_type"
+
+
+class Unavailable(ApiError):
+    status, code = 503, "unavailable"
+
+
+def json_response(body, status=200, headers=None):
+    return Response(json.dumps(body, ensure_ascii=False, default=str), status=status,
+                    mimetype="application/json", headers=headers)
+
+
+def error_body(code, message, fields=None):
+    body = {"error": code, "message": message}
+    if fields:
+        body["fields"] = fields
+    return body
+
+
+def read_json(request):
+    """The request body as a JSON object, or a 400 that says what is wrong."""
+    if not request.mimetype == "application/json":
+        raise UnsupportedMediaType("request body must be application/json")
+    try:
+        body = json.loads(request.get_data(as_text=True) or "null")
+    except ValueError as exc:
+        raise BadRequest(f"request body is not valid JSON: {exc}") from None
+    if not isinstance(body, dict):
+        raise BadRequest("request body must be a JSON object")
+    return body
+
+
+def load(schema, data):
+    """Marshmallow load that turns a ValidationError into a 400 with per-field messages."""
+    try:
+        return schema.load(data)
+    except ValidationError as exc:
+        raise BadRequest("validation failed", fields=exc.messages) from None
+
+
+class JsonHttpHandler(HttpRequestHandler):
+    """nameko's http entrypoint, answering JSON for results and for errors."""
+
+    def __init__(self, method, url, expected_exceptions=ApiError, **kwargs):
+        super().__init__(method, url, expected_exceptions=expected_exceptions, **kwargs)
+
+    def response_from_result(self, result):
+        if isinstance(result, Response):
+            return result
+        status = 200
+        if isinstance(result, tuple):
+            status, result = result
+        return json_response(result, status)
+
+    def response_from_exception(self, exc):
+        if isinstance(exc, ApiError):
+            return json_response(error_body(exc.code, exc.message, exc.fields), exc.status)
+        if isinstance(exc, HTTPException):
+            return json_response(error_body("http_error", exc.description), exc.code)
+        log.error("unhandled error in %s", self.method_name, exc_info=exc)
+        return json_response(error_body("internal_error", "internal error"), 500)
+
+
+http = JsonHttpHandler.decorator

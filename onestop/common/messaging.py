@@ -1,0 +1,98 @@
+"""AMQP consumers whose failure policy is chosen, not inherited (design §5, STYLE §4).
+
+nameko acks a message whose handler raised. Here:
+- the handler returns: ack (the handler persisted what it had to first);
+- InvalidMessage (bad schema, unknown type, refused sender): the message is
+  republished to the dead-letter exchange with the reason in its headers, then
+  acked, and counted: it never blocks the queue;
+- a store or broker outage: requeue after a pause, so nothing is lost;
+- any other error: requeue once; when it fails again on redelivery it is
+  dead-lettered with the error as its reason.
+"""
+import logging
+import time
+
+import eventlet
+from nameko.amqp.publish import Publisher
+from nameko.events import EventHandler
+from nameko.messaging import Consumer
+from prometheus_client import Counter
+from pymongo.errors import ConnectionFailure
+
+from onestop.contracts.envelope import InvalidMessage
+from onestop.contracts.topology import dead_letter_exchange, DEAD_LETTER_ARGS
+
+log = logging.getLogger(__name__)
+
+DEAD_LETTERED = Counter("messages_dead_lettered_total",
+                        "Messages moved to the dead-letter exchange", ["queue", "cause"])
+REDELIVERIES = Counter("messages_requeued_total",
+                       "Messages requeued after a failed handler", ["queue", "cause"])
+TRANSIENT_ERRORS = (ConnectionFailure, ConnectionError, OSError)
+RETRY_PAUSE_SECONDS = 1.0
+
+
+def dead_letter(amqp_uri, message, queue_name, reason, cause):
+    """Republish a message to the dead-letter exchange with why it could not be processed."""
+    headers = dict(message.headers or {})
+    headers.update({
+        "x-dead-letter-reason": str(reason)[:1000],
+        "x-original-queue": queue_name,
+        "x-original-exchange": message.delivery_info.get("exchange", ""),
+        "x-original-routing-key": message.delivery_info.get("routing_key", ""),
+    })
+    Publisher(amqp_uri, use_confirms=True, delivery_mode=2, declare=[dead_letter_exchange]).publish(
+        message.body, exchange=dead_letter_exchange,
+        routing_key=message.delivery_info.get("routing_key") or queue_name,
+        headers=headers, content_type=message.content_type,
+        content_encoding=message.content_encoding)
+    DEAD_LETTERED.labels(queue_name, cause).inc()
+    log.warning("dead-lettered a message from %s: %s", queue_name, reason)
+
+
+class FailurePolicy:
+    """Mixin for nameko Consumer subclasses: the policy described in the module docstring."""
+
+    def handle_message_processed(self, message, result=None, exc_info=None):
+        queue_name = self.queue.name
+        if exc_info is None:
+            self.queue_consumer.ack_message(message)
+            return
+        exc = exc_info[1]
+        if isinstance(exc, InvalidMessage):
+            self._dead_letter(message, queue_name, exc, "invalid")
+        elif isinstance(exc, TRANSIENT_ERRORS):
+            REDELIVERIES.labels(queue_name, "transient").inc()
+            eventlet.sleep(RETRY_PAUSE_SECONDS)
+            self.queue_consumer.requeue_message(message)
+        elif message.delivery_info.get("redelivered"):
+            self._dead_letter(message, queue_name, f"{type(exc).__name__}: {exc}", "error")
+        else:
+            REDELIVERIES.labels(queue_name, "error").inc()
+            self.queue_consumer.requeue_message(message)
+
+    def _dead_letter(self, message, queue_name, reason, cause):
+        try:
+            dead_letter(self.container.config["AMQP_URI"], message, queue_name, reason, cause)
+        except Exception:  # the broker is away: keep the message, try again later
+            log.exception("could not dead-letter; requeueing")
+            eventlet.sleep(RETRY_PAUSE_SECONDS)
+            self.queue_consumer.requeue_message(message)
+            return
+        self.queue_consumer.ack_message(message)
+
+
+class ReliableConsumer(FailurePolicy, Consumer):
+    """`@consume(queue)` for the department boundary, with the failure policy above."""
+
+
+class ReliableEventHandler(FailurePolicy, EventHandler):
+    """`@event_handler(...)` with the failure policy above and a dead-letter exchange on its queue."""
+
+    def setup(self):
+        super().setup()
+        self.queue.queue_arguments = dict(DEAD_LETTER_ARGS)
+
+
+consume = ReliableConsumer.decorator
+event_handler = ReliableEventHandler.decorator

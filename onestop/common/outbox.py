@@ -1,0 +1,66 @@
+"""The transactional outbox: messages are stored with the state change that caused them,
+published from the store, and removed once the broker confirmed them.
+
+A document carries `outbox.<message_id>` entries written in the same update as
+the state change. `flush` publishes them; a periodic sweep re-publishes any
+left behind by a crash. Consumers are idempotent, so a re-send after a crash
+between publish and removal is harmless.
+"""
+import logging
+from datetime import timedelta
+
+from prometheus_client import Counter
+
+log = logging.getLogger(__name__)
+
+PUBLISH_FAILURES = Counter("outbox_publish_failures_total",
+                           "Outbox messages whose publish failed (kept for retry)", ["kind"])
+REPUBLISHED = Counter("outbox_republished_total",
+                      "Outbox messages published by the sweep (left behind by a crash or failure)",
+                      ["kind"])
+
+
+def entry(kind, body, **route):
+    """One outbox entry: kind is 'event' (nameko event, route has event_type) or 'amqp'."""
+    return {"kind": kind, "body": body, **route}
+
+
+def flush(collection, doc_id, outbox, publishers):
+    """Publish the given outbox entries of one document and remove each once confirmed.
+
+    publishers: kind -> callable(entry). Returns the number published.
+    """
+    published = 0
+    for message_id, item in list(outbox.items()):
+        try:
+            publishers[item["kind"]](item)
+        except Exception:
+            PUBLISH_FAILURES.labels(item["kind"]).inc()
+            log.exception("publish failed for outbox entry %s of %s; the sweep will retry",
+                          message_id, doc_id)
+            continue
+        collection.update_one({"_id": doc_id}, {"$unset": {f"outbox.{message_id}": ""}})
+        published += 1
+    return published
+
+
+def settle(collection, doc_id, rev, outbox, publishers):
+    """Flush, then clear the pending flag if nothing newer was written meanwhile."""
+    published = flush(collection, doc_id, outbox, publishers)
+    if published == len(outbox):
+        collection.update_one({"_id": doc_id, "rev": rev}, {"$set": {"outbox_pending": False}})
+    return published
+
+
+def sweep(collection, publishers, now, older_than_seconds=5, limit=200):
+    """Re-publish outbox entries of documents last written more than a few seconds ago."""
+    cutoff = now - timedelta(seconds=older_than_seconds)
+    count = 0
+    for doc in list(collection.find({"outbox_pending": True, "updated_at": {"$lt": cutoff}},
+                                    {"outbox": 1, "rev": 1}).limit(limit)):
+        outbox = doc.get("outbox") or {}
+        published = settle(collection, doc["_id"], doc.get("rev"), outbox, publishers)
+        if published:
+            REPUBLISHED.labels("any").inc(published)
+        count += published
+    return count

@@ -1,0 +1,58 @@
+"""The envelope every message on the department boundary travels in (design §4)."""
+import uuid
+from datetime import datetime, timezone
+
+from marshmallow import Schema, fields, validate, ValidationError, RAISE
+
+SCHEMA_VERSION = "1.0"
+
+
+class EnvelopeSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    message_id = fields.String(required=True, validate=validate.Length(min=1, max=128))
+    type = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    schema_version = fields.String(required=True, validate=validate.Regexp(r"^\d+\.\d+$"))
+    time = fields.String(required=True)
+    correlation_id = fields.String(required=True, validate=validate.Length(min=1, max=128))
+    payload = fields.Dict(required=True)
+
+
+def now_iso():
+    return datetime.now(timezone.utc).isoformat()
+
+
+def make_envelope(message_type, correlation_id, payload, message_id=None, time=None):
+    return {
+        "message_id": message_id or uuid.uuid4().hex,
+        "type": message_type,
+        "schema_version": SCHEMA_VERSION,
+        "time": time or now_iso(),
+        "correlation_id": correlation_id,
+        "payload": payload,
+    }
+
+
+class InvalidMessage(Exception):
+    """A message that can never be processed: it goes to the dead-letter queue with this reason."""
+
+
+def open_envelope(body, expected_types, payload_schemas):
+    """Validate an envelope and its payload; raise InvalidMessage with a readable reason."""
+    if not isinstance(body, dict):
+        raise InvalidMessage("message body is not a JSON object")
+    try:
+        envelope = EnvelopeSchema().load(body)
+    except ValidationError as exc:
+        raise InvalidMessage(f"bad envelope: {exc.messages}") from None
+    if envelope["type"] not in expected_types:
+        raise InvalidMessage(f"unknown message type {envelope['type']!r}")
+    major = envelope["schema_version"].split(".")[0]
+    if major != SCHEMA_VERSION.split(".")[0]:
+        raise InvalidMessage(f"unsupported schema version {envelope['schema_version']}")
+    try:
+        envelope["payload"] = payload_schemas[envelope["type"]]().load(envelope["payload"])
+    except ValidationError as exc:
+        raise InvalidMessage(f"bad {envelope['type']} payload: {exc.messages}") from None
+    return envelope

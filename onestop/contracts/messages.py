@@ -1,0 +1,83 @@
+"""Payload schemas of the department boundary, version 1.
+
+Additive changes keep the version; a breaking change gets a new major version
+and both are served for a transition period (docs/asyncapi.yaml).
+"""
+from marshmallow import Schema, fields, validate, INCLUDE, EXCLUDE
+
+DECISIONS = ("approved", "rejected", "correction_required")
+TASK = "approval_task"
+RESULT = "approval_result"
+CANCELLATION = "task_cancelled"
+
+
+class ApplicantSchema(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    kind = fields.String(required=True, validate=validate.OneOf(["person", "enterprise"]))
+    id_number = fields.String(required=True)
+    name = fields.String(required=True)
+
+
+class MaterialRefSchema(Schema):
+    class Meta:
+        unknown = INCLUDE
+
+    code = fields.String(required=True)
+    file_id = fields.String(load_default=None, allow_none=True)
+    license_id = fields.String(load_default=None, allow_none=True)
+
+
+class ApprovalTaskSchema(Schema):
+    """What a department receives: one item of one application."""
+
+    class Meta:
+        unknown = INCLUDE
+
+    task_id = fields.String(required=True)
+    application_id = fields.String(required=True)
+    scenario = fields.String(required=True)
+    item_code = fields.String(required=True)
+    item_name = fields.String(required=True)
+    department = fields.String(required=True)
+    office = fields.String(required=True)
+    region = fields.String(required=True)
+    level = fields.String(required=True, validate=validate.OneOf(["province", "city", "county"]))
+    applicant = fields.Nested(ApplicantSchema, required=True)
+    form = fields.Dict(required=True)
+    materials = fields.List(fields.Nested(MaterialRefSchema), required=True)
+    inputs = fields.Dict(load_default=dict)
+    due = fields.String(load_default=None, allow_none=True)
+
+
+class ApprovalResultSchema(Schema):
+    """What a department answers for one task."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    task_id = fields.String(required=True, validate=validate.Length(min=1))
+    application_id = fields.String(required=True, validate=validate.Length(min=1))
+    department = fields.String(required=True, validate=validate.Length(min=1))
+    decision = fields.String(required=True, validate=validate.OneOf(DECISIONS))
+    reason = fields.String(load_default="", validate=validate.Length(max=2000))
+    materials = fields.List(fields.String(), load_default=list)
+    data = fields.Dict(load_default=dict)
+
+
+class TaskCancelledSchema(Schema):
+    class Meta:
+        unknown = INCLUDE
+
+    task_id = fields.String(required=True)
+    application_id = fields.String(required=True)
+    department = fields.String(required=True)
+    reason = fields.String(required=True)
+
+
+PAYLOAD_SCHEMAS = {
+    TASK: ApprovalTaskSchema,
+    RESULT: ApprovalResultSchema,
+    CANCELLATION: TaskCancelledSchema,
+}

@@ -1,0 +1,1 @@
+"""feedback: good/bad reviews (five levels), rectification cases, statistics."""

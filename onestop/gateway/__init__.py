@@ -1,0 +1,1 @@
+"""gateway: the one public base URL; routes each API path to the service that owns it."""

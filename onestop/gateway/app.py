@@ -1,0 +1,114 @@
+"""The public entry point: a route table from API paths to the services that own them.
+
+It adds nothing but routing, JSON errors for paths and methods nobody serves, a
+503 naming the service that is down, and the OpenAPI document. Run with
+`python -m onestop.gateway.app` (waitress, a production WSGI server).
+"""
+import json
+import logging
+import sys
+from pathlib import Path
+
+import requests
+import yaml
+from werkzeug.exceptions import HTTPException
+from werkzeug.routing import Map, Rule
+from werkzeug.wrappers import Request, Response
+
+from onestop.common import config
+from onestop.common.http import error_body
+
+log = logging.getLogger(__name__)
+OPENAPI_FILE = Path(__file__).resolve().parents[2] / "docs" / "openapi.yaml"
+
+# (path, methods, service); the first match wins. Keep docs/openapi.yaml in step.
+ROUTES = [
+    ("/api/scenarios", "GET", "catalog"),
+    ("/api/scenarios/<code>", "GET", "catalog"),
+    ("/api/regions", "GET", "catalog"),
+    ("/api/catalog/versions", "GET", "catalog"),
+    ("/api/uploads", "POST", "intake"),
+    ("/api/applications", "POST", "intake"),
+    ("/api/applications/<application_id>", "GET", "intake"),
+    ("/api/applications/<application_id>/history", "GET", "routing"),
+    ("/api/applications/<application_id>/reviews", "POST", "feedback"),
+    ("/api/licenses", "GET", "license"),
+    ("/api/licenses/keys", "GET", "license"),
+    ("/api/licenses/verify", "POST", "license"),
+    ("/api/licenses/<licence_id>", "GET", "license"),
+]
+# public aliases: path -> (service, path at the service)
+ALIASES = {"/.well-known/license-keys.json": ("license", "/api/licenses/keys")}
+HOP_BY_HOP = {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te",
+              "trailers", "transfer-encoding", "upgrade", "content-encoding", "content-length"}
+
+
+def json_error(status, code, message):
+    return Response(json.dumps(error_body(code, message)), status=status,
+                    mimetype="application/json")
+
+
+class Gateway:
+    def __init__(self, service_urls=None):
+        self.url_map = Map([Rule(path, methods=methods.split(","), endpoint=service)
+                            for path, methods, service in ROUTES], strict_slashes=False)
+        self.service_urls = service_urls or {s: config.service_url(s) for s in config.SERVICES}
+        self.session = requests.Session()
+        adapter = requests.adapters.HTTPAdapter(pool_connections=8, pool_maxsize=64)
+        self.session.mount("http://", adapter)
+        with open(OPENAPI_FILE, encoding="utf-8") as handle:
+            self.openapi = json.dumps(yaml.safe_load(handle))
+
+    def __call__(self, environ, start_response):
+        request = Request(environ)
+        return self.dispatch(request)(environ, start_response)
+
+    def dispatch(self, request):
+        if request.path == "/api/openapi.json":
+            return Response(self.openapi, mimetype="application/json")
+        if request.path == "/health":
+            return Response('{"status": "ok", "service": "gateway"}',
+                            mimetype="application/json")
+        if request.path in ALIASES:
+            service, path = ALIASES[request.path]
+            return self.forward(request, service, path)
+        try:
+            service, _ = self.url_map.bind_to_environ(request.environ).match()
+        except HTTPException as exc:
+            code = "method_not_allowed" if exc.code == 405 else "not_found"
+            message = (f"{request.method} is not allowed on {request.path}" if exc.code == 405
+                       else f"no API at {request.path}; see /api/openapi.json")
+            return json_error(exc.code, code, message)
+        return self.forward(request, service, request.path)
+
+    def forward(self, request, service, path):
+        headers = {k: v for k, v in request.headers.items()
+                   if k.lower() not in HOP_BY_HOP and k.lower() != "host"}
+        try:
+            upstream = self.session.request(
+                request.method, self.service_urls[service] + path,
+                params=request.query_string.decode() or None, data=request.get_data(),
+                headers=headers, timeout=30, allow_redirects=False)
+        except requests.RequestException as exc:
+            log.warning("%s unreachable: %s", service, exc)
+            return json_error(503, "unavailable", f"the {service} service is unavailable")
+        response_headers = [(k, v) for k, v in upstream.headers.items()
+                            if k.lower() not in HOP_BY_HOP]
+        return Response(upstream.content, status=upstream.status_code,
+                        headers=response_headers)
+
+
+def main():
+    import waitress
+    from onestop.common.logs import configure_logging
+    configure_logging("gateway")
+    port = config.gateway_port()
+    log.info("gateway listening on http://%s:%s", config.env("BIND_HOST", "127.0.0.1"), port)
+    waitress.serve(Gateway(), host=config.env("BIND_HOST", "127.0.0.1"), port=port,
+                   threads=int(config.env("GATEWAY_THREADS", 16)), ident="onestop-gateway",
+                   _quiet=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""intake: applications as submitted, uploads, idempotency keys, the applicant-facing status view."""

@@ -1,0 +1,90 @@
+"""Validating an application against its scenario: pure functions, no nameko, no pymongo."""
+import datetime as dt
+
+from marshmallow import Schema, fields, validate, ValidationError, RAISE
+
+FIELD_TYPES = {
+    "string": fields.String,
+    "integer": lambda **kw: fields.Integer(strict=True, **kw),
+    "number": fields.Float,
+    "boolean": fields.Boolean,
+    "date": fields.Date,
+}
+
+
+def form_schema(form_fields):
+    """A marshmallow schema for a scenario's form, built from the catalog's field definitions."""
+    declared = {}
+    for field in form_fields:
+        validators = []
+        if "enum" in field:
+            validators.append(validate.OneOf(field["enum"]))
+        if "pattern" in field:
+            validators.append(validate.Regexp(field["pattern"]))
+        if "minimum" in field or "maximum" in field:
+            validators.append(validate.Range(min=field.get("minimum"), max=field.get("maximum")))
+        if field.get("type", "string") == "string":
+            validators.append(validate.Length(min=1, max=field.get("maxLength", 200)))
+        declared[field["name"]] = FIELD_TYPES[field.get("type", "string")](
+            required=field.get("required", True), validate=validators)
+    return Schema.from_dict(declared, name="Form")(unknown=RAISE)
+
+
+def validate_application(body, scenario, region, uploads):
+    """Check an application (already shape-checked) against its scenario.
+
+    scenario: the catalog's scenario view; region: the catalog's region or None;
+    uploads: the set of known upload file ids. Returns the normalised form; raises
+    ValidationError with per-field messages.
+    """
+    errors = {}
+    if body["applicant"]["kind"] not in scenario["applicant_kinds"]:
+        errors["applicant"] = {"kind": [f"{scenario['code']} accepts applicants of kind "
+                                        f"{', '.join(scenario['applicant_kinds'])}"]}
+    if region is None:
+        errors["region"] = ["unknown region; see GET /api/regions"]
+    elif region["level"] != "county":
+        errors["region"] = ["name the county or district (a county-level GB/T 2260 code)"]
+    optional = {i["code"] for i in scenario["items"] if i["optional"]}
+    unknown_optional = sorted(set(body["optional_items"]) - optional)
+    if unknown_optional:
+        errors["optional_items"] = [f"not optional items of {scenario['code']}: "
+                                    f"{', '.join(unknown_optional)}; choose from "
+                                    f"{', '.join(sorted(optional)) or 'none'}"]
+    form = None
+    try:
+        form = form_schema(scenario["form_fields"]).load(body["form"])
+    except ValidationError as exc:
+        errors["form"] = exc.messages
+    material_errors = check_materials(body, scenario, uploads)
+    if material_errors:
+        errors["materials"] = material_errors
+    if errors:
+        raise ValidationError(errors)
+    return {k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in form.items()}
+
+
+def required_materials(scenario, optional_items):
+    chosen = {i["code"] for i in scenario["items"]
+              if not i["optional"] or i["code"] in set(optional_items)}
+    return [m["code"] for m in scenario["checklist"] if set(m["items"]) & chosen]
+
+
+def check_materials(body, scenario, uploads):
+    """Per-material messages: unknown codes, duplicates, unknown files, missing materials."""
+    errors = {}
+    needed = required_materials(scenario, body["optional_items"])
+    seen = set()
+    for index, material in enumerate(body["materials"]):
+        code = material["code"]
+        if code not in needed:
+            errors[str(index)] = {"code": [f"{code} is not on this application's checklist"]}
+        elif code in seen:
+            errors[str(index)] = {"code": [f"{code} is given twice"]}
+        elif material["file_id"] not in uploads:
+            errors[str(index)] = {"file_id": ["no such upload; upload with POST /api/uploads"]}
+        seen.add(code)
+    missing = [code for code in needed if code not in seen]
+    if missing:
+        errors["missing"] = [f"required material {code} is missing" for code in missing]
+    return errors

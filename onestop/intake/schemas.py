@@ -1,0 +1,40 @@
+"""The application body, as the public API accepts it."""
+from marshmallow import Schema, fields, validate, RAISE
+
+CHANNELS = ("online", "mobile", "counter")
+APPLICANT_KINDS = ("person", "enterprise")
+
+
+class ApplicantSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    kind = fields.String(required=True, validate=validate.OneOf(APPLICANT_KINDS))
+    id_number = fields.String(required=True, validate=validate.Regexp(
+        r"^([0-9]{17}[0-9X]|[0-9A-HJ-NPQRTUWXY]{2}[0-9]{6}[0-9A-HJ-NPQRTUWXY]{10})$",
+        error="must be an 18-character resident ID number or unified social credit code"))
+    name = fields.String(required=True, validate=validate.Length(min=1, max=100))
+
+
+class MaterialSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    code = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    file_id = fields.String(required=True, validate=validate.Regexp(
+        r"^[0-9a-f]{32}$", error="must be a file id returned by POST /api/uploads"))
+
+
+class ApplicationSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    scenario = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    applicant = fields.Nested(ApplicantSchema, required=True)
+    region = fields.String(required=True, validate=validate.Regexp(
+        r"^[0-9]{6}$", error="must be a six-digit GB/T 2260 region code"))
+    channel = fields.String(required=True, validate=validate.OneOf(CHANNELS))
+    form = fields.Dict(required=True)
+    materials = fields.List(fields.Nested(MaterialSchema), required=True)
+    optional_items = fields.List(fields.String(validate=validate.Length(max=64)),
+                                 load_default=list)

@@ -1,0 +1,174 @@
+"""intake: apply, upload, status. Persists first, publishes from its outbox."""
+import hashlib
+import json
+import uuid
+
+from marshmallow import ValidationError
+from nameko.events import EventDispatcher
+from nameko.rpc import RpcProxy
+from nameko.timer import timer
+from prometheus_client import Counter, Histogram
+
+from onestop.common import outbox
+from onestop.common.clock import Clock
+from onestop.common.config import env
+from onestop.common.http import (http, read_json, load, json_response, BadRequest, Conflict,
+                                 NotFound, PayloadTooLarge, UnsupportedMediaType)
+from onestop.common.messaging import event_handler
+from onestop.common.service import ServiceBase
+from onestop.common.store import Storage
+from onestop.contracts.events import (APPLICATION_SUBMITTED, APPLICATION_UPDATED,
+                                      ApplicationUpdatedSchema)
+from onestop.contracts.envelope import InvalidMessage
+from onestop.intake.domain import validate_application
+from onestop.intake.schemas import ApplicationSchema
+from onestop.intake.store import IntakeStore, DuplicateApplication
+
+SUBMITTED = Counter("intake_applications_submitted_total", "Applications accepted",
+                    ["scenario", "channel"])
+REJECTED_INPUT = Counter("intake_applications_invalid_total",
+                         "Applications refused for bad input", ["scenario"])
+UPLOADS = Counter("intake_uploads_total", "Uploads accepted", ["content_type"])
+UPLOAD_BYTES = Histogram("intake_upload_size_bytes", "Size of accepted uploads",
+                         buckets=(1e3, 1e4, 1e5, 1e6, 5e6, 1e7))
+
+# accepted upload types, recognised by their first bytes as well as their declared type
+UPLOAD_TYPES = {
+    "application/pdf": b"%PDF",
+    "image/jpeg": b"\xff\xd8\xff",
+    "image/png": b"\x89PNG\r\n\x1a\n",
+}
+
+
+class IntakeService(ServiceBase):
+    name = "intake"
+
+    store = Storage(IntakeStore, "intake")
+    catalog = RpcProxy("catalog")
+    dispatch = EventDispatcher(mandatory=True)
+    now = Clock()
+
+    # -- uploads ------------------------------------------------------------
+    @http("POST", "/api/uploads")
+    def upload(self, request):
+        limit = int(env("UPLOAD_MAX_BYTES", 10 * 1024 * 1024))
+        if request.content_length and request.content_length > limit + 4096:
+            raise PayloadTooLarge(f"uploads are limited to {limit} bytes")
+        if request.mimetype != "multipart/form-data":
+            raise UnsupportedMediaType("upload a file as multipart/form-data in the field 'file'")
+        upload = request.files.get("file")
+        if upload is None:
+            raise BadRequest("no file", fields={"file": ["a file is required in field 'file'"]})
+        data = upload.read(limit + 1)
+        if len(data) > limit:
+            raise PayloadTooLarge(f"uploads are limited to {limit} bytes")
+        content_type = upload.mimetype
+        magic = UPLOAD_TYPES.get(content_type)
+        if magic is None:
+            raise UnsupportedMediaType(
+                f"type {content_type or 'unknown'} is not accepted",
+                fields={"file": [f"accepted types: {', '.join(UPLOAD_TYPES)}"]})
+        if not data.startswith(magic):
+            raise BadRequest("file content does not match its type",
+                             fields={"file": [f"content is not {content_type}"]})
+        doc = self.store.save_upload(data, (upload.filename or "upload")[:200], content_type,
+                                     self.now())
+        UPLOADS.labels(content_type).inc()
+        UPLOAD_BYTES.observe(len(data))
+        return 201, {"file_id": doc["_id"], "size": doc["size"], "sha256": doc["sha256"],
+                     "content_type": content_type}
+
+    # -- applications -------------------------------------------------------
+    @http("POST", "/api/applications")
+    def submit(self, request):
+        key = request.headers.get("Idempotency-Key", "").strip()
+        if not key or len(key) > 128:
+            raise BadRequest("an Idempotency-Key header (1 to 128 characters) is required",
+                             fields={"Idempotency-Key": ["required, at most 128 characters"]})
+        raw = read_json(request)
+        body = load(ApplicationSchema(), raw)
+        scenario = self.catalog.get_scenario(body["scenario"])
+        if scenario is None:
+            REJECTED_INPUT.labels("unknown").inc()
+            raise BadRequest("validation failed", fields={
+                "scenario": [f"unknown scenario {body['scenario']!r}; see GET /api/scenarios"]})
+        region = self.catalog.get_region(body["region"], scenario["catalog_version"])
+        uploads = self.store.existing_uploads(m["file_id"] for m in body["materials"])
+        try:
+            form = validate_application(body, scenario, region, uploads)
+        except ValidationError as exc:
+            REJECTED_INPUT.labels(scenario["code"]).inc()
+            raise BadRequest("validation failed", fields=exc.messages) from None
+        return self._accept(key, body, form, scenario)
+
+    def _accept(self, key, body, form, scenario):
+        now = self.now()
+        application_id = uuid.uuid4().hex
+        fingerprint = hashlib.sha256(json.dumps(body, sort_keys=True, default=str)
+                                     .encode()).hexdigest()
+        event = {
+            "application_id": application_id, "scenario": scenario["code"],
+            "catalog_version": scenario["catalog_version"], "applicant": body["applicant"],
+            "region": body["region"], "channel": body["channel"], "form": form,
+            "materials": body["materials"], "optional_items": body["optional_items"],
+            "submitted_at": now.isoformat(),
+        }
+        message_id = uuid.uuid4().hex
+        doc = dict(event, _id=application_id, status="submitted", tasks=[], decision=None,
+                   view_rev=0, rev=1, created_at=now, updated_at=now, fingerprint=fingerprint,
+                   idempotency_key=f"{body['applicant']['id_number']}:{key}",
+                   outbox={message_id: outbox.entry("event", event,
+                                                    event_type=APPLICATION_SUBMITTED)},
+                   outbox_pending=True)
+        try:
+            self.store.insert_application(doc)
+        except DuplicateApplication as dup:
+            if dup.existing["fingerprint"] != fingerprint:
+                raise Conflict("this Idempotency-Key was used for a different application",
+                               fields={"Idempotency-Key": ["reused with a different body"]})
+            return json_response(self._accepted(dup.existing), 202,
+                                 headers={"Idempotent-Replayed": "true"})
+        SUBMITTED.labels(scenario["code"], body["channel"]).inc()
+        outbox.settle(self.store.applications, application_id, 1, doc["outbox"],
+                      self._publishers())
+        return 202, self._accepted(doc)
+
+    @staticmethod
+    def _accepted(doc):
+        return {"id": doc["_id"], "status": doc["status"],
+                "status_url": f"/api/applications/{doc['_id']}"}
+
+    @http("GET", "/api/applications/<string:application_id>")
+    def show(self, request, application_id):
+        doc = self.store.get_application(application_id)
+        if doc is None:
+            raise NotFound(f"no application {application_id}")
+        return application_view(doc)
+
+    # -- events and sweeps --------------------------------------------------
+    @event_handler("routing", APPLICATION_UPDATED)
+    def handle_application_updated(self, payload):
+        try:
+            view = ApplicationUpdatedSchema().load(payload)
+        except ValidationError as exc:
+            raise InvalidMessage(f"bad {APPLICATION_UPDATED}: {exc.messages}") from None
+        self.store.apply_view(view["application_id"], view, self.now())
+
+    @timer(interval=2)
+    def sweep_outbox(self):
+        outbox.sweep(self.store.applications, self._publishers(), self.now())
+
+    def _publishers(self):
+        return {"event": lambda e: self.dispatch(e["event_type"], e["body"])}
+
+
+def application_view(doc):
+    """The applicant-facing status: tasks with their item, department, state and reason."""
+    return {
+        "id": doc["_id"], "scenario": doc["scenario"], "catalog_version": doc["catalog_version"],
+        "status": doc["status"], "channel": doc["channel"], "region": doc["region"],
+        "applicant": {"kind": doc["applicant"]["kind"], "name": doc["applicant"]["name"]},
+        "submitted_at": doc["submitted_at"], "optional_items": doc.get("optional_items", []),
+        "materials": doc["materials"],
+        "tasks": doc.get("tasks", []), "decision": doc.get("decision"),
+    }

@@ -1,0 +1,67 @@
+"""intake's own database: applications (with their outbox and status view) and uploads."""
+import hashlib
+import uuid
+
+import gridfs
+from pymongo.errors import DuplicateKeyError
+
+from onestop.common.mongo import MongoStore
+
+
+class DuplicateApplication(Exception):
+    def __init__(self, existing):
+        super().__init__(existing["_id"])
+        self.existing = existing
+
+
+class IntakeStore(MongoStore):
+    def ensure_indexes(self):
+        self.db.applications.create_index("idempotency_key", unique=True)
+        self.db.applications.create_index([("outbox_pending", 1), ("updated_at", 1)])
+        self.db.applications.create_index("applicant.id_number")
+
+    @property
+    def applications(self):
+        return self.db.applications
+
+    # -- uploads ------------------------------------------------------------
+    def save_upload(self, data, filename, content_type, now):
+        file_id = uuid.uuid4().hex
+        grid_id = gridfs.GridFS(self.db).put(data, filename=filename)
+        doc = {"_id": file_id, "grid_id": grid_id, "filename": filename,
+               "content_type": content_type, "size": len(data),
+               "sha256": hashlib.sha256(data).hexdigest(), "uploaded_at": now}
+        self.db.uploads.insert_one(doc)
+        return doc
+
+    def existing_uploads(self, file_ids):
+        return {d["_id"] for d in self.db.uploads.find({"_id": {"$in": list(file_ids)}},
+                                                        {"_id": 1})}
+
+    def get_upload(self, file_id):
+        return self.db.uploads.find_one({"_id": file_id})
+
+    def read_upload(self, upload):
+        return gridfs.GridFS(self.db).get(upload["grid_id"]).read()
+
+    # -- applications -------------------------------------------------------
+    def insert_application(self, doc):
+        """Insert, or raise DuplicateApplication with the one already stored under the key."""
+        try:
+            self.applications.insert_one(doc)
+        except DuplicateKeyError:
+            existing = self.applications.find_one({"idempotency_key": doc["idempotency_key"]})
+            if existing is None:
+                raise
+            raise DuplicateApplication(existing) from None
+
+    def get_application(self, application_id):
+        return self.applications.find_one({"_id": application_id}, {"outbox": 0})
+
+    def apply_view(self, application_id, view, now):
+        """Store routing's snapshot if it is newer than the one held (out-of-order safe)."""
+        result = self.applications.update_one(
+            {"_id": application_id, "view_rev": {"$lt": view["rev"]}},
+            {"$set": {"view_rev": view["rev"], "status": view["status"], "tasks": view["tasks"],
+                      "decision": view.get("decision"), "view_updated_at": now}})
+        return result.modified_count == 1

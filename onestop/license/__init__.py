@@ -1,0 +1,1 @@
+"""license: e-licences issued on approval, signed with Ed25519, verifiable offline; holder wallet."""

@@ -1,0 +1,1 @@
+"""routing: the per-application workflow: tasks, dependencies, states, deadlines, decision, audit."""

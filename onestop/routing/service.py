@@ -1,0 +1,158 @@
+"""routing: plans tasks, sends them to departments, gathers results into one decision."""
+import logging
+import uuid
+
+from marshmallow import ValidationError
+from nameko.events import EventDispatcher
+from nameko.messaging import Publisher
+from nameko.rpc import RpcProxy
+from nameko.timer import timer
+from prometheus_client import Counter, Histogram
+from datetime import datetime
+
+from onestop.catalog.calendar import WorkingCalendar
+from onestop.common import outbox
+from onestop.common.clock import Clock
+from onestop.common.http import http, NotFound
+from onestop.common.messaging import consume, event_handler
+from onestop.common.service import ServiceBase
+from onestop.common.store import Storage
+from onestop.contracts import messages as contract
+from onestop.contracts.envelope import InvalidMessage, open_envelope
+from onestop.contracts.events import APPLICATION_SUBMITTED, ApplicationSubmittedSchema
+from onestop.contracts.topology import results_queue, tasks_exchange
+from onestop.routing import domain
+from onestop.routing.store import RoutingStore
+
+log = logging.getLogger(__name__)
+
+TASKS_SENT = Counter("routing_tasks_sent_total", "Tasks sent to departments", ["department"])
+TASKS_DECIDED = Counter("routing_tasks_decided_total", "Task results applied",
+                        ["department", "decision"])
+RESULTS_IGNORED = Counter("routing_results_ignored_total",
+                          "Results that changed nothing (duplicate, unknown, late, refused)",
+                          ["kind"])
+DECISIONS = Counter("routing_decisions_total", "Combined decisions", ["scenario", "outcome"])
+DECISION_SECONDS = Histogram("routing_submit_to_decision_seconds",
+                             "Time from submission to the combined decision", ["scenario"],
+                             buckets=(.05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60, 300, 3600, 86400))
+WRITE_CONFLICTS = Counter("routing_write_conflicts_total",
+                          "Optimistic write conflicts retried (concurrent routing workers)")
+MAX_ATTEMPTS = 20
+
+
+class RoutingService(ServiceBase):
+    name = "routing"
+
+    store = Storage(RoutingStore, "routing")
+    catalog = RpcProxy("catalog")
+    dispatch = EventDispatcher(mandatory=True)
+    publish_task = Publisher(exchange=tasks_exchange, mandatory=True)
+    now = Clock()
+
+    _calendars = {}
+
+    # -- inputs -------------------------------------------------------------
+    @event_handler("intake", APPLICATION_SUBMITTED)
+    def handle_application_submitted(self, payload):
+        try:
+            submitted = ApplicationSubmittedSchema().load(payload)
+        except ValidationError as exc:
+            raise InvalidMessage(f"bad {APPLICATION_SUBMITTED}: {exc.messages}") from None
+        if self.store.exists(submitted["application_id"]):
+            RESULTS_IGNORED.labels("duplicate_submission").inc()
+            return
+        plan = self.catalog.plan(submitted["scenario"], submitted["region"],
+                                 submitted["optional_items"], submitted["catalog_version"])
+        if "error" in plan:
+            raise InvalidMessage(f"cannot plan application {submitted['application_id']}: "
+                                 f"{plan['error']}")
+        now = self.now()
+        workflow, messages = domain.new_workflow(submitted, plan,
+                                                 now, self._calendar(plan["catalog_version"]))
+        entries = self._entries(messages)
+        if self.store.insert(workflow, entries, now):
+            self._flush(workflow["_id"], 1, entries, messages)
+
+    @consume(results_queue)
+    def handle_approval_result(self, body):
+        envelope = open_envelope(body, {contract.RESULT}, contract.PAYLOAD_SCHEMAS)
+        result = envelope["payload"]
+        self._update(result["application_id"],
+                     lambda wf, now: domain.apply_result(wf, result, now,
+                                                         self._calendar(wf["catalog_version"])))
+
+    @timer(interval=2)
+    def sweep(self):
+        """Re-send what a crash left in the outbox; finish applications whose join was missed."""
+        now = self.now()
+        outbox.sweep(self.store.workflows, self._publishers(), now)
+        for workflow in self.store.stale_in_review(now):
+            if domain.combined_outcome(workflow["tasks"]) is not None:
+                log.warning("reconciling application %s", workflow["_id"])
+                self._update(workflow["_id"], lambda wf, at: domain.reconcile(wf, at))
+
+    # -- HTTP -----------------------------------------------------------------
+    @http("GET", "/api/applications/<string:application_id>/history")
+    def history(self, request, application_id):
+        workflow = self.store.get(application_id)
+        if workflow is None:
+            raise NotFound(f"no workflow for application {application_id}")
+        return {"application_id": application_id, "status": workflow["status"],
+                "history": workflow["history"]}
+
+    # -- machinery ------------------------------------------------------------
+    def _update(self, application_id, step):
+        """Read, apply a pure step, write with the revision check; retry on conflict."""
+        for _ in range(MAX_ATTEMPTS):
+            workflow = self.store.get(application_id)
+            if workflow is None:
+                RESULTS_IGNORED.labels("unknown").inc()
+                return
+            now = self.now()
+            outcome = step(workflow, now)
+            if outcome.kind == "refused":
+                RESULTS_IGNORED.labels("refused").inc()
+                raise InvalidMessage(outcome.detail)
+            if outcome.kind != "applied":
+                RESULTS_IGNORED.labels(outcome.kind).inc()
+                return
+            entries = self._entries(outcome.messages)
+            if self.store.save(outcome.workflow, entries, now):
+                self._flush(application_id, workflow["rev"] + 1, entries, outcome.messages)
+                self._count(workflow, outcome.workflow, now)
+                return
+            WRITE_CONFLICTS.inc()
+        raise RuntimeError(f"could not update {application_id} after {MAX_ATTEMPTS} attempts")
+
+    def _count(self, before, after, now):
+        for code, task in after["tasks"].items():
+            if task["state"] != before["tasks"][code]["state"] and task["state"] in (
+                    "approved", "rejected"):
+                TASKS_DECIDED.labels(task["department"], task["state"]).inc()
+        if before["decision"] is None and after["decision"] is not None:
+            DECISIONS.labels(after["scenario"], after["decision"]["outcome"]).inc()
+            submitted = datetime.fromisoformat(after["submitted_at"])
+            DECISION_SECONDS.labels(after["scenario"]).observe(
+                max(0.0, (now - submitted).total_seconds()))
+
+    @staticmethod
+    def _entries(messages):
+        return {uuid.uuid4().hex: m for m in messages}
+
+    def _flush(self, application_id, rev, entries, messages):
+        for message in messages:
+            if message["kind"] == "amqp" and message["body"]["type"] == contract.TASK:
+                TASKS_SENT.labels(message["body"]["payload"]["department"]).inc()
+        outbox.settle(self.store.workflows, application_id, rev, entries, self._publishers())
+
+    def _publishers(self):
+        return {
+            "event": lambda e: self.dispatch(e["event_type"], e["body"]),
+            "amqp": lambda e: self.publish_task(e["body"], routing_key=e["routing_key"]),
+        }
+
+    def _calendar(self, version):
+        if version not in self._calendars:
+            self._calendars[version] = WorkingCalendar(self.catalog.get_calendar(version))
+        return self._calendars[version]

@@ -1,0 +1,51 @@
+"""routing's own database: one workflow document per application (tasks keyed by item code).
+
+Writes are optimistic: a workflow is saved only if its revision is the one that
+was read, so two routing processes never lose each other's updates.
+"""
+from datetime import timedelta
+
+from pymongo.errors import DuplicateKeyError
+
+from onestop.common.mongo import MongoStore
+
+
+class RoutingStore(MongoStore):
+    def ensure_indexes(self):
+        self.db.workflows.create_index([("outbox_pending", 1), ("updated_at", 1)])
+        self.db.workflows.create_index([("status", 1), ("updated_at", 1)])
+
+    @property
+    def workflows(self):
+        return self.db.workflows
+
+    def get(self, application_id):
+        return self.workflows.find_one({"_id": application_id})
+
+    def exists(self, application_id):
+        return self.workflows.count_documents({"_id": application_id}, limit=1) > 0
+
+    def insert(self, workflow, outbox_entries, now):
+        """Store a new workflow with its outbox; False if it was already there."""
+        doc = dict(workflow, rev=1, outbox=outbox_entries, outbox_pending=True,
+                   created_at=now, updated_at=now)
+        try:
+            self.workflows.insert_one(doc)
+        except DuplicateKeyError:
+            return False
+        return True
+
+    def save(self, workflow, outbox_entries, now):
+        """Write the changed workflow if nobody else did since it was read; True on success."""
+        update = {"tasks": workflow["tasks"], "status": workflow["status"],
+                  "decision": workflow["decision"], "history": workflow["history"],
+                  "rev": workflow["rev"] + 1, "updated_at": now, "outbox_pending": True}
+        update.update({f"outbox.{message_id}": e for message_id, e in outbox_entries.items()})
+        result = self.workflows.update_one({"_id": workflow["_id"], "rev": workflow["rev"]},
+                                           {"$set": update})
+        return result.matched_count == 1
+
+    def stale_in_review(self, now, older_than_seconds=10, limit=200):
+        cutoff = now - timedelta(seconds=older_than_seconds)
+        return list(self.workflows.find({"status": "in_review", "updated_at": {"$lt": cutoff}})
+                    .limit(limit))

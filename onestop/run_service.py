@@ -1,0 +1,61 @@
+"""Start one service process: `python -m onestop.run_service <name>`.
+
+The same command runs locally (from the runner), in docker-compose and on Kubernetes.
+"""
+import os
+import warnings
+
+os.environ.setdefault("PROMETHEUS_DISABLE_CREATED_SERIES", "True")
+warnings.filterwarnings("ignore", message="Eventlet is deprecated")
+import eventlet  # noqa: E402
+
+eventlet.monkey_patch()  # noqa: E402  (must precede every other import)
+
+import importlib  # noqa: E402
+import logging  # noqa: E402
+import sys  # noqa: E402
+
+from nameko.runners import ServiceRunner  # noqa: E402
+
+from onestop.common import config  # noqa: E402
+from onestop.common.logs import configure_logging  # noqa: E402
+
+SERVICE_CLASSES = {
+    "catalog": "onestop.catalog.service:CatalogService",
+    "intake": "onestop.intake.service:IntakeService",
+    "routing": "onestop.routing.service:RoutingService",
+    "license": "onestop.license.service:LicenseService",
+    "feedback": "onestop.feedback.service:FeedbackService",
+    "departments-nameko": "departments.reference.nameko_department:ReferenceDepartment",
+}
+
+
+def service_class(name):
+    module, _, attr = SERVICE_CLASSES[name].partition(":")
+    return getattr(importlib.import_module(module), attr)
+
+
+def main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
+    if len(argv) != 1 or argv[0] not in SERVICE_CLASSES:
+        print(f"usage: python -m onestop.run_service {{{','.join(SERVICE_CLASSES)}}}",
+              file=sys.stderr)
+        return 2
+    name = argv[0]
+    configure_logging(name)
+    runner = ServiceRunner(config.nameko_config(name) if name in config.SERVICES
+                           else config.department_nameko_config(name))
+    runner.add_service(service_class(name))
+    runner.start()
+    logging.getLogger(__name__).info("%s started", name)
+    try:
+        runner.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        runner.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
