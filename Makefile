@@ -13,7 +13,9 @@ run: setup
 
 test: setup
 	@$(PY) -m onestop.catalog.check
-	@$(PYTEST) tests/unit tests/integration tests/e2e
+	@$(PYTEST) tests/unit
+	@$(PYTEST) tests/integration
+	@$(PYTEST) tests/e2e
 
 unit-tests: setup
 	@$(PYTEST) tests/unit

@@ -91,15 +91,14 @@ def processes(departments):
     table["departments-pika"] = ([PYTHON, "-m", "departments.reference.pika_department"],
                                  {"DEPARTMENTS": ",".join(pika_depts),
                                   "DEPARTMENT_METRICS_PORT": str(
-                                      config.DEPARTMENT_CONSUMERS["departments-pika"])})
+                                      config.port_of("departments-pika"))})
     table["gateway"] = ([PYTHON, "-m", "onestop.gateway.app"], {})
     return table
 
 
 def health_urls():
     urls = {name: f"{config.service_url(name)}/health" for name in config.SERVICES}
-    urls["departments-nameko"] = (f"http://127.0.0.1:"
-                                  f"{config.DEPARTMENT_CONSUMERS['departments-nameko']}/health")
+    urls["departments-nameko"] = f"http://127.0.0.1:{config.port_of('departments-nameko')}/health"
     urls["gateway"] = f"http://127.0.0.1:{config.gateway_port()}/health"
     return urls
 
@@ -124,8 +123,8 @@ def announce_when_ready(manager, timeout=90):
              "  Metrics:"]
     for name in config.SERVICES:
         lines.append(f"    {name:<20} {config.service_url(name)}/metrics")
-    for name, port in config.DEPARTMENT_CONSUMERS.items():
-        lines.append(f"    {name:<20} http://127.0.0.1:{port}/metrics")
+    for name in config.DEPARTMENT_CONSUMERS:
+        lines.append(f"    {name:<20} http://127.0.0.1:{config.port_of(name)}/metrics")
     lines += [f"  Store:           {os.environ['MONGO_URI']}",
               f"  Broker:          {config.amqp_uri()}",
               "Try:  curl " + base + "/api/scenarios", "Ctrl-C stops everything.", "=" * 72, ""]

@@ -41,8 +41,14 @@ def db_name(service):
     return env("MONGO_DB_PREFIX", "onestop_") + service
 
 
+def port_of(name):
+    """The HTTP port of a service or department consumer; <NAME>_PORT overrides the default."""
+    default = SERVICES.get(name) or DEPARTMENT_CONSUMERS.get(name) or GATEWAY_PORT
+    return int(env(f"{name.upper().replace('-', '_')}_PORT", default))
+
+
 def service_port(service):
-    return int(env(f"{service.upper()}_PORT", SERVICES[service]))
+    return port_of(service)
 
 
 def service_url(service):
@@ -51,7 +57,7 @@ def service_url(service):
 
 
 def gateway_port():
-    return int(env("GATEWAY_PORT", GATEWAY_PORT))
+    return port_of("gateway")
 
 
 def nameko_config(service):
@@ -70,8 +76,7 @@ def department_nameko_config(name):
     """nameko config for a reference department consumer (metrics on its own port)."""
     return {
         "AMQP_URI": amqp_uri(),
-        "WEB_SERVER_ADDRESS": f"{env('BIND_HOST', '127.0.0.1')}:"
-                              f"{int(env('DEPARTMENT_METRICS_PORT', DEPARTMENT_CONSUMERS[name]))}",
+        "WEB_SERVER_ADDRESS": f"{env('BIND_HOST', '127.0.0.1')}:{port_of(name)}",
         "MAX_WORKERS": int(env("MAX_WORKERS", 10)),
         "PREFETCH_COUNT": int(env("PREFETCH_COUNT", 10)),
         "serializer": "json",

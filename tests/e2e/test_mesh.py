@@ -1,0 +1,114 @@
+"""One application in, one combined decision out, through all five services."""
+import uuid
+
+import pytest
+
+from onestop.client import sample_application
+
+SCENARIOS = ["birth", "enterprise_startup", "construction_permit"]
+
+
+@pytest.mark.parametrize("code", SCENARIOS)
+def test_each_scenario_is_approved_with_licences(client, mesh, code):
+    scenario = client.scenario(code)
+    application_id = client.apply(code)
+
+    view = client.wait_for_decision(application_id)
+
+    assert view["status"] == "approved"
+    assert view["decision"]["outcome"] == "approved"
+    assert {t["item_code"] for t in view["tasks"]} == {
+        i["code"] for i in scenario["items"] if not i["optional"]}
+    assert all(t["state"] == "approved" for t in view["tasks"])
+    holder = sample_application(scenario, "0" * 32)["applicant"]["id_number"]
+    wallet = mesh.get("/api/licenses", params={"holder": holder}).json()["licenses"]
+    mine = {lic["item_code"] for lic in wallet if lic["application_id"] == application_id}
+    expected = {i["code"] for i in scenario["items"] if i["license_type"] and not i["optional"]}
+    assert mine == expected and expected
+
+
+def test_dependencies_are_respected(client, mesh):
+    application_id = client.apply("construction_permit")
+    view = client.wait_for_decision(application_id)
+    tasks = {t["item_code"]: t for t in view["tasks"]}
+    for task in tasks.values():
+        for dependency in task["depends_on"]:
+            assert tasks[dependency]["decided_at"] <= task["sent_at"], (dependency, task)
+
+
+def test_a_rejection_cancels_the_undecided_and_explains(client, mesh):
+    application_id = client.apply("birth", name="Reject public_security")
+
+    view = client.wait_for_decision(application_id)
+
+    assert view["status"] == "rejected"
+    outcomes = {d["item_code"]: d for d in view["decision"]["departments"]}
+    assert outcomes["HN-WJ-0001"]["outcome"] == "approved"
+    assert outcomes["HN-GA-0001"]["outcome"] == "rejected"
+    assert "public_security" in outcomes["HN-GA-0001"]["reason"]
+    # the items that depended on the rejected one never went out, and are cancelled
+    assert outcomes["HN-YB-0001"]["outcome"] == "cancelled"
+    assert outcomes["HN-RS-0001"]["outcome"] == "cancelled"
+    history = mesh.get(f"/api/applications/{application_id}/history").json()["history"]
+    assert [h["cause"] for h in history].count("combined_decision") == 1
+    # no licence comes from a rejected application
+    wallet = mesh.get("/api/licenses", params={"holder": "430102199001011234"}).json()
+    assert not [lic for lic in wallet["licenses"] if lic["application_id"] == application_id]
+
+
+def test_same_idempotency_key_gives_the_same_application(client):
+    scenario = client.scenario("birth")
+    body = sample_application(scenario, client.upload())
+    key = uuid.uuid4().hex
+    first = client.submit(body, key)
+    second = client.submit(body, key)
+    assert first.status_code == second.status_code == 202
+    assert first.json()["id"] == second.json()["id"]
+    changed = dict(body, channel="mobile")
+    assert client.submit(changed, key).status_code == 409
+
+
+def test_bad_input_gets_per_field_messages(client):
+    scenario = client.scenario("birth")
+    body = sample_application(scenario, client.upload())
+    body.update(region="999999", channel="fax", unexpected=1)
+    body["form"].pop("child_name")
+    body["materials"] = body["materials"][1:]
+    response = client.submit(body)
+    assert response.status_code == 400
+    fields = response.json()["fields"]
+    assert set(fields) >= {"channel", "unexpected"}
+
+    body = sample_application(scenario, client.upload())
+    body["region"] = "999999"
+    body["form"].pop("child_name")
+    body["materials"] = body["materials"][1:]
+    fields = client.submit(body).json()["fields"]
+    assert "region" in fields
+    assert "child_name" in fields["form"]
+    assert fields["materials"]["missing"]
+
+
+def test_review_of_a_decided_application(client, mesh):
+    application_id = client.apply("birth")
+    client.wait_for_decision(application_id)
+    review = mesh.post(f"/api/applications/{application_id}/reviews",
+                       json={"score": 5, "comment": "fast"})
+    assert review.status_code == 201, review.text
+    assert review.json()["level"] == "very_satisfied"
+    again = mesh.post(f"/api/applications/{application_id}/reviews", json={"score": 1})
+    assert again.status_code == 409
+    unknown = mesh.post(f"/api/applications/{uuid.uuid4().hex}/reviews", json={"score": 3})
+    assert unknown.status_code == 404
+    bad = mesh.post(f"/api/applications/{application_id}/reviews", json={"score": 9})
+    assert bad.status_code == 400 and "score" in bad.json()["fields"]
+
+
+def test_licences_verify_and_forgeries_do_not(client, mesh):
+    application_id = client.apply("enterprise_startup")
+    client.wait_for_decision(application_id)
+    wallet = mesh.get("/api/licenses", params={"holder": "91430100MA4L0XXX1Y"}).json()
+    licence = next(lic for lic in wallet["licenses"] if lic["application_id"] == application_id)
+    assert mesh.post("/api/licenses/verify", json=licence).json()["result"] == "valid"
+    forged = dict(licence, holder=dict(licence["holder"], name="Someone Else"))
+    assert mesh.post("/api/licenses/verify", json=forged).json()["result"] == "forged"

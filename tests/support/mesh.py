@@ -1,0 +1,109 @@
+"""Start the mesh the way `make run` does, isolated for tests.
+
+Own RabbitMQ virtual host, own embedded store on its own port and data folder,
+own HTTP ports: a developer's running `make run` is not disturbed and does not
+disturb the tests.
+"""
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parents[2]
+TEST_VHOST = os.environ.get("TEST_VHOST", "onestop_test")
+PORT_BASE = int(os.environ.get("TEST_PORT_BASE", "18000"))
+
+
+def ensure_vhost(vhost=TEST_VHOST):
+    """Create the tests' virtual host (rabbitmqctl on this machine; fail loudly otherwise)."""
+    ctl = shutil.which("rabbitmqctl") or "/usr/sbin/rabbitmqctl"
+    listed = subprocess.run([ctl, "list_vhosts", "-q"], capture_output=True, text=True)
+    if listed.returncode != 0:
+        raise RuntimeError(f"rabbitmqctl failed ({listed.stderr.strip()}); the tests need their "
+                           f"own virtual host {vhost}")
+    if vhost not in listed.stdout.split():
+        subprocess.run([ctl, "add_vhost", vhost], check=True, capture_output=True)
+        subprocess.run([ctl, "set_permissions", "-p", vhost, "guest", ".*", ".*", ".*"],
+                       check=True, capture_output=True)
+    return f"amqp://guest:guest@127.0.0.1:5672/{vhost}"
+
+
+def reset_vhost(vhost=TEST_VHOST):
+    """Start from an empty virtual host: no queues or messages left by an earlier run."""
+    ctl = shutil.which("rabbitmqctl") or "/usr/sbin/rabbitmqctl"
+    subprocess.run([ctl, "delete_vhost", vhost], capture_output=True)
+    return ensure_vhost(vhost)
+
+
+def mesh_env(data_dir, amqp_uri, port_base=PORT_BASE):
+    return dict(
+        os.environ, AMQP_URI=amqp_uri, DATA_DIR=str(data_dir), PYTHONPATH=str(ROOT),
+        EMBEDDED_MONGO_PORT=str(port_base + 18), GATEWAY_PORT=str(port_base),
+        CATALOG_PORT=str(port_base + 1), INTAKE_PORT=str(port_base + 2),
+        ROUTING_PORT=str(port_base + 3), LICENSE_PORT=str(port_base + 4),
+        FEEDBACK_PORT=str(port_base + 5), DEPARTMENTS_NAMEKO_PORT=str(port_base + 11),
+        DEPARTMENTS_PIKA_PORT=str(port_base + 12),
+        MONGO_DB_PREFIX=f"t{uuid.uuid4().hex[:8]}_",
+    )
+
+
+class Mesh:
+    """The running mesh: base URL, service URLs, the log, and stop()."""
+
+    def __init__(self, data_dir, amqp_uri, port_base=PORT_BASE, extra_env=None):
+        self.data_dir = Path(data_dir)
+        self.env = dict(mesh_env(self.data_dir, amqp_uri, port_base), **(extra_env or {}))
+        self.amqp_uri = amqp_uri
+        self.base = f"http://127.0.0.1:{port_base}"
+        self.port_base = port_base
+        self.log_path = self.data_dir / "mesh.log"
+        self.process = None
+
+    def service_url(self, name):
+        offsets = {"catalog": 1, "intake": 2, "routing": 3, "license": 4, "feedback": 5,
+                   "departments-nameko": 11, "departments-pika": 12}
+        return f"http://127.0.0.1:{self.port_base + offsets[name]}"
+
+    def start(self, timeout=120):
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        log = open(self.log_path, "ab")
+        self.process = subprocess.Popen([sys.executable, "-m", "onestop.runner"], cwd=ROOT,
+                                        env=self.env, stdout=log, stderr=subprocess.STDOUT,
+                                        start_new_session=True)
+        ready = self.data_dir / "READY"
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if ready.exists():
+                return self
+            if self.process.poll() is not None:
+                break
+            time.sleep(0.2)
+        self.stop()
+        raise RuntimeError(f"mesh did not become ready; log tail:\n{self.log_tail()}")
+
+    def log_tail(self, lines=60):
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except FileNotFoundError:
+            return "(no log)"
+
+    def stop(self, timeout=30):
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGINT)
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+
+    def get(self, path, **kwargs):
+        return requests.get(self.base + path, timeout=30, **kwargs)
+
+    def post(self, path, **kwargs):
+        return requests.post(self.base + path, timeout=30, **kwargs)
