@@ -10,6 +10,11 @@ from pymongo.errors import DuplicateKeyError
 from onestop.common.mongo import MongoStore
 
 
+def open_offices(workflow):
+    """The offices holding a task of this workflow that awaits their decision (indexed)."""
+    return sorted({t["office"] for t in workflow["tasks"].values() if t["state"] == "sent"})
+
+
 class RoutingStore(MongoStore):
     def ensure_indexes(self):
         self.db.workflows.create_index([("outbox_pending", 1), ("updated_at", 1)])
@@ -28,7 +33,7 @@ class RoutingStore(MongoStore):
     def insert(self, workflow, outbox_entries, now):
         """Store a new workflow with its outbox; False if it was already there."""
         doc = dict(workflow, rev=1, outbox=outbox_entries, outbox_pending=True,
-                   created_at=now, updated_at=now)
+                   created_at=now, updated_at=now, open_offices=open_offices(workflow))
         try:
             self.workflows.insert_one(doc)
         except DuplicateKeyError:
@@ -39,11 +44,16 @@ class RoutingStore(MongoStore):
         """Write the changed workflow if nobody else did since it was read; True on success."""
         update = {"tasks": workflow["tasks"], "status": workflow["status"],
                   "decision": workflow["decision"], "history": workflow["history"],
-                  "rev": workflow["rev"] + 1, "updated_at": now, "outbox_pending": True}
+                  "rev": workflow["rev"] + 1, "updated_at": now, "outbox_pending": True,
+                  "open_offices": open_offices(workflow)}
         update.update({f"outbox.{message_id}": e for message_id, e in outbox_entries.items()})
         result = self.workflows.update_one({"_id": workflow["_id"], "rev": workflow["rev"]},
                                            {"$set": update})
         return result.matched_count == 1
+
+    def with_open_tasks_at(self, office, limit=500):
+        """Workflows where `office` has a task awaiting its decision."""
+        return list(self.workflows.find({"open_offices": office}, {"outbox": 0}).limit(limit))
 
     def stale_in_review(self, now, older_than_seconds=10, limit=200):
         cutoff = now - timedelta(seconds=older_than_seconds)
