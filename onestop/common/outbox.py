@@ -2,12 +2,12 @@
 published from the store, and removed once the broker confirmed them.
 
 A document carries `outbox.<message_id>` entries written in the same update as
-the state change. `flush` publishes them; a periodic sweep re-publishes any
+the state change, with `outbox_pending: true` and `updated_ts` (epoch seconds: the
+embedded store compares numbers reliably, datetimes not). `flush` publishes them; a periodic sweep re-publishes any
 left behind by a crash. Consumers are idempotent, so a re-send after a crash
 between publish and removal is harmless.
 """
 import logging
-from datetime import timedelta
 
 from prometheus_client import Counter
 
@@ -54,9 +54,9 @@ def settle(collection, doc_id, rev, outbox, publishers):
 
 def sweep(collection, publishers, now, older_than_seconds=5, limit=200):
     """Re-publish outbox entries of documents last written more than a few seconds ago."""
-    cutoff = now - timedelta(seconds=older_than_seconds)
+    cutoff = now.timestamp() - older_than_seconds
     count = 0
-    for doc in list(collection.find({"outbox_pending": True, "updated_at": {"$lt": cutoff}},
+    for doc in list(collection.find({"outbox_pending": True, "updated_ts": {"$lt": cutoff}},
                                     {"outbox": 1, "rev": 1}).limit(limit)):
         outbox = doc.get("outbox") or {}
         published = settle(collection, doc["_id"], doc.get("rev"), outbox, publishers)

@@ -115,7 +115,8 @@ class IntakeService(ServiceBase):
         }
         message_id = uuid.uuid4().hex
         doc = dict(event, _id=application_id, status="submitted", tasks=[], decision=None,
-                   view_rev=0, rev=1, created_at=now, updated_at=now, fingerprint=fingerprint,
+                   view_rev=0, rev=1, created_at=now, updated_at=now, updated_ts=now.timestamp(),
+                   fingerprint=fingerprint,
                    idempotency_key=f"{body['applicant']['id_number']}:{key}",
                    outbox={message_id: outbox.entry("event", event,
                                                     event_type=APPLICATION_SUBMITTED)},

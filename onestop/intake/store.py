@@ -17,7 +17,7 @@ class DuplicateApplication(Exception):
 class IntakeStore(MongoStore):
     def ensure_indexes(self):
         self.db.applications.create_index("idempotency_key", unique=True)
-        self.db.applications.create_index([("outbox_pending", 1), ("updated_at", 1)])
+        self.db.applications.create_index([("outbox_pending", 1), ("updated_ts", 1)])
         self.db.applications.create_index("applicant.id_number")
 
     @property

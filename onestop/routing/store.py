@@ -3,8 +3,6 @@
 Writes are optimistic: a workflow is saved only if its revision is the one that
 was read, so two routing processes never lose each other's updates.
 """
-from datetime import timedelta
-
 from pymongo.errors import DuplicateKeyError
 
 from onestop.common.mongo import MongoStore
@@ -17,8 +15,8 @@ def open_offices(workflow):
 
 class RoutingStore(MongoStore):
     def ensure_indexes(self):
-        self.db.workflows.create_index([("outbox_pending", 1), ("updated_at", 1)])
-        self.db.workflows.create_index([("status", 1), ("updated_at", 1)])
+        self.db.workflows.create_index([("outbox_pending", 1), ("updated_ts", 1)])
+        self.db.workflows.create_index([("status", 1), ("updated_ts", 1)])
 
     @property
     def workflows(self):
@@ -33,7 +31,7 @@ class RoutingStore(MongoStore):
     def insert(self, workflow, outbox_entries, now):
         """Store a new workflow with its outbox; False if it was already there."""
         doc = dict(workflow, rev=1, outbox=outbox_entries, outbox_pending=True,
-                   created_at=now, updated_at=now, open_offices=open_offices(workflow))
+                   created_at=now, updated_at=now, updated_ts=now.timestamp(), open_offices=open_offices(workflow))
         try:
             self.workflows.insert_one(doc)
         except DuplicateKeyError:
@@ -44,7 +42,8 @@ class RoutingStore(MongoStore):
         """Write the changed workflow if nobody else did since it was read; True on success."""
         update = {"tasks": workflow["tasks"], "status": workflow["status"],
                   "decision": workflow["decision"], "history": workflow["history"],
-                  "rev": workflow["rev"] + 1, "updated_at": now, "outbox_pending": True,
+                  "rev": workflow["rev"] + 1, "updated_at": now, "updated_ts": now.timestamp(),
+                  "outbox_pending": True,
                   "open_offices": open_offices(workflow)}
         update.update({f"outbox.{message_id}": e for message_id, e in outbox_entries.items()})
         result = self.workflows.update_one({"_id": workflow["_id"], "rev": workflow["rev"]},
@@ -56,6 +55,6 @@ class RoutingStore(MongoStore):
         return list(self.workflows.find({"open_offices": office}, {"outbox": 0}).limit(limit))
 
     def stale_in_review(self, now, older_than_seconds=10, limit=200):
-        cutoff = now - timedelta(seconds=older_than_seconds)
-        return list(self.workflows.find({"status": "in_review", "updated_at": {"$lt": cutoff}})
+        cutoff = now.timestamp() - older_than_seconds
+        return list(self.workflows.find({"status": "in_review", "updated_ts": {"$lt": cutoff}})
                     .limit(limit))
