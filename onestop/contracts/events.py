@@ -46,3 +46,58 @@ class ApplicationDecidedSchema(Schema):
     submitted_at = fields.String(required=True)
     decision = fields.Dict(required=True)
     tasks = fields.List(fields.Dict(), required=True)
+
+
+# license: e-licence life cycle
+LICENSE_ISSUED = "license_issued"
+LICENSE_REVOKED = "license_revoked"
+LICENSE_EXPIRED = "license_expired"
+# feedback: reviews and the rectification of bad ones
+REVIEW_SUBMITTED = "review_submitted"
+RECTIFICATION_OPENED = "rectification_opened"
+RECTIFICATION_OVERDUE = "rectification_overdue"
+RECTIFICATION_CLOSED = "rectification_closed"
+
+
+class LicenseEventSchema(Schema):
+    """license_issued, license_revoked, license_expired: which licence, whose, and why."""
+
+    class Meta:
+        unknown = INCLUDE
+
+    license_id = fields.String(required=True)
+    license_type = fields.String(required=True)
+    holder_id_number = fields.String(required=True)
+    application_id = fields.String(required=True)
+    at = fields.String(required=True)
+    reason = fields.String(load_default="")
+
+
+class ReviewSubmittedSchema(Schema):
+    class Meta:
+        unknown = INCLUDE
+
+    review_id = fields.String(required=True)
+    application_id = fields.String(required=True)
+    scenario = fields.String(required=True)
+    department = fields.String(allow_none=True, load_default=None)
+    level = fields.String(required=True)
+    follow_up = fields.Boolean(load_default=False)
+    at = fields.String(required=True)
+
+
+class RectificationEventSchema(Schema):
+    """rectification_opened, rectification_overdue (deadline: return_visit or rectification),
+    rectification_closed."""
+
+    class Meta:
+        unknown = INCLUDE
+
+    case_id = fields.String(required=True)
+    application_id = fields.String(required=True)
+    department = fields.String(required=True)
+    region = fields.String(required=True)
+    state = fields.String(required=True)
+    deadline = fields.String(load_default=None, allow_none=True)
+    due = fields.String(load_default=None, allow_none=True)
+    at = fields.String(required=True)
