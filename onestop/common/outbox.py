@@ -34,10 +34,10 @@ def flush(collection, doc_id, outbox, publishers):
     for message_id, item in list(outbox.items()):
         try:
             publishers[item["kind"]](item)
-        except Exception:
+        except Exception as exc:
             PUBLISH_FAILURES.labels(item["kind"]).inc()
-            log.exception("publish failed for outbox entry %s of %s; the sweep will retry",
-                          message_id, doc_id)
+            log.warning("publish of outbox entry %s of %s failed (%s: %s); the sweep will "
+                        "retry", message_id, doc_id, type(exc).__name__, exc)
             continue
         collection.update_one({"_id": doc_id}, {"$unset": {f"outbox.{message_id}": ""}})
         published += 1

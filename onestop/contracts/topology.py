@@ -52,5 +52,4 @@ def declare_all(connection, departments=()):
     for entity in [tasks_exchange, results_exchange, dead_letter_exchange,
                    results_queue, dead_letter_queue,
                    *[department_queue(d) for d in departments]]:
-        entity.maybe_bind(channel)
-        entity.declare()
+        entity.bind(channel).declare()  # a bound copy: module-level entities stay unbound

@@ -1,0 +1,148 @@
+"""routing in a real nameko container, on the real broker and store; the catalog is stubbed
+(it is outside routing's bounded context)."""
+import json
+import os
+import time
+import uuid
+from datetime import datetime, timezone
+
+import pymongo
+import pytest
+from kombu import Connection, Exchange, Queue
+from nameko.standalone.events import event_dispatcher
+from nameko.testing.services import replace_dependencies
+
+from onestop.contracts.envelope import make_envelope
+from onestop.contracts.topology import (dead_letter_queue, declare_all, department_queue,
+                                        results_exchange)
+from onestop.routing.service import RoutingService
+
+DEPARTMENT = "itdept"
+EVENTS_QUEUE = Queue("it-routing-events", exchange=Exchange("routing.events", type="topic",
+                                                            durable=True),
+                     routing_key="#", durable=True)
+PLAN = {"catalog_version": 1, "promised_days": 5, "tasks": [
+    {"item_code": "IT-1", "item_name": "First", "department": DEPARTMENT, "level": "county",
+     "region": "430102", "office": f"{DEPARTMENT}.430102", "depends_on": [],
+     "promised_days": 2, "legal_days": 5, "license_type": None},
+    {"item_code": "IT-2", "item_name": "Second", "department": DEPARTMENT, "level": "county",
+     "region": "430102", "office": f"{DEPARTMENT}.430102", "depends_on": ["IT-1"],
+     "promised_days": 2, "legal_days": 5, "license_type": None},
+]}
+
+
+@pytest.fixture
+def routing(container_factory, nameko_config, amqp_uri, mongo_uri):
+    os.environ["MONGO_DB_PREFIX"] = f"it{uuid.uuid4().hex[:6]}_"
+    with Connection(amqp_uri) as connection:
+        declare_all(connection, [DEPARTMENT])
+        # stands in for the subscribers of routing's events (intake, license, feedback)
+        EVENTS_QUEUE.bind(connection.default_channel).declare()
+        for queue in (department_queue(DEPARTMENT), dead_letter_queue, EVENTS_QUEUE):
+            queue.bind(connection.default_channel).purge()
+    container = container_factory(RoutingService, nameko_config)
+    catalog = replace_dependencies(container, "catalog")
+    catalog.plan.return_value = PLAN
+    catalog.get_calendar.return_value = {"holidays": [], "workdays": []}
+    container.start()
+    client = pymongo.MongoClient(mongo_uri)
+    yield client[os.environ["MONGO_DB_PREFIX"] + "routing"].workflows
+    client.close()
+
+
+def submit(config, application_id):
+    dispatch = event_dispatcher(config)
+    dispatch("intake", "application_submitted", {
+        "application_id": application_id, "scenario": "it", "catalog_version": 1,
+        "applicant": {"kind": "person", "id_number": "430102199001011234", "name": "A"},
+        "region": "430102", "channel": "online", "form": {}, "materials": [],
+        "optional_items": [], "submitted_at": datetime.now(timezone.utc).isoformat()})
+
+
+def take(amqp_uri, queue, timeout=15):
+    """The next message on a queue (acked), or fail after timeout."""
+    deadline = time.monotonic() + timeout
+    with Connection(amqp_uri) as connection:
+        bound = queue.bind(connection.default_channel)
+        while time.monotonic() < deadline:
+            message = bound.get(no_ack=True)
+            if message is not None:
+                return message
+            time.sleep(0.05)
+    raise AssertionError(f"nothing arrived on {queue.name} in {timeout}s")
+
+
+def answer(amqp_uri, task, decision="approved", department=DEPARTMENT, raw=None):
+    body = raw if raw is not None else json.dumps(make_envelope(
+        "approval_result", task["application_id"],
+        {"task_id": task["task_id"], "application_id": task["application_id"],
+         "department": department, "decision": decision, "reason": "", "data": {"n": 1}}))
+    with Connection(amqp_uri) as connection:
+        connection.Producer().publish(body, exchange=results_exchange, content_type="application/json",
+                                      routing_key=f"result.{department}", delivery_mode=2)
+
+
+def wait_for(predicate, timeout=15):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError("condition not met in time")
+
+
+def test_tasks_flow_in_dependency_order_to_one_decision(routing, nameko_config, amqp_uri):
+    application_id = uuid.uuid4().hex
+    submit(nameko_config, application_id)
+    first = json.loads(take(amqp_uri, department_queue(DEPARTMENT)).body)
+    assert first["type"] == "approval_task" and first["payload"]["item_code"] == "IT-1"
+    answer(amqp_uri, first["payload"])
+    second = json.loads(take(amqp_uri, department_queue(DEPARTMENT)).body)["payload"]
+    assert second["item_code"] == "IT-2" and second["inputs"] == {"IT-1": {"n": 1}}
+    answer(amqp_uri, second)
+    answer(amqp_uri, second)  # a duplicate changes nothing
+    workflow = wait_for(lambda: routing.find_one({"_id": application_id, "status": "approved"}))
+    assert [h["cause"] for h in workflow["history"]].count("combined_decision") == 1
+    wait_for(lambda: not routing.find_one({"_id": application_id})["outbox"])
+
+
+def test_the_same_submission_twice_plans_once(routing, nameko_config, amqp_uri):
+    application_id = uuid.uuid4().hex
+    submit(nameko_config, application_id)
+    submit(nameko_config, application_id)
+    take(amqp_uri, department_queue(DEPARTMENT))
+    time.sleep(1)
+    with Connection(amqp_uri) as connection:
+        assert department_queue(DEPARTMENT).bind(connection.default_channel).queue_declare(
+            passive=True).message_count == 0
+    assert routing.count_documents({"_id": application_id}) == 1
+
+
+def test_unprocessable_results_are_dead_lettered_with_a_reason_and_do_not_block(
+        routing, nameko_config, amqp_uri):
+    application_id = uuid.uuid4().hex
+    submit(nameko_config, application_id)
+    task = json.loads(take(amqp_uri, department_queue(DEPARTMENT)).body)["payload"]
+    answer(amqp_uri, task, raw=json.dumps({"type": "nonsense"}))
+    answer(amqp_uri, task, department="otherdept")  # a department deciding another's task
+    answer(amqp_uri, task)
+    reasons = [take(amqp_uri, dead_letter_queue).headers["x-dead-letter-reason"]
+               for _ in range(2)]
+    assert any("bad envelope" in r for r in reasons)
+    assert any("belongs to itdept" in r for r in reasons)
+    wait_for(lambda: routing.find_one({"_id": application_id})["tasks"]["IT-1"]["state"]
+             == "approved")
+
+
+def test_a_message_left_in_the_outbox_by_a_crash_is_sent_by_the_sweep(routing, amqp_uri):
+    application_id = uuid.uuid4().hex
+    envelope = make_envelope("approval_task", application_id, {"task_id": f"{application_id}:X"})
+    routing.insert_one({
+        "_id": application_id, "status": "in_review", "rev": 3, "tasks": {}, "history": [],
+        "outbox": {"m1": {"kind": "amqp", "exchange": "approval.tasks",
+                          "routing_key": f"task.{DEPARTMENT}.430102", "body": envelope}},
+        "outbox_pending": True, "updated_ts": time.time() - 60})
+    message = json.loads(take(amqp_uri, department_queue(DEPARTMENT), timeout=20).body)
+    assert message["message_id"] == envelope["message_id"]
+    wait_for(lambda: routing.find_one({"_id": application_id})["outbox"] == {})
