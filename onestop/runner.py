@@ -93,6 +93,7 @@ def processes(departments):
                                   "DEPARTMENT_METRICS_PORT": str(
                                       config.port_of("departments-pika"))})
     table["gateway"] = ([PYTHON, "-m", "onestop.gateway.app"], {})
+    table["broker-exporter"] = ([PYTHON, "-m", "onestop.broker_exporter"], {})
     return table
 
 
@@ -123,7 +124,7 @@ def announce_when_ready(manager, timeout=90):
              "  Metrics:"]
     for name in config.SERVICES:
         lines.append(f"    {name:<20} {config.service_url(name)}/metrics")
-    for name in config.DEPARTMENT_CONSUMERS:
+    for name in (*config.DEPARTMENT_CONSUMERS, *config.EXPORTERS):
         lines.append(f"    {name:<20} http://127.0.0.1:{config.port_of(name)}/metrics")
     lines += [f"  Store:           {os.environ['MONGO_URI']}",
               f"  Broker:          {config.amqp_uri()}",

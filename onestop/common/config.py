@@ -22,6 +22,10 @@ DEPARTMENT_CONSUMERS = {
     "departments-nameko": 8011,
     "departments-pika": 8012,
 }
+# local-only helpers: name -> metrics port (compose and Kubernetes use RabbitMQ's own plugin)
+EXPORTERS = {
+    "broker-exporter": 8013,
+}
 
 
 def env(name, default=None):
@@ -43,7 +47,8 @@ def db_name(service):
 
 def port_of(name):
     """The HTTP port of a service or department consumer; <NAME>_PORT overrides the default."""
-    default = SERVICES.get(name) or DEPARTMENT_CONSUMERS.get(name) or GATEWAY_PORT
+    default = (SERVICES.get(name) or DEPARTMENT_CONSUMERS.get(name) or EXPORTERS.get(name)
+               or GATEWAY_PORT)
     return int(env(f"{name.upper().replace('-', '_')}_PORT", default))
 
 

@@ -22,6 +22,7 @@ from onestop.contracts.envelope import InvalidMessage, open_envelope
 from onestop.contracts.events import APPLICATION_SUBMITTED, ApplicationSubmittedSchema
 from onestop.contracts.topology import results_queue, tasks_exchange
 from onestop.routing import domain
+from onestop.routing.gauges import WorkloadGauges
 from onestop.routing.store import RoutingStore
 
 log = logging.getLogger(__name__)
@@ -49,6 +50,7 @@ class RoutingService(ServiceBase):
     dispatch = EventDispatcher(mandatory=True)
     publish_task = Publisher(exchange=tasks_exchange, mandatory=True)
     now = Clock()
+    workload_gauges = WorkloadGauges()  # open/overdue work from the store, per scrape
 
     _calendars = {}
 

@@ -48,7 +48,7 @@ def mesh_env(data_dir, amqp_uri, port_base=PORT_BASE):
         CATALOG_PORT=str(port_base + 1), INTAKE_PORT=str(port_base + 2),
         ROUTING_PORT=str(port_base + 3), LICENSE_PORT=str(port_base + 4),
         FEEDBACK_PORT=str(port_base + 5), DEPARTMENTS_NAMEKO_PORT=str(port_base + 11),
-        DEPARTMENTS_PIKA_PORT=str(port_base + 12),
+        DEPARTMENTS_PIKA_PORT=str(port_base + 12), BROKER_EXPORTER_PORT=str(port_base + 13),
         MONGO_DB_PREFIX=f"t{uuid.uuid4().hex[:8]}_",
     )
 
@@ -67,7 +67,7 @@ class Mesh:
 
     def service_url(self, name):
         offsets = {"catalog": 1, "intake": 2, "routing": 3, "license": 4, "feedback": 5,
-                   "departments-nameko": 11, "departments-pika": 12}
+                   "departments-nameko": 11, "departments-pika": 12, "broker-exporter": 13}
         return f"http://127.0.0.1:{self.port_base + offsets[name]}"
 
     def start(self, timeout=120):
