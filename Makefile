@@ -3,7 +3,7 @@
 PY := .venv/bin/python
 PYTEST := $(PY) -m pytest
 
-.PHONY: setup run test unit-tests integration-tests e2e-tests catalog-check clean
+.PHONY: setup run test unit-tests integration-tests e2e-tests catalog-check contract-check clean
 
 setup:
 	@./scripts/setup.sh
@@ -13,6 +13,8 @@ run: setup
 
 test: setup
 	@$(PY) -m onestop.catalog.check
+	@$(PY) -m onestop.contracts.jsonschema --check
+	@node tools/asyncapi/validate.mjs docs/asyncapi.yaml
 	@$(PYTEST) tests/unit
 	@$(PYTEST) tests/integration
 	@$(PYTEST) tests/e2e
@@ -28,6 +30,11 @@ e2e-tests: setup
 
 catalog-check: setup
 	@$(PY) -m onestop.catalog.check
+
+# the department contract: JSON Schemas in step with onestop/contracts, AsyncAPI document valid
+contract-check: setup
+	@$(PY) -m onestop.contracts.jsonschema --check
+	@node tools/asyncapi/validate.mjs docs/asyncapi.yaml
 
 clean:
 	rm -rf .data .test-data .pytest_cache

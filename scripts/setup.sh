@@ -20,3 +20,17 @@ if [ ! -f "$STAMP" ] || [ requirements.txt -nt "$STAMP" ] || [ requirements-dev.
   "$VENV/bin/pip" install --quiet --disable-pip-version-check -r requirements-dev.txt
   touch "$STAMP"
 fi
+# Node.js tools and examples, pinned by their lockfiles: the AsyncAPI validator, the
+# Node.js example department (docs/department-guide.md).
+for dir in tools/asyncapi departments/examples/node-department; do
+  [ -f "$dir/package-lock.json" ] || continue
+  if [ ! -f "$dir/node_modules/.installed" ] || [ "$dir/package-lock.json" -nt "$dir/node_modules/.installed" ]; then
+    if ! command -v npm >/dev/null; then
+      echo "setup: npm (Node.js 20 or newer) is required for $dir" >&2
+      exit 1
+    fi
+    echo "setup: npm ci in $dir"
+    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
+    touch "$dir/node_modules/.installed"
+  fi
+done
