@@ -3,6 +3,8 @@ import datetime as dt
 
 from marshmallow import Schema, fields, validate, ValidationError, RAISE
 
+from onestop.intake import once_only
+
 FIELD_TYPES = {
     "string": fields.String,
     "integer": lambda **kw: fields.Integer(strict=True, **kw),
@@ -30,12 +32,13 @@ def form_schema(form_fields):
     return Schema.from_dict(declared, name="Form")(unknown=RAISE)
 
 
-def validate_application(body, scenario, region, uploads):
+def validate_application(body, scenario, region, uploads, licences=None):
     """Check an application (already shape-checked) against its scenario.
 
     scenario: the catalog's scenario view; region: the catalog's region or None;
-    uploads: the set of known upload file ids. Returns the normalised form; raises
-    ValidationError with per-field messages.
+    uploads: the set of known upload file ids; licences: what the license service said
+    about the e-licences used (onestop.intake.once_only.resolve). Returns the normalised
+    form; raises ValidationError with per-field messages.
     """
     errors = {}
     if body["applicant"]["kind"] not in scenario["applicant_kinds"]:
@@ -56,7 +59,7 @@ def validate_application(body, scenario, region, uploads):
         form = form_schema(scenario["form_fields"]).load(body["form"])
     except ValidationError as exc:
         errors["form"] = exc.messages
-    material_errors = check_materials(body, scenario, uploads)
+    material_errors = check_materials(body, scenario, uploads, licences)
     if material_errors:
         errors["materials"] = material_errors
     if errors:
@@ -70,8 +73,10 @@ def required_materials(scenario, optional_items):
     return [m["code"] for m in scenario["checklist"] if set(m["items"]) & chosen]
 
 
-def check_materials(body, scenario, uploads):
-    """Per-material messages: unknown codes, duplicates, unknown files, missing materials."""
+def check_materials(body, scenario, uploads, licences=None):
+    """Per-material messages: unknown codes, duplicates, unknown files, unusable e-licences,
+    missing materials (a material filled from a valid e-licence is not missing)."""
+    licences = licences or {"given": {}, "held": {}}
     errors = {}
     needed = required_materials(scenario, body["optional_items"])
     seen = set()
@@ -81,10 +86,16 @@ def check_materials(body, scenario, uploads):
             errors[str(index)] = {"code": [f"{code} is not on this application's checklist"]}
         elif code in seen:
             errors[str(index)] = {"code": [f"{code} is given twice"]}
+        elif material.get("license_id"):
+            problem = once_only.licence_problem(index, material, scenario, licences)
+            if problem:
+                errors[str(index)] = {"license_id": [problem]}
         elif material["file_id"] not in uploads:
             errors[str(index)] = {"file_id": ["no such upload; upload with POST /api/uploads"]}
         seen.add(code)
-    missing = [code for code in needed if code not in seen]
+    missing = [code for code in needed
+               if code not in seen and not once_only.is_filled(code, scenario, licences)]
     if missing:
-        errors["missing"] = [f"required material {code} is missing" for code in missing]
+        errors["missing"] = [once_only.missing_message(code, scenario, licences)
+                             for code in missing]
     return errors

@@ -1,8 +1,11 @@
 """The application body, as the public API accepts it."""
-from marshmallow import Schema, fields, validate, RAISE
+from marshmallow import Schema, fields, validate, validates_schema, ValidationError, RAISE
 
 CHANNELS = ("online", "mobile", "counter")
 APPLICANT_KINDS = ("person", "enterprise")
+ID_NUMBER = validate.Regexp(
+    r"^([0-9]{17}[0-9X]|[0-9A-HJ-NPQRTUWXY]{2}[0-9]{6}[0-9A-HJ-NPQRTUWXY]{10})$",
+    error="must be an 18-character resident ID number or unified social credit code")
 
 
 class ApplicantSchema(Schema):
@@ -10,19 +13,37 @@ class ApplicantSchema(Schema):
         unknown = RAISE
 
     kind = fields.String(required=True, validate=validate.OneOf(APPLICANT_KINDS))
-    id_number = fields.String(required=True, validate=validate.Regexp(
-        r"^([0-9]{17}[0-9X]|[0-9A-HJ-NPQRTUWXY]{2}[0-9]{6}[0-9A-HJ-NPQRTUWXY]{10})$",
-        error="must be an 18-character resident ID number or unified social credit code"))
+    id_number = fields.String(required=True, validate=ID_NUMBER)
     name = fields.String(required=True, validate=validate.Length(min=1, max=100))
 
 
 class MaterialSchema(Schema):
+    """One material: an upload ({code, file_id}) or an e-licence ({code, license_id})."""
+
     class Meta:
         unknown = RAISE
 
     code = fields.String(required=True, validate=validate.Length(min=1, max=64))
-    file_id = fields.String(required=True, validate=validate.Regexp(
+    file_id = fields.String(load_default=None, validate=validate.Regexp(
         r"^[0-9a-f]{32}$", error="must be a file id returned by POST /api/uploads"))
+    license_id = fields.String(load_default=None, validate=validate.Regexp(
+        r"^L[0-9a-f]{31}$", error="must be an e-licence id (see GET /api/licenses?holder=...)"))
+
+    @validates_schema
+    def one_source(self, data, **kwargs):
+        if data.get("file_id") and data.get("license_id"):
+            raise ValidationError("give either file_id or license_id, not both", "license_id")
+        if not data.get("file_id") and not data.get("license_id"):
+            raise ValidationError("give file_id (an upload) or license_id (an e-licence of "
+                                  "yours); a material your valid e-licence covers may be "
+                                  "left out", "file_id")
+
+
+class ChecklistQuerySchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    holder = fields.String(required=True, validate=ID_NUMBER)
 
 
 class ApplicationSchema(Schema):

@@ -22,7 +22,10 @@ from onestop.contracts.events import (APPLICATION_SUBMITTED, APPLICATION_UPDATED
 from onestop.contracts.envelope import InvalidMessage
 from onestop.intake.domain import validate_application
 from onestop.intake.schemas import ApplicationSchema
+from onestop.intake.schemas import ChecklistQuerySchema
 from onestop.intake.store import IntakeStore, DuplicateApplication
+from onestop.intake import once_only
+from onestop.intake.domain import required_materials
 
 SUBMITTED = Counter("intake_applications_submitted_total", "Applications accepted",
                     ["scenario", "channel"])
@@ -45,6 +48,7 @@ class IntakeService(ServiceBase):
 
     store = Storage(IntakeStore, "intake")
     catalog = RpcProxy("catalog")
+    license = RpcProxy("license")
     dispatch = EventDispatcher(mandatory=True)
     now = Clock()
 
@@ -93,15 +97,19 @@ class IntakeService(ServiceBase):
             raise BadRequest("validation failed", fields={
                 "scenario": [f"unknown scenario {body['scenario']!r}; see GET /api/scenarios"]})
         region = self.catalog.get_region(body["region"], scenario["catalog_version"])
-        uploads = self.store.existing_uploads(m["file_id"] for m in body["materials"])
+        uploads = self.store.existing_uploads(m["file_id"] for m in body["materials"]
+                                              if m["file_id"])
+        needed = required_materials(scenario, body["optional_items"])
+        licences = once_only.resolve(body, scenario, needed, self.license)
         try:
-            form = validate_application(body, scenario, region, uploads)
+            form = validate_application(body, scenario, region, uploads, licences)
         except ValidationError as exc:
             REJECTED_INPUT.labels(scenario["code"]).inc()
             raise BadRequest("validation failed", fields=exc.messages) from None
-        return self._accept(key, body, form, scenario)
+        materials = once_only.materials_of(body, scenario, needed, licences)
+        return self._accept(key, body, form, scenario, materials)
 
-    def _accept(self, key, body, form, scenario):
+    def _accept(self, key, body, form, scenario, materials):
         now = self.now()
         application_id = uuid.uuid4().hex
         fingerprint = hashlib.sha256(json.dumps(body, sort_keys=True, default=str)
@@ -110,7 +118,7 @@ class IntakeService(ServiceBase):
             "application_id": application_id, "scenario": scenario["code"],
             "catalog_version": scenario["catalog_version"], "applicant": body["applicant"],
             "region": body["region"], "channel": body["channel"], "form": form,
-            "materials": body["materials"], "optional_items": body["optional_items"],
+            "materials": materials, "optional_items": body["optional_items"],
             "submitted_at": now.isoformat(),
         }
         message_id = uuid.uuid4().hex
@@ -145,6 +153,17 @@ class IntakeService(ServiceBase):
         if doc is None:
             raise NotFound(f"no application {application_id}")
         return application_view(doc)
+
+    @http("GET", "/api/scenarios/<string:code>/checklist")
+    def checklist(self, request, code):
+        """A scenario's checklist for one holder: what their valid e-licences fill (once-only)."""
+        holder = load(ChecklistQuerySchema(), request.args.to_dict())["holder"]
+        scenario = self.catalog.get_scenario(code)
+        if scenario is None:
+            raise NotFound(f"no scenario {code!r}; see GET /api/scenarios")
+        wanted = sorted(set(once_only.covering_types(scenario).values()))
+        held = self.license.find_reusable(holder, wanted) if wanted else {}
+        return once_only.checklist_view(scenario, held, holder)
 
     # -- events and sweeps --------------------------------------------------
     @event_handler("routing", APPLICATION_UPDATED)

@@ -1,8 +1,10 @@
-"""E-licences as pure functions: build, sign, verify. No nameko, no pymongo.
+"""E-licences as pure functions: build, sign, verify, status, sharing. No nameko, no pymongo.
 
-The signature covers the canonical JSON (sorted keys, no spaces, UTF-8) of every
-field except `signature` and `status`; anyone holding the published public key
-can check a licence offline. Revocation needs the online verify endpoint.
+The signature covers the canonical JSON (sorted keys, no spaces, UTF-8, non-ASCII
+kept) of every field except the unsigned ones below; anyone holding the
+published public key can check a licence offline (docs/licences-and-reviews.md
+shows how, in a dozen lines that use nothing of ours). Revocation can only be
+known online: the verify endpoint adds it.
 """
 import base64
 import hashlib
@@ -10,10 +12,11 @@ import json
 from datetime import datetime, timedelta
 
 from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-UNSIGNED_FIELDS = ("signature", "status", "revoked_at", "revocation_reason")
+UNSIGNED_FIELDS = ("signature", "status", "revoked_at", "revocation_reason", "expired_at")
+RESULTS = ("valid", "expired", "revoked", "forged")
 
 
 def license_id(application_id, item_code):
@@ -49,20 +52,30 @@ def public_key_from_jwk(jwk):
     return Ed25519PublicKey.from_public_bytes(unb64url(jwk["x"]))
 
 
+def keys_from_jwks(jwks):
+    """key id -> public key, from a published JWK set (what an offline verifier downloads)."""
+    return {jwk["kid"]: public_key_from_jwk(jwk) for jwk in jwks.get("keys", [])
+            if jwk.get("kty") == "OKP" and jwk.get("crv") == "Ed25519"}
+
+
 def build_licence(task, decided, license_type, now):
-    """A licence for one approved task of a decided application (not yet signed)."""
+    """A licence for one approved task of a decided application (not yet signed).
+
+    `data` is what the department returned with its approval, unchanged.
+    """
     validity = license_type.get("validity_days")
-    number = (task.get("data") or {}).get("reference_number") or task["task_id"]
+    data = task.get("data") or {}
+    number = data.get("reference_number") or task["task_id"]
     return {
         "id": license_id(decided["application_id"], task["item_code"]),
         "type": license_type["code"], "type_name": license_type["name"],
-        "number": number,
+        "number": str(number),
         "holder": {"kind": decided["applicant"]["kind"],
                    "id_number": decided["applicant"]["id_number"],
                    "name": decided["applicant"]["name"]},
         "issuer": {"department": task["department"], "region": task["region"]},
         "application_id": decided["application_id"], "item_code": task["item_code"],
-        "data": task.get("data") or {},
+        "data": data,
         "issued_at": now.isoformat(),
         "expires_at": (now + timedelta(days=validity)).isoformat() if validity else None,
     }
@@ -74,19 +87,94 @@ def sign(licence, private_key):
     return licence
 
 
-def verify(licence, public_keys, now, revoked=False):
-    """valid, expired, revoked or forged; public_keys: key id -> Ed25519PublicKey."""
+def signature_holds(licence, public_keys):
+    """True when the licence carries a good signature by one of the given keys."""
     key = public_keys.get(licence.get("key_id"))
     signature = licence.get("signature")
     if key is None or not isinstance(signature, str):
-        return "forged"
+        return False
     try:
         key.verify(unb64url(signature), canonical_bytes(licence))
-    except (InvalidSignature, ValueError):
+    except (InvalidSignature, ValueError, TypeError):
+        return False
+    return True
+
+
+def is_expired(licence, now):
+    expires_at = licence.get("expires_at")
+    return bool(expires_at) and datetime.fromisoformat(expires_at) <= now
+
+
+def verify(licence, public_keys, now, revoked=False):
+    """valid, expired, revoked or forged; public_keys: key id -> Ed25519PublicKey.
+
+    The signature is checked first: only signed data is ever parsed further.
+    """
+    if not signature_holds(licence, public_keys):
         return "forged"
     if revoked:
         return "revoked"
-    expires_at = licence.get("expires_at")
-    if expires_at and datetime.fromisoformat(expires_at) <= now:
-        return "expired"
-    return "valid"
+    return "expired" if is_expired(licence, now) else "valid"
+
+
+def status_of(licence, now):
+    """The stored licence's status now: revoked, expired or valid."""
+    if licence.get("status") == "revoked":
+        return "revoked"
+    return "expired" if is_expired(licence, now) else "valid"
+
+
+def wallet_order(licences, now):
+    """Valid licences first, then expired, then revoked; newest first within each."""
+    rank = {"valid": 0, "expired": 1, "revoked": 2}
+    with_status = [dict(doc, status=status_of(doc, now)) for doc in licences]
+    with_status.sort(key=lambda d: d["issued_at"], reverse=True)
+    with_status.sort(key=lambda d: rank[d["status"]])
+    return with_status
+
+
+def shared_view(licence):
+    """What a material filled from a licence carries to the departments: the licence's
+    identity and validity, never the holder's ID number, the issuing application or the
+    department's full data (a department that needs more asks GET /api/licenses/{id})."""
+    return {"license_id": licence["id"], "license_type": licence["type"],
+            "type_name": licence.get("type_name", ""), "number": licence["number"],
+            "holder_name": licence["holder"]["name"], "issuer": dict(licence["issuer"]),
+            "issued_at": licence["issued_at"], "expires_at": licence.get("expires_at")}
+
+
+def refusal(licence, licence_id, holder_id_number, license_type, now):
+    """Why this licence cannot fill a material of `license_type` for this holder, or None."""
+    if licence is None:
+        return f"there is no e-licence {licence_id}"
+    if licence["holder"]["id_number"] != holder_id_number:
+        return f"e-licence {licence_id} belongs to someone else; only the holder may use it"
+    if license_type and licence["type"] != license_type:
+        return (f"e-licence {licence_id} is a {licence['type']}, this material needs a "
+                f"{license_type}")
+    status = status_of(licence, now)
+    if status == "revoked":
+        return (f"e-licence {licence_id} was revoked on {licence.get('revoked_at', '')[:10]}; "
+                f"upload the material or use a valid licence")
+    if status == "expired":
+        return (f"e-licence {licence_id} expired on {licence['expires_at'][:10]}; "
+                f"upload the material or use a valid licence")
+    return None
+
+
+def newest_valid_by_type(licences, license_types, now):
+    """license type -> the holder's newest valid licence of that type (those wanted only)."""
+    chosen = {}
+    for licence in sorted(licences, key=lambda d: d["issued_at"], reverse=True):
+        if licence["type"] in license_types and licence["type"] not in chosen \
+                and status_of(licence, now) == "valid":
+            chosen[licence["type"]] = licence
+    return chosen
+
+
+def lifecycle_event(licence, at, reason=""):
+    """The payload of license_issued, license_revoked and license_expired."""
+    return {"license_id": licence["id"], "license_type": licence["type"],
+            "holder_id_number": licence["holder"]["id_number"],
+            "application_id": licence["application_id"], "at": at.isoformat(),
+            "reason": reason}

@@ -1,35 +1,61 @@
-"""license: issues signed e-licences when an application is approved; verify; wallet."""
+"""license: issues signed e-licences on approval; verify, revoke, expire; wallet; reuse by RPC."""
 import logging
-from datetime import datetime
+import uuid
 
 from marshmallow import ValidationError
-from nameko.rpc import RpcProxy
+from nameko.events import EventDispatcher
+from nameko.rpc import RpcProxy, rpc
+from nameko.timer import timer
 from prometheus_client import Counter
+from prometheus_client.core import GaugeMetricFamily
 
+from onestop.common import outbox
 from onestop.common.clock import Clock
-from onestop.common.http import http, read_json, BadRequest, NotFound
+from onestop.common.collectors import StoreGauges
+from onestop.common.http import http, read_json, load, BadRequest, Conflict, NotFound
 from onestop.common.messaging import event_handler
 from onestop.common.service import ServiceBase
 from onestop.common.store import Storage
 from onestop.contracts.envelope import InvalidMessage
-from onestop.contracts.events import APPLICATION_DECIDED, ApplicationDecidedSchema
+from onestop.contracts.events import (APPLICATION_DECIDED, LICENSE_EXPIRED, LICENSE_ISSUED,
+                                      LICENSE_REVOKED, ApplicationDecidedSchema)
 from onestop.license import domain
-from onestop.license.keys import SigningKey
+from onestop.license.keys import SigningKeys
+from onestop.license.schemas import LicenceDocumentSchema, RevocationSchema, WalletQuerySchema
 from onestop.license.store import LicenseStore
 
 log = logging.getLogger(__name__)
 ISSUED = Counter("license_licenses_issued_total", "E-licences issued", ["license_type"])
+REVOKED = Counter("license_licenses_revoked_total", "E-licences revoked", ["license_type"])
+EXPIRED = Counter("license_licenses_expired_total", "E-licences found expired by the sweep",
+                  ["license_type"])
 VERIFIED = Counter("license_verifications_total", "Verify requests by result", ["result"])
+REUSED = Counter("license_reuse_checks_total",
+                 "Licences asked for to fill a material (once-only), by outcome",
+                 ["license_type", "outcome"])
+
+
+def store_gauges(store, now):
+    gauge = GaugeMetricFamily("license_licenses", "Issued e-licences by type and status now",
+                              labels=["license_type", "status"])
+    for (license_type, status), count in sorted(store.count_by_type_and_status(now).items()):
+        gauge.add_metric([license_type, status], count)
+    yield gauge
 
 
 class LicenseService(ServiceBase):
     name = "license"
 
     store = Storage(LicenseStore, "license")
+    gauges = StoreGauges(LicenseStore, "license", store_gauges)
     catalog = RpcProxy("catalog")
-    signing_key = SigningKey()
+    # life-cycle events are notifications: published with confirms, not mandatory, since
+    # having no subscriber yet is normal (the outbox still guarantees the publish happened)
+    dispatch = EventDispatcher()
+    keys = SigningKeys()
     now = Clock()
 
+    # -- issuing --------------------------------------------------------------
     @event_handler("routing", APPLICATION_DECIDED)
     def handle_application_decided(self, payload):
         try:
@@ -40,53 +66,122 @@ class LicenseService(ServiceBase):
             return
         types = None
         for task in decided["tasks"]:
-            if not task.get("license_type") or task["state"] != "approved":
+            if not task.get("license_type") or task.get("state") != "approved":
                 continue
             if types is None:
                 types = self.catalog.get_license_types(decided.get("catalog_version"))
-            licence = domain.sign(domain.build_licence(task, decided, types[task["license_type"]],
-                                                       self.now()), self.signing_key)
-            if self.store.insert(licence):
-                ISSUED.labels(licence["type"]).inc()
+            if task["license_type"] not in types:
+                raise InvalidMessage(f"unknown licence type {task['license_type']!r} in "
+                                     f"application {decided['application_id']}")
+            self._issue(task, decided, types[task["license_type"]])
 
+    def _issue(self, task, decided, license_type):
+        now = self.now()
+        licence = domain.sign(domain.build_licence(task, decided, license_type, now),
+                              self.keys.signing_key)
+        entries = {uuid.uuid4().hex: outbox.entry(
+            "event", domain.lifecycle_event(licence, now), event_type=LICENSE_ISSUED)}
+        if self.store.insert(licence, entries, now):
+            ISSUED.labels(licence["type"]).inc()
+            outbox.settle(self.store.licenses, licence["id"], 1, entries, self._publishers())
+
+    # -- HTTP -----------------------------------------------------------------
     @http("GET", "/api/licenses")
     def wallet(self, request):
-        holder = request.args.get("holder", "").strip()
-        if not holder:
-            raise BadRequest("holder is required", fields={"holder": ["the holder's ID number"]})
-        now = self.now()
-        licences = [dict(doc, status=self._status(doc, now))
-                    for doc in self.store.by_holder(holder)]
-        licences.sort(key=lambda d: (d["status"] != "valid", d["issued_at"]), reverse=False)
-        return {"holder": holder, "licenses": licences}
+        holder = load(WalletQuerySchema(), request.args.to_dict())["holder"]
+        return {"holder": holder,
+                "licenses": domain.wallet_order(self.store.by_holder(holder), self.now())}
 
     @http("GET", "/api/licenses/keys")
     def public_keys(self, request):
         """The published verification keys (JWK set), for verifying licences offline."""
-        return {"keys": [domain.public_jwk(self.signing_key.public_key())]}
+        return self.keys.jwks
 
     @http("GET", "/api/licenses/<string:licence_id>")
     def show(self, request, licence_id):
-        doc = self.store.get(licence_id)
-        if doc is None:
-            raise NotFound(f"no licence {licence_id}")
-        return dict(doc, status=self._status(doc, self.now()))
+        licence = self._get(licence_id)
+        return dict(licence, status=domain.status_of(licence, self.now()))
 
     @http("POST", "/api/licenses/verify")
     def verify(self, request):
         licence = read_json(request)
-        stored = self.store.get(licence.get("id")) if isinstance(licence.get("id"), str) else None
-        revoked = bool(stored and stored.get("status") == "revoked")
-        public_key = self.signing_key.public_key()
-        result = domain.verify(licence, {domain.key_id(public_key): public_key}, self.now(),
-                               revoked)
+        errors = LicenceDocumentSchema().validate(licence)
+        if errors:
+            raise BadRequest("not a licence document", fields=errors)
+        stored = self.store.get(licence["id"])
+        revoked = bool(stored and stored.get("status") == "revoked"
+                       and stored.get("signature") == licence["signature"])
+        result = domain.verify(licence, self.keys.public_keys, self.now(), revoked)
         VERIFIED.labels(result).inc()
-        return {"id": licence.get("id"), "result": result}
+        body = {"id": licence["id"], "result": result}
+        if result == "revoked":
+            body.update(revoked_at=stored.get("revoked_at"),
+                        revocation_reason=stored.get("revocation_reason"))
+        return body
 
-    @staticmethod
-    def _status(doc, now):
-        if doc.get("status") == "revoked":
-            return "revoked"
-        if doc.get("expires_at") and datetime.fromisoformat(doc["expires_at"]) <= now:
-            return "expired"
-        return "valid"
+    @http("POST", "/api/licenses/<string:licence_id>/revoke")
+    def revoke(self, request, licence_id):
+        reason = load(RevocationSchema(), read_json(request))["reason"]
+        licence = self._get(licence_id)
+        if licence.get("status") == "revoked":
+            raise Conflict(f"e-licence {licence_id} was already revoked")
+        now = self.now()
+        changes = {"status": "revoked", "revoked_at": now.isoformat(),
+                   "revocation_reason": reason}
+        event = domain.lifecycle_event(licence, now, reason)
+        if not self._transition(licence_id, licence.get("status", "valid"), changes,
+                                LICENSE_REVOKED, event):
+            raise Conflict(f"e-licence {licence_id} changed meanwhile; try again")
+        REVOKED.labels(licence["type"]).inc()
+        return dict(licence, **changes)
+
+    # -- RPC (once-only) --------------------------------------------------------
+    @rpc
+    def find_reusable(self, holder_id_number, license_types):
+        """license type -> the shared view of the holder's newest valid licence of that type."""
+        chosen = domain.newest_valid_by_type(self.store.by_holder(holder_id_number),
+                                             set(license_types), self.now())
+        for license_type in license_types:
+            REUSED.labels(license_type, "found" if license_type in chosen else "none").inc()
+        return {t: domain.shared_view(licence) for t, licence in chosen.items()}
+
+    @rpc
+    def check_licence(self, licence_id, holder_id_number, license_type):
+        """{"license": shared view} when the licence may fill the material, else {"error": why}."""
+        licence = self.store.get(licence_id) if isinstance(licence_id, str) else None
+        refusal = domain.refusal(licence, licence_id, holder_id_number, license_type,
+                                 self.now())
+        REUSED.labels(license_type, "refused" if refusal else "accepted").inc()
+        if refusal:
+            return {"error": refusal}
+        return {"license": domain.shared_view(licence)}
+
+    # -- sweeps -----------------------------------------------------------------
+    @timer(interval=2)
+    def sweep(self):
+        """Mark licences past their expiry (publishing license_expired); re-send the outbox."""
+        now = self.now()
+        for licence in self.store.due_to_expire(now):
+            if self._transition(licence["id"], "valid", {"status": "expired",
+                                                         "expired_at": now.isoformat()},
+                                LICENSE_EXPIRED, domain.lifecycle_event(licence, now)):
+                EXPIRED.labels(licence["type"]).inc()
+        outbox.sweep(self.store.licenses, self._publishers(), now)
+
+    # -- machinery --------------------------------------------------------------
+    def _transition(self, licence_id, from_status, changes, event_type, event):
+        entries = {uuid.uuid4().hex: outbox.entry("event", event, event_type=event_type)}
+        if not self.store.mark(licence_id, from_status, changes, entries, self.now()):
+            return False
+        pending, rev = self.store.pending_outbox(licence_id)
+        outbox.settle(self.store.licenses, licence_id, rev, pending, self._publishers())
+        return True
+
+    def _get(self, licence_id):
+        licence = self.store.get(licence_id)
+        if licence is None:
+            raise NotFound(f"no e-licence {licence_id}")
+        return licence
+
+    def _publishers(self):
+        return {"event": lambda e: self.dispatch(e["event_type"], e["body"])}
