@@ -27,7 +27,8 @@ def build(departments, rules):
         @approval_task(department)
         def handle(self, task):
             answer = rules.decide(task)
-            ANSWERS.labels(task["department"], answer["decision"]).inc()
+            ANSWERS.labels(task["department"],
+                           answer["decision"] if answer else "deferred").inc()
             return answer
         handle.__name__ = f"decide_{department}"
         return handle

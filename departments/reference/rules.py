@@ -3,8 +3,10 @@
 A rules file (YAML) has a default answer and rules tried in order; the first
 rule whose `when` patterns all full-match the task decides. Patterns are regular
 expressions over dotted paths into the task (`applicant.name`, `form.x`,
-`department`); `{department}` in a pattern or reason stands for the task's
-department. `latency_ms` delays the answer (simulated work).
+`department`, `attempt`); `{department}` in a pattern or reason stands for the task's
+department. `latency_ms` delays the answer (simulated work). Decision `none` gives
+no answer at all (the task waits for an officer, or for supervision to flag it);
+materials `first_item_material` asks for the first material the item needs.
 """
 import hashlib
 import os
@@ -51,12 +53,18 @@ class Rules:
                    for path, pattern in rule.get("when", {}).items()):
                 chosen = rule
                 break
+        latency = chosen.get("latency_ms", self.default.get("latency_ms", 0)) / 1000.0
+        if chosen.get("decision") == "none":  # no answer: left to an officer, or to time out
+            return None, latency
+        materials = chosen.get("materials", [])
+        if materials == "first_item_material":
+            materials = (task.get("item_materials") or [m["code"] for m in task["materials"]])[:1]
         answer = {"decision": chosen.get("decision", "approved"),
                   "reason": chosen.get("reason", "").format(department=task["department"]),
-                  "materials": chosen.get("materials", []), "data": {}}
+                  "materials": materials, "data": {}}
         if answer["decision"] == "approved":
             answer["data"] = {"reference_number": reference_number(task)}
-        return answer, chosen.get("latency_ms", self.default.get("latency_ms", 0)) / 1000.0
+        return answer, latency
 
     def decide(self, task, sleep=time.sleep):
         answer, latency = self.answer(task)

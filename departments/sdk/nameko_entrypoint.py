@@ -51,7 +51,7 @@ class ApprovalTask(ReliableConsumer):
         super().handle_message(envelope["payload"], message)
 
     def handle_result(self, message, worker_ctx, result=None, exc_info=None):
-        if exc_info is None:
+        if exc_info is None and result is not None:  # None: decided elsewhere (officer)
             try:
                 self._publish_result(worker_ctx.args[0], result)
             except Exception as exc:  # not confirmed: do not ack, let the policy decide

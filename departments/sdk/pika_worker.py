@@ -105,7 +105,12 @@ class Worker:
             channel.basic_ack(method.delivery_tag)
             return
         try:
-            answer = result_envelope(payload, self.handler(payload))
+            decided = self.handler(payload)
+            if decided is None:  # decided elsewhere (by an officer): nothing to publish now
+                channel.basic_ack(method.delivery_tag)
+                self.on_outcome("deferred", payload["department"])
+                return
+            answer = result_envelope(payload, decided)
         except Exception:
             log.exception("handler failed for task %s", payload["task_id"])
             self.on_outcome("error", payload["department"])

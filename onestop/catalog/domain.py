@@ -185,6 +185,7 @@ class Catalog:
                 # a dependency on an optional item that was not chosen does not apply
                 "depends_on": [d for d in entry.get("depends_on", []) if d in chosen],
                 "promised_days": item["promised_days"], "legal_days": item["legal_days"],
+                "materials": list(item["materials"]),
                 "license_type": item.get("license"),
             })
         return {"scenario": code, "catalog_version": self.version,

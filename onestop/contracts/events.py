@@ -5,6 +5,10 @@ from marshmallow import Schema, fields, INCLUDE
 APPLICATION_SUBMITTED = "application_submitted"   # intake
 APPLICATION_UPDATED = "application_updated"       # routing: a new snapshot of the workflow
 APPLICATION_DECIDED = "application_decided"       # routing: the combined decision
+APPLICATION_CORRECTED = "application_corrected"   # intake: supplementary materials supplied
+APPLICATION_WITHDRAWN = "application_withdrawn"   # intake: the applicant withdrew
+TASK_OVERDUE = "task_overdue"                     # routing: a task passed its promised date
+TASK_ESCALATED = "task_escalated"                 # routing: a task passed its legal limit
 
 
 class ApplicationSubmittedSchema(Schema):
@@ -32,6 +36,26 @@ class ApplicationUpdatedSchema(Schema):
     status = fields.String(required=True)
     tasks = fields.List(fields.Dict(), required=True)
     decision = fields.Dict(allow_none=True, load_default=None)
+
+
+class ApplicationCorrectedSchema(Schema):
+    class Meta:
+        unknown = INCLUDE
+
+    application_id = fields.String(required=True)
+    correction_id = fields.String(required=True)
+    task_ids = fields.List(fields.String(), load_default=list)
+    materials = fields.List(fields.Dict(), required=True)
+    corrected_at = fields.String(required=True)
+
+
+class ApplicationWithdrawnSchema(Schema):
+    class Meta:
+        unknown = INCLUDE
+
+    application_id = fields.String(required=True)
+    reason = fields.String(load_default="withdrawn by the applicant")
+    withdrawn_at = fields.String(required=True)
 
 
 class ApplicationDecidedSchema(Schema):

@@ -99,3 +99,25 @@ def check_materials(body, scenario, uploads, licences=None):
         errors["missing"] = [once_only.missing_message(code, scenario, licences)
                              for code in missing]
     return errors
+
+
+def check_correction(view_tasks, materials, uploads):
+    """Per-field messages for a correction against what the departments asked for.
+
+    view_tasks: the tasks of the latest status snapshot. Returns (task_ids, errors).
+    """
+    waiting = [t for t in view_tasks if t["state"] == "correction_required"]
+    asked = {code for t in waiting for code in t.get("requested_materials", [])}
+    errors = {}
+    given = set()
+    for index, material in enumerate(materials):
+        if material["code"] not in asked:
+            errors[str(index)] = {"code": [f"{material['code']} was not asked for; asked: "
+                                           f"{', '.join(sorted(asked)) or 'nothing'}"]}
+        elif material["file_id"] not in uploads:
+            errors[str(index)] = {"file_id": ["no such upload; upload with POST /api/uploads"]}
+        given.add(material["code"])
+    missing = sorted(asked - given)
+    if missing:
+        errors["missing"] = [f"asked-for material {code} is missing" for code in missing]
+    return [t["task_id"] for t in waiting], errors

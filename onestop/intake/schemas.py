@@ -59,3 +59,22 @@ class ApplicationSchema(Schema):
     materials = fields.List(fields.Nested(MaterialSchema), required=True)
     optional_items = fields.List(fields.String(validate=validate.Length(max=64)),
                                  load_default=list)
+
+
+class CorrectionSchema(Schema):
+    """Supplementary materials for the tasks that asked for them (one-time notification:
+    everything asked for, at once)."""
+
+    class Meta:
+        unknown = RAISE
+
+    materials = fields.List(fields.Nested(MaterialSchema), required=True,
+                            validate=validate.Length(min=1))
+
+
+class WithdrawalSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    reason = fields.String(load_default="withdrawn by the applicant",
+                           validate=validate.Length(min=1, max=500))

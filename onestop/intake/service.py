@@ -17,11 +17,12 @@ from onestop.common.http import (http, read_json, load, json_response, BadReques
 from onestop.common.messaging import event_handler
 from onestop.common.service import ServiceBase
 from onestop.common.store import Storage
-from onestop.contracts.events import (APPLICATION_SUBMITTED, APPLICATION_UPDATED,
+from onestop.contracts.events import (APPLICATION_CORRECTED, APPLICATION_WITHDRAWN,
+                                      APPLICATION_SUBMITTED, APPLICATION_UPDATED,
                                       ApplicationUpdatedSchema)
 from onestop.contracts.envelope import InvalidMessage
-from onestop.intake.domain import validate_application
-from onestop.intake.schemas import ApplicationSchema
+from onestop.intake.domain import check_correction, validate_application
+from onestop.intake.schemas import ApplicationSchema, CorrectionSchema, WithdrawalSchema
 from onestop.intake.schemas import ChecklistQuerySchema
 from onestop.intake.store import IntakeStore, DuplicateApplication
 from onestop.intake import once_only
@@ -153,6 +154,54 @@ class IntakeService(ServiceBase):
         if doc is None:
             raise NotFound(f"no application {application_id}")
         return application_view(doc)
+
+    @http("POST", "/api/applications/<string:application_id>/corrections")
+    def correct(self, request, application_id):
+        """Supply the materials the departments asked for; only their tasks go back."""
+        body = load(CorrectionSchema(), read_json(request))
+        doc = self._application(application_id)
+        if doc["status"] != "awaiting_correction":
+            raise Conflict(f"the application is {doc['status']}; nothing awaits a correction")
+        uploads = self.store.existing_uploads(m["file_id"] for m in body["materials"])
+        task_ids, errors = check_correction(doc.get("tasks", []), body["materials"], uploads)
+        if errors:
+            raise BadRequest("validation failed", fields={"materials": errors})
+        now = self.now()
+        event = {"application_id": application_id, "correction_id": uuid.uuid4().hex,
+                 "task_ids": task_ids, "materials": body["materials"],
+                 "corrected_at": now.isoformat()}
+        self._publish_later(application_id, APPLICATION_CORRECTED, event, now)
+        return 202, {"id": application_id, "correction_id": event["correction_id"],
+                     "tasks": task_ids, "status_url": f"/api/applications/{application_id}"}
+
+    @http("POST", "/api/applications/<string:application_id>/withdraw")
+    def withdraw(self, request, application_id):
+        """Withdraw before the decision: the open tasks are cancelled."""
+        body = load(WithdrawalSchema(), read_json(request)) if request.get_data() else (
+            WithdrawalSchema().load({}))
+        doc = self._application(application_id)
+        if doc["status"] in ("approved", "rejected", "withdrawn"):
+            raise Conflict(f"the application is already {doc['status']}")
+        now = self.now()
+        event = {"application_id": application_id, "reason": body["reason"],
+                 "withdrawn_at": now.isoformat()}
+        self._publish_later(application_id, APPLICATION_WITHDRAWN, event, now,
+                            {"withdrawal_requested_at": now})
+        return 202, {"id": application_id, "status_url": f"/api/applications/{application_id}"}
+
+    def _application(self, application_id):
+        doc = self.store.get_application(application_id)
+        if doc is None:
+            raise NotFound(f"no application {application_id}")
+        return doc
+
+    def _publish_later(self, application_id, event_type, event, now, changes=None):
+        """Persist the event in the application's outbox, then publish it."""
+        message_id = uuid.uuid4().hex
+        entry = outbox.entry("event", event, event_type=event_type)
+        doc = self.store.add_to_outbox(application_id, message_id, entry, now, changes)
+        outbox.settle(self.store.applications, application_id, doc["rev"], {message_id: entry},
+                      self._publishers())
 
     @http("GET", "/api/scenarios/<string:code>/checklist")
     def checklist(self, request, code):

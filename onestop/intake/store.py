@@ -58,6 +58,16 @@ class IntakeStore(MongoStore):
     def get_application(self, application_id):
         return self.applications.find_one({"_id": application_id}, {"outbox": 0})
 
+    def add_to_outbox(self, application_id, message_id, entry, now, changes=None):
+        """Queue one message on an application's outbox (with optional field changes);
+        returns the document after the write, or None if there is no such application."""
+        from pymongo import ReturnDocument
+        return self.applications.find_one_and_update(
+            {"_id": application_id},
+            {"$set": {f"outbox.{message_id}": entry, "outbox_pending": True, "updated_at": now,
+                      "updated_ts": now.timestamp(), **(changes or {})}, "$inc": {"rev": 1}},
+            return_document=ReturnDocument.AFTER)
+
     def apply_view(self, application_id, view, now):
         """Store routing's snapshot if it is newer than the one held (out-of-order safe)."""
         result = self.applications.update_one(

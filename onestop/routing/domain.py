@@ -11,14 +11,19 @@ application early or twice.
 """
 import copy
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from onestop.contracts import messages as contract
 from onestop.contracts.envelope import make_envelope
-from onestop.contracts.events import APPLICATION_DECIDED, APPLICATION_UPDATED
+from onestop.contracts.events import (APPLICATION_DECIDED, APPLICATION_UPDATED, TASK_ESCALATED,
+                                      TASK_OVERDUE)
 from onestop.contracts.topology import TASKS_EXCHANGE, task_routing_key
 
-OPEN_STATES = ("blocked", "sent")
+OPEN_STATES = ("blocked", "sent", "correction_required")
 FINAL_STATES = ("approved", "rejected", "cancelled")
+DECIDED_STATUSES = ("approved", "rejected", "withdrawn")
+MAX_CORRECTION_ROUNDS = 2
+SEEN_RESULTS_KEPT = 20
 
 
 @dataclass
@@ -41,7 +46,9 @@ def new_workflow(submitted, plan, now, calendar):
     for order, planned in enumerate(plan["tasks"]):
         tasks[planned["item_code"]] = dict(
             planned, task_id=task_id(application_id, planned["item_code"]), order=order,
-            state="blocked", reason="", data={}, sent_at=None, decided_at=None, due=None)
+            state="blocked", reason="", data={}, sent_at=None, decided_at=None, due=None,
+            legal_due=None, attempt=0, corrections=0, requested_materials=[], paused_at=None,
+            overdue=False, escalated=False, seen=[])
     workflow = {
         "_id": application_id,
         "scenario": submitted["scenario"], "catalog_version": plan["catalog_version"],
@@ -55,6 +62,7 @@ def new_workflow(submitted, plan, now, calendar):
     record(workflow, now, "routing", "application_submitted",
            f"planned {len(tasks)} tasks from catalog version {plan['catalog_version']}")
     messages = release_ready_tasks(workflow, now, calendar)
+    set_watch(workflow)
     messages.append(updated_event(workflow))
     return workflow, messages
 
@@ -72,8 +80,9 @@ def release_ready_tasks(workflow, now, calendar):
         if task["state"] != "blocked":
             continue
         if all(tasks[d]["state"] == "approved" for d in task["depends_on"]):
-            task.update(state="sent", sent_at=now.isoformat(),
-                        due=calendar.add_working_days(now, task["promised_days"]).isoformat())
+            task.update(state="sent", sent_at=now.isoformat(), attempt=1,
+                        due=calendar.add_working_days(now, task["promised_days"]).isoformat(),
+                        legal_due=calendar.add_working_days(now, task["legal_days"]).isoformat())
             inputs = {d: tasks[d]["data"] for d in task["depends_on"]}
             messages.append(task_message(workflow, task, inputs))
             record(workflow, now, "routing", "dependencies_met",
@@ -89,6 +98,7 @@ def task_message(workflow, task, inputs):
         "office": task["office"], "region": task["region"], "level": task["level"],
         "applicant": workflow["applicant"], "form": workflow["form"],
         "materials": workflow["materials"], "inputs": inputs, "due": task["due"],
+        "attempt": task["attempt"], "item_materials": task.get("materials", []),
     }
     return {"kind": "amqp", "exchange": TASKS_EXCHANGE,
             "routing_key": task_routing_key(task["department"], task["region"]),
@@ -103,7 +113,8 @@ def cancellation_message(workflow, task, reason):
             "body": make_envelope(contract.CANCELLATION, workflow["_id"], payload)}
 
 
-def apply_result(workflow, result, now, calendar):
+def apply_result(workflow, result, now, calendar, message_id=None,
+                 max_corrections=MAX_CORRECTION_ROUNDS):
     """Apply one department result to a copy of the workflow."""
     workflow = copy.deepcopy(workflow)
     task = next((t for t in workflow["tasks"].values() if t["task_id"] == result["task_id"]),
@@ -113,28 +124,100 @@ def apply_result(workflow, result, now, calendar):
     if result["department"] != task["department"]:
         return Outcome("refused", detail=f"task {task['task_id']} belongs to "
                                          f"{task['department']}, not {result['department']}")
-    if task["state"] in FINAL_STATES:
-        kind = "duplicate" if task["state"] == result["decision"] else "late"
-        return Outcome(kind, detail=f"task {task['task_id']} is already {task['state']}")
+    if message_id and message_id in task.get("seen", []):
+        return Outcome("duplicate", detail=f"result {message_id} was already applied")
+    if workflow["status"] in DECIDED_STATUSES or task["state"] in FINAL_STATES:
+        if task["state"] == result["decision"]:
+            return Outcome("duplicate", detail=f"task {task['task_id']} is already {task['state']}")
+        detail = f"task {task['task_id']} is already {task['state']}"
+        if task["state"] == "cancelled" and message_id not in task.get("seen", []):
+            # recorded in the audit trail, and otherwise ignored
+            task["seen"] = (task.get("seen", []) + [message_id or ""])[-SEEN_RESULTS_KEPT:]
+            record(workflow, now, f"department:{task['department']}", "late_result",
+                   f"{result['decision']} for cancelled task {task['item_code']} ignored")
+            return Outcome("late", workflow, detail=detail)
+        return Outcome("late", detail=detail)
     if task["state"] == "blocked":
         return Outcome("late", detail=f"task {task['task_id']} was never sent")
-    if result["decision"] == "correction_required":
-        # Correction is handled by a later issue; until then it is refused, not guessed at.
-        return Outcome("refused", detail="correction_required is not supported yet")
-    task.update(state=result["decision"], reason=result.get("reason", ""),
-                data=result.get("data", {}), decided_at=now.isoformat())
-    record(workflow, now, f"department:{task['department']}", "approval_result",
-           f"task {task['item_code']} {result['decision']}"
-           + (f": {result['reason']}" if result.get("reason") else ""))
-    messages = []
-    if result["decision"] == "rejected":
-        messages.extend(cancel_open_tasks(workflow, now,
-                                          f"application rejected by {task['department']}"))
+    if task["state"] == "correction_required":
+        return Outcome("late", detail=f"task {task['task_id']} awaits the applicant's correction")
+    if message_id:
+        task["seen"] = (task.get("seen", []) + [message_id])[-SEEN_RESULTS_KEPT:]
+    actor = f"department:{task['department']}"
+    decision, reason = result["decision"], result.get("reason", "")
+    if decision == "correction_required" and task["corrections"] >= max_corrections:
+        decision = "rejected"
+        reason = (f"correction limit reached: {max_corrections} rounds of correction did not "
+                  f"satisfy {task['department']}" + (f" ({reason})" if reason else ""))
+    if decision == "correction_required":
+        task.update(state="correction_required", reason=reason, paused_at=now.isoformat(),
+                    requested_materials=list(result.get("materials", [])))
+        record(workflow, now, actor, "correction_required",
+               f"task {task['item_code']} needs {', '.join(task['requested_materials'])}"
+               + (f": {reason}" if reason else ""))
+        workflow["status"] = "awaiting_correction"
+        return finish(workflow, now, [])
+    task.update(state=decision, reason=reason, data=result.get("data", {}),
+                decided_at=now.isoformat())
+    record(workflow, now, actor, "approval_result",
+           f"task {task['item_code']} {decision}" + (f": {reason}" if reason else ""))
+    if decision == "rejected":
+        messages = cancel_open_tasks(workflow, now, f"application rejected by {task['department']}")
     else:
-        messages.extend(release_ready_tasks(workflow, now, calendar))
-    messages.extend(decide(workflow, now))
+        messages = release_ready_tasks(workflow, now, calendar)
+    return finish(workflow, now, messages)
+
+
+def finish(workflow, now, messages):
+    """Common tail of every change: decide if the task states imply it, set the status,
+    announce the new snapshot."""
+    messages = messages + decide(workflow, now)
+    if workflow["decision"] is None:
+        waiting = any(t["state"] == "correction_required" for t in workflow["tasks"].values())
+        workflow["status"] = "awaiting_correction" if waiting else "in_review"
+    set_watch(workflow)
     messages.append(updated_event(workflow))
     return Outcome("applied", workflow, messages)
+
+
+def apply_correction(workflow, correction, now, calendar):
+    """The applicant supplied materials: only the tasks that asked go back, clocks resume."""
+    workflow = copy.deepcopy(workflow)
+    if workflow["status"] in DECIDED_STATUSES:
+        return Outcome("late", detail=f"application is already {workflow['status']}")
+    waiting = [t for t in workflow["tasks"].values() if t["state"] == "correction_required"
+               and (not correction.get("task_ids") or t["task_id"] in correction["task_ids"])]
+    if not waiting:
+        return Outcome("duplicate", detail="no task awaits a correction")
+    supplied = {m["code"]: m for m in correction["materials"]}
+    workflow["materials"] = [m for m in workflow["materials"] if m["code"] not in supplied]
+    workflow["materials"].extend(correction["materials"])
+    messages = []
+    for task in sorted(waiting, key=lambda t: t["order"]):
+        paused = calendar.working_days_between(datetime.fromisoformat(task["paused_at"]), now)
+        for field in ("due", "legal_due"):
+            task[field] = calendar.add_working_days(
+                datetime.fromisoformat(task[field]), paused).isoformat() if paused else task[field]
+        task.update(state="sent", reason="", paused_at=None, requested_materials=[],
+                    corrections=task["corrections"] + 1, attempt=task["attempt"] + 1)
+        inputs = {d: workflow["tasks"][d]["data"] for d in task["depends_on"]}
+        messages.append(task_message(workflow, task, inputs))
+        record(workflow, now, "applicant", "application_corrected",
+               f"task {task['item_code']} sent back to {task['office']} (round "
+               f"{task['corrections']}, clock resumed after {paused} working days)")
+    return finish(workflow, now, messages)
+
+
+def withdraw(workflow, now, reason="withdrawn by the applicant"):
+    """The applicant withdraws before the decision: open tasks are cancelled."""
+    workflow = copy.deepcopy(workflow)
+    if workflow["status"] in DECIDED_STATUSES:
+        kind = "duplicate" if workflow["status"] == "withdrawn" else "late"
+        return Outcome(kind, detail=f"application is already {workflow['status']}")
+    messages = cancel_open_tasks(workflow, now, reason)
+    record(workflow, now, "applicant", "application_withdrawn", reason)
+    messages.extend(decide(workflow, now, withdrawn=True))
+    return finish(workflow, now, messages)
 
 
 def cancel_open_tasks(workflow, now, reason):
@@ -142,7 +225,7 @@ def cancel_open_tasks(workflow, now, reason):
     messages = []
     for task in sorted(workflow["tasks"].values(), key=lambda t: t["order"]):
         if task["state"] in OPEN_STATES:
-            if task["state"] == "sent":
+            if task["state"] in ("sent", "correction_required"):
                 messages.append(cancellation_message(workflow, task, reason))
             task.update(state="cancelled", reason=reason, decided_at=now.isoformat())
             record(workflow, now, "routing", "cascade", f"task {task['item_code']} cancelled")
@@ -150,7 +233,7 @@ def cancel_open_tasks(workflow, now, reason):
 
 
 def combined_outcome(tasks):
-    """approved when every task is approved; rejected when any is; None while undecided."""
+    """approved when every task is approved; rejected when any is and none is open."""
     states = [t["state"] for t in tasks.values()]
     if any(s == "rejected" for s in states):
         if all(s in FINAL_STATES for s in states):
@@ -161,11 +244,11 @@ def combined_outcome(tasks):
     return None
 
 
-def decide(workflow, now):
+def decide(workflow, now, withdrawn=False):
     """Set the combined decision if the stored task states imply one; return the event."""
     if workflow["decision"] is not None:
         return []
-    outcome = combined_outcome(workflow["tasks"])
+    outcome = "withdrawn" if withdrawn else combined_outcome(workflow["tasks"])
     if outcome is None:
         return []
     workflow["status"] = outcome
@@ -180,12 +263,65 @@ def decide(workflow, now):
     return [decided_event(workflow)]
 
 
+def supervise(workflow, now):
+    """Mark sent tasks past their promised date overdue (once), escalate at the legal limit."""
+    workflow = copy.deepcopy(workflow)
+    messages = []
+    for task in sorted(workflow["tasks"].values(), key=lambda t: t["order"]):
+        if task["state"] != "sent":
+            continue
+        if not task["overdue"] and datetime.fromisoformat(task["due"]) < now:
+            task["overdue"] = True
+            messages.append(supervision_event(workflow, task, TASK_OVERDUE, task["due"]))
+            record(workflow, now, "supervision", TASK_OVERDUE,
+                   f"task {task['item_code']} at {task['office']} passed its promised date")
+        if not task["escalated"] and datetime.fromisoformat(task["legal_due"]) < now:
+            task["escalated"] = True
+            messages.append(supervision_event(workflow, task, TASK_ESCALATED, task["legal_due"]))
+            record(workflow, now, "supervision", TASK_ESCALATED,
+                   f"task {task['item_code']} at {task['office']} passed its legal limit")
+    if not messages:
+        before = workflow.get("watch_ts")
+        set_watch(workflow)
+        if workflow["watch_ts"] == before:
+            return Outcome("duplicate")
+    return finish(workflow, now, messages)
+
+
+def set_watch(workflow):
+    """watch_ts: when supervision must next look at this workflow (epoch s; None = never).
+
+    overdue_count: open tasks flagged overdue (lets supervisors list them with one query).
+    """
+    moments = []
+    for task in workflow["tasks"].values():
+        if task["state"] != "sent" or workflow["decision"] is not None:
+            continue
+        if not task["overdue"]:
+            moments.append(datetime.fromisoformat(task["due"]).timestamp())
+        elif not task["escalated"]:
+            moments.append(datetime.fromisoformat(task["legal_due"]).timestamp())
+    workflow["watch_ts"] = min(moments) if moments else None
+    workflow["overdue_count"] = sum(
+        1 for t in workflow["tasks"].values()
+        if t["overdue"] and t["state"] in ("sent",) and workflow["decision"] is None)
+
+
+def supervision_event(workflow, task, event_type, limit):
+    return {"kind": "event", "event_type": event_type, "body": {
+        "application_id": workflow["_id"], "task_id": task["task_id"],
+        "scenario": workflow["scenario"], "item_code": task["item_code"],
+        "department": task["department"], "office": task["office"], "region": task["region"],
+        "limit": limit, "sent_at": task["sent_at"]}}
+
+
 def task_views(workflow):
     return [{"task_id": t["task_id"], "item_code": t["item_code"], "item_name": t["item_name"],
              "department": t["department"], "office": t["office"], "region": t["region"],
              "level": t["level"], "state": t["state"], "reason": t["reason"],
              "depends_on": t["depends_on"], "due": t["due"], "sent_at": t["sent_at"],
-             "decided_at": t["decided_at"]}
+             "decided_at": t["decided_at"], "requested_materials": t.get("requested_materials", []),
+             "corrections": t.get("corrections", 0), "overdue": t.get("overdue", False)}
             for t in sorted(workflow["tasks"].values(), key=lambda t: t["order"])]
 
 
@@ -215,8 +351,6 @@ def decided_event(workflow):
 def reconcile(workflow, now):
     """The sweep's join repair: finish an application whose tasks are all decided."""
     workflow = copy.deepcopy(workflow)
-    messages = decide(workflow, now)
-    if not messages:
+    if workflow["decision"] is not None or combined_outcome(workflow["tasks"]) is None:
         return Outcome("duplicate")
-    messages.append(updated_event(workflow))
-    return Outcome("applied", workflow, messages)
+    return finish(workflow, now, [])

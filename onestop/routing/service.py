@@ -19,7 +19,10 @@ from onestop.common.service import ServiceBase
 from onestop.common.store import Storage
 from onestop.contracts import messages as contract
 from onestop.contracts.envelope import InvalidMessage, open_envelope
-from onestop.contracts.events import APPLICATION_SUBMITTED, ApplicationSubmittedSchema
+from onestop.common.config import env
+from onestop.contracts.events import (APPLICATION_CORRECTED, APPLICATION_SUBMITTED,
+                                      APPLICATION_WITHDRAWN, ApplicationCorrectedSchema,
+                                      ApplicationSubmittedSchema, ApplicationWithdrawnSchema)
 from onestop.contracts.topology import results_queue, tasks_exchange
 from onestop.routing import domain
 from onestop.routing.gauges import WorkloadGauges
@@ -31,12 +34,16 @@ TASKS_SENT = Counter("routing_tasks_sent_total", "Tasks sent to departments", ["
 TASKS_DECIDED = Counter("routing_tasks_decided_total", "Task results applied",
                         ["department", "decision"])
 RESULTS_IGNORED = Counter("routing_results_ignored_total",
-                          "Results that changed nothing (duplicate, unknown, late, refused)",
+                          "Inputs (results, corrections, withdrawals) that changed no decision: "
+                          "duplicate, unknown, late, refused",
                           ["kind"])
 DECISIONS = Counter("routing_decisions_total", "Combined decisions", ["scenario", "outcome"])
 DECISION_SECONDS = Histogram("routing_submit_to_decision_seconds",
                              "Time from submission to the combined decision", ["scenario"],
                              buckets=(.05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60, 300, 3600, 86400))
+SUPERVISION_EVENTS = Counter("routing_supervision_events_total",
+                             "Tasks flagged by supervision (overdue: promised date passed; "
+                             "escalated: legal limit passed)", ["department", "event"])
 WRITE_CONFLICTS = Counter("routing_write_conflicts_total",
                           "Optimistic write conflicts retried (concurrent routing workers)")
 MAX_ATTEMPTS = 20
@@ -80,9 +87,30 @@ class RoutingService(ServiceBase):
     def handle_approval_result(self, body):
         envelope = open_envelope(body, {contract.RESULT}, contract.PAYLOAD_SCHEMAS)
         result = envelope["payload"]
+        max_rounds = int(env("MAX_CORRECTION_ROUNDS", domain.MAX_CORRECTION_ROUNDS))
         self._update(result["application_id"],
-                     lambda wf, now: domain.apply_result(wf, result, now,
-                                                         self._calendar(wf["catalog_version"])))
+                     lambda wf, now: domain.apply_result(
+                         wf, result, now, self._calendar(wf["catalog_version"]),
+                         message_id=envelope["message_id"], max_corrections=max_rounds))
+
+    @event_handler("intake", APPLICATION_CORRECTED)
+    def handle_application_corrected(self, payload):
+        correction = _load(ApplicationCorrectedSchema, payload, APPLICATION_CORRECTED)
+        self._update(correction["application_id"],
+                     lambda wf, now: domain.apply_correction(
+                         wf, correction, now, self._calendar(wf["catalog_version"])))
+
+    @event_handler("intake", APPLICATION_WITHDRAWN)
+    def handle_application_withdrawn(self, payload):
+        withdrawal = _load(ApplicationWithdrawnSchema, payload, APPLICATION_WITHDRAWN)
+        self._update(withdrawal["application_id"],
+                     lambda wf, now: domain.withdraw(wf, now, withdrawal["reason"]))
+
+    @timer(interval=float(env("SUPERVISION_INTERVAL_SECONDS", 5)))
+    def supervise(self):
+        """Flag tasks past their promised date (task_overdue) and legal limit (task_escalated)."""
+        for workflow in self.store.due_for_supervision(self.now()):
+            self._update(workflow["_id"], domain.supervise)
 
     @timer(interval=2)
     def sweep(self):
@@ -95,6 +123,30 @@ class RoutingService(ServiceBase):
                 self._update(workflow["_id"], lambda wf, at: domain.reconcile(wf, at))
 
     # -- HTTP -----------------------------------------------------------------
+    @http("GET", "/api/supervision/overdue")
+    def overdue(self, request):
+        """Overdue tasks, grouped by department and region, oldest promise first."""
+        department = request.args.get("department")
+        tasks = []
+        for workflow in self.store.with_overdue_tasks():
+            for task in workflow["tasks"].values():
+                if task["overdue"] and task["state"] == "sent" and (
+                        not department or task["department"] == department):
+                    tasks.append({"application_id": workflow["_id"], "task_id": task["task_id"],
+                                  "scenario": workflow["scenario"],
+                                  "item_code": task["item_code"], "item_name": task["item_name"],
+                                  "department": task["department"], "office": task["office"],
+                                  "region": task["region"], "sent_at": task["sent_at"],
+                                  "due": task["due"], "legal_due": task["legal_due"],
+                                  "escalated": task["escalated"]})
+        tasks.sort(key=lambda t: t["due"])
+        groups = {}
+        for task in tasks:
+            groups.setdefault((task["department"], task["region"]), []).append(task)
+        return {"total": len(tasks), "groups": [
+            {"department": d, "region": r, "count": len(ts), "tasks": ts}
+            for (d, r), ts in sorted(groups.items())]}
+
     @http("GET", "/api/applications/<string:application_id>/history")
     def history(self, request, application_id):
         workflow = self.store.get(application_id)
@@ -118,7 +170,8 @@ class RoutingService(ServiceBase):
                 raise InvalidMessage(outcome.detail)
             if outcome.kind != "applied":
                 RESULTS_IGNORED.labels(outcome.kind).inc()
-                return
+                if outcome.workflow is None:
+                    return
             entries = self._entries(outcome.messages)
             if self.store.save(outcome.workflow, entries, now):
                 self._flush(application_id, workflow["rev"] + 1, entries, outcome.messages)
@@ -129,6 +182,9 @@ class RoutingService(ServiceBase):
 
     def _count(self, before, after, now):
         for code, task in after["tasks"].items():
+            for flag, event in (("overdue", "overdue"), ("escalated", "escalated")):
+                if task.get(flag) and not before["tasks"][code].get(flag):
+                    SUPERVISION_EVENTS.labels(task["department"], event).inc()
             if task["state"] != before["tasks"][code]["state"] and task["state"] in (
                     "approved", "rejected"):
                 TASKS_DECIDED.labels(task["department"], task["state"]).inc()
@@ -158,3 +214,10 @@ class RoutingService(ServiceBase):
         if version not in self._calendars:
             self._calendars[version] = WorkingCalendar(self.catalog.get_calendar(version))
         return self._calendars[version]
+
+
+def _load(schema, payload, event_type):
+    try:
+        return schema().load(payload)
+    except ValidationError as exc:
+        raise InvalidMessage(f"bad {event_type}: {exc.messages}") from None

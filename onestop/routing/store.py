@@ -42,6 +42,8 @@ class RoutingStore(MongoStore):
         """Write the changed workflow if nobody else did since it was read; True on success."""
         update = {"tasks": workflow["tasks"], "status": workflow["status"],
                   "decision": workflow["decision"], "history": workflow["history"],
+                  "materials": workflow["materials"], "watch_ts": workflow.get("watch_ts"),
+                  "overdue_count": workflow.get("overdue_count", 0),
                   "rev": workflow["rev"] + 1, "updated_at": now, "updated_ts": now.timestamp(),
                   "outbox_pending": True,
                   "open_offices": open_offices(workflow)}
@@ -56,5 +58,14 @@ class RoutingStore(MongoStore):
 
     def stale_in_review(self, now, older_than_seconds=10, limit=200):
         cutoff = now.timestamp() - older_than_seconds
-        return list(self.workflows.find({"status": "in_review", "updated_ts": {"$lt": cutoff}})
+        return list(self.workflows.find({"status": {"$in": ["in_review", "awaiting_correction"]},
+                                         "updated_ts": {"$lt": cutoff}}).limit(limit))
+
+    def due_for_supervision(self, now, limit=200):
+        """Workflows with a task whose promised or legal limit has passed (watch_ts)."""
+        return list(self.workflows.find({"watch_ts": {"$lt": now.timestamp()}}, {"outbox": 0})
+                    .sort("watch_ts", 1).limit(limit))
+
+    def with_overdue_tasks(self, limit=1000):
+        return list(self.workflows.find({"overdue_count": {"$gt": 0}}, {"outbox": 0})
                     .limit(limit))

@@ -131,3 +131,112 @@ def test_task_deadline_is_counted_in_working_days_from_the_day_after_sending():
     workflow, _ = start(("A", "a", []))
     # Thursday 26 Nov 2026 + 2 working days = Monday 30 Nov, end of day in China time
     assert workflow["tasks"]["A"]["due"] == "2026-11-30T15:59:59+00:00"
+
+
+def correction(codes, task_ids=()):
+    return {"application_id": "app1", "correction_id": "c1", "task_ids": list(task_ids),
+            "materials": [{"code": c, "file_id": "f" * 32} for c in codes],
+            "corrected_at": NOW.isoformat()}
+
+
+def ask(workflow, item, materials=("m1",), message_id=None, **kwargs):
+    answer = dict(result(item, "correction_required"), materials=list(materials))
+    outcome = domain.apply_result(workflow, answer, NOW, CALENDAR, message_id=message_id,
+                                  **kwargs)
+    if outcome.workflow is not None:
+        outcome.workflow["rev"] = workflow["rev"] + 1
+    return outcome
+
+
+def test_correction_pauses_the_task_and_the_application_waits_while_others_go_on():
+    workflow, _ = start(("A", "a", []), ("B", "b", []))
+    outcome = ask(workflow, "A", ["m1"])
+    tasks = outcome.workflow["tasks"]
+    assert outcome.workflow["status"] == "awaiting_correction"
+    assert tasks["A"]["state"] == "correction_required"
+    assert tasks["A"]["requested_materials"] == ["m1"]
+    assert sent_items(outcome.messages) == []
+    after_b = step(outcome.workflow, "B", "approved")
+    assert after_b.workflow["status"] == "awaiting_correction"
+    assert after_b.workflow["decision"] is None
+
+
+def test_a_correction_sends_only_the_asking_task_back_with_its_clock_extended():
+    from datetime import timedelta
+    workflow, _ = start(("A", "a", []), ("B", "b", []))
+    asked = ask(workflow, "A", ["m1"]).workflow
+    later = NOW + timedelta(days=7)  # Thursday to Thursday: 5 working days paused
+    outcome = domain.apply_correction(asked, correction(["m1"]), later, CALENDAR)
+    assert sent_items(outcome.messages) == ["A"]
+    task = outcome.workflow["tasks"]["A"]
+    assert task["state"] == "sent" and task["attempt"] == 2 and task["corrections"] == 1
+    assert task["due"] == "2026-12-07T15:59:59+00:00"  # 30 Nov + 5 working days
+    assert outcome.workflow["status"] == "in_review"
+    assert {"code": "m1", "file_id": "f" * 32} in outcome.workflow["materials"]
+    message = next(m for m in outcome.messages if m["kind"] == "amqp")
+    assert message["body"]["payload"]["attempt"] == 2
+
+
+def test_too_many_correction_rounds_reject_with_a_clear_reason():
+    workflow, _ = start(("A", "a", []))
+    for round_ in range(2):
+        workflow = ask(workflow, "A", ["m1"], message_id=f"r{round_}").workflow
+        workflow = domain.apply_correction(workflow, correction(["m1"]), NOW, CALENDAR).workflow
+        workflow["rev"] += 1
+    outcome = ask(workflow, "A", ["m1"], message_id="r3", max_corrections=2)
+    assert outcome.workflow["status"] == "rejected"
+    assert "correction limit" in outcome.workflow["tasks"]["A"]["reason"]
+
+
+def test_a_replayed_correction_request_after_the_correction_changes_nothing():
+    workflow, _ = start(("A", "a", []))
+    asked = ask(workflow, "A", message_id="m-1").workflow
+    corrected = domain.apply_correction(asked, correction(["m1"]), NOW, CALENDAR).workflow
+    assert ask(corrected, "A", message_id="m-1").kind == "duplicate"
+
+
+def test_withdrawal_cancels_open_tasks_and_a_late_result_is_recorded_and_ignored():
+    workflow, _ = start(("A", "a", []), ("B", "b", ["A"]))
+    outcome = domain.withdraw(workflow, NOW)
+    assert outcome.workflow["status"] == "withdrawn"
+    assert outcome.workflow["decision"]["outcome"] == "withdrawn"
+    assert {t["state"] for t in outcome.workflow["tasks"].values()} == {"cancelled"}
+    cancelled = [m["body"]["payload"]["task_id"] for m in outcome.messages
+                 if m["kind"] == "amqp" and m["body"]["type"] == "task_cancelled"]
+    assert cancelled == ["app1:A"]  # B was never sent: nobody to tell
+    withdrawn = outcome.workflow
+    withdrawn["rev"] = 2
+    late = domain.apply_result(withdrawn, result("A", "approved"), NOW, CALENDAR, message_id="x")
+    assert late.kind == "late" and late.messages == []
+    assert late.workflow["history"][-1]["cause"] == "late_result"
+    assert late.workflow["tasks"]["A"]["state"] == "cancelled"
+    assert domain.withdraw(withdrawn, NOW).kind == "duplicate"
+
+
+def test_withdrawal_after_the_decision_is_too_late():
+    workflow, _ = start(("A", "a", []))
+    decided = step(workflow, "A", "approved").workflow
+    assert domain.withdraw(decided, NOW).kind == "late"
+
+
+def test_supervision_flags_overdue_once_then_escalates_at_the_legal_limit():
+    from datetime import timedelta
+    workflow, _ = start(("A", "a", []), ("B", "b", []))
+    assert domain.supervise(workflow, NOW + timedelta(days=1)).kind == "duplicate"
+    overdue = domain.supervise(workflow, NOW + timedelta(days=5))  # past 30 Nov, before 3 Dec
+    events = [m["event_type"] for m in overdue.messages if m["kind"] == "event"]
+    assert events.count("task_overdue") == 2 and "task_escalated" not in events
+    assert overdue.workflow["overdue_count"] == 2
+    assert domain.supervise(overdue.workflow, NOW + timedelta(days=5)).kind == "duplicate"
+    escalated = domain.supervise(overdue.workflow, NOW + timedelta(days=10))
+    events = [m["event_type"] for m in escalated.messages if m["kind"] == "event"]
+    assert events.count("task_escalated") == 2
+    assert escalated.workflow["watch_ts"] is None
+
+
+def test_a_task_waiting_for_correction_is_not_overdue():
+    from datetime import timedelta
+    workflow, _ = start(("A", "a", []))
+    asked = ask(workflow, "A").workflow
+    assert asked["watch_ts"] is None
+    assert domain.supervise(asked, NOW + timedelta(days=30)).kind == "duplicate"
