@@ -7,6 +7,7 @@ processes, waits until each is healthy and prints where everything is.
 Ctrl-C stops everything. If any process dies, the others are stopped too
 (honcho's rule): the mesh never runs half-started without saying so.
 """
+import json
 import os
 import socket
 import subprocess
@@ -133,13 +134,26 @@ def announce_when_ready(manager, timeout=90):
     (data_dir() / "READY").write_text(base)
 
 
-def main():
+def prepare(departments):
+    """Everything the processes need before they start (broker reachable, topology)."""
+    check_broker(departments)
+
+
+def main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
+    departments = [d["code"] for d in load_data()["departments"]]
+    if argv == ["--list-processes"]:  # for tools that start the processes one by one
+        print(json.dumps({name: {"command": command, "env": extra}
+                          for name, (command, extra) in processes(departments).items()}))
+        return 0
+    if argv == ["--prepare-only"]:
+        prepare(departments)
+        return 0
     data_dir().mkdir(parents=True, exist_ok=True)
     (data_dir() / "READY").unlink(missing_ok=True)
-    departments = [d["code"] for d in load_data()["departments"]]
     store = None if config.env("MONGO_URI") else start_embedded_store()
     try:
-        check_broker(departments)
+        prepare(departments)
         manager = Manager()
         env = dict(os.environ, PYTHONUNBUFFERED="1", PYTHONPATH=str(ROOT))
         for name, (command, extra) in processes(departments).items():
