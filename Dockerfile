@@ -1,0 +1,39 @@
+# One image for every process of the mesh: services, reference departments, gateway and
+# the topology job. The command chooses the process (docker-compose.yml, deploy/kubernetes).
+#   docker build -t onestop:latest .
+# Base image pinned to an exact release; update it deliberately (docs/operations.md).
+ARG PYTHON_IMAGE=python:3.11.7-slim-bookworm
+
+FROM ${PYTHON_IMAGE} AS build
+ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
+WORKDIR /build
+COPY requirements.txt ./
+RUN python -m venv /opt/venv \
+    && /opt/venv/bin/pip install --no-compile --requirement requirements.txt
+
+FROM ${PYTHON_IMAGE} AS runtime
+LABEL org.opencontainers.image.title="onestop" \
+      org.opencontainers.image.description="Hunan One-step Approval mesh (nameko services)"
+RUN groupadd --gid 10001 onestop \
+    && useradd --uid 10001 --gid onestop --no-create-home --home-dir /nonexistent \
+       --shell /usr/sbin/nologin onestop
+COPY --from=build /opt/venv /opt/venv
+WORKDIR /app
+COPY onestop ./onestop
+COPY departments ./departments
+COPY data ./data
+COPY deploy/rabbitmq/definitions.json ./deploy/rabbitmq/definitions.json
+COPY docs/openapi.yaml ./docs/
+ENV PATH=/opt/venv/bin:$PATH \
+    PYTHONUNBUFFERED=1 \
+    PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONPATH=/app \
+    BIND_HOST=0.0.0.0 \
+    DATA_DIR=/tmp/onestop
+USER 10001:10001
+EXPOSE 8000 8001 8002 8003 8004 8005 8011 8012
+# ONESTOP_PROCESS names the process; its own port answers /health
+HEALTHCHECK --interval=15s --timeout=5s --start-period=30s --retries=3 \
+    CMD ["python", "-m", "onestop.deploy.healthcheck"]
+ENV ONESTOP_PROCESS=gateway
+CMD ["python", "-m", "onestop.gateway.app"]
