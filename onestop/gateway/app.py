@@ -25,6 +25,7 @@ OPENAPI_FILE = Path(__file__).resolve().parents[2] / "docs" / "openapi.yaml"
 ROUTES = [
     ("/api/scenarios", "GET", "catalog"),
     ("/api/scenarios/<code>", "GET", "catalog"),
+    ("/api/scenarios/<code>/checklist", "GET", "intake"),
     ("/api/regions", "GET", "catalog"),
     ("/api/catalog/versions", "GET", "catalog"),
     ("/api/uploads", "POST", "intake"),
@@ -34,11 +35,20 @@ ROUTES = [
     ("/api/applications/<application_id>/corrections", "POST", "intake"),
     ("/api/applications/<application_id>/withdraw", "POST", "intake"),
     ("/api/supervision/overdue", "GET", "routing"),
-    ("/api/applications/<application_id>/reviews", "POST", "feedback"),
+    ("/api/applications/<application_id>/reviews", "GET,POST", "feedback"),
+    ("/api/reviews/stats", "GET", "feedback"),
+    ("/api/reviews/<review_id>/follow-up", "POST", "feedback"),
+    ("/api/rectifications", "GET", "feedback"),
+    ("/api/rectifications/<case_id>", "GET", "feedback"),
+    ("/api/rectifications/<case_id>/visit", "POST", "feedback"),
+    ("/api/rectifications/<case_id>/rectify", "POST", "feedback"),
+    ("/api/rectifications/<case_id>/confirm", "POST", "feedback"),
+    ("/api/rectifications/<case_id>/dispute", "POST", "feedback"),
     ("/api/licenses", "GET", "license"),
     ("/api/licenses/keys", "GET", "license"),
     ("/api/licenses/verify", "POST", "license"),
     ("/api/licenses/<licence_id>", "GET", "license"),
+    ("/api/licenses/<licence_id>/revoke", "POST", "license"),
 ]
 # public aliases: path -> (service, path at the service)
 ALIASES = {"/.well-known/license-keys.json": ("license", "/api/licenses/keys")}

@@ -89,10 +89,11 @@ def sign(licence, private_key):
 
 def signature_holds(licence, public_keys):
     """True when the licence carries a good signature by one of the given keys."""
-    key = public_keys.get(licence.get("key_id"))
-    signature = licence.get("signature")
-    if key is None or not isinstance(signature, str):
+    kid, signature = licence.get("key_id"), licence.get("signature")
+    if not isinstance(kid, str) or not isinstance(signature, str) \
+            or kid not in public_keys:
         return False
+    key = public_keys[kid]
     try:
         key.verify(unb64url(signature), canonical_bytes(licence))
     except (InvalidSignature, ValueError, TypeError):

@@ -1,0 +1,141 @@
+"""E-licences through the running mesh: offline verification with only the published key,
+the verify endpoint, revocation with its event and metrics, the holder's wallet."""
+import base64
+import copy
+import json
+
+import pytest
+import requests
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from onestop.client import ENTERPRISE_ID
+from tests.support.event_probe import EventProbe
+from tests.support.scrape import metric
+
+# what docs/licences-and-reviews.md says is not covered by the signature
+UNSIGNED = {"signature", "status", "revoked_at", "revocation_reason", "expired_at"}
+
+
+def _b64(text):
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def verify_offline(licence, jwks):
+    """A third party's check, written from the documentation alone (no onestop code)."""
+    keys = {k["kid"]: Ed25519PublicKey.from_public_bytes(_b64(k["x"])) for k in jwks["keys"]}
+    signed = {k: v for k, v in licence.items() if k not in UNSIGNED}
+    message = json.dumps(signed, sort_keys=True, separators=(",", ":"),
+                         ensure_ascii=False).encode()
+    try:
+        keys[licence["key_id"]].verify(_b64(licence["signature"]), message)
+    except (InvalidSignature, KeyError):
+        return False
+    return True
+
+
+def business_licence(client, mesh):
+    application_id = client.apply("enterprise_startup")
+    assert client.wait_for_decision(application_id)["status"] == "approved"
+    wallet = mesh.get("/api/licenses", params={"holder": ENTERPRISE_ID}).json()["licenses"]
+    return next(lic for lic in wallet if lic["application_id"] == application_id
+                and lic["type"] == "business_license")
+
+
+@pytest.fixture(scope="module")
+def licence(client, mesh):
+    return business_licence(client, mesh)
+
+
+def test_an_issued_licence_verifies_offline_with_only_the_published_key(mesh, licence):
+    jwks = requests.get(mesh.base + "/.well-known/license-keys.json", timeout=10).json()
+    assert jwks == mesh.get("/api/licenses/keys").json()
+    assert verify_offline(licence, jwks)
+    assert licence["holder"]["id_number"] == ENTERPRISE_ID
+    assert licence["data"]["reference_number"] == licence["number"]  # the department's data
+
+    forged = copy.deepcopy(licence)
+    forged["holder"]["name"] = "Someone Else Ltd"
+    assert not verify_offline(forged, jwks)
+
+
+def test_the_verify_endpoint_says_valid_or_forged(mesh, licence):
+    assert mesh.post("/api/licenses/verify", json=licence).json()["result"] == "valid"
+    longer = dict(licence, expires_at="2099-01-01T00:00:00+00:00")
+    assert mesh.post("/api/licenses/verify", json=longer).json()["result"] == "forged"
+    other_key = dict(licence, key_id="0123456789abcdef")
+    assert mesh.post("/api/licenses/verify", json=other_key).json()["result"] == "forged"
+    garbled = dict(licence, signature="!!not base64!!")
+    assert mesh.post("/api/licenses/verify", json=garbled).json()["result"] == "forged"
+
+
+@pytest.mark.parametrize("body, field", [
+    ({"id": "L1", "key_id": "k"}, "signature"),
+    ({"id": "L1", "key_id": ["k"], "signature": "s"}, "key_id"),
+    ({"key_id": "k", "signature": "s"}, "id"),
+    ({"id": "L1", "key_id": "k", "signature": "s", "expires_at": 5}, "expires_at"),
+])
+def test_verify_refuses_what_is_not_a_licence_with_per_field_messages(mesh, body, field):
+    response = mesh.post("/api/licenses/verify", json=body)
+    assert response.status_code == 400
+    assert field in response.json()["fields"]
+
+
+def test_verify_refuses_a_body_that_is_not_a_json_object(mesh):
+    assert mesh.post("/api/licenses/verify", json=[1, 2]).status_code == 400
+    assert mesh.post("/api/licenses/verify", data=b"{",
+                     headers={"Content-Type": "application/json"}).status_code == 400
+    assert mesh.post("/api/licenses/verify", data=b"x").status_code == 415
+
+
+def test_revocation_is_published_counted_and_seen_by_verify_and_the_wallet(client, mesh):
+    licence = business_licence(client, mesh)
+    license_url = mesh.service_url("license")
+    revoked_before = metric(license_url, "license_licenses_revoked_total",
+                            license_type="business_license")
+    held_before = metric(license_url, "license_licenses", license_type="business_license",
+                         status="revoked")
+    probe = EventProbe(mesh.amqp_uri, "license", ["license_revoked"])
+    try:
+        assert mesh.post(f"/api/licenses/{licence['id']}/revoke", json={}).status_code == 400
+        response = mesh.post(f"/api/licenses/{licence['id']}/revoke",
+                             json={"reason": "the enterprise was deregistered"})
+        assert response.status_code == 200, response.text
+        assert response.json()["status"] == "revoked"
+        events = probe.wait_for(lambda seen: any(p["license_id"] == licence["id"]
+                                                 for _, p in seen))
+    finally:
+        probe.close()
+    event = next(p for _, p in events if p["license_id"] == licence["id"])
+    assert event["reason"] == "the enterprise was deregistered"
+    assert event["holder_id_number"] == ENTERPRISE_ID
+
+    again = mesh.post(f"/api/licenses/{licence['id']}/revoke", json={"reason": "again"})
+    assert again.status_code == 409
+    verdict = mesh.post("/api/licenses/verify", json=licence).json()
+    assert verdict["result"] == "revoked"
+    assert verdict["revocation_reason"] == "the enterprise was deregistered"
+    assert mesh.get(f"/api/licenses/{licence['id']}").json()["status"] == "revoked"
+
+    wallet = mesh.get("/api/licenses", params={"holder": ENTERPRISE_ID}).json()["licenses"]
+    statuses = [lic["status"] for lic in wallet]
+    assert statuses == sorted(statuses, key=["valid", "expired", "revoked"].index)
+    assert "revoked" in statuses and statuses[0] == "valid"
+
+    assert metric(license_url, "license_licenses_revoked_total",
+                  license_type="business_license") == revoked_before + 1
+    assert metric(license_url, "license_licenses", license_type="business_license",
+                  status="revoked") == held_before + 1
+    assert metric(license_url, "license_verifications_total", result="revoked") >= 1
+
+
+def test_revoking_an_unknown_licence_is_404(mesh):
+    response = mesh.post("/api/licenses/L" + "0" * 31 + "/revoke", json={"reason": "test it"})
+    assert response.status_code == 404
+
+
+@pytest.mark.parametrize("params", [{}, {"holder": "nobody"}, {"holder": ENTERPRISE_ID, "x": "1"}])
+def test_the_wallet_refuses_a_bad_holder_with_a_per_field_message(mesh, params):
+    response = mesh.get("/api/licenses", params=params)
+    assert response.status_code == 400
+    assert response.json()["fields"]
