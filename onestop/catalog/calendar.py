@@ -1,7 +1,9 @@
 """Working days (design §5): weekends and public holidays off, official make-up working days on.
 
 Limits are counted from the day after receipt: add_working_days(t, 1) is the end
-of the next working day after t.
+of the next working day after t. Years the data does not cover count weekends only;
+years marked provisional (derived, not yet officially announced) say so through
+is_provisional, so plans can tell the applicant.
 """
 from datetime import date, datetime, time, timedelta, timezone
 
@@ -11,6 +13,7 @@ CHINA = timezone(timedelta(hours=8))
 class WorkingCalendar:
     def __init__(self, data):
         self.years = set(data.get("years", []))
+        self.provisional = set(data.get("provisional", []))
         self.holidays = {date.fromisoformat(d) for d in data.get("holidays", [])}
         self.workdays = {date.fromisoformat(d) for d in data.get("workdays", [])}
 
@@ -20,6 +23,16 @@ class WorkingCalendar:
         if day in self.holidays:
             return False
         return day.weekday() < 5
+
+    def covers(self, day):
+        """Whether the data knows the holidays of this day's year."""
+        return day.year in self.years
+
+    def is_provisional(self, moment):
+        """Whether a date (or an aware datetime, read in China time) is in a year that is
+        missing from the data or only provisionally known."""
+        day = moment.astimezone(CHINA).date() if isinstance(moment, datetime) else moment
+        return day.year in self.provisional or not self.covers(day)
 
     def add_working_days(self, start, days):
         """The end (23:59:59 China time) of the `days`-th working day after `start`."""

@@ -1,7 +1,8 @@
 """The catalog as pure data and functions: no nameko, no pymongo.
 
-A `Catalog` is built from the data files (data/catalog/*.yaml); it answers what
-a scenario needs, plans the tasks of an application, and checks its own data.
+A `Catalog` is built from the data files (data/catalog/, docs/catalog.md); it
+answers what a scenario needs, searches items and packages, plans the tasks of
+an application and schedules them on the working-day calendar.
 """
 import hashlib
 import json
@@ -13,17 +14,34 @@ import yaml
 LEVELS = ("province", "city", "county")
 AUDIENCES = ("individual", "enterprise", "project")
 CHANNELS = ("online", "offline")
+FORM_FIELD_TYPES = ("string", "integer", "number", "boolean", "date")
 DATA_FILES = ("departments", "regions", "materials", "license_types", "items", "scenarios",
               "calendar")
 DEFAULT_DATA_DIR = Path(__file__).resolve().parents[2] / "data" / "catalog"
 
 
+def _read_yaml(path):
+    with open(path, encoding="utf-8") as handle:
+        return yaml.safe_load(handle) or []
+
+
 def load_data(data_dir=DEFAULT_DATA_DIR):
-    """Read every catalog data file into one dict, keyed by file name."""
+    """Read every catalog data file into one dict, keyed by file name.
+
+    Items may live in items.yaml, in items/*.yaml (read in name order), or both.
+    """
+    data_dir = Path(data_dir)
     data = {}
     for name in DATA_FILES:
-        with open(Path(data_dir) / f"{name}.yaml", encoding="utf-8") as handle:
-            data[name] = yaml.safe_load(handle) or []
+        if name == "items":
+            continue
+        data[name] = _read_yaml(data_dir / f"{name}.yaml")
+    items = []
+    if (data_dir / "items.yaml").exists():
+        items.extend(_read_yaml(data_dir / "items.yaml"))
+    for path in sorted((data_dir / "items").glob("*.yaml")):
+        items.extend(_read_yaml(path))
+    data["items"] = items
     return data
 
 
@@ -36,14 +54,22 @@ class UnknownScenario(KeyError):
     pass
 
 
+class UnknownItem(KeyError):
+    pass
+
+
 class PlanError(ValueError):
     """The request for a plan cannot be satisfied (unknown region, unknown optional item)."""
 
+    def __init__(self, message, field="request"):
+        super().__init__(message)
+        self.field = field
+
 
 def office_region(region_code, level, regions):
-    """The region whose office handles an item of `level` for an applicant in `region_code`.
+    """The region at `level` that contains `region_code` (GB/T 2260 prefixes).
 
-    GB/T 2260: 43 00 00 province, 43 01 00 prefecture, 43 01 02 county/district.
+    43 00 00 province, 43 01 00 prefecture, 43 01 02 county/district.
     """
     if level == "province":
         code = region_code[:2] + "0000"
@@ -52,8 +78,19 @@ def office_region(region_code, level, regions):
     else:
         code = region_code
     if code not in regions:
-        raise PlanError(f"no region {code} for level {level}")
+        raise PlanError(f"no region {code} for level {level}", "region")
     return code
+
+
+def office_of(department, region_code, level, regions):
+    """Where a department decides an item of `level` for an applicant in `region_code`.
+
+    The region at the item's level, unless the department has no office of its own
+    there and the data names the office that serves it (offices.served_by).
+    """
+    at = office_region(region_code, level, regions)
+    offices = department.get("offices", {})
+    return (offices.get("served_by") or {}).get(at, at)
 
 
 def form_json_schema(scenario):
@@ -71,13 +108,15 @@ def form_json_schema(scenario):
         for key in ("pattern", "minimum", "maximum", "maxLength", "minLength", "description"):
             if key in field:
                 prop[key] = field[key]
-        if kind == "string" and "maxLength" not in prop:
-            prop["maxLength"] = 200
+        if kind == "string" and "enum" not in field:
+            prop.setdefault("minLength", 1)
+            prop.setdefault("maxLength", 200)
         properties[field["name"]] = prop
         if field.get("required", True):
             required.append(field["name"])
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": f"urn:onestop:scenario:{scenario['code']}:form",
         "title": scenario["name"],
         "type": "object",
         "properties": properties,
@@ -86,8 +125,17 @@ def form_json_schema(scenario):
     }
 
 
+def _matches(query, *texts):
+    query = query.casefold()
+    return any(query in (text or "").casefold() for text in texts)
+
+
 class Catalog:
-    """One version of the catalog, indexed for the questions services ask."""
+    """One version of the catalog, indexed for the questions services ask.
+
+    Views are computed once per version and kept: get_scenario and plan are served
+    from memory after load.
+    """
 
     def __init__(self, data, version=1):
         self.version = version
@@ -98,7 +146,13 @@ class Catalog:
         self.license_types = {t["code"]: t for t in data["license_types"]}
         self.items = {i["code"]: i for i in data["items"]}
         self.scenarios = OrderedDict((s["code"], s) for s in data["scenarios"])
+        self.scenarios_of_item = {}
+        for scenario in self.scenarios.values():
+            for entry in scenario["items"]:
+                self.scenarios_of_item.setdefault(entry["item"], []).append(scenario["code"])
+        self._views = {}
 
+    # -- scenarios ------------------------------------------------------------
     def scenario(self, code):
         try:
             return self.scenarios[code]
@@ -116,52 +170,117 @@ class Catalog:
 
     def material_view(self, code):
         material = self.materials[code]
-        view = {"code": code, "name": material["name"]}
+        view = {"code": code, "name": material["name"], "name_zh": material.get("name_zh", "")}
         if material.get("license_type"):
             view["license_type"] = material["license_type"]
         return view
 
     def item_view(self, code):
-        item = self.items[code]
+        try:
+            item = self.items[code]
+        except KeyError:
+            raise UnknownItem(code) from None
         department = self.departments[item["department"]]
         view = {key: item[key] for key in ("code", "name", "level", "legal_days",
                                            "promised_days", "channels", "materials")}
-        view.update(department=item["department"], department_name=department["name"],
+        view.update(name_zh=item.get("name_zh", ""), department=item["department"],
+                    department_name=department["name"],
+                    department_name_zh=department.get("name_zh", ""),
                     license_type=item.get("license"), fee=item.get("fee", 0),
                     legal_basis=item.get("legal_basis", ""))
         return view
+
+    def item_detail(self, code):
+        """An item with the packages that offer it and its materials by name."""
+        view = self.item_view(code)
+        view.update(scenarios=list(self.scenarios_of_item.get(code, [])),
+                    audiences=self.audiences_of_item(code),
+                    material_details=[self.material_view(m) for m in view["materials"]],
+                    catalog_version=self.version)
+        return view
+
+    def audiences_of_item(self, code):
+        return sorted({self.scenarios[s]["audience"] for s in self.scenarios_of_item.get(code, [])})
 
     def scenario_summary(self, code):
         scenario = self.scenario(code)
         return {
             "code": code, "name": scenario["name"], "name_zh": scenario.get("name_zh", ""),
+            "description": scenario.get("description", ""),
             "audience": scenario["audience"], "applicant_kinds": scenario["applicant_kinds"],
             "promised_days": scenario["promised_days"],
             "departments": sorted({self.items[e["item"]]["department"]
                                    for e in scenario["items"]}),
+            "levels": sorted({self.items[e["item"]]["level"] for e in scenario["items"]},
+                             key=LEVELS.index),
             "item_count": len(scenario["items"]),
+            "optional_item_count": sum(1 for e in scenario["items"] if e.get("optional")),
         }
 
     def scenario_view(self, code):
         """Everything a generic client needs to apply: items, checklist, form schema."""
-        scenario = self.scenario(code)
-        view = self.scenario_summary(code)
-        view.update(
-            catalog_version=self.version,
-            items=[dict(self.item_view(e["item"]), optional=e.get("optional", False),
-                        depends_on=e.get("depends_on", [])) for e in scenario["items"]],
-            checklist=self.checklist(scenario),
-            form_schema=form_json_schema(scenario),
-            form_fields=scenario.get("form", []),
-        )
-        return view
+        if code not in self._views:
+            scenario = self.scenario(code)
+            view = self.scenario_summary(code)
+            view.update(
+                catalog_version=self.version,
+                items=[dict(self.item_view(e["item"]), optional=e.get("optional", False),
+                            depends_on=e.get("depends_on", [])) for e in scenario["items"]],
+                checklist=self.checklist(scenario),
+                form_schema=form_json_schema(scenario),
+                form_fields=scenario.get("form", []),
+            )
+            self._views[code] = view
+        return self._views[code]
 
+    # -- search -----------------------------------------------------------------
+    def search_items(self, q=None, department=None, level=None, audience=None, scenario=None):
+        """Items whose code or name (English or Chinese) contains q, filtered; in code order."""
+        found = []
+        for code in sorted(self.items):
+            item = self.items[code]
+            if department and item["department"] != department:
+                continue
+            if level and item["level"] != level:
+                continue
+            if audience and audience not in self.audiences_of_item(code):
+                continue
+            if scenario and scenario not in self.scenarios_of_item.get(code, []):
+                continue
+            if q and not _matches(q, code, item["name"], item.get("name_zh"),
+                                  self.departments[item["department"]]["name"]):
+                continue
+            found.append(dict(self.item_view(code), scenarios=self.scenarios_of_item.get(code, [])))
+        return found
+
+    def search_scenarios(self, q=None, audience=None, department=None, level=None):
+        """Packages whose code, name or one of whose items' names contains q, filtered."""
+        found = []
+        for code, scenario in self.scenarios.items():
+            summary = self.scenario_summary(code)
+            if audience and scenario["audience"] != audience:
+                continue
+            if department and department not in summary["departments"]:
+                continue
+            if level and level not in summary["levels"]:
+                continue
+            item_names = [text for e in scenario["items"]
+                          for text in (self.items[e["item"]]["name"],
+                                       self.items[e["item"]].get("name_zh"))]
+            if q and not _matches(q, code, scenario["name"], scenario.get("name_zh"),
+                                  scenario.get("description"), *item_names):
+                continue
+            found.append(summary)
+        return found
+
+    # -- planning -----------------------------------------------------------------
     def selected_items(self, scenario, optional_items=()):
         """The item codes an application covers: all mandatory items plus chosen optional ones."""
         optional = {e["item"] for e in scenario["items"] if e.get("optional")}
         unknown = set(optional_items) - optional
         if unknown:
-            raise PlanError(f"not optional items of {scenario['code']}: {sorted(unknown)}")
+            raise PlanError(f"not optional items of {scenario['code']}: {sorted(unknown)}; "
+                            f"choose from {sorted(optional)}", "optional")
         return [e["item"] for e in scenario["items"]
                 if not e.get("optional") or e["item"] in set(optional_items)]
 
@@ -169,15 +288,15 @@ class Catalog:
         """The tasks of one application: item, department office, level, dependencies, limits."""
         scenario = self.scenario(code)
         if region not in self.regions:
-            raise PlanError(f"unknown region {region}")
-        selected = self.selected_items(scenario, optional_items)
-        chosen = set(selected)
+            raise PlanError(f"unknown region {region}", "region")
+        chosen = set(self.selected_items(scenario, optional_items))
         tasks = []
         for entry in scenario["items"]:
             if entry["item"] not in chosen:
                 continue
             item = self.items[entry["item"]]
-            at = office_region(region, item["level"], self.regions)
+            at = office_of(self.departments[item["department"]], region, item["level"],
+                           self.regions)
             tasks.append({
                 "item_code": item["code"], "item_name": item["name"],
                 "department": item["department"], "level": item["level"],
@@ -185,11 +304,99 @@ class Catalog:
                 # a dependency on an optional item that was not chosen does not apply
                 "depends_on": [d for d in entry.get("depends_on", []) if d in chosen],
                 "promised_days": item["promised_days"], "legal_days": item["legal_days"],
-                "materials": list(item["materials"]),
                 "license_type": item.get("license"),
             })
         return {"scenario": code, "catalog_version": self.version,
                 "promised_days": scenario["promised_days"], "tasks": tasks}
+
+    def office_name(self, department_code, region_code):
+        """'长沙市公安局': the region's name and the department's office title at its level."""
+        region = self.regions[region_code]
+        titles = self.departments[department_code].get("office_names_zh", {})
+        return f"{region['name']}{titles.get(region['level'], self.departments[department_code].get('name_zh', ''))}"
+
+    def offices(self, department_code):
+        """Every region with an office of the department, and the regions each one serves."""
+        department = self.departments[department_code]
+        levels = department.get("offices", {}).get("levels", [])
+        served_by = department.get("offices", {}).get("served_by") or {}
+        offices = OrderedDict()
+        for region in self.data["regions"]:
+            if region["level"] in levels and region["code"] not in served_by:
+                offices[region["code"]] = {"region": region["code"], "level": region["level"],
+                                           "name": self.office_name(department_code,
+                                                                    region["code"]),
+                                           "serves": []}
+        for region_code, office in served_by.items():
+            if office in offices:
+                offices[office]["serves"].append(region_code)
+        return list(offices.values())
+
+    def department_view(self, code, with_offices=False):
+        department = self.departments[code]
+        items = [c for c in sorted(self.items) if self.items[c]["department"] == code]
+        view = {"code": code, "name": department["name"],
+                "name_zh": department.get("name_zh", ""),
+                "levels": department.get("offices", {}).get("levels", []),
+                "served_by": department.get("offices", {}).get("served_by") or {},
+                "note": department.get("note", ""), "item_count": len(items)}
+        if with_offices:
+            view.update(items=items, offices=self.offices(code))
+        return view
+
+
+def schedule(plan, calendar, start):
+    """Promised dates for a plan's tasks from `start`, following the DAG.
+
+    A task starts when its last dependency is promised to finish (or at `start`)
+    and is promised within its promised_days working days from there; its legal
+    date likewise from its dependencies' legal dates. The package's own promise is
+    counted from `start`.
+    """
+    tasks = {t["item_code"]: t for t in plan["tasks"]}
+    starts, promised, legal = {}, {}, {}
+
+    def visit(code):
+        if code in promised:
+            return
+        depends_on = tasks[code]["depends_on"]
+        for dependency in depends_on:
+            visit(dependency)
+        starts[code] = max([promised[d] for d in depends_on], default=start)
+        promised[code] = calendar.add_working_days(starts[code], tasks[code]["promised_days"])
+        legal[code] = calendar.add_working_days(max([legal[d] for d in depends_on],
+                                                    default=start), tasks[code]["legal_days"])
+
+    for code in tasks:
+        visit(code)
+    critical_due = max(promised.values(), default=start)
+    return dict(
+        plan, start=start.isoformat(),
+        tasks=[dict(task, starts=starts[task["item_code"]].isoformat(),
+                    promised_due=promised[task["item_code"]].isoformat(),
+                    legal_due=legal[task["item_code"]].isoformat()) for task in plan["tasks"]],
+        promised_due=calendar.add_working_days(start, plan["promised_days"]).isoformat(),
+        critical_path_due=critical_due.isoformat(),
+        critical_path_days=calendar.working_days_between(start, critical_due),
+        calendar_provisional=any(calendar.is_provisional(moment) for moment in
+                                 [start, critical_due, *legal.values()]),
+    )
+
+
+def critical_path_days(catalog, scenario):
+    """The longest chain of promised working days through a scenario's items (all of them)."""
+    entries = {e["item"]: e for e in scenario["items"] if e["item"] in catalog.items}
+    memo = {}
+
+    def finish(code):
+        if code not in memo:
+            memo[code] = 0  # guards against cycles; the check reports those on its own
+            deps = [d for d in entries[code].get("depends_on", []) if d in entries]
+            memo[code] = catalog.items[code]["promised_days"] + max(
+                [finish(d) for d in deps] or [0])
+        return memo[code]
+
+    return max([finish(code) for code in entries] or [0])
 
 
 def find_cycle(edges):
