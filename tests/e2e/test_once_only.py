@@ -127,10 +127,10 @@ def test_a_licence_of_the_wrong_type_unknown_or_for_an_uncovered_material_is_ref
         client, mesh, startup):
     issued = licence_of(mesh, startup, "business_license")
     construction = client.scenario("construction_permit")
-    body = body_for(client, construction, without={"land_planning_permit",
-                                                   "project_approval_document"})
+    uncovered = next(m["code"] for m in construction["checklist"] if not m.get("license_type"))
+    body = body_for(client, construction, without={"land_planning_permit", uncovered})
     body["materials"] += [{"code": "land_planning_permit", "license_id": issued["id"]},
-                          {"code": "project_approval_document", "license_id": "L" + "e" * 31}]
+                          {"code": uncovered, "license_id": "L" + "e" * 31}]
     response = client.submit(body)
     assert response.status_code == 400
     errors = response.json()["fields"]["materials"]
