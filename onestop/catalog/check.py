@@ -176,7 +176,9 @@ def _check_scenario(catalog, scenario):
     if cycle:
         problems.append(f"scenario {code}: dependency cycle {' -> '.join(cycle)}")
     if not dangling:
-        expected = [m["code"] for m in catalog.checklist(scenario)]
+        expected = list(dict.fromkeys(material for entry in scenario["items"]
+                                      for material in catalog.items[entry["item"]].get(
+                                          "materials") or []))
         if scenario.get("checklist") != expected:
             problems.append(f"scenario {code}: checklist {scenario.get('checklist')} is not the "
                             f"de-duplicated union of its items' materials, which is {expected}")

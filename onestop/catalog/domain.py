@@ -254,7 +254,8 @@ class Catalog:
         return found
 
     def search_scenarios(self, q=None, audience=None, department=None, level=None):
-        """Packages whose code, name or one of whose items' names contains q, filtered."""
+        """Packages whose code, name, description or one of whose items' names contains q,
+        filtered; those whose code or name matches come first."""
         found = []
         for code, scenario in self.scenarios.items():
             summary = self.scenario_summary(code)
@@ -264,14 +265,17 @@ class Catalog:
                 continue
             if level and level not in summary["levels"]:
                 continue
-            item_names = [text for e in scenario["items"]
-                          for text in (self.items[e["item"]]["name"],
-                                       self.items[e["item"]].get("name_zh"))]
-            if q and not _matches(q, code, scenario["name"], scenario.get("name_zh"),
-                                  scenario.get("description"), *item_names):
-                continue
-            found.append(summary)
-        return found
+            rank = 0
+            if q and not _matches(q, code, scenario["name"], scenario.get("name_zh")):
+                rank = 1
+                item_names = [text for e in scenario["items"]
+                              for text in (self.items[e["item"]]["name"],
+                                           self.items[e["item"]].get("name_zh"))]
+                if not _matches(q, scenario.get("description"), *item_names):
+                    continue
+            found.append((rank, summary))
+        # packages named by the words first, then those that mention them (stable order)
+        return [summary for _, summary in sorted(found, key=lambda pair: pair[0])]
 
     # -- planning -----------------------------------------------------------------
     def selected_items(self, scenario, optional_items=()):

@@ -1,9 +1,15 @@
-"""catalog: browse scenarios and regions over HTTP; get_scenario and plan over RPC."""
+"""catalog: browse and search packages, items, departments, regions, the calendar and
+versions over HTTP; get_scenario and plan over RPC (answered from memory)."""
+from marshmallow import ValidationError
 from nameko.rpc import rpc
 
-from onestop.catalog.domain import PlanError, UnknownScenario
+from onestop.catalog.calendar import WorkingCalendar
+from onestop.catalog.domain import PlanError, UnknownItem, UnknownScenario, schedule
+from onestop.catalog.schemas import (ItemQuery, PlanQuery, ScenarioQuery, VersionQuery,
+                                     version_number)
 from onestop.catalog.versions import CatalogData, UnknownVersion
-from onestop.common.http import http, NotFound, BadRequest
+from onestop.common.clock import utcnow
+from onestop.common.http import BadRequest, NotFound, http, load
 from onestop.common.service import ServiceBase
 
 
@@ -16,22 +22,72 @@ class CatalogService(ServiceBase):
     def store(self):
         return self.catalog.store
 
-    # -- HTTP ---------------------------------------------------------------
+    # -- HTTP: packages ---------------------------------------------------------
     @http("GET", "/api/scenarios")
     def list_scenarios(self, request):
-        current = self.catalog.get()
-        audience = request.args.get("audience")
-        scenarios = [current.scenario_summary(code) for code in current.scenarios]
-        if audience:
-            scenarios = [s for s in scenarios if s["audience"] == audience]
-        return {"catalog_version": current.version, "scenarios": scenarios}
+        query = load(ScenarioQuery(), request.args.to_dict())
+        current = self._catalog(query.pop("version", None))
+        self._known_department(current, query.get("department"))
+        return {"catalog_version": current.version,
+                "scenarios": current.search_scenarios(**query)}
 
     @http("GET", "/api/scenarios/<string:code>")
     def show_scenario(self, request, code):
+        return self._scenario(request, code, lambda catalog: catalog.scenario_view(code))
+
+    @http("GET", "/api/scenarios/<string:code>/form")
+    def show_form_schema(self, request, code):
+        return self._scenario(request, code,
+                              lambda catalog: catalog.scenario_view(code)["form_schema"])
+
+    @http("GET", "/api/scenarios/<string:code>/plan")
+    def show_plan(self, request, code):
+        query = load(PlanQuery(), request.args.to_dict())
+        current = self._catalog(query.get("version"))
+        region = current.regions.get(query["region"])
+        if region is None or region["level"] != "county":
+            raise BadRequest("validation failed", fields={"region": [
+                "name a county or district (a county-level code from GET /api/regions)"]})
         try:
-            return self._catalog(request.args.get("version")).scenario_view(code)
+            plan = current.plan(code, query["region"], query["optional"])
         except UnknownScenario:
-            raise NotFound(f"no scenario {code!r}") from None
+            raise NotFound(f"no scenario {code!r}; see GET /api/scenarios") from None
+        except PlanError as exc:
+            raise BadRequest("validation failed", fields={exc.field: [str(exc)]}) from None
+        return schedule(plan, WorkingCalendar(current.data["calendar"]),
+                        query.get("start") or utcnow())
+
+    # -- HTTP: items, departments, regions, calendar -------------------------------------
+    @http("GET", "/api/items")
+    def list_items(self, request):
+        query = load(ItemQuery(), request.args.to_dict())
+        current = self._catalog(query.pop("version", None))
+        self._known_department(current, query.get("department"))
+        limit, offset = query.pop("limit"), query.pop("offset")
+        found = current.search_items(**query)
+        return {"catalog_version": current.version, "total": len(found), "limit": limit,
+                "offset": offset, "items": found[offset:offset + limit]}
+
+    @http("GET", "/api/items/<string:code>")
+    def show_item(self, request, code):
+        current = self._catalog(load(VersionQuery(), request.args.to_dict()).get("version"))
+        try:
+            return current.item_detail(code)
+        except UnknownItem:
+            raise NotFound(f"no item {code!r}; see GET /api/items") from None
+
+    @http("GET", "/api/departments")
+    def list_departments(self, request):
+        current = self._catalog(load(VersionQuery(), request.args.to_dict()).get("version"))
+        return {"catalog_version": current.version,
+                "departments": [current.department_view(c) for c in current.departments]}
+
+    @http("GET", "/api/departments/<string:code>")
+    def show_department(self, request, code):
+        current = self._catalog(load(VersionQuery(), request.args.to_dict()).get("version"))
+        if code not in current.departments:
+            raise NotFound(f"no department {code!r}; see GET /api/departments")
+        return current.department_view(code, with_offices=True)
 
     @http("GET", "/api/regions")
     def list_regions(self, request):
@@ -44,19 +100,53 @@ class CatalogService(ServiceBase):
             regions = [r for r in regions if r["parent"] == parent]
         return {"regions": regions}
 
+    @http("GET", "/api/calendar")
+    def show_calendar(self, request):
+        current = self._catalog(load(VersionQuery(), request.args.to_dict()).get("version"))
+        return dict(current.data["calendar"], catalog_version=current.version)
+
+    # -- HTTP: versions -------------------------------------------------------------------
     @http("GET", "/api/catalog/versions")
     def list_versions(self, request):
         return {"versions": self.catalog.listing()}
 
-    def _catalog(self, version):
-        if version is not None and not str(version).isdigit():
-            raise BadRequest("version must be a number", fields={"version": ["not a number"]})
+    @http("GET", "/api/catalog/versions/<string:old>/diff/<string:new>")
+    def diff_versions(self, request, old, new):
+        errors = {}
+        for name, text in (("from", old), ("to", new)):
+            try:
+                version_number(text)
+            except ValidationError as exc:
+                errors[name] = exc.messages
+        if errors:
+            raise BadRequest("validation failed", fields=errors)
+        try:
+            return self.catalog.diff(int(old), int(new))
+        except UnknownVersion as exc:
+            raise NotFound(f"no catalog version {exc.args[0]}; see GET /api/catalog/versions") \
+                from None
+
+    def _catalog(self, version=None):
         try:
             return self.catalog.get(version)
         except UnknownVersion:
-            raise NotFound(f"no catalog version {version}") from None
+            raise NotFound(f"no catalog version {version}; see GET /api/catalog/versions") \
+                from None
 
-    # -- RPC ----------------------------------------------------------------
+    def _scenario(self, request, code, view):
+        current = self._catalog(load(VersionQuery(), request.args.to_dict()).get("version"))
+        try:
+            return view(current)
+        except UnknownScenario:
+            raise NotFound(f"no scenario {code!r}; see GET /api/scenarios") from None
+
+    @staticmethod
+    def _known_department(current, department):
+        if department and department not in current.departments:
+            raise BadRequest("validation failed", fields={"department": [
+                f"unknown department {department!r}; see GET /api/departments"]})
+
+    # -- RPC ------------------------------------------------------------------------------
     @rpc
     def get_scenario(self, code, version=None):
         """The scenario view, or None when the scenario does not exist."""

@@ -8,6 +8,8 @@ from nameko.extensions import DependencyProvider
 from pymongo.errors import DuplicateKeyError
 
 from onestop.catalog.calendar import WorkingCalendar
+from onestop.catalog.check import check
+from onestop.catalog.diff import diff_catalogs
 from onestop.catalog.domain import Catalog, data_hash, load_data, DEFAULT_DATA_DIR
 from onestop.catalog.store import CatalogStore
 from onestop.common import config
@@ -21,14 +23,32 @@ class UnknownVersion(KeyError):
     pass
 
 
+class InvalidCatalog(ValueError):
+    """The data files fail the catalog check; they are not loaded."""
+
+    def __init__(self, data_dir, problems):
+        super().__init__(f"catalog data in {data_dir} fails the check ({len(problems)} "
+                         f"problems): " + "; ".join(problems[:10]))
+        self.problems = problems
+
+
 class CatalogVersions:
     def __init__(self, store):
         self.store = store
         self._catalogs = {}
 
-    def load(self, data_dir=DEFAULT_DATA_DIR):
-        """Register the data files as a version (new if changed); return the current version."""
+    def load(self, data_dir=DEFAULT_DATA_DIR, verify=True):
+        """Register the data files as a version (new if changed); return the current version.
+
+        Data that fails the catalog check is refused (InvalidCatalog): an operator cannot
+        load a catalog that would misroute applications. The current version's views are
+        built here, so get_scenario and plan are answered from memory.
+        """
         data = load_data(data_dir)
+        if verify:
+            problems = check(data)
+            if problems:
+                raise InvalidCatalog(data_dir, problems)
         digest = data_hash(data)
         existing = self.store.version_by_hash(digest)
         if existing is None:
@@ -43,15 +63,30 @@ class CatalogVersions:
         for entry in self.store.versions():
             self._catalogs[entry["_id"]] = None
         self.current = self.store.version_by_hash(digest)["_id"]
+        current = self.get(self.current)
+        for code in current.scenarios:
+            current.scenario_view(code)
         return self.current
 
     def get(self, version=None):
         version = self.current if version is None else int(version)
         if version not in self._catalogs:
+            self._refresh()  # another catalog process may have loaded it since
+        if version not in self._catalogs:
             raise UnknownVersion(version)
         if self._catalogs[version] is None:
             self._catalogs[version] = Catalog(self.store.version_data(version), version)
         return self._catalogs[version]
+
+    def _refresh(self):
+        for entry in self.store.versions():
+            self._catalogs.setdefault(entry["_id"], None)
+
+    def diff(self, old_version, new_version):
+        """What changed from one version to another (onestop.catalog.diff)."""
+        old, new = self.get(old_version), self.get(new_version)
+        return dict(diff_catalogs(old.data, new.data), **{"from": old.version,
+                                                          "to": new.version})
 
     def calendar(self):
         return WorkingCalendar(self.get().data["calendar"])
