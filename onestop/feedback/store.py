@@ -12,6 +12,17 @@ from onestop.common.mongo import MongoStore
 from onestop.feedback.domain import OPEN_CASE_STATES, REVIEWABLE_STATUSES
 
 BOOKKEEPING = ("rev", "outbox", "outbox_pending", "updated_ts")
+# nx-27017 0.8.1 reads a top-level boolean written by $set back as 0/1 (pinned in
+# tests/integration/test_feedback_store.py); the flags are made booleans again on reading
+FLAGS = ("bad", "case_pending", "outbox_pending")
+
+
+def _read(doc):
+    if doc:
+        for flag in FLAGS:
+            if flag in doc and doc[flag] is not None:
+                doc[flag] = bool(doc[flag])
+    return doc
 
 
 class FeedbackStore(MongoStore):
@@ -92,13 +103,13 @@ class FeedbackStore(MongoStore):
         return result.modified_count == 1
 
     def get(self, collection, doc_id):
-        return self.db[collection].find_one({"_id": doc_id})
+        return _read(self.db[collection].find_one({"_id": doc_id}))
 
     def reviews_of(self, application_id):
-        return list(self.reviews.find({"application_id": application_id}))
+        return [_read(d) for d in self.reviews.find({"application_id": application_id})]
 
     def reviews_awaiting_case(self, limit=200):
-        return list(self.reviews.find({"case_pending": True}).limit(limit))
+        return [_read(d) for d in self.reviews.find({"case_pending": True}).limit(limit)]
 
     def list_cases(self, department=None, state=None, limit=100):
         query = {}

@@ -47,3 +47,18 @@ def test_a_case_write_is_compare_and_set_and_keeps_unsent_outbox_entries(db):
     assert [c["_id"] for c in store.list_cases("taxation", "open")] == ["C1"]
     assert store.list_cases("health") == []
     assert store.count_cases_by_state() == {"awaiting_rectification": 1}
+
+
+def test_review_flags_read_back_as_booleans_after_a_set(db, embedded_store):
+    """nx-27017 0.8.1 reads a top-level boolean written by $set back as 0/1 (a real MongoDB
+    keeps the boolean); the store turns its flags back into booleans."""
+    db.raw.insert_one({"_id": "r", "flag": False})
+    db.raw.update_one({"_id": "r"}, {"$set": {"flag": True}})
+    assert (db.raw.find_one({"_id": "r"})["flag"] is True) is (not embedded_store)
+    store = FeedbackStore(db)
+    store.insert("reviews", {"_id": "R1", "application_id": "a1", "bad": True,
+                             "case_pending": True}, {}, NOW)
+    review = store.get("reviews", "R1")
+    assert store.save("reviews", dict(review, case_pending=False), {}, NOW)
+    for read in (store.get("reviews", "R1"), store.reviews_of("a1")[0]):
+        assert read["bad"] is True and read["case_pending"] is False
