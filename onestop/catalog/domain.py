@@ -309,6 +309,8 @@ class Catalog:
                 "depends_on": [d for d in entry.get("depends_on", []) if d in chosen],
                 "promised_days": item["promised_days"], "legal_days": item["legal_days"],
                 "license_type": item.get("license"),
+                # the item's own standard materials (a correction asks among these)
+                "materials": list(item["materials"]),
             })
         return {"scenario": code, "catalog_version": self.version,
                 "promised_days": scenario["promised_days"], "tasks": tasks}

@@ -45,10 +45,14 @@ def flush(collection, doc_id, outbox, publishers):
 
 
 def settle(collection, doc_id, rev, outbox, publishers):
-    """Flush, then clear the pending flag if nothing newer was written meanwhile."""
+    """Flush the given entries, then clear the pending flag only if the document's whole
+    outbox is empty (entries of another writer that crashed before publishing stay pending
+    for the sweep) and nothing was written since we looked (every writer bumps `rev`)."""
     published = flush(collection, doc_id, outbox, publishers)
-    if published == len(outbox):
-        collection.update_one({"_id": doc_id, "rev": rev}, {"$set": {"outbox_pending": False}})
+    current = collection.find_one({"_id": doc_id}, {"outbox": 1, "rev": 1})
+    if current is not None and not current.get("outbox"):
+        collection.update_one({"_id": doc_id, "rev": current.get("rev")},
+                              {"$set": {"outbox_pending": False}})
     return published
 
 

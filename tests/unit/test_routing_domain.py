@@ -240,3 +240,12 @@ def test_a_task_waiting_for_correction_is_not_overdue():
     asked = ask(workflow, "A").workflow
     assert asked["watch_ts"] is None
     assert domain.supervise(asked, NOW + timedelta(days=30)).kind == "duplicate"
+
+
+def test_plan_tasks_carry_their_items_materials_to_departments():
+    from onestop.catalog.domain import Catalog, load_data
+    catalog = Catalog(load_data())
+    plan_ = catalog.plan("birth", "430102")
+    workflow, messages = domain.new_workflow(SUBMITTED, plan_, NOW, CALENDAR)
+    first = next(m for m in messages if m["kind"] == "amqp")["body"]["payload"]
+    assert first["item_materials"] == catalog.items[first["item_code"]]["materials"]

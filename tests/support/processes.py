@@ -1,0 +1,108 @@
+"""The mesh's processes started one by one (the same commands `make run` uses, from
+`python -m onestop.runner --list-processes`), so fault tests can kill -9 and restart
+any of them while the others keep running."""
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import requests
+
+from tests.support.mesh import ROOT, mesh_env
+
+
+def wait_port(port, timeout=30):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"nothing listening on {port}")
+
+
+class ProcessMesh:
+    def __init__(self, data_dir, amqp_uri, port_base, extra_env=None):
+        self.data_dir = Path(data_dir)
+        self.port_base = port_base
+        self.base = f"http://127.0.0.1:{port_base}"
+        store_port = port_base + 18
+        self.env = dict(mesh_env(self.data_dir, amqp_uri, port_base),
+                        MONGO_URI=f"mongodb://127.0.0.1:{store_port}/", PYTHONUNBUFFERED="1",
+                        **(extra_env or {}))
+        self.store_port = store_port
+        self.table = {}
+        self.running = {}
+        self.store = None
+
+    def _spawn(self, name, command, env):
+        log = open(self.data_dir / f"{name}.log", "ab")
+        return subprocess.Popen(command, cwd=ROOT, env=env, stdout=log,
+                                stderr=subprocess.STDOUT, start_new_session=True)
+
+    def start(self):
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        (self.data_dir / "mongo").mkdir(exist_ok=True)
+        self.store = self._spawn("store", [
+            str(Path(sys.executable).with_name("nx-27017")), "--data-dir",
+            str(self.data_dir / "mongo"), "-p", str(self.store_port),
+            "--log-file", str(self.data_dir / "nx.log"),
+            "--pid-file", str(self.data_dir / "nx.pid")], self.env)
+        wait_port(self.store_port)
+        listed = subprocess.run([sys.executable, "-m", "onestop.runner", "--list-processes"],
+                                cwd=ROOT, env=self.env, capture_output=True, text=True,
+                                check=True)
+        self.table = json.loads(listed.stdout)
+        subprocess.run([sys.executable, "-m", "onestop.runner", "--prepare-only"], cwd=ROOT,
+                       env=self.env, check=True, capture_output=True)
+        for name in self.table:
+            self.start_process(name)
+        self.wait_healthy()
+        return self
+
+    def start_process(self, name, as_name=None, extra_env=None):
+        spec = self.table[name]
+        env = dict(self.env, **spec["env"], **(extra_env or {}))
+        self.running[as_name or name] = self._spawn(as_name or name, spec["command"], env)
+
+    def kill(self, name, sig=signal.SIGKILL):
+        process = self.running.pop(name)
+        os.killpg(process.pid, sig)
+        process.wait(30)
+
+    def restart(self, name, **kwargs):
+        if name in self.running:
+            self.kill(name)
+        self.start_process(name, **kwargs)
+
+    def wait_healthy(self, timeout=90):
+        offsets = {"catalog": 1, "intake": 2, "routing": 3, "license": 4, "feedback": 5}
+        deadline = time.monotonic() + timeout
+        pending = {f"http://127.0.0.1:{self.port_base + o}/health" for o in offsets.values()}
+        pending.add(f"{self.base}/health")
+        while pending and time.monotonic() < deadline:
+            for url in list(pending):
+                try:
+                    if requests.get(url, timeout=1).ok:
+                        pending.discard(url)
+                except requests.RequestException:
+                    pass
+            time.sleep(0.2)
+        if pending:
+            raise RuntimeError(f"not healthy: {pending}")
+
+    def stop(self):
+        for name in list(self.running):
+            process = self.running.pop(name)
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGTERM)
+        time.sleep(1)
+        for log_proc in [self.store]:
+            if log_proc and log_proc.poll() is None:
+                log_proc.terminate()
+                log_proc.wait(10)

@@ -1,0 +1,70 @@
+"""A TCP proxy that a test can cut: every connection through it is dropped and new ones
+are refused until it is restored. Used between the services and RabbitMQ."""
+import socket
+import threading
+
+
+class CuttableProxy:
+    def __init__(self, target_port, listen_port=0, target_host="127.0.0.1"):
+        self.target = (target_host, target_port)
+        self.server = socket.create_server(("127.0.0.1", listen_port))
+        self.port = self.server.getsockname()[1]
+        self.open = threading.Event()
+        self.open.set()
+        self.connections = set()
+        self.lock = threading.Lock()
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while True:
+            try:
+                client, _ = self.server.accept()
+            except OSError:
+                return
+            if not self.open.is_set():
+                client.close()
+                continue
+            try:
+                upstream = socket.create_connection(self.target)
+            except OSError:
+                client.close()
+                continue
+            with self.lock:
+                self.connections.update({client, upstream})
+            for a, b in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
+
+    def _pipe(self, source, sink):
+        try:
+            while True:
+                data = source.recv(65536)
+                if not data:
+                    break
+                sink.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for sock in (source, sink):
+                try:
+                    sock.close()
+                except OSError:
+                    pass
+
+    def cut(self):
+        """Drop every connection and refuse new ones."""
+        self.open.clear()
+        with self.lock:
+            connections, self.connections = self.connections, set()
+        for sock in connections:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            sock.close()
+
+    def restore(self):
+        self.open.set()
+
+    def close(self):
+        self.cut()
+        self.server.close()
