@@ -3,7 +3,8 @@
 PY := .venv/bin/python
 PYTEST := $(PY) -m pytest
 
-.PHONY: setup run test unit-tests integration-tests e2e-tests catalog-check contract-check clean
+.PHONY: setup run test unit-tests integration-tests e2e-tests catalog-check contract-check clean \
+	deploy-files deploy-check prometheus
 
 setup:
 	@./scripts/setup.sh
@@ -35,6 +36,19 @@ catalog-check: setup
 contract-check: setup
 	@$(PY) -m onestop.contracts.jsonschema --check
 	@node tools/asyncapi/validate.mjs docs/asyncapi.yaml
+
+# deployment files generated from the service list (compose, Kubernetes, Prometheus, Grafana)
+deploy-files: setup
+	@$(PY) -m onestop.deploy
+
+deploy-check: setup
+	@$(PY) -m onestop.deploy --check
+	@promtool check rules deploy/prometheus/rules/*.yml
+	@promtool test rules deploy/prometheus/tests/alerts_test.yml
+
+# Prometheus with the mesh's rules against `make run` (http://127.0.0.1:9090)
+prometheus: setup
+	@$(PY) -m onestop.deploy.prometheus
 
 clean:
 	rm -rf .data .test-data .pytest_cache

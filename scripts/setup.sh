@@ -20,6 +20,26 @@ if [ ! -f "$STAMP" ] || [ requirements.txt -nt "$STAMP" ] || [ requirements-dev.
   "$VENV/bin/pip" install --quiet --disable-pip-version-check -r requirements-dev.txt
   touch "$STAMP"
 fi
+# Operations tools from Debian: prometheus + promtool (rules, alert tests, a real Prometheus in
+# the e2e tests) and docker-compose 1.29 (`docker-compose config` validates the compose file;
+# no Docker engine needed). Installed only when missing; needs root (CI runs as root).
+missing=()
+command -v promtool >/dev/null || missing+=(prometheus)
+command -v docker-compose >/dev/null || missing+=(docker-compose)
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "setup: install ${missing[*]} (Debian packages) as root, then run make again" >&2
+    exit 1
+  fi
+  echo "setup: apt-get install ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq >/dev/null
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+if ! kubectl kustomize --help >/dev/null 2>&1; then
+  echo "setup: kubectl (with kustomize) is needed to render deploy/kubernetes in the tests" >&2
+  exit 1
+fi
 # Node.js tools and examples, pinned by their lockfiles: the AsyncAPI validator, the
 # Node.js example department (docs/department-guide.md).
 for dir in tools/asyncapi departments/examples/node-department; do

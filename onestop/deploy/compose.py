@@ -6,6 +6,7 @@ containers need (hosts, credentials from .env, healthchecks, limits). The
 local-only broker exporter is replaced by RabbitMQ's own Prometheus plugin.
 tests/unit/test_deploy_compose.py fails when the committed file differs.
 """
+import re
 from pathlib import Path
 
 import yaml
@@ -35,6 +36,17 @@ HEADER = """\
 """
 
 
+CREDENTIALS = re.compile(r"://[^/@\s\"]+:[^/@\s\"]+@")
+BROKER_USERS_SECRET = "${BROKER_USERS_SECRET:?set in .env}"
+
+
+def without_credentials(extra):
+    """The runner's extra environment minus values carrying credentials (the local runner
+    derives per-department broker URIs; containers derive them from BROKER_USERS_SECRET)."""
+    kept = {key: value for key, value in extra.items() if not CREDENTIALS.search(str(value))}
+    return kept, len(kept) != len(extra)
+
+
 def limits(cpus, memory):
     return {"resources": {"limits": {"cpus": cpus, "memory": memory},
                           "reservations": {"memory": memory}}}
@@ -61,6 +73,9 @@ def mesh_service(name, command, extra):
         depends.update({s: {"condition": "service_healthy"} for s in config.SERVICES})
     if name in config.DEPARTMENT_CONSUMERS:
         depends["routing"] = {"condition": "service_healthy"}
+    extra, dropped = without_credentials(extra)
+    if dropped:
+        extra["BROKER_USERS_SECRET"] = BROKER_USERS_SECRET
     service = {
         "image": IMAGE,
         "command": ["python", *command[1:]],

@@ -17,7 +17,7 @@ from onestop.common import config
 from onestop.contracts import topology
 from onestop.contracts.events import APPLICATION_SUBMITTED
 from onestop.deploy import grafana
-from onestop.deploy.compose import LOCAL_ONLY
+from onestop.deploy.compose import LOCAL_ONLY, without_credentials
 from onestop.deploy.prometheus import PROMETHEUS_DIR, RULE_FILES, default_port
 from onestop.deploy.rabbitmq import departments
 
@@ -57,6 +57,9 @@ def container(name, command, extra):
     if name in config.SERVICES:
         env.append(secret_env("MONGO_URI", "onestop-mongodb-admin-onestop",
                               "connectionString.standard"))
+    extra, dropped = without_credentials(extra)
+    if dropped:  # per-department broker users, derived from the shared secret
+        env.append(secret_env("BROKER_USERS_SECRET", "onestop-broker-users", "secret"))
     env += [{"name": key, "value": value} for key, value in sorted(extra.items())]
     env.append({"name": "ONESTOP_PROCESS", "value": name})
     if name == "license":

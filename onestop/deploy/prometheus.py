@@ -53,10 +53,10 @@ def compose_config():
     return scrape_config(targets, "rules")  # beside the config file, as mounted
 
 
-def local_config(interval="15s", evaluation="15s", host="127.0.0.1"):
+def local_config(interval="15s", evaluation="15s", host="127.0.0.1", port=config.port_of):
     """For `make run`: the same jobs on this machine's ports (env overrides honoured)."""
-    targets = {job: f"{host}:{port}" for job, port in scraped_jobs(config.port_of).items()}
-    targets["broker-exporter"] = f"{host}:{config.port_of('broker-exporter')}"
+    targets = {job: f"{host}:{number}" for job, number in scraped_jobs(port).items()}
+    targets["broker-exporter"] = f"{host}:{port('broker-exporter')}"
     return scrape_config(targets, str(PROMETHEUS_DIR / "rules"), interval, evaluation)
 
 

@@ -1,0 +1,254 @@
+"""Deployment files: generated from the one service list (no drift), valid for their tools,
+and holding what operators rely on (healthchecks, limits, non-root, no secrets)."""
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import kubernetes_validate
+import pytest
+import yaml
+
+from onestop import runner
+from onestop.common import config
+from onestop.deploy import __main__ as deploy, compose, rabbitmq
+from onestop.contracts.events import APPLICATION_SUBMITTED
+
+ROOT = Path(__file__).resolve().parents[2]
+KUBERNETES_VERSION = "1.30.0"
+OVERLAYS = ("local", "production")
+
+
+def tool(name):
+    found = shutil.which(name) or (str(ROOT / ".venv" / "bin" / name)
+                                   if (ROOT / ".venv" / "bin" / name).exists() else None)
+    assert found, f"{name} is missing: scripts/setup.sh installs it"
+    return found
+
+
+def compose_file():
+    return yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+
+
+# -- no drift --------------------------------------------------------------------------
+
+def test_every_generated_file_is_up_to_date():
+    assert deploy.stale_files() == [], "run `make deploy-files` and commit the result"
+
+
+def test_compose_runs_every_process_of_the_local_runner_with_its_command_and_environment():
+    services = compose_file()["services"]
+    with deploy.default_environment():
+        processes = runner.processes(rabbitmq.departments())
+    for name, (command, extra) in processes.items():
+        if name in compose.LOCAL_ONLY:
+            continue
+        assert name in services, f"{name} runs locally but not in compose"
+        assert services[name]["command"][1:] == command[1:]
+        kept, _ = compose.without_credentials(extra)
+        for key, value in kept.items():
+            assert services[name]["environment"][key] == value, (name, key)
+    mesh = {n for n, s in services.items() if s.get("image", "").startswith("${ONESTOP_IMAGE")}
+    assert mesh - {"broker-setup"} == set(processes) - set(compose.LOCAL_ONLY)
+    assert set(config.SERVICES) <= mesh
+
+
+def test_a_changed_process_in_the_runner_shows_up_as_drift(monkeypatch):
+    original = runner.processes
+
+    def changed(departments):
+        table = original(departments)
+        table.pop("departments-pika")
+        command, extra = table["gateway"]
+        table["gateway"] = (command, dict(extra, GATEWAY_THREADS="32"))
+        return table
+
+    monkeypatch.setattr(runner, "processes", changed)
+    stale = deploy.stale_files()
+    assert str(ROOT / "docker-compose.yml") in stale
+    assert str(ROOT / "deploy/kubernetes/base/mesh.yaml") in stale
+
+
+# -- docker compose ----------------------------------------------------------------------
+
+def test_compose_is_valid_for_docker_compose(tmp_path):
+    env_file = tmp_path / ".env"
+    env_file.write_text((ROOT / ".env.example").read_text())
+    checked = subprocess.run([tool("docker-compose"), "--env-file", str(env_file), "-f",
+                              str(ROOT / "docker-compose.yml"), "config", "-q"],
+                             capture_output=True, text=True, timeout=60, cwd=ROOT)
+    assert checked.returncode == 0, checked.stderr
+
+
+def test_compose_refuses_to_start_without_the_secrets(tmp_path):
+    env_file = tmp_path / ".env"
+    env_file.write_text("# nothing set\n")
+    checked = subprocess.run([tool("docker-compose"), "--env-file", str(env_file), "-f",
+                              str(ROOT / "docker-compose.yml"), "config", "-q"],
+                             capture_output=True, text=True, timeout=60, cwd=ROOT)
+    assert checked.returncode != 0 and "set in .env" in checked.stderr
+
+
+def test_every_long_running_container_has_a_healthcheck_limits_and_ordered_start():
+    services = compose_file()["services"]
+    for name, service in services.items():
+        assert service["deploy"]["resources"]["limits"]["memory"], name
+        if name == "broker-setup":
+            continue
+        assert service["healthcheck"]["test"], name
+        for dependency, condition in service.get("depends_on", {}).items():
+            assert dependency in services
+            assert condition["condition"] in ("service_healthy", "service_completed_successfully")
+    for name in config.SERVICES:
+        assert services[name]["depends_on"]["mongodb"] == {"condition": "service_healthy"}
+    assert set(services["gateway"]["depends_on"]) >= set(config.SERVICES)
+
+
+def test_compose_has_one_public_entry_point_and_named_volumes():
+    document = compose_file()
+    public = [name for name, service in document["services"].items()
+              for port in service.get("ports", []) if not str(port).startswith("127.0.0.1:")]
+    assert public == ["gateway"]
+    for service in document["services"].values():
+        for volume in service.get("volumes", []):
+            source = volume.split(":")[0]
+            assert source.startswith("./deploy/") or source in document["volumes"], volume
+
+
+def test_no_secret_is_committed_and_every_variable_is_in_env_example():
+    text = (ROOT / "docker-compose.yml").read_text()
+    example = (ROOT / ".env.example").read_text()
+    defined = set(re.findall(r"^([A-Z_]+)=", example, re.MULTILINE))
+    used = set(re.findall(r"\$\{([A-Z_]+)", text))
+    assert used <= defined, used - defined
+    for secret in ("RABBITMQ_PASSWORD", "MONGO_PASSWORD", "GRAFANA_ADMIN_PASSWORD",
+                   "BROKER_USERS_SECRET"):
+        assert f"${{{secret}:?" in text  # required, never defaulted
+        assert re.search(rf"^{secret}=CHANGE-ME", example, re.MULTILINE)
+    for name, service in compose_file()["services"].items():
+        for key, value in service.get("environment", {}).items():
+            if re.search(r"PASS|SECRET|TOKEN|_KEY$", key):
+                assert str(value).startswith("${"), (name, key)
+            if "://" in str(value) and "@" in str(value):  # credentials inside a URI
+                assert re.search(r"://\$\{\w+:\?[^}]*\}:\$\{\w+:\?[^}]*\}@", value), (name, key)
+
+
+def test_rabbitmq_has_its_plugins_and_the_definitions_hold_quorum_queues():
+    plugins = (ROOT / "deploy/rabbitmq/enabled_plugins").read_text()
+    assert "rabbitmq_management" in plugins and "rabbitmq_prometheus" in plugins
+    definitions = rabbitmq.definitions()
+    names = {queue["name"] for queue in definitions["queues"]}
+    assert {f"approval.tasks.{d}" for d in rabbitmq.departments()} <= names
+    assert all(q["arguments"]["x-queue-type"] == "quorum" for q in definitions["queues"])
+    assert "users" not in definitions
+    conf = (ROOT / "deploy/rabbitmq/rabbitmq.conf").read_text()
+    assert "prometheus.return_per_object_metrics = true" in conf
+
+
+# -- Dockerfile ----------------------------------------------------------------------------
+
+def test_the_dockerfile_is_lint_clean():
+    linted = subprocess.run([tool("hadolint"), str(ROOT / "Dockerfile")], capture_output=True,
+                            text=True, timeout=60)
+    assert linted.returncode == 0, linted.stdout + linted.stderr
+
+
+def test_the_image_is_multi_stage_pinned_non_root_and_healthchecked():
+    text = (ROOT / "Dockerfile").read_text()
+    stages = re.findall(r"^FROM\s+(\S+)", text, re.MULTILINE)
+    assert len(stages) >= 2
+    base = re.search(r"^ARG PYTHON_IMAGE=(\S+)", text, re.MULTILINE).group(1)
+    assert re.fullmatch(r"python:\d+\.\d+\.\d+-slim-\w+(@sha256:[0-9a-f]{64})?", base)
+    assert re.search(r"^USER 10001", text, re.MULTILINE)
+    assert "HEALTHCHECK" in text
+    ignored = (ROOT / ".dockerignore").read_text()
+    assert ignored.startswith("#") and "\n**\n" in ignored  # allow-list: nothing by accident
+
+
+# -- Kubernetes ------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def rendered():
+    documents = {}
+    for overlay in OVERLAYS:
+        built = subprocess.run([tool("kubectl"), "kustomize",
+                                str(ROOT / "deploy/kubernetes/overlays" / overlay)],
+                               capture_output=True, text=True, timeout=120)
+        assert built.returncode == 0, built.stderr
+        documents[overlay] = [d for d in yaml.safe_load_all(built.stdout) if d]
+    return documents
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_built_in_resources_validate_against_the_kubernetes_schemas(rendered, overlay):
+    custom = {"RabbitmqCluster", "MongoDBCommunity", "ScaledObject", "TriggerAuthentication",
+              "PodMonitor", "PrometheusRule"}
+    for document in rendered[overlay]:
+        if document["kind"] in custom:
+            continue
+        kubernetes_validate.validate(document, KUBERNETES_VERSION, strict=True)
+
+
+def by_kind(documents, kind):
+    return {d["metadata"]["name"]: d for d in documents if d["kind"] == kind}
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_every_process_has_a_safe_deployment_a_service_and_a_disruption_budget(rendered, overlay):
+    documents = rendered[overlay]
+    deployments = by_kind(documents, "Deployment")
+    with deploy.default_environment():
+        expected = set(runner.processes(rabbitmq.departments())) - set(compose.LOCAL_ONLY)
+    assert set(deployments) == expected
+    assert set(by_kind(documents, "Service")) == expected
+    assert set(by_kind(documents, "PodDisruptionBudget")) == expected
+    assert not by_kind(documents, "Secret"), "secrets are referenced, never committed"
+    for name, deployment in deployments.items():
+        pod = deployment["spec"]["template"]["spec"]
+        assert pod["securityContext"]["runAsNonRoot"] is True
+        for container in pod["containers"]:
+            for probe in ("startupProbe", "livenessProbe", "readinessProbe"):
+                assert container[probe]["httpGet"]["port"] == "http", (name, probe)
+            assert container["resources"]["limits"] and container["resources"]["requests"]
+            assert container["securityContext"]["readOnlyRootFilesystem"] is True
+    routing_init = deployments["routing"]["spec"]["template"]["spec"]["initContainers"][0]
+    assert routing_init["command"][-1] == "onestop.deploy.broker_setup"
+
+
+def test_the_broker_is_a_quorum_cluster_and_the_store_a_replica_set(rendered):
+    production = rendered["production"]
+    cluster = by_kind(production, "RabbitmqCluster")["rabbitmq"]["spec"]
+    assert cluster["replicas"] == 3
+    assert "default_queue_type = quorum" in cluster["rabbitmq"]["additionalConfig"]
+    assert "rabbitmq_prometheus" in cluster["rabbitmq"]["additionalPlugins"]
+    mongo = by_kind(production, "MongoDBCommunity")["onestop-mongodb"]["spec"]
+    assert mongo["type"] == "ReplicaSet" and mongo["members"] == 3
+    assert by_kind(rendered["local"], "RabbitmqCluster")["rabbitmq"]["spec"]["replicas"] == 1
+
+
+def test_autoscaling_watches_queues_that_exist_and_targets_that_exist(rendered):
+    production = rendered["production"]
+    queues = {q["name"] for q in rabbitmq.definitions()["queues"]}
+    queues.add(f"evt-intake-{APPLICATION_SUBMITTED}--routing.handle_application_submitted")
+    deployments = by_kind(production, "Deployment")
+    scaled = by_kind(production, "ScaledObject")
+    assert set(scaled) == {"routing", "departments-nameko", "departments-pika"}
+    watched = set()
+    for name, scaled_object in scaled.items():
+        assert scaled_object["spec"]["scaleTargetRef"]["name"] in deployments
+        assert "replicas" not in deployments[name]["spec"]  # KEDA owns the count
+        for trigger in scaled_object["spec"]["triggers"]:
+            assert trigger["metadata"]["queueName"] in queues
+            watched.add(trigger["metadata"]["queueName"])
+    assert {f"approval.tasks.{d}" for d in rabbitmq.departments()} <= watched
+
+
+def test_monitoring_on_kubernetes_uses_the_same_rules(rendered):
+    production = rendered["production"]
+    rules = by_kind(production, "PrometheusRule")["onestop"]["spec"]["groups"]
+    on_disk = []
+    for name in ("recording.yml", "alerts.yml"):
+        on_disk += yaml.safe_load((ROOT / "deploy/prometheus/rules" / name).read_text())["groups"]
+    assert rules == on_disk
+    monitors = by_kind(production, "PodMonitor")
+    assert monitors["onestop"]["spec"]["jobLabel"] == "app.kubernetes.io/name"
