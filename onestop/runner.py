@@ -21,7 +21,7 @@ from honcho.manager import Manager
 from kombu import Connection
 
 from onestop.catalog.domain import load_data
-from onestop.common import config
+from onestop.common import broker_users, config
 from onestop.contracts.topology import declare_all
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -85,12 +85,18 @@ def split_departments(departments):
 def processes(departments):
     """name -> (command, extra environment): the one list the runner starts."""
     nameko_depts, pika_depts = split_departments(departments)
+    # each department consumer connects as its department's broker user (docs/adr/0005)
+    uris = broker_users.department_uris(departments)
     table = {name: ([PYTHON, "-m", "onestop.run_service", name], {})
              for name in config.SERVICES}
     table["departments-nameko"] = ([PYTHON, "-m", "onestop.run_service", "departments-nameko"],
-                                   {"DEPARTMENTS": ",".join(nameko_depts)})
+                                   {"DEPARTMENTS": ",".join(nameko_depts),
+                                    "DEPARTMENT_AMQP_URIS": json.dumps(
+                                        {d: uris[d] for d in nameko_depts if d in uris})})
     table["departments-pika"] = ([PYTHON, "-m", "departments.reference.pika_department"],
                                  {"DEPARTMENTS": ",".join(pika_depts),
+                                  "DEPARTMENT_AMQP_URIS": json.dumps(
+                                      {d: uris[d] for d in pika_depts if d in uris}),
                                   "DEPARTMENT_METRICS_PORT": str(
                                       config.port_of("departments-pika"))})
     table["gateway"] = ([PYTHON, "-m", "onestop.gateway.app"], {})
@@ -135,8 +141,14 @@ def announce_when_ready(manager, timeout=90):
 
 
 def prepare(departments):
-    """Everything the processes need before they start (broker reachable, topology)."""
+    """Everything the processes need before they start (broker reachable, topology, the
+    departments' broker users unless the operator gives DEPARTMENT_AMQP_URIS)."""
     check_broker(departments)
+    if broker_users.external_uris() is None:
+        try:
+            broker_users.provision(departments)
+        except RuntimeError as exc:
+            sys.exit(f"cannot create the departments' broker users: {exc}")
 
 
 def main(argv=None):

@@ -1,27 +1,37 @@
 """Reference departments as a plain pika worker: `python -m departments.reference.pika_department`.
 
-DEPARTMENTS (comma-separated) names the departments; AMQP_URI the broker;
-DEPARTMENT_METRICS_PORT where /metrics is served.
+DEPARTMENTS (comma-separated) names the departments; DEPARTMENT_AMQP_URIS (a JSON
+object) the broker URI of each department's user, else AMQP_URI for all of them;
+DEPARTMENT_METRICS_PORT where /metrics is served. One worker, with its own
+connection as its department's user, per department.
 """
+import json
 import logging
 import os
 import signal
 import sys
+import threading
 
 from prometheus_client import Counter, start_http_server
 
 from departments.reference.rules import Rules
+from departments.sdk.metrics import RESULT_PUBLISH_FAILURES
 from departments.sdk.pika_worker import Worker
+from onestop.common.logs import configure_logging
 
 ANSWERS = Counter("departments_answers_total", "Answers given by reference departments",
                   ["department", "decision"])
 
 
+def count(kind, department):
+    if kind == "publish_failed":
+        RESULT_PUBLISH_FAILURES.labels(department).inc()
+    else:
+        ANSWERS.labels(department, kind).inc()
+
+
 def main():
-    logging.basicConfig(level=logging.INFO, stream=sys.stdout,
-                        format='{"time": "%(asctime)s", "level": "%(levelname)s", '
-                               '"service": "departments-pika", "message": "%(message)s"}')
-    logging.getLogger("pika").setLevel(logging.WARNING)
+    configure_logging("departments-pika")
     departments = [d for d in os.environ.get("DEPARTMENTS", "").split(",") if d]
     if not departments:
         print("DEPARTMENTS is empty: name the departments this worker answers for",
@@ -30,14 +40,28 @@ def main():
     start_http_server(int(os.environ.get("DEPARTMENT_METRICS_PORT", 8012)),
                       addr=os.environ.get("BIND_HOST", "127.0.0.1"))
     rules = Rules.from_file()
-    worker = Worker(os.environ.get("AMQP_URI", "amqp://guest:guest@127.0.0.1:5672/"),
-                    departments, rules.decide,
-                    on_outcome=lambda kind, dept: ANSWERS.labels(dept, kind).inc())
-    signal.signal(signal.SIGTERM, lambda *_: worker.stop())
+    uris = json.loads(os.environ.get("DEPARTMENT_AMQP_URIS") or "{}")
+    default_uri = os.environ.get("AMQP_URI", "amqp://guest:guest@127.0.0.1:5672/")
+    workers = [Worker(uris.get(department, default_uri), [department], rules.decide,
+                      on_outcome=count) for department in departments]
+    threads = [threading.Thread(target=w.run, name=f"worker-{w.departments[0]}", daemon=True)
+               for w in workers]
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    for thread in threads:
+        thread.start()
     try:
-        worker.run()
+        while not stop.wait(1):
+            if not all(thread.is_alive() for thread in threads):
+                logging.getLogger(__name__).error("a worker thread died; stopping")
+                return 1
     except KeyboardInterrupt:
-        worker.stop()
+        pass
+    finally:
+        for worker in workers:
+            worker.stop()
+        for thread in threads:
+            thread.join(5)
     return 0
 
 

@@ -8,28 +8,80 @@
             return {"decision": "approved", "data": {"reference_number": "..."}}
 
 The task is acknowledged only after the result was published with publisher
-confirms; a failing handler is retried once and then dead-lettered (the
-platform's failure policy, onestop.common.messaging). Cancellations of tasks
-arrive on the same queue and are acknowledged without calling the handler.
+confirms; a result the broker does not confirm leaves the task on the queue
+(requeued after a pause, counted in departments_result_publish_failures_total);
+a failing handler is retried once and then dead-lettered (the platform's failure
+policy, onestop.common.messaging). Cancellations of tasks arrive on the same
+queue and are acknowledged without calling the handler. After a broker restart
+nameko's queue consumer reconnects and unacknowledged tasks are redelivered.
+
+Each department's entrypoint has its own connection, as the department's broker
+user: `DEPARTMENT_AMQP_URIS[department]` in the nameko config, else `AMQP_URI`.
+Results carry that user as the AMQP `user_id` property (checked by RabbitMQ),
+which is how routing knows they are the department's. The user may not declare
+anything: the platform declares the queues.
 """
 import json
 import logging
 
+import eventlet
+from kombu import Connection, Queue
 from nameko.amqp.publish import Publisher
+from nameko.messaging import QueueConsumer
 
-from onestop.common.messaging import ReliableConsumer
+from onestop.common.messaging import DEAD_LETTERED, RETRY_PAUSE_SECONDS, ReliableConsumer
 from onestop.contracts import messages as contract
 from onestop.contracts.envelope import open_envelope
-from onestop.contracts.topology import department_queue, results_exchange, result_routing_key
+from onestop.contracts.topology import department_queue_name, results_exchange, result_routing_key
+from departments.sdk.metrics import RESULT_PUBLISH_FAILURES
 from departments.sdk.pika_worker import result_envelope
 
 log = logging.getLogger(__name__)
 
 
+def department_amqp_uri(config, department):
+    """The broker URI of a department's user: DEPARTMENT_AMQP_URIS[department] or AMQP_URI."""
+    return (config.get("DEPARTMENT_AMQP_URIS") or {}).get(department) or config["AMQP_URI"]
+
+
+class DepartmentQueueConsumer(QueueConsumer):
+    """nameko's queue consumer, one per department, connected as the department's user."""
+
+    def __init__(self, department):
+        self.department = department
+        super().__init__()
+
+    @property
+    def sharing_key(self):
+        return type(self), self.department
+
+    @property
+    def amqp_uri(self):
+        return department_amqp_uri(self.container.config, self.department)
+
+    def on_decode_error(self, message, exc):
+        """A body that is not what its content type says: dead-letter it, never leave it
+        unacknowledged (kombu only logs it, and it would hold a prefetch slot forever)."""
+        log.warning("undecodable task message on %s dead-lettered: %s",
+                    message.delivery_info.get("routing_key"), exc)
+        DEAD_LETTERED.labels(department_queue_name(self.department), "invalid").inc()
+        message.reject(requeue=False)
+
+
 class ApprovalTask(ReliableConsumer):
     def __init__(self, department, **kwargs):
         self.department = department
-        super().__init__(department_queue(department), **kwargs)
+        self.queue_consumer = DepartmentQueueConsumer(department)
+        # declared by the platform; the department's user has no right to declare
+        super().__init__(Queue(department_queue_name(department), no_declare=True), **kwargs)
+        self._publisher = self._user_id = None
+
+    def setup(self):
+        super().setup()
+        uri = department_amqp_uri(self.container.config, self.department)
+        self._user_id = Connection(uri).userid
+        self._publisher = Publisher(uri, use_confirms=True, serializer="json", mandatory=True,
+                                    delivery_mode=2, declare=[])
 
     def handle_message(self, body, message):
         if isinstance(body, (bytes, str)):
@@ -52,23 +104,37 @@ class ApprovalTask(ReliableConsumer):
 
     def handle_result(self, message, worker_ctx, result=None, exc_info=None):
         if exc_info is None and result is not None:  # None: decided elsewhere (officer)
+            task = worker_ctx.args[0]
             try:
-                self._publish_result(worker_ctx.args[0], result)
-            except Exception as exc:  # not confirmed: do not ack, let the policy decide
+                envelope = result_envelope(task, result)
+            except ValueError as exc:  # the handler's answer is not a result: a handler error
                 exc_info = (type(exc), exc, exc.__traceback__)
+            else:
+                try:
+                    self._publish(task, envelope)
+                except Exception:  # not confirmed: keep the task, try again after a pause
+                    log.warning("result for task %s not confirmed; requeueing the task",
+                                task["task_id"], exc_info=True)
+                    RESULT_PUBLISH_FAILURES.labels(self.department).inc()
+                    eventlet.sleep(RETRY_PAUSE_SECONDS)
+                    self.queue_consumer.requeue_message(message)
+                    return result, exc_info
         self.handle_message_processed(message, result, exc_info)
         return result, exc_info
 
-    def _publish_result(self, task, answer):
-        envelope = result_envelope(task, answer)
-        if getattr(self, "_publisher", None) is None:
-            self._publisher = Publisher(self.container.config["AMQP_URI"], use_confirms=True,
-                                        serializer="json", mandatory=True, delivery_mode=2,
-                                        declare=[results_exchange])
+    def _publish(self, task, envelope):
         self._publisher.publish(envelope, exchange=results_exchange,
                                 routing_key=result_routing_key(task["department"]),
                                 message_id=envelope["message_id"],
-                                correlation_id=envelope["correlation_id"])
+                                correlation_id=envelope["correlation_id"],
+                                user_id=self._user_id)
+
+    def _dead_letter(self, message, queue_name, reason, cause):
+        """Reject without requeue: the queue's dead-letter exchange keeps the message
+        (the department's user may not publish there itself)."""
+        log.warning("task message from %s dead-lettered: %s", queue_name, reason)
+        DEAD_LETTERED.labels(queue_name, cause).inc()
+        message.reject(requeue=False)
 
 
 approval_task = ApprovalTask.decorator

@@ -6,6 +6,10 @@ A task is acknowledged only after its result has been confirmed by the broker
 unacknowledged task is redelivered, so no task is lost. Handlers must be
 idempotent: a redelivered task is answered again and routing ignores the
 duplicate.
+
+Connect as your department's broker user (docs/department-guide.md): results
+carry it as the AMQP `user_id` property, which is how routing knows they are
+yours. The user may not declare anything; the platform declares the queues.
 """
 import json
 import logging
@@ -16,8 +20,8 @@ from marshmallow import ValidationError
 
 from onestop.contracts import messages as contract
 from onestop.contracts.envelope import InvalidMessage, make_envelope, open_envelope
-from onestop.contracts.topology import (DEAD_LETTER_ARGS, DEAD_LETTER_EXCHANGE, RESULTS_EXCHANGE,
-                                        TASKS_EXCHANGE, department_queue_name, result_routing_key)
+from onestop.contracts.topology import (RESULTS_EXCHANGE, department_queue_name,
+                                        result_routing_key)
 
 log = logging.getLogger(__name__)
 
@@ -35,14 +39,11 @@ def result_envelope(task, answer):
     return make_envelope(contract.RESULT, task["application_id"], payload)
 
 
-def declare(channel, departments):
-    channel.exchange_declare(TASKS_EXCHANGE, "topic", durable=True)
-    channel.exchange_declare(RESULTS_EXCHANGE, "topic", durable=True)
-    channel.exchange_declare(DEAD_LETTER_EXCHANGE, "topic", durable=True)
+def check_queues(channel, departments):
+    """Fail with a clear message unless the platform has declared the department queues
+    (a passive declare needs no permission)."""
     for department in departments:
-        queue = department_queue_name(department)
-        channel.queue_declare(queue, durable=True, arguments=DEAD_LETTER_ARGS)
-        channel.queue_bind(queue, TASKS_EXCHANGE, f"task.{department}.#")
+        channel.queue_declare(department_queue_name(department), passive=True)
 
 
 class Worker:
@@ -55,6 +56,8 @@ class Worker:
         self.on_outcome = on_outcome or (lambda kind, department: None)
         self.prefetch = prefetch
         self.stopping = False
+        # the AMQP user_id of every result: RabbitMQ checks it is the connection's user
+        self.user_id = pika.URLParameters(amqp_url).credentials.username
 
     def run(self):
         """Consume until stop(); reconnect with backoff after broker failures."""
@@ -63,8 +66,8 @@ class Worker:
             try:
                 self._consume()
                 delay = 1
-            except pika.exceptions.AMQPConnectionError as exc:
-                log.warning("broker connection lost (%s); reconnecting in %ss", exc, delay)
+            except pika.exceptions.AMQPError as exc:  # connection lost, refused, queue missing
+                log.warning("broker connection lost (%r); reconnecting in %ss", exc, delay)
                 time.sleep(delay)
                 delay = min(delay * 2, 30)
 
@@ -76,7 +79,7 @@ class Worker:
         channel = connection.channel()
         channel.confirm_delivery()
         channel.basic_qos(prefetch_count=self.prefetch)
-        declare(channel, self.departments)
+        check_queues(channel, self.departments)
         for department in self.departments:
             channel.basic_consume(department_queue_name(department),
                                   lambda ch, method, props, body: self._on_message(
@@ -117,12 +120,21 @@ class Worker:
             # requeue once; a second failure goes to the dead-letter queue
             channel.basic_reject(method.delivery_tag, requeue=not method.redelivered)
             return
-        channel.basic_publish(
-            RESULTS_EXCHANGE, result_routing_key(payload["department"]),
-            json.dumps(answer).encode(), mandatory=True,
-            properties=pika.BasicProperties(content_type="application/json", delivery_mode=2,
-                                            message_id=answer["message_id"],
-                                            correlation_id=answer["correlation_id"]))
+        try:
+            channel.basic_publish(
+                RESULTS_EXCHANGE, result_routing_key(payload["department"]),
+                json.dumps(answer).encode(), mandatory=True,
+                properties=pika.BasicProperties(content_type="application/json", delivery_mode=2,
+                                                message_id=answer["message_id"],
+                                                correlation_id=answer["correlation_id"],
+                                                user_id=self.user_id))
+        except (pika.exceptions.UnroutableError, pika.exceptions.NackError) as exc:
+            log.warning("result for task %s not confirmed (%r); the task is requeued",
+                        payload["task_id"], exc)
+            self.on_outcome("publish_failed", payload["department"])
+            time.sleep(1)  # the broker refused it: do not spin
+            channel.basic_reject(method.delivery_tag, requeue=True)
+            return
         channel.basic_ack(method.delivery_tag)  # only after the broker confirmed the result
         self.on_outcome(answer["payload"]["decision"], payload["department"])
 

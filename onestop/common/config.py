@@ -3,6 +3,7 @@
 The one list of services lives here too: the runner, the tests and the
 deployment files all read it, so they cannot drift.
 """
+import json
 import os
 
 DEFAULT_AMQP_URI = "amqp://guest:guest@127.0.0.1:5672/"
@@ -78,9 +79,11 @@ def nameko_config(service):
 
 
 def department_nameko_config(name):
-    """nameko config for a reference department consumer (metrics on its own port)."""
+    """nameko config for a reference department consumer (metrics on its own port); each
+    department connects as its own broker user (DEPARTMENT_AMQP_URIS, a JSON object)."""
     return {
         "AMQP_URI": amqp_uri(),
+        "DEPARTMENT_AMQP_URIS": json.loads(env("DEPARTMENT_AMQP_URIS") or "{}"),
         "WEB_SERVER_ADDRESS": f"{env('BIND_HOST', '127.0.0.1')}:{port_of(name)}",
         "MAX_WORKERS": int(env("MAX_WORKERS", 10)),
         "PREFETCH_COUNT": int(env("PREFETCH_COUNT", 10)),

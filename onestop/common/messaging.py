@@ -11,10 +11,12 @@ nameko acks a message whose handler raised. Here:
 """
 import logging
 import time
+from functools import partial
 
 import eventlet
 from nameko.amqp.publish import Publisher
 from nameko.events import EventHandler
+from nameko.exceptions import ContainerBeingKilled
 from nameko.messaging import Consumer
 from prometheus_client import Counter
 from pymongo.errors import ConnectionFailure
@@ -86,6 +88,21 @@ class ReliableConsumer(FailurePolicy, Consumer):
     """`@consume(queue)` for the department boundary, with the failure policy above."""
 
 
+class SenderAwareConsumer(ReliableConsumer):
+    """`@consume_with_sender(queue)`: the handler gets `(body, sender)`, where sender is the
+    message's AMQP `user_id` property (None when unset). RabbitMQ refuses a `user_id` that is
+    not the publishing connection's user, so the sender is authenticated."""
+
+    def handle_message(self, body, message):
+        handle_result = partial(self.handle_result, message)
+        try:
+            self.container.spawn_worker(self, (body, message.properties.get("user_id")), {},
+                                        context_data=self.unpack_message_headers(message),
+                                        handle_result=handle_result)
+        except ContainerBeingKilled:
+            self.queue_consumer.requeue_message(message)
+
+
 class ReliableEventHandler(FailurePolicy, EventHandler):
     """`@event_handler(...)` with the failure policy above and a dead-letter exchange on its queue."""
 
@@ -95,4 +112,5 @@ class ReliableEventHandler(FailurePolicy, EventHandler):
 
 
 consume = ReliableConsumer.decorator
+consume_with_sender = SenderAwareConsumer.decorator
 event_handler = ReliableEventHandler.decorator

@@ -14,7 +14,7 @@ from onestop.catalog.calendar import WorkingCalendar
 from onestop.common import outbox
 from onestop.common.clock import Clock
 from onestop.common.http import http, NotFound
-from onestop.common.messaging import consume, event_handler
+from onestop.common.messaging import consume_with_sender, event_handler
 from onestop.common.service import ServiceBase
 from onestop.common.store import Storage
 from onestop.contracts import messages as contract
@@ -25,6 +25,7 @@ from onestop.contracts.events import (APPLICATION_CORRECTED, APPLICATION_SUBMITT
                                       ApplicationSubmittedSchema, ApplicationWithdrawnSchema)
 from onestop.contracts.topology import results_queue, tasks_exchange
 from onestop.routing import domain
+from onestop.routing.boundary import authenticate_result
 from onestop.routing.gauges import WorkloadGauges
 from onestop.routing.store import RoutingStore
 
@@ -83,10 +84,12 @@ class RoutingService(ServiceBase):
         if self.store.insert(workflow, entries, now):
             self._flush(workflow["_id"], 1, entries, messages)
 
-    @consume(results_queue)
-    def handle_approval_result(self, body):
+    @consume_with_sender(results_queue)
+    def handle_approval_result(self, body, sender):
         envelope = open_envelope(body, {contract.RESULT}, contract.PAYLOAD_SCHEMAS)
         result = envelope["payload"]
+        # only the task's department, by its validated broker user (routing/boundary.py)
+        authenticate_result(sender, result, self.store.get(result["application_id"]))
         max_rounds = int(env("MAX_CORRECTION_ROUNDS", domain.MAX_CORRECTION_ROUNDS))
         self._update(result["application_id"],
                      lambda wf, now: domain.apply_result(

@@ -13,9 +13,9 @@ from nameko.standalone.events import event_dispatcher
 from nameko.testing.services import replace_dependencies
 
 from onestop.contracts.envelope import make_envelope
-from onestop.contracts.topology import (dead_letter_queue, declare_all, department_queue,
-                                        results_exchange)
+from onestop.contracts.topology import dead_letter_queue, declare_all, department_queue
 from onestop.routing.service import RoutingService
+from tests.support.departments import publish_result
 
 DEPARTMENT = "itdept"
 EVENTS_QUEUE = Queue("it-routing-events", exchange=Exchange("routing.events", type="topic",
@@ -77,9 +77,7 @@ def answer(amqp_uri, task, decision="approved", department=DEPARTMENT, raw=None)
         "approval_result", task["application_id"],
         {"task_id": task["task_id"], "application_id": task["application_id"],
          "department": department, "decision": decision, "reason": "", "data": {"n": 1}}))
-    with Connection(amqp_uri) as connection:
-        connection.Producer().publish(body, exchange=results_exchange, content_type="application/json",
-                                      routing_key=f"result.{department}", delivery_mode=2)
+    publish_result(amqp_uri, body, department)  # as the department's broker user
 
 
 def wait_for(predicate, timeout=15):

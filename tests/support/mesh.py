@@ -50,6 +50,8 @@ def mesh_env(data_dir, amqp_uri, port_base=PORT_BASE):
         FEEDBACK_PORT=str(port_base + 5), DEPARTMENTS_NAMEKO_PORT=str(port_base + 11),
         DEPARTMENTS_PIKA_PORT=str(port_base + 12), BROKER_EXPORTER_PORT=str(port_base + 13),
         MONGO_DB_PREFIX=f"t{uuid.uuid4().hex[:8]}_",
+        # broker users are global: each vhost's department users get their own names
+        BROKER_USER_PREFIX=f"{amqp_uri.rsplit('/', 1)[-1] or 'default'}.department.",
     )
 
 

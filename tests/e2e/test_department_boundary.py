@@ -1,0 +1,118 @@
+"""Impersonation fails at the department boundary of the running mesh.
+
+The health department's task of a birth application is held open (the reference
+health consumer leaves "Hold health" applicants to an officer); other parties then
+try to decide it. Each attempt is refused by routing (dead-lettered with the reason,
+counted) or by the broker, the task stays open, and health's own answer decides it.
+"""
+import json
+import uuid
+
+import pytest
+import requests
+from amqp.exceptions import AccessRefused, PreconditionFailed
+from kombu import Connection
+from prometheus_client.parser import text_string_to_metric_families
+
+from onestop.contracts.envelope import make_envelope
+from onestop.contracts.topology import dead_letter_queue
+from tests.support.departments import MeshDepartments, publish, wait_for
+
+HEALTH_ITEM = "HN-WJ-0001"
+
+
+def refused_counts(mesh):
+    text = requests.get(mesh.service_url("routing") + "/metrics", timeout=10).text
+    return {s.labels["reason"]: s.value for family in text_string_to_metric_families(text)
+            for s in family.samples if s.name == "routing_results_refused_total"}
+
+
+def result(task, department, decision="approved"):
+    return make_envelope("approval_result", task["application_id"], {
+        "task_id": task["task_id"], "application_id": task["application_id"],
+        "department": department, "decision": decision, "reason": "",
+        "data": {"reference_number": "FORGED"} if decision == "approved" else {}})
+
+
+def health_task(client, application_id):
+    view = client.application(application_id).json()
+    task = next((t for t in view.get("tasks", []) if t["item_code"] == HEALTH_ITEM), None)
+    if task is None or task["state"] != "sent":
+        return None
+    return dict(task, application_id=application_id,
+                task_id=task.get("task_id") or f"{application_id}:{HEALTH_ITEM}")
+
+
+def dead_letters(amqp_uri, message_ids):
+    """message_id -> x-dead-letter-reason of the given messages on approval.dead (others are
+    left there: they are not acknowledged)."""
+    found = {}
+    with Connection(amqp_uri) as connection:
+        bound = dead_letter_queue.bind(connection.channel())
+        while True:
+            message = bound.get(no_ack=False)
+            if message is None:
+                break
+            body = json.loads(message.body)
+            if body.get("message_id") in message_ids:
+                found[body["message_id"]] = message.headers["x-dead-letter-reason"]
+                message.ack()
+    return found
+
+
+@pytest.fixture
+def held_task(client, mesh):
+    application_id = client.apply("birth", name="Hold health")
+    return wait_for(lambda: health_task(client, application_id))
+
+
+def test_only_the_tasks_department_can_decide_it(client, mesh, held_task):
+    departments = MeshDepartments.of(mesh)
+    before = refused_counts(mesh)
+    attempts = {
+        # public security's user speaking for health
+        "impersonation": result(held_task, "health"),
+        # public security's user answering health's task in its own name
+        "foreign_task": result(held_task, "public_security"),
+    }
+    for body in attempts.values():
+        departments.publish_result(body, "public_security")
+    # the platform's own administrator, without a department's user_id
+    unauthenticated = result(held_task, "health")
+    publish(mesh.amqp_uri, unauthenticated, "health")
+    # the broker itself refuses a forged user_id and another department's routing key
+    with pytest.raises(PreconditionFailed):
+        departments.publish_result(result(held_task, "health"), "public_security",
+                                   user_id=departments.user("health"))
+    with pytest.raises(AccessRefused):
+        departments.publish_result(result(held_task, "health"), "public_security",
+                                   routing_department="health")
+
+    expected = {attempts["impersonation"]["message_id"]: "impersonation",
+                attempts["foreign_task"]["message_id"]: "foreign_task",
+                unauthenticated["message_id"]: "unauthenticated"}
+    reasons = {}
+    wait_for(lambda: reasons.update(dead_letters(mesh.amqp_uri, set(expected) - set(reasons)))
+             or len(reasons) == len(expected))
+    for message_id, reason in expected.items():
+        assert f"result refused ({reason})" in reasons[message_id]
+    after = refused_counts(mesh)
+    for reason in expected.values():
+        assert after.get(reason, 0) >= before.get(reason, 0) + 1, reason
+    assert health_task(client, held_task["application_id"]) is not None  # still open
+
+    departments.publish_result(result(held_task, "health"), "health")
+    view = client.wait_for_decision(held_task["application_id"])
+    assert view["status"] == "approved"
+    decided = next(t for t in view["tasks"] if t["item_code"] == HEALTH_ITEM)
+    assert decided["state"] == "approved"
+
+
+def test_a_department_consumer_cannot_read_another_departments_queue(mesh):
+    departments = MeshDepartments.of(mesh)
+    with Connection(departments.uri("health")) as connection:
+        channel = connection.channel()
+        with pytest.raises(Exception, match="ACCESS_REFUSED"):
+            channel.basic_consume("approval.tasks.public_security", callback=lambda *a: None,
+                                  consumer_tag=uuid.uuid4().hex)
+            connection.drain_events(timeout=2)
