@@ -77,8 +77,10 @@ def check_broker(departments):
 
 
 def split_departments(departments):
-    """Half the departments to the nameko reference consumer, half to the pika one."""
-    ordered = sorted(departments)
+    """Half the departments to the nameko reference consumer, half to the pika one; none of
+    EXTERNAL_DEPARTMENTS (comma-separated: those answered by their own integration)."""
+    external = set(filter(None, config.env("EXTERNAL_DEPARTMENTS", "").split(",")))
+    ordered = sorted(d for d in departments if d not in external)
     return ordered[0::2], ordered[1::2]
 
 

@@ -1,0 +1,105 @@
+"""Departments plug their own consumers into a running mesh (issue 5).
+
+A mesh whose reference consumers leave some departments alone (EXTERNAL_DEPARTMENTS);
+those departments are answered by consumers an integrator would write:
+- health: the Node.js example (amqplib + the published JSON Schemas, no Python, none of
+  our code), connecting with the URI the operator's CLI hands out;
+- market_regulation: a consumer made from departments/template/ in a folder of its own,
+  as docs/department-guide.md tells a newcomer to do;
+- taxation: the nameko SDK example (departments/examples/nameko-department).
+"""
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from onestop.client import Client
+from tests.support.mesh import PORT_BASE, ROOT, TEST_VHOST, Mesh, reset_vhost
+
+EXTERNAL = ("health", "market_regulation", "taxation")
+
+
+@pytest.fixture(scope="module")
+def plug_mesh(tmp_path_factory):
+    mesh = Mesh(tmp_path_factory.mktemp("plug"), reset_vhost(f"{TEST_VHOST}_plug"),
+                PORT_BASE + 400, extra_env={"EXTERNAL_DEPARTMENTS": ",".join(EXTERNAL)})
+    mesh.start()
+    yield mesh
+    mesh.stop()
+
+
+@pytest.fixture(scope="module")
+def plug_client(plug_mesh):
+    return Client(plug_mesh.base)
+
+
+def operator_uri(mesh, department):
+    """What the operator gives the department: its broker URI, from the CLI."""
+    run = subprocess.run([sys.executable, "-m", "onestop.cli", "broker-users", "uri", department],
+                         cwd=ROOT, env=mesh.env, capture_output=True, text=True, check=True)
+    return run.stdout.strip()
+
+
+class Consumer:
+    """A department's consumer process, started like its integrator would start it."""
+
+    def __init__(self, command, cwd, env, log_path, ready_text):
+        self.log_path = Path(log_path)
+        self.process = subprocess.Popen(command, cwd=cwd, env=env, stdout=open(log_path, "ab"),
+                                        stderr=subprocess.STDOUT, start_new_session=True)
+        deadline = time.monotonic() + 60
+        while ready_text not in self.log():
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError(f"consumer did not start:\n{self.log()}")
+            time.sleep(0.2)
+
+    def log(self):
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def stop(self):
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(15)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+
+
+@pytest.fixture(scope="module")
+def node_department(plug_mesh, tmp_path_factory):
+    node = shutil.which("node")
+    assert node, "Node.js 20+ is needed for the Node.js department example"
+    folder = ROOT / "departments" / "examples" / "node-department"
+    assert (folder / "node_modules" / "amqplib").is_dir(), "run `make setup` (npm ci)"
+    env = {"PATH": os.environ["PATH"], "AMQP_URL": operator_uri(plug_mesh, "health"),
+           "DEPARTMENT": "health"}  # nothing of Python's or ours in its environment
+    consumer = Consumer([node, "department.js"], folder, env,
+                        tmp_path_factory.mktemp("node") / "node.log", "consuming")
+    yield consumer
+    consumer.stop()
+
+
+def decided_task(view, item_code):
+    return next(t for t in view["tasks"] if t["item_code"] == item_code)
+
+
+def test_a_nodejs_consumer_decides_its_departments_tasks(plug_client, node_department):
+    approved = plug_client.apply("birth")
+    rejected = plug_client.apply("birth", name="Reject health")
+
+    view = plug_client.wait_for_decision(approved, timeout=60)
+    assert view["status"] == "approved"
+    assert decided_task(view, "HN-WJ-0001")["state"] == "approved"
+    view = plug_client.wait_for_decision(rejected, timeout=60)
+    assert view["status"] == "rejected"
+    health = decided_task(view, "HN-WJ-0001")
+    assert health["state"] == "rejected" and "(node)" in health["reason"]
+    log = node_department.log()
+    assert f"{approved}:HN-WJ-0001" in log and f"{rejected}:HN-WJ-0001" in log
