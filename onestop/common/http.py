@@ -68,6 +68,8 @@ def read_json(request):
         body = json.loads(request.get_data(as_text=True) or "null")
     except ValueError as exc:
         raise BadRequest(f"request body is not valid JSON: {exc}") from None
+    except RecursionError:  # e.g. [[[[...]]]] a thousand deep: the parser's limit, not ours
+        raise BadRequest("request body is nested too deeply") from None
     if not isinstance(body, dict):
         raise BadRequest("request body must be a JSON object")
     return body

@@ -8,6 +8,7 @@ import json
 import logging
 import sys
 from pathlib import Path
+from urllib.parse import quote
 
 import requests
 import yaml
@@ -63,6 +64,8 @@ ALIASES = {"/.well-known/license-keys.json": ("license", "/api/licenses/keys")}
 HOP_BY_HOP = {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te",
               "trailers", "transfer-encoding", "upgrade", "content-encoding", "content-length"}
 
+PATH_CHARACTERS = "/:@!$&'()*+,;="  # RFC 3986 path characters forwarded as they are
+
 
 def json_error(status, code, message):
     return Response(json.dumps(error_body(code, message)), status=status,
@@ -107,7 +110,9 @@ class Gateway:
                    if k.lower() not in HOP_BY_HOP and k.lower() != "host"}
         try:
             upstream = self.session.request(
-                request.method, self.service_urls[service] + path,
+                # re-encoded: a decoded "?", "#" or "%" in a path segment must reach the
+                # service as part of the path, not start a query string
+                request.method, self.service_urls[service] + quote(path, safe=PATH_CHARACTERS),
                 params=request.query_string.decode() or None, data=request.get_data(),
                 headers=headers, timeout=30, allow_redirects=False)
         except requests.RequestException as exc:
