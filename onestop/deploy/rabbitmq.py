@@ -8,6 +8,7 @@ would carry credentials. The topology job (`python -m onestop.deploy.broker_setu
 the same step `make run` does with declare_all) imports it through the
 management API in docker-compose and on Kubernetes.
 """
+import functools
 import json
 from pathlib import Path
 
@@ -20,7 +21,12 @@ QUORUM = {"x-queue-type": "quorum"}
 
 
 def departments():
-    return sorted(d["code"] for d in load_data()["departments"])
+    return list(_departments())
+
+
+@functools.lru_cache(maxsize=1)
+def _departments():
+    return tuple(sorted(d["code"] for d in load_data()["departments"]))
 
 
 def _exchange(exchange):
