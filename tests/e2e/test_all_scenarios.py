@@ -1,12 +1,18 @@
 """Every one of the 26 packages applied for through the running mesh, with every optional item
 chosen, so that every item and every department of the catalog is exercised; each department
-is answered by the reference consumers."""
+is answered by the reference consumers. And a delegation loaded while an application is in
+flight: the new application follows it, the one in flight keeps its catalog version."""
+import shutil
 import time
 
 import pytest
+import requests
+import yaml
 
-from onestop.catalog.domain import load_data
-from onestop.client import sample_application
+from onestop.catalog.domain import DEFAULT_DATA_DIR, load_data
+from onestop.client import Client, sample_application
+from tests.support.mesh import PORT_BASE, TEST_VHOST, reset_vhost
+from tests.support.processes import ProcessMesh
 
 DATA = load_data()
 CODES = [s["code"] for s in DATA["scenarios"]]
@@ -66,3 +72,48 @@ def test_every_department_of_the_catalog_decided_tasks(decided):
     assert answered == {d["code"] for d in DATA["departments"]}
     items = {d["item_code"] for _, view in decided.values() for d in view["decision"]["departments"]}
     assert items == {i["code"] for i in DATA["items"]}
+
+
+@pytest.fixture
+def delegation_mesh(tmp_path_factory):
+    mesh = ProcessMesh(tmp_path_factory.mktemp("delegation"),
+                       reset_vhost(f"{TEST_VHOST}_delegation"), PORT_BASE + 400).start()
+    yield mesh
+    mesh.stop()
+
+
+def delegated_copy(target, item_code, level):
+    shutil.copytree(DEFAULT_DATA_DIR, target)
+    for path in (target / "items").glob("*.yaml"):
+        items = yaml.safe_load(path.read_text(encoding="utf-8"))
+        for item in items:
+            if item["code"] == item_code:
+                item["level"] = level
+                path.write_text(yaml.safe_dump(items, allow_unicode=True, sort_keys=False),
+                                encoding="utf-8")
+    return target
+
+
+def test_a_delegation_applies_to_new_applications_while_in_flight_ones_keep_theirs(
+        delegation_mesh, tmp_path):
+    """HN-ZR-0011 moves from province to city while an application waits for departments."""
+    mesh, client = delegation_mesh, Client(delegation_mesh.base)
+    for consumer in ("departments-nameko", "departments-pika"):
+        mesh.kill(consumer)  # nobody answers: the first application stays in flight
+    before = client.apply("land_use_approval", region="430223")
+
+    mesh.restart("catalog", extra_env={"CATALOG_DATA_DIR": str(
+        delegated_copy(tmp_path / "delegated", "HN-ZR-0011", "city"))})
+    mesh.wait_healthy()
+    after = client.apply("land_use_approval", region="430223")
+    for consumer in ("departments-nameko", "departments-pika"):
+        mesh.start_process(consumer)
+    old, new = (client.wait_for_decision(a, timeout=180) for a in (before, after))
+
+    assert (old["status"], new["status"]) == ("approved", "approved")
+    assert (old["catalog_version"], new["catalog_version"]) == (1, 2)
+    office = {view["id"]: next(t["office"] for t in view["tasks"]
+                               if t["item_code"] == "HN-ZR-0011") for view in (old, new)}
+    assert office == {before: "natural_resources.430000", after: "natural_resources.430200"}
+    diff = requests.get(f"{mesh.base}/api/catalog/versions/1/diff/2", timeout=30).json()
+    assert diff["delegations"] == [{"item": "HN-ZR-0011", "from": "province", "to": "city"}]
