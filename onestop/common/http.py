@@ -6,12 +6,20 @@ that is logged with its traceback (and counted as an error by Metrics).
 import json
 import logging
 
+from amqp.exceptions import ConnectionError as AmqpConnectionError
+from kombu.exceptions import OperationalError as KombuOperationalError
 from marshmallow import ValidationError
+from nameko.exceptions import RpcTimeout, UnknownService
+from pymongo.errors import ConnectionFailure as PymongoConnectionFailure
 from nameko.web.handlers import HttpRequestHandler
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
 log = logging.getLogger(__name__)
+
+# the broker or the store is away: the client may retry, nothing was half-done
+UNAVAILABLE_ERRORS = (ConnectionError, OSError, KombuOperationalError, AmqpConnectionError,
+                      PymongoConnectionFailure, RpcTimeout, UnknownService)
 
 
 class ApiError(Exception):
@@ -102,6 +110,12 @@ class JsonHttpHandler(HttpRequestHandler):
             return json_response(error_body(exc.code, exc.message, exc.fields), exc.status)
         if isinstance(exc, HTTPException):
             return json_response(error_body("http_error", exc.description), exc.code)
+        if isinstance(exc, UNAVAILABLE_ERRORS):
+            log.warning("%s: a dependency is unavailable: %s: %s", self.method_name,
+                        type(exc).__name__, exc)
+            return json_response(error_body(
+                "unavailable", "a service this request needs is unavailable; retry shortly "
+                "(with the same Idempotency-Key when applying)"), 503, headers={"Retry-After": "2"})
         log.error("unhandled error in %s", self.method_name, exc_info=exc)
         return json_response(error_body("internal_error", "internal error"), 500)
 
