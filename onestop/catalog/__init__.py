@@ -1,1 +1,2 @@
-"""catalog: departments, regions, materials, service items, scenario packages, versions, calendar."""
+"""catalog: departments, regions, materials, service items, scenario packages, versions,
+calendar."""

@@ -245,7 +245,8 @@ def check_calendar(calendar):
     years = set(calendar.get("years") or [])
     for year in calendar.get("provisional") or []:
         if year not in years:
-            problems.append(f"calendar: provisional year {year} is not among the years {sorted(years)}")
+            problems.append(f"calendar: provisional year {year} is not among the years "
+                            f"{sorted(years)}")
     holidays, workdays = [], []
     for key, days in (("holidays", holidays), ("workdays", workdays)):
         for text in calendar.get(key) or []:

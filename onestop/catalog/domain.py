@@ -318,8 +318,10 @@ class Catalog:
     def office_name(self, department_code, region_code):
         """'长沙市公安局': the region's name and the department's office title at its level."""
         region = self.regions[region_code]
-        titles = self.departments[department_code].get("office_names_zh", {})
-        return f"{region['name']}{titles.get(region['level'], self.departments[department_code].get('name_zh', ''))}"
+        department = self.departments[department_code]
+        title = department.get("office_names_zh", {}).get(region["level"],
+                                                          department.get("name_zh", ""))
+        return f"{region['name']}{title}"
 
     def offices(self, department_code):
         """Every region with an office of the department, and the regions each one serves."""

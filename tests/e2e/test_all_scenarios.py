@@ -70,7 +70,8 @@ def test_every_department_of_the_catalog_decided_tasks(decided):
     answered = {d["department"] for _, view in decided.values()
                 for d in view["decision"]["departments"] if d["outcome"] == "approved"}
     assert answered == {d["code"] for d in DATA["departments"]}
-    items = {d["item_code"] for _, view in decided.values() for d in view["decision"]["departments"]}
+    items = {d["item_code"] for _, view in decided.values()
+             for d in view["decision"]["departments"]}
     assert items == {i["code"] for i in DATA["items"]}
 
 

@@ -11,7 +11,7 @@ from onestop.catalog.service import CatalogService
 
 
 @pytest.fixture
-def catalog(container_factory, nameko_config, tmp_path):
+def catalog(container_factory, nameko_config):
     os.environ["MONGO_DB_PREFIX"] = f"it{uuid.uuid4().hex[:6]}_"
     container = container_factory(CatalogService, nameko_config)
     container.start()
