@@ -1,8 +1,9 @@
 """The topology job: `python -m onestop.deploy.broker_setup` (docker-compose, Kubernetes).
 
 Waits for the management API, then imports deploy/rabbitmq/definitions.json
-into the mesh's virtual host (idempotent). `make run` does the same with
-declare_all against the machine's broker. RABBITMQ_MANAGEMENT_URL names the API;
+into the mesh's virtual host and, when BROKER_USERS_SECRET is set, creates the
+departments' broker users (docs/adr/0005); both idempotent. `make run` does the
+same with declare_all and broker_users.provision against the machine's broker. RABBITMQ_MANAGEMENT_URL names the API;
 the credentials and virtual host come from AMQP_URI (an administrator there).
 """
 import json
@@ -13,8 +14,8 @@ from urllib.parse import quote, unquote, urlparse
 import requests
 
 from onestop.broker_exporter import vhost_of
-from onestop.common import config
-from onestop.deploy.rabbitmq import DEFINITIONS
+from onestop.common import broker_users, config
+from onestop.deploy.rabbitmq import DEFINITIONS, departments
 
 
 def apply(management_url, amqp_uri, definitions, timeout=120):
@@ -43,6 +44,10 @@ def main():
     apply(management_url, config.amqp_uri(), definitions)
     print(f"broker topology applied: {len(definitions['queues'])} queues, "
           f"{len(definitions['exchanges'])} exchanges", flush=True)
+    if config.env("BROKER_USERS_SECRET"):
+        users = broker_users.provision(departments(), config.amqp_uri(),
+                                       management_url=management_url)
+        print(f"department broker users in place: {len(users)}", flush=True)
     return 0
 
 

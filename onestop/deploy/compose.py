@@ -178,6 +178,9 @@ def compose():
     for name, (command, extra) in runner.processes(departments()).items():
         if name not in LOCAL_ONLY:
             services[name] = mesh_service(name, command, extra)
+            if "BROKER_USERS_SECRET" in services[name]["environment"]:
+                services["broker-setup"]["environment"]["BROKER_USERS_SECRET"] = \
+                    BROKER_USERS_SECRET
     services.update(monitoring())
     return {
         "services": services,

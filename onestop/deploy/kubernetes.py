@@ -97,6 +97,7 @@ def deployment(name, command, extra):
             "secretName": "onestop-license-signing-key", "defaultMode": 0o440}})
     if name == "routing":  # the department boundary exists before tasks are published
         topology = container(name, ["python", "-m", "onestop.deploy.broker_setup"], {})
+        topology["env"].append(secret_env("BROKER_USERS_SECRET", "onestop-broker-users", "secret"))
         pod_spec["initContainers"] = [{key: topology[key] for key in (
             "image", "imagePullPolicy", "envFrom", "env", "resources", "securityContext",
             "volumeMounts")} | {"name": "broker-topology",
