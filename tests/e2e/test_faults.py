@@ -124,6 +124,7 @@ def chaos(mesh, stop):
             mesh.start_process(name)
 
 
+@pytest.mark.timeout(900)
 def test_a_batch_survives_kills_with_exactly_one_right_decision_each(fault_mesh):
     rng = random.Random(20261126)
     client = Client(fault_mesh.base)
