@@ -103,3 +103,61 @@ def test_a_nodejs_consumer_decides_its_departments_tasks(plug_client, node_depar
     assert health["state"] == "rejected" and "(node)" in health["reason"]
     log = node_department.log()
     assert f"{approved}:HN-WJ-0001" in log and f"{rejected}:HN-WJ-0001" in log
+
+
+RULE_MARKER = "    # -- your rules go here (step 4 of the guide) --\n"
+NEW_RULE = ('    if task["applicant"]["name"] == "Refused by the template":\n'
+            '        return {"decision": "rejected", "reason": "template rule: refused"}\n')
+
+
+def python_env(mesh, department):
+    """A consumer's environment: the SDK on PYTHONPATH, its broker URI, nothing else."""
+    return {"PATH": os.environ["PATH"], "PYTHONPATH": str(ROOT), "DEPARTMENT": department,
+            "AMQP_URI": operator_uri(mesh, department), "PYTHONUNBUFFERED": "1"}
+
+
+@pytest.fixture(scope="module")
+def template_department(plug_mesh, tmp_path_factory):
+    """A newcomer's consumer: the template copied to a repository of its own, one rule
+    written (step 4 of the guide), its tests run, then started."""
+    repository = tmp_path_factory.mktemp("second-repository") / "market-regulation-consumer"
+    shutil.copytree(ROOT / "departments" / "template", repository)
+    source = (repository / "department.py").read_text()
+    assert RULE_MARKER in source
+    (repository / "department.py").write_text(source.replace(RULE_MARKER,
+                                                             RULE_MARKER + NEW_RULE))
+    env = python_env(plug_mesh, "market_regulation")
+    tests = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
+                           cwd=repository, env=env, capture_output=True, text=True)
+    assert tests.returncode == 0, tests.stdout + tests.stderr
+    consumer = Consumer([sys.executable, "department.py"], repository, env,
+                        repository / "consumer.log", "consuming tasks for market_regulation")
+    yield consumer
+    consumer.stop()
+
+
+@pytest.fixture(scope="module")
+def nameko_example(plug_mesh, tmp_path_factory):
+    folder = ROOT / "departments" / "examples" / "nameko-department"
+    consumer = Consumer([sys.executable, "-m", "nameko", "run", "--config", "config.yaml",
+                         "service"], folder, python_env(plug_mesh, "taxation"),
+                        tmp_path_factory.mktemp("nameko") / "nameko.log", "Connected to")
+    yield consumer
+    consumer.stop()
+
+
+def test_a_consumer_made_from_the_template_and_the_nameko_example_decide_their_tasks(
+        plug_client, template_department, nameko_example):
+    approved = plug_client.apply("enterprise_startup")
+    refused = plug_client.apply("enterprise_startup", name="Refused by the template")
+
+    view = plug_client.wait_for_decision(approved, timeout=60)
+    assert view["status"] == "approved", view
+    assert {t["item_code"]: t["state"] for t in view["tasks"]}["HN-SW-0001"] == "approved"
+    view = plug_client.wait_for_decision(refused, timeout=60)
+    assert view["status"] == "rejected"
+    registration = decided_task(view, "HN-SJ-0001")
+    assert registration["state"] == "rejected"
+    assert registration["reason"] == "template rule: refused"
+    assert decided_task(view, "HN-SW-0001")["state"] == "cancelled"  # never reached taxation
+    assert f"{approved}:HN-SW-0001" not in template_department.log()
