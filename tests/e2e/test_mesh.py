@@ -1,4 +1,5 @@
 """One application in, one combined decision out, through all five services."""
+import time
 import uuid
 
 import pytest
@@ -90,18 +91,25 @@ def test_bad_input_gets_per_field_messages(client):
 
 
 def test_review_of_a_decided_application(client, mesh):
+    """More in test_feedback.py: who may review what, follow-ups, rectification."""
     application_id = client.apply("birth")
     client.wait_for_decision(application_id)
-    review = mesh.post(f"/api/applications/{application_id}/reviews",
-                       json={"score": 5, "comment": "fast"})
+    path = f"/api/applications/{application_id}/reviews"
+    body = {"applicant_id": "430102199001011234", "level": "very_satisfied",
+            "channel": "online", "comment": "fast"}
+    review = mesh.post(path, json=body)
+    deadline = time.monotonic() + 30
+    while review.status_code == 404 and time.monotonic() < deadline:  # decision on its way
+        time.sleep(0.1)
+        review = mesh.post(path, json=body)
     assert review.status_code == 201, review.text
-    assert review.json()["level"] == "very_satisfied"
-    again = mesh.post(f"/api/applications/{application_id}/reviews", json={"score": 1})
+    assert (review.json()["level"], review.json()["score"]) == ("very_satisfied", 5)
+    again = mesh.post(path, json=dict(body, level="very_dissatisfied"))
     assert again.status_code == 409
-    unknown = mesh.post(f"/api/applications/{uuid.uuid4().hex}/reviews", json={"score": 3})
+    unknown = mesh.post(f"/api/applications/{uuid.uuid4().hex}/reviews", json=body)
     assert unknown.status_code == 404
-    bad = mesh.post(f"/api/applications/{application_id}/reviews", json={"score": 9})
-    assert bad.status_code == 400 and "score" in bad.json()["fields"]
+    bad = mesh.post(path, json=dict(body, level=9))
+    assert bad.status_code == 400 and "level" in bad.json()["fields"]
 
 
 def test_licences_verify_and_forgeries_do_not(client, mesh):
