@@ -41,11 +41,14 @@ class StartField(fields.Field):
         text = str(value)
         try:
             if len(text) == 10:
-                return datetime.combine(date.fromisoformat(text), time(9, 0), tzinfo=CHINA)
-            moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+                moment = datetime.combine(date.fromisoformat(text), time(9, 0), tzinfo=CHINA)
+            else:
+                moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
         except ValueError:
             raise ValidationError("an ISO 8601 date or date-time, e.g. 2026-12-01 or "
                                   "2026-12-01T09:30:00+08:00") from None
+        if not 2000 <= moment.year <= 2100:
+            raise ValidationError("a date between the years 2000 and 2100")
         return moment if moment.tzinfo else moment.replace(tzinfo=CHINA)
 
 
@@ -68,6 +71,6 @@ class PlanQuery(VersionQuery):
 
 def version_number(text):
     """A version path segment as a number, or a ValidationError."""
-    if not str(text).isdigit() or int(text) < 1:
+    if not (str(text).isascii() and str(text).isdigit()) or int(text) < 1:
         raise ValidationError("a catalog version number (1, 2, ...)")
     return int(text)

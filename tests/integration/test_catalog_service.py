@@ -90,3 +90,17 @@ def test_forms_departments_calendar_and_versions(catalog):
     current = next(v["version"] for v in versions if v["current"])
     same = catalog(f"/api/catalog/versions/{current}/diff/{current}").json()
     assert same["items"] == {"added": [], "removed": [], "changed": []}
+
+
+ODD_INPUT = [
+    ("/api/scenarios/birth/plan", {"region": "430102", "start": "9999-12-31"}),
+    ("/api/scenarios/birth/plan", {"region": "430102", "start": "2026-02-30"}),
+    ("/api/catalog/versions/²/diff/1", {}),
+    ("/api/items", {"limit": "1.5"}),
+    ("/api/items", {"version": "0"}),
+]
+
+
+def test_odd_input_is_a_400_not_a_500(catalog):
+    assert [catalog(path, **params).status_code for path, params in ODD_INPUT] == \
+        [400] * len(ODD_INPUT)
