@@ -13,6 +13,11 @@ from onestop.common.http import BadRequest, NotFound, http, load
 from onestop.common.service import ServiceBase
 
 
+def query_of(schema, request):
+    """The query parameters, validated; an empty parameter (`?q=&level=`) counts as absent."""
+    return load(schema, {key: value for key, value in request.args.items() if value != ""})
+
+
 class CatalogService(ServiceBase):
     name = "catalog"
 
@@ -25,7 +30,7 @@ class CatalogService(ServiceBase):
     # -- HTTP: packages ---------------------------------------------------------
     @http("GET", "/api/scenarios")
     def list_scenarios(self, request):
-        query = load(ScenarioQuery(), request.args.to_dict())
+        query = query_of(ScenarioQuery(), request)
         current = self._catalog(query.pop("version", None))
         self._known_department(current, query.get("department"))
         return {"catalog_version": current.version,
@@ -42,7 +47,7 @@ class CatalogService(ServiceBase):
 
     @http("GET", "/api/scenarios/<string:code>/plan")
     def show_plan(self, request, code):
-        query = load(PlanQuery(), request.args.to_dict())
+        query = query_of(PlanQuery(), request)
         current = self._catalog(query.get("version"))
         region = current.regions.get(query["region"])
         if region is None or region["level"] != "county":
@@ -60,7 +65,7 @@ class CatalogService(ServiceBase):
     # -- HTTP: items, departments, regions, calendar -------------------------------------
     @http("GET", "/api/items")
     def list_items(self, request):
-        query = load(ItemQuery(), request.args.to_dict())
+        query = query_of(ItemQuery(), request)
         current = self._catalog(query.pop("version", None))
         self._known_department(current, query.get("department"))
         limit, offset = query.pop("limit"), query.pop("offset")
@@ -70,7 +75,7 @@ class CatalogService(ServiceBase):
 
     @http("GET", "/api/items/<string:code>")
     def show_item(self, request, code):
-        current = self._catalog(load(VersionQuery(), request.args.to_dict()).get("version"))
+        current = self._catalog(query_of(VersionQuery(), request).get("version"))
         try:
             return current.item_detail(code)
         except UnknownItem:
@@ -78,13 +83,13 @@ class CatalogService(ServiceBase):
 
     @http("GET", "/api/departments")
     def list_departments(self, request):
-        current = self._catalog(load(VersionQuery(), request.args.to_dict()).get("version"))
+        current = self._catalog(query_of(VersionQuery(), request).get("version"))
         return {"catalog_version": current.version,
                 "departments": [current.department_view(c) for c in current.departments]}
 
     @http("GET", "/api/departments/<string:code>")
     def show_department(self, request, code):
-        current = self._catalog(load(VersionQuery(), request.args.to_dict()).get("version"))
+        current = self._catalog(query_of(VersionQuery(), request).get("version"))
         if code not in current.departments:
             raise NotFound(f"no department {code!r}; see GET /api/departments")
         return current.department_view(code, with_offices=True)
@@ -102,7 +107,7 @@ class CatalogService(ServiceBase):
 
     @http("GET", "/api/calendar")
     def show_calendar(self, request):
-        current = self._catalog(load(VersionQuery(), request.args.to_dict()).get("version"))
+        current = self._catalog(query_of(VersionQuery(), request).get("version"))
         return dict(current.data["calendar"], catalog_version=current.version)
 
     # -- HTTP: versions -------------------------------------------------------------------
@@ -134,7 +139,7 @@ class CatalogService(ServiceBase):
                 from None
 
     def _scenario(self, request, code, view):
-        current = self._catalog(load(VersionQuery(), request.args.to_dict()).get("version"))
+        current = self._catalog(query_of(VersionQuery(), request).get("version"))
         try:
             return view(current)
         except UnknownScenario:

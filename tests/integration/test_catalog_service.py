@@ -41,6 +41,8 @@ def test_items_and_packages_are_searched(catalog):
     enterprise = catalog("/api/scenarios", audience="enterprise", q="insurance").json()
     assert enterprise["scenarios"][0]["code"] == "employee_insurance"
     assert catalog("/api/items/HN-WJ-0001").json()["scenarios"] == ["birth"]
+    blank = catalog("/api/items", q="", department="", level="").json()  # a search box's form
+    assert blank["total"] == 300
 
 
 def test_bad_queries_are_400_with_the_field_named(catalog):
