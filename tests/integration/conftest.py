@@ -47,7 +47,11 @@ def mongo_uri(tmp_path_factory):
     os.environ["MONGO_URI"] = uri
     yield uri
     process.terminate()
-    process.wait(10)
+    try:
+        process.wait(10)
+    except subprocess.TimeoutExpired:  # the store does not always stop on SIGTERM
+        process.kill()
+        process.wait(10)
 
 
 @pytest.fixture(scope="session")

@@ -102,7 +102,10 @@ class ProcessMesh:
             if process.poll() is None:
                 os.killpg(process.pid, signal.SIGTERM)
         time.sleep(1)
-        for log_proc in [self.store]:
-            if log_proc and log_proc.poll() is None:
-                log_proc.terminate()
-                log_proc.wait(10)
+        if self.store and self.store.poll() is None:
+            self.store.terminate()
+            try:
+                self.store.wait(10)
+            except subprocess.TimeoutExpired:  # the store does not always stop on SIGTERM
+                self.store.kill()
+                self.store.wait(10)
