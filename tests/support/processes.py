@@ -97,11 +97,19 @@ class ProcessMesh:
             raise RuntimeError(f"not healthy: {pending}")
 
     def stop(self):
+        stopping = []
         for name in list(self.running):
             process = self.running.pop(name)
             if process.poll() is None:
                 os.killpg(process.pid, signal.SIGTERM)
-        time.sleep(1)
+                stopping.append(process)
+        deadline = time.monotonic() + 15
+        for process in stopping:
+            try:
+                process.wait(max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
         if self.store and self.store.poll() is None:
             self.store.terminate()
             try:
