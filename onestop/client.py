@@ -49,7 +49,7 @@ def sample_application(scenario, file_id, name="Li Hua", region="430102", channe
     chosen = {i["code"] for i in scenario["items"]
               if not i["optional"] or i["code"] in set(optional_items)}
     materials = [{"code": m["code"], "file_id": file_id} for m in scenario["checklist"]
-                 if set(m["items"]) & chosen]
+                 if set(m["items"]) & chosen and m.get("provided_by") not in chosen]
     return {
         "scenario": scenario["code"],
         "applicant": {"kind": kind, "name": name,

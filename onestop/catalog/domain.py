@@ -166,7 +166,44 @@ class Catalog:
         for code in codes:
             for material in self.items[code]["materials"]:
                 seen.setdefault(material, []).append(code)
-        return [dict(self.material_view(m), items=needed_by) for m, needed_by in seen.items()]
+        provided = self.provided_in_package(scenario)
+        views = []
+        for material, needed_by in seen.items():
+            view = dict(self.material_view(material), items=needed_by)
+            if material in provided:
+                view["provided_by"] = provided[material]
+            views.append(view)
+        return views
+
+    def provided_in_package(self, scenario):
+        """material -> the package item whose e-licence supplies it to the items that need it.
+
+        Holds when every other item needing the material comes after that item in the
+        package's DAG: the applicant is not asked for what the package itself produces
+        (once-only), the department gets it from the task's inputs.
+        """
+        entries = {e["item"]: e for e in scenario["items"]}
+        producers = {self.items[c].get("license"): c for c in entries if self.items[c].get("license")}
+
+        def ancestors(code, found=None):
+            found = set() if found is None else found
+            for dependency in entries.get(code, {}).get("depends_on", []):
+                if dependency not in found:
+                    found.add(dependency)
+                    ancestors(dependency, found)
+            return found
+
+        provided = {}
+        for code in entries:
+            for material in self.items[code]["materials"]:
+                producer = producers.get(self.materials.get(material, {}).get("license_type"))
+                if producer is None or material in provided:
+                    continue
+                needing = [c for c in entries if material in self.items[c]["materials"]
+                           and c != producer]
+                if needing and all(producer in ancestors(c) for c in needing):
+                    provided[material] = producer
+        return provided
 
     def material_view(self, code):
         material = self.materials[code]

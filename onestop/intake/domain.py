@@ -70,7 +70,8 @@ def validate_application(body, scenario, region, uploads, licences=None):
 def required_materials(scenario, optional_items):
     chosen = {i["code"] for i in scenario["items"]
               if not i["optional"] or i["code"] in set(optional_items)}
-    return [m["code"] for m in scenario["checklist"] if set(m["items"]) & chosen]
+    return [m["code"] for m in scenario["checklist"] if set(m["items"]) & chosen
+            and m.get("provided_by") not in chosen]
 
 
 def check_materials(body, scenario, uploads, licences=None):
