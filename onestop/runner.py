@@ -21,7 +21,7 @@ from honcho.manager import Manager
 from kombu import Connection
 
 from onestop.catalog.domain import load_data
-from onestop.common import broker_users, config
+from onestop.common import auth, broker_users, config
 from onestop.contracts.topology import declare_all
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -137,7 +137,10 @@ def announce_when_ready(manager, timeout=90):
         lines.append(f"    {name:<20} http://127.0.0.1:{config.port_of(name)}/metrics")
     lines += [f"  Store:           {os.environ['MONGO_URI']}",
               f"  Broker:          {config.amqp_uri()}",
-              "Try:  curl " + base + "/api/scenarios", "Ctrl-C stops everything.", "=" * 72, ""]
+              "  Development tokens (Authorization: Bearer <token>; more: "
+              "python -m onestop.cli token --help):"]
+    lines += [f"    {role:<11} {token}" for role, token in auth.development_tokens().items()]
+    lines += ["Try:  curl " + base + "/api/scenarios", "Ctrl-C stops everything.", "=" * 72, ""]
     print("\n".join(lines), flush=True)
     (data_dir() / "READY").write_text(base)
 

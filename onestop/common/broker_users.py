@@ -122,6 +122,10 @@ def department_uris(departments, base_uri=None):
     return {d: amqp_uri_for(d, base_uri, key) for d in departments}
 
 
+def user_of_uri(uri):
+    return unquote(urlsplit(uri).username or "")
+
+
 def vhost_of(uri):
     """The virtual host an AMQP URI names ('/' when it names none)."""
     path = urlsplit(uri).path

@@ -107,7 +107,8 @@ class JsonHttpHandler(HttpRequestHandler):
 
     def response_from_exception(self, exc):
         if isinstance(exc, ApiError):
-            return json_response(error_body(exc.code, exc.message, exc.fields), exc.status)
+            return json_response(error_body(exc.code, exc.message, exc.fields), exc.status,
+                                 headers=getattr(exc, "headers", None))
         if isinstance(exc, HTTPException):
             return json_response(error_body("http_error", exc.description), exc.code)
         if isinstance(exc, UNAVAILABLE_ERRORS):

@@ -44,6 +44,8 @@ ROUTES = [
     ("/api/applications/<application_id>/corrections", "POST", "intake"),
     ("/api/applications/<application_id>/withdraw", "POST", "intake"),
     ("/api/supervision/overdue", "GET", "routing"),
+    ("/api/officer/tasks", "GET", "routing"),
+    ("/api/officer/tasks/<task_id>/decision", "POST", "routing"),
     ("/api/applications/<application_id>/reviews", "GET,POST", "feedback"),
     ("/api/reviews/stats", "GET", "feedback"),
     ("/api/reviews/<review_id>/follow-up", "POST", "feedback"),

@@ -26,6 +26,7 @@ from onestop.contracts.events import (APPLICATION_CORRECTED, APPLICATION_SUBMITT
 from onestop.contracts.topology import results_queue, tasks_exchange
 from onestop.routing import domain
 from onestop.routing.boundary import authenticate_result
+from onestop.routing.officer import OfficerApi
 from onestop.routing.gauges import WorkloadGauges
 from onestop.routing.store import RoutingStore
 
@@ -50,7 +51,7 @@ WRITE_CONFLICTS = Counter("routing_write_conflicts_total",
 MAX_ATTEMPTS = 20
 
 
-class RoutingService(ServiceBase):
+class RoutingService(OfficerApi, ServiceBase):
     name = "routing"
 
     store = Storage(RoutingStore, "routing")
