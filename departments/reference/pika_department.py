@@ -1,11 +1,11 @@
 """Reference departments as a plain pika worker: `python -m departments.reference.pika_department`.
 
 DEPARTMENTS (comma-separated) names the departments; DEPARTMENT_AMQP_URIS (a JSON
-object) the broker URI of each department's user, else AMQP_URI for all of them;
+object) the broker URI of each department's user, or BROKER_USERS_SECRET to derive
+them (onestop.common.broker_users.consumer_uris), else AMQP_URI for all of them;
 DEPARTMENT_METRICS_PORT where /metrics is served. One worker, with its own
 connection as its department's user, per department.
 """
-import json
 import logging
 import os
 import signal
@@ -17,6 +17,7 @@ from prometheus_client import Counter, start_http_server
 from departments.reference.rules import Rules
 from departments.sdk.metrics import RESULT_PUBLISH_FAILURES
 from departments.sdk.pika_worker import Worker
+from onestop.common.broker_users import consumer_uris
 from onestop.common.logs import configure_logging
 
 ANSWERS = Counter("departments_answers_total", "Answers given by reference departments",
@@ -40,7 +41,7 @@ def main():
     start_http_server(int(os.environ.get("DEPARTMENT_METRICS_PORT", 8012)),
                       addr=os.environ.get("BIND_HOST", "127.0.0.1"))
     rules = Rules.from_file()
-    uris = json.loads(os.environ.get("DEPARTMENT_AMQP_URIS") or "{}")
+    uris = consumer_uris(departments)
     default_uri = os.environ.get("AMQP_URI", "amqp://guest:guest@127.0.0.1:5672/")
     workers = [Worker(uris.get(department, default_uri), [department], rules.decide,
                       on_outcome=count) for department in departments]

@@ -126,6 +126,18 @@ def user_of_uri(uri):
     return unquote(urlsplit(uri).username or "")
 
 
+def consumer_uris(departments):
+    """The URIs a department consumer process connects with: DEPARTMENT_AMQP_URIS (the
+    runner, or the operator), else derived when BROKER_USERS_SECRET is set (containers),
+    else none (each department then connects with AMQP_URI)."""
+    given = external_uris()
+    if given is not None:
+        return given
+    if config.env("BROKER_USERS_SECRET"):
+        return {d: amqp_uri_for(d) for d in departments}
+    return {}
+
+
 def vhost_of(uri):
     """The virtual host an AMQP URI names ('/' when it names none)."""
     path = urlsplit(uri).path

@@ -3,7 +3,6 @@
 The one list of services lives here too: the runner, the tests and the
 deployment files all read it, so they cannot drift.
 """
-import json
 import os
 
 DEFAULT_AMQP_URI = "amqp://guest:guest@127.0.0.1:5672/"
@@ -80,10 +79,12 @@ def nameko_config(service):
 
 def department_nameko_config(name):
     """nameko config for a reference department consumer (metrics on its own port); each
-    department connects as its own broker user (DEPARTMENT_AMQP_URIS, a JSON object)."""
+    department connects as its own broker user (onestop.common.broker_users.consumer_uris)."""
+    from onestop.common.broker_users import consumer_uris
+    departments = [d for d in env("DEPARTMENTS", "").split(",") if d]
     return {
         "AMQP_URI": amqp_uri(),
-        "DEPARTMENT_AMQP_URIS": json.loads(env("DEPARTMENT_AMQP_URIS") or "{}"),
+        "DEPARTMENT_AMQP_URIS": consumer_uris(departments),
         "WEB_SERVER_ADDRESS": f"{env('BIND_HOST', '127.0.0.1')}:{port_of(name)}",
         "MAX_WORKERS": int(env("MAX_WORKERS", 10)),
         "PREFETCH_COUNT": int(env("PREFETCH_COUNT", 10)),

@@ -128,3 +128,18 @@ def test_the_deployment_file_lists_every_catalog_department_without_passwords():
     assert [u["name"] for u in body["users"]] == [
         f"department.{code}" for code in cli.catalog_departments()]
     assert all(u["password_hash"] == "" for u in body["users"])
+
+
+def test_consumers_connect_as_given_derived_or_default(monkeypatch):
+    monkeypatch.setenv("BROKER_USER_PREFIX", PREFIX)
+    monkeypatch.setenv("AMQP_URI", "amqp://platform:pw@broker:5672/mesh")
+    monkeypatch.setenv("DEPARTMENT_AMQP_URIS", '{"health": "amqp://given@h/v"}')
+    assert broker_users.consumer_uris(["health"]) == {"health": "amqp://given@h/v"}
+    monkeypatch.delenv("DEPARTMENT_AMQP_URIS")
+    monkeypatch.setenv("BROKER_USERS_SECRET", "s")
+    derived = broker_users.consumer_uris(["health"])["health"]
+    assert broker_users.user_of_uri(derived) == "department.health"
+    assert derived.endswith("@broker:5672/mesh")
+    assert f":{broker_users.password('department.health', 's')}@" in derived
+    monkeypatch.delenv("BROKER_USERS_SECRET")
+    assert broker_users.consumer_uris(["health"]) == {}
