@@ -119,7 +119,9 @@ class Api:
 
 @pytest.fixture(scope="module")
 def api(mesh):
-    return Api(mesh.base)
+    api = Api(mesh.base)
+    api.mesh = mesh  # the officer cases mint tokens with the mesh's signing key
+    return api
 
 
 def until(check, what, timeout=30):
@@ -492,6 +494,59 @@ def _reviews_of(api, fixture):
     assert {r["target"] for r in listing["reviews"]} == {"service_center", "health"}
     assert api.status("GET", REVIEWS, {"application_id": uuid.uuid4().hex}) == 404
     assert reviewed
+
+
+def held_officer_task(api):
+    """A birth application whose health task waits for an officer ("Hold health"), and the
+    headers of an officer of that task's office."""
+    from onestop.common import auth
+    application_id = apply(api, "birth", name="Hold health")[0]
+    deadline = time.monotonic() + 30
+    while True:
+        view = api.call("GET", "/api/applications/{application_id}",
+                        {"application_id": application_id}).json()
+        task = next((t for t in view["tasks"] if t["department"] == "health"
+                     and t["state"] == "sent"), None)
+        if task:
+            break
+        assert time.monotonic() < deadline, "the held health task was never sent"
+        time.sleep(0.1)
+    key = (api.mesh.data_dir / auth.KEY_FILE_NAME).read_text().strip()
+    token = auth.mint("officer", "officer-0001", key=key, office=task["office"])
+    applicant = auth.mint("applicant", PERSON_ID, key=key)
+    return dict(task, application_id=application_id), {
+        "officer": {"Authorization": f"Bearer {token}"},
+        "applicant": {"Authorization": f"Bearer {applicant}"}}
+
+
+@case("GET", "/api/officer/tasks")
+def _officer_tasks(api, fixture):
+    task, headers = held_officer_task(api)
+    listing = api.call("GET", "/api/officer/tasks", headers=headers["officer"]).json()
+    assert task["task_id"] in {t["task_id"] for t in listing["tasks"]}
+    assert api.call("GET", "/api/officer/tasks").status_code == 401
+    assert api.call("GET", "/api/officer/tasks", headers=headers["applicant"]).status_code == 403
+
+
+@case("POST", "/api/officer/tasks/{task_id}/decision")
+def _officer_decision(api, fixture):
+    task, headers = held_officer_task(api)
+    path, target = "/api/officer/tasks/{task_id}/decision", {"task_id": task["task_id"]}
+    officer = headers["officer"]
+    assert api.call("POST", path, target, json={"decision": "approved"}).status_code == 401
+    assert api.call("POST", path, target, headers=headers["applicant"],
+                    json={"decision": "approved"}).status_code == 403
+    assert api.call("POST", path, target, headers=officer,
+                    json={"decision": "rejected"}).status_code == 400
+    assert api.call("POST", path, target, headers=officer, data="decision=approved").status_code == 415
+    assert api.call("POST", path, {"task_id": f"{uuid.uuid4().hex}:HN-WJ-0001"}, headers=officer,
+                    json={"decision": "approved"}).status_code == 404
+    assert api.call("POST", path, target, headers=officer,
+                    json={"decision": "approved", "data": {"reference_number": "BY-HAND"}}
+                    ).status_code == 202
+    wait_for_status(api, task["application_id"], {"approved"})
+    assert api.call("POST", path, target, headers=officer,
+                    json={"decision": "approved"}).status_code == 409
 
 
 @case("POST", "/api/applications/{application_id}/reviews")
