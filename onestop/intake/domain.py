@@ -74,16 +74,25 @@ def required_materials(scenario, optional_items):
             and m.get("provided_by") not in chosen]
 
 
+def provided_materials(scenario, optional_items):
+    """Materials of the chosen items that an earlier chosen item of the package produces."""
+    chosen = {i["code"] for i in scenario["items"]
+              if not i["optional"] or i["code"] in set(optional_items)}
+    return [m["code"] for m in scenario["checklist"] if m.get("provided_by") in chosen]
+
+
 def check_materials(body, scenario, uploads, licences=None):
     """Per-material messages: unknown codes, duplicates, unknown files, unusable e-licences,
     missing materials (a material filled from a valid e-licence is not missing)."""
     licences = licences or {"given": {}, "held": {}}
     errors = {}
     needed = required_materials(scenario, body["optional_items"])
+    # a material the package produces itself may still be given (a paper copy in hand)
+    accepted = set(needed) | set(provided_materials(scenario, body["optional_items"]))
     seen = set()
     for index, material in enumerate(body["materials"]):
         code = material["code"]
-        if code not in needed:
+        if code not in accepted:
             errors[str(index)] = {"code": [f"{code} is not on this application's checklist"]}
         elif code in seen:
             errors[str(index)] = {"code": [f"{code} is given twice"]}

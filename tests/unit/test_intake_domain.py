@@ -96,3 +96,10 @@ def test_a_material_the_package_itself_produces_is_not_asked_of_the_applicant():
     assert "business_license" not in required_materials(view, [])
     # the applicant still has to supply what no item of the package produces
     assert "legal_rep_id_card" in required_materials(view, [])
+
+
+def test_a_produced_material_may_still_be_given_but_is_not_required():
+    body = prepared("enterprise_startup")
+    body["materials"].append({"code": "business_license", "file_id": FILE})
+    view = CATALOG.scenario_view("enterprise_startup")
+    validate_application(body, view, COUNTY, {FILE})
