@@ -26,6 +26,7 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT4
 
 from onestop.client import ENTERPRISE_ID, PERSON_ID, SAMPLE_PDF, sample_application
+from onestop.common import auth
 from onestop.gateway.app import ROUTES
 
 OPENAPI_FILE = Path(__file__).resolve().parents[2] / "docs" / "openapi.yaml"
@@ -143,8 +144,8 @@ def wait_for_status(api, application_id, statuses):
 
 def apply(api, code, name="Li Hua", **kwargs):
     scenario = api.call("GET", "/api/scenarios/{code}", {"code": code}).json()
-    file_id = api.call("POST", "/api/uploads",
-                       files={"file": ("scan.pdf", SAMPLE_PDF, "application/pdf")}).json()["file_id"]
+    file_id = api.call("POST", "/api/uploads", files={
+        "file": ("scan.pdf", SAMPLE_PDF, "application/pdf")}).json()["file_id"]
     body = sample_application(scenario, file_id, name=name, **kwargs)
     response = api.call("POST", "/api/applications", json=body,
                         headers={"Idempotency-Key": uuid.uuid4().hex})
@@ -499,18 +500,14 @@ def _reviews_of(api, fixture):
 def held_officer_task(api):
     """A birth application whose health task waits for an officer ("Hold health"), and the
     headers of an officer of that task's office."""
-    from onestop.common import auth
     application_id = apply(api, "birth", name="Hold health")[0]
-    deadline = time.monotonic() + 30
-    while True:
+
+    def sent_health_task():
         view = api.call("GET", "/api/applications/{application_id}",
                         {"application_id": application_id}).json()
-        task = next((t for t in view["tasks"] if t["department"] == "health"
+        return next((t for t in view["tasks"] if t["department"] == "health"
                      and t["state"] == "sent"), None)
-        if task:
-            break
-        assert time.monotonic() < deadline, "the held health task was never sent"
-        time.sleep(0.1)
+    task = until(sent_health_task, "the held health task to be sent")
     key = (api.mesh.data_dir / auth.KEY_FILE_NAME).read_text().strip()
     token = auth.mint("officer", "officer-0001", key=key, office=task["office"])
     applicant = auth.mint("applicant", PERSON_ID, key=key)
@@ -538,7 +535,7 @@ def _officer_decision(api, fixture):
                     json={"decision": "approved"}).status_code == 403
     assert api.call("POST", path, target, headers=officer,
                     json={"decision": "rejected"}).status_code == 400
-    assert api.call("POST", path, target, headers=officer, data="decision=approved").status_code == 415
+    assert api.status("POST", path, target, headers=officer, data="decision=approved") == 415
     assert api.call("POST", path, {"task_id": f"{uuid.uuid4().hex}:HN-WJ-0001"}, headers=officer,
                     json={"decision": "approved"}).status_code == 404
     assert api.call("POST", path, target, headers=officer,
