@@ -61,27 +61,69 @@ def sample_application(scenario, file_id, name="Li Hua", region="430102", channe
 
 
 class Client:
-    def __init__(self, base="http://127.0.0.1:8000", session=None):
+    """The public API from Python. Every call but catalog browsing needs a bearer token:
+    give `token` (one caller), or `key` (the mesh's AUTH_SIGNING_KEY, for development and
+    tests) and the client mints an applicant token for whoever it applies for."""
+
+    def __init__(self, base="http://127.0.0.1:8000", session=None, token=None, key=None):
         self.base = base.rstrip("/")
         self.session = session or requests.Session()
+        self.token = token
+        self.key = key
+        self._owners = {}  # application id -> the token of the applicant who applied
+
+    def token_for(self, id_number):
+        """An applicant token for `id_number` (needs `key`), else the client's own token."""
+        if self.key is None:
+            return self.token
+        from onestop.common.auth import mint
+        return mint("applicant", id_number, key=self.key)
+
+    @staticmethod
+    def headers(token, **extra):
+        return dict(extra, **({"Authorization": f"Bearer {token}"} if token else {}))
 
     def scenario(self, code):
         response = self.session.get(f"{self.base}/api/scenarios/{code}", timeout=30)
         response.raise_for_status()
         return response.json()
 
-    def upload(self, data=SAMPLE_PDF, filename="material.pdf", content_type="application/pdf"):
+    def upload(self, data=SAMPLE_PDF, filename="material.pdf", content_type="application/pdf",
+               token=None):
+        token = token or self.token or self.token_for(PERSON_ID)
         response = self.session.post(f"{self.base}/api/uploads", timeout=30,
+                                     headers=self.headers(token),
                                      files={"file": (filename, data, content_type)})
         response.raise_for_status()
         return response.json()["file_id"]
 
-    def submit(self, body, key=None):
-        return self.session.post(f"{self.base}/api/applications", json=body, timeout=30,
-                                 headers={"Idempotency-Key": key or uuid.uuid4().hex})
+    def submit(self, body, key=None, token=None):
+        """POST the application as its applicant (or as `token`, e.g. a counter clerk's)."""
+        token = token or self.token_for(body.get("applicant", {}).get("id_number"))
+        response = self.session.post(
+            f"{self.base}/api/applications", json=body, timeout=30,
+            headers=self.headers(token, **{"Idempotency-Key": key or uuid.uuid4().hex}))
+        if response.status_code == 202:
+            self._owners[response.json()["id"]] = token
+        return response
 
-    def application(self, application_id):
-        return self.session.get(f"{self.base}/api/applications/{application_id}", timeout=30)
+    def application(self, application_id, token=None):
+        token = token or self._owners.get(application_id) or self.token
+        return self.session.get(f"{self.base}/api/applications/{application_id}", timeout=30,
+                                headers=self.headers(token))
+
+    def post_as_owner(self, application_id, path, body):
+        """POST to /api/applications/{id}/{path} as the applicant who applied."""
+        token = self._owners.get(application_id) or self.token
+        return self.session.post(f"{self.base}/api/applications/{application_id}/{path}",
+                                 json=body, timeout=30, headers=self.headers(token))
+
+    def licences(self, holder, token=None):
+        token = token or self.token_for(holder)
+        response = self.session.get(f"{self.base}/api/licenses", timeout=30,
+                                    params={"holder": holder}, headers=self.headers(token))
+        response.raise_for_status()
+        return response.json()["licenses"]
 
     def wait_for_decision(self, application_id, timeout=30, interval=0.1):
         deadline = time.monotonic() + timeout
@@ -94,11 +136,25 @@ class Client:
                                    f"status {view.get('status')}")
             time.sleep(interval)
 
+    def wait_for_licences(self, holder, application_id, count, timeout=30):
+        """The licences an application produced, once `count` of them are issued."""
+        deadline = time.monotonic() + timeout
+        while True:
+            mine = [lic for lic in self.licences(holder)
+                    if lic["application_id"] == application_id]
+            if len(mine) >= count or time.monotonic() > deadline:
+                return mine
+            time.sleep(0.1)
+
     def apply(self, code, **kwargs):
         """Apply for a scenario with sample data; return the application id."""
         scenario = self.scenario(code)
-        body = sample_application(scenario, self.upload(), **kwargs)
-        response = self.submit(body)
+        body = sample_application(scenario, "0" * 32, **kwargs)
+        token = self.token_for(body["applicant"]["id_number"])
+        file_id = self.upload(token=token)
+        for material in body["materials"]:
+            material["file_id"] = file_id
+        response = self.submit(body, token=token)
         if response.status_code != 202:
             raise RuntimeError(f"apply {code}: {response.status_code} {response.text}")
         return response.json()["id"]

@@ -181,3 +181,38 @@ def development_tokens(key=None, ttl_seconds=24 * 3600):
     }
     return {role: mint(role, ttl_seconds=ttl_seconds, key=key, **claims)
             for role, claims in samples.items()}
+
+
+# -- who may do what: one place for the rules every service applies (docs/adr/0009) ------
+STAFF_READERS = ("supervisor", "operator")
+
+
+def acting_applicant(principal, claimed=None):
+    """The applicant a caller acts for: an applicant only for themselves (a different
+    `claimed` id is 403), a counter clerk for the applicant they name."""
+    from onestop.common.http import BadRequest
+    if principal.role == "applicant":
+        if claimed not in (None, "", principal.sub):
+            raise Forbidden("an applicant may act only for themselves")
+        return principal.sub
+    if principal.role == "clerk":
+        if not claimed:
+            raise BadRequest("a counter clerk names the applicant",
+                             fields={"applicant_id": ["required when a clerk acts"]})
+        return claimed
+    raise Forbidden(f"a {principal.role} may not act for an applicant")
+
+
+def may_read_application(principal, applicant_id, submitted_by=None, offices=()):
+    """The owner, the clerk who submitted it, an officer of an office holding one of its
+    tasks, supervisors and operators. Callers answer 404 otherwise (existence must not
+    leak to someone guessing ids)."""
+    if principal.role in STAFF_READERS:
+        return True
+    if principal.role == "applicant":
+        return principal.sub == applicant_id
+    if principal.role == "clerk":
+        return submitted_by is not None and principal.sub == submitted_by
+    if principal.role == "officer":
+        return principal.office in set(offices)
+    return False

@@ -1,4 +1,5 @@
 """What every service has: health, readiness, /metrics, entrypoint metrics."""
+from onestop.common.auth import Authenticator
 from onestop.common.http import http, json_response
 from onestop.common.metrics import Metrics, exposition
 
@@ -7,6 +8,7 @@ class ServiceBase:
     """Mixed into each nameko service class; subclasses set `name` and `store`."""
 
     entrypoint_metrics = Metrics()
+    auth = Authenticator()
 
     @http("GET", "/health")
     def health(self, request):

@@ -117,8 +117,8 @@ def decided_application(decided, limits, calendar):
 
 def check_applicant(application, applicant_id):
     if application.get("applicant_id") != applicant_id:
-        raise Refused(403, "only the applicant of this application may do this",
-                      "applicant_id")
+        # 404, as for an unknown id: someone else's application does not exist for you
+        raise Refused(404, "no decided application with this id is known to reviews")
 
 
 def check_reviewable(application, applicant_id, department, existing, now):

@@ -21,7 +21,8 @@ class _Strict(Schema):
 class FollowUpSchema(_Strict):
     """A follow-up review: the same as a review, for the review it follows."""
 
-    applicant_id = fields.String(required=True, validate=APPLICANT_ID)
+    # from the bearer token for applicants; a counter clerk names the applicant
+    applicant_id = fields.String(load_default=None, validate=APPLICANT_ID)
     level = fields.String(required=True, validate=validate.OneOf(LEVELS))
     channel = fields.String(required=True, validate=validate.OneOf(CHANNELS))
     comment = fields.String(load_default="", validate=validate.Length(max=1000))
@@ -42,25 +43,29 @@ class ReviewSchema(FollowUpSchema):
 
 
 class VisitSchema(_Strict):
-    department = fields.String(required=True, validate=CODE)
-    officer = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    # from the officer's bearer token when not given (and must match it when given)
+    department = fields.String(load_default=None, validate=CODE)
+    officer = fields.String(load_default=None, validate=validate.Length(min=1, max=100))
     method = fields.String(required=True, validate=validate.OneOf(VISIT_METHODS))
     note = fields.String(required=True, validate=TEXT)
 
 
 class RectificationSchema(_Strict):
-    department = fields.String(required=True, validate=CODE)
-    officer = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    # from the officer's bearer token when not given (and must match it when given)
+    department = fields.String(load_default=None, validate=CODE)
+    officer = fields.String(load_default=None, validate=validate.Length(min=1, max=100))
     measures = fields.String(required=True, validate=TEXT)
 
 
 class ConfirmationSchema(_Strict):
-    applicant_id = fields.String(required=True, validate=APPLICANT_ID)
+    # from the bearer token for applicants; a counter clerk names the applicant
+    applicant_id = fields.String(load_default=None, validate=APPLICANT_ID)
     comment = fields.String(load_default="", validate=validate.Length(max=1000))
 
 
 class DisputeSchema(_Strict):
-    applicant_id = fields.String(required=True, validate=APPLICANT_ID)
+    # from the bearer token for applicants; a counter clerk names the applicant
+    applicant_id = fields.String(load_default=None, validate=APPLICANT_ID)
     reason = fields.String(required=True, validate=TEXT)
 
 

@@ -11,6 +11,7 @@ from prometheus_client import Counter
 
 from onestop.catalog.calendar import WorkingCalendar
 from onestop.common import outbox
+from onestop.common.auth import Forbidden, acting_applicant, may_read_application
 from onestop.common.clock import Clock
 from onestop.common.collectors import StoreGauges
 from onestop.common.http import http, read_json, load, ApiError, BadRequest, Conflict, NotFound
@@ -91,7 +92,9 @@ class FeedbackService(ServiceBase):
     # -- reviews ---------------------------------------------------------------------
     @http("POST", "/api/applications/<string:application_id>/reviews")
     def review(self, request, application_id):
+        principal = self.auth.require(request, "applicant", "clerk")
         body = load(ReviewSchema(), read_json(request))
+        body["applicant_id"] = acting_applicant(principal, body["applicant_id"])
         application = self.store.application(application_id)
         now = self.now()
         existing = self.store.get("reviews", domain.review_id(application_id,
@@ -112,14 +115,22 @@ class FeedbackService(ServiceBase):
 
     @http("GET", "/api/applications/<string:application_id>/reviews")
     def reviews_of(self, request, application_id):
-        if self.store.application(application_id) is None:
+        principal = self.auth.require(request)
+        application = self.store.application(application_id)
+        allowed = application is not None and (
+            may_read_application(principal, application.get("applicant_id"))
+            or (principal.role == "officer"
+                and principal.department in application.get("departments", ())))
+        if not allowed:
             raise NotFound("no decided application with this id is known to reviews")
         return {"application_id": application_id,
                 "reviews": [domain.review_view(r) for r in self.store.reviews_of(application_id)]}
 
     @http("POST", "/api/reviews/<string:review_id>/follow-up")
     def follow_up(self, request, review_id):
+        principal = self.auth.require(request, "applicant", "clerk")
         body = load(FollowUpSchema(), read_json(request))
+        body["applicant_id"] = acting_applicant(principal, body["applicant_id"])
         review = self.store.get("reviews", review_id)
         now = self.now()
         _refusing(domain.check_follow_up, review, body["applicant_id"], now)
@@ -136,6 +147,7 @@ class FeedbackService(ServiceBase):
 
     @http("GET", "/api/reviews/stats")
     def statistics(self, request):
+        self.auth.require(request, "supervisor", "operator")
         query = load(StatsQuerySchema(), request.args.to_dict())
         now = self.now()
         groups = domain.statistics(self.store.decided_applications(), self.store.all_reviews(),
@@ -148,7 +160,12 @@ class FeedbackService(ServiceBase):
     # -- rectification cases -----------------------------------------------------------
     @http("GET", "/api/rectifications")
     def list_cases(self, request):
+        principal = self.auth.require(request, "officer", "supervisor", "operator")
         query = load(CaseQuerySchema(), request.args.to_dict())
+        if principal.role == "officer":  # an office sees its own department's cases
+            if query["department"] not in (None, principal.department):
+                raise Forbidden("an officer sees their own department's cases")
+            query["department"] = principal.department
         now = self.now()
         views = [domain.case_view(c, now) for c in self.store.list_cases(
             query["department"], query["state"], query["limit"])]
@@ -158,27 +175,37 @@ class FeedbackService(ServiceBase):
 
     @http("GET", "/api/rectifications/<string:case_id>")
     def show_case(self, request, case_id):
-        return domain.case_view(self._case(case_id), self.now())
+        principal = self.auth.require(request)
+        case = self._case(case_id)
+        if not (principal.role in ("supervisor", "operator")
+                or (principal.role == "officer" and principal.department == case["department"])
+                or principal.is_applicant(case.get("applicant_id"))):
+            raise NotFound(f"no rectification case {case_id}")
+        return domain.case_view(case, self.now())
 
     @http("POST", "/api/rectifications/<string:case_id>/visit")
     def record_visit(self, request, case_id):
-        body = load(VisitSchema(), read_json(request))
+        body = self._as_department(request, VisitSchema())
         return self._step(case_id, lambda case, now: domain.record_visit(case, body, now))
 
     @http("POST", "/api/rectifications/<string:case_id>/rectify")
     def record_rectification(self, request, case_id):
-        body = load(RectificationSchema(), read_json(request))
+        body = self._as_department(request, RectificationSchema())
         return self._step(case_id, lambda case, now: domain.record_rectification(
             case, body, self._calendar(None), now))
 
     @http("POST", "/api/rectifications/<string:case_id>/confirm")
     def confirm(self, request, case_id):
+        principal = self.auth.require(request, "applicant", "clerk")
         body = load(ConfirmationSchema(), read_json(request))
+        body["applicant_id"] = acting_applicant(principal, body["applicant_id"])
         return self._step(case_id, lambda case, now: domain.confirm(case, body, now))
 
     @http("POST", "/api/rectifications/<string:case_id>/dispute")
     def dispute(self, request, case_id):
+        principal = self.auth.require(request, "applicant", "clerk")
         body = load(DisputeSchema(), read_json(request))
+        body["applicant_id"] = acting_applicant(principal, body["applicant_id"])
         return self._step(case_id, lambda case, now: domain.dispute(
             case, body, self._calendar(None), now))
 
@@ -232,6 +259,20 @@ class FeedbackService(ServiceBase):
             self._settle("cases", case["_id"])
         self.store.save("reviews", dict(review, case_id=case["_id"], case_pending=False), {},
                         now)
+
+    def _as_department(self, request, schema):
+        """A department's officer records its own case steps (an operator names them)."""
+        principal = self.auth.require(request, "officer", "operator")
+        body = load(schema, read_json(request))
+        if principal.role == "officer":
+            if body["department"] not in (None, principal.department):
+                raise Forbidden("an officer acts for their own department")
+            body["department"] = principal.department
+            body["officer"] = body["officer"] or principal.name or principal.sub
+        elif not body["department"] or not body["officer"]:
+            raise BadRequest("name the department and officer", fields={
+                k: ["required"] for k in ("department", "officer") if not body[k]})
+        return body
 
     def _step(self, case_id, step):
         case = self._case(case_id)

@@ -10,6 +10,7 @@ from nameko.timer import timer
 from prometheus_client import Counter, Histogram
 
 from onestop.common import outbox
+from onestop.common.auth import Forbidden, acting_applicant, may_read_application
 from onestop.common.clock import Clock
 from onestop.common.config import env
 from onestop.common.http import (http, read_json, load, json_response, BadRequest, Conflict,
@@ -56,6 +57,7 @@ class IntakeService(ServiceBase):
     # -- uploads ------------------------------------------------------------
     @http("POST", "/api/uploads")
     def upload(self, request):
+        uploader = self.auth.require(request, "applicant", "clerk")
         limit = int(env("UPLOAD_MAX_BYTES", 10 * 1024 * 1024))
         if request.content_length and request.content_length > limit + 4096:
             raise PayloadTooLarge(f"uploads are limited to {limit} bytes")
@@ -77,7 +79,7 @@ class IntakeService(ServiceBase):
             raise BadRequest("file content does not match its type",
                              fields={"file": [f"content is not {content_type}"]})
         doc = self.store.save_upload(data, (upload.filename or "upload")[:200], content_type,
-                                     self.now())
+                                     self.now(), uploaded_by=uploader.sub)
         UPLOADS.labels(content_type).inc()
         UPLOAD_BYTES.observe(len(data))
         return 201, {"file_id": doc["_id"], "size": doc["size"], "sha256": doc["sha256"],
@@ -86,12 +88,14 @@ class IntakeService(ServiceBase):
     # -- applications -------------------------------------------------------
     @http("POST", "/api/applications")
     def submit(self, request):
+        principal = self.auth.require(request, "applicant", "clerk")
         key = request.headers.get("Idempotency-Key", "").strip()
         if not key or len(key) > 128:
             raise BadRequest("an Idempotency-Key header (1 to 128 characters) is required",
                              fields={"Idempotency-Key": ["required, at most 128 characters"]})
         raw = read_json(request)
         body = load(ApplicationSchema(), raw)
+        check_submitter(principal, body)
         scenario = self.catalog.get_scenario(body["scenario"])
         if scenario is None:
             REJECTED_INPUT.labels("unknown").inc()
@@ -108,9 +112,9 @@ class IntakeService(ServiceBase):
             REJECTED_INPUT.labels(scenario["code"]).inc()
             raise BadRequest("validation failed", fields=exc.messages) from None
         materials = once_only.materials_of(body, scenario, needed, licences)
-        return self._accept(key, body, form, scenario, materials)
+        return self._accept(key, body, form, scenario, materials, principal)
 
-    def _accept(self, key, body, form, scenario, materials):
+    def _accept(self, key, body, form, scenario, materials, principal):
         now = self.now()
         application_id = uuid.uuid4().hex
         fingerprint = hashlib.sha256(json.dumps(body, sort_keys=True, default=str)
@@ -121,6 +125,7 @@ class IntakeService(ServiceBase):
             "region": body["region"], "channel": body["channel"], "form": form,
             "materials": materials, "optional_items": body["optional_items"],
             "submitted_at": now.isoformat(),
+            "submitted_by": {"role": principal.role, "sub": principal.sub},
         }
         message_id = uuid.uuid4().hex
         doc = dict(event, _id=application_id, status="submitted", tasks=[], decision=None,
@@ -150,16 +155,13 @@ class IntakeService(ServiceBase):
 
     @http("GET", "/api/applications/<string:application_id>")
     def show(self, request, application_id):
-        doc = self.store.get_application(application_id)
-        if doc is None:
-            raise NotFound(f"no application {application_id}")
-        return application_view(doc)
+        return application_view(self._application(application_id, request))
 
     @http("POST", "/api/applications/<string:application_id>/corrections")
     def correct(self, request, application_id):
         """Supply the materials the departments asked for; only their tasks go back."""
+        doc = self._application(application_id, request, "applicant", "clerk")
         body = load(CorrectionSchema(), read_json(request))
-        doc = self._application(application_id)
         if doc["status"] != "awaiting_correction":
             raise Conflict(f"the application is {doc['status']}; nothing awaits a correction")
         uploads = self.store.existing_uploads(m["file_id"] for m in body["materials"])
@@ -177,9 +179,9 @@ class IntakeService(ServiceBase):
     @http("POST", "/api/applications/<string:application_id>/withdraw")
     def withdraw(self, request, application_id):
         """Withdraw before the decision: the open tasks are cancelled."""
+        doc = self._application(application_id, request, "applicant", "clerk")
         body = load(WithdrawalSchema(), read_json(request)) if request.get_data() else (
             WithdrawalSchema().load({}))
-        doc = self._application(application_id)
         if doc["status"] in ("approved", "rejected", "withdrawn"):
             raise Conflict(f"the application is already {doc['status']}")
         now = self.now()
@@ -189,9 +191,15 @@ class IntakeService(ServiceBase):
                             {"withdrawal_requested_at": now})
         return 202, {"id": application_id, "status_url": f"/api/applications/{application_id}"}
 
-    def _application(self, application_id):
+    def _application(self, application_id, request, *roles):
+        """The application if the caller may see it (and has one of `roles`, when given);
+        404 for everyone else, so a guessed id reveals nothing."""
+        principal = self.auth.require(request, *roles)
         doc = self.store.get_application(application_id)
-        if doc is None:
+        submitted_by = ((doc or {}).get("submitted_by") or {}).get("sub")
+        offices = {t.get("office") for t in (doc or {}).get("tasks", [])}
+        if doc is None or not may_read_application(principal, doc["applicant"]["id_number"],
+                                                   submitted_by, offices):
             raise NotFound(f"no application {application_id}")
         return doc
 
@@ -206,7 +214,9 @@ class IntakeService(ServiceBase):
     @http("GET", "/api/scenarios/<string:code>/checklist")
     def checklist(self, request, code):
         """A scenario's checklist for one holder: what their valid e-licences fill (once-only)."""
-        holder = load(ChecklistQuerySchema(), request.args.to_dict())["holder"]
+        principal = self.auth.require(request, "applicant", "clerk")
+        holder = acting_applicant(principal, load(ChecklistQuerySchema(),
+                                                  request.args.to_dict()).get("holder"))
         scenario = self.catalog.get_scenario(code)
         if scenario is None:
             raise NotFound(f"no scenario {code!r}; see GET /api/scenarios")
@@ -229,6 +239,20 @@ class IntakeService(ServiceBase):
 
     def _publishers(self):
         return {"event": lambda e: self.dispatch(e["event_type"], e["body"])}
+
+
+def check_submitter(principal, body):
+    """Applicants apply for themselves online or by mobile; counter clerks apply on behalf
+    of the applicant at the counter."""
+    if principal.role == "applicant":
+        if body["applicant"]["id_number"] != principal.sub:
+            raise Forbidden("an applicant may apply only for themselves")
+        if body["channel"] == "counter":
+            raise Forbidden("the counter channel is for counter clerks",
+                            fields={"channel": ["online or mobile for applicants"]})
+    elif body["channel"] != "counter":
+        raise Forbidden("a counter clerk applies through the counter channel",
+                        fields={"channel": ["counter for clerks"]})
 
 
 def application_view(doc):

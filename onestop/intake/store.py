@@ -25,12 +25,13 @@ class IntakeStore(MongoStore):
         return self.db.applications
 
     # -- uploads ------------------------------------------------------------
-    def save_upload(self, data, filename, content_type, now):
+    def save_upload(self, data, filename, content_type, now, uploaded_by=None):
         file_id = uuid.uuid4().hex
         grid_id = gridfs.GridFS(self.db).put(data, filename=filename)
         doc = {"_id": file_id, "grid_id": grid_id, "filename": filename,
                "content_type": content_type, "size": len(data),
-               "sha256": hashlib.sha256(data).hexdigest(), "uploaded_at": now}
+               "sha256": hashlib.sha256(data).hexdigest(), "uploaded_at": now,
+               "uploaded_by": uploaded_by}
         self.db.uploads.insert_one(doc)
         return doc
 

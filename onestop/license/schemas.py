@@ -10,7 +10,7 @@ class WalletQuerySchema(Schema):
     class Meta:
         unknown = RAISE
 
-    holder = fields.String(required=True, validate=ID_NUMBER)
+    holder = fields.String(load_default=None, validate=ID_NUMBER)  # applicants: their own
 
 
 class LicenceDocumentSchema(Schema):

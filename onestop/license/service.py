@@ -10,6 +10,7 @@ from prometheus_client import Counter
 from prometheus_client.core import GaugeMetricFamily
 
 from onestop.common import outbox
+from onestop.common.auth import acting_applicant
 from onestop.common.clock import Clock
 from onestop.common.collectors import StoreGauges
 from onestop.common.http import http, read_json, load, BadRequest, Conflict, NotFound
@@ -88,7 +89,14 @@ class LicenseService(ServiceBase):
     # -- HTTP -----------------------------------------------------------------
     @http("GET", "/api/licenses")
     def wallet(self, request):
-        holder = load(WalletQuerySchema(), request.args.to_dict())["holder"]
+        """A holder's licences: applicants see their own; counter clerks, supervisors and
+        operators name the holder."""
+        principal = self.auth.require(request, "applicant", "clerk", "supervisor", "operator")
+        holder = load(WalletQuerySchema(), request.args.to_dict()).get("holder")
+        if principal.role in ("applicant", "clerk"):
+            holder = acting_applicant(principal, holder)
+        elif not holder:
+            raise BadRequest("name the holder", fields={"holder": ["required"]})
         return {"holder": holder,
                 "licenses": domain.wallet_order(self.store.by_holder(holder), self.now())}
 
@@ -99,7 +107,11 @@ class LicenseService(ServiceBase):
 
     @http("GET", "/api/licenses/<string:licence_id>")
     def show(self, request, licence_id):
+        principal = self.auth.require(request)
         licence = self._get(licence_id)
+        if not (principal.role in ("clerk", "supervisor", "operator")
+                or principal.is_applicant(licence["holder"]["id_number"])):
+            raise NotFound(f"no e-licence {licence_id}")
         return dict(licence, status=domain.status_of(licence, self.now()))
 
     @http("POST", "/api/licenses/verify")
@@ -121,6 +133,7 @@ class LicenseService(ServiceBase):
 
     @http("POST", "/api/licenses/<string:licence_id>/revoke")
     def revoke(self, request, licence_id):
+        self.auth.require(request, "operator")
         reason = load(RevocationSchema(), read_json(request))["reason"]
         licence = self._get(licence_id)
         if licence.get("status") == "revoked":

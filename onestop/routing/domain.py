@@ -55,6 +55,7 @@ def new_workflow(submitted, plan, now, calendar):
         "applicant": submitted["applicant"], "region": submitted["region"],
         "channel": submitted["channel"], "form": submitted["form"],
         "materials": submitted["materials"], "submitted_at": submitted["submitted_at"],
+        "submitted_by": submitted.get("submitted_by"),
         "promised_days": plan["promised_days"],
         "due": calendar.add_working_days(now, plan["promised_days"]).isoformat(),
         "status": "in_review", "decision": None, "tasks": tasks, "history": [], "rev": 0,

@@ -12,6 +12,7 @@ from datetime import datetime
 
 from onestop.catalog.calendar import WorkingCalendar
 from onestop.common import outbox
+from onestop.common.auth import may_read_application
 from onestop.common.clock import Clock
 from onestop.common.http import http, NotFound
 from onestop.common.messaging import consume_with_sender, event_handler
@@ -129,13 +130,17 @@ class RoutingService(OfficerApi, ServiceBase):
     # -- HTTP -----------------------------------------------------------------
     @http("GET", "/api/supervision/overdue")
     def overdue(self, request):
-        """Overdue tasks, grouped by department and region, oldest promise first."""
+        """Overdue tasks, grouped by department and region, oldest promise first; a
+        supervisor whose token names a region sees that region and the ones below it."""
+        supervisor = self.auth.require(request, "supervisor", "operator")
         department = request.args.get("department")
+        within = region_prefix(supervisor.region)
         tasks = []
         for workflow in self.store.with_overdue_tasks():
             for task in workflow["tasks"].values():
                 if task["overdue"] and task["state"] == "sent" and (
-                        not department or task["department"] == department):
+                        not department or task["department"] == department) and (
+                        task["region"].startswith(within)):
                     tasks.append({"application_id": workflow["_id"], "task_id": task["task_id"],
                                   "scenario": workflow["scenario"],
                                   "item_code": task["item_code"], "item_name": task["item_name"],
@@ -153,8 +158,12 @@ class RoutingService(OfficerApi, ServiceBase):
 
     @http("GET", "/api/applications/<string:application_id>/history")
     def history(self, request, application_id):
+        principal = self.auth.require(request)
         workflow = self.store.get(application_id)
-        if workflow is None:
+        offices = {t["office"] for t in (workflow or {}).get("tasks", {}).values()}
+        submitted_by = ((workflow or {}).get("submitted_by") or {}).get("sub")
+        if workflow is None or not may_read_application(
+                principal, workflow["applicant"]["id_number"], submitted_by, offices):
             raise NotFound(f"no workflow for application {application_id}")
         return {"application_id": application_id, "status": workflow["status"],
                 "history": workflow["history"]}
@@ -218,6 +227,14 @@ class RoutingService(OfficerApi, ServiceBase):
         if version not in self._calendars:
             self._calendars[version] = WorkingCalendar(self.catalog.get_calendar(version))
         return self._calendars[version]
+
+
+def region_prefix(region):
+    """The GB/T 2260 prefix of a region and everything below it ('' for none or Hunan)."""
+    if not region:
+        return ""
+    return region.rstrip("0")[:2] if region.endswith("0000") else (
+        region[:4] if region.endswith("00") else region)
 
 
 def _load(schema, payload, event_type):

@@ -14,4 +14,4 @@ def mesh(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def client(mesh):
-    return Client(mesh.base)
+    return mesh.client()

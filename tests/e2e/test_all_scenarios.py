@@ -108,7 +108,7 @@ def delegated_copy(target, item_code, level):
 def test_a_delegation_applies_to_new_applications_while_in_flight_ones_keep_theirs(
         delegation_mesh, tmp_path):
     """HN-ZR-0011 moves from province to city while an application waits for departments."""
-    mesh, client = delegation_mesh, Client(delegation_mesh.base)
+    mesh, client = delegation_mesh, delegation_mesh.client()
     for consumer in ("departments-nameko", "departments-pika"):
         mesh.kill(consumer)  # nobody answers: the first application stays in flight
     before = client.apply("land_use_approval", region="430223")

@@ -35,7 +35,7 @@ def plug_mesh(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def plug_client(plug_mesh):
-    return Client(plug_mesh.base)
+    return plug_mesh.client()
 
 
 def operator_uri(mesh, department):

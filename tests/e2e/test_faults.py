@@ -74,10 +74,8 @@ def settle(client, application_ids, deadline):
                     file_id = file_id or client.upload()
                     asked = {c for t in view["tasks"] if t["state"] == "correction_required"
                              for c in t["requested_materials"]}
-                    client.session.post(
-                        f"{client.base}/api/applications/{application_id}/corrections",
-                        json={"materials": [{"code": c, "file_id": file_id} for c in asked]},
-                        timeout=30)
+                    client.post_as_owner(application_id, "corrections", {
+                        "materials": [{"code": c, "file_id": file_id} for c in asked]})
             except (RETRYABLE, ValueError):
                 pass
         time.sleep(0.5)
@@ -127,16 +125,21 @@ def chaos(mesh, stop):
 @pytest.mark.timeout(900)
 def test_a_batch_survives_kills_with_exactly_one_right_decision_each(fault_mesh):
     rng = random.Random(20261126)
-    client = Client(fault_mesh.base)
+    client = fault_mesh.client()
     batch = plan_batch(client, rng, BATCH)
     stop = threading.Event()
     killer = threading.Thread(target=chaos, args=(fault_mesh, stop))
     killer.start()
     deadline = time.monotonic() + 600
     try:
+        def submit(item):
+            own = fault_mesh.client()  # a session per thread
+            application_id = submit_until_accepted(own, item[0], uuid.uuid4().hex, deadline)
+            client._owners[application_id] = own._owners[application_id]
+            return application_id
+
         with ThreadPoolExecutor(4) as pool:
-            ids = list(pool.map(lambda item: submit_until_accepted(
-                Client(fault_mesh.base), item[0], uuid.uuid4().hex, deadline), batch))
+            ids = list(pool.map(submit, batch))
     finally:
         killer.join()
     views = settle(client, ids, deadline)
@@ -154,7 +157,7 @@ def test_a_cut_broker_connection_loses_nothing(tmp_path_factory):
                        f"amqp://guest:guest@127.0.0.1:{proxy.port}/{vhost}",
                        PORT_BASE + 300).start()
     try:
-        client = Client(mesh.base)
+        client = mesh.client()
         batch = plan_batch(client, random.Random(7), 30)
         deadline = time.monotonic() + 300
         ids = []

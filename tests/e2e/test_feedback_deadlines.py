@@ -48,7 +48,7 @@ def aged(tmp_path_factory):
     clock.write_text("0")
     mesh = Mesh(data, reset_vhost(f"{TEST_VHOST}_fbtime"), port_base=PORT_BASE + 200,
                 extra_env={"CLOCK_OFFSET_FILE": str(clock)}).start()
-    client = Client(mesh.base)
+    client = mesh.client()
     feedback_events = EventProbe(mesh.amqp_uri, "feedback",
                                  ["rectification_overdue", "rectification_closed"])
     license_events = EventProbe(mesh.amqp_uri, "license", ["license_expired"])

@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import time
+import secrets
 import uuid
 from pathlib import Path
 
@@ -50,6 +51,8 @@ def mesh_env(data_dir, amqp_uri, port_base=PORT_BASE):
         FEEDBACK_PORT=str(port_base + 5), DEPARTMENTS_NAMEKO_PORT=str(port_base + 11),
         DEPARTMENTS_PIKA_PORT=str(port_base + 12), BROKER_EXPORTER_PORT=str(port_base + 13),
         MONGO_DB_PREFIX=f"t{uuid.uuid4().hex[:8]}_",
+        # the tests mint bearer tokens with the key the mesh verifies them with
+        AUTH_SIGNING_KEY=os.environ.get("AUTH_SIGNING_KEY") or secrets.token_hex(32),
         # broker users are global: each vhost's department users get their own names
         BROKER_USER_PREFIX=f"{amqp_uri.rsplit('/', 1)[-1] or 'default'}.department.",
     )
@@ -104,8 +107,32 @@ class Mesh:
                 os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait()
 
+    def token(self, role="applicant", sub=None, **claims):
+        """A bearer token the mesh accepts (sub defaults to the sample applicant)."""
+        return mint_token(self.env["AUTH_SIGNING_KEY"], role, sub, **claims)
+
+    def as_(self, role="applicant", sub=None, **claims):
+        """Authorization headers for one caller: mesh.get(path, headers=mesh.as_(...))."""
+        return {"Authorization": f"Bearer {self.token(role, sub, **claims)}"}
+
+    def client(self, **kwargs):
+        from onestop.client import Client
+        return Client(self.base, key=self.env["AUTH_SIGNING_KEY"], **kwargs)
+
     def get(self, path, **kwargs):
         return requests.get(self.base + path, timeout=30, **kwargs)
 
     def post(self, path, **kwargs):
         return requests.post(self.base + path, timeout=30, **kwargs)
+
+
+DEFAULT_SUBS = {"applicant": "430102199001011234", "clerk": "clerk-0001",
+                "officer": "officer-0001", "supervisor": "supervisor-0001",
+                "operator": "operator-0001"}
+
+
+def mint_token(key, role="applicant", sub=None, **claims):
+    from onestop.common.auth import mint
+    if role == "officer":
+        claims.setdefault("office", "health.430102")
+    return mint(role, sub or DEFAULT_SUBS[role], key=key, **claims)

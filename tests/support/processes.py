@@ -40,6 +40,10 @@ class ProcessMesh:
         self.running = {}
         self.store = None
 
+    def client(self, **kwargs):
+        from onestop.client import Client
+        return Client(self.base, key=self.env["AUTH_SIGNING_KEY"], **kwargs)
+
     def _spawn(self, name, command, env):
         log = open(self.data_dir / f"{name}.log", "ab")
         return subprocess.Popen(command, cwd=ROOT, env=env, stdout=log,

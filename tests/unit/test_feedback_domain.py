@@ -83,7 +83,7 @@ def test_decided_and_withdrawn_applications_can_be_reviewed(outcome):
 @pytest.mark.parametrize("app, applicant, department, existing, at, status, text", [
     (None, APPLICANT, None, None, MONDAY, 404, "no decided application"),
     ({"status": "submitted"}, APPLICANT, None, None, MONDAY, 409, "decided or withdrawn"),
-    ("app", "430102199001011234", None, None, MONDAY, 403, "only the applicant"),
+    ("app", "430102199001011234", None, None, MONDAY, 404, "no decided application"),
     ("app", APPLICANT, "health", None, MONDAY, 400, "did not take part"),
     ("app", APPLICANT, None, None, MONDAY + timedelta(days=40), 409, "window closed"),
     ("app", APPLICANT, "taxation", {"_id": "R1"}, MONDAY, 409, "already been reviewed"),
