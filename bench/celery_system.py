@@ -1,0 +1,149 @@
+"""The Celery chord baseline (bench/celery_app.py), driven like the mesh.
+
+One worker (`celery worker`, prefork pool, default concurrency = CPU count) on the
+benchmark's virtual host; Redis result backend under a key prefix of this run's own.
+`submit(k)` applies a chord of K department tasks with the combining callback; the
+callback pushes the decision onto a Redis list that a listener thread pops.
+"""
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import redis
+
+from bench import procs
+from onestop.contracts import messages as contract
+from onestop.contracts.envelope import make_envelope
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+class CeleryDecisionListener(threading.Thread):
+    def __init__(self, backend, key):
+        super().__init__(daemon=True)
+        self.client = redis.Redis.from_url(backend)
+        self.key = key
+        self.tracker = None
+        self.stopping = False
+        self.seen = 0
+
+    def run(self):
+        while not self.stopping:
+            popped = self.client.brpop(self.key, timeout=1)
+            if popped is None:
+                continue
+            decision = json.loads(popped[1])
+            self.seen += 1
+            if self.tracker is not None:
+                self.tracker.decided_event(decision["application_id"], decision["decided_at"])
+
+
+class CelerySystem:
+    name = "celery"
+
+    def __init__(self, data_dir, amqp_uri, backend="redis://127.0.0.1:6379/0",
+                 concurrency=None):
+        self.data_dir = Path(data_dir)
+        self.prefix = f"onestop_bench_{uuid.uuid4().hex[:8]}:"
+        self.env = dict(os.environ, PYTHONPATH=str(ROOT), BENCH_CELERY_BROKER=amqp_uri,
+                        BENCH_CELERY_BACKEND=backend, BENCH_CELERY_PREFIX=self.prefix)
+        self.backend = backend
+        self.concurrency = concurrency
+        self.process = None
+        self.listener = None
+        self.departments = []
+        self.bodies = {}
+
+    def start(self, departments, bodies):
+        """departments: the bench_k20 departments in order; bodies: k -> the mesh's sample
+        application body (so both systems carry the same applicant, form and materials)."""
+        self.departments = departments
+        self.bodies = bodies
+        os.environ.update({k: v for k, v in self.env.items() if k.startswith("BENCH_CELERY")})
+        from bench import celery_app  # configured from the variables just set
+        self.celery = celery_app
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        command = [str(Path(sys.executable).with_name("celery")), "-A", "bench.celery_app",
+                   "worker", "--loglevel", "WARNING", "-Q", celery_app.QUEUE, "--pool", "prefork",
+                   "--without-gossip", "--without-mingle", "--without-heartbeat"]
+        if self.concurrency:
+            command += ["--concurrency", str(self.concurrency)]
+        log = open(self.data_dir / "celery-worker.log", "ab")
+        self.process = subprocess.Popen(command, cwd=ROOT, env=self.env, stdout=log,
+                                        stderr=subprocess.STDOUT, start_new_session=True)
+        self.listener = CeleryDecisionListener(self.backend, celery_app.DECIDED_KEY)
+        self.listener.start()
+        self._wait_ready()
+        return self
+
+    def _wait_ready(self, timeout=60):
+        """A one-task chord answered end to end means the worker is consuming."""
+        from bench.driver import Tracker
+        tracker = Tracker()
+        self.listen(tracker)
+        deadline = time.monotonic() + timeout
+        application_id = self.submit(1)
+        tracker.submit_done(application_id, time.time())
+        while tracker.matched == 0:
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"the Celery worker did not answer; see "
+                                   f"{self.data_dir / 'celery-worker.log'}")
+            time.sleep(0.2)
+
+    def stop(self):
+        if self.listener is not None:
+            self.listener.stopping = True
+            self.listener.join(3)
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(30)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+        try:
+            client = redis.Redis.from_url(self.backend)
+            for key in client.scan_iter(match=f"{self.prefix}*", count=1000):
+                client.delete(key)
+        except redis.RedisError:
+            pass
+
+    # -- driving -----------------------------------------------------------------
+    def listen(self, tracker):
+        self.listener.tracker = tracker
+
+    def task_messages(self, k, application_id):
+        """The K task envelopes the mesh would send for this application."""
+        body = self.bodies[k]
+        messages = []
+        for index, department in enumerate(self.departments[:k], start=1):
+            item = f"BENCH-{index:02d}"
+            payload = {"task_id": f"{application_id}:{item}", "application_id": application_id,
+                       "scenario": f"bench_k{k}", "item_code": item,
+                       "item_name": f"Benchmark item of {department}", "department": department,
+                       "office": "430100", "region": "430100", "level": "city",
+                       "applicant": body["applicant"], "form": body["form"],
+                       "materials": body["materials"], "inputs": {}, "due": "",
+                       "attempt": 1, "item_materials": ["applicant_id_card"]}
+            messages.append(make_envelope(contract.TASK, application_id, payload))
+        return messages
+
+    def submit(self, k):
+        from celery import chord
+        application_id = uuid.uuid4().hex
+        header = [self.celery.decide.s(m) for m in self.task_messages(k, application_id)]
+        chord(header)(self.celery.combine.s(application_id))
+        return application_id
+
+    # -- observing ---------------------------------------------------------------
+    def processes(self):
+        found = {"celery-worker": self.process.pid}
+        for index, pid in enumerate(sorted(procs.descendants(self.process.pid)), start=1):
+            found[f"celery-pool-{index}"] = pid
+        return found

@@ -1,0 +1,223 @@
+"""The benchmark report: targets, verdicts and the Markdown table (the JSON is the raw
+result of bench/run.py with the targets added)."""
+
+# issue 8's targets
+MESH_OVER_CELERY_K5 = 1.5
+P50_MS, P99_MS = 50, 150
+FANOUT_TOLERANCE = 0.20
+# memory is flat when a process grew by less than this over the soak
+FLAT_MIB, FLAT_FRACTION = 5.0, 0.05
+
+
+def messages_per_application(k):
+    """The least an application costs on the broker: the submission, K tasks, K results and
+    the decision."""
+    return 2 * k + 2
+
+
+def memory_verdict(samples):
+    """Per process: RSS at the start and the end of the soak, growth, flat or not."""
+    if len(samples) < 2:
+        return {}
+    first, last = samples[0], samples[-1]
+    verdict = {}
+    for name in first:
+        if name == "t_s" or name not in last:
+            continue
+        growth = last[name] - first[name]
+        verdict[name] = {"start_mib": first[name], "end_mib": last[name],
+                         "growth_mib": round(growth, 1),
+                         "flat": growth <= max(FLAT_MIB, FLAT_FRACTION * first[name])}
+    return verdict
+
+
+def _scenario(result, k):
+    return next((s for s in result.get("scenarios", []) if s["k"] == k), None)
+
+
+def _ratio(a, b):
+    return round(a / b, 2) if a and b else None
+
+
+def targets(result):
+    found = []
+    k5, k20 = _scenario(result, 5), _scenario(result, 20)
+    if k5 and k5["celery"].get("apps_per_second"):
+        ratio = _ratio(k5["mesh"]["apps_per_second"], k5["celery"]["apps_per_second"])
+        found.append({"target": f"K=5: mesh >= {MESH_OVER_CELERY_K5}x Celery chord (apps/s)",
+                      "measured": f"{ratio}x", "reached": ratio >= MESH_OVER_CELERY_K5,
+                      "by": f"{ratio / MESH_OVER_CELERY_K5:.2f} of the target"})
+    if k5 and k5["mesh"].get("latency"):
+        p50, p99 = k5["mesh"]["latency"]["p50_ms"], k5["mesh"]["latency"]["p99_ms"]
+        found.append({"target": f"K=5 at half the mesh's max: p50 <= {P50_MS} ms",
+                      "measured": f"{p50} ms", "reached": p50 is not None and p50 <= P50_MS,
+                      "by": f"{p50 / P50_MS:.2f}x the limit" if p50 else "-"})
+        found.append({"target": f"K=5 at half the mesh's max: p99 <= {P99_MS} ms",
+                      "measured": f"{p99} ms", "reached": p99 is not None and p99 <= P99_MS,
+                      "by": f"{p99 / P99_MS:.2f}x the limit" if p99 else "-"})
+    if k5 and k20:
+        t5 = k5["mesh"]["apps_per_second"] * 5
+        t20 = k20["mesh"]["apps_per_second"] * 20
+        change = (t20 - t5) / t5 if t5 else None
+        found.append({"target": "tasks/s at K=20 within 20% of K=5 (linear fan-out)",
+                      "measured": f"{t20:.0f} vs {t5:.0f} tasks/s ({100 * change:+.0f}%)"
+                      if change is not None else "-",
+                      "reached": change is not None and abs(change) <= FANOUT_TOLERANCE,
+                      "by": f"{100 * change:+.0f}%" if change is not None else "-"})
+    verdict = (result.get("memory", {}).get("soak") or {}).get("verdict")
+    if verdict:
+        grown = {n: v["growth_mib"] for n, v in verdict.items() if not v["flat"]}
+        found.append({"target": "memory flat over the soak",
+                      "measured": "all flat" if not grown else
+                      "grew: " + ", ".join(f"{n} +{g} MiB" for n, g in grown.items()),
+                      "reached": not grown, "by": "-"})
+    return found
+
+
+def _fmt(value, digits=1):
+    if value is None:
+        return "-"
+    return f"{value:.{digits}f}" if isinstance(value, float) else str(value)
+
+
+def markdown(result):
+    m = result["machine"]
+    loads = result.get("load_samples") or []
+    ceiling = result.get("broker_ceiling", {}).get("median_messages_per_second")
+    lines = [
+        "# Benchmark: the mesh, the Celery chord and the raw broker, side by side",
+        "",
+        f"Run {result['started_at']} by `make bench` (bench/run.py; how to read it: "
+        f"bench/README.md). One machine, one run: only the ratios travel.",
+        "",
+        f"- machine: {m['nproc']} CPUs, Python {m['python']}; store: {m['store']}",
+        f"- load average: {_fmt(m['load_average_at_start'][0], 2)} at the start, "
+        f"{_fmt((m.get('load_average_at_end') or [None])[0], 2)} at the end"
+        + (f", {min(loads):.2f} to {max(loads):.2f} during the run" if loads else ""),
+        f"- {result['parameters']['runs']} run(s) per number (median); saturation "
+        f"{result['parameters']['saturation_seconds']:g} s closed loop with "
+        f"{result['parameters']['inflight']} applications in flight; latency "
+        f"{result['parameters']['latency_seconds']:g} s open loop; soak "
+        f"{result['parameters']['soak_minutes']:g} min; took "
+        f"{result.get('duration_minutes', '-')} min",
+    ]
+    if loads and max(loads) > (m["nproc"] or 1):
+        lines += ["", f"**Noisy:** the load average rose above the {m['nproc']} CPUs during "
+                      f"the run (other work on the machine); absolute numbers are low and "
+                      f"scattered, the ratios measured side by side hold better."]
+    lines += ["", "## Throughput at saturation (applications per second)", "",
+              "| K | mesh apps/s | Celery chord apps/s | mesh / Celery | broker bound apps/s "
+              "| mesh / bound | mesh tasks/s | Celery tasks/s |",
+              "|---|---|---|---|---|---|---|---|"]
+    for s in result.get("scenarios", []):
+        k = s["k"]
+        mesh, celery = s["mesh"]["apps_per_second"], s["celery"].get("apps_per_second")
+        bound = ceiling / messages_per_application(k) if ceiling else None
+        lines.append(f"| {k} | {_fmt(mesh)} | {_fmt(celery)} | {_fmt(_ratio(mesh, celery), 2)} "
+                     f"| {_fmt(bound)} | {_fmt(_ratio(mesh, bound), 3)} | {_fmt(mesh * k)} | "
+                     f"{_fmt(celery * k if celery else None)} |")
+    lines += ["", f"Broker ceiling: {_fmt(ceiling, 0)} messages/s (pika, persistent, publisher "
+                  f"confirms, one consumer); the bound for K departments is ceiling / (2K+2) "
+                  f"messages per application."]
+    lines += ["", "## Submit-to-decision latency at half of the mesh's maximum", "",
+              "| K | offered /s | mesh p50 | p95 | p99 | Celery p50 | p95 | p99 |",
+              "|---|---|---|---|---|---|---|---|"]
+    for s in result.get("scenarios", []):
+        ml, cl = s["mesh"].get("latency", {}), s["celery"].get("latency", {})
+        lines.append(f"| {s['k']} | {_fmt(s['offered_per_second'])} | {_fmt(ml.get('p50_ms'))} "
+                     f"| {_fmt(ml.get('p95_ms'))} | {_fmt(ml.get('p99_ms'))} | "
+                     f"{_fmt(cl.get('p50_ms'))} | {_fmt(cl.get('p95_ms'))} | "
+                     f"{_fmt(cl.get('p99_ms'))} |")
+    lines += ["", "Milliseconds, from the start of the HTTP submit (mesh) or of the chord's "
+                  "apply (Celery) to the decision's time as the system recorded it."]
+    lines += ["", "## Targets", "", "| target | measured | reached | by |", "|---|---|---|---|"]
+    for t in result.get("targets", []):
+        lines.append(f"| {t['target']} | {t['measured']} | {'yes' if t['reached'] else 'no'} "
+                     f"| {t['by']} |")
+    lines += _profile_section(result)
+    lines += _memory_section(result)
+    lines += _runs_section(result)
+    return "\n".join(lines) + "\n"
+
+
+def _profile_section(result):
+    lines = ["", "## Where the mesh's time goes (saturation runs, summed)", ""]
+    for s in result.get("scenarios", []):
+        p = s["mesh"]["profile"]
+        cpu = p["cpu_ms_per_application"]
+        total = sum(cpu.values()) or 1
+        ours = sum(v for n, v in cpu.items() if "shared" not in n)
+        store = cpu.get("store", 0)
+        broker = cpu.get("rabbitmq (shared)", 0)
+        deliveries = sum(p["deliveries_per_application"].values())
+        lines += [f"### K={s['k']} ({p['applications']} applications)", "",
+                  f"CPU per application: {total:.1f} ms in all ({ours:.1f} ms in the mesh's "
+                  f"own processes); **store {store:.1f} ms ({100 * store / total:.0f}%)**, "
+                  f"**broker {broker:.1f} ms ({100 * broker / total:.0f}%)** (the broker's "
+                  f"figure includes other users of the machine's RabbitMQ). "
+                  f"{deliveries:.1f} broker deliveries per application (at least "
+                  f"{messages_per_application(s['k'])}), {total / max(deliveries, 1):.2f} ms "
+                  f"CPU per delivery; {p['write_conflicts_per_application']} optimistic write "
+                  f"conflicts per application.", "",
+                  "| process | CPU ms / application | share of a core |", "|---|---|---|"]
+        for name, value in sorted(cpu.items(), key=lambda kv: -kv[1]):
+            lines.append(f"| {name} | {value:.1f} | {p['cpu_share_of_core'].get(name, 0):.2f} |")
+        lines += ["", "| service | store operation | per application | mean ms |",
+                  "|---|---|---|---|"]
+        for service, commands in sorted(p["store_operations"].items()):
+            for command, value in sorted(commands.items()):
+                lines.append(f"| {service} | {command} | {value['per_application']} | "
+                             f"{value['mean_ms']} |")
+        lines += ["", "| consumed by | deliveries per application |", "|---|---|"]
+        for key, value in p["deliveries_per_application"].items():
+            lines.append(f"| {key} | {value} |")
+        lines.append("")
+    spy = result.get("function_profile") or {}
+    if spy.get("top_own_time"):
+        lines += [f"### Sampled profile at K={spy['k']} (py-spy, GIL-holding samples, own time)",
+                  ""]
+        for name, rows in spy["top_own_time"].items():
+            lines += [f"{name}:", "", "| own % | function |", "|---|---|"]
+            lines += [f"| {share} | `{function}` |" for share, function in rows]
+            lines.append("")
+    return lines
+
+
+def _memory_section(result):
+    memory = result.get("memory", {})
+    soak = memory.get("soak") or {}
+    verdict = soak.get("verdict") or {}
+    lines = ["## Memory (RSS, MiB)", ""]
+    if soak:
+        lines += [f"Soak: K={soak['k']} at {soak['offered_per_second']}/s for "
+                  f"{soak['minutes']:g} min ({soak['latency']['decided']} applications decided, "
+                  f"p50 {soak['latency']['p50_ms']} ms, p99 {soak['latency']['p99_ms']} ms). "
+                  f"Flat: grew less than {FLAT_MIB:g} MiB or {100 * FLAT_FRACTION:g}% from the "
+                  f"start of the soak to its end.", ""]
+    lines += ["| process | at rest | soak start | after soak | growth | flat |",
+              "|---|---|---|---|---|---|"]
+    for name, rest in memory.get("at_rest_mib", {}).items():
+        v = verdict.get(name, {})
+        lines.append(f"| {name} | {rest} | {_fmt(v.get('start_mib'))} | "
+                     f"{_fmt(v.get('end_mib'))} | {_fmt(v.get('growth_mib'))} | "
+                     f"{'yes' if v.get('flat') else ('no' if v else '-')} |")
+    for name, rest in memory.get("celery_at_rest_mib", {}).items():
+        lines.append(f"| {name} (Celery) | {rest} | - | - | - | - |")
+    return lines + [""]
+
+
+def _runs_section(result):
+    lines = ["## Every run", "", "| K | system | run | apps/s | submitted | decided | "
+             "undecided | errors |", "|---|---|---|---|---|---|---|---|"]
+    for s in result.get("scenarios", []):
+        for system in ("mesh", "celery"):
+            for index, r in enumerate(s[system].get("saturation", []), start=1):
+                lines.append(f"| {s['k']} | {system} | saturation {index} | "
+                             f"{r['apps_per_second']} | {r['submitted']} | {r['decided']} | "
+                             f"{r['undecided']} | {r['submit_errors']} |")
+            for index, r in enumerate(s[system].get("latency", {}).get("runs", []), start=1):
+                lines.append(f"| {s['k']} | {system} | latency {index} (p50/p99 "
+                             f"{r['p50_ms']}/{r['p99_ms']} ms) | {r['achieved_submit_per_second']}"
+                             f" offered | {r['submitted']} | {r['decided']} | {r['undecided']} | "
+                             f"{r['submit_errors']} |")
+    return lines
