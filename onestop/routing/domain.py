@@ -199,6 +199,8 @@ def apply_correction(workflow, correction, now, calendar):
         for field in ("due", "legal_due"):
             task[field] = calendar.add_working_days(
                 datetime.fromisoformat(task[field]), paused).isoformat() if paused else task[field]
+        paused_seconds = (now - datetime.fromisoformat(task["paused_at"])).total_seconds()
+        task["paused_seconds"] = task.get("paused_seconds", 0) + max(0.0, paused_seconds)
         task.update(state="sent", reason="", paused_at=None, requested_materials=[],
                     corrections=task["corrections"] + 1, attempt=task["attempt"] + 1)
         inputs = {d: workflow["tasks"][d]["data"] for d in task["depends_on"]}

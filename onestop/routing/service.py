@@ -47,6 +47,16 @@ DECISION_SECONDS = Histogram("routing_submit_to_decision_seconds",
 SUPERVISION_EVENTS = Counter("routing_supervision_events_total",
                              "Tasks flagged by supervision (overdue: promised date passed; "
                              "escalated: legal limit passed)", ["department", "event"])
+TASK_DECISION_SECONDS = Histogram(
+    "routing_task_decision_seconds",
+    "Time from a task's sending to its decision, correction pauses excluded",
+    ["department", "decision"],
+    buckets=(.01, .05, .1, .5, 1, 5, 30, 60, 300, 3600, 8 * 3600, 86400, 5 * 86400, 20 * 86400))
+CORRECTIONS_REQUESTED = Counter("routing_corrections_requested_total",
+                                "Correction requests applied (a task waits for the applicant)",
+                                ["department"])
+WITHDRAWALS = Counter("routing_withdrawals_total", "Applications withdrawn before a decision",
+                      ["scenario"])
 WRITE_CONFLICTS = Counter("routing_write_conflicts_total",
                           "Optimistic write conflicts retried (concurrent routing workers)")
 MAX_ATTEMPTS = 20
@@ -84,19 +94,21 @@ class RoutingService(OfficerApi, ServiceBase):
                                                  now, self._calendar(plan["catalog_version"]))
         entries = self._entries(messages)
         if self.store.insert(workflow, entries, now):
-            self._flush(workflow["_id"], 1, entries, messages)
+            self._flush(workflow["_id"], 1, entries, messages, alone=True)
 
     @consume_with_sender(results_queue)
     def handle_approval_result(self, body, sender):
         envelope = open_envelope(body, {contract.RESULT}, contract.PAYLOAD_SCHEMAS)
         result = envelope["payload"]
         # only the task's department, by its validated broker user (routing/boundary.py)
-        authenticate_result(sender, result, self.store.get(result["application_id"]))
+        workflow = self.store.get(result["application_id"])
+        authenticate_result(sender, result, workflow)
         max_rounds = int(env("MAX_CORRECTION_ROUNDS", domain.MAX_CORRECTION_ROUNDS))
         self._update(result["application_id"],
                      lambda wf, now: domain.apply_result(
                          wf, result, now, self._calendar(wf["catalog_version"]),
-                         message_id=envelope["message_id"], max_corrections=max_rounds))
+                         message_id=envelope["message_id"], max_corrections=max_rounds),
+                     workflow=workflow)
 
     @event_handler("intake", APPLICATION_CORRECTED)
     def handle_application_corrected(self, payload):
@@ -169,10 +181,12 @@ class RoutingService(OfficerApi, ServiceBase):
                 "history": workflow["history"]}
 
     # -- machinery ------------------------------------------------------------
-    def _update(self, application_id, step):
-        """Read, apply a pure step, write with the revision check; retry on conflict."""
+    def _update(self, application_id, step, workflow=None):
+        """Read, apply a pure step, write with the revision check; retry on conflict.
+        `workflow`: the document as just read by the caller, used for the first attempt."""
         for _ in range(MAX_ATTEMPTS):
-            workflow = self.store.get(application_id)
+            if workflow is None:
+                workflow = self.store.get(application_id)
             if workflow is None:
                 RESULTS_IGNORED.labels("unknown").inc()
                 return
@@ -187,10 +201,13 @@ class RoutingService(OfficerApi, ServiceBase):
                     return
             entries = self._entries(outcome.messages)
             if self.store.save(outcome.workflow, entries, now):
-                self._flush(application_id, workflow["rev"] + 1, entries, outcome.messages)
+                # written over an empty outbox: these entries are the whole outbox
+                self._flush(application_id, workflow["rev"] + 1, entries, outcome.messages,
+                            alone=not workflow.get("outbox"))
                 self._count(workflow, outcome.workflow, now)
                 return
             WRITE_CONFLICTS.inc()
+            workflow = None
         raise RuntimeError(f"could not update {application_id} after {MAX_ATTEMPTS} attempts")
 
     def _count(self, before, after, now):
@@ -198,10 +215,18 @@ class RoutingService(OfficerApi, ServiceBase):
             for flag, event in (("overdue", "overdue"), ("escalated", "escalated")):
                 if task.get(flag) and not before["tasks"][code].get(flag):
                     SUPERVISION_EVENTS.labels(task["department"], event).inc()
-            if task["state"] != before["tasks"][code]["state"] and task["state"] in (
-                    "approved", "rejected"):
+            changed = task["state"] != before["tasks"][code]["state"]
+            if changed and task["state"] in ("approved", "rejected"):
                 TASKS_DECIDED.labels(task["department"], task["state"]).inc()
+                if task.get("sent_at"):
+                    took = (now - datetime.fromisoformat(task["sent_at"])).total_seconds()
+                    TASK_DECISION_SECONDS.labels(task["department"], task["state"]).observe(
+                        max(0.0, took - task.get("paused_seconds", 0)))
+            if changed and task["state"] == "correction_required":
+                CORRECTIONS_REQUESTED.labels(task["department"]).inc()
         if before["decision"] is None and after["decision"] is not None:
+            if after["decision"]["outcome"] == "withdrawn":
+                WITHDRAWALS.labels(after["scenario"]).inc()
             DECISIONS.labels(after["scenario"], after["decision"]["outcome"]).inc()
             submitted = datetime.fromisoformat(after["submitted_at"])
             DECISION_SECONDS.labels(after["scenario"]).observe(
@@ -211,11 +236,12 @@ class RoutingService(OfficerApi, ServiceBase):
     def _entries(messages):
         return {uuid.uuid4().hex: m for m in messages}
 
-    def _flush(self, application_id, rev, entries, messages):
+    def _flush(self, application_id, rev, entries, messages, alone=False):
         for message in messages:
             if message["kind"] == "amqp" and message["body"]["type"] == contract.TASK:
                 TASKS_SENT.labels(message["body"]["payload"]["department"]).inc()
-        outbox.settle(self.store.workflows, application_id, rev, entries, self._publishers())
+        outbox.settle(self.store.workflows, application_id, rev, entries, self._publishers(),
+                      alone=alone)
 
     def _publishers(self):
         return {
