@@ -19,6 +19,24 @@ def store_gauges(store, now):
 
     applications, reviews, all_cases = (store.decided_applications(), store.all_reviews(),
                                         store.all_cases())
+    open_cases = GaugeMetricFamily("feedback_rectification_cases_open",
+                                   "Open rectification cases by department",
+                                   labels=["department"])
+    overdue_cases = GaugeMetricFamily("feedback_rectification_cases_overdue",
+                                      "Open rectification cases past a deadline, by department",
+                                      labels=["department"])
+    by_department = {}
+    for case in all_cases:
+        if case.get("state") == "closed":
+            continue
+        counts = by_department.setdefault(case["department"], [0, 0])
+        counts[0] += 1
+        counts[1] += bool(domain.case_view(case, now).get("overdue_now"))
+    for department, (opened, overdue) in sorted(by_department.items()):
+        open_cases.add_metric([department], opened)
+        overdue_cases.add_metric([department], overdue)
+    yield open_cases
+    yield overdue_cases
     families = {
         "levels": GaugeMetricFamily(
             "feedback_review_levels", "Reviews by their (latest) level",
