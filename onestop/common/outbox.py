@@ -31,6 +31,14 @@ def flush(collection, doc_id, outbox, publishers):
     publishers: kind -> callable(entry). Returns the number published.
     """
     published = 0
+    for message_id in _publish(doc_id, outbox, publishers):
+        collection.update_one({"_id": doc_id}, {"$unset": {f"outbox.{message_id}": ""}})
+        published += 1
+    return published
+
+
+def _publish(doc_id, outbox, publishers):
+    """Publish each entry (in order); yield the ids of those the broker took."""
     for message_id, item in list(outbox.items()):
         try:
             publishers[item["kind"]](item)
@@ -39,16 +47,34 @@ def flush(collection, doc_id, outbox, publishers):
             log.warning("publish of outbox entry %s of %s failed (%s: %s); the sweep will "
                         "retry", message_id, doc_id, type(exc).__name__, exc)
             continue
-        collection.update_one({"_id": doc_id}, {"$unset": {f"outbox.{message_id}": ""}})
-        published += 1
-    return published
+        yield message_id
 
 
-def settle(collection, doc_id, rev, outbox, publishers):
+def settle(collection, doc_id, rev, outbox, publishers, alone=False):
     """Flush the given entries, then clear the pending flag only if the document's whole
     outbox is empty (entries of another writer that crashed before publishing stay pending
-    for the sweep) and nothing was written since we looked (every writer bumps `rev`)."""
-    published = flush(collection, doc_id, outbox, publishers)
+    for the sweep) and nothing was written since we looked (every writer bumps `rev`).
+
+    alone: the writer knows these entries were the document's whole outbox at revision
+    `rev` (it wrote them over an empty outbox, by compare-and-set or insert). Then, when
+    every entry was published and the document is still at `rev`, one update removes them
+    and clears the flag (one store round trip instead of one per entry plus two); otherwise
+    the general path below.
+    """
+    if alone:
+        sent = list(_publish(doc_id, outbox, publishers))
+        if len(sent) == len(outbox):
+            cleared = collection.update_one(
+                {"_id": doc_id, "rev": rev},
+                {"$unset": {f"outbox.{message_id}": "" for message_id in sent},
+                 "$set": {"outbox_pending": False}})
+            if cleared.matched_count == 1:
+                return len(sent)
+        for message_id in sent:
+            collection.update_one({"_id": doc_id}, {"$unset": {f"outbox.{message_id}": ""}})
+        published = len(sent)
+    else:
+        published = flush(collection, doc_id, outbox, publishers)
     current = collection.find_one({"_id": doc_id}, {"outbox": 1, "rev": 1})
     if current is not None and not current.get("outbox"):
         collection.update_one({"_id": doc_id, "rev": current.get("rev")},

@@ -45,7 +45,9 @@ class FeedbackStore(MongoStore):
 
     # -- applications -------------------------------------------------------------
     def note_submitted(self, application_id, applicant_id, scenario, now):
-        if self.db.applications.count_documents({"_id": application_id}, limit=1):
+        # find_one, not count_documents: a count reads the whole collection on the embedded
+        # store (docs/adr/0002)
+        if self.db.applications.find_one({"_id": application_id}, {"_id": 1}) is not None:
             return
         try:
             self.db.applications.insert_one({"_id": application_id, "status": "submitted",

@@ -145,7 +145,7 @@ class IntakeService(ServiceBase):
                                  headers={"Idempotent-Replayed": "true"})
         SUBMITTED.labels(scenario["code"], body["channel"]).inc()
         outbox.settle(self.store.applications, application_id, 1, doc["outbox"],
-                      self._publishers())
+                      self._publishers(), alone=True)
         return 202, self._accepted(doc)
 
     @staticmethod
@@ -209,7 +209,7 @@ class IntakeService(ServiceBase):
         entry = outbox.entry("event", event, event_type=event_type)
         doc = self.store.add_to_outbox(application_id, message_id, entry, now, changes)
         outbox.settle(self.store.applications, application_id, doc["rev"], {message_id: entry},
-                      self._publishers())
+                      self._publishers(), alone=set(doc.get("outbox") or {}) == {message_id})
 
     @http("GET", "/api/scenarios/<string:code>/checklist")
     def checklist(self, request, code):
