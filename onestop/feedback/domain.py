@@ -125,10 +125,10 @@ def check_reviewable(application, applicant_id, department, existing, now):
     """Raise Refused unless this applicant may review this target of the application now."""
     if application is None:
         raise Refused(404, "no decided application with this id is known to reviews")
+    check_applicant(application, applicant_id)  # before its status: that is not yours to see
     if application.get("status") not in REVIEWABLE_STATUSES:
         raise Refused(409, "only a decided or withdrawn application can be reviewed; "
                            f"this one is {application.get('status')}")
-    check_applicant(application, applicant_id)
     if department is not None and department not in application.get("departments", {}):
         raise Refused(400, f"{department} did not take part in this application; choose "
                            f"from {', '.join(sorted(application.get('departments', {})))}",
@@ -160,10 +160,9 @@ def new_review(application_id, application, body, limits, calendar, now):
 
 
 def check_follow_up(review, applicant_id, now):
-    if review is None:
+    if review is None or review["applicant_id"] != applicant_id:
+        # someone else's review is a 404, as for an unknown id (its existence must not leak)
         raise Refused(404, "no such review")
-    if review["applicant_id"] != applicant_id:
-        raise Refused(403, "only the applicant who reviewed may follow up", "applicant_id")
     if review.get("follow_up"):
         raise Refused(409, "this review already has its follow-up; one is allowed")
     if now > parse(review["follow_up_due"]):

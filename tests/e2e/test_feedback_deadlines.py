@@ -1,10 +1,12 @@
 """Deadlines of reviews, rectification and e-licences, on a mesh of its own whose clock the
-test moves (CLOCK_OFFSET_FILE): nothing here waits for real time to pass."""
+test moves (CLOCK_OFFSET_FILE): nothing here waits for real time to pass. Each request
+carries its caller's token: the applicant reviews, the department's officer visits and
+rectifies, a supervisor reads cases and statistics."""
 import time
 
 import pytest
 
-from onestop.client import Client, ENTERPRISE_ID, PERSON_ID, sample_application
+from onestop.client import ENTERPRISE_ID, PERSON_ID, sample_application
 from tests.support.event_probe import EventProbe
 from tests.support.mesh import Mesh, reset_vhost, PORT_BASE, TEST_VHOST
 from tests.support.scrape import metric
@@ -24,20 +26,28 @@ def eventually(check, timeout=30, interval=0.2):
         time.sleep(interval)
 
 
-def post_review(mesh, application_id, level, department=None):
-    body = {"applicant_id": ENTERPRISE_ID, "level": level, "channel": "online",
-            "comment": "too slow"}
+def post_review(mesh, application_id, level, department=None, applicant=ENTERPRISE_ID):
+    """A review as the applicant: who they are comes from their token."""
+    body = {"level": level, "channel": "online", "comment": "too slow"}
     if department:
         body["department"] = department
-    return mesh.post(f"/api/applications/{application_id}/reviews", json=body)
+    return mesh.post(f"/api/applications/{application_id}/reviews", json=body,
+                     headers=mesh.as_("applicant", applicant))
 
 
 def reviewable(mesh, application_id, applicant=ENTERPRISE_ID):
-    """Wait until feedback knows the decision (a stranger is then refused with 403)."""
-    stranger = {"applicant_id": "430102198805051234", "level": "satisfied",
-                "channel": "online"}
-    eventually(lambda: mesh.post(f"/api/applications/{application_id}/reviews",
-                                 json=stranger).status_code == 403)
+    """Wait until feedback knows the decision: the applicant's review of a department that
+    took no part is then refused as such (400), not as undecided (409) or unknown (404)."""
+    eventually(lambda: post_review(mesh, application_id, "satisfied", "no_such_department",
+                                   applicant).status_code == 400)
+
+
+def officer(mesh, department, name):
+    return mesh.as_("officer", office=f"{department}.430102", name=name)
+
+
+def supervisor(mesh):
+    return mesh.as_("supervisor")
 
 
 @pytest.fixture(scope="module")
@@ -66,18 +76,19 @@ def aged(tmp_path_factory):
         answered_case = post_review(mesh, unanswered, "very_dissatisfied",
                                     "taxation").json()["case_id"]
         path = f"/api/rectifications/{answered_case}"
-        mesh.post(path + "/visit", json={"department": "taxation", "officer": "Wang",
-                                         "method": "phone", "note": "called back"})
-        mesh.post(path + "/rectify", json={"department": "taxation", "officer": "Wang",
-                                           "measures": "a second window"})
-        reviewable(mesh, silent)
-        wallet = mesh.get("/api/licenses", params={"holder": ENTERPRISE_ID}).json()["licenses"]
-        land_permit = next(lic for lic in wallet if lic["application_id"] == project
-                           and lic["type"] == "land_planning_permit")
+        taxation = officer(mesh, "taxation", "Wang")
+        assert mesh.post(path + "/visit", json={"method": "phone", "note": "called back"},
+                         headers=taxation).status_code == 200
+        assert mesh.post(path + "/rectify", json={"measures": "a second window"},
+                         headers=taxation).status_code == 200
+        reviewable(mesh, silent, PERSON_ID)
+        land_permit = eventually(lambda: next(
+            (lic for lic in client.licences(ENTERPRISE_ID) if lic["application_id"] == project
+             and lic["type"] == "land_planning_permit"), None))
         clock.write_text(str(FIRST_MOVE))
         mesh.clock = clock
-        mesh.client = client
-        yield {"mesh": mesh, "ignored_case": ignored_case, "answered_case": answered_case,
+        yield {"mesh": mesh, "client": client, "ignored_case": ignored_case,
+               "answered_case": answered_case,
                "silent": silent, "land_permit": land_permit,
                "feedback_events": feedback_events, "license_events": license_events}
     finally:
@@ -107,18 +118,21 @@ def test_passed_deadlines_are_published_once_each_and_counted(aged):
         assert metric(feedback, "feedback_rectifications_overdue_total",
                       department="market_regulation", deadline=deadline) == 1
 
-    case = mesh.get(f"/api/rectifications/{case_id}").json()
+    case = mesh.get(f"/api/rectifications/{case_id}", headers=supervisor(mesh)).json()
     assert case["overdue_now"] == ["return_visit", "rectification"]
     assert set(case["overdue"]) == {"return_visit", "rectification"}
-    listed = mesh.get("/api/rectifications", params={"overdue": "true"}).json()["cases"]
+    listed = mesh.get("/api/rectifications", params={"overdue": "true"},
+                      headers=supervisor(mesh)).json()["cases"]
     assert [c["id"] for c in listed] == [case_id]
 
-    late = mesh.post(f"/api/rectifications/{case_id}/visit", json={
-        "department": "market_regulation", "officer": "Zhao", "method": "in_person",
-        "note": "visited late"})
+    late = mesh.post(f"/api/rectifications/{case_id}/visit",
+                     json={"method": "in_person", "note": "visited late"},
+                     headers=officer(mesh, "market_regulation", "Zhao"))
     assert late.json()["visit"]["on_time"] is False
+    assert late.json()["visit"]["officer"] == "Zhao"
     market = mesh.get("/api/reviews/stats", params={"by": "department",
-                                                    "key": "market_regulation"}).json()
+                                                    "key": "market_regulation"},
+                      headers=supervisor(mesh)).json()
     rectification = market["groups"][0]["rectification"]
     assert rectification["visit_timeliness"] == 0.0
     assert rectification["rectification_timeliness"] == 0.0
@@ -128,13 +142,15 @@ def test_passed_deadlines_are_published_once_each_and_counted(aged):
 
 def test_an_application_left_without_a_review_counts_as_not_reviewed_not_good(aged):
     mesh, silent = aged["mesh"], aged["silent"]
-    late = mesh.post(f"/api/applications/{silent}/reviews", json={
-        "applicant_id": PERSON_ID, "level": "very_satisfied", "channel": "online"})
+    late = mesh.post(f"/api/applications/{silent}/reviews",
+                     json={"level": "very_satisfied", "channel": "online"},
+                     headers=mesh.as_("applicant", PERSON_ID))
     assert late.status_code == 409 and "window closed" in late.json()["message"]
     feedback = mesh.service_url("feedback")
     eventually(lambda: metric(feedback, "feedback_applications_not_reviewed_total",
                               scenario="birth") == 1)
-    birth = mesh.get("/api/reviews/stats", params={"by": "scenario", "key": "birth"}).json()
+    birth = mesh.get("/api/reviews/stats", params={"by": "scenario", "key": "birth"},
+                     headers=supervisor(mesh)).json()
     group = birth["groups"][0]
     assert (group["applications"], group["reviewed"], group["not_reviewed"]) == (1, 0, 1)
     assert group["good_review_rate"] is None and group["active_review_rate"] == 0.0
@@ -146,7 +162,9 @@ def test_an_application_left_without_a_review_counts_as_not_reviewed_not_good(ag
 
 def test_a_rectification_the_applicant_leaves_unanswered_is_closed_as_such(aged):
     mesh, case_id = aged["mesh"], aged["answered_case"]
-    case = eventually(lambda: (c := mesh.get(f"/api/rectifications/{case_id}").json())
+    taxation = officer(mesh, "taxation", "Wang")
+    case = eventually(lambda: (c := mesh.get(f"/api/rectifications/{case_id}",
+                                             headers=taxation).json())
                       ["state"] == "closed" and c)
     assert case["confirmation"]["answer"] == "not_answered"
     aged["feedback_events"].wait_for(lambda seen: any(
@@ -160,7 +178,9 @@ def test_an_expired_licence_is_published_reported_and_refused_for_reuse(aged):
     mesh.clock.write_text(str(SECOND_MOVE))
     aged["license_events"].wait_for(lambda seen: any(p["license_id"] == licence["id"]
                                                      for _, p in seen))
-    assert mesh.get(f"/api/licenses/{licence['id']}").json()["status"] == "expired"
+    holder = mesh.as_("applicant", ENTERPRISE_ID)
+    assert mesh.get(f"/api/licenses/{licence['id']}",
+                    headers=holder).json()["status"] == "expired"
     assert mesh.post("/api/licenses/verify", json=licence).json()["result"] == "expired"
     license_url = mesh.service_url("license")
     assert metric(license_url, "license_licenses_expired_total",
@@ -168,16 +188,17 @@ def test_an_expired_licence_is_published_reported_and_refused_for_reuse(aged):
     assert metric(license_url, "license_licenses", license_type="land_planning_permit",
                   status="expired") == 1
 
-    client = mesh.client
+    client = aged["client"]
     scenario = client.scenario("construction_permit")
-    body = sample_application(scenario, client.upload())
+    body = sample_application(scenario, client.upload(token=client.token_for(ENTERPRISE_ID)))
+    assert body["applicant"]["id_number"] == ENTERPRISE_ID  # it applies as the holder
     body["materials"] = [m for m in body["materials"] if m["code"] != "land_planning_permit"]
     body["materials"].append({"code": "land_planning_permit", "license_id": licence["id"]})
     response = client.submit(body)
     assert response.status_code == 400
     message = response.json()["fields"]["materials"][str(len(body["materials"]) - 1)]
     assert "expired on" in message["license_id"][0]
-    wallet = mesh.get("/api/licenses", params={"holder": ENTERPRISE_ID}).json()["licenses"]
+    wallet = client.licences(ENTERPRISE_ID)
     statuses = [lic["status"] for lic in wallet]
     assert statuses == sorted(statuses, key=["valid", "expired", "revoked"].index)
     assert "valid" in statuses and "expired" in statuses

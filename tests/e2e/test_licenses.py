@@ -1,15 +1,18 @@
 """E-licences through the running mesh: offline verification with only the published key,
-the verify endpoint, revocation with its event and metrics, the holder's wallet."""
+the verify endpoint, revocation with its event and metrics, the holder's wallet. Verifying
+and the keys are open; the holder reads their licences with their own token, only an
+operator revokes."""
 import base64
 import copy
 import json
+import time
 
 import pytest
 import requests
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from onestop.client import ENTERPRISE_ID
+from onestop.client import ENTERPRISE_ID, PERSON_ID
 from tests.support.event_probe import EventProbe
 from tests.support.scrape import metric
 
@@ -34,12 +37,27 @@ def verify_offline(licence, jwks):
     return True
 
 
-def business_licence(client, mesh):
+def business_licence(client, mesh, timeout=30):
+    """The business licence of a new start-up, from the enterprise's wallet (its token)."""
     application_id = client.apply("enterprise_startup")
     assert client.wait_for_decision(application_id)["status"] == "approved"
-    wallet = mesh.get("/api/licenses", params={"holder": ENTERPRISE_ID}).json()["licenses"]
-    return next(lic for lic in wallet if lic["application_id"] == application_id
-                and lic["type"] == "business_license")
+    deadline = time.monotonic() + timeout
+    while True:
+        found = [lic for lic in client.licences(ENTERPRISE_ID)
+                 if lic["application_id"] == application_id
+                 and lic["type"] == "business_license"]
+        if found:
+            return found[0]
+        assert time.monotonic() < deadline, "the business licence was never issued"
+        time.sleep(0.1)
+
+
+def holder(mesh):
+    return mesh.as_("applicant", ENTERPRISE_ID)
+
+
+def operator(mesh):
+    return mesh.as_("operator")
 
 
 @pytest.fixture(scope="module")
@@ -96,10 +114,14 @@ def test_revocation_is_published_counted_and_seen_by_verify_and_the_wallet(clien
     held_before = metric(license_url, "license_licenses", license_type="business_license",
                          status="revoked")
     probe = EventProbe(mesh.amqp_uri, "license", ["license_revoked"])
+    path = f"/api/licenses/{licence['id']}/revoke"
     try:
-        assert mesh.post(f"/api/licenses/{licence['id']}/revoke", json={}).status_code == 400
-        response = mesh.post(f"/api/licenses/{licence['id']}/revoke",
-                             json={"reason": "the enterprise was deregistered"})
+        # only an operator revokes: not the holder, not a supervisor
+        for headers in (holder(mesh), mesh.as_("supervisor")):
+            assert mesh.post(path, json={"reason": "x"}, headers=headers).status_code == 403
+        assert mesh.post(path, json={}, headers=operator(mesh)).status_code == 400
+        response = mesh.post(path, json={"reason": "the enterprise was deregistered"},
+                             headers=operator(mesh))
         assert response.status_code == 200, response.text
         assert response.json()["status"] == "revoked"
         events = probe.wait_for(lambda seen: any(p["license_id"] == licence["id"]
@@ -110,14 +132,15 @@ def test_revocation_is_published_counted_and_seen_by_verify_and_the_wallet(clien
     assert event["reason"] == "the enterprise was deregistered"
     assert event["holder_id_number"] == ENTERPRISE_ID
 
-    again = mesh.post(f"/api/licenses/{licence['id']}/revoke", json={"reason": "again"})
+    again = mesh.post(path, json={"reason": "again"}, headers=operator(mesh))
     assert again.status_code == 409
     verdict = mesh.post("/api/licenses/verify", json=licence).json()
     assert verdict["result"] == "revoked"
     assert verdict["revocation_reason"] == "the enterprise was deregistered"
-    assert mesh.get(f"/api/licenses/{licence['id']}").json()["status"] == "revoked"
+    assert mesh.get(f"/api/licenses/{licence['id']}",
+                    headers=holder(mesh)).json()["status"] == "revoked"
 
-    wallet = mesh.get("/api/licenses", params={"holder": ENTERPRISE_ID}).json()["licenses"]
+    wallet = client.licences(ENTERPRISE_ID)
     statuses = [lic["status"] for lic in wallet]
     assert statuses == sorted(statuses, key=["valid", "expired", "revoked"].index)
     assert "revoked" in statuses and statuses[0] == "valid"
@@ -130,12 +153,43 @@ def test_revocation_is_published_counted_and_seen_by_verify_and_the_wallet(clien
 
 
 def test_revoking_an_unknown_licence_is_404(mesh):
-    response = mesh.post("/api/licenses/L" + "0" * 31 + "/revoke", json={"reason": "test it"})
+    response = mesh.post("/api/licenses/L" + "0" * 31 + "/revoke", json={"reason": "test it"},
+                         headers=operator(mesh))
     assert response.status_code == 404
 
 
-@pytest.mark.parametrize("params", [{}, {"holder": "nobody"}, {"holder": ENTERPRISE_ID, "x": "1"}])
-def test_the_wallet_refuses_a_bad_holder_with_a_per_field_message(mesh, params):
-    response = mesh.get("/api/licenses", params=params)
+def test_a_licence_is_shown_to_its_holder_and_staff_and_unknown_to_anyone_else(mesh, licence):
+    path = f"/api/licenses/{licence['id']}"
+    for headers in (holder(mesh), mesh.as_("clerk"), mesh.as_("supervisor"), operator(mesh)):
+        shown = mesh.get(path, headers=headers)
+        assert shown.status_code == 200 and shown.json()["id"] == licence["id"]
+    other = mesh.as_("applicant", PERSON_ID)
+    assert mesh.get(path, headers=other).status_code == 404
+    assert mesh.get("/api/licenses/L" + "0" * 31, headers=other).status_code == 404
+
+
+def test_the_wallet_is_the_holders_own(mesh, licence):
+    own = mesh.get("/api/licenses", headers=holder(mesh))  # the holder is the token's
+    assert own.status_code == 200 and own.json()["holder"] == ENTERPRISE_ID
+    assert licence["id"] in {lic["id"] for lic in own.json()["licenses"]}
+    for headers in (mesh.as_("clerk"), mesh.as_("supervisor")):  # staff name the holder
+        named = mesh.get("/api/licenses", params={"holder": ENTERPRISE_ID}, headers=headers)
+        assert named.status_code == 200 and named.json()["holder"] == ENTERPRISE_ID
+        assert licence["id"] in {lic["id"] for lic in named.json()["licenses"]}
+    other = mesh.get("/api/licenses", params={"holder": ENTERPRISE_ID},
+                     headers=mesh.as_("applicant", PERSON_ID))
+    assert other.status_code == 403
+
+
+@pytest.mark.parametrize("role, params", [
+    ("supervisor", {}),  # staff must name the holder
+    ("clerk", {}),
+    ("applicant", {"holder": "nobody"}),
+    ("supervisor", {"holder": "nobody"}),
+    ("applicant", {"holder": ENTERPRISE_ID, "x": "1"}),
+])
+def test_the_wallet_refuses_a_bad_holder_with_a_per_field_message(mesh, role, params):
+    response = mesh.get("/api/licenses", params=params,
+                        headers=mesh.as_(role, ENTERPRISE_ID if role == "applicant" else None))
     assert response.status_code == 400
     assert response.json()["fields"]

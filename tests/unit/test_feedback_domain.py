@@ -82,7 +82,11 @@ def test_decided_and_withdrawn_applications_can_be_reviewed(outcome):
 
 @pytest.mark.parametrize("app, applicant, department, existing, at, status, text", [
     (None, APPLICANT, None, None, MONDAY, 404, "no decided application"),
-    ({"status": "submitted"}, APPLICANT, None, None, MONDAY, 409, "decided or withdrawn"),
+    ({"status": "submitted", "applicant_id": APPLICANT}, APPLICANT, None, None, MONDAY, 409,
+     "decided or withdrawn"),
+    # someone else's application is unknown to them, decided or not
+    ({"status": "submitted", "applicant_id": APPLICANT}, "430102199001011234", None, None,
+     MONDAY, 404, "no decided application"),
     ("app", "430102199001011234", None, None, MONDAY, 404, "no decided application"),
     ("app", APPLICANT, "health", None, MONDAY, 400, "did not take part"),
     ("app", APPLICANT, None, None, MONDAY + timedelta(days=40), 409, "window closed"),
@@ -117,7 +121,7 @@ def test_one_follow_up_within_its_window_and_its_level_counts():
         domain.check_follow_up(first, APPLICANT, MONDAY + timedelta(days=40))
     with pytest.raises(domain.Refused) as refused:
         domain.check_follow_up(first, "430102199001011234", MONDAY)
-    assert refused.value.status == 403
+    assert refused.value.status == 404  # someone else's review, like an unknown one
 
 
 # -- rectification ------------------------------------------------------------------------
