@@ -47,7 +47,8 @@ def licences_of(mesh, holder, application_id, expected, timeout=60):
     """The application's licences in the holder's wallet, once they are all issued."""
     deadline = time.monotonic() + timeout
     while True:
-        wallet = mesh.get("/api/licenses", params={"holder": holder}).json()["licenses"]
+        wallet = mesh.get("/api/licenses", params={"holder": holder},
+                          headers=mesh.as_("applicant", holder)).json()["licenses"]
         mine = {lic["item_code"] for lic in wallet if lic["application_id"] == application_id}
         if mine >= expected or time.monotonic() > deadline:
             return mine
