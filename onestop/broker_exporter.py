@@ -14,7 +14,6 @@ reported as broker_exporter_up 0; the process itself never stops for it.
 """
 import json
 import logging
-import os
 import shutil
 import signal
 import subprocess

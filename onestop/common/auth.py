@@ -20,13 +20,11 @@ DATA_DIR/auth-signing.key (mode 0600; `.data/` is never committed). Tokens carry
 In a service: `auth = Authenticator()` as a dependency, then in an entrypoint
 `principal = self.auth.require(request, "officer")`.
 """
-import os
 import re
 import secrets
 import time
 import uuid
 from dataclasses import dataclass
-from pathlib import Path
 
 import jwt
 from nameko.extensions import DependencyProvider
@@ -75,23 +73,11 @@ class Principal:
 
 def signing_key():
     """AUTH_SIGNING_KEY, or the development key generated once under DATA_DIR."""
-    value = config.env("AUTH_SIGNING_KEY")
-    if value:
-        if len(value.encode()) < MIN_KEY_BYTES:
-            raise ValueError(f"AUTH_SIGNING_KEY must be at least {MIN_KEY_BYTES} bytes")
-        return value
-    path = Path(config.env("DATA_DIR", str(Path(__file__).resolve().parents[2] / ".data")))
-    path = path / KEY_FILE_NAME
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:  # another process of the mesh made it first
-            time.sleep(0.2)
-        else:
-            with os.fdopen(descriptor, "w") as handle:
-                handle.write(secrets.token_hex(32))
-    return path.read_text().strip()
+    value = config.local_secret("AUTH_SIGNING_KEY", KEY_FILE_NAME,
+                                lambda: secrets.token_hex(32))
+    if len(value.encode()) < MIN_KEY_BYTES:
+        raise ValueError(f"AUTH_SIGNING_KEY must be at least {MIN_KEY_BYTES} bytes")
+    return value
 
 
 def check_claims(role, sub, office=None, region=None):

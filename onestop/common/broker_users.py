@@ -17,7 +17,6 @@ import base64
 import hashlib
 import hmac
 import json
-import os
 import re
 import secrets
 import shutil
@@ -66,21 +65,8 @@ def topic_permissions(department):
 # -- secrets and passwords ---------------------------------------------------------------
 def secret():
     """BROKER_USERS_SECRET, or a random one generated once under DATA_DIR (mode 0600)."""
-    value = config.env("BROKER_USERS_SECRET")
-    if value:
-        return value
-    path = Path(config.env("DATA_DIR", str(Path(__file__).resolve().parents[2] / ".data")))
-    path = path / SECRET_FILE_NAME
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:  # another process of the mesh made it first
-            time.sleep(0.2)
-        else:
-            with os.fdopen(descriptor, "w") as handle:
-                handle.write(secrets.token_urlsafe(32))
-    return path.read_text().strip()
+    return config.local_secret("BROKER_USERS_SECRET", SECRET_FILE_NAME,
+                               lambda: secrets.token_urlsafe(32))
 
 
 def password(user, key):

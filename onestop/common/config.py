@@ -90,3 +90,26 @@ def department_nameko_config(name):
         "PREFETCH_COUNT": int(env("PREFETCH_COUNT", 10)),
         "serializer": "json",
     }
+
+
+def local_secret(env_name, file_name, make):
+    """A secret from the environment variable `env_name`, or, for local runs, one made once
+    by `make()` into DATA_DIR/`file_name` (mode 0600; `.data/` is never committed). Several
+    processes of the mesh may start at once: the first to create the file wins."""
+    import os
+    import time
+    from pathlib import Path
+    value = env(env_name)
+    if value:
+        return value
+    path = Path(env("DATA_DIR", str(Path(__file__).resolve().parents[2] / ".data"))) / file_name
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:  # another process of the mesh made it first
+            time.sleep(0.2)
+        else:
+            with os.fdopen(descriptor, "w") as handle:
+                handle.write(make())
+    return path.read_text().strip()

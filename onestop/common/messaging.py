@@ -10,7 +10,6 @@ nameko acks a message whose handler raised. Here:
   dead-lettered with the error as its reason.
 """
 import logging
-import time
 from functools import partial
 
 import eventlet

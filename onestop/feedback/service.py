@@ -14,7 +14,7 @@ from onestop.common import outbox
 from onestop.common.auth import Forbidden, acting_applicant, may_read_application
 from onestop.common.clock import Clock
 from onestop.common.collectors import StoreGauges
-from onestop.common.http import http, read_json, load, ApiError, BadRequest, Conflict, NotFound
+from onestop.common.http import http, read_json, load, BadRequest, Conflict, NotFound
 from onestop.common.messaging import event_handler
 from onestop.common.service import ServiceBase
 from onestop.common.store import Storage
@@ -48,10 +48,6 @@ OVERDUE = Counter("feedback_rectifications_overdue_total",
 NOT_REVIEWED = Counter("feedback_applications_not_reviewed_total",
                        "Decided applications whose review window closed without a review",
                        ["scenario"])
-
-
-class Forbidden(ApiError):
-    status, code = 403, "forbidden"
 
 
 ERRORS = {400: BadRequest, 403: Forbidden, 404: NotFound, 409: Conflict}

@@ -196,9 +196,9 @@ def apply_correction(workflow, correction, now, calendar):
     messages = []
     for task in sorted(waiting, key=lambda t: t["order"]):
         paused = calendar.working_days_between(datetime.fromisoformat(task["paused_at"]), now)
-        for field in ("due", "legal_due"):
-            task[field] = calendar.add_working_days(
-                datetime.fromisoformat(task[field]), paused).isoformat() if paused else task[field]
+        for limit in ("due", "legal_due"):
+            task[limit] = calendar.add_working_days(
+                datetime.fromisoformat(task[limit]), paused).isoformat() if paused else task[limit]
         paused_seconds = (now - datetime.fromisoformat(task["paused_at"])).total_seconds()
         task["paused_seconds"] = task.get("paused_seconds", 0) + max(0.0, paused_seconds)
         task.update(state="sent", reason="", paused_at=None, requested_materials=[],

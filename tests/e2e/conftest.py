@@ -1,7 +1,6 @@
 """End-to-end tests: the processes as `make run` starts them, driven over HTTP like a user."""
 import pytest
 
-from onestop.client import Client
 from tests.support.mesh import Mesh, reset_vhost
 
 

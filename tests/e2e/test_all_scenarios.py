@@ -10,7 +10,7 @@ import requests
 import yaml
 
 from onestop.catalog.domain import DEFAULT_DATA_DIR, load_data
-from onestop.client import Client, sample_application
+from onestop.client import sample_application
 from tests.support.mesh import PORT_BASE, TEST_VHOST, reset_vhost
 from tests.support.processes import ProcessMesh
 

@@ -18,7 +18,6 @@ from pathlib import Path
 
 import pytest
 
-from onestop.client import Client
 from tests.support.mesh import PORT_BASE, ROOT, TEST_VHOST, Mesh, reset_vhost
 
 EXTERNAL = ("health", "market_regulation", "taxation")

@@ -13,7 +13,7 @@ import pymongo
 import pytest
 import requests
 
-from onestop.client import Client, sample_application
+from onestop.client import sample_application
 from tests.support.mesh import PORT_BASE, TEST_VHOST, reset_vhost
 from tests.support.processes import ProcessMesh
 from tests.support.tcp_proxy import CuttableProxy

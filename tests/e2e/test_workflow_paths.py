@@ -108,7 +108,6 @@ def time_mesh(tmp_path_factory):
 
 
 def test_supervision_flags_an_unanswered_task_overdue_and_lists_it(time_mesh):
-    from onestop.client import Client
     client = time_mesh.client()
     application_id = client.apply("birth", name="Hold health")
     wait_for_status(client, application_id, {"in_review"})

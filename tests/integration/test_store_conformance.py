@@ -47,7 +47,7 @@ def test_query_on_a_nested_field_and_a_missing_field(db):
 def test_range_sort_limit_in_and_count(db):
     """Times are queried as epoch seconds (updated_ts): datetime ranges next to another
     condition answered nothing on nx-27017 0.8.1 in one of our runs."""
-    from datetime import datetime, timedelta, timezone
+    from datetime import datetime, timezone
     now = datetime.now(timezone.utc)
     db.wf.insert_many([{"_id": i, "status": "in_review" if i % 2 else "approved",
                         "outbox_pending": i < 3, "updated_ts": now.timestamp() - i}
