@@ -1,25 +1,32 @@
 """Bad input never gives a 500, and every answer is one the document promises.
 
-schemathesis reads the document the running mesh serves (/api/openapi.json) and sends, to every
-documented operation, the document's examples, boundary cases (coverage phase)
-and generated requests, valid and invalid (mode "all"). Every response is checked:
+schemathesis takes the document the running mesh serves (/api/openapi.json, the same as
+docs/openapi.yaml: checked below) and sends to every documented operation the document's
+examples, boundary cases (coverage phase, which also tries undocumented methods) and
+generated requests, valid and invalid (mode "all"), with the token of a role that may call
+the operation. Every response is checked:
 
 - not_a_server_error: no 5xx, whatever the input;
 - status_code_conformance: the status is one the operation documents;
 - content_type_conformance: the Content-Type is one the operation documents;
 - response_schema_conformance: the body is valid against the documented schema.
 
-Bounded and reproducible: a fixed seed, derandomized generation, no example
-database, a few examples per operation.
-No operation is excluded: multipart uploads are generated too (their bytes never
-carry a PDF/JPEG/PNG signature, so they only reach the rejections, which is what
-this test is for; the happy path of uploads is in test_openapi_conformance.py).
+Bounded and reproducible: a fixed seed, derandomized generation, no example database, a
+few examples per operation. No operation is excluded: multipart uploads are generated too
+(their bytes never carry a PDF/JPEG/PNG signature, so they only reach the rejections, which
+is what this test is for; the happy path of uploads is in test_openapi_conformance.py).
+
+Then what schemathesis does not generate, for every operation it applies to: hostile JSON
+bodies (nested a thousand deep, not UTF-8, NaN, ...), odd path parameters (?, #, %2F, ..,
+2000 characters) and odd bearer tokens (wrong claim types, alg none, wrong key, ...).
 """
 import os
 import re
+import time
 from pathlib import Path
 from urllib.parse import quote
 
+import jwt
 import pytest
 import requests
 import schemathesis
@@ -141,4 +148,45 @@ def test_hostile_bodies_get_a_documented_4xx(mesh, token, method, path, name):
 def test_odd_path_parameters_get_a_documented_answer(mesh, token, method, path, name):
     url = mesh.base + fill(path, quote(PATH_VALUES[name], safe="%"))
     response = requests.request(method, url, json={}, headers=token(method, path), timeout=30)
+    documented_error(response, method, path)
+
+
+def odd_tokens(key):
+    """Authorization headers a careless or hostile client sends."""
+    now = int(time.time())
+    good = {"iss": "onestop", "aud": "onestop-api", "sub": "430102199001011234",
+            "role": "applicant", "iat": now, "exp": now + 600}
+    signed = {
+        "sub a number": dict(good, sub=430102),
+        "role a list": dict(good, role=["applicant"]),
+        "role unknown": dict(good, role="root"),
+        "exp a string": dict(good, exp="tomorrow"),
+        "officer without office": dict(good, role="officer", sub="o-1"),
+        "office an object": dict(good, role="officer", sub="o-1", office={"a": 1}),
+        "name an object": dict(good, role="officer", sub="o-1", office="health.430102",
+                               name={"first": "Wang"}),
+        "sub blank": dict(good, sub=" "),
+    }
+    headers = {name: "Bearer " + jwt.encode(claims, key, algorithm="HS256")
+               for name, claims in signed.items()}
+    headers.update({
+        "scheme only": "Bearer", "scheme and space": "Bearer ", "three dots": "Bearer a.b.c",
+        "huge": "Bearer " + "x" * 6000, "basic": "Basic Z3Vlc3Q6Z3Vlc3Q=",
+        "alg none": "Bearer " + jwt.encode(good, None, algorithm="none"),
+        "wrong key": "Bearer " + jwt.encode(good, "k" * 40, algorithm="HS256"),
+    })
+    return headers
+
+
+ODD_TOKEN_NAMES = sorted(odd_tokens("k" * 40))
+PROTECTED = [pytest.param(m, p, id=f"{m} {p}") for m, p in OPERATIONS
+             if SPEC["paths"][p][m.lower()].get("security")]
+
+
+@pytest.mark.parametrize("name", ODD_TOKEN_NAMES)
+@pytest.mark.parametrize("method,path", PROTECTED)
+def test_odd_tokens_get_a_documented_answer(mesh, method, path, name):
+    header = odd_tokens(mesh.env["AUTH_SIGNING_KEY"])[name]
+    response = requests.request(method, mesh.base + fill(path), json={}, timeout=30,
+                                headers={"Authorization": header, "Idempotency-Key": "odd"})
     documented_error(response, method, path)
