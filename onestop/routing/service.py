@@ -26,6 +26,7 @@ from onestop.contracts.events import (APPLICATION_CORRECTED, APPLICATION_SUBMITT
                                       ApplicationSubmittedSchema, ApplicationWithdrawnSchema)
 from onestop.contracts.topology import results_queue, tasks_exchange
 from onestop.routing import domain
+from onestop.routing.batching import ApplicationQueues, latest_snapshot_only
 from onestop.routing.boundary import authenticate_result
 from onestop.routing.officer import OfficerApi
 from onestop.routing.gauges import WorkloadGauges
@@ -73,6 +74,7 @@ class RoutingService(OfficerApi, ServiceBase):
     workload_gauges = WorkloadGauges()  # open/overdue work from the store, per scrape
 
     _calendars = {}
+    _result_queues = ApplicationQueues()  # shared by the process's workers
 
     # -- inputs -------------------------------------------------------------
     @event_handler("intake", APPLICATION_SUBMITTED)
@@ -99,16 +101,9 @@ class RoutingService(OfficerApi, ServiceBase):
     @consume_with_sender(results_queue)
     def handle_approval_result(self, body, sender):
         envelope = open_envelope(body, {contract.RESULT}, contract.PAYLOAD_SCHEMAS)
-        result = envelope["payload"]
-        # only the task's department, by its validated broker user (routing/boundary.py)
-        workflow = self.store.get(result["application_id"])
-        authenticate_result(sender, result, workflow)
-        max_rounds = int(env("MAX_CORRECTION_ROUNDS", domain.MAX_CORRECTION_ROUNDS))
-        self._update(result["application_id"],
-                     lambda wf, now: domain.apply_result(
-                         wf, result, now, self._calendar(wf["catalog_version"]),
-                         message_id=envelope["message_id"], max_corrections=max_rounds),
-                     workflow=workflow)
+        # with the other results of the application that arrive meanwhile (routing/batching.py)
+        self._result_queues.submit(envelope["payload"]["application_id"], (envelope, sender),
+                                   self._apply_results)
 
     @event_handler("intake", APPLICATION_CORRECTED)
     def handle_application_corrected(self, payload):
@@ -181,6 +176,63 @@ class RoutingService(OfficerApi, ServiceBase):
                 "history": workflow["history"]}
 
     # -- machinery ------------------------------------------------------------
+    def _apply_results(self, application_id, items):
+        """Apply (envelope, sender) results of one application in order, in one write;
+        returns {index: InvalidMessage} for those refused (they are dead-lettered alone)."""
+        max_rounds = int(env("MAX_CORRECTION_ROUNDS", domain.MAX_CORRECTION_ROUNDS))
+        for _ in range(MAX_ATTEMPTS):
+            workflow = self.store.get(application_id)
+            if workflow is None:
+                return self._refuse_or_ignore_unknown(items)
+            now = self.now()
+            calendar = self._calendar(workflow["catalog_version"])
+            current, messages, refused = workflow, [], {}
+            for index, (envelope, sender) in enumerate(items):
+                result = envelope["payload"]
+                try:
+                    # only the task's department, by its validated broker user (boundary.py)
+                    authenticate_result(sender, result, current)
+                except InvalidMessage as exc:
+                    refused[index] = exc
+                    continue
+                outcome = domain.apply_result(current, result, now, calendar,
+                                              message_id=envelope["message_id"],
+                                              max_corrections=max_rounds)
+                if outcome.kind == "refused":
+                    RESULTS_IGNORED.labels("refused").inc()
+                    refused[index] = InvalidMessage(outcome.detail)
+                    continue
+                if outcome.kind != "applied":
+                    RESULTS_IGNORED.labels(outcome.kind).inc()
+                if outcome.workflow is not None:
+                    current = outcome.workflow
+                    messages.extend(outcome.messages)
+            if current is workflow:
+                return refused
+            messages = latest_snapshot_only(messages)
+            entries = self._entries(messages)
+            if self.store.save(current, entries, now):
+                self._flush(application_id, workflow["rev"] + 1, entries, messages,
+                            alone=not workflow.get("outbox"))
+                self._count(workflow, current, now)
+                return refused
+            WRITE_CONFLICTS.inc()
+        raise RuntimeError(f"could not update {application_id} after {MAX_ATTEMPTS} attempts")
+
+    @staticmethod
+    def _refuse_or_ignore_unknown(items):
+        """Results for an application routing does not know: refused if their sender may not
+        give them, else ignored (and counted)."""
+        refused = {}
+        for index, (envelope, sender) in enumerate(items):
+            try:
+                authenticate_result(sender, envelope["payload"], None)
+            except InvalidMessage as exc:
+                refused[index] = exc
+                continue
+            RESULTS_IGNORED.labels("unknown").inc()
+        return refused
+
     def _update(self, application_id, step, workflow=None):
         """Read, apply a pure step, write with the revision check; retry on conflict.
         `workflow`: the document as just read by the caller, used for the first attempt."""
