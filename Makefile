@@ -4,7 +4,7 @@ PY := .venv/bin/python
 PYTEST := $(PY) -m pytest
 
 .PHONY: setup run test unit-tests integration-tests e2e-tests catalog-check contract-check clean \
-	deploy-files deploy-check prometheus
+	deploy-files deploy-check prometheus bench bench-quick bench-setup
 
 setup:
 	@./scripts/setup.sh
@@ -49,6 +49,21 @@ deploy-check: setup
 # Prometheus with the mesh's rules against `make run` (http://127.0.0.1:9090)
 prometheus: setup
 	@$(PY) -m onestop.deploy.prometheus
+
+# The mesh, a Celery chord and the raw broker side by side (bench/README.md); not part of `make test`.
+# BENCH_ARGS passes options, e.g. `make bench BENCH_ARGS="--soak-minutes 20 --publish"`.
+bench-setup: setup
+	@if [ ! -f .venv/.bench-installed ] || [ requirements-bench.txt -nt .venv/.bench-installed ]; then \
+		echo "bench: installing requirements-bench.txt"; \
+		.venv/bin/pip install --quiet --disable-pip-version-check -r requirements-bench.txt && \
+		touch .venv/.bench-installed; fi
+
+bench: bench-setup
+	@$(PY) -m bench.run $(BENCH_ARGS)
+
+# development: one run of each measurement, short phases, a 1-minute soak
+bench-quick: bench-setup
+	@$(PY) -m bench.run --quick $(BENCH_ARGS)
 
 clean:
 	rm -rf .data .test-data .pytest_cache

@@ -10,6 +10,8 @@ embedded store, so a real MongoDB is measured the same way.
 import json
 import re
 import secrets
+import shutil
+import subprocess
 import threading
 import time
 import uuid
@@ -80,6 +82,7 @@ class MeshSystem:
     name = "mesh"
 
     def __init__(self, data_dir, catalog_dir, vhost, port_base, extra_env=None):
+        self.vhost = vhost
         self.amqp_uri = reset_vhost(vhost)
         self.auth_key = secrets.token_hex(32)
         env = {"CATALOG_DATA_DIR": str(catalog_dir), "AUTH_SIGNING_KEY": self.auth_key,
@@ -173,8 +176,22 @@ def parse_metrics(text):
     return series
 
 
-def wait_quiet(system, seconds=2.0, timeout=60):
-    """Until no decision arrived for `seconds` (stragglers of the previous phase)."""
+def queued_messages(vhost):
+    """Messages ready or unacknowledged in the virtual host's queues (rabbitmqctl)."""
+    ctl = shutil.which("rabbitmqctl") or "/usr/sbin/rabbitmqctl"
+    listed = subprocess.run([ctl, "list_queues", "-p", vhost, "-q", "name", "messages"],
+                            capture_output=True, text=True, timeout=60)
+    total = 0
+    for line in listed.stdout.splitlines():
+        parts = line.split()
+        if len(parts) == 2 and parts[1].isdigit():
+            total += int(parts[1])
+    return total
+
+
+def wait_quiet(system, seconds=2.0, timeout=120):
+    """Until the previous phase is over: no decision for `seconds` and every queue of the
+    mesh's virtual host empty (snapshots to intake, events to feedback and license)."""
     deadline = time.monotonic() + timeout
     last, last_change = system.listener.seen, time.monotonic()
     while time.monotonic() < deadline:
@@ -182,4 +199,6 @@ def wait_quiet(system, seconds=2.0, timeout=60):
         if system.listener.seen != last:
             last, last_change = system.listener.seen, time.monotonic()
         elif time.monotonic() - last_change >= seconds:
-            return
+            break
+    while time.monotonic() < deadline and queued_messages(system.vhost):
+        time.sleep(1)
