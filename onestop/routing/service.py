@@ -292,8 +292,10 @@ class RoutingService(OfficerApi, ServiceBase):
         for message in messages:
             if message["kind"] == "amqp" and message["body"]["type"] == contract.TASK:
                 TASKS_SENT.labels(message["body"]["payload"]["department"]).inc()
+        # a write's messages (tasks to distinct departments, one snapshot, the decision) do not
+        # depend on each other's order: their confirms are awaited together
         outbox.settle(self.store.workflows, application_id, rev, entries, self._publishers(),
-                      alone=alone)
+                      alone=alone, concurrently=True)
 
     def _publishers(self):
         return {
