@@ -98,7 +98,7 @@ class ApprovalTask(ReliableConsumer):
         if envelope["type"] == contract.CANCELLATION:
             log.info("task %s cancelled: %s", envelope["payload"]["task_id"],
                      envelope["payload"]["reason"])
-            self.queue_consumer.ack_message(message)
+            self._settle_message(message, requeue=False)
             return
         super().handle_message(envelope["payload"], message)
 
@@ -117,7 +117,7 @@ class ApprovalTask(ReliableConsumer):
                                 task["task_id"], exc_info=True)
                     RESULT_PUBLISH_FAILURES.labels(self.department).inc()
                     eventlet.sleep(RETRY_PAUSE_SECONDS)
-                    self.queue_consumer.requeue_message(message)
+                    self._settle_message(message, requeue=True)
                     return result, exc_info
         self.handle_message_processed(message, result, exc_info)
         return result, exc_info

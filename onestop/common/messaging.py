@@ -13,6 +13,7 @@ import logging
 from functools import partial
 
 import eventlet
+from amqp.exceptions import ConnectionError as AmqpConnectionError
 from nameko.amqp.publish import Publisher
 from nameko.events import EventHandler
 from nameko.exceptions import ContainerBeingKilled
@@ -29,6 +30,9 @@ DEAD_LETTERED = Counter("messages_dead_lettered_total",
                         "Messages moved to the dead-letter exchange", ["queue", "cause"])
 REDELIVERIES = Counter("messages_requeued_total",
                        "Messages requeued after a failed handler", ["queue", "cause"])
+UNSETTLED = Counter("messages_unsettled_total",
+                    "Acks or requeues lost to a broken connection (the broker redelivers)",
+                    ["queue"])
 TRANSIENT_ERRORS = (ConnectionFailure, ConnectionError, OSError)
 RETRY_PAUSE_SECONDS = 1.0
 
@@ -57,7 +61,7 @@ class FailurePolicy:
     def handle_message_processed(self, message, result=None, exc_info=None):
         queue_name = self.queue.name
         if exc_info is None:
-            self.queue_consumer.ack_message(message)
+            self._settle_message(message, requeue=False)
             return
         exc = exc_info[1]
         if isinstance(exc, InvalidMessage):
@@ -65,12 +69,27 @@ class FailurePolicy:
         elif isinstance(exc, TRANSIENT_ERRORS):
             REDELIVERIES.labels(queue_name, "transient").inc()
             eventlet.sleep(RETRY_PAUSE_SECONDS)
-            self.queue_consumer.requeue_message(message)
+            self._settle_message(message, requeue=True)
         elif message.delivery_info.get("redelivered"):
             self._dead_letter(message, queue_name, f"{type(exc).__name__}: {exc}", "error")
         else:
             REDELIVERIES.labels(queue_name, "error").inc()
-            self.queue_consumer.requeue_message(message)
+            self._settle_message(message, requeue=True)
+
+    def _settle_message(self, message, requeue):
+        """Ack or requeue; when the connection just broke (a broken pipe is not the amqp
+        ConnectionError nameko expects, and would kill the whole container), leave it:
+        the broker redelivers every unacknowledged message, and handlers are idempotent."""
+        try:
+            if requeue:
+                self.queue_consumer.requeue_message(message)
+            else:
+                self.queue_consumer.ack_message(message)
+        except (OSError, AmqpConnectionError) as exc:
+            UNSETTLED.labels(self.queue.name).inc()
+            log.warning("could not %s a message from %s (%s: %s); the broker will redeliver "
+                        "it", "requeue" if requeue else "ack", self.queue.name,
+                        type(exc).__name__, exc)
 
     def _dead_letter(self, message, queue_name, reason, cause):
         try:
@@ -78,9 +97,9 @@ class FailurePolicy:
         except Exception:  # the broker is away: keep the message, try again later
             log.exception("could not dead-letter; requeueing")
             eventlet.sleep(RETRY_PAUSE_SECONDS)
-            self.queue_consumer.requeue_message(message)
+            self._settle_message(message, requeue=True)
             return
-        self.queue_consumer.ack_message(message)
+        self._settle_message(message, requeue=False)
 
 
 class ReliableConsumer(FailurePolicy, Consumer):
@@ -99,7 +118,7 @@ class SenderAwareConsumer(ReliableConsumer):
                                         context_data=self.unpack_message_headers(message),
                                         handle_result=handle_result)
         except ContainerBeingKilled:
-            self.queue_consumer.requeue_message(message)
+            self._settle_message(message, requeue=True)
 
 
 class ReliableEventHandler(FailurePolicy, EventHandler):

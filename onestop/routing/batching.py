@@ -18,6 +18,11 @@ from eventlet.event import Event
 from onestop.contracts.events import APPLICATION_UPDATED
 
 
+class BatchWorkerStopped(ConnectionError):
+    """Transient for the failure policy (onestop/common/messaging.py): the message is
+    requeued after a pause, never dead-lettered, however often it was redelivered."""
+
+
 class _Entry:
     __slots__ = ("item", "done", "error")
 
@@ -67,8 +72,8 @@ class ApplicationQueues:
             # except when this worker is killed mid-batch; those are failed, not lost
             del self.queues[application_id]
             for entry in queue:
-                entry.error = RuntimeError("the worker applying this application's results "
-                                           "stopped; the result is requeued")
+                entry.error = BatchWorkerStopped("the worker applying this application's "
+                                                 "results stopped; the result is requeued")
                 entry.done.send()
 
 
