@@ -35,7 +35,7 @@ def test_logs_and_metrics_of_a_full_run_carry_no_raw_identifiers(client, mesh):
         "task_id": view["task_id"], "application_id": held, "department": "public_security",
         "decision": "approved", "data": {"holder": PERSON_ID, "phone": PHONE}})
     departments.publish_result(forged, "public_security")  # refused: another department's task
-    key = (mesh.data_dir / auth.KEY_FILE_NAME).read_text().strip()
+    key = mesh.env["AUTH_SIGNING_KEY"]
     officer = auth.mint("officer", "officer-0001", key=key, office=view["office"])
     decided = mesh.post(f"/api/officer/tasks/{view['task_id']}/decision",
                         headers={"Authorization": f"Bearer {officer}"},

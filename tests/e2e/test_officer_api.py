@@ -16,7 +16,7 @@ TASKS = "/api/officer/tasks"
 
 
 def key_of(mesh):
-    return (mesh.data_dir / auth.KEY_FILE_NAME).read_text().strip()
+    return mesh.env["AUTH_SIGNING_KEY"]  # the key the test mesh verifies tokens with
 
 
 def bearer(token):
