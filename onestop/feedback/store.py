@@ -29,9 +29,11 @@ class FeedbackStore(MongoStore):
     def ensure_indexes(self):
         self.db.reviews.create_index("application_id")
         self.db.reviews.create_index([("outbox_pending", ASCENDING), ("updated_ts", ASCENDING)])
+        self.db.reviews.create_index("outbox_pending")  # the sweeps' lookup (docs/adr/0009)
         self.db.reviews.create_index("case_pending")
         self.db.cases.create_index([("department", ASCENDING), ("state", ASCENDING)])
         self.db.cases.create_index([("outbox_pending", ASCENDING), ("updated_ts", ASCENDING)])
+        self.db.cases.create_index("outbox_pending")
         self.db.applications.create_index([("review_state", ASCENDING),
                                            ("review_due_ts", ASCENDING)])
 

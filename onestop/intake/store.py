@@ -18,6 +18,7 @@ class IntakeStore(MongoStore):
     def ensure_indexes(self):
         self.db.applications.create_index("idempotency_key", unique=True)
         self.db.applications.create_index([("outbox_pending", 1), ("updated_ts", 1)])
+        self.db.applications.create_index("outbox_pending")  # the sweep's lookup (adr/0009)
         self.db.applications.create_index("applicant.id_number")
 
     @property

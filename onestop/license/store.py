@@ -23,6 +23,7 @@ class LicenseStore(MongoStore):
         self.db.licenses.create_index([("holder.id_number", ASCENDING), ("issued_at", DESCENDING)])
         self.db.licenses.create_index([("status", ASCENDING), ("expires_ts", ASCENDING)])
         self.db.licenses.create_index([("outbox_pending", ASCENDING), ("updated_ts", ASCENDING)])
+        self.db.licenses.create_index("outbox_pending")  # the sweep's lookup (docs/adr/0009)
 
     @property
     def licenses(self):

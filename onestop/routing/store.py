@@ -17,6 +17,11 @@ class RoutingStore(MongoStore):
     def ensure_indexes(self):
         self.db.workflows.create_index([("outbox_pending", 1), ("updated_ts", 1)])
         self.db.workflows.create_index([("status", 1), ("updated_ts", 1)])
+        # single-field indexes: the embedded store uses no compound index for a range, and
+        # without these the sweeps below read the whole collection every few seconds
+        # (docs/adr/0009)
+        for field in ("outbox_pending", "status", "watch_ts"):
+            self.db.workflows.create_index(field)
 
     @property
     def workflows(self):
@@ -60,8 +65,14 @@ class RoutingStore(MongoStore):
 
     def stale_in_review(self, now, older_than_seconds=10, limit=200):
         cutoff = now.timestamp() - older_than_seconds
-        return list(self.workflows.find({"status": {"$in": ["in_review", "awaiting_correction"]},
-                                         "updated_ts": {"$lt": cutoff}}).limit(limit))
+        # one equality per status (an index lookup), not $in (a scan on the embedded store)
+        found = []
+        for status in ("in_review", "awaiting_correction"):
+            found.extend(self.workflows.find({"status": status, "updated_ts": {"$lt": cutoff}})
+                         .limit(limit - len(found)))
+            if len(found) >= limit:
+                break
+        return found
 
     def due_for_supervision(self, now, limit=200):
         """Workflows with a task whose promised or legal limit has passed (watch_ts)."""
