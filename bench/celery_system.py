@@ -5,6 +5,7 @@ benchmark's virtual host; Redis result backend under a key prefix of this run's 
 `submit(k)` applies a chord of K department tasks with the combining callback; the
 callback pushes the decision onto a Redis list that a listener thread pops.
 """
+import gc
 import json
 import os
 import signal
@@ -97,6 +98,7 @@ class CelerySystem:
             time.sleep(0.2)
 
     def stop(self):
+        gc.collect()  # the chords' AsyncResults unsubscribe now, not at interpreter exit
         if self.listener is not None:
             self.listener.stopping = True
             self.listener.join(3)

@@ -74,3 +74,11 @@ def pids_named(pattern):
 
 def load_average():
     return os.getloadavg()
+
+
+def machine_cpu_seconds():
+    """CPU seconds the whole machine spent busy (all CPUs, /proc/stat: not idle, not iowait)."""
+    fields = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
+    values = [int(v) for v in fields]
+    idle = values[3] + (values[4] if len(values) > 4 else 0)
+    return (sum(values[:8]) - idle) / TICKS

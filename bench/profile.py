@@ -23,6 +23,7 @@ class CpuWindow:
 
     def start(self):
         self.before = {name: procs.cpu_seconds(pid) for name, pid in self.pids.items()}
+        self.machine_before = procs.machine_cpu_seconds()
         self.started = time.monotonic()
         return self
 
@@ -33,6 +34,9 @@ class CpuWindow:
             now, then = procs.cpu_seconds(pid), self.before.get(name)
             if now is not None and then is not None:
                 used[name] = now - then
+        # everything else the machine did meanwhile: other users' work, the noise
+        machine = procs.machine_cpu_seconds() - self.machine_before
+        used["other work on the machine"] = max(0.0, machine - sum(used.values()))
         return {"seconds": elapsed, "cpu": used}
 
 

@@ -5,6 +5,9 @@ result of bench/run.py with the targets added)."""
 MESH_OVER_CELERY_K5 = 1.5
 P50_MS, P99_MS = 50, 150
 FANOUT_TOLERANCE = 0.20
+OTHER = "other work on the machine"
+LOADGEN = "load generator (bench)"
+EXCLUDED = (OTHER, LOADGEN)
 # memory is flat when a process grew by less than this over the soak
 FLAT_MIB, FLAT_FRACTION = 5.0, 0.05
 
@@ -101,10 +104,19 @@ def markdown(result):
         f"{result['parameters']['soak_minutes']:g} min; took "
         f"{result.get('duration_minutes', '-')} min",
     ]
-    if loads and max(loads) > (m["nproc"] or 1):
-        lines += ["", f"**Noisy:** the load average rose above the {m['nproc']} CPUs during "
-                      f"the run (other work on the machine); absolute numbers are low and "
-                      f"scattered, the ratios measured side by side hold better."]
+    others = [s["mesh"]["profile"]["cpu_share_of_core"].get(OTHER)
+              for s in result.get("scenarios", [])]
+    others = [o for o in others if o is not None]
+    if others:
+        lines.append(f"- other work on the machine (not the benchmark's processes, nor the "
+                     f"broker or Redis) during the mesh's saturation runs: "
+                     f"{min(others):.2f} to {max(others):.2f} CPUs of {m['nproc']}")
+    if others and max(others) > 0.25:
+        lines += ["", f"**Noisy:** other work took up to {max(others):.2f} of the "
+                      f"{m['nproc']} CPUs while the mesh was measured (the load average also "
+                      f"counts the benchmark's own dozen processes). Absolute numbers are "
+                      f"lower and more scattered than on a quiet machine; the ratios measured "
+                      f"side by side hold better."]
     lines += ["", "## Throughput at saturation (applications per second)", "",
               "| K | mesh apps/s | Celery chord apps/s | mesh / Celery | broker bound apps/s "
               "| mesh / bound | mesh tasks/s | Celery tasks/s |",
@@ -144,9 +156,10 @@ def _profile_section(result):
     lines = ["", "## Where the mesh's time goes (saturation runs, summed)", ""]
     for s in result.get("scenarios", []):
         p = s["mesh"]["profile"]
-        cpu = p["cpu_ms_per_application"]
+        cpu = {n: v for n, v in p["cpu_ms_per_application"].items() if n not in EXCLUDED}
         total = sum(cpu.values()) or 1
         ours = sum(v for n, v in cpu.items() if "shared" not in n)
+        outside = {n: p["cpu_ms_per_application"].get(n) for n in EXCLUDED}
         store = cpu.get("store", 0)
         broker = cpu.get("rabbitmq (shared)", 0)
         deliveries = sum(p["deliveries_per_application"].values())
@@ -158,10 +171,23 @@ def _profile_section(result):
                   f"{deliveries:.1f} broker deliveries per application (at least "
                   f"{messages_per_application(s['k'])}), {total / max(deliveries, 1):.2f} ms "
                   f"CPU per delivery; {p['write_conflicts_per_application']} optimistic write "
-                  f"conflicts per application.", "",
+                  f"conflicts per application. Not counted: the load generator "
+                  f"{_fmt(outside[LOADGEN])} ms, other work on the machine "
+                  f"{_fmt(outside[OTHER])} ms per application.", "",
                   "| process | CPU ms / application | share of a core |", "|---|---|---|"]
-        for name, value in sorted(cpu.items(), key=lambda kv: -kv[1]):
+        for name, value in sorted(p["cpu_ms_per_application"].items(), key=lambda kv: -kv[1]):
             lines.append(f"| {name} | {value:.1f} | {p['cpu_share_of_core'].get(name, 0):.2f} |")
+        celery_runs = s["celery"].get("saturation") or []
+        if celery_runs and celery_runs[0].get("cpu_ms_per_application"):
+            names = celery_runs[0]["cpu_ms_per_application"].keys()
+            median = {n: sorted(r["cpu_ms_per_application"].get(n, 0) for r in celery_runs)[
+                len(celery_runs) // 2] for n in names}
+            chord = sum(v for n, v in median.items() if n not in EXCLUDED)
+            lines += ["", f"The Celery chord, for comparison (median run): {chord:.1f} ms CPU "
+                          f"per application in all: " + ", ".join(
+                              f"{n} {v:.1f}" for n, v in sorted(median.items(),
+                                                                key=lambda kv: -kv[1]))
+                      + " (ms)."]
         lines += ["", "| service | store operation | per application | mean ms |",
                   "|---|---|---|---|"]
         for service, commands in sorted(p["store_operations"].items()):

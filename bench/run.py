@@ -89,9 +89,10 @@ def rss_of(pids):
 
 
 def shared_pids():
-    """The machine's broker and Redis: their CPU is shown next to ours (other users'
-    load on them is included, so it is an upper bound)."""
-    found = {}
+    """The load generator (this process), the machine's broker and Redis: their CPU is shown
+    next to the system's (other users' load on the broker and Redis is included, so those
+    are upper bounds)."""
+    found = {"load generator (bench)": os.getpid()}
     beam = procs.pids_named("beam.smp")
     if beam:
         found["rabbitmq (shared)"] = beam[0]
