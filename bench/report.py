@@ -66,7 +66,10 @@ def targets(result):
                       "measured": f"{t20:.0f} vs {t5:.0f} tasks/s ({100 * change:+.0f}%)"
                       if change is not None else "-",
                       "reached": change is not None and abs(change) <= FANOUT_TOLERANCE,
-                      "by": f"{100 * change:+.0f}%" if change is not None else "-"})
+                      "by": "-" if change is None else (
+                          f"{100 * change:+.0f}%: above the band, the cost per task falls as K "
+                          f"grows (per-application work is shared)" if change > FANOUT_TOLERANCE
+                          else f"{100 * change:+.0f}%")})
     verdict = (result.get("memory", {}).get("soak") or {}).get("verdict")
     if verdict:
         grown = {n: v["growth_mib"] for n, v in verdict.items() if not v["flat"]}
