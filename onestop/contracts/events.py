@@ -1,5 +1,7 @@
 """Platform-internal events (nameko events on `<service>.events` exchanges) and their payloads."""
-from marshmallow import Schema, fields, INCLUDE
+from marshmallow import Schema, fields, INCLUDE, ValidationError
+
+from onestop.contracts.envelope import InvalidMessage
 
 # event types, noun_pastverb
 APPLICATION_SUBMITTED = "application_submitted"   # intake
@@ -125,3 +127,12 @@ class RectificationEventSchema(Schema):
     deadline = fields.String(load_default=None, allow_none=True)
     due = fields.String(load_default=None, allow_none=True)
     at = fields.String(required=True)
+
+
+def load_event(schema, payload, event_type):
+    """An event payload checked by its schema; InvalidMessage (dead-lettered with the
+    reason) when it does not fit."""
+    try:
+        return schema().load(payload)
+    except ValidationError as exc:
+        raise InvalidMessage(f"bad {event_type}: {exc.messages}") from None

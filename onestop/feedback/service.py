@@ -3,7 +3,6 @@ statistics over HTTP and as Prometheus metrics."""
 import logging
 import uuid
 
-from marshmallow import ValidationError
 from nameko.events import EventDispatcher
 from nameko.rpc import RpcProxy
 from nameko.timer import timer
@@ -19,7 +18,7 @@ from onestop.common.messaging import event_handler
 from onestop.common.service import ServiceBase
 from onestop.common.store import Storage
 from onestop.contracts.envelope import InvalidMessage
-from onestop.contracts.events import (APPLICATION_DECIDED, APPLICATION_SUBMITTED,
+from onestop.contracts.events import (load_event, APPLICATION_DECIDED, APPLICATION_SUBMITTED,
                                       RECTIFICATION_CLOSED, RECTIFICATION_OPENED,
                                       RECTIFICATION_OVERDUE, REVIEW_SUBMITTED,
                                       ApplicationDecidedSchema, ApplicationSubmittedSchema)
@@ -70,14 +69,14 @@ class FeedbackService(ServiceBase):
     # -- events in -------------------------------------------------------------------
     @event_handler("intake", APPLICATION_SUBMITTED)
     def handle_application_submitted(self, payload):
-        submitted = _load(ApplicationSubmittedSchema, payload, APPLICATION_SUBMITTED)
+        submitted = load_event(ApplicationSubmittedSchema, payload, APPLICATION_SUBMITTED)
         self.store.note_submitted(submitted["application_id"],
                                   submitted["applicant"]["id_number"], submitted["scenario"],
                                   self.now())
 
     @event_handler("routing", APPLICATION_DECIDED)
     def handle_application_decided(self, payload):
-        decided = _load(ApplicationDecidedSchema, payload, APPLICATION_DECIDED)
+        decided = load_event(ApplicationDecidedSchema, payload, APPLICATION_DECIDED)
         try:
             fields = domain.decided_application(
                 decided, self.limits, self._calendar(decided.get("catalog_version")))
@@ -321,10 +320,3 @@ def _refusing(rule, *args):
     except domain.Refused as refused:
         fields = {refused.field: [refused.message]} if refused.field else None
         raise ERRORS[refused.status](refused.message, fields=fields) from None
-
-
-def _load(schema, payload, event_type):
-    try:
-        return schema().load(payload)
-    except ValidationError as exc:
-        raise InvalidMessage(f"bad {event_type}: {exc.messages}") from None

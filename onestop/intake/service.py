@@ -18,10 +18,9 @@ from onestop.common.http import (http, read_json, load, json_response, BadReques
 from onestop.common.messaging import event_handler
 from onestop.common.service import ServiceBase
 from onestop.common.store import Storage
-from onestop.contracts.events import (APPLICATION_CORRECTED, APPLICATION_WITHDRAWN,
+from onestop.contracts.events import (load_event, APPLICATION_CORRECTED, APPLICATION_WITHDRAWN,
                                       APPLICATION_SUBMITTED, APPLICATION_UPDATED,
                                       ApplicationUpdatedSchema)
-from onestop.contracts.envelope import InvalidMessage
 from onestop.intake.domain import check_correction, validate_application
 from onestop.intake.schemas import ApplicationSchema, CorrectionSchema, WithdrawalSchema
 from onestop.intake.schemas import ChecklistQuerySchema
@@ -227,10 +226,7 @@ class IntakeService(ServiceBase):
     # -- events and sweeps --------------------------------------------------
     @event_handler("routing", APPLICATION_UPDATED)
     def handle_application_updated(self, payload):
-        try:
-            view = ApplicationUpdatedSchema().load(payload)
-        except ValidationError as exc:
-            raise InvalidMessage(f"bad {APPLICATION_UPDATED}: {exc.messages}") from None
+        view = load_event(ApplicationUpdatedSchema, payload, APPLICATION_UPDATED)
         self.store.apply_view(view["application_id"], view, self.now())
 
     @timer(interval=2)

@@ -2,7 +2,6 @@
 import logging
 import uuid
 
-from marshmallow import ValidationError
 from nameko.events import EventDispatcher
 from nameko.rpc import RpcProxy, rpc
 from nameko.timer import timer
@@ -18,7 +17,7 @@ from onestop.common.messaging import event_handler
 from onestop.common.service import ServiceBase
 from onestop.common.store import Storage
 from onestop.contracts.envelope import InvalidMessage
-from onestop.contracts.events import (APPLICATION_DECIDED, LICENSE_EXPIRED, LICENSE_ISSUED,
+from onestop.contracts.events import (load_event, APPLICATION_DECIDED, LICENSE_EXPIRED, LICENSE_ISSUED,
                                       LICENSE_REVOKED, ApplicationDecidedSchema)
 from onestop.license import domain
 from onestop.license.keys import SigningKeys
@@ -59,10 +58,7 @@ class LicenseService(ServiceBase):
     # -- issuing --------------------------------------------------------------
     @event_handler("routing", APPLICATION_DECIDED)
     def handle_application_decided(self, payload):
-        try:
-            decided = ApplicationDecidedSchema().load(payload)
-        except ValidationError as exc:
-            raise InvalidMessage(f"bad {APPLICATION_DECIDED}: {exc.messages}") from None
+        decided = load_event(ApplicationDecidedSchema, payload, APPLICATION_DECIDED)
         if decided["decision"]["outcome"] != "approved":
             return
         types = None

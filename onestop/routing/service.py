@@ -2,7 +2,6 @@
 import logging
 import uuid
 
-from marshmallow import ValidationError
 from nameko.events import EventDispatcher
 from nameko.messaging import Publisher
 from nameko.rpc import RpcProxy
@@ -21,7 +20,7 @@ from onestop.common.store import Storage
 from onestop.contracts import messages as contract
 from onestop.contracts.envelope import InvalidMessage, open_envelope
 from onestop.common.config import env
-from onestop.contracts.events import (APPLICATION_CORRECTED, APPLICATION_SUBMITTED,
+from onestop.contracts.events import (load_event, APPLICATION_CORRECTED, APPLICATION_SUBMITTED,
                                       APPLICATION_WITHDRAWN, ApplicationCorrectedSchema,
                                       ApplicationSubmittedSchema, ApplicationWithdrawnSchema)
 from onestop.contracts.topology import results_queue, tasks_exchange
@@ -79,10 +78,7 @@ class RoutingService(OfficerApi, ServiceBase):
     # -- inputs -------------------------------------------------------------
     @event_handler("intake", APPLICATION_SUBMITTED)
     def handle_application_submitted(self, payload):
-        try:
-            submitted = ApplicationSubmittedSchema().load(payload)
-        except ValidationError as exc:
-            raise InvalidMessage(f"bad {APPLICATION_SUBMITTED}: {exc.messages}") from None
+        submitted = load_event(ApplicationSubmittedSchema, payload, APPLICATION_SUBMITTED)
         if self.store.exists(submitted["application_id"]):
             RESULTS_IGNORED.labels("duplicate_submission").inc()
             return
@@ -107,14 +103,14 @@ class RoutingService(OfficerApi, ServiceBase):
 
     @event_handler("intake", APPLICATION_CORRECTED)
     def handle_application_corrected(self, payload):
-        correction = _load(ApplicationCorrectedSchema, payload, APPLICATION_CORRECTED)
+        correction = load_event(ApplicationCorrectedSchema, payload, APPLICATION_CORRECTED)
         self._update(correction["application_id"],
                      lambda wf, now: domain.apply_correction(
                          wf, correction, now, self._calendar(wf["catalog_version"])))
 
     @event_handler("intake", APPLICATION_WITHDRAWN)
     def handle_application_withdrawn(self, payload):
-        withdrawal = _load(ApplicationWithdrawnSchema, payload, APPLICATION_WITHDRAWN)
+        withdrawal = load_event(ApplicationWithdrawnSchema, payload, APPLICATION_WITHDRAWN)
         self._update(withdrawal["application_id"],
                      lambda wf, now: domain.withdraw(wf, now, withdrawal["reason"]))
 
@@ -315,10 +311,3 @@ def region_prefix(region):
         return ""
     return region.rstrip("0")[:2] if region.endswith("0000") else (
         region[:4] if region.endswith("00") else region)
-
-
-def _load(schema, payload, event_type):
-    try:
-        return schema().load(payload)
-    except ValidationError as exc:
-        raise InvalidMessage(f"bad {event_type}: {exc.messages}") from None
