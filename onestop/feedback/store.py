@@ -36,6 +36,7 @@ class FeedbackStore(MongoStore):
         self.db.cases.create_index("outbox_pending")
         self.db.applications.create_index([("review_state", ASCENDING),
                                            ("review_due_ts", ASCENDING)])
+        self.db.applications.create_index("review_state")  # the sweep's lookup (adr/0009)
 
     @property
     def reviews(self):

@@ -24,6 +24,7 @@ class LicenseStore(MongoStore):
         self.db.licenses.create_index([("status", ASCENDING), ("expires_ts", ASCENDING)])
         self.db.licenses.create_index([("outbox_pending", ASCENDING), ("updated_ts", ASCENDING)])
         self.db.licenses.create_index("outbox_pending")  # the sweep's lookup (docs/adr/0009)
+        self.db.licenses.create_index("status")  # the expiry sweep's lookup
 
     @property
     def licenses(self):
