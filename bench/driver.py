@@ -149,8 +149,10 @@ def saturate(system, k, inflight, duration, warmup, threads=8, drain_timeout=60,
             "first_errors": errors[:3]}
 
 
-def offer(system, k, rate, duration, threads=16, drain_timeout=60, label="offered"):
-    """Open loop: submit at `rate` per second for `duration` seconds; latencies in ms."""
+def offer(system, k, rate, duration, threads=16, drain_timeout=60, label="offered",
+          interval_s=None):
+    """Open loop: submit at `rate` per second for `duration` seconds; latencies in ms.
+    interval_s: also p50/p99 per interval of submit time (a soak's course)."""
     tracker = Tracker()
     system.listen(tracker)
     total = max(1, int(rate * duration))
@@ -187,7 +189,20 @@ def offer(system, k, rate, duration, threads=16, drain_timeout=60, label="offere
     send_seconds = time.monotonic() - started
     _drain(label, tracker, started, drain_timeout)
     latencies = [1000 * s for s in tracker.latencies()]
-    return {"offered_per_second": round(rate, 2), "duration_s": duration,
+    course = []
+    if interval_s:
+        first = min(tracker.submitted.values(), default=0)
+        buckets = {}
+        with tracker.lock:
+            for application_id, started_wall in tracker.submitted.items():
+                if application_id in tracker.decided:
+                    buckets.setdefault(int((started_wall - first) // interval_s), []).append(
+                        1000 * (tracker.decided[application_id][0] - started_wall))
+        course = [{"from_s": index * interval_s, "decided": len(values),
+                   "p50_ms": _round(percentile(values, 0.5)),
+                   "p99_ms": _round(percentile(values, 0.99))}
+                  for index, values in sorted(buckets.items())]
+    return {"offered_per_second": round(rate, 2), "duration_s": duration, "course": course,
             "achieved_submit_per_second": round(len(tracker.submitted) / send_seconds, 2),
             "submitted": len(tracker.submitted), "decided": len(latencies),
             "undecided": tracker.outstanding(), "submit_errors": len(errors),

@@ -11,6 +11,7 @@ from pathlib import Path
 from bench import procs
 
 LABEL = re.compile(r'(\w+)="([^"]*)"')
+OTHER = "other work on the machine"
 
 
 class CpuWindow:
@@ -36,7 +37,7 @@ class CpuWindow:
                 used[name] = now - then
         # everything else the machine did meanwhile: other users' work, the noise
         machine = procs.machine_cpu_seconds() - self.machine_before
-        used["other work on the machine"] = max(0.0, machine - sum(used.values()))
+        used[OTHER] = max(0.0, machine - sum(used.values()))
         return {"seconds": elapsed, "cpu": used}
 
 

@@ -223,6 +223,21 @@ def _memory_section(result):
                   f"p50 {soak['latency']['p50_ms']} ms, p99 {soak['latency']['p99_ms']} ms). "
                   f"Flat: grew less than {FLAT_MIB:g} MiB or {100 * FLAT_FRACTION:g}% from the "
                   f"start of the soak to its end.", ""]
+    course = (soak.get("latency") or {}).get("course") or []
+    if course:
+        per_minute = {}
+        for w in soak.get("other_work", []):
+            per_minute.setdefault(max(0, w["t_s"] - 1) // 60, []).append(w["other_work_cpus"])
+        work = {minute: sum(v) / len(v) for minute, v in per_minute.items()}
+        lines += ["The soak's course (by minute of submission; other work = CPUs the machine "
+                  "spent on anything but the benchmark, the broker and Redis):", "",
+                  "| minute | decided | p50 ms | p99 ms | other work (CPUs) |",
+                  "|---|---|---|---|---|"]
+        for row in course:
+            minute = int(row["from_s"] // 60)
+            lines.append(f"| {minute + 1} | {row['decided']} | {_fmt(row['p50_ms'])} | "
+                         f"{_fmt(row['p99_ms'])} | {_fmt(work.get(minute), 2)} |")
+        lines.append("")
     lines += ["| process | at rest | soak start | after soak | growth | flat |",
               "|---|---|---|---|---|---|"]
     for name, rest in memory.get("at_rest_mib", {}).items():

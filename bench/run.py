@@ -273,13 +273,20 @@ class Bench:
         seconds = args.soak_minutes * 60
         pids = self.mesh.processes()
         wait_quiet(self.mesh)
-        samples = []
+        samples, work = [], []
         interval = 30 if seconds >= 300 else 10
+
+        own = dict(pids, **shared_pids())
 
         def sample():
             started = time.monotonic()
+            window = profile.CpuWindow(own).start()
             while True:
+                used = window.stop()
+                other = used["cpu"].get(profile.OTHER, 0) / max(used["seconds"], 1e-6)
                 samples.append({"t_s": round(time.monotonic() - started), **rss_of(pids)})
+                work.append({"t_s": samples[-1]["t_s"], "other_work_cpus": round(other, 2)})
+                window = profile.CpuWindow(own).start()
                 if stop.wait(interval):
                     return
 
@@ -288,7 +295,7 @@ class Bench:
         say(f"bench: soak, K={k} at {rate:.1f}/s for {args.soak_minutes:g} min ...")
         sampler.start()
         outcome = driver.offer(self.mesh, k, rate, seconds, drain_timeout=120,
-                               label=f"soak K={k}")
+                               label=f"soak K={k}", interval_s=60)
         wait_quiet(self.mesh)
         time.sleep(5)
         stop.set()
@@ -296,7 +303,7 @@ class Bench:
         samples.append({"t_s": round(seconds) + 5, **rss_of(pids)})
         self.result["memory"]["soak"] = {"k": k, "offered_per_second": rate,
                                          "minutes": args.soak_minutes, "latency": outcome,
-                                         "samples": samples,
+                                         "samples": samples, "other_work": work[1:],
                                          "verdict": report.memory_verdict(samples)}
         self.result["memory"]["after_soak_mib"] = {n: v for n, v in samples[-1].items()
                                                    if n != "t_s"}
