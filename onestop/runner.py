@@ -113,9 +113,10 @@ def health_urls():
     return urls
 
 
-def announce_when_ready(manager, timeout=90):
+def wait_until_healthy(urls, timeout, interval=0.3):
+    """Poll name -> /health URL until each answers 200; the names still failing at timeout."""
     deadline = time.monotonic() + timeout
-    pending = dict(health_urls())
+    pending = dict(urls)
     while pending and time.monotonic() < deadline:
         for name, url in list(pending.items()):
             try:
@@ -123,7 +124,12 @@ def announce_when_ready(manager, timeout=90):
                     pending.pop(name)
             except requests.RequestException:
                 pass
-        time.sleep(0.3)
+        time.sleep(interval)
+    return sorted(pending)
+
+
+def announce_when_ready(manager, timeout=90):
+    pending = wait_until_healthy(health_urls(), timeout)
     if pending:
         print(f"\n!! not healthy after {timeout}s: {', '.join(pending)}\n", flush=True)
         return

@@ -19,6 +19,7 @@ from kombu import Connection, Queue
 from departments.sdk.nameko_entrypoint import approval_task
 from departments.sdk.pika_worker import Worker
 from onestop.common import broker_users
+from tests.support.amqp import take as take_message
 from onestop.contracts.envelope import make_envelope
 from onestop.contracts.topology import (dead_letter_queue, declare_all, department_queue,
                                         results_exchange, tasks_exchange)
@@ -67,15 +68,7 @@ def send_task(amqp_uri, department=DEPARTMENT, message_type="approval_task", raw
 
 
 def take(amqp_uri, queue, timeout=20):
-    deadline = time.monotonic() + timeout
-    with Connection(amqp_uri) as connection:
-        bound = queue.bind(connection.default_channel)
-        while time.monotonic() < deadline:
-            message = bound.get(no_ack=True)
-            if message is not None:
-                return message
-            time.sleep(0.05)
-    raise AssertionError(f"nothing arrived on {queue.name} in {timeout}s")
+    return take_message(amqp_uri, queue, timeout)
 
 
 def drop_connections(user, timeout=20):

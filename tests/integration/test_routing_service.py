@@ -12,6 +12,7 @@ from kombu import Connection, Exchange, Queue
 from nameko.standalone.events import event_dispatcher
 from nameko.testing.services import replace_dependencies
 
+from tests.support.amqp import take
 from onestop.contracts.envelope import make_envelope
 from onestop.contracts.topology import dead_letter_queue, declare_all, department_queue
 from onestop.routing.service import RoutingService
@@ -57,19 +58,6 @@ def submit(config, application_id):
         "applicant": {"kind": "person", "id_number": "430102199001011234", "name": "A"},
         "region": "430102", "channel": "online", "form": {}, "materials": [],
         "optional_items": [], "submitted_at": datetime.now(timezone.utc).isoformat()})
-
-
-def take(amqp_uri, queue, timeout=15):
-    """The next message on a queue (acked), or fail after timeout."""
-    deadline = time.monotonic() + timeout
-    with Connection(amqp_uri) as connection:
-        bound = queue.bind(connection.default_channel)
-        while time.monotonic() < deadline:
-            message = bound.get(no_ack=True)
-            if message is not None:
-                return message
-            time.sleep(0.05)
-    raise AssertionError(f"nothing arrived on {queue.name} in {timeout}s")
 
 
 def answer(amqp_uri, task, decision="approved", department=DEPARTMENT, raw=None):

@@ -10,8 +10,8 @@ import sys
 import time
 from pathlib import Path
 
-import requests
 
+from onestop.runner import wait_until_healthy
 from tests.support.mesh import ROOT, mesh_env
 
 
@@ -86,17 +86,10 @@ class ProcessMesh:
 
     def wait_healthy(self, timeout=90):
         offsets = {"catalog": 1, "intake": 2, "routing": 3, "license": 4, "feedback": 5}
-        deadline = time.monotonic() + timeout
-        pending = {f"http://127.0.0.1:{self.port_base + o}/health" for o in offsets.values()}
-        pending.add(f"{self.base}/health")
-        while pending and time.monotonic() < deadline:
-            for url in list(pending):
-                try:
-                    if requests.get(url, timeout=1).ok:
-                        pending.discard(url)
-                except requests.RequestException:
-                    pass
-            time.sleep(0.2)
+        urls = {name: f"http://127.0.0.1:{self.port_base + o}/health"
+                for name, o in offsets.items()}
+        urls["gateway"] = f"{self.base}/health"
+        pending = wait_until_healthy(urls, timeout, interval=0.2)
         if pending:
             raise RuntimeError(f"not healthy: {pending}")
 
