@@ -205,14 +205,8 @@ class RoutingService(OfficerApi, ServiceBase):
                     messages.extend(outcome.messages)
             if current is workflow:
                 return refused
-            messages = latest_snapshot_only(messages)
-            entries = self._entries(messages)
-            if self.store.save(current, entries, now):
-                self._flush(application_id, workflow["rev"] + 1, entries, messages,
-                            alone=not workflow.get("outbox"))
-                self._count(workflow, current, now)
+            if self._commit(workflow, current, latest_snapshot_only(messages), now):
                 return refused
-            WRITE_CONFLICTS.inc()
         raise RuntimeError(f"could not update {application_id} after {MAX_ATTEMPTS} attempts")
 
     @staticmethod
@@ -247,16 +241,23 @@ class RoutingService(OfficerApi, ServiceBase):
                 RESULTS_IGNORED.labels(outcome.kind).inc()
                 if outcome.workflow is None:
                     return
-            entries = self._entries(outcome.messages)
-            if self.store.save(outcome.workflow, entries, now):
-                # written over an empty outbox: these entries are the whole outbox
-                self._flush(application_id, workflow["rev"] + 1, entries, outcome.messages,
-                            alone=not workflow.get("outbox"))
-                self._count(workflow, outcome.workflow, now)
+            if self._commit(workflow, outcome.workflow, outcome.messages, now):
                 return
-            WRITE_CONFLICTS.inc()
             workflow = None
         raise RuntimeError(f"could not update {application_id} after {MAX_ATTEMPTS} attempts")
+
+    def _commit(self, before, after, messages, now):
+        """Write `after` (read as `before`) with its messages in the outbox, by compare-and-
+        set; then publish and count. False on a conflict (the caller reads again)."""
+        entries = self._entries(messages)
+        if not self.store.save(after, entries, now):
+            WRITE_CONFLICTS.inc()
+            return False
+        # written over an empty outbox: these entries are the whole outbox
+        self._flush(before["_id"], before["rev"] + 1, entries, messages,
+                    alone=not before.get("outbox"))
+        self._count(before, after, now)
+        return True
 
     def _count(self, before, after, now):
         for code, task in after["tasks"].items():
