@@ -80,7 +80,11 @@ class CelerySystem:
                                         stderr=subprocess.STDOUT, start_new_session=True)
         self.listener = CeleryDecisionListener(self.backend, celery_app.DECIDED_KEY)
         self.listener.start()
-        self._wait_ready()
+        try:
+            self._wait_ready()
+        except BaseException:
+            self.stop()  # never leave a worker behind when the start fails
+            raise
         return self
 
     def _wait_ready(self, timeout=60):
@@ -89,7 +93,7 @@ class CelerySystem:
         tracker = Tracker()
         self.listen(tracker)
         deadline = time.monotonic() + timeout
-        application_id = self.submit(1)
+        application_id = self.submit(min(self.bodies))
         tracker.submit_done(application_id, time.time())
         while tracker.matched == 0:
             if self.process.poll() is not None or time.monotonic() > deadline:

@@ -4,11 +4,11 @@ import logging
 import uuid
 
 from nameko.events import EventDispatcher
-from nameko.rpc import RpcProxy
 from nameko.timer import timer
 from prometheus_client import Counter
 
 from onestop.catalog.calendar import WorkingCalendar
+from onestop.catalog.client import CatalogProxy
 from onestop.common import outbox
 from onestop.common.auth import Forbidden, acting_applicant, may_read_application
 from onestop.common.clock import Clock
@@ -57,7 +57,7 @@ class FeedbackService(ServiceBase):
 
     store = Storage(FeedbackStore, "feedback")
     gauges = StoreGauges(FeedbackStore, "feedback", store_gauges)
-    catalog = RpcProxy("catalog")
+    catalog = CatalogProxy()
     # notifications: confirmed, not mandatory (no subscriber yet is normal); the outbox
     # guarantees each is published once the state change that caused it is stored
     dispatch = EventDispatcher()

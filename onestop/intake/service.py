@@ -9,6 +9,7 @@ from nameko.rpc import RpcProxy
 from nameko.timer import timer
 from prometheus_client import Counter, Histogram
 
+from onestop.catalog.client import CatalogProxy
 from onestop.common import outbox
 from onestop.common.auth import Forbidden, acting_applicant, may_read_application
 from onestop.common.clock import Clock
@@ -48,7 +49,7 @@ class IntakeService(ServiceBase):
     name = "intake"
 
     store = Storage(IntakeStore, "intake")
-    catalog = RpcProxy("catalog")
+    catalog = CatalogProxy()
     license = RpcProxy("license")
     dispatch = EventDispatcher(mandatory=True)
     now = Clock()

@@ -37,8 +37,10 @@ class IntakeStore(MongoStore):
         return doc
 
     def existing_uploads(self, file_ids):
-        return {d["_id"] for d in self.db.uploads.find({"_id": {"$in": list(file_ids)}},
-                                                        {"_id": 1})}
+        file_ids = list(file_ids)
+        if not file_ids:  # an application without uploads costs no round trip
+            return set()
+        return {d["_id"] for d in self.db.uploads.find({"_id": {"$in": file_ids}}, {"_id": 1})}
 
     def get_upload(self, file_id):
         return self.db.uploads.find_one({"_id": file_id})

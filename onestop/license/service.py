@@ -3,11 +3,12 @@ import logging
 import uuid
 
 from nameko.events import EventDispatcher
-from nameko.rpc import RpcProxy, rpc
+from nameko.rpc import rpc
 from nameko.timer import timer
 from prometheus_client import Counter
 from prometheus_client.core import GaugeMetricFamily
 
+from onestop.catalog.client import CatalogProxy
 from onestop.common import outbox
 from onestop.common.auth import acting_applicant
 from onestop.common.clock import Clock
@@ -48,7 +49,7 @@ class LicenseService(ServiceBase):
 
     store = Storage(LicenseStore, "license")
     gauges = StoreGauges(LicenseStore, "license", store_gauges)
-    catalog = RpcProxy("catalog")
+    catalog = CatalogProxy()
     # life-cycle events are notifications: published with confirms, not mandatory, since
     # having no subscriber yet is normal (the outbox still guarantees the publish happened)
     dispatch = EventDispatcher()

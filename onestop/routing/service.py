@@ -4,12 +4,12 @@ import uuid
 
 from nameko.events import EventDispatcher
 from nameko.messaging import Publisher
-from nameko.rpc import RpcProxy
 from nameko.timer import timer
 from prometheus_client import Counter, Histogram
 from datetime import datetime
 
 from onestop.catalog.calendar import WorkingCalendar
+from onestop.catalog.client import CatalogProxy
 from onestop.common import outbox
 from onestop.common.auth import may_read_application
 from onestop.common.clock import Clock
@@ -66,7 +66,7 @@ class RoutingService(OfficerApi, ServiceBase):
     name = "routing"
 
     store = Storage(RoutingStore, "routing")
-    catalog = RpcProxy("catalog")
+    catalog = CatalogProxy()
     dispatch = EventDispatcher(mandatory=True)
     publish_task = Publisher(exchange=tasks_exchange, mandatory=True)
     now = Clock()
@@ -79,9 +79,8 @@ class RoutingService(OfficerApi, ServiceBase):
     @event_handler("intake", APPLICATION_SUBMITTED)
     def handle_application_submitted(self, payload):
         submitted = load_event(ApplicationSubmittedSchema, payload, APPLICATION_SUBMITTED)
-        if self.store.exists(submitted["application_id"]):
-            RESULTS_IGNORED.labels("duplicate_submission").inc()
-            return
+        # the plan of a pinned catalog version is kept (onestop/catalog/client.py), so a
+        # redelivered submission costs no round trip before the insert refuses it
         plan = self.catalog.plan(submitted["scenario"], submitted["region"],
                                  submitted["optional_items"], submitted["catalog_version"])
         if "error" in plan:
@@ -91,8 +90,10 @@ class RoutingService(OfficerApi, ServiceBase):
         workflow, messages = domain.new_workflow(submitted, plan,
                                                  now, self._calendar(plan["catalog_version"]))
         entries = self._entries(messages)
-        if self.store.insert(workflow, entries, now):
-            self._flush(workflow["_id"], 1, entries, messages, alone=True)
+        if not self.store.insert(workflow, entries, now):
+            RESULTS_IGNORED.labels("duplicate_submission").inc()
+            return
+        self._flush(workflow["_id"], 1, entries, messages, alone=True)
 
     @consume_with_sender(results_queue)
     def handle_approval_result(self, body, sender):

@@ -30,11 +30,6 @@ class RoutingStore(MongoStore):
     def get(self, application_id):
         return self.workflows.find_one({"_id": application_id})
 
-    def exists(self, application_id):
-        # find_one, not count_documents: the embedded store answers a count with an aggregate
-        # that reads the whole collection (docs/adr/0002)
-        return self.workflows.find_one({"_id": application_id}, {"_id": 1}) is not None
-
     def insert(self, workflow, outbox_entries, now):
         """Store a new workflow with its outbox; False if it was already there."""
         doc = dict(workflow, rev=1, outbox=outbox_entries, outbox_pending=True,

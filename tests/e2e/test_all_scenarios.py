@@ -9,6 +9,7 @@ import pytest
 import requests
 import yaml
 
+from onestop.catalog.client import CATALOG_CACHE_SECONDS
 from onestop.catalog.domain import DEFAULT_DATA_DIR, load_data
 from onestop.client import sample_application
 from tests.support.mesh import PORT_BASE, TEST_VHOST, reset_vhost
@@ -117,6 +118,9 @@ def test_a_delegation_applies_to_new_applications_while_in_flight_ones_keep_thei
     mesh.restart("catalog", extra_env={"CATALOG_DATA_DIR": str(
         delegated_copy(tmp_path / "delegated", "HN-ZR-0011", "city"))})
     mesh.wait_healthy()
+    # intake keeps the catalog's answers about its current version for
+    # CATALOG_CACHE_SECONDS (2 s by default, docs/adr/0010): then new applications take it
+    time.sleep(CATALOG_CACHE_SECONDS + 0.5)
     after = client.apply("land_use_approval", region="430223")
     for consumer in ("departments-nameko", "departments-pika"):
         mesh.start_process(consumer)
