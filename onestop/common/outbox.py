@@ -10,6 +10,8 @@ between publish and removal is harmless.
 import logging
 
 import eventlet
+from eventlet.event import Event
+from nameko.extensions import DependencyProvider
 from prometheus_client import Counter
 
 log = logging.getLogger(__name__)
@@ -66,7 +68,8 @@ def _publish_one(doc_id, message_id, item, publishers):
     return message_id
 
 
-def settle(collection, doc_id, rev, outbox, publishers, alone=False, concurrently=False):
+def settle(collection, doc_id, rev, outbox, publishers, alone=False, concurrently=False,
+           later=None):
     """Flush the given entries, then clear the pending flag only if the document's whole
     outbox is empty (entries of another writer that crashed before publishing stay pending
     for the sweep) and nothing was written since we looked (every writer bumps `rev`).
@@ -76,26 +79,133 @@ def settle(collection, doc_id, rev, outbox, publishers, alone=False, concurrentl
     every entry was published and the document is still at `rev`, one update removes them
     and clears the flag (one store round trip instead of one per entry plus two); otherwise
     the general path below.
+
+    later: a `Settlements`; with `alone`, once every entry is published, the clearing is
+    left to it (the document's next write, or one update shortly after) and settle returns
+    without a store round trip.
     """
     if alone:
-        sent = _publish(doc_id, outbox, publishers, concurrently)
+        if later is not None:
+            later.publishing(doc_id, rev)
+        try:
+            sent = _publish(doc_id, outbox, publishers, concurrently)
+        finally:
+            if later is not None:
+                later.published(collection, doc_id, rev,
+                                sent if len(sent) == len(outbox) else None)
         if len(sent) == len(outbox):
-            cleared = collection.update_one(
-                {"_id": doc_id, "rev": rev},
-                {"$unset": {f"outbox.{message_id}": "" for message_id in sent},
-                 "$set": {"outbox_pending": False}})
-            if cleared.matched_count == 1:
+            if later is not None:
                 return len(sent)
-        for message_id in sent:
-            collection.update_one({"_id": doc_id}, {"$unset": {f"outbox.{message_id}": ""}})
+            if clear(collection, doc_id, rev, sent):
+                return len(sent)
+        _clear_each(collection, doc_id, sent)
         published = len(sent)
     else:
         published = flush(collection, doc_id, outbox, publishers, concurrently)
+    _clear_flag_if_empty(collection, doc_id)
+    return published
+
+
+def clear(collection, doc_id, rev, message_ids):
+    """Remove published entries that were the document's whole outbox at `rev`, and the
+    pending flag, in one update if the document is still at `rev`; True if it was."""
+    cleared = collection.update_one(
+        {"_id": doc_id, "rev": rev},
+        {"$unset": {f"outbox.{message_id}": "" for message_id in message_ids},
+         "$set": {"outbox_pending": False}})
+    return cleared.matched_count == 1
+
+
+def _clear_each(collection, doc_id, message_ids):
+    for message_id in message_ids:
+        collection.update_one({"_id": doc_id}, {"$unset": {f"outbox.{message_id}": ""}})
+
+
+def _clear_flag_if_empty(collection, doc_id):
     current = collection.find_one({"_id": doc_id}, {"outbox": 1, "rev": 1})
     if current is not None and not current.get("outbox"):
         collection.update_one({"_id": doc_id, "rev": current.get("rev")},
                               {"$set": {"outbox_pending": False}})
-    return published
+
+
+class Settlements(DependencyProvider):
+    """Published outbox entries not yet removed from their documents, in one process.
+
+    A writer that publishes a document's whole outbox hands the removal here
+    (`publishing`, then `published`). The document's next write from this process removes
+    them in its own update: it `take`s them when it has read the document at the same
+    revision (waiting, if their publish is still under way, for the broker's confirms).
+    Otherwise one update `delay` seconds later does (`clear`, conditioned on the revision;
+    when another process wrote in between, the entries are removed one by one and the flag
+    checked, as `settle` does). So a document written several times in a burst (routing's
+    workflow: the tasks sent, then the results) costs one store write per change instead
+    of two. Nothing is lost if the process dies first: the entries stay pending and the
+    sweep re-sends them (consumers are idempotent). As a nameko dependency it is one per
+    service container, and what still waits is removed when the container stops.
+    """
+
+    def __init__(self, delay=0.25, publish_wait=5.0):
+        self.delay = delay
+        self.publish_wait = publish_wait
+        # doc_id -> [collection, rev, message ids (None while publishing), Event when known]
+        self.waiting = {}
+
+    def get_dependency(self, worker_ctx):
+        return self
+
+    def stop(self):
+        self.close()
+
+    def publishing(self, doc_id, rev):
+        self.waiting[doc_id] = [None, rev, None, Event()]
+
+    def published(self, collection, doc_id, rev, message_ids):
+        """The publish of `rev`'s entries ended: `message_ids` all confirmed, or None."""
+        waiting = self.waiting.get(doc_id)
+        if waiting is None or waiting[1] != rev:
+            return
+        if message_ids is None:  # the writer settles what it can itself
+            del self.waiting[doc_id]
+        else:
+            waiting[0], waiting[2] = collection, set(message_ids)
+            eventlet.spawn_after(self.delay, self._clear, doc_id, rev)
+        waiting[3].send()
+
+    def add(self, collection, doc_id, rev, message_ids):
+        """Entries of `rev` already published, to be removed shortly."""
+        self.publishing(doc_id, rev)
+        self.published(collection, doc_id, rev, message_ids)
+
+    def take(self, doc_id, rev):
+        """The ids published at `rev`, for a write over `rev` to remove in its update."""
+        waiting = self.waiting.get(doc_id)
+        if waiting is None or waiting[1] != rev:
+            return set()
+        if not waiting[3].ready():
+            with eventlet.Timeout(self.publish_wait, False):
+                waiting[3].wait()
+        if self.waiting.get(doc_id) is not waiting or waiting[2] is None:
+            return set()
+        del self.waiting[doc_id]
+        return waiting[2]
+
+    def _clear(self, doc_id, rev):
+        waiting = self.waiting.get(doc_id)
+        if waiting is None or waiting[1] != rev or waiting[2] is None:
+            return  # taken by a later write, or replaced by a later revision's entries
+        del self.waiting[doc_id]
+        collection, _, message_ids, _ = waiting
+        try:
+            if not clear(collection, doc_id, rev, message_ids):
+                _clear_each(collection, doc_id, message_ids)
+                _clear_flag_if_empty(collection, doc_id)
+        except Exception as exc:  # the store is away: the entries stay for the sweep
+            log.warning("could not clear the sent outbox entries of %s (%s: %s); the sweep "
+                        "will re-send them", doc_id, type(exc).__name__, exc)
+
+    def close(self):
+        for doc_id, waiting in list(self.waiting.items()):
+            self._clear(doc_id, waiting[1])
 
 
 def sweep(collection, publishers, now, older_than_seconds=5, limit=200):

@@ -48,10 +48,8 @@ class FeedbackStore(MongoStore):
 
     # -- applications -------------------------------------------------------------
     def note_submitted(self, application_id, applicant_id, scenario, now):
-        # find_one, not count_documents: a count reads the whole collection on the embedded
-        # store (docs/adr/0002)
-        if self.db.applications.find_one({"_id": application_id}, {"_id": 1}) is not None:
-            return
+        # a replayed event, or a decision noted first, finds the document there: the unique
+        # _id refuses the insert (no read first: one round trip)
         try:
             self.db.applications.insert_one({"_id": application_id, "status": "submitted",
                                              "applicant_id": applicant_id,
@@ -61,6 +59,12 @@ class FeedbackStore(MongoStore):
 
     def note_decided(self, application_id, fields, now):
         """Record the decision; the review state is set once (a replayed event keeps it)."""
+        first = self.db.applications.update_one(
+            {"_id": application_id, "review_state": {"$exists": False}},
+            {"$set": dict(fields, updated_at=now, review_state="awaiting")})
+        if first.matched_count == 1:  # the usual case: one round trip
+            return
+        # a replay (the review state stays), or the decision before the submission
         self.db.applications.update_one({"_id": application_id},
                                         {"$set": dict(fields, updated_at=now)}, upsert=True)
         self.db.applications.update_one(

@@ -11,6 +11,13 @@ and-set on the revision, docs/adr/0003) and publishes from the outbox. Each work
 (and its message is acknowledged) only once its result is persisted; a result that fails
 fails alone (its own exception, so the failure policy applies to its message only).
 Between routing processes the compare-and-set still decides, as before.
+
+A batch may also wait a little for the results it still expects (`take_more`): when the
+workflow it read has tasks out whose results are not in the batch, the batch waits up to
+ROUTING_RESULT_LINGER_SECONDS (default 0.01) for them to arrive before it writes. K
+departments answering within a few milliseconds of each other then cost one write, one
+snapshot and one outbox flush instead of one per arrival; a result that does not come
+costs the others that much latency, once (docs/adr/0010).
 """
 import eventlet
 from eventlet.event import Event
@@ -37,6 +44,8 @@ class ApplicationQueues:
 
     def __init__(self):
         self.queues = {}
+        self.batches = {}  # application id -> the entries of the batch being applied
+        self.waiting = {}  # application id -> (results wanted, Event) of a lingering batch
 
     def submit(self, application_id, item, apply_batch):
         """Apply `item`, with whatever else is queued for the application, by
@@ -46,6 +55,9 @@ class ApplicationQueues:
         queue = self.queues.get(application_id)
         if queue is not None:
             queue.append(entry)
+            waiter = self.waiting.get(application_id)
+            if waiter is not None and len(queue) >= waiter[0] and not waiter[1].ready():
+                waiter[1].send()
             entry.done.wait()
         else:
             self._drain(application_id, entry, apply_batch)
@@ -57,7 +69,7 @@ class ApplicationQueues:
         try:
             while queue:
                 eventlet.sleep(0)  # results already received by other workers join this batch
-                batch = list(queue)
+                batch = self.batches[application_id] = list(queue)
                 del queue[:]
                 try:
                     errors = apply_batch(application_id, [entry.item for entry in batch])
@@ -71,10 +83,33 @@ class ApplicationQueues:
             # no switch between the last check and here: nothing can be queued unseen,
             # except when this worker is killed mid-batch; those are failed, not lost
             del self.queues[application_id]
+            self.batches.pop(application_id, None)
             for entry in queue:
                 entry.error = BatchWorkerStopped("the worker applying this application's "
                                                  "results stopped; the result is requeued")
                 entry.done.send()
+
+
+    def take_more(self, application_id, count, timeout):
+        """Called by `apply_batch` while it applies a batch: wait up to `timeout` seconds
+        until `count` more results of the application are queued, then take whatever is
+        queued into the running batch; return their items, in arrival order (the batch's
+        indexes continue after the items `apply_batch` was given)."""
+        queue, batch = self.queues.get(application_id), self.batches.get(application_id)
+        if queue is None or batch is None:
+            return []
+        if count > 0 and len(queue) < count and timeout > 0:
+            arrived = Event()
+            self.waiting[application_id] = (count, arrived)
+            try:
+                with eventlet.Timeout(timeout, False):  # False: time up is not an error
+                    arrived.wait()
+            finally:
+                del self.waiting[application_id]
+        extra = list(queue)
+        del queue[:]
+        batch.extend(extra)
+        return [entry.item for entry in extra]
 
 
 def latest_snapshot_only(messages):

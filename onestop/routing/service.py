@@ -60,6 +60,7 @@ WITHDRAWALS = Counter("routing_withdrawals_total", "Applications withdrawn befor
 WRITE_CONFLICTS = Counter("routing_write_conflicts_total",
                           "Optimistic write conflicts retried (concurrent routing workers)")
 MAX_ATTEMPTS = 20
+RESULT_LINGER_SECONDS = float(env("ROUTING_RESULT_LINGER_SECONDS", 0.01))
 
 
 class RoutingService(OfficerApi, ServiceBase):
@@ -74,6 +75,7 @@ class RoutingService(OfficerApi, ServiceBase):
 
     _calendars = {}
     _result_queues = ApplicationQueues()  # shared by the process's workers
+    settlements = outbox.Settlements()  # sent outbox entries, removed by the next write
 
     # -- inputs -------------------------------------------------------------
     @event_handler("intake", APPLICATION_SUBMITTED)
@@ -177,10 +179,13 @@ class RoutingService(OfficerApi, ServiceBase):
         """Apply (envelope, sender) results of one application in order, in one write;
         returns {index: InvalidMessage} for those refused (they are dead-lettered alone)."""
         max_rounds = int(env("MAX_CORRECTION_ROUNDS", domain.MAX_CORRECTION_ROUNDS))
-        for _ in range(MAX_ATTEMPTS):
+        for attempt in range(MAX_ATTEMPTS):
             workflow = self.store.get(application_id)
             if workflow is None:
                 return self._refuse_or_ignore_unknown(items)
+            if attempt == 0:  # the results still expected may join this write (batching.py)
+                items.extend(self._result_queues.take_more(
+                    application_id, awaited_results(workflow, items), RESULT_LINGER_SECONDS))
             now = self.now()
             calendar = self._calendar(workflow["catalog_version"])
             current, messages, refused = workflow, [], {}
@@ -251,12 +256,16 @@ class RoutingService(OfficerApi, ServiceBase):
         """Write `after` (read as `before`) with its messages in the outbox, by compare-and-
         set; then publish and count. False on a conflict (the caller reads again)."""
         entries = self._entries(messages)
-        if not self.store.save(after, entries, now):
+        # what this process published at the revision read is removed by this same write
+        sent = self.settlements.take(before["_id"], before["rev"])
+        if not self.store.save(after, entries, now, remove=sent):
             WRITE_CONFLICTS.inc()
+            if sent:  # not removed: cleared shortly, whoever wrote since
+                self.settlements.add(self.store.workflows, before["_id"], before["rev"], sent)
             return False
         # written over an empty outbox: these entries are the whole outbox
         self._flush(before["_id"], before["rev"] + 1, entries, messages,
-                    alone=not before.get("outbox"))
+                    alone=not set(before.get("outbox") or {}) - sent)
         self._count(before, after, now)
         return True
 
@@ -293,7 +302,7 @@ class RoutingService(OfficerApi, ServiceBase):
         # a write's messages (tasks to distinct departments, one snapshot, the decision) do not
         # depend on each other's order: their confirms are awaited together
         outbox.settle(self.store.workflows, application_id, rev, entries, self._publishers(),
-                      alone=alone, concurrently=True)
+                      alone=alone, concurrently=True, later=self.settlements)
 
     def _publishers(self):
         return {
@@ -305,6 +314,13 @@ class RoutingService(OfficerApi, ServiceBase):
         if version not in self._calendars:
             self._calendars[version] = WorkingCalendar(self.catalog.get_calendar(version))
         return self._calendars[version]
+
+
+def awaited_results(workflow, items):
+    """Tasks out with their department whose result is not among `items`."""
+    answered = {envelope["payload"]["task_id"] for envelope, _ in items}
+    return sum(1 for task in workflow["tasks"].values()
+               if task["state"] == "sent" and task["task_id"] not in answered)
 
 
 def region_prefix(region):

@@ -40,8 +40,9 @@ class RoutingStore(MongoStore):
             return False
         return True
 
-    def save(self, workflow, outbox_entries, now):
-        """Write the changed workflow if nobody else did since it was read; True on success."""
+    def save(self, workflow, outbox_entries, now, remove=()):
+        """Write the changed workflow if nobody else did since it was read; True on success.
+        `remove`: ids of outbox entries already published, removed by the same update."""
         update = {"tasks": workflow["tasks"], "status": workflow["status"],
                   "decision": workflow["decision"], "history": workflow["history"],
                   "materials": workflow["materials"], "watch_ts": workflow.get("watch_ts"),
@@ -50,8 +51,11 @@ class RoutingStore(MongoStore):
                   "outbox_pending": True,
                   "open_offices": open_offices(workflow)}
         update.update({f"outbox.{message_id}": e for message_id, e in outbox_entries.items()})
+        change = {"$set": update}
+        if remove:
+            change["$unset"] = {f"outbox.{message_id}": "" for message_id in remove}
         result = self.workflows.update_one({"_id": workflow["_id"], "rev": workflow["rev"]},
-                                           {"$set": update})
+                                           change)
         return result.matched_count == 1
 
     def with_open_tasks_at(self, office, limit=500):

@@ -19,6 +19,21 @@ def test_review_state_is_set_once_and_a_replayed_decision_keeps_it(db):
     assert store.application("a1")["review_state"] == "reviewed"
 
 
+def test_a_submission_then_its_decision_and_the_other_way_round(db):
+    store = FeedbackStore(db)
+    store.ensure_indexes()
+    decided = {"status": "approved", "scenario": "birth", "review_due_ts": NOW.timestamp()}
+    store.note_submitted("first", "430100", "birth", NOW)
+    store.note_submitted("first", "430100", "birth", NOW)  # replayed: no error, no change
+    store.note_decided("first", decided, NOW)
+    store.note_decided("late", decided, NOW)  # the decision's event came first
+    store.note_submitted("late", "430100", "birth", NOW)
+    for name in ("first", "late"):
+        doc = store.application(name)
+        assert (doc["status"], doc["review_state"]) == ("approved", "awaiting")
+    assert store.application("first")["applicant_id"] == "430100"
+
+
 def test_windows_closed_without_a_review_are_found_and_marked_once(db):
     store = FeedbackStore(db)
     for name, due in (("old", NOW - timedelta(days=1)), ("open", NOW + timedelta(days=1))):

@@ -2,6 +2,8 @@
 import time
 from datetime import datetime, timezone
 
+import eventlet
+
 from onestop.common import outbox
 
 
@@ -69,3 +71,100 @@ def test_alone_keeps_what_the_broker_refused(db):
     assert outbox.settle(db.docs, "d", 1, mine, {"event": broken}, alone=True) == 0
     doc = db.docs.find_one({"_id": "d"})
     assert set(doc["outbox"]) == {"m1"} and doc["outbox_pending"]
+
+
+def _published_alone(db, later, rev=1):
+    """A document written at `rev` with m1 and m2 as its whole outbox, both published."""
+    entries = {"m1": outbox.entry("event", "a", event_type="x"),
+               "m2": outbox.entry("event", "b", event_type="x")}
+    db.docs.insert_one({"_id": "d", "rev": rev, "outbox_pending": True, "updated_ts": 0,
+                        "outbox": dict(entries)})
+    published = []
+    assert outbox.settle(db.docs, "d", rev, entries,
+                         {"event": lambda e: published.append(e["body"])},
+                         alone=True, later=later) == 2
+    assert published == ["a", "b"]
+
+
+def test_settlements_clear_a_published_outbox_shortly_after(db):
+    later = outbox.Settlements(delay=0.05)
+    _published_alone(db, later)
+    assert set(db.docs.find_one({"_id": "d"})["outbox"]) == {"m1", "m2"}  # not yet
+    eventlet.sleep(0.3)
+    doc = db.docs.find_one({"_id": "d"})
+    assert doc["outbox"] == {} and not doc["outbox_pending"] and later.waiting == {}
+
+
+def test_the_next_write_takes_the_published_entries_and_removes_them_itself(db):
+    later = outbox.Settlements(delay=0.05)
+    _published_alone(db, later)
+    sent = later.take("d", 1)
+    assert sent == {"m1", "m2"} and later.take("d", 1) == set()  # taken once
+    db.docs.update_one({"_id": "d", "rev": 1}, {
+        "$set": {"rev": 2, "outbox.m3": outbox.entry("event", "c", event_type="x"),
+                 "outbox_pending": True},
+        "$unset": {f"outbox.{m}": "" for m in sent}})
+    eventlet.sleep(0.3)  # the timer finds nothing left to do: m3 is the next writer's
+    doc = db.docs.find_one({"_id": "d"})
+    assert set(doc["outbox"]) == {"m3"} and doc["outbox_pending"]
+
+
+def test_a_write_at_another_revision_does_not_take_them(db):
+    later = outbox.Settlements(delay=10)
+    _published_alone(db, later, rev=4)
+    assert later.take("d", 3) == set() and set(later.waiting) == {"d"}
+
+
+def test_when_another_process_wrote_in_between_only_the_published_entries_go(db):
+    later = outbox.Settlements(delay=0.05)
+    _published_alone(db, later)
+    # another routing process stored m3 at rev 2 and has not published it yet
+    db.docs.update_one({"_id": "d"}, {"$set": {
+        "rev": 2, "outbox.m3": outbox.entry("event", "c", event_type="x")}})
+    eventlet.sleep(0.3)
+    doc = db.docs.find_one({"_id": "d"})
+    assert set(doc["outbox"]) == {"m3"} and doc["outbox_pending"]  # left for the sweep
+
+
+def test_close_clears_what_still_waits(db):
+    later = outbox.Settlements(delay=60)
+    _published_alone(db, later)
+    later.close()
+    doc = db.docs.find_one({"_id": "d"})
+    assert doc["outbox"] == {} and not doc["outbox_pending"] and later.waiting == {}
+
+
+def test_a_write_that_reads_while_the_publish_is_under_way_waits_for_its_confirms(db):
+    later = outbox.Settlements(delay=10)
+    entries = {"m1": outbox.entry("event", "a", event_type="x")}
+    db.docs.insert_one({"_id": "d", "rev": 1, "outbox_pending": True, "updated_ts": 0,
+                        "outbox": dict(entries)})
+    confirmed = []
+
+    def slow_broker(entry):
+        eventlet.sleep(0.05)
+        confirmed.append(entry["body"])
+
+    publishing = eventlet.spawn(outbox.settle, db.docs, "d", 1, entries,
+                                {"event": slow_broker}, alone=True, later=later)
+    eventlet.sleep(0)  # the publish has begun, its confirm not yet in
+    assert later.take("d", 1) == {"m1"} and confirmed == ["a"]
+    publishing.wait()
+
+
+def test_a_write_does_not_take_entries_whose_publish_failed(db):
+    later = outbox.Settlements(delay=10)
+    entries = {"m1": outbox.entry("event", "a", event_type="x")}
+    db.docs.insert_one({"_id": "d", "rev": 1, "outbox_pending": True, "updated_ts": 0,
+                        "outbox": dict(entries)})
+
+    def broken(entry):
+        eventlet.sleep(0.02)
+        raise ConnectionError("broker away")
+
+    publishing = eventlet.spawn(outbox.settle, db.docs, "d", 1, entries, {"event": broken},
+                                alone=True, later=later)
+    eventlet.sleep(0)
+    assert later.take("d", 1) == set()  # m1 stays in the document for the sweep
+    publishing.wait()
+    assert set(db.docs.find_one({"_id": "d"})["outbox"]) == {"m1"} and later.waiting == {}

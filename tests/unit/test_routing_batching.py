@@ -1,6 +1,8 @@
 """routing/batching.py: results of one application that arrive together are applied in one
 batch, in arrival order; each caller returns once its result is applied; one refused result
 fails alone."""
+import time
+
 import eventlet
 import pytest
 
@@ -83,3 +85,51 @@ def test_only_the_last_snapshot_of_a_batch_is_published():
                 updated(2, "approved")]
     assert latest_snapshot_only(messages) == [task, decided, updated(2, "approved")]
     assert latest_snapshot_only([task]) == [task]
+
+
+def test_a_batch_waits_briefly_for_the_results_it_expects_and_writes_them_together():
+    queues, batches = ApplicationQueues(), []
+
+    def apply_batch(application_id, items):
+        items.extend(queues.take_more(application_id, 2, timeout=1.0))
+        batches.append(list(items))
+        return {index: InvalidMessage("refused") for index, item in enumerate(items)
+                if item == "bad"}
+
+    first = eventlet.spawn(queues.submit, "a1", "first", apply_batch)
+    eventlet.sleep(0.02)  # the first is lingering for two more
+    later = [eventlet.spawn(queues.submit, "a1", item, apply_batch) for item in ("bad", "ok")]
+    first.wait()
+    later[1].wait()
+    with pytest.raises(InvalidMessage):  # the extra results are settled with the batch
+        later[0].wait()
+    assert batches == [["first", "bad", "ok"]]
+    assert queues.queues == {} and queues.batches == {} and queues.waiting == {}
+
+
+def test_a_batch_waits_no_longer_than_the_linger_for_results_that_do_not_come():
+    queues, batches = ApplicationQueues(), []
+
+    def apply_batch(application_id, items):
+        items.extend(queues.take_more(application_id, 3, timeout=0.05))
+        batches.append(list(items))
+        return {}
+
+    started = time.monotonic()
+    queues.submit("a1", "alone", apply_batch)
+    waited = time.monotonic() - started
+    assert batches == [["alone"]] and 0.04 <= waited < 1.0
+    assert queues.waiting == {}
+
+
+def test_nothing_is_awaited_when_no_more_results_are_expected():
+    queues, batches = ApplicationQueues(), []
+
+    def apply_batch(application_id, items):
+        items.extend(queues.take_more(application_id, 0, timeout=10))
+        batches.append(list(items))
+        return {}
+
+    started = time.monotonic()
+    queues.submit("a1", "last", apply_batch)
+    assert batches == [["last"]] and time.monotonic() - started < 1.0
