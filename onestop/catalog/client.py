@@ -17,10 +17,10 @@ import json
 import time
 from collections import OrderedDict
 
-from nameko.rpc import RpcProxy
 from prometheus_client import Counter
 
 from onestop.common.config import env
+from onestop.common.rpc import TimedRpcProxy
 
 # method -> the position of its `version` argument
 VERSIONED = {"get_scenario": 1, "get_region": 1, "plan": 3, "get_calendar": 0,
@@ -68,8 +68,9 @@ class Answers:
         return answer
 
 
-class CatalogProxy(RpcProxy):
-    """RpcProxy("catalog") whose answers are kept as the module docstring says."""
+class CatalogProxy(TimedRpcProxy):
+    """RpcProxy("catalog") whose answers are kept as the module docstring says (and whose
+    calls time out: onestop/common/rpc.py)."""
 
     def __init__(self, **options):
         super().__init__("catalog", **options)

@@ -5,7 +5,7 @@ nameko acks a message whose handler raised. Here:
 - InvalidMessage (bad schema, unknown type, refused sender): the message is
   republished to the dead-letter exchange with the reason in its headers, then
   acked, and counted: it never blocks the queue;
-- a store or broker outage: requeue after a pause, so nothing is lost;
+- a store or broker outage, or an RPC that timed out: requeue after a pause, so nothing is lost;
 - any other error: requeue once; when it fails again on redelivery it is
   dead-lettered with the error as its reason.
 """
@@ -16,7 +16,7 @@ import eventlet
 from amqp.exceptions import ConnectionError as AmqpConnectionError
 from nameko.amqp.publish import Publisher
 from nameko.events import EventHandler
-from nameko.exceptions import ContainerBeingKilled
+from nameko.exceptions import ContainerBeingKilled, RpcTimeout
 from nameko.messaging import Consumer
 from prometheus_client import Counter
 from pymongo.errors import ConnectionFailure
@@ -33,7 +33,8 @@ REDELIVERIES = Counter("messages_requeued_total",
 UNSETTLED = Counter("messages_unsettled_total",
                     "Acks or requeues lost to a broken connection (the broker redelivers)",
                     ["queue"])
-TRANSIENT_ERRORS = (ConnectionFailure, ConnectionError, OSError)
+# the store, the broker or a service we ask over RPC is away (onestop/common/rpc.py)
+TRANSIENT_ERRORS = (ConnectionFailure, ConnectionError, OSError, RpcTimeout)
 RETRY_PAUSE_SECONDS = 1.0
 
 

@@ -5,7 +5,6 @@ import uuid
 
 from marshmallow import ValidationError
 from nameko.events import EventDispatcher
-from nameko.rpc import RpcProxy
 from nameko.timer import timer
 from prometheus_client import Counter, Histogram
 
@@ -17,6 +16,7 @@ from onestop.common.config import env
 from onestop.common.http import (http, read_json, load, json_response, BadRequest, Conflict,
                                  NotFound, PayloadTooLarge, UnsupportedMediaType)
 from onestop.common.messaging import event_handler
+from onestop.common.rpc import TimedRpcProxy
 from onestop.common.service import ServiceBase
 from onestop.common.store import Storage
 from onestop.contracts.events import (load_event, APPLICATION_CORRECTED, APPLICATION_WITHDRAWN,
@@ -50,7 +50,7 @@ class IntakeService(ServiceBase):
 
     store = Storage(IntakeStore, "intake")
     catalog = CatalogProxy()
-    license = RpcProxy("license")
+    license = TimedRpcProxy("license")
     dispatch = EventDispatcher(mandatory=True)
     now = Clock()
 
