@@ -20,6 +20,7 @@ import argparse
 import json
 import os
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -331,6 +332,8 @@ def _median(values):
 
 def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
+    # a TERM (a CI time limit, `kill`) stops the run like Ctrl-C: everything it started too
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     code = Bench(args).run()
     # everything is stopped and written: leave without the Celery client's exit-time
     # clean-up of results it no longer needs (it only prints tracebacks at shutdown)

@@ -180,7 +180,8 @@ class RoutingService(OfficerApi, ServiceBase):
         returns {index: InvalidMessage} for those refused (they are dead-lettered alone)."""
         max_rounds = int(env("MAX_CORRECTION_ROUNDS", domain.MAX_CORRECTION_ROUNDS))
         for attempt in range(MAX_ATTEMPTS):
-            workflow = self.store.get(application_id)
+            # first from what this process wrote last; after a conflict, from the store
+            workflow = (self.store.latest if attempt == 0 else self.store.get)(application_id)
             if workflow is None:
                 return self._refuse_or_ignore_unknown(items)
             if attempt == 0:  # the results still expected may join this write (batching.py)

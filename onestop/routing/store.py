@@ -2,7 +2,15 @@
 
 Writes are optimistic: a workflow is saved only if its revision is the one that
 was read, so two routing processes never lose each other's updates.
+
+Each process remembers the workflows it wrote in the last moments (`latest`), so that the
+next change of an application whose results arrive in a burst starts from what it wrote
+instead of a store read; a workflow another process wrote since fails the compare-and-set, and the
+caller reads it from the store (docs/adr/0011).
 """
+import time
+from collections import OrderedDict
+
 from pymongo.errors import DuplicateKeyError
 
 from onestop.common.mongo import MongoStore
@@ -13,7 +21,23 @@ def open_offices(workflow):
     return sorted({t["office"] for t in workflow["tasks"].values() if t["state"] == "sent"})
 
 
+RECENT_WORKFLOWS = 2000  # remembered per process at most (undecided ones; a few kB each)
+# how long a remembered workflow is used: shorter than the delay after which published
+# outbox entries are removed without a write (outbox.Settlements, 0.25 s), a removal the
+# remembered copy would not show
+REMEMBERED_SECONDS = 0.2
+
+
 class RoutingStore(MongoStore):
+    def __init__(self, db, remember=RECENT_WORKFLOWS, remembered_seconds=REMEMBERED_SECONDS,
+                 clock=time.monotonic):
+        super().__init__(db)
+        self.remember = remember
+        self.remembered_seconds = remembered_seconds
+        self.clock = clock
+        # application id -> (when, the workflow as this process wrote it), oldest first
+        self.recent = OrderedDict()
+
     def ensure_indexes(self):
         self.db.workflows.create_index([("outbox_pending", 1), ("updated_ts", 1)])
         self.db.workflows.create_index([("status", 1), ("updated_ts", 1)])
@@ -30,6 +54,29 @@ class RoutingStore(MongoStore):
     def get(self, application_id):
         return self.workflows.find_one({"_id": application_id})
 
+    def latest(self, application_id):
+        """The workflow as this process last wrote it, else as stored. Possibly stale (another
+        process wrote since): a save over it then fails, and the caller reads with `get`."""
+        kept = self.recent.get(application_id)
+        if kept is not None:
+            if self.clock() - kept[0] < self.remembered_seconds:
+                return kept[1]
+            del self.recent[application_id]
+        return self.get(application_id)
+
+    def _written(self, doc):
+        application_id, now = doc["_id"], self.clock()
+        self.recent.pop(application_id, None)
+        if doc.get("decision") is None:  # decided: no more writes are expected
+            self.recent[application_id] = (now, doc)
+        while self.recent and (len(self.recent) > self.remember or
+                               now - next(iter(self.recent.values()))[0] >=
+                               self.remembered_seconds):
+            self.recent.popitem(last=False)
+
+    def forget(self, application_id):
+        self.recent.pop(application_id, None)
+
     def insert(self, workflow, outbox_entries, now):
         """Store a new workflow with its outbox; False if it was already there."""
         doc = dict(workflow, rev=1, outbox=outbox_entries, outbox_pending=True,
@@ -38,6 +85,7 @@ class RoutingStore(MongoStore):
             self.workflows.insert_one(doc)
         except DuplicateKeyError:
             return False
+        self._written(doc)
         return True
 
     def save(self, workflow, outbox_entries, now, remove=()):
@@ -56,7 +104,13 @@ class RoutingStore(MongoStore):
             change["$unset"] = {f"outbox.{message_id}": "" for message_id in remove}
         result = self.workflows.update_one({"_id": workflow["_id"], "rev": workflow["rev"]},
                                            change)
-        return result.matched_count == 1
+        if result.matched_count != 1:
+            self.forget(workflow["_id"])
+            return False
+        kept = {m: e for m, e in (workflow.get("outbox") or {}).items() if m not in remove}
+        self._written(dict(workflow, **{k: v for k, v in update.items() if "." not in k},
+                           outbox=dict(kept, **outbox_entries)))
+        return True
 
     def with_open_tasks_at(self, office, limit=500):
         """Workflows where `office` has a task awaiting its decision."""
