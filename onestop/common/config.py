@@ -17,6 +17,8 @@ SERVICES = {
     "feedback": 8005,
 }
 GATEWAY_PORT = 8000
+# the gateway's metrics, on a port of their own: the gateway's own port is public
+GATEWAY_METRICS_PORT = 8010
 # reference department consumers: name -> metrics port
 DEPARTMENT_CONSUMERS = {
     "departments-nameko": 8011,
@@ -63,6 +65,10 @@ def service_url(service):
 
 def gateway_port():
     return port_of("gateway")
+
+
+def gateway_metrics_port():
+    return int(env("GATEWAY_METRICS_PORT", GATEWAY_METRICS_PORT))
 
 
 def nameko_config(service):

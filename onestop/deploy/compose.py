@@ -88,8 +88,9 @@ def mesh_service(name, command, extra):
         "deploy": limits("1.0" if name in ("routing", "intake", "gateway") else "0.5",
                          "384M" if uses_store else "256M"),
     }
-    if name == "gateway":
+    if name == "gateway":  # public; its metrics port only inside the compose network
         service["ports"] = ["${PUBLIC_PORT:-8000}:" + str(config.GATEWAY_PORT)]
+        service["expose"] = [str(config.GATEWAY_METRICS_PORT)]
     else:
         service["expose"] = [str(default_port(name))]
     return service

@@ -238,6 +238,17 @@ def machinery():
               [("histogram_quantile(0.95, sum by (job, command, le) "
                 "(rate(mongo_operation_duration_seconds_bucket[$__rate_interval])))",
                 "{{job}} {{command}}")], unit="s", width=12),
+        lay.row("Public entry point (gateway)"),
+        panel(lay, "Requests per second by service and status",
+              [("sum by (service, code) (rate(gateway_requests_total[$__rate_interval]))",
+                "{{service}} {{code}}")]),
+        panel(lay, "Request latency at the gateway, 95th percentile",
+              [("histogram_quantile(0.95, sum by (service, le) "
+                "(rate(gateway_request_duration_seconds_bucket[$__rate_interval])))",
+                "{{service}}")], unit="s"),
+        panel(lay, "Answered 503: service unavailable, per minute",
+              [("sum by (service) (rate(gateway_upstream_unavailable_total[$__rate_interval]))"
+                " * 60", "{{service}}")]),
         lay.row("Messages"),
         panel(lay, "Dead-lettered messages per minute",
               [("sum by (job, queue, cause) (rate(messages_dead_lettered_total[$__rate_interval]))"

@@ -18,7 +18,8 @@ from onestop.contracts import topology
 from onestop.contracts.events import APPLICATION_SUBMITTED
 from onestop.deploy import grafana
 from onestop.deploy.compose import LOCAL_ONLY, without_credentials
-from onestop.deploy.prometheus import PROMETHEUS_DIR, RULE_FILES, default_port
+from onestop.deploy.prometheus import (PROMETHEUS_DIR, RULE_FILES, default_metrics_port,
+                                       default_port)
 from onestop.deploy.rabbitmq import departments
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -73,7 +74,10 @@ def container(name, command, extra):
         "command": ["python", *command[1:]],
         "envFrom": [{"configMapRef": {"name": "onestop-config"}}],
         "env": env,
-        "ports": [{"name": "http", "containerPort": port}],
+        "ports": [{"name": "http", "containerPort": port}] + (
+            # the gateway's port is public: its metrics have a port of their own
+            [{"name": "metrics", "containerPort": config.GATEWAY_METRICS_PORT}]
+            if name == "gateway" else []),
         "startupProbe": probe(health, "http", period=5, failures=24),
         "livenessProbe": probe(health, "http"),
         "readinessProbe": probe(ready, "http", period=5),
@@ -107,8 +111,7 @@ def deployment(name, command, extra):
                          "rollingUpdate": {"maxUnavailable": 0, "maxSurge": 1}},
             "template": {"metadata": {"labels": labels(name), "annotations": {
                 "prometheus.io/scrape": "true", "prometheus.io/path": "/metrics",
-                "prometheus.io/port": str(container(name, command, extra)["ports"][0]
-                                          ["containerPort"])}},
+                "prometheus.io/port": str(default_metrics_port(name))}},
                          "spec": pod_spec}}
     if name not in SCALED_BY_KEDA:  # KEDA owns the replica count of the others
         spec["replicas"] = 2
@@ -190,8 +193,18 @@ def monitoring_documents():
         {"apiVersion": "monitoring.coreos.com/v1", "kind": "PodMonitor",
          "metadata": {"name": "onestop", "labels": monitoring},
          "spec": {"jobLabel": "app.kubernetes.io/name",
-                  "selector": {"matchLabels": {"app.kubernetes.io/part-of": "onestop"}},
+                  "selector": {"matchLabels": {"app.kubernetes.io/part-of": "onestop"},
+                               "matchExpressions": [{"key": "app.kubernetes.io/name",
+                                                     "operator": "NotIn",
+                                                     "values": ["gateway"]}]},
                   "podMetricsEndpoints": [{"port": "http", "path": "/metrics",
+                                           "interval": "15s"}]}},
+        # the gateway serves /metrics on its metrics port, not on its public one
+        {"apiVersion": "monitoring.coreos.com/v1", "kind": "PodMonitor",
+         "metadata": {"name": "onestop-gateway", "labels": monitoring},
+         "spec": {"jobLabel": "app.kubernetes.io/name",
+                  "selector": {"matchLabels": labels("gateway")},
+                  "podMetricsEndpoints": [{"port": "metrics", "path": "/metrics",
                                            "interval": "15s"}]}},
         {"apiVersion": "monitoring.coreos.com/v1", "kind": "PodMonitor",
          "metadata": {"name": "rabbitmq", "labels": monitoring},

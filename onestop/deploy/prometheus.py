@@ -30,9 +30,20 @@ def default_port(name):
     return {**config.SERVICES, **config.DEPARTMENT_CONSUMERS, **config.EXPORTERS}[name]
 
 
-def scraped_jobs(port=default_port):
-    """job name -> metrics port: the services and the reference department consumers."""
-    return {name: port(name) for name in (*config.SERVICES, *config.DEPARTMENT_CONSUMERS)}
+def default_metrics_port(name):
+    """The port a container serves /metrics on: the gateway's own, else its only one."""
+    return config.GATEWAY_METRICS_PORT if name == "gateway" else default_port(name)
+
+
+def local_metrics_port(name):
+    """The same on this machine (env overrides honoured)."""
+    return config.gateway_metrics_port() if name == "gateway" else config.port_of(name)
+
+
+def scraped_jobs(port=default_metrics_port):
+    """job name -> metrics port: the services, the gateway, the reference departments."""
+    return {name: port(name)
+            for name in (*config.SERVICES, "gateway", *config.DEPARTMENT_CONSUMERS)}
 
 
 def scrape_config(targets, rules_dir, interval="15s", evaluation="15s"):
@@ -53,7 +64,7 @@ def compose_config():
     return scrape_config(targets, "rules")  # beside the config file, as mounted
 
 
-def local_config(interval="15s", evaluation="15s", host="127.0.0.1", port=config.port_of):
+def local_config(interval="15s", evaluation="15s", host="127.0.0.1", port=local_metrics_port):
     """For `make run`: the same jobs on this machine's ports (env overrides honoured)."""
     targets = {job: f"{host}:{number}" for job, number in scraped_jobs(port).items()}
     targets["broker-exporter"] = f"{host}:{port('broker-exporter')}"

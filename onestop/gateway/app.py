@@ -1,17 +1,21 @@
 """The public entry point: a route table from API paths to the services that own them.
 
 It adds nothing but routing, JSON errors for paths and methods nobody serves, a
-503 naming the service that is down, and the OpenAPI document. Run with
+503 naming the service that is down, the OpenAPI document, and metrics of what passed
+through it (requests by service, method and status, latency, services found down) on a
+port of their own, GATEWAY_METRICS_PORT (8010), never on the public one. Run with
 `python -m onestop.gateway.app` (waitress, a production WSGI server).
 """
 import json
 import logging
 import sys
+import time
 from pathlib import Path
 from urllib.parse import quote
 
 import requests
 import yaml
+from prometheus_client import Counter, Histogram, start_http_server
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
@@ -68,6 +72,16 @@ HOP_BY_HOP = {"connection", "keep-alive", "proxy-authenticate", "proxy-authoriza
 
 PATH_CHARACTERS = "/:@!$&'()*+,;="  # RFC 3986 path characters forwarded as they are
 
+# service: the one the request was routed to, or "gateway" for what the gateway answers
+REQUESTS = Counter("gateway_requests_total", "Requests answered by the gateway",
+                   ["service", "method", "code"])
+LATENCY = Histogram("gateway_request_duration_seconds",
+                    "Time from a request's arrival to its answer, at the gateway", ["service"],
+                    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30))
+UNAVAILABLE = Counter("gateway_upstream_unavailable_total",
+                      "Requests answered 503 because their service did not answer", ["service"])
+METHODS = {"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"}
+
 
 def json_error(status, code, message):
     return Response(json.dumps(error_body(code, message)), status=status,
@@ -86,26 +100,32 @@ class Gateway:
             self.openapi = json.dumps(yaml.safe_load(handle))
 
     def __call__(self, environ, start_response):
+        started = time.perf_counter()
         request = Request(environ)
-        return self.dispatch(request)(environ, start_response)
+        service, response = self.dispatch(request)
+        method = request.method if request.method in METHODS else "other"
+        REQUESTS.labels(service, method, str(response.status_code)).inc()
+        LATENCY.labels(service).observe(time.perf_counter() - started)
+        return response(environ, start_response)
 
     def dispatch(self, request):
+        """(the service that answered, or "gateway"; the response)"""
         if request.path == "/api/openapi.json":
-            return Response(self.openapi, mimetype="application/json")
+            return "gateway", Response(self.openapi, mimetype="application/json")
         if request.path == "/health":
-            return Response('{"status": "ok", "service": "gateway"}',
-                            mimetype="application/json")
+            return "gateway", Response('{"status": "ok", "service": "gateway"}',
+                                       mimetype="application/json")
         if request.path in ALIASES:
             service, path = ALIASES[request.path]
-            return self.forward(request, service, path)
+            return service, self.forward(request, service, path)
         try:
             service, _ = self.url_map.bind_to_environ(request.environ).match()
         except HTTPException as exc:
             code = "method_not_allowed" if exc.code == 405 else "not_found"
             message = (f"{request.method} is not allowed on {request.path}" if exc.code == 405
                        else f"no API at {request.path}; see /api/openapi.json")
-            return json_error(exc.code, code, message)
-        return self.forward(request, service, request.path)
+            return "gateway", json_error(exc.code, code, message)
+        return service, self.forward(request, service, request.path)
 
     def forward(self, request, service, path):
         headers = {k: v for k, v in request.headers.items()
@@ -119,6 +139,7 @@ class Gateway:
                 headers=headers, timeout=30, allow_redirects=False)
         except requests.RequestException as exc:
             log.warning("%s unreachable: %s", service, exc)
+            UNAVAILABLE.labels(service).inc()
             return json_error(503, "unavailable", f"the {service} service is unavailable")
         response_headers = [(k, v) for k, v in upstream.headers.items()
                             if k.lower() not in HOP_BY_HOP]
@@ -130,9 +151,11 @@ def main():
     import waitress
     from onestop.common.logs import configure_logging
     configure_logging("gateway")
-    port = config.gateway_port()
-    log.info("gateway listening on http://%s:%s", config.env("BIND_HOST", "127.0.0.1"), port)
-    waitress.serve(Gateway(), host=config.env("BIND_HOST", "127.0.0.1"), port=port,
+    port, host = config.gateway_port(), config.env("BIND_HOST", "127.0.0.1")
+    start_http_server(config.gateway_metrics_port(), addr=host)
+    log.info("gateway listening on http://%s:%s (metrics on port %s)", host, port,
+             config.gateway_metrics_port())
+    waitress.serve(Gateway(), host=host, port=port,
                    threads=int(config.env("GATEWAY_THREADS", 16)), ident="onestop-gateway",
                    _quiet=True)
     return 0

@@ -181,7 +181,8 @@ class RoutingService(OfficerApi, ServiceBase):
         max_rounds = int(env("MAX_CORRECTION_ROUNDS", domain.MAX_CORRECTION_ROUNDS))
         for attempt in range(MAX_ATTEMPTS):
             # first from what this process wrote last; after a conflict, from the store
-            workflow = (self.store.latest if attempt == 0 else self.store.get)(application_id)
+            remembered = self.store.remembered(application_id) if attempt == 0 else None
+            workflow = remembered or self.store.get(application_id)
             if workflow is None:
                 return self._refuse_or_ignore_unknown(items)
             if attempt == 0:  # the results still expected may join this write (batching.py)
@@ -211,6 +212,11 @@ class RoutingService(OfficerApi, ServiceBase):
                     current = outcome.workflow
                     messages.extend(outcome.messages)
             if current is workflow:
+                if remembered is not None:
+                    # nothing to write, judged on what this process wrote: another routing
+                    # process may have sent the task since (no write would tell): again,
+                    # on the stored workflow
+                    continue
                 return refused
             if self._commit(workflow, current, latest_snapshot_only(messages), now):
                 return refused

@@ -29,11 +29,12 @@ REMEMBERED_SECONDS = 0.2
 
 
 class RoutingStore(MongoStore):
-    def __init__(self, db, remember=RECENT_WORKFLOWS, remembered_seconds=REMEMBERED_SECONDS,
+    def __init__(self, db, remember=RECENT_WORKFLOWS, remembered_seconds=None,
                  clock=time.monotonic):
         super().__init__(db)
         self.remember = remember
-        self.remembered_seconds = remembered_seconds
+        self.remembered_seconds = (REMEMBERED_SECONDS if remembered_seconds is None
+                                   else remembered_seconds)
         self.clock = clock
         # application id -> (when, the workflow as this process wrote it), oldest first
         self.recent = OrderedDict()
@@ -54,15 +55,17 @@ class RoutingStore(MongoStore):
     def get(self, application_id):
         return self.workflows.find_one({"_id": application_id})
 
-    def latest(self, application_id):
-        """The workflow as this process last wrote it, else as stored. Possibly stale (another
-        process wrote since): a save over it then fails, and the caller reads with `get`."""
+    def remembered(self, application_id):
+        """The workflow as this process wrote it in the last moments, or None. Possibly
+        stale (another process wrote since): trust it only to write over it, by compare-
+        and-set, which then fails; a judgement that writes nothing (a result found late or
+        refused) must be made again on `get`."""
         kept = self.recent.get(application_id)
         if kept is not None:
             if self.clock() - kept[0] < self.remembered_seconds:
                 return kept[1]
             del self.recent[application_id]
-        return self.get(application_id)
+        return None
 
     def _written(self, doc):
         application_id, now = doc["_id"], self.clock()

@@ -3,7 +3,6 @@ HTTP API shows the flow metrics move (the local scrape configuration and the rul
 import socket
 import subprocess
 import time
-from urllib.parse import urlparse
 
 import pytest
 import requests
@@ -26,7 +25,7 @@ def prometheus_api(mesh, tmp_path_factory):
     config_file = folder / "prometheus.yml"
     config_file.write_text(prometheus.render(prometheus.local_config(
         interval="1s", evaluation="1s",
-        port=lambda name: urlparse(mesh.service_url(name)).port)))
+        port=mesh.metrics_port)))
     port = free_port()
     log = open(folder / "prometheus.log", "wb")
     process = subprocess.Popen(prometheus.prometheus_command(config_file, folder / "data", port,

@@ -132,3 +132,28 @@ def test_a_message_left_in_the_outbox_by_a_crash_is_sent_by_the_sweep(routing, a
     message = json.loads(take(amqp_uri, department_queue(DEPARTMENT), timeout=20).body)
     assert message["message_id"] == envelope["message_id"]
     wait_for(lambda: routing.find_one({"_id": application_id})["outbox"] == {})
+
+
+@pytest.fixture
+def long_memory(monkeypatch):
+    """routing remembers what it wrote for 30 s, not 0.2: time enough to act in between."""
+    monkeypatch.setattr("onestop.routing.store.REMEMBERED_SECONDS", 30.0)
+
+
+def test_a_result_judged_late_on_what_this_process_wrote_is_judged_again_on_the_store(
+        long_memory, routing, nameko_config, amqp_uri):
+    """Another routing process released IT-2 after this one wrote (no write of this one
+    tells it); IT-2's result must not be dropped as 'never sent'."""
+    application_id = uuid.uuid4().hex
+    submit(nameko_config, application_id)
+    first = json.loads(take(amqp_uri, department_queue(DEPARTMENT)).body)["payload"]
+    # what another routing process wrote meanwhile: IT-1 approved, IT-2 sent
+    stored = wait_for(lambda: routing.find_one({"_id": application_id}))
+    tasks = stored["tasks"]
+    tasks["IT-1"].update(state="approved", decided_at=datetime.now(timezone.utc).isoformat())
+    tasks["IT-2"].update(state="sent", sent_at=datetime.now(timezone.utc).isoformat())
+    routing.update_one({"_id": application_id}, {"$set": {"tasks": tasks, "rev": stored["rev"] + 1}})
+    answer(amqp_uri, {"task_id": f"{application_id}:IT-2", "application_id": application_id})
+    workflow = wait_for(lambda: routing.find_one({"_id": application_id, "status": "approved"}))
+    assert workflow["tasks"]["IT-2"]["state"] == "approved"
+    assert first["item_code"] == "IT-1"

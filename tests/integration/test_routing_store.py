@@ -22,11 +22,11 @@ def test_a_process_starts_its_next_change_from_what_it_wrote(db):
     store = RoutingStore(db)
     assert store.insert(workflow(), {"m1": {"kind": "event"}}, NOW)
     db.workflows.update_one({"_id": "a1"}, {"$set": {"marker": "only in the store"}})
-    remembered = store.latest("a1")
+    remembered = store.remembered("a1")
     assert remembered["rev"] == 1 and "marker" not in remembered  # no store read
     assert store.save(changed(remembered, "approved"), {"m2": {"kind": "event"}}, NOW,
                       remove={"m1"})
-    after = store.latest("a1")
+    after = store.remembered("a1")
     assert after["rev"] == 2 and after["tasks"]["IT-1"]["state"] == "approved"
     assert set(after["outbox"]) == {"m2"}
     stored = store.get("a1")
@@ -37,12 +37,13 @@ def test_a_process_starts_its_next_change_from_what_it_wrote(db):
 def test_another_processs_write_fails_the_stale_one_which_then_reads_the_store(db):
     mine, theirs = RoutingStore(db), RoutingStore(db)
     assert mine.insert(workflow(), {}, NOW)
-    assert theirs.save(changed(theirs.latest("a1"), "rejected"), {}, NOW)  # rev 2
-    stale = mine.latest("a1")
+    assert theirs.remembered("a1") is None  # it wrote nothing
+    assert theirs.save(changed(theirs.get("a1"), "rejected"), {}, NOW)  # rev 2
+    stale = mine.remembered("a1")
     assert stale["rev"] == 1
     assert not mine.save(changed(stale, "approved"), {}, NOW)  # refused, nothing lost
-    fresh = mine.latest("a1")
-    assert fresh["rev"] == 2 and fresh["tasks"]["IT-1"]["state"] == "rejected"
+    assert mine.remembered("a1") is None  # forgotten: the caller reads the store
+    assert mine.get("a1")["tasks"]["IT-1"]["state"] == "rejected"
 
 
 class Clock:
@@ -60,10 +61,10 @@ def test_a_workflow_is_remembered_only_for_a_moment(db):
     # the published entry is removed without a write (outbox.Settlements)
     db.workflows.update_one({"_id": "a1"}, {"$unset": {"outbox.m1": ""}})
     clock.now += 0.1
-    assert set(store.latest("a1")["outbox"]) == {"m1"}  # remembered
+    assert set(store.remembered("a1")["outbox"]) == {"m1"}  # remembered
     clock.now += 0.15
-    assert store.latest("a1")["outbox"] == {}  # too old: read from the store
-    assert store.recent == {}
+    assert store.remembered("a1") is None and store.recent == {}  # too old: forgotten
+    assert store.get("a1")["outbox"] == {}
 
 
 def test_decided_workflows_are_not_remembered_and_the_memory_is_bounded(db):
@@ -71,6 +72,7 @@ def test_decided_workflows_are_not_remembered_and_the_memory_is_bounded(db):
     for name in ("a1", "a2", "a3"):
         assert store.insert(workflow(name), {}, NOW)
     assert list(store.recent) == ["a2", "a3"]
-    assert store.save(changed(store.latest("a3"), "approved", {"outcome": "approved"}), {}, NOW)
+    assert store.save(changed(store.remembered("a3"), "approved", {"outcome": "approved"}), {}, NOW)
     assert list(store.recent) == ["a2"]
-    assert store.latest("a3")["decision"] == {"outcome": "approved"}  # from the store
+    assert store.remembered("a3") is None
+    assert store.get("a3")["decision"] == {"outcome": "approved"}

@@ -42,14 +42,21 @@ def reset_vhost(vhost=TEST_VHOST):
     return ensure_vhost(vhost)
 
 
+# a test mesh's ports: its port base plus these (the variable that sets each, in mesh_env)
+PORT_OFFSETS = {"gateway": 0, "catalog": 1, "intake": 2, "routing": 3, "license": 4,
+                "feedback": 5, "gateway-metrics": 10, "departments-nameko": 11,
+                "departments-pika": 12, "broker-exporter": 13, "embedded-mongo": 18}
+
+
+def port_variable(name):
+    return f"{name.upper().replace('-', '_')}_PORT"
+
+
 def mesh_env(data_dir, amqp_uri, port_base=PORT_BASE):
     return dict(
         os.environ, AMQP_URI=amqp_uri, DATA_DIR=str(data_dir), PYTHONPATH=str(ROOT),
-        EMBEDDED_MONGO_PORT=str(port_base + 18), GATEWAY_PORT=str(port_base),
-        CATALOG_PORT=str(port_base + 1), INTAKE_PORT=str(port_base + 2),
-        ROUTING_PORT=str(port_base + 3), LICENSE_PORT=str(port_base + 4),
-        FEEDBACK_PORT=str(port_base + 5), DEPARTMENTS_NAMEKO_PORT=str(port_base + 11),
-        DEPARTMENTS_PIKA_PORT=str(port_base + 12), BROKER_EXPORTER_PORT=str(port_base + 13),
+        **{port_variable(name): str(port_base + offset)
+           for name, offset in PORT_OFFSETS.items()},
         MONGO_DB_PREFIX=f"t{uuid.uuid4().hex[:8]}_",
         # the tests mint bearer tokens with the key the mesh verifies them with
         AUTH_SIGNING_KEY=os.environ.get("AUTH_SIGNING_KEY") or secrets.token_hex(32),
@@ -71,9 +78,11 @@ class Mesh:
         self.process = None
 
     def service_url(self, name):
-        offsets = {"catalog": 1, "intake": 2, "routing": 3, "license": 4, "feedback": 5,
-                   "departments-nameko": 11, "departments-pika": 12, "broker-exporter": 13}
-        return f"http://127.0.0.1:{self.port_base + offsets[name]}"
+        return f"http://127.0.0.1:{self.port_base + PORT_OFFSETS[name]}"
+
+    def metrics_port(self, name):
+        """The port a process of this mesh serves /metrics on."""
+        return self.port_base + PORT_OFFSETS["gateway-metrics" if name == "gateway" else name]
 
     def start(self, timeout=120):
         self.data_dir.mkdir(parents=True, exist_ok=True)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 
 from onestop.runner import wait_until_healthy
-from tests.support.mesh import ROOT, mesh_env
+from tests.support.mesh import PORT_OFFSETS, ROOT, mesh_env
 
 
 def wait_port(port, timeout=30):
@@ -31,7 +31,7 @@ class ProcessMesh:
         self.data_dir = Path(data_dir)
         self.port_base = port_base
         self.base = f"http://127.0.0.1:{port_base}"
-        store_port = port_base + 18
+        store_port = port_base + PORT_OFFSETS["embedded-mongo"]
         self.env = dict(mesh_env(self.data_dir, amqp_uri, port_base),
                         MONGO_URI=f"mongodb://127.0.0.1:{store_port}/", PYTHONUNBUFFERED="1",
                         **(extra_env or {}))
@@ -85,9 +85,8 @@ class ProcessMesh:
         self.start_process(name, **kwargs)
 
     def wait_healthy(self, timeout=90):
-        offsets = {"catalog": 1, "intake": 2, "routing": 3, "license": 4, "feedback": 5}
-        urls = {name: f"http://127.0.0.1:{self.port_base + o}/health"
-                for name, o in offsets.items()}
+        urls = {name: f"http://127.0.0.1:{self.port_base + PORT_OFFSETS[name]}/health"
+                for name in ("catalog", "intake", "routing", "license", "feedback")}
         urls["gateway"] = f"{self.base}/health"
         pending = wait_until_healthy(urls, timeout, interval=0.2)
         if pending:

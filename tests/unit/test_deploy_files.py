@@ -252,3 +252,32 @@ def test_monitoring_on_kubernetes_uses_the_same_rules(rendered):
     assert rules == on_disk
     monitors = by_kind(production, "PodMonitor")
     assert monitors["onestop"]["spec"]["jobLabel"] == "app.kubernetes.io/name"
+
+
+def test_every_pod_is_scraped_on_a_port_it_serves_metrics_on(rendered):
+    """The gateway's metrics are on their own port (its http port is public): each pod is
+    picked by exactly one PodMonitor, on a container port it has."""
+    production = rendered["production"]
+    monitors = [m for name, m in by_kind(production, "PodMonitor").items() if name != "rabbitmq"]
+
+    def picks(monitor, labels):
+        selector = monitor["spec"]["selector"]
+        if any(labels.get(k) != v for k, v in selector.get("matchLabels", {}).items()):
+            return False
+        return all(labels.get(e["key"]) not in e["values"]
+                   for e in selector.get("matchExpressions", []) if e["operator"] == "NotIn")
+
+    for name, deployment in by_kind(production, "Deployment").items():
+        template = deployment["spec"]["template"]
+        if template["metadata"]["labels"].get("app.kubernetes.io/part-of") != "onestop":
+            continue
+        chosen = [m for m in monitors if picks(m, template["metadata"]["labels"])]
+        assert len(chosen) == 1, (name, [m["metadata"]["name"] for m in chosen])
+        ports = {p["name"]: p["containerPort"]
+                 for p in template["spec"]["containers"][0]["ports"]}
+        port_name = chosen[0]["spec"]["podMetricsEndpoints"][0]["port"]
+        assert port_name in ports, (name, port_name)
+        assert template["metadata"]["annotations"]["prometheus.io/port"] == str(
+            ports[port_name])
+    gateway = by_kind(production, "Deployment")["gateway"]["spec"]["template"]
+    assert {p["name"] for p in gateway["spec"]["containers"][0]["ports"]} == {"http", "metrics"}
