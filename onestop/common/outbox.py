@@ -87,9 +87,10 @@ def settle(collection, doc_id, rev, outbox, publishers, alone=False, concurrentl
     if alone:
         if later is not None:
             later.publishing(doc_id, rev)
+        sent = []
         try:
             sent = _publish(doc_id, outbox, publishers, concurrently)
-        finally:
+        finally:  # also when the publishing green thread is killed: nobody waits in vain
             if later is not None:
                 later.published(collection, doc_id, rev,
                                 sent if len(sent) == len(outbox) else None)

@@ -185,9 +185,11 @@ class RoutingService(OfficerApi, ServiceBase):
             workflow = remembered or self.store.get(application_id)
             if workflow is None:
                 return self._refuse_or_ignore_unknown(items)
+            joined = []
             if attempt == 0:  # the results still expected may join this write (batching.py)
-                items.extend(self._result_queues.take_more(
-                    application_id, awaited_results(workflow, items), RESULT_LINGER_SECONDS))
+                joined = self._result_queues.take_more(
+                    application_id, awaited_results(workflow, items), RESULT_LINGER_SECONDS)
+                items.extend(joined)
             now = self.now()
             calendar = self._calendar(workflow["catalog_version"])
             current, messages, refused = workflow, [], {}
@@ -212,10 +214,11 @@ class RoutingService(OfficerApi, ServiceBase):
                     current = outcome.workflow
                     messages.extend(outcome.messages)
             if current is workflow:
-                if remembered is not None:
-                    # nothing to write, judged on what this process wrote: another routing
-                    # process may have sent the task since (no write would tell): again,
-                    # on the stored workflow
+                if remembered is not None or joined:
+                    # nothing to write, judged on a workflow older than a result (what this
+                    # process wrote, or read before results joined): another routing process
+                    # may have sent the task since, and no write would tell; judge again on
+                    # the stored workflow, read after every result of the batch arrived
                     continue
                 return refused
             if self._commit(workflow, current, latest_snapshot_only(messages), now):
@@ -265,10 +268,15 @@ class RoutingService(OfficerApi, ServiceBase):
         entries = self._entries(messages)
         # what this process published at the revision read is removed by this same write
         sent = self.settlements.take(before["_id"], before["rev"])
-        if not self.store.save(after, entries, now, remove=sent):
-            WRITE_CONFLICTS.inc()
-            if sent:  # not removed: cleared shortly, whoever wrote since
+        saved = False
+        try:
+            saved = self.store.save(after, entries, now, remove=sent)
+        finally:
+            if sent and not saved:  # not removed (a conflict, or the store away): cleared
+                # shortly, whoever wrote since
                 self.settlements.add(self.store.workflows, before["_id"], before["rev"], sent)
+        if not saved:
+            WRITE_CONFLICTS.inc()
             return False
         # written over an empty outbox: these entries are the whole outbox
         self._flush(before["_id"], before["rev"] + 1, entries, messages,

@@ -3,6 +3,7 @@ import time
 from datetime import datetime, timezone
 
 import eventlet
+import pytest
 
 from onestop.common import outbox
 
@@ -168,3 +169,20 @@ def test_a_write_does_not_take_entries_whose_publish_failed(db):
     assert later.take("d", 1) == set()  # m1 stays in the document for the sweep
     publishing.wait()
     assert set(db.docs.find_one({"_id": "d"})["outbox"]) == {"m1"} and later.waiting == {}
+
+
+def test_a_publish_killed_midway_leaves_nobody_waiting_for_it(db):
+    class Killed(BaseException):
+        pass
+
+    def killed(entry):
+        raise Killed()
+
+    later = outbox.Settlements(delay=10, publish_wait=10)
+    entries = {"m1": outbox.entry("event", "a", event_type="x")}
+    db.docs.insert_one({"_id": "d", "rev": 1, "outbox_pending": True, "updated_ts": 0,
+                        "outbox": dict(entries)})
+    with pytest.raises(Killed):
+        outbox.settle(db.docs, "d", 1, entries, {"event": killed}, alone=True, later=later)
+    assert later.waiting == {}  # a later write does not wait for confirms that never come
+    assert set(db.docs.find_one({"_id": "d"})["outbox"]) == {"m1"}  # left for the sweep

@@ -157,3 +157,31 @@ def test_a_result_judged_late_on_what_this_process_wrote_is_judged_again_on_the_
     workflow = wait_for(lambda: routing.find_one({"_id": application_id, "status": "approved"}))
     assert workflow["tasks"]["IT-2"]["state"] == "approved"
     assert first["item_code"] == "IT-1"
+
+
+@pytest.fixture
+def long_linger(monkeypatch):
+    """A batch waits up to 3 s, not 10 ms, for the results it expects: time to act."""
+    monkeypatch.setattr("onestop.routing.service.RESULT_LINGER_SECONDS", 3.0)
+
+
+def test_a_result_that_joined_a_batch_after_its_read_is_not_judged_on_that_read(
+        long_linger, routing, nameko_config, amqp_uri):
+    """A batch read the workflow, then waited; meanwhile another routing process released
+    IT-2 and IT-2's result joined the batch. Judged on the earlier read it looks 'never
+    sent'; with nothing else to write it must be judged again, not dropped."""
+    application_id = uuid.uuid4().hex
+    submit(nameko_config, application_id)
+    take(amqp_uri, department_queue(DEPARTMENT))  # IT-1 is out; IT-2 waits for it
+    time.sleep(0.5)  # past what routing remembers of its own write: the batch reads the store
+    stray = {"task_id": f"{application_id}:IT-2", "application_id": application_id}
+    answer(amqp_uri, stray)  # for a task not sent: the batch reads, then waits for IT-1's
+    time.sleep(0.5)
+    stored = routing.find_one({"_id": application_id})
+    tasks = stored["tasks"]
+    tasks["IT-1"].update(state="approved", decided_at=datetime.now(timezone.utc).isoformat())
+    tasks["IT-2"].update(state="sent", sent_at=datetime.now(timezone.utc).isoformat())
+    routing.update_one({"_id": application_id}, {"$set": {"tasks": tasks, "rev": stored["rev"] + 1}})
+    answer(amqp_uri, stray)  # IT-2's real answer joins the waiting batch
+    workflow = wait_for(lambda: routing.find_one({"_id": application_id, "status": "approved"}))
+    assert workflow["tasks"]["IT-2"]["state"] == "approved"
