@@ -31,7 +31,7 @@ def result_envelope(task, answer):
     payload = {"task_id": task["task_id"], "application_id": task["application_id"],
                "department": task["department"], "decision": answer["decision"],
                "reason": answer.get("reason", ""), "materials": answer.get("materials", []),
-               "data": answer.get("data", {})}
+               "data": answer.get("data", {}), "decided_by": answer.get("decided_by", "")}
     try:
         payload = contract.ApprovalResultSchema().load(payload)
     except ValidationError as exc:

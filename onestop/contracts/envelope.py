@@ -4,7 +4,7 @@ from datetime import datetime, timezone
 
 from marshmallow import Schema, fields, validate, ValidationError, RAISE
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"  # 1.1: approval_result.decided_by (docs/asyncapi.yaml)
 
 
 class EnvelopeSchema(Schema):

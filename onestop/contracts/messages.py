@@ -64,6 +64,9 @@ class ApprovalResultSchema(Schema):
     reason = fields.String(load_default="", validate=validate.Length(max=2000))
     materials = fields.List(fields.String(), load_default=list)
     data = fields.Dict(load_default=dict)
+    # since 1.1: who decided at the department, as the department names them (the officer
+    # API fills in the officer's account); kept in the application's audit trail
+    decided_by = fields.String(load_default="", validate=validate.Length(max=200))
 
 
 class TaskCancelledSchema(Schema):

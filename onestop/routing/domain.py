@@ -68,9 +68,11 @@ def new_workflow(submitted, plan, now, calendar):
     return workflow, messages
 
 
-def record(workflow, now, actor, cause, transition):
-    workflow["history"].append({"at": now.isoformat(), "actor": actor, "cause": cause,
-                                "transition": transition})
+def record(workflow, now, actor, cause, transition, by=""):
+    entry = {"at": now.isoformat(), "actor": actor, "cause": cause, "transition": transition}
+    if by:  # the person who acted for the actor (an officer of the department)
+        entry["by"] = by
+    workflow["history"].append(entry)
 
 
 def release_ready_tasks(workflow, now, calendar):
@@ -155,13 +157,14 @@ def apply_result(workflow, result, now, calendar, message_id=None,
                     requested_materials=list(result.get("materials", [])))
         record(workflow, now, actor, "correction_required",
                f"task {task['item_code']} needs {', '.join(task['requested_materials'])}"
-               + (f": {reason}" if reason else ""))
+               + (f": {reason}" if reason else ""), by=result.get("decided_by", ""))
         workflow["status"] = "awaiting_correction"
         return finish(workflow, now, [])
     task.update(state=decision, reason=reason, data=result.get("data", {}),
                 decided_at=now.isoformat())
     record(workflow, now, actor, "approval_result",
-           f"task {task['item_code']} {decision}" + (f": {reason}" if reason else ""))
+           f"task {task['item_code']} {decision}" + (f": {reason}" if reason else ""),
+           by=result.get("decided_by", ""))
     if decision == "rejected":
         messages = cancel_open_tasks(workflow, now, f"application rejected by {task['department']}")
     else:

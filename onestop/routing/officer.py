@@ -121,7 +121,7 @@ class OfficerApi:
             raise Conflict(f"task {task_id} is {task['state']}, not awaiting a decision")
         envelope = make_envelope(contract.RESULT, application_id, {
             "task_id": task_id, "application_id": application_id,
-            "department": task["department"], **decision})
+            "department": task["department"], **decision, "decided_by": officer.sub})
         try:
             self.department_results.publish(task["department"], envelope)
         except Exception as exc:  # not confirmed: nothing was decided, the officer retries

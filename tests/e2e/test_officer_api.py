@@ -79,6 +79,13 @@ def test_an_officer_sees_and_decides_only_their_offices_tasks(client, mesh, held
     assert accepted.json()["status"] == "submitted"
     view = client.wait_for_decision(held["application_id"], timeout=60)
     assert view["status"] == "approved"
+    # the audit trail names the officer who decided; the consumers' answers name nobody
+    history = mesh.get(f"/api/applications/{held['application_id']}/history", headers=mine)
+    assert history.status_code == 200, history.text
+    results = [h for h in history.json()["history"] if h["cause"] == "approval_result"]
+    by_officer = [h for h in results if HEALTH_ITEM in h["transition"]]
+    assert [h.get("by") for h in by_officer] == ["officer-0001"]
+    assert all("by" not in h for h in results if h not in by_officer)
     assert decide(mesh, held["task_id"], mine, decision="rejected",
                   reason="too late").status_code == 409
     assert held["task_id"] not in {t["task_id"] for t in listed(mesh, mine)["tasks"]}

@@ -107,7 +107,8 @@ def platform_messages():
     task_body = next(m["body"] for m in sent if m["kind"] == "amqp")
     task = task_body["payload"]
     cancel = domain.cancellation_message(workflow, workflow["tasks"]["HN-WJ-0001"], "withdrawn")
-    answer = result_envelope(task, {"decision": "approved", "data": {"reference_number": "R1"}})
+    answer = result_envelope(task, {"decision": "approved", "data": {"reference_number": "R1"},
+                                    "decided_by": "clerk-0731"})
     return [task_body, cancel["body"], answer]
 
 
@@ -122,6 +123,7 @@ BAD_RESULTS = [
     ("task_id", ""),
     ("task_id", None),
     ("reason", "x" * 2001),
+    ("decided_by", "x" * 201),
     ("materials", "birth_record"),
 ]
 

@@ -249,3 +249,16 @@ def test_plan_tasks_carry_their_items_materials_to_departments():
     workflow, messages = domain.new_workflow(SUBMITTED, plan_, NOW, CALENDAR)
     first = next(m for m in messages if m["kind"] == "amqp")["body"]["payload"]
     assert first["item_materials"] == catalog.items[first["item_code"]]["materials"]
+
+
+def test_the_audit_trail_names_who_decided_for_the_department_when_the_result_says():
+    workflow, _ = start(("A", "a", []), ("B", "b", []))
+    by_officer = dict(result("A", "correction_required"), materials=["id_card"],
+                      decided_by="officer-0042")
+    first = domain.apply_result(workflow, by_officer, NOW, CALENDAR)
+    second = step(first.workflow, "B", "approved")
+    entries = {h["cause"]: h for h in second.workflow["history"]
+               if h["cause"] in ("correction_required", "approval_result")}
+    assert entries["correction_required"]["by"] == "officer-0042"
+    assert entries["correction_required"]["actor"] == "department:a"
+    assert "by" not in entries["approval_result"]  # nobody named: no `by`

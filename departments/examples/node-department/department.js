@@ -22,7 +22,7 @@ const AMQP_URL = process.env.AMQP_URL || 'amqp://guest:guest@127.0.0.1:5672/';
 const DEPARTMENT = process.env.DEPARTMENT;
 const SCHEMAS_DIR = process.env.SCHEMAS_DIR || path.join(here, '..', '..', '..', 'docs', 'schemas', 'v1');
 const PREFETCH = Number(process.env.PREFETCH || 10);
-const SCHEMA_VERSION = '1.0';
+const SCHEMA_VERSION = '1.1';
 
 // names from docs/asyncapi.yaml
 const QUEUE = `approval.tasks.${DEPARTMENT}`;
