@@ -146,7 +146,9 @@ def test_the_recording_and_alert_rules_evaluate_against_live_data(prometheus_api
             rule["health"] == "ok" for rule in rules)
 
     wait_until(healthy_groups, "every rule evaluated without error")
-    calls = query(prometheus_api, "job:entrypoint_calls:rate5m")
-    assert {r["metric"]["job"] for r in calls} >= {"intake", "routing"}
+    # a rate needs two scrapes of a series, then an evaluation of the rule: wait for them
+    wait_until(lambda: {r["metric"]["job"] for r in query(
+        prometheus_api, "job:entrypoint_calls:rate5m")} >= {"intake", "routing"},
+        "entrypoint call rates recorded for intake and routing")
     firing = query(prometheus_api, 'ALERTS{alertstate="firing", alertname="ServiceDown"}')
     assert firing == []
