@@ -152,9 +152,10 @@ def main():
     from onestop.common.logs import configure_logging
     configure_logging("gateway")
     port, host = config.gateway_port(), config.env("BIND_HOST", "127.0.0.1")
-    start_http_server(config.gateway_metrics_port(), addr=host)
+    metrics_port = config.gateway_metrics_port()
+    start_http_server(metrics_port, addr=host)
     log.info("gateway listening on http://%s:%s (metrics on port %s)", host, port,
-             config.gateway_metrics_port())
+             metrics_port)
     waitress.serve(Gateway(), host=host, port=port,
                    threads=int(config.env("GATEWAY_THREADS", 16)), ident="onestop-gateway",
                    _quiet=True)

@@ -17,7 +17,7 @@ workflow it read has tasks out whose results are not in the batch, the batch wai
 ROUTING_RESULT_LINGER_SECONDS (default 0.01) for them to arrive before it writes. K
 departments answering within a few milliseconds of each other then cost one write, one
 snapshot and one outbox flush instead of one per arrival; a result that does not come
-costs the others that much latency, once (docs/adr/0010).
+costs the others that much latency, once (docs/adr/0011).
 """
 import eventlet
 from eventlet.event import Event
@@ -88,7 +88,6 @@ class ApplicationQueues:
                 entry.error = BatchWorkerStopped("the worker applying this application's "
                                                  "results stopped; the result is requeued")
                 entry.done.send()
-
 
     def take_more(self, application_id, count, timeout):
         """Called by `apply_batch` while it applies a batch: wait up to `timeout` seconds

@@ -3,10 +3,11 @@
 Writes are optimistic: a workflow is saved only if its revision is the one that
 was read, so two routing processes never lose each other's updates.
 
-Each process remembers the workflows it wrote in the last moments (`latest`), so that the
-next change of an application whose results arrive in a burst starts from what it wrote
-instead of a store read; a workflow another process wrote since fails the compare-and-set, and the
-caller reads it from the store (docs/adr/0011).
+Each process remembers the workflows it wrote in the last moments (`remembered`), so that
+the next change of an application whose results arrive in a burst starts from what it
+wrote instead of a store read; a workflow another process wrote since fails the compare-
+and-set, and the caller reads it from the store. A change that would write nothing is
+judged again on the stored workflow (docs/adr/0011).
 """
 import time
 from collections import OrderedDict
