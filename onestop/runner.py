@@ -23,6 +23,7 @@ from kombu import Connection
 from onestop.catalog.domain import load_data
 from onestop.common import auth, broker_users, config
 from onestop.contracts.topology import declare_all
+from onestop.deploy.prometheus import local_targets
 
 ROOT = Path(__file__).resolve().parents[1]
 PYTHON = sys.executable
@@ -137,10 +138,8 @@ def announce_when_ready(manager, timeout=90):
     lines = ["", "=" * 72, "One-step Approval mesh is running.",
              f"  Public API:      {base}/api   (OpenAPI: {base}/api/openapi.json)",
              "  Metrics:"]
-    for name in config.SERVICES:
-        lines.append(f"    {name:<20} {config.service_url(name)}/metrics")
-    for name in (*config.DEPARTMENT_CONSUMERS, *config.EXPORTERS):
-        lines.append(f"    {name:<20} http://127.0.0.1:{config.port_of(name)}/metrics")
+    for name, target in local_targets().items():  # what Prometheus scrapes (make prometheus)
+        lines.append(f"    {name:<20} http://{target}/metrics")
     lines += [f"  Store:           {os.environ['MONGO_URI']}",
               f"  Broker:          {config.amqp_uri()}",
               "  Development tokens (Authorization: Bearer <token>; more: "

@@ -64,11 +64,17 @@ def compose_config():
     return scrape_config(targets, "rules")  # beside the config file, as mounted
 
 
-def local_config(interval="15s", evaluation="15s", host="127.0.0.1", port=local_metrics_port):
-    """For `make run`: the same jobs on this machine's ports (env overrides honoured)."""
+def local_targets(host="127.0.0.1", port=local_metrics_port):
+    """job -> "host:port" of every /metrics of `make run` (also what its banner lists)."""
     targets = {job: f"{host}:{number}" for job, number in scraped_jobs(port).items()}
     targets["broker-exporter"] = f"{host}:{port('broker-exporter')}"
-    return scrape_config(targets, str(PROMETHEUS_DIR / "rules"), interval, evaluation)
+    return targets
+
+
+def local_config(interval="15s", evaluation="15s", host="127.0.0.1", port=local_metrics_port):
+    """For `make run`: the same jobs on this machine's ports (env overrides honoured)."""
+    return scrape_config(local_targets(host, port), str(PROMETHEUS_DIR / "rules"), interval,
+                         evaluation)
 
 
 def render(document):
