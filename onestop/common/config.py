@@ -71,14 +71,20 @@ def gateway_metrics_port():
     return int(env("GATEWAY_METRICS_PORT", GATEWAY_METRICS_PORT))
 
 
+def concurrency():
+    """nameko's worker pool per service process. nameko reads the lower-case key (an
+    upper-case MAX_WORKERS in the config is silently ignored) and sets each consumer's
+    prefetch to the same number."""
+    return {"max_workers": int(env("MAX_WORKERS", 10))}
+
+
 def nameko_config(service):
     """The nameko config dict for one service process."""
     return {
         "AMQP_URI": amqp_uri(),
         "WEB_SERVER_ADDRESS": f"{env('BIND_HOST', '127.0.0.1')}:{service_port(service)}",
         "MONGO_URI": mongo_uri(),
-        "MAX_WORKERS": int(env("MAX_WORKERS", 10)),
-        "PREFETCH_COUNT": int(env("PREFETCH_COUNT", 10)),
+        **concurrency(),
         "serializer": "json",
     }
 
@@ -92,8 +98,7 @@ def department_nameko_config(name):
         "AMQP_URI": amqp_uri(),
         "DEPARTMENT_AMQP_URIS": consumer_uris(departments),
         "WEB_SERVER_ADDRESS": f"{env('BIND_HOST', '127.0.0.1')}:{port_of(name)}",
-        "MAX_WORKERS": int(env("MAX_WORKERS", 10)),
-        "PREFETCH_COUNT": int(env("PREFETCH_COUNT", 10)),
+        **concurrency(),
         "serializer": "json",
     }
 

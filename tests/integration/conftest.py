@@ -14,7 +14,7 @@ from pathlib import Path  # noqa: E402
 import pymongo  # noqa: E402
 import pytest  # noqa: E402
 
-from tests.support.mesh import ensure_vhost  # noqa: E402
+from tests.support.mesh import reset_vhost  # noqa: E402
 
 
 def free_port():
@@ -70,7 +70,9 @@ def db(mongo_uri):
 
 @pytest.fixture(scope="session")
 def amqp_uri():
-    uri = ensure_vhost(os.environ.get("TEST_VHOST", "onestop_test") + "_it")
+    # an empty virtual host each run: durable queues keep what an earlier run left in them
+    # (a request whose worker was killed at teardown is requeued and redelivered next time)
+    uri = reset_vhost(os.environ.get("TEST_VHOST", "onestop_test") + "_it")
     os.environ["AMQP_URI"] = uri
     return uri
 
@@ -78,4 +80,4 @@ def amqp_uri():
 @pytest.fixture
 def nameko_config(amqp_uri, mongo_uri):
     return {"AMQP_URI": amqp_uri, "MONGO_URI": mongo_uri, "serializer": "json",
-            "WEB_SERVER_ADDRESS": f"127.0.0.1:{free_port()}", "MAX_WORKERS": 4}
+            "WEB_SERVER_ADDRESS": f"127.0.0.1:{free_port()}", "max_workers": 4}
