@@ -142,7 +142,8 @@ class Settlements(DependencyProvider):
     workflow: the tasks sent, then the results) costs one store write per change instead
     of two. Nothing is lost if the process dies first: the entries stay pending and the
     sweep re-sends them (consumers are idempotent). As a nameko dependency it is one per
-    service container, and what still waits is removed when the container stops.
+    service container; what still waits is removed when the container stops, before the
+    store client closes (Storage.stop).
     """
 
     def __init__(self, delay=0.25, publish_wait=5.0):

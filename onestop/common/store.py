@@ -57,6 +57,13 @@ class Storage(DependencyProvider):
         self.store.ensure_indexes()
 
     def stop(self):
+        # nameko stops a container's dependencies all at once: the published outbox entries
+        # still waiting in its Settlements are removed first, while the client is open
+        # (otherwise they would be re-sent by the sweep after the restart)
+        from onestop.common.outbox import Settlements
+        for dependency in self.container.dependencies:
+            if isinstance(dependency, Settlements):
+                dependency.close()
         if self.client is not None:
             self.client.close()
 

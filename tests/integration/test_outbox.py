@@ -3,9 +3,12 @@ import time
 from datetime import datetime, timezone
 
 import eventlet
+import pymongo
 import pytest
+from nameko.rpc import rpc
 
 from onestop.common import outbox
+from onestop.common.store import Storage
 
 
 def test_a_settle_by_one_writer_leaves_another_writers_unpublished_entry_pending(db):
@@ -186,3 +189,46 @@ def test_a_publish_killed_midway_leaves_nobody_waiting_for_it(db):
         outbox.settle(db.docs, "d", 1, entries, {"event": killed}, alone=True, later=later)
     assert later.waiting == {}  # a later write does not wait for confirms that never come
     assert set(db.docs.find_one({"_id": "d"})["outbox"]) == {"m1"}  # left for the sweep
+
+
+
+class _DocStore:
+    def __init__(self, database):
+        self.db = database
+
+    def ensure_indexes(self):
+        pass
+
+
+class _Writer:
+    """A service with a store and Settlements, as routing has."""
+    name = "it_outbox_writer"
+    store = Storage(_DocStore, "it_outbox_writer")
+    later = outbox.Settlements(delay=60)
+
+    @rpc
+    def noop(self):
+        return None
+
+
+def test_a_stopping_service_clears_what_waits_before_its_store_closes(
+        container_factory, nameko_config):
+    container = container_factory(_Writer, nameko_config)
+    container.start()
+    storage = next(d for d in container.dependencies if isinstance(d, Storage))
+    settlements = next(d for d in container.dependencies if isinstance(d, outbox.Settlements))
+    database = storage.store.db
+    for n in range(20):  # several documents: clearing them takes several round trips
+        entries = {f"m{n}": outbox.entry("event", "a", event_type="x")}
+        database.docs.insert_one({"_id": n, "rev": 1, "outbox": entries,
+                                  "outbox_pending": True})
+        assert outbox.settle(database.docs, n, 1, entries, {"event": lambda e: None},
+                             alone=True, later=settlements) == 1
+    assert database.docs.count_documents({"outbox_pending": True}) == 20  # cleared in 60 s
+
+    container.stop()
+
+    with pymongo.MongoClient(nameko_config["MONGO_URI"]) as client:
+        docs = list(client[database.name].docs.find())
+        client.drop_database(database.name)
+    assert [d for d in docs if d["outbox"] or d["outbox_pending"]] == []
