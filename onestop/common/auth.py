@@ -161,7 +161,8 @@ def development_tokens(key=None, ttl_seconds=24 * 3600):
     samples = {
         "applicant": dict(sub=PERSON_ID, name="Li Hua"),
         "clerk": dict(sub="clerk-0001", region="430102", name="Counter clerk"),
-        "officer": dict(sub="officer-0001", office="health.430100", name="Health officer"),
+        # the health office of Furong district (430102), where the samples apply
+        "officer": dict(sub="officer-0001", office="health.430102", name="Health officer"),
         "supervisor": dict(sub="supervisor-0001", region="430000", name="Supervisor"),
         "operator": dict(sub="operator-0001", name="Operator"),
     }

@@ -42,7 +42,7 @@ ROUTES = [
     ("/api/departments/<code>", "GET", "catalog"),
     ("/api/calendar", "GET", "catalog"),
     ("/api/uploads", "POST", "intake"),
-    ("/api/applications", "POST", "intake"),
+    ("/api/applications", "GET,POST", "intake"),
     ("/api/applications/<application_id>", "GET", "intake"),
     ("/api/applications/<application_id>/history", "GET", "routing"),
     ("/api/applications/<application_id>/corrections", "POST", "intake"),

@@ -46,6 +46,23 @@ class ChecklistQuerySchema(Schema):
     holder = fields.String(load_default=None, validate=ID_NUMBER)  # a clerk names it
 
 
+STATUSES = ("submitted", "in_review", "awaiting_correction", "approved", "rejected",
+            "withdrawn")
+
+
+class ApplicationListQuerySchema(Schema):
+    """GET /api/applications: one's own applications, newest first, a page at a time."""
+
+    class Meta:
+        unknown = RAISE
+
+    status = fields.String(load_default=None, validate=validate.OneOf(STATUSES))
+    scenario = fields.String(load_default=None, validate=validate.Length(min=1, max=64))
+    applicant = fields.String(load_default=None, validate=ID_NUMBER)  # staff filter by holder
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+    offset = fields.Integer(load_default=0, validate=validate.Range(min=0, max=100000))
+
+
 class ApplicationSchema(Schema):
     class Meta:
         unknown = RAISE

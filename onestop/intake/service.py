@@ -24,7 +24,7 @@ from onestop.contracts.events import (load_event, APPLICATION_CORRECTED, APPLICA
                                       ApplicationUpdatedSchema)
 from onestop.intake.domain import check_correction, validate_application
 from onestop.intake.schemas import ApplicationSchema, CorrectionSchema, WithdrawalSchema
-from onestop.intake.schemas import ChecklistQuerySchema
+from onestop.intake.schemas import ApplicationListQuerySchema, ChecklistQuerySchema
 from onestop.intake.store import IntakeStore, DuplicateApplication
 from onestop.intake import once_only
 from onestop.intake.domain import required_materials
@@ -153,6 +153,29 @@ class IntakeService(ServiceBase):
         return {"id": doc["_id"], "status": doc["status"],
                 "status_url": f"/api/applications/{doc['_id']}"}
 
+    @http("GET", "/api/applications")
+    def list_applications(self, request):
+        """An applicant's own applications, a clerk's own submissions; supervisors and
+        operators see all (optionally one applicant's). Officers work from their task list."""
+        principal = self.auth.require(request, "applicant", "clerk", "supervisor", "operator")
+        query = load(ApplicationListQuerySchema(), request.args.to_dict())
+        found = {}
+        if principal.role == "applicant":
+            if query["applicant"] not in (None, principal.sub):
+                raise Forbidden("an applicant sees only their own applications",
+                                fields={"applicant": ["only your own ID number"]})
+            found["applicant.id_number"] = principal.sub
+        elif principal.role == "clerk":
+            found["submitted_by.sub"] = principal.sub
+        if query["applicant"] and principal.role != "applicant":
+            found["applicant.id_number"] = query["applicant"]
+        for name in ("status", "scenario"):
+            if query[name]:
+                found[name] = query[name]
+        docs, total = self.store.list_applications(found, query["limit"], query["offset"])
+        return {"total": total, "limit": query["limit"], "offset": query["offset"],
+                "applications": [application_summary(d) for d in docs]}
+
     @http("GET", "/api/applications/<string:application_id>")
     def show(self, request, application_id):
         return application_view(self._application(application_id, request))
@@ -250,6 +273,19 @@ def check_submitter(principal, body):
     elif body["channel"] != "counter":
         raise Forbidden("a counter clerk applies through the counter channel",
                         fields={"channel": ["counter for clerks"]})
+
+
+def application_summary(doc):
+    """One line of a list of applications."""
+    decision = doc.get("decision") or {}
+    return {
+        "id": doc["_id"], "scenario": doc["scenario"], "catalog_version": doc["catalog_version"],
+        "status": doc["status"], "channel": doc["channel"], "region": doc["region"],
+        "applicant": {"kind": doc["applicant"]["kind"], "name": doc["applicant"]["name"]},
+        "submitted_at": doc["submitted_at"], "outcome": decision.get("outcome"),
+        "decided_at": decision.get("decided_at"),
+        "status_url": f"/api/applications/{doc['_id']}",
+    }
 
 
 def application_view(doc):

@@ -8,6 +8,11 @@ from pymongo.errors import DuplicateKeyError
 from onestop.common.mongo import MongoStore
 
 
+# what a list of applications shows of each (the whole document: GET /api/applications/<id>)
+LIST_FIELDS = {"scenario": 1, "catalog_version": 1, "status": 1, "channel": 1, "region": 1,
+               "applicant": 1, "submitted_at": 1, "decision": 1}
+
+
 class DuplicateApplication(Exception):
     def __init__(self, existing):
         super().__init__(existing["_id"])
@@ -20,6 +25,7 @@ class IntakeStore(MongoStore):
         self.db.applications.create_index([("outbox_pending", 1), ("updated_ts", 1)])
         self.db.applications.create_index("outbox_pending")  # the sweep's lookup (adr/0009)
         self.db.applications.create_index("applicant.id_number")
+        self.db.applications.create_index("submitted_by.sub")  # a clerk's own submissions
 
     @property
     def applications(self):
@@ -61,6 +67,12 @@ class IntakeStore(MongoStore):
 
     def get_application(self, application_id):
         return self.applications.find_one({"_id": application_id}, {"outbox": 0})
+
+    def list_applications(self, query, limit, offset):
+        """A page of applications matching `query`, newest first, and how many match."""
+        found = self.applications.find(query, LIST_FIELDS).sort(
+            [("submitted_at", -1), ("_id", 1)]).skip(offset).limit(limit)
+        return list(found), self.applications.count_documents(query)
 
     def add_to_outbox(self, application_id, message_id, entry, now, changes=None):
         """Queue one message on an application's outbox (with optional field changes);

@@ -36,6 +36,7 @@ def protected(decided):
     return [
         ("POST", "/api/uploads", None),
         ("POST", "/api/applications", {}),
+        ("GET", "/api/applications", None),
         ("GET", f"/api/applications/{birth}", None),
         ("GET", f"/api/applications/{birth}/history", None),
         ("POST", f"/api/applications/{birth}/corrections", {"materials": []}),

@@ -143,3 +143,11 @@ def test_without_an_officers_token_the_api_answers_401_or_403(mesh, held, office
 def held_still_open(mesh, held, officer_of):
     return held["task_id"] in {t["task_id"]
                                for t in listed(mesh, officer_of(held["office"]))["tasks"]}
+
+
+def test_the_development_officer_make_run_prints_finds_the_samples_held_task(mesh, held):
+    """README: apply for a birth as `Hold health`, then list tasks with the officer token
+    `make run` printed. That officer's office must be where the samples' task waits."""
+    printed = auth.development_tokens(key=key_of(mesh))["officer"]
+    tasks = listed(mesh, bearer(printed))["tasks"]
+    assert held["task_id"] in {t["task_id"] for t in tasks}

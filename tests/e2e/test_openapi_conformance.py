@@ -440,6 +440,24 @@ def _applications(api, fixture):
                       headers=dict(fresh(), **{"Content-Type": "text/plain"})) == 415
 
 
+@case("GET", "/api/applications")
+def _applications(api, fixture):
+    birth = fixture("birth")
+    mine = api.call("GET", "/api/applications", as_=birth["applicant"],
+                    params={"scenario": "birth", "limit": 200}).json()
+    line = next(a for a in mine["applications"] if a["id"] == birth["id"])
+    assert line["outcome"] == "approved" and line["status_url"].endswith(birth["id"])
+    holder = birth["applicant"][1]
+    staff = api.call("GET", "/api/applications", as_="supervisor",
+                     params={"applicant": holder, "status": "approved", "limit": 1}).json()
+    assert staff["total"] >= 1 and len(staff["applications"]) == 1
+    assert api.status("GET", "/api/applications", params={"status": "lost"}) == 400
+    assert api.status("GET", "/api/applications", as_=("applicant", STRANGER),
+                      params={"applicant": holder}) == 403
+    assert api.status("GET", "/api/applications", as_=HEALTH_OFFICER) == 403
+    assert api.status("GET", "/api/applications", as_=None) == 401
+
+
 @case("GET", "/api/applications/{application_id}")
 def _application(api, fixture):
     birth = fixture("birth")
