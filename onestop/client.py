@@ -112,6 +112,16 @@ class Client:
         return self.session.get(f"{self.base}/api/applications/{application_id}", timeout=30,
                                 headers=self.headers(token))
 
+    def applications(self, holder=None, token=None, **filters):
+        """One page of applications (GET /api/applications): `holder`'s own when the client
+        mints tokens, else what the client's token may list; filters: status, scenario,
+        applicant, limit, offset."""
+        token = token or (self.token_for(holder) if holder else self.token)
+        response = self.session.get(f"{self.base}/api/applications", timeout=30,
+                                    params=filters, headers=self.headers(token))
+        response.raise_for_status()
+        return response.json()
+
     def post_as_owner(self, application_id, path, body):
         """POST to /api/applications/{id}/{path} as the applicant who applied."""
         token = self._owners.get(application_id) or self.token

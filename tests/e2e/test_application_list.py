@@ -44,7 +44,7 @@ def holder(mesh, client):
     return person, ids
 
 
-def test_an_applicant_lists_their_own_applications_newest_first(mesh, holder):
+def test_an_applicant_lists_their_own_applications_newest_first(mesh, client, holder):
     person, ids = holder
     page = listed(mesh, mesh.as_("applicant", person))
     assert page["total"] == 3
@@ -53,6 +53,9 @@ def test_an_applicant_lists_their_own_applications_newest_first(mesh, holder):
     assert first["scenario"] == "birth" and first["status"] == "approved"
     assert first["outcome"] == "approved" and first["decided_at"]
     assert first["status_url"] == f"/api/applications/{ids[0]}"
+    # the same from Python
+    assert [a["id"] for a in client.applications(person, scenario="birth")["applications"]
+            ] == [ids[1], ids[0]]
     # nobody else's: another applicant's list does not show them
     other = listed(mesh, mesh.as_("applicant", new_person()))
     assert other == {"total": 0, "limit": 50, "offset": 0, "applications": []}
