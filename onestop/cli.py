@@ -88,7 +88,7 @@ def parser():
                        choices=["applicant", "clerk", "officer", "supervisor", "operator"])
     token.add_argument("--sub", required=True,
                        help="who: an applicant's ID number, a staff member's id")
-    token.add_argument("--office", help="officer: department.region (e.g. health.430100)")
+    token.add_argument("--office", help="officer: department.region (e.g. health.430102)")
     token.add_argument("--region", help="clerk or supervisor: their region code")
     token.add_argument("--name", help="display name")
     token.add_argument("--ttl", type=int, default=8 * 3600, help="lifetime in seconds")

@@ -117,6 +117,8 @@ class Client:
         mints tokens, else what the client's token may list; filters: status, scenario,
         applicant, limit, offset."""
         token = token or (self.token_for(holder) if holder else self.token)
+        if holder and self.key is None:  # a staff token: narrow to the holder
+            filters.setdefault("applicant", holder)
         response = self.session.get(f"{self.base}/api/applications", timeout=30,
                                     params=filters, headers=self.headers(token))
         response.raise_for_status()

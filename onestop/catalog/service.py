@@ -9,13 +9,13 @@ from onestop.catalog.schemas import (ItemQuery, PlanQuery, ScenarioQuery, Versio
                                      version_number)
 from onestop.catalog.versions import CatalogData, UnknownVersion
 from onestop.common.clock import utcnow
-from onestop.common.http import BadRequest, NotFound, http, load
+from onestop.common.http import BadRequest, NotFound, http, load_query
 from onestop.common.service import ServiceBase
 
 
 def query_of(schema, request):
     """The query parameters, validated; an empty parameter (`?q=&level=`) counts as absent."""
-    return load(schema, {key: value for key, value in request.args.items() if value != ""})
+    return load_query(schema, request, drop_empty=True)
 
 
 class CatalogService(ServiceBase):

@@ -198,8 +198,9 @@ def may_read_application(principal, applicant_id, submitted_by=None, offices=())
         return True
     if principal.role == "applicant":
         return principal.sub == applicant_id
-    if principal.role == "clerk":
-        return submitted_by is not None and principal.sub == submitted_by
+    if principal.role == "clerk":  # submitted_by: {"role", "sub"} of who submitted it
+        return (submitted_by or {}).get("role") == "clerk" and (
+            principal.sub == submitted_by.get("sub"))
     if principal.role == "officer":
         return principal.office in set(offices)
     return False

@@ -91,6 +91,18 @@ def load(schema, data):
         raise BadRequest("validation failed", fields=exc.messages) from None
 
 
+def load_query(schema, request, drop_empty=False):
+    """The query string through `schema` (a 400 with per-field messages). A parameter given
+    twice is refused rather than one of its values picked silently; with `drop_empty`, an
+    empty one (`?q=&level=`) counts as absent."""
+    repeated = {key: ["give this parameter once"]
+                for key, values in request.args.lists() if len(values) > 1}
+    if repeated:
+        raise BadRequest("validation failed", fields=repeated)
+    return load(schema, {key: value for key, value in request.args.items()
+                         if not (drop_empty and value == "")})
+
+
 class JsonHttpHandler(HttpRequestHandler):
     """nameko's http entrypoint, answering JSON for results and for errors."""
 

@@ -11,6 +11,7 @@ import logging
 
 import eventlet
 from eventlet.event import Event
+from eventlet.greenpool import GreenPool
 from nameko.extensions import DependencyProvider
 from prometheus_client import Counter
 
@@ -151,6 +152,8 @@ class Settlements(DependencyProvider):
         self.publish_wait = publish_wait
         # doc_id -> [collection, rev, message ids (None while publishing), Event when known]
         self.waiting = {}
+        self._timed = GreenPool()  # the delayed clears under way (close waits for them)
+        self._closing = None
 
     def get_dependency(self, worker_ctx):
         return self
@@ -170,7 +173,7 @@ class Settlements(DependencyProvider):
             del self.waiting[doc_id]
         else:
             waiting[0], waiting[2] = collection, set(message_ids)
-            eventlet.spawn_after(self.delay, self._clear, doc_id, rev)
+            eventlet.spawn_after(self.delay, self._timed.spawn_n, self._clear, doc_id, rev)
         waiting[3].send()
 
     def add(self, collection, doc_id, rev, message_ids):
@@ -206,8 +209,22 @@ class Settlements(DependencyProvider):
                         "will re-send them", doc_id, type(exc).__name__, exc)
 
     def close(self):
+        """Clear what still waits, and wait for the delayed clears under way. Called by the
+        container's stop and by the store's (Storage.stop, before its client closes), at
+        once: the second caller waits for the first one's work instead of racing it."""
+        closing = self._closing
+        if closing is None:
+            closing = self._closing = eventlet.spawn(self._close_all)
+        try:
+            closing.wait()
+        finally:
+            if self._closing is closing:
+                self._closing = None
+
+    def _close_all(self):
         for doc_id, waiting in list(self.waiting.items()):
             self._clear(doc_id, waiting[1])
+        self._timed.waitall()
 
 
 def sweep(collection, publishers, now, older_than_seconds=5, limit=200):

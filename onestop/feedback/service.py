@@ -13,7 +13,8 @@ from onestop.common import outbox
 from onestop.common.auth import Forbidden, acting_applicant, may_read_application
 from onestop.common.clock import Clock
 from onestop.common.collectors import StoreGauges
-from onestop.common.http import http, read_json, load, BadRequest, Conflict, NotFound
+from onestop.common.http import (http, read_json, load, load_query, BadRequest, Conflict,
+                                 NotFound)
 from onestop.common.messaging import event_handler
 from onestop.common.service import ServiceBase
 from onestop.common.store import Storage
@@ -143,7 +144,7 @@ class FeedbackService(ServiceBase):
     @http("GET", "/api/reviews/stats")
     def statistics(self, request):
         self.auth.require(request, "supervisor", "operator")
-        query = load(StatsQuerySchema(), request.args.to_dict())
+        query = load_query(StatsQuerySchema(), request)
         now = self.now()
         groups = domain.statistics(self.store.decided_applications(), self.store.all_reviews(),
                                    self.store.all_cases(), query["by"], now)
@@ -156,7 +157,7 @@ class FeedbackService(ServiceBase):
     @http("GET", "/api/rectifications")
     def list_cases(self, request):
         principal = self.auth.require(request, "officer", "supervisor", "operator")
-        query = load(CaseQuerySchema(), request.args.to_dict())
+        query = load_query(CaseQuerySchema(), request)
         if principal.role == "officer":  # an office sees its own department's cases
             if query["department"] not in (None, principal.department):
                 raise Forbidden("an officer sees their own department's cases")

@@ -13,8 +13,8 @@ from onestop.common import outbox
 from onestop.common.auth import Forbidden, acting_applicant, may_read_application
 from onestop.common.clock import Clock
 from onestop.common.config import env
-from onestop.common.http import (http, read_json, load, json_response, BadRequest, Conflict,
-                                 NotFound, PayloadTooLarge, UnsupportedMediaType)
+from onestop.common.http import (http, read_json, load, load_query, json_response, BadRequest,
+                                 Conflict, NotFound, PayloadTooLarge, UnsupportedMediaType)
 from onestop.common.messaging import event_handler
 from onestop.common.rpc import TimedRpcProxy
 from onestop.common.service import ServiceBase
@@ -158,7 +158,7 @@ class IntakeService(ServiceBase):
         """An applicant's own applications, a clerk's own submissions; supervisors and
         operators see all (optionally one applicant's). Officers work from their task list."""
         principal = self.auth.require(request, "applicant", "clerk", "supervisor", "operator")
-        query = load(ApplicationListQuerySchema(), request.args.to_dict())
+        query = load_query(ApplicationListQuerySchema(), request)
         found = {}
         if principal.role == "applicant":
             if query["applicant"] not in (None, principal.sub):
@@ -167,13 +167,15 @@ class IntakeService(ServiceBase):
             found["applicant.id_number"] = principal.sub
         elif principal.role == "clerk":
             found["submitted_by.sub"] = principal.sub
+            found["submitted_by.role"] = "clerk"
         if query["applicant"] and principal.role != "applicant":
             found["applicant.id_number"] = query["applicant"]
         for name in ("status", "scenario"):
             if query[name]:
                 found[name] = query[name]
-        docs, total = self.store.list_applications(found, query["limit"], query["offset"])
-        return {"total": total, "limit": query["limit"], "offset": query["offset"],
+        docs, more = self.store.list_applications(found, query["limit"], query["offset"])
+        return {"limit": query["limit"], "offset": query["offset"],
+                "next_offset": query["offset"] + len(docs) if more else None,
                 "applications": [application_summary(d) for d in docs]}
 
     @http("GET", "/api/applications/<string:application_id>")
@@ -219,7 +221,7 @@ class IntakeService(ServiceBase):
         404 for everyone else, so a guessed id reveals nothing."""
         principal = self.auth.require(request, *roles)
         doc = self.store.get_application(application_id)
-        submitted_by = ((doc or {}).get("submitted_by") or {}).get("sub")
+        submitted_by = (doc or {}).get("submitted_by")
         offices = {t.get("office") for t in (doc or {}).get("tasks", [])}
         if doc is None or not may_read_application(principal, doc["applicant"]["id_number"],
                                                    submitted_by, offices):
@@ -238,8 +240,8 @@ class IntakeService(ServiceBase):
     def checklist(self, request, code):
         """A scenario's checklist for one holder: what their valid e-licences fill (once-only)."""
         principal = self.auth.require(request, "applicant", "clerk")
-        holder = acting_applicant(principal, load(ChecklistQuerySchema(),
-                                                  request.args.to_dict()).get("holder"))
+        holder = acting_applicant(principal,
+                                  load_query(ChecklistQuerySchema(), request).get("holder"))
         scenario = self.catalog.get_scenario(code)
         if scenario is None:
             raise NotFound(f"no scenario {code!r}; see GET /api/scenarios")

@@ -26,6 +26,7 @@ class IntakeStore(MongoStore):
         self.db.applications.create_index("outbox_pending")  # the sweep's lookup (adr/0009)
         self.db.applications.create_index("applicant.id_number")
         self.db.applications.create_index("submitted_by.sub")  # a clerk's own submissions
+        self.db.applications.create_index("submitted_at")  # lists, newest first
 
     @property
     def applications(self):
@@ -69,10 +70,12 @@ class IntakeStore(MongoStore):
         return self.applications.find_one({"_id": application_id}, {"outbox": 0})
 
     def list_applications(self, query, limit, offset):
-        """A page of applications matching `query`, newest first, and how many match."""
-        found = self.applications.find(query, LIST_FIELDS).sort(
-            [("submitted_at", -1), ("_id", 1)]).skip(offset).limit(limit)
-        return list(found), self.applications.count_documents(query)
+        """A page of applications matching `query`, newest first, and whether more follow.
+        No count of all matches: the embedded store answers a count by reading the whole
+        collection (docs/adr/0009), and a page needs only to know if there is a next one."""
+        found = list(self.applications.find(query, LIST_FIELDS).sort(
+            [("submitted_at", -1), ("_id", 1)]).skip(offset).limit(limit + 1))
+        return found[:limit], len(found) > limit
 
     def add_to_outbox(self, application_id, message_id, entry, now, changes=None):
         """Queue one message on an application's outbox (with optional field changes);

@@ -13,7 +13,8 @@ from onestop.common import outbox
 from onestop.common.auth import acting_applicant
 from onestop.common.clock import Clock
 from onestop.common.collectors import StoreGauges
-from onestop.common.http import http, read_json, load, BadRequest, Conflict, NotFound
+from onestop.common.http import (http, read_json, load, load_query, BadRequest, Conflict,
+                                 NotFound)
 from onestop.common.messaging import event_handler
 from onestop.common.service import ServiceBase
 from onestop.common.store import Storage
@@ -89,7 +90,7 @@ class LicenseService(ServiceBase):
         """A holder's licences: applicants see their own; counter clerks, supervisors and
         operators name the holder."""
         principal = self.auth.require(request, "applicant", "clerk", "supervisor", "operator")
-        holder = load(WalletQuerySchema(), request.args.to_dict()).get("holder")
+        holder = load_query(WalletQuerySchema(), request).get("holder")
         if principal.role in ("applicant", "clerk"):
             holder = acting_applicant(principal, holder)
         elif not holder:

@@ -167,7 +167,7 @@ class RoutingService(OfficerApi, ServiceBase):
         principal = self.auth.require(request)
         workflow = self.store.get(application_id)
         offices = {t["office"] for t in (workflow or {}).get("tasks", {}).values()}
-        submitted_by = ((workflow or {}).get("submitted_by") or {}).get("sub")
+        submitted_by = (workflow or {}).get("submitted_by")
         if workflow is None or not may_read_application(
                 principal, workflow["applicant"]["id_number"], submitted_by, offices):
             raise NotFound(f"no workflow for application {application_id}")

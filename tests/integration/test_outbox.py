@@ -211,8 +211,11 @@ class _Writer:
         return None
 
 
+@pytest.mark.parametrize("written_since", [False, True])
 def test_a_stopping_service_clears_what_waits_before_its_store_closes(
-        container_factory, nameko_config):
+        container_factory, nameko_config, written_since):
+    """written_since: another process wrote each document after the publish, so each clear
+    takes several round trips (the entries one by one, then the flag)."""
     container = container_factory(_Writer, nameko_config)
     container.start()
     storage = next(d for d in container.dependencies if isinstance(d, Storage))
@@ -224,6 +227,8 @@ def test_a_stopping_service_clears_what_waits_before_its_store_closes(
                                   "outbox_pending": True})
         assert outbox.settle(database.docs, n, 1, entries, {"event": lambda e: None},
                              alone=True, later=settlements) == 1
+        if written_since:
+            database.docs.update_one({"_id": n}, {"$inc": {"rev": 1}})
     assert database.docs.count_documents({"outbox_pending": True}) == 20  # cleared in 60 s
 
     container.stop()
@@ -232,3 +237,4 @@ def test_a_stopping_service_clears_what_waits_before_its_store_closes(
         docs = list(client[database.name].docs.find())
         client.drop_database(database.name)
     assert [d for d in docs if d["outbox"] or d["outbox_pending"]] == []
+

@@ -108,3 +108,12 @@ def test_the_cli_mints_tokens_with_the_configured_key(monkeypatch, capsys):
     assert principal.office == "public_security.430102" and principal.sub == "o7"
     with pytest.raises(SystemExit):
         cli.main(["token", "--role", "officer", "--sub", "o7"])  # no office
+
+
+def test_a_clerk_reads_what_they_submitted_at_the_counter_and_nothing_else():
+    clerk = auth.Principal("clerk", "430102199001011234", None, "430102", None)
+    own = {"role": "clerk", "sub": "430102199001011234"}
+    online = {"role": "applicant", "sub": "430102199001011234"}  # same id, not a clerk's
+    assert auth.may_read_application(clerk, "430102198505050021", own)
+    assert not auth.may_read_application(clerk, "430102199001011234", online)
+    assert not auth.may_read_application(clerk, "430102198505050021", None)

@@ -18,6 +18,8 @@ def test_max_workers_sets_nameko_worker_pool_and_prefetch(monkeypatch):
     for config in (nameko_config("routing"), department_nameko_config("departments-nameko")):
         container = ServiceContainer(Probe, config)
         assert container.max_workers == 3
+        consumer = next(e for e in container.extensions if type(e).__name__ == "RpcConsumer")
+        assert consumer.queue_consumer.prefetch_count == 3
 
 
 def test_max_workers_defaults_to_ten(monkeypatch):
