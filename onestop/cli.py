@@ -4,6 +4,10 @@
     broker-users uri DEPARTMENT       the AMQP URI a department's consumer connects with
     broker-users definitions          RabbitMQ definitions of the department users
     token --role ROLE ...             mint a bearer token for the HTTP API
+    dead-letters list                 what waits in the dead-letter queue, and why
+    dead-letters replay ID... | --all send messages back to the queue they failed in
+    dead-letters discard ID... | --all --into FILE
+                                      remove messages, kept in a JSON-lines file
 
 Configuration comes from the environment, as for the services (AMQP_URI,
 BROKER_USERS_SECRET or DATA_DIR, BROKER_USER_PREFIX, AUTH_SIGNING_KEY).
@@ -66,6 +70,71 @@ def token_command(args):
     return 0
 
 
+def dead_letters_command(args):
+    """list, replay or discard; the exit status is 1 when anything asked for was not done."""
+    from pika.exceptions import AMQPError
+    from onestop.common.dead_letters import DeadLetterQueue
+    if args.action != "list" and not (args.all or args.id):
+        sys.exit(f"name the messages to {args.action} (their ids), or give --all")
+    if args.action == "discard" and not args.into:
+        sys.exit("discard keeps what it removes: give --into FILE (JSON lines, appended)")
+    limit = args.limit or (50 if args.action == "list" else 1000)
+    try:
+        with DeadLetterQueue() as queue:
+            return _dead_letters(args, queue, limit)
+    except (LookupError, AMQPError, OSError) as exc:  # nothing unconfirmed was removed
+        sys.exit(f"dead-letters: {exc or type(exc).__name__}")
+
+
+def _dead_letters(args, queue, limit):
+    from onestop.common.dead_letters import ReplayFailed
+    waiting = queue.count()
+    letters = [letter for letter in queue.fetch(limit)
+               if not args.queue or letter.queue == args.queue]
+    if args.action == "list":
+        return _list_dead_letters(letters, waiting, args.json)
+    wanted = set(args.id)
+    chosen = [letter for letter in letters if args.all or letter.id in wanted]
+    failed = 0
+    for number, letter in enumerate(chosen, 1):
+        progress = f"[{number}/{len(chosen)}] {letter.id}"
+        try:
+            if args.action == "replay":
+                queue.replay(letter)
+                print(f"{progress}: replayed to {letter.queue}")
+            else:
+                queue.discard(letter, args.into)
+                print(f"{progress}: discarded into {args.into}")
+        except ReplayFailed as exc:
+            failed += 1
+            print(f"{progress}: not replayed, left in the queue: {exc}", file=sys.stderr)
+    missing = wanted - {letter.id for letter in chosen}
+    for message_id in sorted(missing):
+        print(f"{message_id}: not among the first {limit} dead letters"
+              + (f" of {args.queue}" if args.queue else ""), file=sys.stderr)
+    done = len(chosen) - failed
+    print(f"{args.action}: {done} done, {failed} failed, {len(missing)} not found; "
+          f"{waiting - done} left in the dead-letter queue")
+    return 1 if failed or missing else 0
+
+
+def _list_dead_letters(letters, waiting, as_json):
+    if as_json:
+        print(json.dumps({"waiting": waiting, "dead_letters": [
+            letter.summary() for letter in letters]}, indent=2, default=str))
+        return 0
+    print(f"{waiting} message(s) in the dead-letter queue"
+          + (f"; the first {len(letters)}:" if letters else "."))
+    for letter in letters:
+        s = letter.summary()
+        print(f"- {s['id']}  {s['type'] or '?'}  application {s['correlation_id'] or '?'}\n"
+              f"    failed in {s['queue'] or '?'} at {s['at'] or '?'}"
+              + (f" (replayed {s['replays']} time(s) before)" if s["replays"] else "")
+              + (f", sent by {s['sender']}" if s["sender"] else "")
+              + f"\n    why: {s['reason']}")
+    return 0
+
+
 def parser():
     top = argparse.ArgumentParser(prog="python -m onestop.cli",
                                   description="One-step Approval operators' command line")
@@ -93,6 +162,22 @@ def parser():
     token.add_argument("--name", help="display name")
     token.add_argument("--ttl", type=int, default=8 * 3600, help="lifetime in seconds")
     token.set_defaults(run=token_command)
+
+    dead = commands.add_parser(
+        "dead-letters", help="list, replay or discard what waits in the dead-letter queue",
+        description="The dead-letter queue (approval.dead): messages a consumer could not "
+                    "process, with the queue they failed in and why. Fix the cause, then "
+                    "replay them; discard only what must never be processed.")
+    dead.add_argument("action", choices=["list", "replay", "discard"])
+    dead.add_argument("id", nargs="*", help="message ids (as `list` shows them)")
+    dead.add_argument("--all", action="store_true", help="every message looked at")
+    dead.add_argument("--queue", help="only messages that failed in this queue")
+    dead.add_argument("--limit", type=int, default=None,
+                      help="look at no more than this many messages (default: list 50, "
+                           "replay and discard 1000)")
+    dead.add_argument("--into", help="discard: the JSON-lines file that keeps them")
+    dead.add_argument("--json", action="store_true", help="list: as JSON")
+    dead.set_defaults(run=dead_letters_command)
     return top
 
 

@@ -10,6 +10,7 @@ nameko acks a message whose handler raised. Here:
   dead-lettered with the error as its reason.
 """
 import logging
+from datetime import datetime, timezone
 from functools import partial
 
 import eventlet
@@ -46,12 +47,19 @@ def dead_letter(amqp_uri, message, queue_name, reason, cause):
         "x-original-queue": queue_name,
         "x-original-exchange": message.delivery_info.get("exchange", ""),
         "x-original-routing-key": message.delivery_info.get("routing_key", ""),
+        "x-dead-lettered-at": datetime.now(timezone.utc).isoformat(),
     })
+    properties = {k: message.properties[k] for k in ("message_id", "correlation_id", "type")
+                  if message.properties.get(k)}
+    if message.properties.get("user_id"):
+        # the broker lets only that user send a user_id: kept as a header, so that a replay
+        # (onestop/common/dead_letters.py) can send it again as its sender
+        headers["x-original-user-id"] = message.properties["user_id"]
     Publisher(amqp_uri, use_confirms=True, delivery_mode=2, declare=[dead_letter_exchange]).publish(
         message.body, exchange=dead_letter_exchange,
         routing_key=message.delivery_info.get("routing_key") or queue_name,
         headers=headers, content_type=message.content_type,
-        content_encoding=message.content_encoding)
+        content_encoding=message.content_encoding, **properties)
     DEAD_LETTERED.labels(queue_name, cause).inc()
     log.warning("dead-lettered a message from %s: %s", queue_name, reason)
 

@@ -15,7 +15,7 @@ from kombu import Connection
 from prometheus_client.parser import text_string_to_metric_families
 
 from onestop.contracts.envelope import make_envelope
-from onestop.contracts.topology import dead_letter_queue
+from onestop.common.dead_letters import DeadLetterQueue
 from tests.support.departments import MeshDepartments, publish, wait_for
 
 HEALTH_ITEM = "HN-WJ-0001"
@@ -43,20 +43,15 @@ def health_task(client, application_id):
                 task_id=task.get("task_id") or f"{application_id}:{HEALTH_ITEM}")
 
 
-def dead_letters(amqp_uri, message_ids):
-    """message_id -> x-dead-letter-reason of the given messages on approval.dead (others are
-    left there: they are not acknowledged)."""
+def dead_letters(amqp_uri, message_ids, into):
+    """message_id -> reason of the given messages on approval.dead, as the operators' tool
+    shows them; those found are discarded into the file `into` (others stay)."""
     found = {}
-    with Connection(amqp_uri) as connection:
-        bound = dead_letter_queue.bind(connection.channel())
-        while True:
-            message = bound.get(no_ack=False)
-            if message is None:
-                break
-            body = json.loads(message.body)
-            if body.get("message_id") in message_ids:
-                found[body["message_id"]] = message.headers["x-dead-letter-reason"]
-                message.ack()
+    with DeadLetterQueue(amqp_uri) as queue:
+        for letter in queue.fetch(1000):
+            if letter.id in message_ids:
+                found[letter.id] = letter.reason
+                queue.discard(letter, into)
     return found
 
 
@@ -66,7 +61,7 @@ def held_task(client, mesh):
     return wait_for(lambda: health_task(client, application_id))
 
 
-def test_only_the_tasks_department_can_decide_it(client, mesh, held_task):
+def test_only_the_tasks_department_can_decide_it(client, mesh, held_task, tmp_path):
     departments = MeshDepartments.of(mesh)
     before = refused_counts(mesh)
     attempts = {
@@ -92,10 +87,19 @@ def test_only_the_tasks_department_can_decide_it(client, mesh, held_task):
                 attempts["foreign_task"]["message_id"]: "foreign_task",
                 unauthenticated["message_id"]: "unauthenticated"}
     reasons = {}
-    wait_for(lambda: reasons.update(dead_letters(mesh.amqp_uri, set(expected) - set(reasons)))
+    discarded = tmp_path / "discarded.jsonl"
+    wait_for(lambda: reasons.update(dead_letters(mesh.amqp_uri, set(expected) - set(reasons),
+                                                 discarded))
              or len(reasons) == len(expected))
     for message_id, reason in expected.items():
         assert f"result refused ({reason})" in reasons[message_id]
+    kept = {record["id"]: record for record in map(json.loads,
+                                                   discarded.read_text().splitlines())}
+    assert set(kept) == set(expected)
+    # the sender each refused result came with is on record, and where it failed
+    assert kept[attempts["impersonation"]["message_id"]]["sender"] == departments.user(
+        "public_security")
+    assert {record["queue"] for record in kept.values()} == {"routing.results"}
     after = refused_counts(mesh)
     for reason in expected.values():
         assert after.get(reason, 0) >= before.get(reason, 0) + 1, reason

@@ -1,0 +1,180 @@
+"""The operators' dead-letter tool (onestop/common/dead_letters.py, `onestop.cli
+dead-letters`) on the real broker: both shapes of dead letter are listed with the queue
+they failed in and why; a replay puts the very message back in that queue (a department's
+result as its department, so routing still knows the sender); a discard keeps it in a file;
+what is not picked, or cannot be replayed, stays."""
+import json
+import time
+import uuid
+
+import pika
+import pytest
+from kombu import Connection, Queue
+
+from onestop import cli
+from onestop.common.dead_letters import DeadLetterQueue, ReplayFailed
+from onestop.common.messaging import dead_letter
+from onestop.contracts.envelope import make_envelope
+from onestop.contracts.topology import (DEAD_LETTER_ARGS, RESULTS_QUEUE, declare_all,
+                                        dead_letter_queue, result_routing_key, results_exchange,
+                                        results_queue)
+from tests.support.departments import department_amqp_uri
+
+DEPARTMENT = "dldept"
+
+
+@pytest.fixture
+def broker(amqp_uri, monkeypatch):
+    """The topology, an empty dead-letter queue and results queue, two queues of our own."""
+    monkeypatch.setenv("AMQP_URI", amqp_uri)
+    names = {"events": f"it-dl-events-{uuid.uuid4().hex[:6]}",
+             "tasks": f"it-dl-tasks-{uuid.uuid4().hex[:6]}"}
+    with Connection(amqp_uri) as connection:
+        declare_all(connection)
+        channel = connection.default_channel
+        for queue in (dead_letter_queue, results_queue):
+            queue.bind(channel).purge()
+        Queue(names["events"], durable=True).bind(channel).declare()
+        Queue(names["tasks"], durable=True, queue_arguments=DEAD_LETTER_ARGS
+              ).bind(channel).declare()
+    yield dict(names, uri=amqp_uri)
+    with Connection(amqp_uri) as connection:
+        for name in names.values():
+            Queue(name).bind(connection.default_channel).delete()
+
+
+def envelope(kind="application_submitted"):
+    return make_envelope(kind, uuid.uuid4().hex, {"n": 1})
+
+
+def failed_in_our_consumer(broker, body):
+    """As the platform's consumers do: republished with the reason (messaging.dead_letter)."""
+    with Connection(broker["uri"]) as connection:
+        queue = connection.SimpleQueue(broker["events"])
+        queue.put(body, serializer="json")
+        message = queue.get(timeout=5)
+        dead_letter(broker["uri"], message, broker["events"], "bad payload: {'n': ['x']}",
+                    "invalid")
+        message.ack()
+        queue.close()
+
+
+def rejected_by_a_department(broker, body):
+    """As the broker does when a department consumer rejects a task: x-death."""
+    with pika.BlockingConnection(pika.URLParameters(broker["uri"])) as connection:
+        channel = connection.channel()
+        channel.basic_publish("", broker["tasks"], json.dumps(body),
+                              pika.BasicProperties(content_type="application/json",
+                                                   delivery_mode=2))
+        method = None
+        while method is None:
+            method, _, _ = channel.basic_get(broker["tasks"])
+        channel.basic_reject(method.delivery_tag, requeue=False)
+
+
+def take(uri, queue, timeout=5):
+    """The next message of `queue` (removed): its method, properties and body."""
+    with pika.BlockingConnection(pika.URLParameters(uri)) as connection:
+        channel = connection.channel()
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            method, properties, body = channel.basic_get(queue, auto_ack=True)
+            if method is not None:
+                return method, properties, body
+            time.sleep(0.05)
+    raise AssertionError(f"nothing arrived in {queue}")
+
+
+def waiting(uri):
+    with DeadLetterQueue(uri) as queue:
+        return queue.count()
+
+
+def test_both_shapes_are_listed_with_where_and_why(broker, capsys):
+    ours, theirs = envelope(), envelope("approval_task")
+    failed_in_our_consumer(broker, ours)
+    rejected_by_a_department(broker, theirs)
+    assert cli.main(["dead-letters", "list", "--json"]) == 0
+    listed = json.loads(capsys.readouterr().out)
+    assert listed["waiting"] == 2
+    by_id = {d["id"]: d for d in listed["dead_letters"]}
+    assert by_id[ours["message_id"]]["queue"] == broker["events"]
+    assert by_id[ours["message_id"]]["reason"] == "bad payload: {'n': ['x']}"
+    assert by_id[ours["message_id"]]["correlation_id"] == ours["correlation_id"]
+    assert by_id[theirs["message_id"]]["queue"] == broker["tasks"]
+    assert "rejected" in by_id[theirs["message_id"]]["reason"]
+    assert by_id[theirs["message_id"]]["type"] == "approval_task"
+    # listing removes nothing
+    assert waiting(broker["uri"]) == 2
+
+
+def test_a_replay_puts_the_same_message_back_in_its_queue_alone(broker, capsys):
+    first, second = envelope(), envelope()
+    failed_in_our_consumer(broker, first)
+    failed_in_our_consumer(broker, second)
+    assert cli.main(["dead-letters", "replay", first["message_id"]]) == 0
+    assert "1 done, 0 failed, 0 not found" in capsys.readouterr().out
+    _, properties, body = take(broker["uri"], broker["events"])
+    assert json.loads(body) == first
+    assert properties.headers["x-replays"] == 1
+    assert "x-dead-letter-reason" not in properties.headers
+    # the other one stays, and it is still the one in the queue
+    with DeadLetterQueue(broker["uri"]) as queue:
+        assert [letter.id for letter in queue.fetch(10)] == [second["message_id"]]
+
+
+def test_a_rejected_task_replays_to_its_department_queue(broker):
+    task = envelope("approval_task")
+    rejected_by_a_department(broker, task)
+    assert cli.main(["dead-letters", "replay", "--all", "--queue", broker["tasks"]]) == 0
+    assert json.loads(take(broker["uri"], broker["tasks"])[2]) == task
+    assert waiting(broker["uri"]) == 0
+
+
+def test_a_departments_result_is_replayed_as_that_department(broker):
+    """routing trusts only the broker-validated user_id: the replay keeps it."""
+    uri = department_amqp_uri(broker["uri"], DEPARTMENT)
+    user = pika.URLParameters(uri).credentials.username
+    result = envelope("approval_result")
+    with pika.BlockingConnection(pika.URLParameters(uri)) as connection:
+        connection.channel().basic_publish(
+            results_exchange.name, result_routing_key(DEPARTMENT), json.dumps(result),
+            pika.BasicProperties(user_id=user, content_type="application/json"))
+    with Connection(broker["uri"]) as connection:  # routing fails on it twice: dead-lettered
+        simple = connection.SimpleQueue(results_queue)
+        message = simple.get(timeout=5)
+        dead_letter(broker["uri"], message, RESULTS_QUEUE, "KeyError: 'x'", "error")
+        message.ack()
+        simple.close()
+    assert cli.main(["dead-letters", "replay", result["message_id"]]) == 0
+    method, properties, body = take(broker["uri"], RESULTS_QUEUE)
+    assert json.loads(body) == result
+    assert properties.user_id == user
+    assert method.routing_key == result_routing_key(DEPARTMENT)
+
+
+def test_what_cannot_be_replayed_stays_and_the_exit_status_says_so(broker, capsys):
+    lost = envelope()
+    failed_in_our_consumer(broker, lost)
+    with Connection(broker["uri"]) as connection:  # its queue is gone since
+        Queue(broker["events"]).bind(connection.default_channel).delete()
+    assert cli.main(["dead-letters", "replay", lost["message_id"], "no-such-id"]) == 1
+    captured = capsys.readouterr()
+    assert "not replayed, left in the queue" in captured.err and "no-such-id" in captured.err
+    assert waiting(broker["uri"]) == 1
+    with DeadLetterQueue(broker["uri"]) as queue, pytest.raises(ReplayFailed):
+        queue.replay(queue.fetch(1)[0])
+
+
+def test_discard_keeps_the_message_in_a_file(broker, tmp_path):
+    gone = envelope()
+    failed_in_our_consumer(broker, gone)
+    with pytest.raises(SystemExit):  # not without a file to keep it in
+        cli.main(["dead-letters", "discard", "--all"])
+    assert waiting(broker["uri"]) == 1
+    kept = tmp_path / "discarded.jsonl"
+    assert cli.main(["dead-letters", "discard", "--all", "--into", str(kept)]) == 0
+    assert waiting(broker["uri"]) == 0
+    record = json.loads(kept.read_text().splitlines()[0])
+    assert record["id"] == gone["message_id"] and record["queue"] == broker["events"]
+    assert json.loads(record["body"]["text"]) == gone and record["discarded_at"]
