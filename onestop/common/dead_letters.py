@@ -13,8 +13,8 @@ had it already), and only then removes it from the dead-letter queue. A departme
 result carries its sender in the broker-validated `user_id` property (kept as the
 `x-original-user-id` header when the platform dead-lettered it: only that user may send
 it): it is replayed as that department's broker user, to the results exchange with its
-original routing key, so that routing still knows who sent it (docs/adr/0005). What is not picked stays in the
-queue, in its place.
+original routing key, so that routing still knows who sent it (docs/adr/0005, 0013).
+What is not picked stays in the queue, in its place.
 """
 import base64
 import hashlib
@@ -94,8 +94,12 @@ class DeadLetter:
         if self.headers.get("x-dead-letter-reason"):
             return str(self.headers["x-dead-letter-reason"])
         if self._death:
-            return f"{self._death.get('reason', 'dead-lettered')} by the broker " \
-                   f"(consumer of {self._death.get('queue', '?')})"
+            queue, why = self._death.get("queue", "?"), self._death.get("reason")
+            return {"rejected": f"the consumer of {queue} rejected it",
+                    "expired": f"it expired in {queue}",
+                    "maxlen": f"{queue} was full",
+                    "delivery_limit": f"{queue} delivered it too often"}.get(
+                        why, f"dead-lettered from {queue} ({why})")
         return "unknown"
 
     @property

@@ -2,9 +2,9 @@
 
 nameko acks a message whose handler raised. Here:
 - the handler returns: ack (the handler persisted what it had to first);
-- InvalidMessage (bad schema, unknown type, refused sender): the message is
-  republished to the dead-letter exchange with the reason in its headers, then
-  acked, and counted: it never blocks the queue;
+- InvalidMessage (bad schema, unknown type, refused sender), or a body that cannot be
+  decoded at all: the message is republished to the dead-letter exchange with the reason
+  in its headers, then acked, and counted: it never blocks the queue;
 - a store or broker outage, or an RPC that timed out: requeue after a pause, so nothing is lost;
 - any other error: requeue once; when it fails again on redelivery it is
   dead-lettered with the error as its reason.
@@ -18,7 +18,7 @@ from amqp.exceptions import ConnectionError as AmqpConnectionError
 from nameko.amqp.publish import Publisher
 from nameko.events import EventHandler
 from nameko.exceptions import ContainerBeingKilled, RpcTimeout
-from nameko.messaging import Consumer
+from nameko.messaging import Consumer, QueueConsumer
 from prometheus_client import Counter
 from pymongo.errors import ConnectionFailure
 
@@ -64,8 +64,28 @@ def dead_letter(amqp_uri, message, queue_name, reason, cause):
     log.warning("dead-lettered a message from %s: %s", queue_name, reason)
 
 
+class DeadLetteringQueueConsumer(QueueConsumer):
+    """nameko's queue consumer, except for a body that cannot be decoded (not what its
+    content type says): kombu's consumer logs it and acknowledges it, gone without a trace;
+    here the entrypoint that owns the queue dead-letters it, with the reason."""
+
+    def get_consumers(self, consumer_cls, channel):
+        consumers = super().get_consumers(consumer_cls, channel)
+        for provider, consumer in self._consumers.items():
+            undecodable = getattr(provider, "undecodable", None)
+            if undecodable is not None:
+                consumer.on_decode_error = undecodable
+        return consumers
+
+
 class FailurePolicy:
     """Mixin for nameko Consumer subclasses: the policy described in the module docstring."""
+
+    queue_consumer = DeadLetteringQueueConsumer()
+
+    def undecodable(self, message, exc):
+        self._dead_letter(message, self.queue.name, f"the body is not what its content type "
+                          f"({message.content_type}) says: {exc}", "invalid")
 
     def handle_message_processed(self, message, result=None, exc_info=None):
         queue_name = self.queue.name

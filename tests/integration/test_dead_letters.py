@@ -13,7 +13,7 @@ from kombu import Connection, Queue
 
 from onestop import cli
 from onestop.common.dead_letters import DeadLetterQueue, ReplayFailed
-from onestop.common.messaging import dead_letter
+from onestop.common.messaging import consume_with_sender, dead_letter
 from onestop.contracts.envelope import make_envelope
 from onestop.contracts.topology import (DEAD_LETTER_ARGS, RESULTS_QUEUE, declare_all,
                                         dead_letter_queue, result_routing_key, results_exchange,
@@ -102,7 +102,8 @@ def test_both_shapes_are_listed_with_where_and_why(broker, capsys):
     assert by_id[ours["message_id"]]["reason"] == "bad payload: {'n': ['x']}"
     assert by_id[ours["message_id"]]["correlation_id"] == ours["correlation_id"]
     assert by_id[theirs["message_id"]]["queue"] == broker["tasks"]
-    assert "rejected" in by_id[theirs["message_id"]]["reason"]
+    assert by_id[theirs["message_id"]]["reason"] == (
+        f"the consumer of {broker['tasks']} rejected it")
     assert by_id[theirs["message_id"]]["type"] == "approval_task"
     # listing removes nothing
     assert waiting(broker["uri"]) == 2
@@ -178,3 +179,39 @@ def test_discard_keeps_the_message_in_a_file(broker, tmp_path):
     record = json.loads(kept.read_text().splitlines()[0])
     assert record["id"] == gone["message_id"] and record["queue"] == broker["events"]
     assert json.loads(record["body"]["text"]) == gone and record["discarded_at"]
+
+
+UNDECODABLE_QUEUE = Queue(f"it-dl-undecodable-{uuid.uuid4().hex[:6]}", durable=True,
+                          queue_arguments=DEAD_LETTER_ARGS)
+
+
+class Strict:
+    """A boundary consumer like routing's results consumer."""
+    name = "it_dl_strict"
+    received = []
+
+    @consume_with_sender(UNDECODABLE_QUEUE)
+    def handle(self, body, sender):
+        self.received.append(body)
+
+
+def test_a_body_that_cannot_be_decoded_is_dead_lettered_with_the_reason(
+        broker, container_factory, nameko_config):
+    """kombu alone would log it and acknowledge it: gone without a trace."""
+    container_factory(Strict, nameko_config).start()
+    with pika.BlockingConnection(pika.URLParameters(broker["uri"])) as connection:
+        channel = connection.channel()
+        for body in (b"not json at all", json.dumps(envelope()).encode()):
+            channel.basic_publish("", UNDECODABLE_QUEUE.name, body, pika.BasicProperties(
+                content_type="application/json", delivery_mode=2))
+    deadline = time.monotonic() + 10
+    while not Strict.received and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert len(Strict.received) == 1  # the good one was handled
+    with DeadLetterQueue(broker["uri"]) as queue:
+        letters = queue.fetch(10)
+    assert [(letter.queue, letter.body) for letter in letters] == [
+        (UNDECODABLE_QUEUE.name, b"not json at all")]
+    assert "is not what its content type (application/json) says" in letters[0].reason
+    with Connection(broker["uri"]) as connection:
+        UNDECODABLE_QUEUE.bind(connection.default_channel).delete()
