@@ -186,5 +186,11 @@ def main(argv=None):
     return args.run(args)
 
 
-if __name__ == "__main__":
+def run_from_shell():
+    import signal
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # `... list | head`: stop quietly
     sys.exit(main())
+
+
+if __name__ == "__main__":
+    run_from_shell()
