@@ -92,6 +92,9 @@ def processes(departments):
     uris = broker_users.department_uris(departments)
     table = {name: ([PYTHON, "-m", "onestop.run_service", name], {})
              for name in config.SERVICES}
+    # routing's officer API publishes an officer's decision as the department's broker user
+    # (and `onestop.cli dead-letters` replays results so, run in the routing container)
+    table["routing"][1]["DEPARTMENT_AMQP_URIS"] = json.dumps(uris)
     table["departments-nameko"] = ([PYTHON, "-m", "onestop.run_service", "departments-nameko"],
                                    {"DEPARTMENTS": ",".join(nameko_depts),
                                     "DEPARTMENT_AMQP_URIS": json.dumps(

@@ -281,3 +281,16 @@ def test_every_pod_is_scraped_on_a_port_it_serves_metrics_on(rendered):
             ports[port_name])
     gateway = by_kind(production, "Deployment")["gateway"]["spec"]["template"]
     assert {p["name"] for p in gateway["spec"]["containers"][0]["ports"]} == {"http", "metrics"}
+
+
+def test_processes_that_publish_as_departments_get_the_broker_users_secret(rendered):
+    """routing's officer API (and the dead-letter tool run in its container) publish as a
+    department's broker user: in containers they derive its password from the secret."""
+    publishing_as_departments = {"routing", "departments-nameko", "departments-pika"}
+    services = compose_file()["services"]
+    for name in publishing_as_departments:
+        assert "BROKER_USERS_SECRET" in services[name]["environment"], name
+    for name, deployment in by_kind(rendered[OVERLAYS[0]], "Deployment").items():
+        env = {e["name"] for c in deployment["spec"]["template"]["spec"]["containers"]
+               for e in c.get("env", [])}
+        assert ("BROKER_USERS_SECRET" in env) == (name in publishing_as_departments), name
