@@ -71,33 +71,34 @@ def token_command(args):
 
 
 def dead_letters_command(args):
-    """list, replay or discard; the exit status is 1 when anything asked for was not done."""
+    """list, replay or discard. Exit status: 0 done, 1 something asked for was not done,
+    2 bad usage (argparse's), 3 the broker or a file could not be used at all."""
     from pika.exceptions import AMQPError
     from onestop.common.dead_letters import DeadLetterQueue
     if args.action != "list" and not (args.all or args.id):
-        sys.exit(f"name the messages to {args.action} (their ids), or give --all")
+        sys.exit(f"name the messages to {args.action} (ids or positions), or give --all")
     if args.action == "discard" and not args.into:
         sys.exit("discard keeps what it removes: give --into FILE (JSON lines, appended)")
-    limit = args.limit or (50 if args.action == "list" else 1000)
     try:
         with DeadLetterQueue() as queue:
-            return _dead_letters(args, queue, limit)
+            return _dead_letters(args, queue)
     except (LookupError, AMQPError, OSError) as exc:  # nothing unconfirmed was removed
-        sys.exit(f"dead-letters: {exc or type(exc).__name__}")
+        print(f"dead-letters: {exc or type(exc).__name__}", file=sys.stderr)
+        return 3
 
 
-def _dead_letters(args, queue, limit):
-    from onestop.common.dead_letters import ReplayFailed
-    waiting = queue.count()
-    letters = [letter for letter in queue.fetch(limit)
+def _dead_letters(args, queue):
+    from onestop.common.dead_letters import BrokerLost, ReplayFailed
+    letters = [letter for letter in queue.take()
                if not args.queue or letter.queue == args.queue]
     if args.action == "list":
-        return _list_dead_letters(letters, waiting, args.json)
-    wanted = set(args.id)
-    chosen = [letter for letter in letters if args.all or letter.id in wanted]
-    failed = 0
+        return _list_dead_letters(letters, args.limit or 50, args.json)
+    wanted = {asked[1:] if asked.startswith("#") else asked for asked in args.id}
+    chosen = [letter for letter in letters
+              if args.all or letter.id in wanted or str(letter.position) in wanted]
+    done = failed = 0
     for number, letter in enumerate(chosen, 1):
-        progress = f"[{number}/{len(chosen)}] {letter.id}"
+        progress = f"[{number}/{len(chosen)}] #{letter.position} {letter.id}"
         try:
             if args.action == "replay":
                 queue.replay(letter)
@@ -105,29 +106,36 @@ def _dead_letters(args, queue, limit):
             else:
                 queue.discard(letter, args.into)
                 print(f"{progress}: discarded into {args.into}")
+            done += 1
         except ReplayFailed as exc:
             failed += 1
             print(f"{progress}: not replayed, left in the queue: {exc}", file=sys.stderr)
-    missing = wanted - {letter.id for letter in chosen}
-    for message_id in sorted(missing):
-        print(f"{message_id}: not among the first {limit} dead letters"
-              + (f" of {args.queue}" if args.queue else ""), file=sys.stderr)
-    done = len(chosen) - failed
-    print(f"{args.action}: {done} done, {failed} failed, {len(missing)} not found; "
-          f"{waiting - done} left in the dead-letter queue")
+        except BrokerLost as exc:
+            failed += len(chosen) - number + 1
+            print(f"{progress}: {exc}; stopped here, the rest is left in the queue",
+                  file=sys.stderr)
+            break
+    found = {letter.id for letter in chosen} | {str(letter.position) for letter in chosen}
+    missing = sorted(wanted - found)
+    for asked in missing:
+        print(f"{asked}: no such dead letter" + (f" of {args.queue}" if args.queue else ""),
+              file=sys.stderr)
+    print(f"{args.action}: {done} done, {failed} not done, {len(missing)} not found")
     return 1 if failed or missing else 0
 
 
-def _list_dead_letters(letters, waiting, as_json):
+def _list_dead_letters(letters, limit, as_json):
+    shown = letters[:limit]
     if as_json:
-        print(json.dumps({"waiting": waiting, "dead_letters": [
-            letter.summary() for letter in letters]}, indent=2, default=str))
+        print(json.dumps({"waiting": len(letters), "dead_letters": [
+            letter.summary() for letter in shown]}, indent=2, default=str))
         return 0
-    print(f"{waiting} message(s) in the dead-letter queue"
-          + (f"; the first {len(letters)}:" if letters else "."))
-    for letter in letters:
+    print(f"{len(letters)} message(s) in the dead-letter queue"
+          + (f"; the first {len(shown)}:" if shown else "."))
+    for letter in shown:
         s = letter.summary()
-        print(f"- {s['id']}  {s['type'] or '?'}  application {s['correlation_id'] or '?'}\n"
+        print(f"#{s['position']} {s['id']}  {s['type'] or '?'}  "
+              f"application {s['correlation_id'] or '?'}\n"
               f"    failed in {s['queue'] or '?'} at {s['at'] or '?'}"
               + (f" (replayed {s['replays']} time(s) before)" if s["replays"] else "")
               + (f", sent by {s['sender']}" if s["sender"] else "")
@@ -169,12 +177,12 @@ def parser():
                     "process, with the queue they failed in and why. Fix the cause, then "
                     "replay them; discard only what must never be processed.")
     dead.add_argument("action", choices=["list", "replay", "discard"])
-    dead.add_argument("id", nargs="*", help="message ids (as `list` shows them)")
-    dead.add_argument("--all", action="store_true", help="every message looked at")
+    dead.add_argument("id", nargs="*", help="message ids, or positions (#N), as `list` "
+                                            "shows them")
+    dead.add_argument("--all", action="store_true", help="every message (of --queue)")
     dead.add_argument("--queue", help="only messages that failed in this queue")
-    dead.add_argument("--limit", type=int, default=None,
-                      help="look at no more than this many messages (default: list 50, "
-                           "replay and discard 1000)")
+    dead.add_argument("--limit", type=int, default=None, help="list: show this many "
+                                                              "(default 50)")
     dead.add_argument("--into", help="discard: the JSON-lines file that keeps them")
     dead.add_argument("--json", action="store_true", help="list: as JSON")
     dead.set_defaults(run=dead_letters_command)

@@ -108,6 +108,16 @@ def department_uris(departments, base_uri=None):
     return {d: amqp_uri_for(d, base_uri, key) for d in departments}
 
 
+def known_department_uri(department, base_uri=None):
+    """A department's URI as `department_uris` gives it, but None where the credentials are
+    not at hand (no DEPARTMENT_AMQP_URIS, no secret yet): never makes a new secret."""
+    given = external_uris()
+    if given is not None:
+        return given.get(department)
+    key = config.existing_secret("BROKER_USERS_SECRET", SECRET_FILE_NAME)
+    return amqp_uri_for(department, base_uri, key) if key else None
+
+
 def user_of_uri(uri):
     return unquote(urlsplit(uri).username or "")
 

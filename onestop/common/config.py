@@ -103,6 +103,17 @@ def department_nameko_config(name):
     }
 
 
+def _secret_path(file_name):
+    from pathlib import Path
+    return Path(env("DATA_DIR", str(Path(__file__).resolve().parents[2] / ".data"))) / file_name
+
+
+def existing_secret(env_name, file_name):
+    """The secret `local_secret` would give, or None where there is none yet (never made)."""
+    path = _secret_path(file_name)
+    return env(env_name) or (path.read_text().strip() if path.exists() else None)
+
+
 def local_secret(env_name, file_name, make):
     """A secret from the environment variable `env_name`, or, for local runs, one made once
     by `make()` into DATA_DIR/`file_name` (mode 0600; `.data/` is never committed). Several
@@ -113,7 +124,7 @@ def local_secret(env_name, file_name, make):
     value = env(env_name)
     if value:
         return value
-    path = Path(env("DATA_DIR", str(Path(__file__).resolve().parents[2] / ".data"))) / file_name
+    path = _secret_path(file_name)
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         try:

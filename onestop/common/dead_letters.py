@@ -1,20 +1,26 @@
 """The dead-letter queue, for operators: see what waits there and why, send a message back
-to the queue it failed in once the cause is fixed, or discard it deliberately, into a file.
+to the queue it failed in once the cause is fixed, or discard it deliberately, into a file
+(docs/adr/0013).
 
 Dead letters come in two shapes. The platform's consumers republish what they cannot
-process with `x-dead-letter-reason`, `x-original-queue`, `x-original-exchange` and
-`x-original-routing-key` headers (onestop/common/messaging.py); the broker moves what a
-department consumer rejected with an `x-death` header (the department queues name the
-dead-letter exchange). Both say which queue the message failed in.
+process with `x-dead-letter-reason`, `x-original-queue`, `x-original-exchange`,
+`x-original-routing-key` and, for a result, `x-original-user-id` headers, never taken from
+the message as it came (onestop/common/messaging.py). RabbitMQ moves what a department
+consumer rejected with an `x-death` header (the department queues name the dead-letter
+exchange); then only `x-death` is believed.
 
-A replay publishes the message, persistent and confirmed, to that queue alone (through
-the default exchange: not to every queue bound to its original exchange, whose consumers
-had it already), and only then removes it from the dead-letter queue. A department's
-result carries its sender in the broker-validated `user_id` property (kept as the
-`x-original-user-id` header when the platform dead-lettered it: only that user may send
-it): it is replayed as that department's broker user, to the results exchange with its
-original routing key, so that routing still knows who sent it (docs/adr/0005, 0013).
-What is not picked stays in the queue, in its place.
+A replay publishes the message, persistent, confirmed and `mandatory`, to the queue it
+failed in alone (through the default exchange: not to every queue bound to its original
+exchange, whose other consumers had it already), and only then removes it from the
+dead-letter queue. A department's result is sent again as that department's broker user,
+to the results exchange with that department's routing key, so that routing still knows
+who sent it (docs/adr/0005).
+
+Looking removes nothing, and does not count against a quorum queue's delivery limit
+(RabbitMQ 4 drops a message returned 20 times, and the dead-letter queue has nowhere
+further to send it): every message taken is acknowledged after a confirmed copy of it was
+put back at the end of the queue, in the order taken. So a look takes the whole queue
+(up to MAX_LOOK messages) and puts back, in order, all it does not replay or discard.
 """
 import base64
 import hashlib
@@ -24,22 +30,26 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 
 import pika
-from pika.exceptions import AMQPError
+from pika.exceptions import AMQPChannelError, AMQPConnectionError, AMQPError
 
 from onestop.common import broker_users, config
-from onestop.contracts.topology import DEAD_LETTER_QUEUE
+from onestop.common.messaging import DEAD_LETTER_HEADERS
+from onestop.contracts.topology import (DEAD_LETTER_QUEUE, RESULTS_EXCHANGE, RESULTS_QUEUE,
+                                        result_routing_key)
 
 REPLAYS_HEADER = "x-replays"
-# the dead-lettering headers a replay drops (a new failure writes them afresh)
-DEAD_LETTER_HEADERS = ("x-death", "x-first-death-exchange", "x-first-death-queue",
-                       "x-first-death-reason", "x-last-death-exchange", "x-last-death-queue",
-                       "x-last-death-reason", "x-dead-letter-reason", "x-dead-lettered-at",
-                       "x-original-queue", "x-original-exchange", "x-original-routing-key",
-                       "x-original-user-id")
+MAX_LOOK = 10000
+DEATHS = {"rejected": "the consumer of {queue} rejected it", "expired": "it expired in {queue}",
+          "maxlen": "{queue} was full", "delivery_limit": "{queue} delivered it too often"}
 
 
 class ReplayFailed(Exception):
-    """The message could not be sent back; it stays in the dead-letter queue."""
+    """The message was not sent back; it stays in the dead-letter queue."""
+
+
+class BrokerLost(Exception):
+    """The connection broke while a message was being replayed: whether the copy arrived
+    is not known (a replay again may deliver it twice; consumers are idempotent)."""
 
 
 @dataclass
@@ -47,6 +57,7 @@ class DeadLetter:
     tag: int
     properties: pika.BasicProperties
     body: bytes
+    position: int = 0  # 1, 2, ... in the order taken
 
     @property
     def headers(self):
@@ -54,8 +65,14 @@ class DeadLetter:
 
     @property
     def _death(self):
+        """RabbitMQ's record of the last dead-lettering, when RabbitMQ did it."""
         deaths = self.headers.get("x-death") or []
-        return deaths[0] if deaths else {}
+        return deaths[0] if deaths and isinstance(deaths[0], dict) else {}
+
+    def _ours(self, name):
+        """A header the platform wrote when it dead-lettered the message (none if RabbitMQ
+        dead-lettered it: then such a header came with the message, from its sender)."""
+        return None if self._death else self.headers.get(name)
 
     @property
     def envelope(self):
@@ -73,45 +90,34 @@ class DeadLetter:
 
     @property
     def queue(self):
-        return self.headers.get("x-original-queue") or self._death.get("queue") or ""
-
-    @property
-    def exchange(self):
-        return self.headers.get("x-original-exchange") or self._death.get("exchange") or ""
-
-    @property
-    def routing_key(self):
-        keys = self._death.get("routing-keys") or [""]
-        return self.headers.get("x-original-routing-key") or keys[0]
+        return self._ours("x-original-queue") or self._death.get("queue") or ""
 
     @property
     def sender(self):
         """The broker-validated sender (a department's result), if the message had one."""
-        return self.properties.user_id or self.headers.get("x-original-user-id")
+        return self._ours("x-original-user-id") or self.properties.user_id
 
     @property
     def reason(self):
-        if self.headers.get("x-dead-letter-reason"):
-            return str(self.headers["x-dead-letter-reason"])
+        if self._ours("x-dead-letter-reason"):
+            return str(self._ours("x-dead-letter-reason"))
         if self._death:
-            queue, why = self._death.get("queue", "?"), self._death.get("reason")
-            return {"rejected": f"the consumer of {queue} rejected it",
-                    "expired": f"it expired in {queue}",
-                    "maxlen": f"{queue} was full",
-                    "delivery_limit": f"{queue} delivered it too often"}.get(
-                        why, f"dead-lettered from {queue} ({why})")
+            why = self._death.get("reason")
+            return DEATHS.get(why, "dead-lettered from {queue} (" + str(why) + ")").format(
+                queue=self._death.get("queue", "?"))
         return "unknown"
 
     @property
     def at(self):
-        when = self.headers.get("x-dead-lettered-at") or self._death.get("time")
+        when = self._ours("x-dead-lettered-at") or self._death.get("time")
         if isinstance(when, datetime):
             return when.replace(tzinfo=when.tzinfo or timezone.utc).isoformat()
         return str(when) if when else None
 
     def summary(self):
         envelope = self.envelope
-        return {"id": self.id, "queue": self.queue, "reason": self.reason, "at": self.at,
+        return {"position": self.position, "id": self.id, "queue": self.queue,
+                "reason": self.reason, "at": self.at,
                 "type": envelope.get("type") or self.properties.type,
                 "correlation_id": envelope.get("correlation_id")
                 or self.properties.correlation_id,
@@ -123,14 +129,31 @@ class DeadLetter:
             body = {"text": self.body.decode("utf-8")}
         except UnicodeDecodeError:
             body = {"base64": base64.b64encode(self.body).decode()}
-        return dict(self.summary(), exchange=self.exchange, routing_key=self.routing_key,
-                    headers=json.loads(json.dumps(self.headers, default=str)),
+        return dict(self.summary(), headers=json.loads(json.dumps(self.headers, default=str)),
                     content_type=self.properties.content_type, body=body)
+
+    def as_put_back(self):
+        """Headers for a copy of this dead letter put back in the queue: what dead-lettering
+        recorded, as the platform writes it (the sender too, which only its own user could
+        send as the `user_id` property)."""
+        headers = {k: v for k, v in self.headers.items() if k not in DEAD_LETTER_HEADERS}
+        recorded = {"x-dead-letter-reason": self.reason, "x-original-queue": self.queue,
+                    "x-dead-lettered-at": self.at, "x-original-user-id": self.sender}
+        headers.update({k: v for k, v in recorded.items() if v})
+        return headers
+
+    def copy_properties(self, headers, user_id=None):
+        p = self.properties
+        return pika.BasicProperties(
+            content_type=p.content_type, content_encoding=p.content_encoding, headers=headers,
+            delivery_mode=2, priority=p.priority, correlation_id=p.correlation_id,
+            message_id=p.message_id, timestamp=p.timestamp, type=p.type, user_id=user_id,
+            app_id=p.app_id)
 
 
 class DeadLetterQueue:
-    """A connection to the dead-letter queue: `fetch` takes messages without removing them;
-    `replay` or `discard` removes one; what is left returns to the queue on `close`."""
+    """A look at the dead-letter queue. `take` holds all its messages; `replay` and
+    `discard` remove one each; `close` puts the rest back, in order."""
 
     def __init__(self, amqp_uri=None, queue=DEAD_LETTER_QUEUE):
         self.amqp_uri = amqp_uri or config.amqp_uri()
@@ -138,6 +161,7 @@ class DeadLetterQueue:
         self.connection = pika.BlockingConnection(pika.URLParameters(self.amqp_uri))
         self.channel = self.connection.channel()
         self.channel.confirm_delivery()
+        self._held = {}  # delivery tag -> DeadLetter, taken and not yet settled
         self._senders = {}  # department -> (connection, channel) as its broker user
 
     def __enter__(self):
@@ -145,11 +169,6 @@ class DeadLetterQueue:
 
     def __exit__(self, *exc):
         self.close()
-
-    def close(self):
-        for connection, _ in self._senders.values():
-            _quietly(connection.close)
-        _quietly(self.connection.close)  # unacknowledged messages go back to the queue
 
     def count(self):
         try:
@@ -160,13 +179,16 @@ class DeadLetterQueue:
                                   "the mesh's?") from None
             raise
 
-    def fetch(self, limit):
+    def take(self, limit=MAX_LOOK):
+        """The messages of the queue, oldest first (held until settled or put back)."""
         letters = []
         while len(letters) < limit:
             method, properties, body = self.channel.basic_get(self.queue, auto_ack=False)
             if method is None:
                 break
-            letters.append(DeadLetter(method.delivery_tag, properties, body))
+            letter = DeadLetter(method.delivery_tag, properties, body, len(letters) + 1)
+            self._held[letter.tag] = letter
+            letters.append(letter)
         return letters
 
     def replay(self, letter):
@@ -175,26 +197,22 @@ class DeadLetterQueue:
             raise ReplayFailed("it does not say which queue it failed in")
         headers = {k: v for k, v in letter.headers.items() if k not in DEAD_LETTER_HEADERS}
         headers[REPLAYS_HEADER] = int(letter.headers.get(REPLAYS_HEADER, 0)) + 1
-        p = letter.properties
-        properties = pika.BasicProperties(
-            content_type=p.content_type, content_encoding=p.content_encoding, headers=headers,
-            delivery_mode=2, priority=p.priority, correlation_id=p.correlation_id,
-            message_id=p.message_id, timestamp=p.timestamp, type=p.type,
-            user_id=letter.sender, app_id=p.app_id)
-        if letter.sender:  # as its sender, where the sender may write
-            channel, exchange, routing_key = (self._sender(letter.sender), letter.exchange,
-                                              letter.routing_key)
+        if letter.sender:  # a result: as its department, where that department may write
+            if letter.queue != RESULTS_QUEUE:
+                raise ReplayFailed(f"it names a sender ({letter.sender}) but failed in "
+                                   f"{letter.queue}, not in {RESULTS_QUEUE}")
+            department = broker_users.department_of_user(letter.sender)
+            if department is None:
+                raise ReplayFailed(f"its sender {letter.sender!r} is not a department's "
+                                   "broker user")
+            channel, exchange, routing_key = (self._sender(department), RESULTS_EXCHANGE,
+                                              result_routing_key(department))
+            properties = letter.copy_properties(headers, user_id=letter.sender)
         else:
             channel, exchange, routing_key = self.channel, "", letter.queue
-        try:
-            channel.basic_publish(exchange, routing_key, letter.body, properties,
-                                  mandatory=True)
-        except pika.exceptions.UnroutableError:
-            raise ReplayFailed(f"nothing takes it at {exchange or 'queue'} "
-                               f"{routing_key!r} (was the queue deleted?)") from None
-        except (pika.exceptions.NackError, AMQPError) as exc:
-            raise ReplayFailed(f"the broker refused it ({type(exc).__name__}: {exc})") from None
-        self.channel.basic_ack(letter.tag)
+            properties = letter.copy_properties(headers)
+        self._publish(channel, exchange, routing_key, letter.body, properties)
+        self._settle(letter)
 
     def discard(self, letter, into):
         """Append `letter` to the JSON-lines file `into` (synced to disk), then remove it."""
@@ -203,25 +221,65 @@ class DeadLetterQueue:
             file.write(json.dumps(record, ensure_ascii=False) + "\n")
             file.flush()
             os.fsync(file.fileno())
-        self.channel.basic_ack(letter.tag)
+        self._settle(letter)
 
-    def _sender(self, user):
-        department = broker_users.department_of_user(user)
-        if department is None:
-            raise ReplayFailed(f"its sender {user!r} is not a department's broker user")
-        if department not in self._senders:
-            uri = broker_users.department_uris([department], self.amqp_uri).get(department)
-            if uri is None:
-                raise ReplayFailed(f"no broker credentials for department {department} "
-                                   "(DEPARTMENT_AMQP_URIS)")
-            try:
-                connection = pika.BlockingConnection(pika.URLParameters(uri))
-            except AMQPError as exc:
-                raise ReplayFailed(f"cannot connect as {user} ({type(exc).__name__})") from None
+    def close(self):
+        """Put back what is held (a confirmed copy at the end of the queue, in the order
+        taken, then the original acknowledged), and disconnect."""
+        try:
+            for letter in sorted(self._held.values(), key=lambda held: held.position):
+                self._publish(self.channel, "", self.queue, letter.body,
+                              letter.copy_properties(letter.as_put_back()))
+                self._settle(letter)
+        finally:
+            for connection, _ in self._senders.values():
+                _quietly(connection.close)
+            _quietly(self.connection.close)  # what is still held returns to the queue
+
+    def _publish(self, channel, exchange, routing_key, body, properties):
+        try:
+            channel.basic_publish(exchange, routing_key, body, properties, mandatory=True)
+        except pika.exceptions.UnroutableError:
+            raise ReplayFailed(f"nothing takes it at {exchange or 'queue'} "
+                               f"{routing_key!r} (was the queue deleted?)") from None
+        except pika.exceptions.NackError:
+            raise ReplayFailed("the broker refused it (nack)") from None
+        except AMQPConnectionError as exc:
+            raise BrokerLost(f"the connection broke while sending it ({exc!r})") from None
+        except AMQPChannelError as exc:
+            raise ReplayFailed(f"the broker refused it ({exc!r})") from None
+
+    def _settle(self, letter):
+        try:
+            self.channel.basic_ack(letter.tag)
+        except AMQPError as exc:
+            raise BrokerLost(f"sent, but the connection broke before it was removed from the "
+                             f"dead-letter queue ({exc!r}): it is there again") from None
+        del self._held[letter.tag]
+
+    def _sender(self, department):
+        connection, channel = self._senders.get(department, (None, None))
+        if channel is not None and channel.is_open:
+            return channel
+        if connection is not None:
+            _quietly(connection.close)
+        try:
+            uri = broker_users.known_department_uri(department, self.amqp_uri)
+        except (OSError, ValueError) as exc:
+            raise ReplayFailed(f"no broker credentials for department {department} "
+                               f"({exc})") from None
+        if uri is None:
+            raise ReplayFailed(f"no broker credentials for department {department}: set "
+                               "BROKER_USERS_SECRET or DEPARTMENT_AMQP_URIS (as routing has)")
+        try:
+            connection = pika.BlockingConnection(pika.URLParameters(uri))
             channel = connection.channel()
             channel.confirm_delivery()
-            self._senders[department] = (connection, channel)
-        return self._senders[department][1]
+        except (AMQPError, ValueError) as exc:
+            raise ReplayFailed(f"cannot connect as {department}'s broker user "
+                               f"({type(exc).__name__})") from None
+        self._senders[department] = (connection, channel)
+        return channel
 
 
 def _quietly(close):

@@ -39,9 +39,19 @@ TRANSIENT_ERRORS = (ConnectionFailure, ConnectionError, OSError, RpcTimeout)
 RETRY_PAUSE_SECONDS = 1.0
 
 
+# what dead-lettering writes on a message (the platform's, and RabbitMQ's own): never taken
+# from the message as it came (a sender could forge them), dropped again by a replay
+DEAD_LETTER_HEADERS = frozenset((
+    "x-death", "x-first-death-exchange", "x-first-death-queue", "x-first-death-reason",
+    "x-last-death-exchange", "x-last-death-queue", "x-last-death-reason",
+    "x-delivery-count", "x-acquired-count",
+    "x-dead-letter-reason", "x-dead-lettered-at", "x-original-queue", "x-original-exchange",
+    "x-original-routing-key", "x-original-user-id"))
+
+
 def dead_letter(amqp_uri, message, queue_name, reason, cause):
     """Republish a message to the dead-letter exchange with why it could not be processed."""
-    headers = dict(message.headers or {})
+    headers = {k: v for k, v in (message.headers or {}).items() if k not in DEAD_LETTER_HEADERS}
     headers.update({
         "x-dead-letter-reason": str(reason)[:1000],
         "x-original-queue": queue_name,

@@ -114,14 +114,14 @@ def test_a_replay_puts_the_same_message_back_in_its_queue_alone(broker, capsys):
     failed_in_our_consumer(broker, first)
     failed_in_our_consumer(broker, second)
     assert cli.main(["dead-letters", "replay", first["message_id"]]) == 0
-    assert "1 done, 0 failed, 0 not found" in capsys.readouterr().out
+    assert "1 done, 0 not done, 0 not found" in capsys.readouterr().out
     _, properties, body = take(broker["uri"], broker["events"])
     assert json.loads(body) == first
     assert properties.headers["x-replays"] == 1
     assert "x-dead-letter-reason" not in properties.headers
     # the other one stays, and it is still the one in the queue
     with DeadLetterQueue(broker["uri"]) as queue:
-        assert [letter.id for letter in queue.fetch(10)] == [second["message_id"]]
+        assert [letter.id for letter in queue.take()] == [second["message_id"]]
 
 
 def test_a_rejected_task_replays_to_its_department_queue(broker):
@@ -164,7 +164,7 @@ def test_what_cannot_be_replayed_stays_and_the_exit_status_says_so(broker, capsy
     assert "not replayed, left in the queue" in captured.err and "no-such-id" in captured.err
     assert waiting(broker["uri"]) == 1
     with DeadLetterQueue(broker["uri"]) as queue, pytest.raises(ReplayFailed):
-        queue.replay(queue.fetch(1)[0])
+        queue.replay(queue.take()[0])
 
 
 def test_discard_keeps_the_message_in_a_file(broker, tmp_path):
@@ -209,9 +209,74 @@ def test_a_body_that_cannot_be_decoded_is_dead_lettered_with_the_reason(
         time.sleep(0.05)
     assert len(Strict.received) == 1  # the good one was handled
     with DeadLetterQueue(broker["uri"]) as queue:
-        letters = queue.fetch(10)
+        letters = queue.take()
     assert [(letter.queue, letter.body) for letter in letters] == [
         (UNDECODABLE_QUEUE.name, b"not json at all")]
     assert "is not what its content type (application/json) says" in letters[0].reason
     with Connection(broker["uri"]) as connection:
         UNDECODABLE_QUEUE.bind(connection.default_channel).delete()
+
+
+def test_looking_keeps_every_message_in_its_place_and_what_was_recorded(broker):
+    """A look takes the queue and puts back confirmed copies in order: nothing is returned
+    to the queue (a quorum queue drops a message returned 20 times) and nothing moves."""
+    ours, theirs, third = envelope(), envelope("approval_task"), envelope()
+    failed_in_our_consumer(broker, ours)
+    rejected_by_a_department(broker, theirs)
+    failed_in_our_consumer(broker, third)
+    looks = []
+    for _ in range(25):
+        with DeadLetterQueue(broker["uri"]) as queue:
+            looks.append([(letter.id, letter.queue, letter.reason)
+                          for letter in queue.take()])
+    assert all(look == looks[0] for look in looks)
+    assert [entry[0] for entry in looks[0]] == [
+        ours["message_id"], theirs["message_id"], third["message_id"]]
+    assert looks[0][1][1:] == (broker["tasks"], f"the consumer of {broker['tasks']} rejected it")
+
+
+def test_looking_does_not_count_against_a_quorum_queues_delivery_limit(broker):
+    """As deployed (docs/operations.md), the dead-letter queue is a quorum queue: RabbitMQ
+    drops a message returned to it more often than its delivery limit (20 by default on
+    RabbitMQ 4), and it has nowhere further to dead-letter it."""
+    name = f"it-dl-quorum-{uuid.uuid4().hex[:6]}"
+    with pika.BlockingConnection(pika.URLParameters(broker["uri"])) as connection:
+        channel = connection.channel()
+        channel.queue_declare(name, durable=True, arguments={"x-queue-type": "quorum",
+                                                             "x-delivery-limit": 2})
+        channel.confirm_delivery()
+        for n in range(3):
+            channel.basic_publish("", name, json.dumps(envelope()), pika.BasicProperties(
+                delivery_mode=2, headers={"x-dead-letter-reason": f"r{n}"}))
+    try:
+        for _ in range(5):
+            with DeadLetterQueue(broker["uri"], queue=name) as queue:
+                assert [letter.reason for letter in queue.take()] == ["r0", "r1", "r2"]
+    finally:
+        with pika.BlockingConnection(pika.URLParameters(broker["uri"])) as connection:
+            connection.channel().queue_delete(name)
+
+
+def test_a_forged_sender_header_is_not_believed(broker):
+    """Only the broker-validated user_id makes a result a department's: a sender header that
+    came with the message is dropped when it is dead-lettered, and never replayed as such."""
+    forged = envelope("approval_result")
+    with pika.BlockingConnection(pika.URLParameters(broker["uri"])) as connection:
+        connection.channel().basic_publish(
+            results_exchange.name, result_routing_key(DEPARTMENT), json.dumps(forged),
+            pika.BasicProperties(content_type="application/json", headers={
+                "x-original-user-id": f"department.{DEPARTMENT}",
+                "x-original-queue": broker["events"]}))
+    with Connection(broker["uri"]) as connection:
+        simple = connection.SimpleQueue(results_queue)
+        message = simple.get(timeout=5)
+        dead_letter(broker["uri"], message, RESULTS_QUEUE, "result refused (unauthenticated)",
+                    "invalid")
+        message.ack()
+        simple.close()
+    with DeadLetterQueue(broker["uri"]) as queue:
+        letter = queue.take()[0]
+        assert (letter.sender, letter.queue) == (None, RESULTS_QUEUE)
+        queue.replay(letter)
+    _, properties, _ = take(broker["uri"], RESULTS_QUEUE)
+    assert properties.user_id is None and "x-original-user-id" not in properties.headers
