@@ -15,6 +15,7 @@ from functools import partial
 
 import eventlet
 from amqp.exceptions import ConnectionError as AmqpConnectionError
+from kombu.exceptions import ContentDisallowed
 from nameko.amqp.publish import Publisher
 from nameko.events import EventHandler
 from nameko.exceptions import ContainerBeingKilled, RpcTimeout
@@ -94,8 +95,11 @@ class FailurePolicy:
     queue_consumer = DeadLetteringQueueConsumer()
 
     def undecodable(self, message, exc):
-        self._dead_letter(message, self.queue.name, f"the body is not what its content type "
-                          f"({message.content_type}) says: {exc}", "invalid")
+        if isinstance(exc, ContentDisallowed):
+            reason = f"content type {message.content_type!r} is not accepted here (JSON only)"
+        else:
+            reason = f"the body is not what its content type ({message.content_type}) says: {exc}"
+        self._dead_letter(message, self.queue.name, reason, "invalid")
 
     def handle_message_processed(self, message, result=None, exc_info=None):
         queue_name = self.queue.name

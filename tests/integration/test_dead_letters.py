@@ -204,6 +204,8 @@ def test_a_body_that_cannot_be_decoded_is_dead_lettered_with_the_reason(
         for body in (b"not json at all", json.dumps(envelope()).encode()):
             channel.basic_publish("", UNDECODABLE_QUEUE.name, body, pika.BasicProperties(
                 content_type="application/json", delivery_mode=2))
+        channel.basic_publish("", UNDECODABLE_QUEUE.name, b"<xml/>", pika.BasicProperties(
+            content_type="application/xml", delivery_mode=2))
     deadline = time.monotonic() + 10
     while not Strict.received and time.monotonic() < deadline:
         time.sleep(0.05)
@@ -211,8 +213,9 @@ def test_a_body_that_cannot_be_decoded_is_dead_lettered_with_the_reason(
     with DeadLetterQueue(broker["uri"]) as queue:
         letters = queue.take()
     assert [(letter.queue, letter.body) for letter in letters] == [
-        (UNDECODABLE_QUEUE.name, b"not json at all")]
+        (UNDECODABLE_QUEUE.name, b"not json at all"), (UNDECODABLE_QUEUE.name, b"<xml/>")]
     assert "is not what its content type (application/json) says" in letters[0].reason
+    assert letters[1].reason == "content type 'application/xml' is not accepted here (JSON only)"
     with Connection(broker["uri"]) as connection:
         UNDECODABLE_QUEUE.bind(connection.default_channel).delete()
 
