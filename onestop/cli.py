@@ -71,76 +71,91 @@ def token_command(args):
 
 
 def dead_letters_command(args):
-    """list, replay or discard. Exit status: 0 done, 1 something asked for was not done,
-    2 bad usage (argparse's), 3 the broker or a file could not be used at all."""
+    """list, replay or discard. Exit status: 0 done, 1 something asked for was not done or
+    not found, 2 bad usage, 3 the broker, the queue or the file could not be used."""
     from pika.exceptions import AMQPError
-    from onestop.common.dead_letters import DeadLetterQueue
+    from onestop.common.dead_letters import BrokerLost, DeadLetterQueue, ReplayFailed
     if args.action != "list" and not (args.all or args.id):
-        sys.exit(f"name the messages to {args.action} (ids or positions), or give --all")
+        sys.exit(f"name the messages to {args.action} (message ids or keys), or give --all")
     if args.action == "discard" and not args.into:
         sys.exit("discard keeps what it removes: give --into FILE (JSON lines, appended)")
     try:
         with DeadLetterQueue() as queue:
-            return _dead_letters(args, queue)
-    except (LookupError, AMQPError, OSError) as exc:  # nothing unconfirmed was removed
+            if args.action == "list":
+                listing = _dead_letter_listing(queue, args)
+            else:
+                return _settle_dead_letters(queue, args)
+    except (LookupError, AMQPError, OSError, ReplayFailed, BrokerLost) as exc:
         print(f"dead-letters: {exc or type(exc).__name__}", file=sys.stderr)
         return 3
+    print(listing)  # after every message is back in its place
+    return 0
 
 
-def _dead_letters(args, queue):
+def _dead_letter_listing(queue, args):
+    limit = args.limit or 50
+    shown, seen = [], 0
+    for letter in queue.walk():
+        if args.queue and letter.queue != args.queue:
+            continue
+        seen += 1
+        if len(shown) < limit:
+            shown.append(letter.summary())
+        if seen % 1000 == 0:
+            print(f"looked at {seen} ...", file=sys.stderr)
+    if args.json:
+        return json.dumps({"waiting": seen, "dead_letters": shown}, indent=2, default=str)
+    lines = [f"{seen} message(s) in the dead-letter queue"
+             + (f" from {args.queue}" if args.queue else "")
+             + (f"; the first {len(shown)}:" if shown else ".")]
+    for s in shown:
+        lines.append(f"- key {s['key']}  message {s['id']}  {s['type'] or '?'}  "
+                     f"application {s['correlation_id'] or '?'}\n"
+                     f"    failed in {s['queue'] or '?'} at {s['at'] or '?'}"
+                     + (f" (replayed {s['replays']} time(s) before)" if s["replays"] else "")
+                     + (f", sent by {s['sender']}" if s["sender"] else "")
+                     + f"\n    why: {s['reason']}")
+    return "\n".join(lines)
+
+
+def _settle_dead_letters(queue, args):
     from onestop.common.dead_letters import BrokerLost, ReplayFailed
-    letters = [letter for letter in queue.take()
-               if not args.queue or letter.queue == args.queue]
-    if args.action == "list":
-        return _list_dead_letters(letters, args.limit or 50, args.json)
-    wanted = {asked[1:] if asked.startswith("#") else asked for asked in args.id}
-    chosen = [letter for letter in letters
-              if args.all or letter.id in wanted or str(letter.position) in wanted]
+    wanted, found = set(args.id), set()
     done = failed = 0
-    for number, letter in enumerate(chosen, 1):
-        progress = f"[{number}/{len(chosen)}] #{letter.position} {letter.id}"
+    for letter in queue.walk():
+        if args.queue and letter.queue != args.queue:
+            continue
+        picked = {letter.id, letter.key} & wanted
+        if not (args.all or picked):
+            continue
+        found |= picked
+        where = f"{letter.key} (message {letter.id})"
         try:
             if args.action == "replay":
                 queue.replay(letter)
-                print(f"{progress}: replayed to {letter.queue}")
+                print(f"{where}: replayed to {letter.queue}")
             else:
                 queue.discard(letter, args.into)
-                print(f"{progress}: discarded into {args.into}")
+                print(f"{where}: discarded into {args.into}")
             done += 1
-        except ReplayFailed as exc:
-            failed += 1
-            print(f"{progress}: not replayed, left in the queue: {exc}", file=sys.stderr)
         except BrokerLost as exc:
-            failed += len(chosen) - number + 1
-            print(f"{progress}: {exc}; stopped here, the rest is left in the queue",
+            failed += 1
+            print(f"{where}: {exc}; stopped here, the rest is left in the queue",
                   file=sys.stderr)
             break
-    found = {letter.id for letter in chosen} | {str(letter.position) for letter in chosen}
+        except (ReplayFailed, OSError) as exc:
+            failed += 1
+            print(f"{where}: not done, left in the queue: {exc}", file=sys.stderr)
+        except Exception as exc:  # one odd message must not stop the others
+            failed += 1
+            print(f"{where}: not done, left in the queue: {type(exc).__name__}: {exc}",
+                  file=sys.stderr)
     missing = sorted(wanted - found)
     for asked in missing:
-        print(f"{asked}: no such dead letter" + (f" of {args.queue}" if args.queue else ""),
+        print(f"{asked}: no such dead letter" + (f" from {args.queue}" if args.queue else ""),
               file=sys.stderr)
     print(f"{args.action}: {done} done, {failed} not done, {len(missing)} not found")
     return 1 if failed or missing else 0
-
-
-def _list_dead_letters(letters, limit, as_json):
-    shown = letters[:limit]
-    if as_json:
-        print(json.dumps({"waiting": len(letters), "dead_letters": [
-            letter.summary() for letter in shown]}, indent=2, default=str))
-        return 0
-    print(f"{len(letters)} message(s) in the dead-letter queue"
-          + (f"; the first {len(shown)}:" if shown else "."))
-    for letter in shown:
-        s = letter.summary()
-        print(f"#{s['position']} {s['id']}  {s['type'] or '?'}  "
-              f"application {s['correlation_id'] or '?'}\n"
-              f"    failed in {s['queue'] or '?'} at {s['at'] or '?'}"
-              + (f" (replayed {s['replays']} time(s) before)" if s["replays"] else "")
-              + (f", sent by {s['sender']}" if s["sender"] else "")
-              + f"\n    why: {s['reason']}")
-    return 0
 
 
 def parser():
@@ -177,8 +192,8 @@ def parser():
                     "process, with the queue they failed in and why. Fix the cause, then "
                     "replay them; discard only what must never be processed.")
     dead.add_argument("action", choices=["list", "replay", "discard"])
-    dead.add_argument("id", nargs="*", help="message ids, or positions (#N), as `list` "
-                                            "shows them")
+    dead.add_argument("id", nargs="*", help="message ids (every copy), or keys (one copy), "
+                                            "as `list` shows them")
     dead.add_argument("--all", action="store_true", help="every message (of --queue)")
     dead.add_argument("--queue", help="only messages that failed in this queue")
     dead.add_argument("--limit", type=int, default=None, help="list: show this many "
@@ -196,7 +211,13 @@ def main(argv=None):
 
 def run_from_shell():
     import signal
-    signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # `... list | head`: stop quietly
+
+    def stop(signum, frame):  # unwind, so that what is in hand is put back first
+        raise SystemExit(128 + signum)
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGHUP, stop)
+    # `... | head`: stop quietly; the dead-letter commands print only when nothing is in hand
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     sys.exit(main())
 
 

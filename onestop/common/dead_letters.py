@@ -16,17 +16,20 @@ dead-letter queue. A department's result is sent again as that department's brok
 to the results exchange with that department's routing key, so that routing still knows
 who sent it (docs/adr/0005).
 
-Looking removes nothing, and does not count against a quorum queue's delivery limit
-(RabbitMQ 4 drops a message returned 20 times, and the dead-letter queue has nowhere
-further to send it): every message taken is acknowledged after a confirmed copy of it was
-put back at the end of the queue, in the order taken. So a look takes the whole queue
-(up to MAX_LOOK messages) and puts back, in order, all it does not replay or discard.
+Looking removes nothing, and never returns a message to the queue (RabbitMQ 4 drops a
+message returned to a quorum queue 20 times, and the dead-letter queue has nowhere further
+to send it): `walk` visits the messages waiting when it starts, one at a time; each is
+replayed, discarded, or put back as a confirmed copy at the end of the queue before the
+original is acknowledged. So at most one message is held at any moment (a crash returns
+only that one), memory stays flat, and the order is kept. Each copy carries a key
+(`x-dead-letter-key`) that names it alone, where a message id may name several copies.
 """
 import base64
 import hashlib
 import json
 import os
-from dataclasses import dataclass
+import uuid
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 import pika
@@ -38,7 +41,8 @@ from onestop.contracts.topology import (DEAD_LETTER_QUEUE, RESULTS_EXCHANGE, RES
                                         result_routing_key)
 
 REPLAYS_HEADER = "x-replays"
-MAX_LOOK = 10000
+KEY_HEADER = "x-dead-letter-key"
+BLOCKED_TIMEOUT_SECONDS = 60  # a broker alarm fails the command instead of hanging it
 DEATHS = {"rejected": "the consumer of {queue} rejected it", "expired": "it expired in {queue}",
           "maxlen": "{queue} was full", "delivery_limit": "{queue} delivered it too often"}
 
@@ -57,7 +61,7 @@ class DeadLetter:
     tag: int
     properties: pika.BasicProperties
     body: bytes
-    position: int = 0  # 1, 2, ... in the order taken
+    new_key: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
 
     @property
     def headers(self):
@@ -78,9 +82,21 @@ class DeadLetter:
     def envelope(self):
         try:
             body = json.loads(self.body)
-        except ValueError:
+        except Exception:  # anything a sender could put there, a thousand-deep list too
             return {}
         return body if isinstance(body, dict) else {}
+
+    @property
+    def key(self):
+        """This copy's own name: the platform's key, or the one its put-back will carry."""
+        return str(self._ours(KEY_HEADER) or self.new_key)
+
+    @property
+    def replays(self):
+        try:
+            return int(self.headers.get(REPLAYS_HEADER, 0))
+        except (TypeError, ValueError):
+            return 0
 
     @property
     def id(self):
@@ -116,12 +132,12 @@ class DeadLetter:
 
     def summary(self):
         envelope = self.envelope
-        return {"position": self.position, "id": self.id, "queue": self.queue,
+        return {"key": self.key, "id": self.id, "queue": self.queue,
                 "reason": self.reason, "at": self.at,
                 "type": envelope.get("type") or self.properties.type,
                 "correlation_id": envelope.get("correlation_id")
                 or self.properties.correlation_id,
-                "sender": self.sender, "replays": self.headers.get(REPLAYS_HEADER, 0)}
+                "sender": self.sender, "replays": self.replays}
 
     def record(self):
         """Everything about the message, as one JSON-able dict (for a discard file)."""
@@ -129,7 +145,7 @@ class DeadLetter:
             body = {"text": self.body.decode("utf-8")}
         except UnicodeDecodeError:
             body = {"base64": base64.b64encode(self.body).decode()}
-        return dict(self.summary(), headers=json.loads(json.dumps(self.headers, default=str)),
+        return dict(self.summary(), headers=_jsonable(self.headers),
                     content_type=self.properties.content_type, body=body)
 
     def as_put_back(self):
@@ -138,7 +154,8 @@ class DeadLetter:
         send as the `user_id` property)."""
         headers = {k: v for k, v in self.headers.items() if k not in DEAD_LETTER_HEADERS}
         recorded = {"x-dead-letter-reason": self.reason, "x-original-queue": self.queue,
-                    "x-dead-lettered-at": self.at, "x-original-user-id": self.sender}
+                    "x-dead-lettered-at": self.at, "x-original-user-id": self.sender,
+                    KEY_HEADER: self.key}
         headers.update({k: v for k, v in recorded.items() if v})
         return headers
 
@@ -152,16 +169,16 @@ class DeadLetter:
 
 
 class DeadLetterQueue:
-    """A look at the dead-letter queue. `take` holds all its messages; `replay` and
-    `discard` remove one each; `close` puts the rest back, in order."""
+    """The dead-letter queue, one message at a time (`walk`): the message in hand is
+    replayed, discarded, or else put back at the end when the walk moves on."""
 
     def __init__(self, amqp_uri=None, queue=DEAD_LETTER_QUEUE):
         self.amqp_uri = amqp_uri or config.amqp_uri()
         self.queue = queue
-        self.connection = pika.BlockingConnection(pika.URLParameters(self.amqp_uri))
+        self.connection = pika.BlockingConnection(_parameters(self.amqp_uri))
         self.channel = self.connection.channel()
         self.channel.confirm_delivery()
-        self._held = {}  # delivery tag -> DeadLetter, taken and not yet settled
+        self._held = None  # the message in hand
         self._senders = {}  # department -> (connection, channel) as its broker user
 
     def __enter__(self):
@@ -179,24 +196,25 @@ class DeadLetterQueue:
                                   "the mesh's?") from None
             raise
 
-    def take(self, limit=MAX_LOOK):
-        """The messages of the queue, oldest first (held until settled or put back)."""
-        letters = []
-        while len(letters) < limit:
+    def walk(self):
+        """The messages waiting now, oldest first, each in hand until the next is asked for
+        (or the walk ends): then, unless replayed or discarded, it is put back at the end."""
+        for _ in range(self.count()):
             method, properties, body = self.channel.basic_get(self.queue, auto_ack=False)
             if method is None:
-                break
-            letter = DeadLetter(method.delivery_tag, properties, body, len(letters) + 1)
-            self._held[letter.tag] = letter
-            letters.append(letter)
-        return letters
+                return
+            letter = self._held = DeadLetter(method.delivery_tag, properties, body)
+            try:
+                yield letter
+            finally:
+                self._put_back_held()
 
     def replay(self, letter):
         """Send `letter` back where it failed, then remove it from the dead-letter queue."""
         if not letter.queue:
             raise ReplayFailed("it does not say which queue it failed in")
         headers = {k: v for k, v in letter.headers.items() if k not in DEAD_LETTER_HEADERS}
-        headers[REPLAYS_HEADER] = int(letter.headers.get(REPLAYS_HEADER, 0)) + 1
+        headers[REPLAYS_HEADER] = letter.replays + 1
         if letter.sender:  # a result: as its department, where that department may write
             if letter.queue != RESULTS_QUEUE:
                 raise ReplayFailed(f"it names a sender ({letter.sender}) but failed in "
@@ -224,17 +242,23 @@ class DeadLetterQueue:
         self._settle(letter)
 
     def close(self):
-        """Put back what is held (a confirmed copy at the end of the queue, in the order
-        taken, then the original acknowledged), and disconnect."""
         try:
-            for letter in sorted(self._held.values(), key=lambda held: held.position):
-                self._publish(self.channel, "", self.queue, letter.body,
-                              letter.copy_properties(letter.as_put_back()))
-                self._settle(letter)
+            self._put_back_held()
         finally:
             for connection, _ in self._senders.values():
                 _quietly(connection.close)
-            _quietly(self.connection.close)  # what is still held returns to the queue
+            _quietly(self.connection.close)
+
+    def _put_back_held(self):
+        """A confirmed copy of the message in hand at the end of the queue, then the
+        original acknowledged. With the channel gone there is nothing to do: the broker
+        returns the message itself."""
+        letter, self._held = self._held, None
+        if letter is None or not self.channel.is_open:
+            return
+        self._publish(self.channel, "", self.queue, letter.body,
+                      letter.copy_properties(letter.as_put_back()))
+        self._settle(letter)
 
     def _publish(self, channel, exchange, routing_key, body, properties):
         try:
@@ -250,12 +274,13 @@ class DeadLetterQueue:
             raise ReplayFailed(f"the broker refused it ({exc!r})") from None
 
     def _settle(self, letter):
+        if self._held is letter:
+            self._held = None
         try:
             self.channel.basic_ack(letter.tag)
         except AMQPError as exc:
             raise BrokerLost(f"sent, but the connection broke before it was removed from the "
                              f"dead-letter queue ({exc!r}): it is there again") from None
-        del self._held[letter.tag]
 
     def _sender(self, department):
         connection, channel = self._senders.get(department, (None, None))
@@ -272,7 +297,7 @@ class DeadLetterQueue:
             raise ReplayFailed(f"no broker credentials for department {department}: set "
                                "BROKER_USERS_SECRET or DEPARTMENT_AMQP_URIS (as routing has)")
         try:
-            connection = pika.BlockingConnection(pika.URLParameters(uri))
+            connection = pika.BlockingConnection(_parameters(uri))
             channel = connection.channel()
             channel.confirm_delivery()
         except (AMQPError, ValueError) as exc:
@@ -280,6 +305,29 @@ class DeadLetterQueue:
                                f"({type(exc).__name__})") from None
         self._senders[department] = (connection, channel)
         return channel
+
+
+def _parameters(uri):
+    parameters = pika.URLParameters(uri)
+    parameters.blocked_connection_timeout = BLOCKED_TIMEOUT_SECONDS
+    return parameters
+
+
+def _jsonable(value):
+    """AMQP header values as JSON can hold them (keys and bytes as text, times as ISO)."""
+    if isinstance(value, dict):
+        return {_text(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, bytes):
+        return _text(value)
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return value if isinstance(value, (str, int, float, bool, type(None))) else str(value)
+
+
+def _text(value):
+    return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
 
 
 def _quietly(close):

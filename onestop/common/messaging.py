@@ -10,6 +10,7 @@ nameko acks a message whose handler raised. Here:
   dead-lettered with the error as its reason.
 """
 import logging
+import uuid
 from datetime import datetime, timezone
 from functools import partial
 
@@ -46,8 +47,8 @@ DEAD_LETTER_HEADERS = frozenset((
     "x-death", "x-first-death-exchange", "x-first-death-queue", "x-first-death-reason",
     "x-last-death-exchange", "x-last-death-queue", "x-last-death-reason",
     "x-delivery-count", "x-acquired-count",
-    "x-dead-letter-reason", "x-dead-lettered-at", "x-original-queue", "x-original-exchange",
-    "x-original-routing-key", "x-original-user-id"))
+    "x-dead-letter-reason", "x-dead-lettered-at", "x-dead-letter-key", "x-original-queue",
+    "x-original-exchange", "x-original-routing-key", "x-original-user-id"))
 
 
 def dead_letter(amqp_uri, message, queue_name, reason, cause):
@@ -59,6 +60,7 @@ def dead_letter(amqp_uri, message, queue_name, reason, cause):
         "x-original-exchange": message.delivery_info.get("exchange", ""),
         "x-original-routing-key": message.delivery_info.get("routing_key", ""),
         "x-dead-lettered-at": datetime.now(timezone.utc).isoformat(),
+        "x-dead-letter-key": uuid.uuid4().hex[:12],  # this one copy, for the operators' tool
     })
     properties = {k: message.properties[k] for k in ("message_id", "correlation_id", "type")
                   if message.properties.get(k)}

@@ -48,7 +48,7 @@ def dead_letters(amqp_uri, message_ids, into):
     shows them; those found are discarded into the file `into` (others stay)."""
     found = {}
     with DeadLetterQueue(amqp_uri) as queue:
-        for letter in queue.take():
+        for letter in queue.walk():
             if letter.id in message_ids:
                 found[letter.id] = letter.reason
                 queue.discard(letter, into)

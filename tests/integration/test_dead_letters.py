@@ -15,7 +15,8 @@ from onestop import cli
 from onestop.common.dead_letters import DeadLetterQueue, ReplayFailed
 from onestop.common.messaging import consume_with_sender, dead_letter
 from onestop.contracts.envelope import make_envelope
-from onestop.contracts.topology import (DEAD_LETTER_ARGS, RESULTS_QUEUE, declare_all,
+from onestop.contracts.topology import (DEAD_LETTER_ARGS, DEAD_LETTER_QUEUE, RESULTS_QUEUE,
+                                        declare_all,
                                         dead_letter_queue, result_routing_key, results_exchange,
                                         results_queue)
 from tests.support.departments import department_amqp_uri
@@ -85,6 +86,12 @@ def take(uri, queue, timeout=5):
     raise AssertionError(f"nothing arrived in {queue}")
 
 
+def look(uri, queue=DEAD_LETTER_QUEUE):
+    """Every dead letter, as a walk sees them (each put back as it goes)."""
+    with DeadLetterQueue(uri, queue=queue) as dead:
+        return list(dead.walk())
+
+
 def waiting(uri):
     with DeadLetterQueue(uri) as queue:
         return queue.count()
@@ -120,8 +127,7 @@ def test_a_replay_puts_the_same_message_back_in_its_queue_alone(broker, capsys):
     assert properties.headers["x-replays"] == 1
     assert "x-dead-letter-reason" not in properties.headers
     # the other one stays, and it is still the one in the queue
-    with DeadLetterQueue(broker["uri"]) as queue:
-        assert [letter.id for letter in queue.take()] == [second["message_id"]]
+    assert [letter.id for letter in look(broker["uri"])] == [second["message_id"]]
 
 
 def test_a_rejected_task_replays_to_its_department_queue(broker):
@@ -161,10 +167,12 @@ def test_what_cannot_be_replayed_stays_and_the_exit_status_says_so(broker, capsy
         Queue(broker["events"]).bind(connection.default_channel).delete()
     assert cli.main(["dead-letters", "replay", lost["message_id"], "no-such-id"]) == 1
     captured = capsys.readouterr()
-    assert "not replayed, left in the queue" in captured.err and "no-such-id" in captured.err
+    assert "not done, left in the queue: nothing takes it" in captured.err
+    assert "no-such-id: no such dead letter" in captured.err
     assert waiting(broker["uri"]) == 1
     with DeadLetterQueue(broker["uri"]) as queue, pytest.raises(ReplayFailed):
-        queue.replay(queue.take()[0])
+        walk = queue.walk()
+        queue.replay(next(walk))
 
 
 def test_discard_keeps_the_message_in_a_file(broker, tmp_path):
@@ -210,8 +218,7 @@ def test_a_body_that_cannot_be_decoded_is_dead_lettered_with_the_reason(
     while not Strict.received and time.monotonic() < deadline:
         time.sleep(0.05)
     assert len(Strict.received) == 1  # the good one was handled
-    with DeadLetterQueue(broker["uri"]) as queue:
-        letters = queue.take()
+    letters = look(broker["uri"])
     assert [(letter.queue, letter.body) for letter in letters] == [
         (UNDECODABLE_QUEUE.name, b"not json at all"), (UNDECODABLE_QUEUE.name, b"<xml/>")]
     assert "is not what its content type (application/json) says" in letters[0].reason
@@ -227,15 +234,12 @@ def test_looking_keeps_every_message_in_its_place_and_what_was_recorded(broker):
     failed_in_our_consumer(broker, ours)
     rejected_by_a_department(broker, theirs)
     failed_in_our_consumer(broker, third)
-    looks = []
-    for _ in range(25):
-        with DeadLetterQueue(broker["uri"]) as queue:
-            looks.append([(letter.id, letter.queue, letter.reason)
-                          for letter in queue.take()])
+    looks = [[(letter.id, letter.key, letter.queue, letter.reason)
+              for letter in look(broker["uri"])] for _ in range(25)]
     assert all(look == looks[0] for look in looks)
     assert [entry[0] for entry in looks[0]] == [
         ours["message_id"], theirs["message_id"], third["message_id"]]
-    assert looks[0][1][1:] == (broker["tasks"], f"the consumer of {broker['tasks']} rejected it")
+    assert looks[0][1][2:] == (broker["tasks"], f"the consumer of {broker['tasks']} rejected it")
 
 
 def test_looking_does_not_count_against_a_quorum_queues_delivery_limit(broker):
@@ -253,8 +257,7 @@ def test_looking_does_not_count_against_a_quorum_queues_delivery_limit(broker):
                 delivery_mode=2, headers={"x-dead-letter-reason": f"r{n}"}))
     try:
         for _ in range(5):
-            with DeadLetterQueue(broker["uri"], queue=name) as queue:
-                assert [letter.reason for letter in queue.take()] == ["r0", "r1", "r2"]
+            assert [letter.reason for letter in look(broker["uri"], name)] == ["r0", "r1", "r2"]
     finally:
         with pika.BlockingConnection(pika.URLParameters(broker["uri"])) as connection:
             connection.channel().queue_delete(name)
@@ -278,8 +281,40 @@ def test_a_forged_sender_header_is_not_believed(broker):
         message.ack()
         simple.close()
     with DeadLetterQueue(broker["uri"]) as queue:
-        letter = queue.take()[0]
+        walk = queue.walk()
+        letter = next(walk)
         assert (letter.sender, letter.queue) == (None, RESULTS_QUEUE)
         queue.replay(letter)
     _, properties, _ = take(broker["uri"], RESULTS_QUEUE)
     assert properties.user_id is None and "x-original-user-id" not in properties.headers
+
+
+def test_a_key_picks_one_copy_where_the_message_id_names_them_all(broker, capsys):
+    """The same message dead-lettered twice (its first ack was lost): two copies, one id."""
+    twice = envelope()
+    failed_in_our_consumer(broker, twice)
+    failed_in_our_consumer(broker, twice)
+    first, second = look(broker["uri"])
+    assert first.id == second.id and first.key != second.key
+    assert cli.main(["dead-letters", "replay", second.key]) == 0
+    assert "1 done" in capsys.readouterr().out
+    assert [letter.key for letter in look(broker["uri"])] == [first.key]
+    # keys are stable from one look to the next, also for what RabbitMQ dead-lettered
+    rejected_by_a_department(broker, envelope("approval_task"))
+    assert [letter.key for letter in look(broker["uri"])] == [
+        letter.key for letter in look(broker["uri"])]
+
+
+def test_an_odd_message_does_not_stop_the_others(broker, tmp_path):
+    """A body nested a thousand deep and a header that is not a number: listed, discarded."""
+    with pika.BlockingConnection(pika.URLParameters(broker["uri"])) as connection:
+        channel = connection.channel()
+        channel.confirm_delivery()
+        channel.basic_publish("approval.dead", "x", b"[" * 5000, pika.BasicProperties(
+            headers={"x-replays": "lots", "x-dead-letter-reason": "deep",
+                     "x-original-queue": broker["events"]}))
+    failed_in_our_consumer(broker, envelope())
+    assert [letter.reason for letter in look(broker["uri"])][0] == "deep"
+    kept = tmp_path / "odd.jsonl"
+    assert cli.main(["dead-letters", "discard", "--all", "--into", str(kept)]) == 0
+    assert waiting(broker["uri"]) == 0 and len(kept.read_text().splitlines()) == 2
