@@ -235,10 +235,17 @@ class DeadLetterQueue:
     def discard(self, letter, into):
         """Append `letter` to the JSON-lines file `into` (synced to disk), then remove it."""
         record = dict(letter.record(), discarded_at=datetime.now(timezone.utc).isoformat())
+        created = not os.path.exists(into)
         with open(into, "a", encoding="utf-8") as file:
             file.write(json.dumps(record, ensure_ascii=False) + "\n")
             file.flush()
             os.fsync(file.fileno())
+        if created:  # the new file's name is on disk too
+            directory = os.open(os.path.dirname(os.path.abspath(into)), os.O_RDONLY)
+            try:
+                os.fsync(directory)
+            finally:
+                os.close(directory)
         self._settle(letter)
 
     def close(self):
