@@ -8,8 +8,8 @@ name), so the recording rules, alerts and dashboards work everywhere:
 - local:      `make prometheus` writes one for `make run`'s ports into DATA_DIR and runs
               Debian's prometheus against it (RabbitMQ through the broker exporter).
 """
+import os
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 
@@ -102,10 +102,9 @@ def main():
     port = int(config.env("PROMETHEUS_PORT", 9090))
     print(f"Prometheus on http://127.0.0.1:{port} scraping the mesh of `make run` "
           f"(config {config_file}); Ctrl-C stops it.", flush=True)
-    try:
-        return subprocess.call(prometheus_command(config_file, data / "tsdb", port))
-    except KeyboardInterrupt:
-        return 0
+    command = prometheus_command(config_file, data / "tsdb", port)
+    # become Prometheus: Ctrl-C or a TERM to this process stops it, and nothing is orphaned
+    os.execv(command[0], command)
 
 
 if __name__ == "__main__":
