@@ -76,9 +76,19 @@ def dead_letters_command(args):
     from pika.exceptions import AMQPError
     from onestop.common.dead_letters import BrokerLost, DeadLetterQueue, ReplayFailed
     if args.action != "list" and not (args.all or args.id):
-        sys.exit(f"name the messages to {args.action} (message ids or keys), or give --all")
-    if args.action == "discard" and not args.into:
-        sys.exit("discard keeps what it removes: give --into FILE (JSON lines, appended)")
+        print(f"name the messages to {args.action} (message ids or keys), or give --all",
+              file=sys.stderr)
+        return 2
+    if args.action == "discard":
+        if not args.into:
+            print("discard keeps what it removes: give --into FILE (JSON lines, appended)",
+                  file=sys.stderr)
+            return 2
+        try:  # before anything is taken: a file that cannot be written stops it all
+            open(args.into, "a", encoding="utf-8").close()
+        except OSError as exc:
+            print(f"dead-letters: cannot write {args.into}: {exc}", file=sys.stderr)
+            return 3
     try:
         with DeadLetterQueue() as queue:
             if args.action == "list":
@@ -86,14 +96,14 @@ def dead_letters_command(args):
             else:
                 return _settle_dead_letters(queue, args)
     except (LookupError, AMQPError, OSError, ReplayFailed, BrokerLost) as exc:
-        print(f"dead-letters: {exc or type(exc).__name__}", file=sys.stderr)
+        print(f"dead-letters: {str(exc) or type(exc).__name__}", file=sys.stderr)
         return 3
     print(listing)  # after every message is back in its place
     return 0
 
 
 def _dead_letter_listing(queue, args):
-    limit = args.limit or 50
+    limit = 50 if args.limit is None else args.limit
     shown, seen = [], 0
     for letter in queue.walk():
         if args.queue and letter.queue != args.queue:
@@ -197,7 +207,7 @@ def parser():
     dead.add_argument("--all", action="store_true", help="every message (of --queue)")
     dead.add_argument("--queue", help="only messages that failed in this queue")
     dead.add_argument("--limit", type=int, default=None, help="list: show this many "
-                                                              "(default 50)")
+                                                              "(default 50; 0: only count)")
     dead.add_argument("--into", help="discard: the JSON-lines file that keeps them")
     dead.add_argument("--json", action="store_true", help="list: as JSON")
     dead.set_defaults(run=dead_letters_command)

@@ -120,7 +120,6 @@ def local_secret(env_name, file_name, make):
     processes of the mesh may start at once: the first to create the file wins."""
     import os
     import time
-    from pathlib import Path
     value = env(env_name)
     if value:
         return value

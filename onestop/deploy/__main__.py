@@ -13,7 +13,9 @@ def default_environment():
     """Generate from the defaults, never from this shell's port or host overrides."""
     saved = dict(os.environ)
     for name in list(os.environ):
-        if name.endswith(("_PORT", "_HOST")) or name in ("AMQP_URI", "MONGO_URI", "BIND_HOST"):
+        if name.endswith(("_PORT", "_HOST")) or name in (
+                "AMQP_URI", "MONGO_URI", "BIND_HOST", "DEPARTMENT_AMQP_URIS",
+                "EXTERNAL_DEPARTMENTS", "BROKER_USER_PREFIX", "DEPARTMENTS"):
             del os.environ[name]
     # a stand-in, so that generating never creates or reads a real secret
     os.environ["BROKER_USERS_SECRET"] = "generation-only-not-a-secret"

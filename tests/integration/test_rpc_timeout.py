@@ -50,10 +50,10 @@ def test_an_answer_in_time_is_returned(asking):
 def test_no_answer_in_time_raises_rpc_timeout(asking):
     started = eventlet.hubs.get_hub().clock()
     with pytest.raises(RemoteError) as raised:
-        asking.ask(2)
+        asking.ask(3)
     assert raised.value.exc_type == "RpcTimeout"
     assert "it_slow.answer did not answer within 0.5 s" in raised.value.value
-    assert eventlet.hubs.get_hub().clock() - started < 1.8
+    assert eventlet.hubs.get_hub().clock() - started < 2.5
 
 
 def test_a_timed_out_rpc_is_transient_for_consumers_and_unavailable_for_http():

@@ -2,6 +2,7 @@
 stop and the Settlements' own stop both call close(); neither may return (and let the store
 client close) while a clear is still under way."""
 import eventlet
+import eventlet.event
 
 from onestop.common import outbox
 
@@ -43,11 +44,31 @@ def test_two_concurrent_closes_both_return_only_when_every_clear_is_done():
     assert seen_at_return == [5, 5] and later.waiting == {}
 
 
+class GatedCollection(SlowCollection):
+    """Its round trips wait until the test lets them finish."""
+
+    def __init__(self):
+        super().__init__()
+        self.gate = eventlet.event.Event()
+        self.started = []
+
+    def update_one(self, query, update):
+        self.started.append(query["_id"])
+        self.gate.wait()
+        return super().update_one(query, update)
+
+
 def test_close_waits_for_a_delayed_clear_already_under_way():
-    collection, later = SlowCollection(), outbox.Settlements(delay=0.001)
+    collection, later = GatedCollection(), outbox.Settlements(delay=0.001)
     later.publishing("d", 1)
     later.published(collection, "d", 1, {"m1"})
-    eventlet.sleep(0.005)  # the delayed clear has taken the entry; its round trip is on
+    with eventlet.Timeout(10):
+        while not collection.started:  # the delayed clear took the entry; its trip is on
+            eventlet.sleep(0.001)
     assert later.waiting == {} and collection.done == []
-    later.close()
+    closing = eventlet.spawn(later.close)
+    eventlet.sleep(0.05)
+    assert not closing.dead  # waits for the clear under way
+    collection.gate.send()
+    closing.wait()
     assert collection.done == ["d"]
