@@ -74,7 +74,8 @@ def dead_letters_command(args):
     """list, replay or discard. Exit status: 0 done, 1 something asked for was not done or
     not found, 2 bad usage, 3 the broker, the queue or the file could not be used."""
     from pika.exceptions import AMQPError
-    from onestop.common.dead_letters import BrokerLost, DeadLetterQueue, ReplayFailed
+    from onestop.common.dead_letters import (BrokerLost, DeadLetterQueue, ReplayFailed,
+                                             open_discard_file)
     if args.action != "list" and not (args.all or args.id):
         print(f"name the messages to {args.action} (message ids or keys), or give --all",
               file=sys.stderr)
@@ -85,7 +86,7 @@ def dead_letters_command(args):
                   file=sys.stderr)
             return 2
         try:  # before anything is taken: a file that cannot be written stops it all
-            open(args.into, "a", encoding="utf-8").close()
+            open_discard_file(args.into)
         except OSError as exc:
             print(f"dead-letters: cannot write {args.into}: {exc}", file=sys.stderr)
             return 3

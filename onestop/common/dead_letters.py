@@ -235,17 +235,11 @@ class DeadLetterQueue:
     def discard(self, letter, into):
         """Append `letter` to the JSON-lines file `into` (synced to disk), then remove it."""
         record = dict(letter.record(), discarded_at=datetime.now(timezone.utc).isoformat())
-        created = not os.path.exists(into)
+        open_discard_file(into)
         with open(into, "a", encoding="utf-8") as file:
             file.write(json.dumps(record, ensure_ascii=False) + "\n")
             file.flush()
             os.fsync(file.fileno())
-        if created:  # the new file's name is on disk too
-            directory = os.open(os.path.dirname(os.path.abspath(into)), os.O_RDONLY)
-            try:
-                os.fsync(directory)
-            finally:
-                os.close(directory)
         self._settle(letter)
 
     def close(self):
@@ -312,6 +306,20 @@ class DeadLetterQueue:
                                f"({type(exc).__name__})") from None
         self._senders[department] = (connection, channel)
         return channel
+
+
+def open_discard_file(path):
+    """Make sure the discard file exists and its name is on disk (raises OSError if it
+    cannot be written)."""
+    if os.path.exists(path):
+        open(path, "a", encoding="utf-8").close()
+        return
+    open(path, "a", encoding="utf-8").close()
+    directory = os.open(os.path.dirname(os.path.abspath(path)), os.O_RDONLY)
+    try:
+        os.fsync(directory)
+    finally:
+        os.close(directory)
 
 
 def _parameters(uri):
