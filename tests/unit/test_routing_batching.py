@@ -87,14 +87,20 @@ def test_only_the_last_snapshot_of_a_batch_is_published():
     assert latest_snapshot_only([task]) == [task]
 
 
-def test_a_batch_waits_briefly_for_the_results_it_expects_and_writes_them_together():
-    queues, batches = ApplicationQueues(), []
-
+def lingering(queues, batches, expected, timeout):
+    """An apply_batch that waits for `expected` more results, records each batch, and
+    refuses the results named "bad"."""
     def apply_batch(application_id, items):
-        items.extend(queues.take_more(application_id, 2, timeout=1.0))
+        items.extend(queues.take_more(application_id, expected, timeout=timeout))
         batches.append(list(items))
         return {index: InvalidMessage("refused") for index, item in enumerate(items)
                 if item == "bad"}
+    return apply_batch
+
+
+def test_a_batch_waits_briefly_for_the_results_it_expects_and_writes_them_together():
+    queues, batches = ApplicationQueues(), []
+    apply_batch = lingering(queues, batches, 2, timeout=1.0)
 
     first = eventlet.spawn(queues.submit, "a1", "first", apply_batch)
     eventlet.sleep(0.02)  # the first is lingering for two more
@@ -109,14 +115,8 @@ def test_a_batch_waits_briefly_for_the_results_it_expects_and_writes_them_togeth
 
 def test_a_batch_waits_no_longer_than_the_linger_for_results_that_do_not_come():
     queues, batches = ApplicationQueues(), []
-
-    def apply_batch(application_id, items):
-        items.extend(queues.take_more(application_id, 3, timeout=0.05))
-        batches.append(list(items))
-        return {}
-
     started = time.monotonic()
-    queues.submit("a1", "alone", apply_batch)
+    queues.submit("a1", "alone", lingering(queues, batches, 3, timeout=0.05))
     waited = time.monotonic() - started
     assert batches == [["alone"]] and 0.04 <= waited < 1.0
     assert queues.waiting == {}
@@ -124,12 +124,6 @@ def test_a_batch_waits_no_longer_than_the_linger_for_results_that_do_not_come():
 
 def test_nothing_is_awaited_when_no_more_results_are_expected():
     queues, batches = ApplicationQueues(), []
-
-    def apply_batch(application_id, items):
-        items.extend(queues.take_more(application_id, 0, timeout=10))
-        batches.append(list(items))
-        return {}
-
     started = time.monotonic()
-    queues.submit("a1", "last", apply_batch)
+    queues.submit("a1", "last", lingering(queues, batches, 0, timeout=10))
     assert batches == [["last"]] and time.monotonic() - started < 1.0
