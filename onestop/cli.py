@@ -86,7 +86,7 @@ def dead_letters_command(args):
                   file=sys.stderr)
             return 2
         try:  # before anything is taken: a file that cannot be written stops it all
-            open_discard_file(args.into)
+            open_discard_file(args.into).close()
         except OSError as exc:
             print(f"dead-letters: cannot write {args.into}: {exc}", file=sys.stderr)
             return 3

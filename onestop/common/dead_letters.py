@@ -36,7 +36,7 @@ import pika
 from pika.exceptions import AMQPChannelError, AMQPConnectionError, AMQPError
 
 from onestop.common import broker_users, config
-from onestop.common.messaging import DEAD_LETTER_HEADERS
+from onestop.common.messaging import without_dead_letter_headers
 from onestop.contracts.topology import (DEAD_LETTER_QUEUE, RESULTS_EXCHANGE, RESULTS_QUEUE,
                                         result_routing_key)
 
@@ -152,7 +152,7 @@ class DeadLetter:
         """Headers for a copy of this dead letter put back in the queue: what dead-lettering
         recorded, as the platform writes it (the sender too, which only its own user could
         send as the `user_id` property)."""
-        headers = {k: v for k, v in self.headers.items() if k not in DEAD_LETTER_HEADERS}
+        headers = without_dead_letter_headers(self.headers)
         recorded = {"x-dead-letter-reason": self.reason, "x-original-queue": self.queue,
                     "x-dead-lettered-at": self.at, "x-original-user-id": self.sender,
                     KEY_HEADER: self.key}
@@ -213,7 +213,7 @@ class DeadLetterQueue:
         """Send `letter` back where it failed, then remove it from the dead-letter queue."""
         if not letter.queue:
             raise ReplayFailed("it does not say which queue it failed in")
-        headers = {k: v for k, v in letter.headers.items() if k not in DEAD_LETTER_HEADERS}
+        headers = without_dead_letter_headers(letter.headers)
         headers[REPLAYS_HEADER] = letter.replays + 1
         if letter.sender:  # a result: as its department, where that department may write
             if letter.queue != RESULTS_QUEUE:
@@ -235,8 +235,7 @@ class DeadLetterQueue:
     def discard(self, letter, into):
         """Append `letter` to the JSON-lines file `into` (synced to disk), then remove it."""
         record = dict(letter.record(), discarded_at=datetime.now(timezone.utc).isoformat())
-        open_discard_file(into)
-        with open(into, "a", encoding="utf-8") as file:
+        with open_discard_file(into) as file:
             file.write(json.dumps(record, ensure_ascii=False) + "\n")
             file.flush()
             os.fsync(file.fileno())
@@ -309,17 +308,21 @@ class DeadLetterQueue:
 
 
 def open_discard_file(path):
-    """Make sure the discard file exists and its name is on disk (raises OSError if it
-    cannot be written)."""
-    if os.path.exists(path):
-        open(path, "a", encoding="utf-8").close()
-        return
-    open(path, "a", encoding="utf-8").close()
-    directory = os.open(os.path.dirname(os.path.abspath(path)), os.O_RDONLY)
-    try:
-        os.fsync(directory)
-    finally:
-        os.close(directory)
+    """The discard file, open for appending; a new one's name synced to disk too (OSError
+    if it cannot be written)."""
+    created = not os.path.exists(path)
+    file = open(path, "a", encoding="utf-8")
+    if created:
+        try:
+            directory = os.open(os.path.dirname(os.path.abspath(path)), os.O_RDONLY)
+            try:
+                os.fsync(directory)
+            finally:
+                os.close(directory)
+        except OSError:
+            file.close()
+            raise
+    return file
 
 
 def _parameters(uri):

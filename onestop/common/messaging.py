@@ -51,9 +51,14 @@ DEAD_LETTER_HEADERS = frozenset((
     "x-original-exchange", "x-original-routing-key", "x-original-user-id"))
 
 
+def without_dead_letter_headers(headers):
+    """The headers of a message minus those dead-lettering writes."""
+    return {k: v for k, v in (headers or {}).items() if k not in DEAD_LETTER_HEADERS}
+
+
 def dead_letter(amqp_uri, message, queue_name, reason, cause):
     """Republish a message to the dead-letter exchange with why it could not be processed."""
-    headers = {k: v for k, v in (message.headers or {}).items() if k not in DEAD_LETTER_HEADERS}
+    headers = without_dead_letter_headers(message.headers)
     headers.update({
         "x-dead-letter-reason": str(reason)[:1000],
         "x-original-queue": queue_name,
