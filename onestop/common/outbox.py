@@ -96,10 +96,9 @@ def settle(collection, doc_id, rev, outbox, publishers, alone=False, concurrentl
                 later.published(collection, doc_id, rev,
                                 sent if len(sent) == len(outbox) else None)
         if len(sent) == len(outbox):
-            if later is not None:
-                return len(sent)
-            if clear(collection, doc_id, rev, sent):
-                return len(sent)
+            if later is None:
+                remove_published(collection, doc_id, rev, sent)
+            return len(sent)
         _clear_each(collection, doc_id, sent)
         published = len(sent)
     else:
@@ -116,6 +115,14 @@ def clear(collection, doc_id, rev, message_ids):
         {"$unset": {f"outbox.{message_id}": "" for message_id in message_ids},
          "$set": {"outbox_pending": False}})
     return cleared.matched_count == 1
+
+
+def remove_published(collection, doc_id, rev, message_ids):
+    """Remove entries published at `rev`: in one update if the document is still at `rev`
+    (`clear`), else one by one, and the flag if nothing else waits."""
+    if not clear(collection, doc_id, rev, message_ids):
+        _clear_each(collection, doc_id, message_ids)
+        _clear_flag_if_empty(collection, doc_id)
 
 
 def _clear_each(collection, doc_id, message_ids):
@@ -201,9 +208,7 @@ class Settlements(DependencyProvider):
         del self.waiting[doc_id]
         collection, _, message_ids, _ = waiting
         try:
-            if not clear(collection, doc_id, rev, message_ids):
-                _clear_each(collection, doc_id, message_ids)
-                _clear_flag_if_empty(collection, doc_id)
+            remove_published(collection, doc_id, rev, message_ids)
         except Exception as exc:  # the store is away: the entries stay for the sweep
             log.warning("could not clear the sent outbox entries of %s (%s: %s); the sweep "
                         "will re-send them", doc_id, type(exc).__name__, exc)
