@@ -20,6 +20,8 @@ RUN groupadd --gid 10001 onestop \
 COPY --from=build /opt/venv /opt/venv
 WORKDIR /app
 COPY onestop ./onestop
+COPY services ./services
+COPY ops ./ops
 COPY departments ./departments
 COPY data ./data
 COPY deploy/rabbitmq/definitions.json ./deploy/rabbitmq/definitions.json
@@ -34,6 +36,6 @@ USER 10001:10001
 EXPOSE 8000 8001 8002 8003 8004 8005 8011 8012
 # ONESTOP_PROCESS names the process; its own port answers /health
 HEALTHCHECK --interval=15s --timeout=5s --start-period=30s --retries=3 \
-    CMD ["python", "-m", "onestop.deploy.healthcheck"]
+    CMD ["python", "-m", "ops.deploy.healthcheck"]
 ENV ONESTOP_PROCESS=gateway
-CMD ["python", "-m", "onestop.gateway.app"]
+CMD ["python", "-m", "services.gateway.app"]

@@ -10,10 +10,10 @@ setup:
 	@./scripts/setup.sh
 
 run: setup
-	@$(PY) -m onestop.runner
+	@$(PY) -m ops.runner
 
 test: setup
-	@$(PY) -m onestop.catalog.check
+	@$(PY) -m services.catalog.check
 	@$(PY) -m onestop.contracts.jsonschema --check
 	@node tools/asyncapi/validate.mjs docs/asyncapi.yaml
 	@$(PYTEST) tests/unit
@@ -30,7 +30,7 @@ e2e-tests: setup
 	@$(PYTEST) tests/e2e
 
 catalog-check: setup
-	@$(PY) -m onestop.catalog.check
+	@$(PY) -m services.catalog.check
 
 # the department contract: JSON Schemas in step with onestop/contracts, AsyncAPI document valid
 contract-check: setup
@@ -39,16 +39,16 @@ contract-check: setup
 
 # deployment files generated from the service list (compose, Kubernetes, Prometheus, Grafana)
 deploy-files: setup
-	@$(PY) -m onestop.deploy
+	@$(PY) -m ops.deploy
 
 deploy-check: setup
-	@$(PY) -m onestop.deploy --check
+	@$(PY) -m ops.deploy --check
 	@promtool check rules deploy/prometheus/rules/*.yml
 	@promtool test rules deploy/prometheus/tests/alerts_test.yml
 
 # Prometheus with the mesh's rules against `make run` (http://127.0.0.1:9090)
 prometheus: setup
-	@$(PY) -m onestop.deploy.prometheus
+	@$(PY) -m ops.deploy.prometheus
 
 # The mesh, a Celery chord and the raw broker side by side (bench/README.md); not part of `make test`.
 # BENCH_ARGS passes options, e.g. `make bench BENCH_ARGS="--soak-minutes 20 --publish"`.

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import yaml
 
-from onestop.catalog.check import check
-from onestop.catalog.domain import DEFAULT_DATA_DIR, load_data
+from services.catalog.check import check
+from services.catalog.domain import DEFAULT_DATA_DIR, load_data
 
 KS = (1, 5, 20)
 MATERIAL = "applicant_id_card"

@@ -30,7 +30,7 @@ warnings.filterwarnings("ignore", message="Eventlet is deprecated")
 
 from nameko.standalone.rpc import ClusterRpcProxy  # noqa: E402
 
-from onestop.catalog.domain import load_data  # noqa: E402
+from services.catalog.domain import load_data  # noqa: E402
 
 REGION = "430102"
 

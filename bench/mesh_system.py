@@ -26,13 +26,13 @@ from tests.support.mesh import Mesh, reset_vhost
 
 # process name in the report <- what its command line contains
 PROCESS_NAMES = [
-    ("gateway", "onestop.gateway.app"), ("catalog", "run_service catalog"),
+    ("gateway", "services.gateway.app"), ("catalog", "run_service catalog"),
     ("intake", "run_service intake"), ("routing", "run_service routing"),
     ("license", "run_service license"), ("feedback", "run_service feedback"),
     ("departments-nameko", "run_service departments-nameko"),
     ("departments-pika", "departments.reference.pika_department"),
-    ("broker-exporter", "onestop.broker_exporter"), ("store", "nx-27017"),
-    ("runner", "onestop.runner"),
+    ("broker-exporter", "ops.broker_exporter"), ("store", "nx-27017"),
+    ("runner", "ops.runner"),
 ]
 SERVICES_WITH_METRICS = ("catalog", "intake", "routing", "license", "feedback",
                          "departments-nameko", "departments-pika")

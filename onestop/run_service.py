@@ -21,11 +21,11 @@ from onestop.common import config  # noqa: E402
 from onestop.common.logs import configure_logging  # noqa: E402
 
 SERVICE_CLASSES = {
-    "catalog": "onestop.catalog.service:CatalogService",
-    "intake": "onestop.intake.service:IntakeService",
-    "routing": "onestop.routing.service:RoutingService",
-    "license": "onestop.license.service:LicenseService",
-    "feedback": "onestop.feedback.service:FeedbackService",
+    "catalog": "services.catalog.service:CatalogService",
+    "intake": "services.intake.service:IntakeService",
+    "routing": "services.routing.service:RoutingService",
+    "license": "services.license.service:LicenseService",
+    "feedback": "services.feedback.service:FeedbackService",
     "departments-nameko": "departments.reference.nameko_department:ReferenceDepartment",
 }
 

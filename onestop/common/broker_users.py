@@ -7,7 +7,7 @@ RabbitMQ checks against the connection's user, so routing knows who sent it.
 
 Passwords are derived from one secret (BROKER_USERS_SECRET, or a generated file
 under DATA_DIR that is never committed): the platform can hand a department its
-password (`python -m onestop.cli broker-users --password health`) and the
+password (`python -m ops.cli broker-users --password health`) and the
 officer API can publish as the department, without a password store.
 
 Users are global to a RabbitMQ node, permissions are per virtual host: meshes

@@ -13,7 +13,7 @@ from prometheus_client.core import GaugeMetricFamily, REGISTRY
 
 from onestop.common import config
 from onestop.common.clock import utcnow
-from onestop.common.store import connect
+from onestop.common.mongo import connect
 
 log = logging.getLogger(__name__)
 

@@ -71,7 +71,7 @@ def dead_letter(amqp_uri, message, queue_name, reason, cause):
                   if message.properties.get(k)}
     if message.properties.get("user_id"):
         # the broker lets only that user send a user_id: kept as a header, so that a replay
-        # (onestop/common/dead_letters.py) can send it again as its sender
+        # (ops/dead_letters.py) can send it again as its sender
         headers["x-original-user-id"] = message.properties["user_id"]
     Publisher(amqp_uri, use_confirms=True, delivery_mode=2, declare=[dead_letter_exchange]).publish(
         message.body, exchange=dead_letter_exchange,

@@ -1,71 +1,12 @@
-"""The MongoDB dependency: one client per service process, a domain-named store per worker.
-
-Each service's store.py defines a class taking a pymongo Database; this provider
-builds the client in setup() (never at import time) and hands workers that class.
-"""
-import logging
-import time
-
-import pymongo
-from nameko.extensions import DependencyProvider
-from prometheus_client import Histogram
-
-from onestop.common import config
-
-log = logging.getLogger(__name__)
-
-MONGO_LATENCY = Histogram(
-    "mongo_operation_duration_seconds", "MongoDB operation latency as seen by the driver",
-    ["command"], buckets=(.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5),
-)
+"""A base for each service's store: the database handle and what every store needs."""
 
 
-class _CommandTimer(pymongo.monitoring.CommandListener):
-    """Measures every MongoDB command by name (bounded label: the command name)."""
+class MongoStore:
+    def __init__(self, db):
+        self.db = db
 
-    def __init__(self):
-        self._started = {}
+    def ensure_indexes(self):
+        """Subclasses create their indexes here (idempotent)."""
 
-    def started(self, event):
-        self._started[event.request_id] = time.perf_counter()
-
-    def _finish(self, event):
-        start = self._started.pop(event.request_id, None)
-        if start is not None:
-            MONGO_LATENCY.labels(event.command_name).observe(time.perf_counter() - start)
-
-    succeeded = _finish
-    failed = _finish
-
-
-def connect(uri=None, **kwargs):
-    return pymongo.MongoClient(
-        uri or config.mongo_uri(), event_listeners=[_CommandTimer()],
-        serverSelectionTimeoutMS=10000, **kwargs)
-
-
-class Storage(DependencyProvider):
-    def __init__(self, store_class, service_name):
-        self.store_class = store_class
-        self.service_name = service_name
-        self.client = None
-        self.store = None
-
-    def setup(self):
-        self.client = connect(self.container.config.get("MONGO_URI"))
-        self.store = self.store_class(self.client[config.db_name(self.service_name)])
-        self.store.ensure_indexes()
-
-    def stop(self):
-        # nameko stops a container's dependencies all at once: the published outbox entries
-        # still waiting in its Settlements are removed first, while the client is open
-        # (otherwise they would be re-sent by the sweep after the restart)
-        from onestop.common.outbox import Settlements
-        for dependency in self.container.dependencies:
-            if isinstance(dependency, Settlements):
-                dependency.close()
-        if self.client is not None:
-            self.client.close()
-
-    def get_dependency(self, worker_ctx):
-        return self.store
+    def ping(self):
+        self.db.command("ping")

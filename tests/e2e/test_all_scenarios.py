@@ -9,8 +9,8 @@ import pytest
 import requests
 import yaml
 
-from onestop.catalog.client import CATALOG_CACHE_SECONDS
-from onestop.catalog.domain import DEFAULT_DATA_DIR, load_data
+from onestop.common.catalog_client import CATALOG_CACHE_SECONDS
+from services.catalog.domain import DEFAULT_DATA_DIR, load_data
 from onestop.client import sample_application
 from tests.support.mesh import PORT_BASE, TEST_VHOST, reset_vhost
 from tests.support.processes import ProcessMesh

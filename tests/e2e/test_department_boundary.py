@@ -15,7 +15,7 @@ from kombu import Connection
 from prometheus_client.parser import text_string_to_metric_families
 
 from onestop.contracts.envelope import make_envelope
-from onestop.common.dead_letters import DeadLetterQueue
+from ops.dead_letters import DeadLetterQueue
 from tests.support.departments import MeshDepartments, publish, wait_for
 
 HEALTH_ITEM = "HN-WJ-0001"

@@ -39,7 +39,7 @@ def plug_client(plug_mesh):
 
 def operator_uri(mesh, department):
     """What the operator gives the department: its broker URI, from the CLI."""
-    run = subprocess.run([sys.executable, "-m", "onestop.cli", "broker-users", "uri", department],
+    run = subprocess.run([sys.executable, "-m", "ops.cli", "broker-users", "uri", department],
                          cwd=ROOT, env=mesh.env, capture_output=True, text=True, check=True)
     return run.stdout.strip()
 

@@ -26,7 +26,7 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT4
 
 from onestop.client import ENTERPRISE_ID, PERSON_ID, SAMPLE_PDF, sample_application
-from onestop.gateway.app import ROUTES
+from services.gateway.app import ROUTES
 
 OPENAPI_FILE = Path(__file__).resolve().parents[2] / "docs" / "openapi.yaml"
 SPEC = yaml.safe_load(OPENAPI_FILE.read_text(encoding="utf-8"))

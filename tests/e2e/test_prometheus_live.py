@@ -7,7 +7,7 @@ import time
 import pytest
 import requests
 
-from onestop.deploy import prometheus
+from ops.deploy import prometheus
 
 RUN_SECONDS_LIMIT = 90
 

@@ -7,7 +7,7 @@ import pytest
 import requests
 from nameko.standalone.rpc import ServiceRpcProxy
 
-from onestop.catalog.service import CatalogService
+from services.catalog.service import CatalogService
 
 
 @pytest.fixture

@@ -6,9 +6,9 @@ import shutil
 import pytest
 import yaml
 
-from onestop.catalog.domain import DEFAULT_DATA_DIR
-from onestop.catalog.store import CatalogStore
-from onestop.catalog.versions import CatalogVersions, InvalidCatalog
+from services.catalog.domain import DEFAULT_DATA_DIR
+from services.catalog.store import CatalogStore
+from services.catalog.versions import CatalogVersions, InvalidCatalog
 
 DELEGATED = "HN-ZR-0011"  # approval of farmland conversion, province level in the shipped data
 

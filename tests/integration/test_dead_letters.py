@@ -1,4 +1,4 @@
-"""The operators' dead-letter tool (onestop/common/dead_letters.py, `onestop.cli
+"""The operators' dead-letter tool (ops/dead_letters.py, `ops.cli
 dead-letters`) on the real broker: both shapes of dead letter are listed with the queue
 they failed in and why; a replay puts the very message back in that queue (a department's
 result as its department, so routing still knows the sender); a discard keeps it in a file;
@@ -11,8 +11,8 @@ import pika
 import pytest
 from kombu import Connection, Queue
 
-from onestop import cli
-from onestop.common.dead_letters import DeadLetterQueue, ReplayFailed
+from ops import cli
+from ops.dead_letters import DeadLetterQueue, ReplayFailed
 from onestop.common.messaging import consume_with_sender, dead_letter
 from onestop.contracts.envelope import make_envelope
 from onestop.contracts.topology import (DEAD_LETTER_ARGS, DEAD_LETTER_QUEUE, RESULTS_QUEUE,

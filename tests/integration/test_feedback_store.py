@@ -2,7 +2,7 @@
 on (compare-and-set, set-once review state, epoch-second ranges)."""
 from datetime import datetime, timedelta, timezone
 
-from onestop.feedback.store import FeedbackStore
+from services.feedback.store import FeedbackStore
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
 

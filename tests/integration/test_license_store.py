@@ -2,7 +2,7 @@
 compare-and-set status change, readers that see the licence without its bookkeeping."""
 from datetime import datetime, timedelta, timezone
 
-from onestop.license.store import LicenseStore
+from services.license.store import LicenseStore
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
 

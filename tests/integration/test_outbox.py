@@ -8,7 +8,7 @@ import pytest
 from nameko.rpc import rpc
 
 from onestop.common import outbox
-from onestop.common.store import Storage
+from onestop.common.mongo import Storage
 
 
 def test_a_settle_by_one_writer_leaves_another_writers_unpublished_entry_pending(db):

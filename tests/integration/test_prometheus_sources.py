@@ -5,10 +5,10 @@ from kombu import Connection, Exchange, Queue
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
-from onestop.broker_exporter import build_registry
+from ops.broker_exporter import build_registry
 from onestop.common.clock import utcnow
-from onestop.routing.gauges import WorkloadCollector
-from onestop.routing.store import RoutingStore
+from services.routing.gauges import WorkloadCollector
+from services.routing.store import RoutingStore
 from tests.unit.test_prometheus_gauges import workflow
 
 

@@ -15,7 +15,7 @@ from nameko.testing.services import replace_dependencies
 from tests.support.amqp import take
 from onestop.contracts.envelope import make_envelope
 from onestop.contracts.topology import dead_letter_queue, declare_all, department_queue
-from onestop.routing.service import RoutingService
+from services.routing.service import RoutingService
 from tests.support.departments import publish_result
 
 DEPARTMENT = "itdept"
@@ -137,7 +137,7 @@ def test_a_message_left_in_the_outbox_by_a_crash_is_sent_by_the_sweep(routing, a
 @pytest.fixture
 def long_memory(monkeypatch):
     """routing remembers what it wrote for 30 s, not 0.2: time enough to act in between."""
-    monkeypatch.setattr("onestop.routing.store.REMEMBERED_SECONDS", 30.0)
+    monkeypatch.setattr("services.routing.store.REMEMBERED_SECONDS", 30.0)
 
 
 def test_a_result_judged_late_on_what_this_process_wrote_is_judged_again_on_the_store(
@@ -162,7 +162,7 @@ def test_a_result_judged_late_on_what_this_process_wrote_is_judged_again_on_the_
 @pytest.fixture
 def long_linger(monkeypatch):
     """A batch waits up to 3 s, not 10 ms, for the results it expects: time to act."""
-    monkeypatch.setattr("onestop.routing.service.RESULT_LINGER_SECONDS", 3.0)
+    monkeypatch.setattr("services.routing.service.RESULT_LINGER_SECONDS", 3.0)
 
 
 def test_a_result_that_joined_a_batch_after_its_read_is_not_judged_on_that_read(

@@ -2,7 +2,7 @@
 process remembers having written (`latest`), which never hide another process's write."""
 from datetime import datetime, timezone
 
-from onestop.routing.store import RoutingStore
+from services.routing.store import RoutingStore
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
 

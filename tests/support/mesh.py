@@ -87,7 +87,7 @@ class Mesh:
     def start(self, timeout=120):
         self.data_dir.mkdir(parents=True, exist_ok=True)
         log = open(self.log_path, "ab")
-        self.process = subprocess.Popen([sys.executable, "-m", "onestop.runner"], cwd=ROOT,
+        self.process = subprocess.Popen([sys.executable, "-m", "ops.runner"], cwd=ROOT,
                                         env=self.env, stdout=log, stderr=subprocess.STDOUT,
                                         start_new_session=True)
         ready = self.data_dir / "READY"

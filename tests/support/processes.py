@@ -1,5 +1,5 @@
 """The mesh's processes started one by one (the same commands `make run` uses, from
-`python -m onestop.runner --list-processes`), so fault tests can kill -9 and restart
+`python -m ops.runner --list-processes`), so fault tests can kill -9 and restart
 any of them while the others keep running."""
 import json
 import os
@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 
-from onestop.runner import wait_until_healthy
+from ops.runner import wait_until_healthy
 from tests.support.mesh import PORT_OFFSETS, ROOT, mesh_env
 
 
@@ -58,11 +58,11 @@ class ProcessMesh:
             "--log-file", str(self.data_dir / "nx.log"),
             "--pid-file", str(self.data_dir / "nx.pid")], self.env)
         wait_port(self.store_port)
-        listed = subprocess.run([sys.executable, "-m", "onestop.runner", "--list-processes"],
+        listed = subprocess.run([sys.executable, "-m", "ops.runner", "--list-processes"],
                                 cwd=ROOT, env=self.env, capture_output=True, text=True,
                                 check=True)
         self.table = json.loads(listed.stdout)
-        subprocess.run([sys.executable, "-m", "onestop.runner", "--prepare-only"], cwd=ROOT,
+        subprocess.run([sys.executable, "-m", "ops.runner", "--prepare-only"], cwd=ROOT,
                        env=self.env, check=True, capture_output=True)
         for name in self.table:
             self.start_process(name)

@@ -6,7 +6,7 @@ import pytest
 from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request
 
-from onestop import cli
+from ops import cli
 from onestop.common import auth
 
 KEY = "k" * 40

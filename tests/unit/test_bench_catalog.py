@@ -1,7 +1,7 @@
 """The benchmark's catalog and report helpers (bench/): no benchmark is run here."""
 from bench import catalog_data, report
-from onestop.catalog.check import check
-from onestop.catalog.domain import load_data
+from services.catalog.check import check
+from services.catalog.domain import load_data
 
 
 def test_the_bench_catalog_adds_independent_k_department_packages_and_passes_the_check(

@@ -4,8 +4,8 @@ from datetime import date, datetime, timedelta
 import chinese_calendar
 import pytest
 
-from onestop.catalog.calendar import CHINA, WorkingCalendar
-from onestop.catalog.domain import load_data
+from onestop.common.working_days import CHINA, WorkingCalendar
+from services.catalog.domain import load_data
 
 DATA = load_data()["calendar"]
 CALENDAR = WorkingCalendar(DATA)

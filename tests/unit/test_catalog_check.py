@@ -5,8 +5,8 @@ import shutil
 import pytest
 import yaml
 
-from onestop.catalog import check as catalog_check
-from onestop.catalog.domain import DEFAULT_DATA_DIR, load_data
+from services.catalog import check as catalog_check
+from services.catalog.domain import DEFAULT_DATA_DIR, load_data
 
 DATA = load_data()
 

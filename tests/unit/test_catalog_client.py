@@ -1,6 +1,6 @@
-"""The kept catalog answers (onestop/catalog/client.py): pinned versions for good, the
+"""The kept catalog answers (onestop/common/catalog_client.py): pinned versions for good, the
 current version for a while, every caller with its own copy."""
-from onestop.catalog.client import Answers
+from onestop.common.catalog_client import Answers
 
 
 class Catalog:

@@ -4,9 +4,9 @@ from datetime import datetime
 
 import pytest
 
-from onestop.catalog.calendar import CHINA, WorkingCalendar
-from onestop.catalog.diff import diff_catalogs
-from onestop.catalog.domain import Catalog, PlanError, load_data, schedule
+from onestop.common.working_days import CHINA, WorkingCalendar
+from services.catalog.diff import diff_catalogs
+from services.catalog.domain import Catalog, PlanError, load_data, schedule
 
 DATA = load_data()
 CATALOG = Catalog(DATA)

@@ -2,9 +2,9 @@
 import pytest
 from jsonschema import Draft202012Validator, FormatChecker
 
-from onestop.catalog.domain import Catalog, load_data
+from services.catalog.domain import Catalog, load_data
 from onestop.client import sample_application
-from onestop.intake.domain import form_schema
+from services.intake.domain import form_schema
 
 CATALOG = Catalog(load_data())
 

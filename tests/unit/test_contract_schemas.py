@@ -10,11 +10,11 @@ from marshmallow import Schema, ValidationError, fields
 from referencing import Registry, Resource
 
 from departments.sdk.pika_worker import result_envelope
-from onestop.catalog.calendar import WorkingCalendar
+from onestop.common.working_days import WorkingCalendar
 from onestop.contracts import jsonschema as generator
 from onestop.contracts import messages
 from onestop.contracts.envelope import open_envelope
-from onestop.routing import domain
+from services.routing import domain
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = ROOT / "docs"

@@ -7,7 +7,7 @@ import pytest
 
 from onestop.common import broker_users
 from onestop.contracts.envelope import InvalidMessage
-from onestop.routing import boundary
+from services.routing import boundary
 
 PREFIX = "department."
 
@@ -121,10 +121,10 @@ def test_routing_accepts_the_tasks_own_department(monkeypatch):
 
 
 def test_the_deployment_file_lists_every_catalog_department_without_passwords():
-    from onestop import cli
+    from ops import cli
     body = cli.deployment_definitions()
     assert cli.DEPARTMENT_USERS_FILE.read_text() == cli.render(body), (
-        "run: python -m onestop.cli broker-users definitions --write")
+        "run: python -m ops.cli broker-users definitions --write")
     assert [u["name"] for u in body["users"]] == [
         f"department.{code}" for code in cli.catalog_departments()]
     assert all(u["password_hash"] == "" for u in body["users"])

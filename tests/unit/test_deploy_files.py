@@ -9,9 +9,9 @@ import kubernetes_validate
 import pytest
 import yaml
 
-from onestop import runner
+from ops import runner
 from onestop.common import config
-from onestop.deploy import __main__ as deploy, compose, rabbitmq
+from ops.deploy import __main__ as deploy, compose, rabbitmq
 from onestop.contracts.events import APPLICATION_SUBMITTED
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -212,7 +212,7 @@ def test_every_process_has_a_safe_deployment_a_service_and_a_disruption_budget(r
             assert container["resources"]["limits"] and container["resources"]["requests"]
             assert container["securityContext"]["readOnlyRootFilesystem"] is True
     routing_init = deployments["routing"]["spec"]["template"]["spec"]["initContainers"][0]
-    assert routing_init["command"][-1] == "onestop.deploy.broker_setup"
+    assert routing_init["command"][-1] == "ops.deploy.broker_setup"
 
 
 def test_the_broker_is_a_quorum_cluster_and_the_store_a_replica_set(rendered):

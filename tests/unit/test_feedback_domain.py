@@ -3,9 +3,9 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from onestop.catalog.calendar import WorkingCalendar
-from onestop.feedback import domain
-from onestop.feedback.limits import InvalidLimits, load_limits
+from onestop.common.working_days import WorkingCalendar
+from services.feedback import domain
+from services.feedback.limits import InvalidLimits, load_limits
 
 # Monday 2 March 2026, 10:00 China time; in this calendar 3 March is off, Saturday 7 March on
 MONDAY = datetime(2026, 3, 2, 2, 0, tzinfo=timezone.utc)

@@ -1,11 +1,11 @@
-"""The gateway's metrics (onestop/gateway/app.py): what passed through it, by the service it
+"""The gateway's metrics (services/gateway/app.py): what passed through it, by the service it
 was routed to and the status it got; /metrics is never answered on the public port."""
 import socket
 
 from prometheus_client import REGISTRY
 from werkzeug.test import Client
 
-from onestop.gateway.app import Gateway
+from services.gateway.app import Gateway
 
 
 def closed_port():

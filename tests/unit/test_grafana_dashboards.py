@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from onestop.deploy import grafana, inventory
+from ops.deploy import grafana, inventory
 from tests.support.promql import LABEL_VALUES, metric_names, substitute
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -96,7 +96,7 @@ def test_the_overview_shows_what_supervisors_watch():
 
 def test_the_committed_dashboards_are_the_generated_ones():
     for path, text in grafana.generated_files().items():
-        assert path.read_text() == text, f"{path} is stale: run python -m onestop.deploy"
+        assert path.read_text() == text, f"{path} is stale: run python -m ops.deploy"
 
 
 def test_substitution_leaves_no_grafana_variable():

@@ -2,10 +2,10 @@
 import pytest
 from marshmallow import ValidationError
 
-from onestop.catalog.domain import Catalog, load_data
+from services.catalog.domain import Catalog, load_data
 from onestop.client import sample_application
-from onestop.intake.domain import validate_application
-from onestop.intake.schemas import ApplicationSchema
+from services.intake.domain import validate_application
+from services.intake.schemas import ApplicationSchema
 
 CATALOG = Catalog(load_data())
 FILE = "a" * 32
@@ -89,7 +89,7 @@ def test_shape_errors_come_per_field():
 
 
 def test_a_material_the_package_itself_produces_is_not_asked_of_the_applicant():
-    from onestop.intake.domain import required_materials
+    from services.intake.domain import required_materials
     view = CATALOG.scenario_view("enterprise_startup")
     business_licence = next(m for m in view["checklist"] if m["code"] == "business_license")
     assert business_licence["provided_by"] == "HN-SJ-0001"

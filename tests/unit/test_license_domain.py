@@ -4,8 +4,8 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from onestop.license import domain
-from onestop.license.keys import KeyRing, load_or_create
+from services.license import domain
+from services.license.keys import KeyRing, load_or_create
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
 KEY = Ed25519PrivateKey.generate()

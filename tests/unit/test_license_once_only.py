@@ -2,9 +2,9 @@
 import pytest
 from marshmallow import ValidationError
 
-from onestop.intake import once_only
-from onestop.intake.domain import check_materials, required_materials, validate_application
-from onestop.intake.schemas import ApplicationSchema
+from services.intake import once_only
+from services.intake.domain import check_materials, required_materials, validate_application
+from services.intake.schemas import ApplicationSchema
 
 HOLDER = "91430100MA4L0XXX1Y"
 FILE = "a" * 32

@@ -4,10 +4,10 @@ from datetime import datetime, timedelta, timezone
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
-from onestop.broker_exporter import QueueCollector, vhost_of
-from onestop.catalog.calendar import WorkingCalendar
-from onestop.routing import domain
-from onestop.routing.gauges import WorkloadCollector, workload
+from ops.broker_exporter import QueueCollector, vhost_of
+from onestop.common.working_days import WorkingCalendar
+from services.routing import domain
+from services.routing.gauges import WorkloadCollector, workload
 
 NOW = datetime(2026, 11, 26, 9, 0, tzinfo=timezone.utc)  # a Thursday
 CALENDAR = WorkingCalendar({"holidays": [], "workdays": []})

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from onestop.deploy import inventory, prometheus
+from ops.deploy import inventory, prometheus
 from tests.support.promql import metric_names
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -99,7 +99,7 @@ def test_rules_use_only_bounded_labels():
 @functools.cache
 def python_sources():
     return "\n".join(path.read_text(encoding="utf-8")
-                     for folder in ("onestop", "departments")
+                     for folder in ("onestop", "services", "ops", "departments")
                      for path in (ROOT / folder).rglob("*.py"))
 
 

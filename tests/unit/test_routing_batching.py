@@ -8,7 +8,7 @@ import pytest
 
 from onestop.contracts.envelope import InvalidMessage
 from onestop.contracts.events import APPLICATION_DECIDED, APPLICATION_UPDATED
-from onestop.routing.batching import ApplicationQueues, latest_snapshot_only
+from services.routing.batching import ApplicationQueues, latest_snapshot_only
 
 
 def test_results_arriving_together_are_applied_in_one_batch_in_order():

@@ -3,8 +3,8 @@ from datetime import datetime, timezone
 
 import pytest
 
-from onestop.catalog.calendar import WorkingCalendar
-from onestop.routing import domain
+from onestop.common.working_days import WorkingCalendar
+from services.routing import domain
 
 NOW = datetime(2026, 11, 26, 9, 0, tzinfo=timezone.utc)
 CALENDAR = WorkingCalendar({"holidays": [], "workdays": []})
@@ -243,7 +243,7 @@ def test_a_task_waiting_for_correction_is_not_overdue():
 
 
 def test_plan_tasks_carry_their_items_materials_to_departments():
-    from onestop.catalog.domain import Catalog, load_data
+    from services.catalog.domain import Catalog, load_data
     catalog = Catalog(load_data())
     plan_ = catalog.plan("birth", "430102")
     workflow, messages = domain.new_workflow(SUBMITTED, plan_, NOW, CALENDAR)

@@ -3,7 +3,7 @@ does, an application gets the decision its first answers imply, exactly once."""
 from hypothesis import given, settings, strategies as st
 
 from tests.unit.test_routing_domain import CALENDAR, NOW, result, start
-from onestop.routing import domain
+from services.routing import domain
 
 TASKS = (("A", "a", []), ("B", "b", []), ("C", "c", ["A", "B"]), ("D", "d", ["C"]))
 DECISIONS = st.sampled_from(["approved", "approved", "rejected"])

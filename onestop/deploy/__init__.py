@@ -1,7 +1,0 @@
-"""Deployment files generated from, or checked against, the one list of services.
-
-`python -m onestop.deploy` writes docker-compose.yml, the Prometheus scrape
-configurations, the RabbitMQ definitions and the Grafana dashboards;
-`python -m onestop.deploy --check` fails when a committed file differs from
-what the code would write (run by the tests), so they cannot drift.
-"""

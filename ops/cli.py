@@ -1,0 +1,236 @@
+"""The operators' command line: `python -m ops.cli <command>`.
+
+    broker-users provision            create/update the department users in AMQP_URI's vhost
+    broker-users uri DEPARTMENT       the AMQP URI a department's consumer connects with
+    broker-users definitions          RabbitMQ definitions of the department users
+    token --role ROLE ...             mint a bearer token for the HTTP API
+    dead-letters list                 what waits in the dead-letter queue, and why
+    dead-letters replay ID... | --all send messages back to the queue they failed in
+    dead-letters discard ID... | --all --into FILE
+                                      remove messages, kept in a JSON-lines file
+
+Configuration comes from the environment, as for the services (AMQP_URI,
+BROKER_USERS_SECRET or DATA_DIR, BROKER_USER_PREFIX, AUTH_SIGNING_KEY).
+"""
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from onestop.common import broker_users
+
+ROOT = Path(__file__).resolve().parents[1]
+DEPARTMENT_USERS_FILE = ROOT / "deploy" / "rabbitmq" / "department-users.json"
+
+
+def catalog_departments():
+    from services.catalog.domain import load_data
+    return sorted(d["code"] for d in load_data()["departments"])
+
+
+def deployment_definitions():
+    """The committed deploy/rabbitmq/department-users.json: no passwords, vhost '/'."""
+    return broker_users.definitions(catalog_departments(), "/",
+                                    prefix=broker_users.DEFAULT_PREFIX)
+
+
+def render(body):
+    return json.dumps(body, indent=2) + "\n"
+
+
+def broker_users_command(args):
+    if args.action == "provision":
+        users = broker_users.provision(args.department or catalog_departments(),
+                                       management_url=args.management_url)
+        print(f"{len(users)} department users ready: {', '.join(users)}")
+    elif args.action == "uri":
+        if len(args.department) != 1:
+            sys.exit("name exactly one department")
+        print(broker_users.amqp_uri_for(args.department[0]))
+    elif args.action == "definitions":
+        if args.write:
+            DEPARTMENT_USERS_FILE.parent.mkdir(parents=True, exist_ok=True)
+            DEPARTMENT_USERS_FILE.write_text(render(deployment_definitions()))
+            print(f"wrote {DEPARTMENT_USERS_FILE.relative_to(ROOT)}")
+            return 0
+        key = broker_users.secret() if args.with_passwords else None
+        print(render(broker_users.definitions(args.department or catalog_departments(),
+                                              args.vhost, key)), end="")
+    return 0
+
+
+def token_command(args):
+    from onestop.common import auth
+    claims = {k: v for k, v in (("office", args.office), ("name", args.name),
+                                ("region", args.region)) if v}
+    try:
+        print(auth.mint(args.role, args.sub, ttl_seconds=args.ttl, **claims))
+    except ValueError as exc:
+        sys.exit(str(exc))
+    return 0
+
+
+def dead_letters_command(args):
+    """list, replay or discard. Exit status: 0 done, 1 something asked for was not done or
+    not found, 2 bad usage, 3 the broker, the queue or the file could not be used."""
+    from pika.exceptions import AMQPError
+    from ops.dead_letters import (BrokerLost, DeadLetterQueue, ReplayFailed,
+                                             open_discard_file)
+    if args.action != "list" and not (args.all or args.id):
+        print(f"name the messages to {args.action} (message ids or keys), or give --all",
+              file=sys.stderr)
+        return 2
+    if args.action == "discard":
+        if not args.into:
+            print("discard keeps what it removes: give --into FILE (JSON lines, appended)",
+                  file=sys.stderr)
+            return 2
+        try:  # before anything is taken: a file that cannot be written stops it all
+            open_discard_file(args.into).close()
+        except OSError as exc:
+            print(f"dead-letters: cannot write {args.into}: {exc}", file=sys.stderr)
+            return 3
+    try:
+        with DeadLetterQueue() as queue:
+            if args.action == "list":
+                listing = _dead_letter_listing(queue, args)
+            else:
+                return _settle_dead_letters(queue, args)
+    except (LookupError, AMQPError, OSError, ReplayFailed, BrokerLost) as exc:
+        print(f"dead-letters: {str(exc) or type(exc).__name__}", file=sys.stderr)
+        return 3
+    print(listing)  # after every message is back in its place
+    return 0
+
+
+def _dead_letter_listing(queue, args):
+    limit = 50 if args.limit is None else args.limit
+    shown, seen = [], 0
+    for letter in queue.walk():
+        if args.queue and letter.queue != args.queue:
+            continue
+        seen += 1
+        if len(shown) < limit:
+            shown.append(letter.summary())
+        if seen % 1000 == 0:
+            print(f"looked at {seen} ...", file=sys.stderr)
+    if args.json:
+        return json.dumps({"waiting": seen, "dead_letters": shown}, indent=2, default=str)
+    lines = [f"{seen} message(s) in the dead-letter queue"
+             + (f" from {args.queue}" if args.queue else "")
+             + (f"; the first {len(shown)}:" if shown else ".")]
+    for s in shown:
+        lines.append(f"- key {s['key']}  message {s['id']}  {s['type'] or '?'}  "
+                     f"application {s['correlation_id'] or '?'}\n"
+                     f"    failed in {s['queue'] or '?'} at {s['at'] or '?'}"
+                     + (f" (replayed {s['replays']} time(s) before)" if s["replays"] else "")
+                     + (f", sent by {s['sender']}" if s["sender"] else "")
+                     + f"\n    why: {s['reason']}")
+    return "\n".join(lines)
+
+
+def _settle_dead_letters(queue, args):
+    from ops.dead_letters import BrokerLost, ReplayFailed
+    wanted, found = set(args.id), set()
+    done = failed = 0
+    for letter in queue.walk():
+        if args.queue and letter.queue != args.queue:
+            continue
+        picked = {letter.id, letter.key} & wanted
+        if not (args.all or picked):
+            continue
+        found |= picked
+        where = f"{letter.key} (message {letter.id})"
+        try:
+            if args.action == "replay":
+                queue.replay(letter)
+                print(f"{where}: replayed to {letter.queue}")
+            else:
+                queue.discard(letter, args.into)
+                print(f"{where}: discarded into {args.into}")
+            done += 1
+        except BrokerLost as exc:
+            failed += 1
+            print(f"{where}: {exc}; stopped here, the rest is left in the queue",
+                  file=sys.stderr)
+            break
+        except (ReplayFailed, OSError) as exc:
+            failed += 1
+            print(f"{where}: not done, left in the queue: {exc}", file=sys.stderr)
+        except Exception as exc:  # one odd message must not stop the others
+            failed += 1
+            print(f"{where}: not done, left in the queue: {type(exc).__name__}: {exc}",
+                  file=sys.stderr)
+    missing = sorted(wanted - found)
+    for asked in missing:
+        print(f"{asked}: no such dead letter" + (f" from {args.queue}" if args.queue else ""),
+              file=sys.stderr)
+    print(f"{args.action}: {done} done, {failed} not done, {len(missing)} not found")
+    return 1 if failed or missing else 0
+
+
+def parser():
+    top = argparse.ArgumentParser(prog="python -m ops.cli",
+                                  description="One-step Approval operators' command line")
+    commands = top.add_subparsers(dest="command", required=True)
+
+    users = commands.add_parser("broker-users", help="the departments' RabbitMQ users")
+    users.add_argument("action", choices=["provision", "uri", "definitions"])
+    users.add_argument("department", nargs="*", help="department codes (default: the catalog's)")
+    users.add_argument("--management-url", help="import through the management API "
+                                                "instead of rabbitmqctl")
+    users.add_argument("--vhost", default="/", help="virtual host of the definitions")
+    users.add_argument("--with-passwords", action="store_true",
+                       help="definitions with password hashes (keep the output secret)")
+    users.add_argument("--write", action="store_true",
+                       help="(re)write deploy/rabbitmq/department-users.json")
+    users.set_defaults(run=broker_users_command)
+
+    token = commands.add_parser("token", help="mint a bearer token for the HTTP API")
+    token.add_argument("--role", required=True,
+                       choices=["applicant", "clerk", "officer", "supervisor", "operator"])
+    token.add_argument("--sub", required=True,
+                       help="who: an applicant's ID number, a staff member's id")
+    token.add_argument("--office", help="officer: department.region (e.g. health.430102)")
+    token.add_argument("--region", help="clerk or supervisor: their region code")
+    token.add_argument("--name", help="display name")
+    token.add_argument("--ttl", type=int, default=8 * 3600, help="lifetime in seconds")
+    token.set_defaults(run=token_command)
+
+    dead = commands.add_parser(
+        "dead-letters", help="list, replay or discard what waits in the dead-letter queue",
+        description="The dead-letter queue (approval.dead): messages a consumer could not "
+                    "process, with the queue they failed in and why. Fix the cause, then "
+                    "replay them; discard only what must never be processed.")
+    dead.add_argument("action", choices=["list", "replay", "discard"])
+    dead.add_argument("id", nargs="*", help="message ids (every copy), or keys (one copy), "
+                                            "as `list` shows them")
+    dead.add_argument("--all", action="store_true", help="every message (of --queue)")
+    dead.add_argument("--queue", help="only messages that failed in this queue")
+    dead.add_argument("--limit", type=int, default=None, help="list: show this many "
+                                                              "(default 50; 0: only count)")
+    dead.add_argument("--into", help="discard: the JSON-lines file that keeps them")
+    dead.add_argument("--json", action="store_true", help="list: as JSON")
+    dead.set_defaults(run=dead_letters_command)
+    return top
+
+
+def main(argv=None):
+    args = parser().parse_args(argv)
+    return args.run(args)
+
+
+def run_from_shell():
+    import signal
+
+    def stop(signum, frame):  # unwind, so that what is in hand is put back first
+        raise SystemExit(128 + signum)
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGHUP, stop)
+    # `... | head`: stop quietly; the dead-letter commands print only when nothing is in hand
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+    sys.exit(main())
+
+
+if __name__ == "__main__":
+    run_from_shell()

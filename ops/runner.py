@@ -1,0 +1,200 @@
+"""`make run`: the whole mesh on one machine, no containers.
+
+Starts the embedded MongoDB-wire store (unless MONGO_URI is set), checks that
+RabbitMQ answers at AMQP_URI, declares the department boundary, starts every
+service, the reference department consumers and the gateway as separate
+processes, waits until each is healthy and prints where everything is.
+Ctrl-C stops everything. If any process dies, the others are stopped too
+(honcho's rule): the mesh never runs half-started without saying so.
+"""
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import requests
+from honcho.manager import Manager
+from kombu import Connection
+
+from services.catalog.domain import load_data
+from onestop.common import auth, broker_users, config
+from onestop.contracts.topology import declare_all
+from ops.deploy.prometheus import local_targets
+
+ROOT = Path(__file__).resolve().parents[1]
+PYTHON = sys.executable
+
+
+def data_dir():
+    return Path(config.env("DATA_DIR", str(ROOT / ".data")))
+
+
+def wait_for_port(host, port, timeout):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection((host, port), timeout=0.5):
+                return True
+        except OSError:
+            time.sleep(0.1)
+    return False
+
+
+def start_embedded_store():
+    """nx-27017 (MongoDB wire protocol over SQLite) on EMBEDDED_MONGO_PORT; docs/adr/0002."""
+    port = int(config.env("EMBEDDED_MONGO_PORT", config.DEFAULT_MONGO_PORT))
+    store_dir = data_dir() / "mongo"
+    store_dir.mkdir(parents=True, exist_ok=True)
+    if wait_for_port("127.0.0.1", port, 0.2):
+        sys.exit(f"port {port} is taken: another store or mesh is running; stop it or set "
+                 f"EMBEDDED_MONGO_PORT")
+    log = open(data_dir() / "embedded-mongo.log", "ab")
+    process = subprocess.Popen(
+        [str(Path(PYTHON).with_name("nx-27017")), "--data-dir", str(store_dir), "--host",
+         "127.0.0.1", "-p", str(port), "--log-file", str(data_dir() / "nx-27017.log"),
+         "--pid-file", str(data_dir() / "nx-27017.pid")],
+        stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    if not wait_for_port("127.0.0.1", port, 30):
+        process.terminate()
+        sys.exit(f"the embedded store did not start on port {port}; see "
+                 f"{data_dir() / 'embedded-mongo.log'}")
+    os.environ["MONGO_URI"] = f"mongodb://127.0.0.1:{port}/"
+    return process
+
+
+def check_broker(departments):
+    uri = config.amqp_uri()
+    try:
+        with Connection(uri, connect_timeout=5) as connection:
+            connection.ensure_connection(max_retries=2, interval_start=1)
+            declare_all(connection, departments)
+    except Exception as exc:
+        sys.exit(f"cannot reach RabbitMQ at AMQP_URI={uri!s} ({exc}).\n"
+                 f"Start RabbitMQ or set AMQP_URI=amqp://user:password@host:5672/vhost")
+
+
+def split_departments(departments):
+    """Half the departments to the nameko reference consumer, half to the pika one; none of
+    EXTERNAL_DEPARTMENTS (comma-separated: those answered by their own integration)."""
+    external = set(filter(None, config.env("EXTERNAL_DEPARTMENTS", "").split(",")))
+    ordered = sorted(d for d in departments if d not in external)
+    return ordered[0::2], ordered[1::2]
+
+
+def processes(departments):
+    """name -> (command, extra environment): the one list the runner starts."""
+    nameko_depts, pika_depts = split_departments(departments)
+    # each department consumer connects as its department's broker user (docs/adr/0005)
+    uris = broker_users.department_uris(departments)
+    table = {name: ([PYTHON, "-m", "onestop.run_service", name], {})
+             for name in config.SERVICES}
+    # routing's officer API publishes an officer's decision as the department's broker user
+    # (and `ops.cli dead-letters` replays results so, run in the routing container)
+    table["routing"][1]["DEPARTMENT_AMQP_URIS"] = json.dumps(uris)
+    table["departments-nameko"] = ([PYTHON, "-m", "onestop.run_service", "departments-nameko"],
+                                   {"DEPARTMENTS": ",".join(nameko_depts),
+                                    "DEPARTMENT_AMQP_URIS": json.dumps(
+                                        {d: uris[d] for d in nameko_depts if d in uris})})
+    table["departments-pika"] = ([PYTHON, "-m", "departments.reference.pika_department"],
+                                 {"DEPARTMENTS": ",".join(pika_depts),
+                                  "DEPARTMENT_AMQP_URIS": json.dumps(
+                                      {d: uris[d] for d in pika_depts if d in uris}),
+                                  "DEPARTMENT_METRICS_PORT": str(
+                                      config.port_of("departments-pika"))})
+    table["gateway"] = ([PYTHON, "-m", "services.gateway.app"], {})
+    table["broker-exporter"] = ([PYTHON, "-m", "ops.broker_exporter"], {})
+    return table
+
+
+def health_urls():
+    urls = {name: f"{config.service_url(name)}/health" for name in config.SERVICES}
+    urls["departments-nameko"] = f"http://127.0.0.1:{config.port_of('departments-nameko')}/health"
+    urls["gateway"] = f"http://127.0.0.1:{config.gateway_port()}/health"
+    return urls
+
+
+def wait_until_healthy(urls, timeout, interval=0.3):
+    """Poll name -> /health URL until each answers 200; the names still failing at timeout."""
+    deadline = time.monotonic() + timeout
+    pending = dict(urls)
+    while pending and time.monotonic() < deadline:
+        for name, url in list(pending.items()):
+            try:
+                if requests.get(url, timeout=1).ok:
+                    pending.pop(name)
+            except requests.RequestException:
+                pass
+        time.sleep(interval)
+    return sorted(pending)
+
+
+def announce_when_ready(manager, timeout=90):
+    pending = wait_until_healthy(health_urls(), timeout)
+    if pending:
+        print(f"\n!! not healthy after {timeout}s: {', '.join(pending)}\n", flush=True)
+        return
+    base = f"http://127.0.0.1:{config.gateway_port()}"
+    lines = ["", "=" * 72, "One-step Approval mesh is running.",
+             f"  Public API:      {base}/api   (OpenAPI: {base}/api/openapi.json)",
+             "  Metrics:"]
+    for name, target in local_targets().items():  # what Prometheus scrapes (make prometheus)
+        lines.append(f"    {name:<20} http://{target}/metrics")
+    lines += [f"  Store:           {os.environ['MONGO_URI']}",
+              f"  Broker:          {config.amqp_uri()}",
+              "  Development tokens (Authorization: Bearer <token>; more: "
+              "python -m ops.cli token --help):"]
+    lines += [f"    {role:<11} {token}" for role, token in auth.development_tokens().items()]
+    lines += ["Try:  curl " + base + "/api/scenarios", "Ctrl-C stops everything.", "=" * 72, ""]
+    print("\n".join(lines), flush=True)
+    (data_dir() / "READY").write_text(base)
+
+
+def prepare(departments):
+    """Everything the processes need before they start (broker reachable, topology, the
+    departments' broker users unless the operator gives DEPARTMENT_AMQP_URIS)."""
+    check_broker(departments)
+    if broker_users.external_uris() is None:
+        try:
+            broker_users.provision(departments)
+        except RuntimeError as exc:
+            sys.exit(f"cannot create the departments' broker users: {exc}")
+
+
+def main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
+    departments = [d["code"] for d in load_data()["departments"]]
+    if argv == ["--list-processes"]:  # for tools that start the processes one by one
+        print(json.dumps({name: {"command": command, "env": extra}
+                          for name, (command, extra) in processes(departments).items()}))
+        return 0
+    if argv == ["--prepare-only"]:
+        prepare(departments)
+        return 0
+    data_dir().mkdir(parents=True, exist_ok=True)
+    (data_dir() / "READY").unlink(missing_ok=True)
+    store = None if config.env("MONGO_URI") else start_embedded_store()
+    try:
+        prepare(departments)
+        manager = Manager()
+        env = dict(os.environ, PYTHONUNBUFFERED="1", PYTHONPATH=str(ROOT))
+        for name, (command, extra) in processes(departments).items():
+            manager.add_process(name, " ".join(command), env=dict(env, **extra), cwd=str(ROOT))
+        threading.Thread(target=announce_when_ready, args=(manager,), daemon=True).start()
+        manager.loop()
+        return manager.returncode or 0
+    finally:
+        (data_dir() / "READY").unlink(missing_ok=True)
+        if store is not None:
+            store.terminate()
+            try:
+                store.wait(10)
+            except subprocess.TimeoutExpired:
+                store.kill()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

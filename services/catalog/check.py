@@ -1,0 +1,286 @@
+"""The catalog check: fails the build on data an operator must not load (design §6).
+
+    python -m services.catalog.check [data_dir]
+
+It reports every problem, one line each: dangling references, dependency cycles,
+checklists that are not the de-duplicated union of their items' materials, items
+without both channels, promised limits above legal ones, offices missing where an
+item needs one, duplicated codes or names, forms a client cannot fill, and a
+calendar that contradicts itself. docs/catalog.md describes the data.
+"""
+import sys
+from collections import Counter
+from datetime import date
+
+from services.catalog.domain import (AUDIENCES, CHANNELS, DEFAULT_DATA_DIR, FORM_FIELD_TYPES,
+                                    LEVELS, Catalog, critical_path_days, find_cycle,
+                                    load_data, office_region)
+
+APPLICANT_KINDS = ("person", "enterprise")
+# (data file, key whose duplicates are refused); regions share names across provinces only
+UNIQUE = [(name, key) for name in ("departments", "regions", "materials", "license_types",
+                                   "items", "scenarios") for key in ("code", "name")
+          if (name, key) not in {("regions", "name"), ("scenarios", "name")}]
+
+
+def _duplicates(values):
+    return sorted(v for v, n in Counter(values).items() if n > 1)
+
+
+def check(data):
+    """Every problem found, as readable strings; an empty list means the data is sound."""
+    problems = []
+    for name, key in UNIQUE:
+        for dup in _duplicates(entry.get(key) for entry in data[name]):
+            problems.append(f"{name}: {key} {dup!r} is duplicated")
+    for name in ("items", "scenarios"):
+        for dup in _duplicates(e["name_zh"] for e in data[name] if e.get("name_zh")):
+            problems.append(f"{name}: name_zh {dup!r} is duplicated")
+    # the seed names two packages "Employment" (individual and enterprise): unique per audience
+    for dup in _duplicates((s.get("audience"), s["name"]) for s in data["scenarios"]):
+        problems.append(f"scenarios: name {dup[1]!r} is duplicated for audience {dup[0]}")
+    catalog = Catalog(data)
+    problems.extend(_check_regions(catalog))
+    problems.extend(_check_departments(catalog))
+    problems.extend(_check_license_types(catalog))
+    for item in catalog.items.values():
+        problems.extend(_check_item(catalog, item))
+    for scenario in catalog.scenarios.values():
+        problems.extend(_check_scenario(catalog, scenario))
+    problems.extend(_check_offices(catalog))
+    problems.extend(check_calendar(data.get("calendar") or {}))
+    return problems
+
+
+def _check_regions(catalog):
+    problems = []
+    for region in catalog.regions.values():
+        if region.get("level") not in LEVELS:
+            problems.append(f"region {region['code']}: level {region.get('level')} is not one "
+                            f"of {LEVELS}")
+        if region["parent"] is not None and region["parent"] not in catalog.regions:
+            problems.append(f"region {region['code']}: parent {region['parent']} does not exist")
+    return problems
+
+
+def _check_departments(catalog):
+    problems = []
+    for code, department in catalog.departments.items():
+        offices = department.get("offices") or {}
+        levels = offices.get("levels") or []
+        for level in levels:
+            if level not in LEVELS:
+                problems.append(f"department {code}: office level {level} is not one of {LEVELS}")
+        for region, office in (offices.get("served_by") or {}).items():
+            if region not in catalog.regions:
+                problems.append(f"department {code}: served_by names unknown region {region}")
+            elif office not in catalog.regions:
+                problems.append(f"department {code}: region {region} is served by unknown "
+                                f"region {office}")
+            elif catalog.regions[office]["level"] not in levels:
+                problems.append(f"department {code}: region {region} is served by {office}, "
+                                f"where the department has no office")
+            elif not _contains(catalog, office, region):
+                problems.append(f"department {code}: region {region} is served by {office}, "
+                                f"which does not contain it")
+    return problems
+
+
+def _contains(catalog, ancestor, region):
+    while region is not None:
+        if region == ancestor:
+            return True
+        region = catalog.regions[region]["parent"]
+    return False
+
+
+def _check_license_types(catalog):
+    problems = []
+    for code, license_type in catalog.license_types.items():
+        if license_type.get("department") not in catalog.departments:
+            problems.append(f"licence type {code}: unknown department "
+                            f"{license_type.get('department')}")
+        days = license_type.get("validity_days")
+        if days is not None and (not isinstance(days, int) or days <= 0):
+            problems.append(f"licence type {code}: validity_days must be a positive integer "
+                            f"or null")
+    for material in catalog.materials.values():
+        if material.get("license_type") and material["license_type"] not in catalog.license_types:
+            problems.append(f"material {material['code']}: unknown licence type "
+                            f"{material['license_type']}")
+    return problems
+
+
+def _check_item(catalog, item):
+    code = item["code"]
+    problems = []
+    for key in ("name", "name_zh", "department", "level", "legal_days", "promised_days",
+                "materials", "legal_basis"):
+        if item.get(key) in (None, "", []):
+            problems.append(f"item {code}: {key} is missing")
+    if item.get("department") and item["department"] not in catalog.departments:
+        problems.append(f"item {code}: unknown department {item['department']}")
+    if item.get("level") not in LEVELS:
+        problems.append(f"item {code}: level {item.get('level')} is not one of {LEVELS}")
+    if set(item.get("channels") or []) != set(CHANNELS):
+        problems.append(f"item {code}: must offer both online and offline channels, has "
+                        f"{item.get('channels') or []}")
+    legal, promised = item.get("legal_days"), item.get("promised_days")
+    if not all(isinstance(days, int) and days > 0 for days in (legal, promised)):
+        problems.append(f"item {code}: legal_days and promised_days must be positive integers")
+    elif promised > legal:
+        problems.append(f"item {code}: promised limit {promised} is above the legal limit "
+                        f"{legal}")
+    for dup in _duplicates(item.get("materials") or []):
+        problems.append(f"item {code}: material {dup} listed twice")
+    for material in item.get("materials") or []:
+        if material not in catalog.materials:
+            problems.append(f"item {code}: unknown material {material}")
+    licence = item.get("license")
+    if licence and licence not in catalog.license_types:
+        problems.append(f"item {code}: unknown licence type {licence}")
+    elif licence and catalog.license_types[licence].get("department") != item.get("department"):
+        problems.append(f"item {code}: produces {licence}, which "
+                        f"{catalog.license_types[licence].get('department')} issues, not "
+                        f"{item.get('department')}")
+    if not isinstance(item.get("fee", 0), (int, float)) or item.get("fee", 0) < 0:
+        problems.append(f"item {code}: fee must be a non-negative number")
+    if code not in catalog.scenarios_of_item:
+        problems.append(f"item {code}: no package offers it")
+    return problems
+
+
+def _check_scenario(catalog, scenario):
+    code = scenario["code"]
+    problems = []
+    if scenario.get("audience") not in AUDIENCES:
+        problems.append(f"scenario {code}: audience must be one of {AUDIENCES}")
+    kinds = scenario.get("applicant_kinds") or []
+    if not kinds or set(kinds) - set(APPLICANT_KINDS):
+        problems.append(f"scenario {code}: applicant_kinds must be some of {APPLICANT_KINDS}")
+    members = [entry["item"] for entry in scenario["items"]]
+    for dup in _duplicates(members):
+        problems.append(f"scenario {code}: item {dup} listed twice")
+    dangling = [m for m in members if m not in catalog.items]
+    problems.extend(f"scenario {code}: unknown item {m}" for m in dangling)
+    if all(entry.get("optional") for entry in scenario["items"]):
+        problems.append(f"scenario {code}: has no mandatory item")
+    edges = {}
+    for entry in scenario["items"]:
+        for dependency in entry.get("depends_on", []):
+            if dependency not in members:
+                problems.append(f"scenario {code}: {entry['item']} depends on {dependency}, "
+                                f"which is not in the package")
+        edges[entry["item"]] = [d for d in entry.get("depends_on", []) if d in members]
+    cycle = find_cycle(edges)
+    if cycle:
+        problems.append(f"scenario {code}: dependency cycle {' -> '.join(cycle)}")
+    if not dangling:
+        expected = list(dict.fromkeys(material for entry in scenario["items"]
+                                      for material in catalog.items[entry["item"]].get(
+                                          "materials") or []))
+        if scenario.get("checklist") != expected:
+            problems.append(f"scenario {code}: checklist {scenario.get('checklist')} is not the "
+                            f"de-duplicated union of its items' materials, which is {expected}")
+        if not cycle:
+            longest = critical_path_days(catalog, scenario)
+            if not isinstance(scenario.get("promised_days"), int) or \
+                    scenario["promised_days"] < longest:
+                problems.append(f"scenario {code}: promised {scenario.get('promised_days')} "
+                                f"working days, but its longest dependency chain takes {longest}")
+    problems.extend(_check_form(code, scenario.get("form") or []))
+    return problems
+
+
+def _check_form(code, form):
+    problems = []
+    if not form:
+        problems.append(f"scenario {code}: has no form fields")
+    for dup in _duplicates(f.get("name") for f in form):
+        problems.append(f"scenario {code}: form field {dup} is duplicated")
+    for field in form:
+        kind = field.get("type", "string")
+        if kind not in FORM_FIELD_TYPES:
+            problems.append(f"scenario {code}: form field {field.get('name')} has type {kind}, "
+                            f"not one of {FORM_FIELD_TYPES}")
+        if "pattern" in field and kind != "string":
+            problems.append(f"scenario {code}: form field {field.get('name')} has a pattern "
+                            f"but is not a string")
+    return problems
+
+
+def _check_offices(catalog):
+    """Every (department, level) an item needs has an office for every region of the level."""
+    problems = []
+    needed = sorted({(item["department"], item["level"]) for item in catalog.items.values()
+                     if item.get("department") in catalog.departments
+                     and item.get("level") in LEVELS})
+    counties = [r["code"] for r in catalog.regions.values() if r["level"] == "county"]
+    for department_code, level in needed:
+        department = catalog.departments[department_code]
+        offices = department.get("offices") or {}
+        levels = offices.get("levels") or []
+        served_by = offices.get("served_by") or {}
+        missing = set()
+        for county in counties:
+            try:
+                at = office_region(county, level, catalog.regions)
+            except ValueError:
+                continue  # a county outside the data's regions tree is reported elsewhere
+            office = served_by.get(at, at)
+            if catalog.regions.get(office, {}).get("level") not in levels:
+                missing.add(at)
+        if missing:
+            items = sorted(i["code"] for i in catalog.items.values()
+                           if i["department"] == department_code and i["level"] == level)
+            shown = ", ".join(sorted(missing)[:5]) + (" ..." if len(missing) > 5 else "")
+            problems.append(f"department {department_code}: no {level} office for "
+                            f"{len(missing)} region(s) ({shown}), needed by {', '.join(items)}")
+    return problems
+
+
+def check_calendar(calendar):
+    """The calendar's own consistency: known years, weekdays off, weekends worked, no clash."""
+    problems = []
+    years = set(calendar.get("years") or [])
+    for year in calendar.get("provisional") or []:
+        if year not in years:
+            problems.append(f"calendar: provisional year {year} is not among the years "
+                            f"{sorted(years)}")
+    holidays, workdays = [], []
+    for key, days in (("holidays", holidays), ("workdays", workdays)):
+        for text in calendar.get(key) or []:
+            try:
+                days.append(date.fromisoformat(str(text)))
+            except ValueError:
+                problems.append(f"calendar: {key} entry {text!r} is not an ISO date")
+    for day in holidays + workdays:
+        if day.year not in years:
+            problems.append(f"calendar: {day} is outside the years {sorted(years)}")
+    for day in holidays:
+        if day.weekday() >= 5:
+            problems.append(f"calendar: holiday {day} is a weekend day (list weekdays only)")
+    for day in workdays:
+        if day.weekday() < 5:
+            problems.append(f"calendar: make-up working day {day} is a weekday")
+    for day in sorted(set(holidays) & set(workdays)):
+        problems.append(f"calendar: {day} is both a holiday and a working day")
+    for dup in _duplicates(holidays + workdays):
+        problems.append(f"calendar: {dup} is listed twice")
+    return problems
+
+
+def main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
+    data = load_data(argv[0] if argv else DEFAULT_DATA_DIR)
+    problems = check(data)
+    for problem in problems:
+        print(f"catalog check: {problem}", file=sys.stderr)
+    print(f"catalog check: {len(data['scenarios'])} scenarios, {len(data['items'])} items, "
+          f"{len(data['departments'])} departments, {len(data['regions'])} regions: "
+          f"{'FAILED (%d problems)' % len(problems) if problems else 'ok'}")
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

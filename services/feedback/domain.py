@@ -1,0 +1,447 @@
+"""Good/bad reviews and the rectification of bad ones, as pure functions: no nameko, no pymongo.
+
+Follows the national good/bad review practice (State Council General Office,
+2019 No. 51): five levels; the applicant reviews the application as a whole and
+each department; a bad review (dissatisfied, very dissatisfied) is followed by a
+return visit and a rectification, each due within a limit in working days, and
+the applicant confirms or disputes the result.
+
+Time is always passed in (`now`); working days come from a calendar object with
+`add_working_days(start, days)` (onestop.common.working_days.WorkingCalendar).
+"""
+import copy
+import hashlib
+from datetime import datetime
+
+# best first; the national scale's five levels and their scores
+LEVELS = ("very_satisfied", "satisfied", "basically_satisfied", "dissatisfied",
+          "very_dissatisfied")
+SCORES = dict(zip(LEVELS, (5, 4, 3, 2, 1)))
+GOOD_LEVELS = LEVELS[:3]
+BAD_LEVELS = LEVELS[3:]
+CHANNELS = ("online", "mobile", "counter", "sms", "hotline")
+VISIT_METHODS = ("phone", "in_person", "sms", "online")
+REVIEWABLE_STATUSES = ("approved", "rejected", "withdrawn")
+# the whole application is served by the government service centre (the one-step window);
+# its reviews and cases are addressed to this pseudo-department
+SERVICE_CENTER = "service_center"
+
+OPEN_CASE_STATES = ("awaiting_visit", "awaiting_rectification", "awaiting_confirmation")
+CASE_STATES = OPEN_CASE_STATES + ("closed",)
+LIMIT_KEYS = ("review_window", "follow_up_window", "return_visit", "rectification",
+              "confirmation")
+DIMENSIONS = ("department", "item", "scenario")
+
+
+class Refused(Exception):
+    """A request the rules refuse: status 403, 404 or 409 with a message (and a field)."""
+
+    def __init__(self, status, message, field=None):
+        super().__init__(message)
+        self.status, self.message, self.field = status, message, field
+
+
+def parse(stamp):
+    return datetime.fromisoformat(stamp)
+
+
+def is_bad(level):
+    return level in BAD_LEVELS
+
+
+def review_id(application_id, department):
+    """One review per application and target: the id is derived from both."""
+    target = department or SERVICE_CENTER
+    return "R" + hashlib.sha256(f"{application_id}:{target}".encode()).hexdigest()[:31]
+
+
+def case_id(application_id, department):
+    target = department or SERVICE_CENTER
+    return "C" + hashlib.sha256(f"{application_id}:{target}".encode()).hexdigest()[:31]
+
+
+# -- limits -------------------------------------------------------------------
+def limits_for(region, limits):
+    """The limits for a region: the default, overridden by its province, city, then county.
+
+    limits: {"default": {...}, "regions": {code: {...}}} (data/feedback/limits.yaml).
+    """
+    merged = dict(limits["default"])
+    if region:
+        for code in (region[:2] + "0000", region[:4] + "00", region):
+            merged.update(limits.get("regions", {}).get(code, {}))
+    return merged
+
+
+def check_limits(limits):
+    """Problems in a limits configuration (empty when it is usable)."""
+    problems = []
+    default = limits.get("default") if isinstance(limits, dict) else None
+    if not isinstance(default, dict):
+        return ["a 'default' mapping is required"]
+    sections = [("default", default)] + [
+        (f"regions.{code}", values) for code, values in (limits.get("regions") or {}).items()]
+    for name, values in sections:
+        if not isinstance(values, dict):
+            problems.append(f"{name} must be a mapping")
+            continue
+        for key, value in values.items():
+            if key not in LIMIT_KEYS:
+                problems.append(f"{name}.{key} is not one of {', '.join(LIMIT_KEYS)}")
+            elif not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                problems.append(f"{name}.{key} must be a whole number of working days >= 1")
+    missing = [k for k in LIMIT_KEYS if k not in default]
+    if missing:
+        problems.append(f"default lacks {', '.join(missing)}")
+    return problems
+
+
+# -- applications ---------------------------------------------------------------
+def decided_application(decided, limits, calendar):
+    """What feedback keeps of a decided (or withdrawn) application, with its review window."""
+    decided_at = parse(decided["decision"]["decided_at"])
+    departments = {}
+    for task in decided["tasks"]:
+        entry = departments.setdefault(task["department"], {"region": task["region"],
+                                                             "items": []})
+        entry["items"].append(task["item_code"])
+    window = limits_for(decided["region"], limits)["review_window"]
+    review_due = calendar.add_working_days(decided_at, window)
+    return {"status": decided["decision"]["outcome"],
+            "applicant_id": decided["applicant"]["id_number"],
+            "scenario": decided["scenario"], "region": decided["region"],
+            "catalog_version": decided.get("catalog_version"),
+            "decided_at": decided_at.isoformat(), "departments": departments,
+            "review_due": review_due.isoformat(), "review_due_ts": review_due.timestamp()}
+
+
+def check_applicant(application, applicant_id):
+    if application.get("applicant_id") != applicant_id:
+        # 404, as for an unknown id: someone else's application does not exist for you
+        raise Refused(404, "no decided application with this id is known to reviews")
+
+
+def check_reviewable(application, applicant_id, department, existing, now):
+    """Raise Refused unless this applicant may review this target of the application now."""
+    if application is None:
+        raise Refused(404, "no decided application with this id is known to reviews")
+    check_applicant(application, applicant_id)  # before its status: that is not yours to see
+    if application.get("status") not in REVIEWABLE_STATUSES:
+        raise Refused(409, "only a decided or withdrawn application can be reviewed; "
+                           f"this one is {application.get('status')}")
+    if department is not None and department not in application.get("departments", {}):
+        raise Refused(400, f"{department} did not take part in this application; choose "
+                           f"from {', '.join(sorted(application.get('departments', {})))}",
+                      "department")
+    if now > parse(application["review_due"]):
+        raise Refused(409, f"the review window closed on {application['review_due'][:10]}")
+    if existing is not None:
+        target = f"department {department}" if department else "the application"
+        raise Refused(409, f"{target} has already been reviewed; a follow-up review is "
+                           f"possible at /api/reviews/{existing['_id']}/follow-up")
+
+
+def new_review(application_id, application, body, limits, calendar, now):
+    department = body.get("department")
+    target = department or SERVICE_CENTER
+    items = application["departments"][department]["items"] if department else []
+    region = (application["departments"][department]["region"] if department
+              else application["region"])
+    follow_up_due = calendar.add_working_days(
+        now, limits_for(application["region"], limits)["follow_up_window"])
+    return {"_id": review_id(application_id, department), "application_id": application_id,
+            "applicant_id": application["applicant_id"], "scenario": application["scenario"],
+            "department": department, "target": target, "items": items, "region": region,
+            "level": body["level"], "score": SCORES[body["level"]], "bad": is_bad(body["level"]),
+            "channel": body["channel"], "comment": body["comment"], "tags": body["tags"],
+            "created_at": now.isoformat(), "follow_up": None,
+            "follow_up_due": follow_up_due.isoformat(), "case_id": None,
+            "case_pending": is_bad(body["level"])}
+
+
+def check_follow_up(review, applicant_id, now):
+    if review is None or review["applicant_id"] != applicant_id:
+        # someone else's review is a 404, as for an unknown id (its existence must not leak)
+        raise Refused(404, "no such review")
+    if review.get("follow_up"):
+        raise Refused(409, "this review already has its follow-up; one is allowed")
+    if now > parse(review["follow_up_due"]):
+        raise Refused(409, f"the follow-up window closed on {review['follow_up_due'][:10]}")
+
+
+def add_follow_up(review, body, now):
+    review = copy.deepcopy(review)
+    review["follow_up"] = {"level": body["level"], "score": SCORES[body["level"]],
+                           "bad": is_bad(body["level"]), "channel": body["channel"],
+                           "comment": body["comment"], "tags": body["tags"],
+                           "created_at": now.isoformat()}
+    if is_bad(body["level"]) and not review.get("case_id"):
+        review["case_pending"] = True
+    return review
+
+
+def effective_level(review):
+    """The follow-up, when given, is the applicant's latest word and counts in statistics."""
+    return (review.get("follow_up") or {}).get("level") or review["level"]
+
+
+def review_view(review):
+    """A review as shown over HTTP (without the applicant's identity)."""
+    hidden = ("applicant_id", "case_pending", "outbox", "outbox_pending", "rev", "updated_ts")
+    view = {k: v for k, v in review.items() if k not in hidden and k != "_id"}
+    view["id"] = review["_id"]
+    view["effective_level"] = effective_level(review)
+    return view
+
+
+def review_event(review, now):
+    follow_up = review.get("follow_up")
+    return {"review_id": review["_id"], "application_id": review["application_id"],
+            "scenario": review["scenario"], "department": review["department"],
+            "level": follow_up["level"] if follow_up else review["level"],
+            "follow_up": bool(follow_up), "at": now.isoformat()}
+
+
+# -- rectification cases --------------------------------------------------------
+def open_case(review, limits, calendar, now):
+    """The rectification case a bad review opens, with its deadlines (limits of its region)."""
+    region_limits = limits_for(review["region"], limits)
+    follow_up = review.get("follow_up") or {}
+    return {
+        "_id": case_id(review["application_id"], review["department"]),
+        "review_id": review["_id"], "application_id": review["application_id"],
+        "applicant_id": review["applicant_id"], "scenario": review["scenario"],
+        "department": review["target"], "items": review["items"], "region": review["region"],
+        "level": follow_up.get("level") or review["level"],
+        "complaint": {"comment": follow_up.get("comment") or review["comment"],
+                      "tags": follow_up.get("tags") or review["tags"]},
+        "state": "awaiting_visit", "opened_at": now.isoformat(),
+        "limits": {k: region_limits[k] for k in ("return_visit", "rectification",
+                                                 "confirmation")},
+        "visit_due": calendar.add_working_days(now, region_limits["return_visit"]).isoformat(),
+        "rectify_due": calendar.add_working_days(now,
+                                                 region_limits["rectification"]).isoformat(),
+        "confirm_due": None, "round": 1, "visit": None, "rectification": None,
+        "earlier_rounds": [], "confirmation": None, "overdue": {}, "closed_at": None,
+    }
+
+
+def case_event(case, now, deadline=None, due=None):
+    return {"case_id": case["_id"], "application_id": case["application_id"],
+            "department": case["department"], "region": case["region"],
+            "state": case["state"], "deadline": deadline, "due": due, "at": now.isoformat()}
+
+
+def _require_state(case, *states):
+    if case["state"] not in states:
+        raise Refused(409, f"the case is {case['state']}; this step needs "
+                           f"{' or '.join(states)}")
+
+
+def check_department(case, department):
+    if case["department"] != department:
+        raise Refused(403, f"this case belongs to {case['department']}", "department")
+
+
+def record_visit(case, body, now):
+    check_department(case, body["department"])
+    _require_state(case, "awaiting_visit")
+    case = copy.deepcopy(case)
+    case["visit"] = {"at": now.isoformat(), "officer": body["officer"], "method": body["method"],
+                     "note": body["note"], "on_time": now <= parse(case["visit_due"])}
+    case["state"] = "awaiting_rectification"
+    return case
+
+
+def record_rectification(case, body, calendar, now):
+    check_department(case, body["department"])
+    _require_state(case, "awaiting_rectification")
+    case = copy.deepcopy(case)
+    case["rectification"] = {"at": now.isoformat(), "officer": body["officer"],
+                             "measures": body["measures"],
+                             "on_time": now <= parse(case["rectify_due"])}
+    case["state"] = "awaiting_confirmation"
+    case["confirm_due"] = calendar.add_working_days(now,
+                                                    case["limits"]["confirmation"]).isoformat()
+    return case
+
+
+def confirm(case, body, now):
+    check_applicant(case, body["applicant_id"])
+    _require_state(case, "awaiting_confirmation")
+    return _closed(case, {"answer": "confirmed", "comment": body["comment"],
+                          "at": now.isoformat()}, now)
+
+
+def dispute(case, body, calendar, now):
+    """The applicant is not satisfied: the rectification starts a new round with a new limit."""
+    check_applicant(case, body["applicant_id"])
+    _require_state(case, "awaiting_confirmation")
+    case = copy.deepcopy(case)
+    case["earlier_rounds"] = case["earlier_rounds"] + [
+        {"round": case["round"], "rectification": case["rectification"],
+         "disputed": {"at": now.isoformat(), "reason": body["reason"]}}]
+    case.update(state="awaiting_rectification", rectification=None, confirm_due=None,
+                round=case["round"] + 1,
+                rectify_due=calendar.add_working_days(
+                    now, case["limits"]["rectification"]).isoformat())
+    return case
+
+
+def close_unanswered(case, now):
+    """Awaiting confirmation past its limit: closed, the applicant's silence recorded."""
+    if case["state"] != "awaiting_confirmation" or not case.get("confirm_due") \
+            or now <= parse(case["confirm_due"]):
+        return None
+    return _closed(case, {"answer": "not_answered", "comment": "", "at": now.isoformat()}, now)
+
+
+def _closed(case, confirmation, now):
+    case = copy.deepcopy(case)
+    case.update(state="closed", confirmation=confirmation, closed_at=now.isoformat())
+    return case
+
+
+def deadline_key(case, deadline):
+    if deadline == "rectification" and case["round"] > 1:
+        return f"rectification#{case['round']}"
+    return deadline
+
+
+def overdue_now(case, now):
+    """The deadlines this case is past without the step done: return_visit, rectification."""
+    passed = []
+    if case["state"] == "awaiting_visit" and now > parse(case["visit_due"]):
+        passed.append("return_visit")
+    if case["state"] in ("awaiting_visit", "awaiting_rectification") \
+            and now > parse(case["rectify_due"]):
+        passed.append("rectification")
+    return passed
+
+
+def newly_overdue(case, now):
+    """The deadlines this case has just passed and not yet been published for:
+    [(key, deadline, due)]; a new rectification round has a deadline of its own."""
+    dues = {"return_visit": case["visit_due"], "rectification": case["rectify_due"]}
+    found = [(deadline_key(case, deadline), deadline, dues[deadline])
+             for deadline in overdue_now(case, now)]
+    return [f for f in found if f[0] not in case.get("overdue", {})]
+
+
+def mark_overdue(case, found, now):
+    case = copy.deepcopy(case)
+    case["overdue"] = dict(case.get("overdue") or {},
+                           **{key: now.isoformat() for key, _, _ in found})
+    return case
+
+
+def case_view(case, now):
+    hidden = ("applicant_id", "outbox", "outbox_pending", "rev", "updated_ts")
+    view = {k: v for k, v in case.items() if k not in hidden and k != "_id"}
+    view.update(id=case["_id"], overdue_now=overdue_now(case, now))
+    return view
+
+
+# -- statistics -------------------------------------------------------------------
+def _ratio(part, whole):
+    return round(part / whole, 4) if whole else None
+
+
+def _timeliness(cases, now, step, deadline):
+    """(on time, late) for one step: done by its due date, or done late / overdue now."""
+    on_time = late = 0
+    for case in cases:
+        done = case.get(step)
+        if done:
+            on_time, late = (on_time + 1, late) if done["on_time"] else (on_time, late + 1)
+        elif deadline in overdue_now(case, now):
+            late += 1
+    return on_time, late
+
+
+def _subjects(application, dimension):
+    """The keys one decided application is counted under, with the review target of each."""
+    if dimension == "scenario":
+        return [(application["scenario"], SERVICE_CENTER)]
+    departments = application.get("departments", {})
+    if dimension == "department":
+        return [(SERVICE_CENTER, SERVICE_CENTER)] + [(d, d) for d in departments]
+    return [(item, d) for d, entry in departments.items() for item in entry["items"]]
+
+
+def _review_keys(review, dimension):
+    if dimension == "scenario":
+        return [review["scenario"]] if review["target"] == SERVICE_CENTER else []
+    if dimension == "department":
+        return [review["target"]]
+    return list(review["items"])
+
+
+def _case_keys(case, dimension):
+    if dimension == "scenario":
+        return [case["scenario"]]
+    if dimension == "department":
+        return [case["department"]]
+    return list(case["items"])
+
+
+def statistics(applications, reviews, cases, dimension, now):
+    """Per key of the dimension: how decided applications were reviewed (the five levels,
+    good-review rate, active-review rate, reviewed / awaiting / not reviewed within the
+    window) and how bad reviews were rectified (rate and timeliness).
+
+    department: reviews of each department, and the whole application under
+    `service_center`; item: department reviews, counted for each item the department
+    handled; scenario: reviews of the whole application. An application without a review
+    when its window closes is `not_reviewed`, never counted as good.
+    """
+    reviewed_targets = {(r["application_id"], r["target"]) for r in reviews}
+    groups = {}
+
+    def group(key):
+        return groups.setdefault(key, {
+            "key": key, "applications": 0, "reviewed": 0, "awaiting_review": 0,
+            "not_reviewed": 0, "levels": {level: 0 for level in LEVELS}, "cases": []})
+
+    for application in applications:
+        if application.get("status") not in REVIEWABLE_STATUSES:
+            continue
+        window_open = now <= parse(application["review_due"])
+        for key, target in _subjects(application, dimension):
+            entry = group(key)
+            entry["applications"] += 1
+            if (application["_id"], target) in reviewed_targets:
+                entry["reviewed"] += 1
+            elif window_open:
+                entry["awaiting_review"] += 1
+            else:
+                entry["not_reviewed"] += 1
+    for review in reviews:
+        for key in _review_keys(review, dimension):
+            group(key)["levels"][effective_level(review)] += 1
+    for case in cases:
+        for key in _case_keys(case, dimension):
+            group(key)["cases"].append(case)
+    return [_summary(entry, now) for _, entry in sorted(groups.items())]
+
+
+def _summary(entry, now):
+    cases = entry.pop("cases")
+    reviews = sum(entry["levels"].values())
+    good = sum(entry["levels"][level] for level in GOOD_LEVELS)
+    closed = sum(1 for c in cases if c["state"] == "closed")
+    visit_on_time, visit_late = _timeliness(cases, now, "visit", "return_visit")
+    fix_on_time, fix_late = _timeliness(cases, now, "rectification", "rectification")
+    entry.update(
+        reviews=reviews, good=good, bad=reviews - good,
+        good_review_rate=_ratio(good, reviews),
+        active_review_rate=_ratio(entry["reviewed"], entry["applications"]),
+        rectification={
+            "cases": len(cases), "open": len(cases) - closed, "closed": closed,
+            "rate": _ratio(closed, len(cases)),
+            "visits_on_time": visit_on_time, "visits_late": visit_late,
+            "visit_timeliness": _ratio(visit_on_time, visit_on_time + visit_late),
+            "rectifications_on_time": fix_on_time, "rectifications_late": fix_late,
+            "rectification_timeliness": _ratio(fix_on_time, fix_on_time + fix_late),
+        })
+    return entry

@@ -1,0 +1,82 @@
+"""Review statistics as Prometheus gauges, computed from the store at each scrape.
+
+Labels are bounded: dimension (department, item, scenario), key (a catalog code),
+level (the five levels), state. Ratios are omitted while their denominator is zero,
+so a 100% that means "no reviews" is never shown.
+"""
+from prometheus_client.core import GaugeMetricFamily
+
+from services.feedback import domain
+
+
+def store_gauges(store, now):
+    cases = GaugeMetricFamily("feedback_rectification_cases",
+                              "Rectification cases by state now", labels=["state"])
+    counts = store.count_cases_by_state()
+    for state in domain.CASE_STATES:
+        cases.add_metric([state], counts.get(state, 0))
+    yield cases
+
+    applications, reviews, all_cases = (store.decided_applications(), store.all_reviews(),
+                                        store.all_cases())
+    open_cases = GaugeMetricFamily("feedback_rectification_cases_open",
+                                   "Open rectification cases by department",
+                                   labels=["department"])
+    overdue_cases = GaugeMetricFamily("feedback_rectification_cases_overdue",
+                                      "Open rectification cases past a deadline, by department",
+                                      labels=["department"])
+    by_department = {}
+    for case in all_cases:
+        if case.get("state") == "closed":
+            continue
+        counts = by_department.setdefault(case["department"], [0, 0])
+        counts[0] += 1
+        counts[1] += bool(domain.case_view(case, now).get("overdue_now"))
+    for department, (opened, overdue) in sorted(by_department.items()):
+        open_cases.add_metric([department], opened)
+        overdue_cases.add_metric([department], overdue)
+    yield open_cases
+    yield overdue_cases
+    families = {
+        "levels": GaugeMetricFamily(
+            "feedback_review_levels", "Reviews by their (latest) level",
+            labels=["dimension", "key", "level"]),
+        "review_state": GaugeMetricFamily(
+            "feedback_applications_review_state",
+            "Decided applications: reviewed, awaiting_review (window open), not_reviewed",
+            labels=["dimension", "key", "state"]),
+        "good": GaugeMetricFamily(
+            "feedback_good_review_ratio",
+            "Good reviews (very satisfied, satisfied, basically satisfied) / reviews",
+            labels=["dimension", "key"]),
+        "active": GaugeMetricFamily(
+            "feedback_active_review_ratio", "Reviewed / decided applications",
+            labels=["dimension", "key"]),
+        "rectified": GaugeMetricFamily(
+            "feedback_rectification_ratio", "Closed rectification cases / cases",
+            labels=["dimension", "key"]),
+        "timely": GaugeMetricFamily(
+            "feedback_rectification_timeliness_ratio",
+            "Steps done by their deadline / steps done or overdue",
+            labels=["dimension", "key", "deadline"]),
+    }
+    for dimension in domain.DIMENSIONS:
+        for group in domain.statistics(applications, reviews, all_cases, dimension, now):
+            key = [dimension, group["key"]]
+            for level, count in group["levels"].items():
+                families["levels"].add_metric(key + [level], count)
+            for state in ("reviewed", "awaiting_review", "not_reviewed"):
+                families["review_state"].add_metric(key + [state], group[state])
+            _ratio(families["good"], key, group["good_review_rate"])
+            _ratio(families["active"], key, group["active_review_rate"])
+            rectification = group["rectification"]
+            _ratio(families["rectified"], key, rectification["rate"])
+            _ratio(families["timely"], key + ["return_visit"], rectification["visit_timeliness"])
+            _ratio(families["timely"], key + ["rectification"],
+                   rectification["rectification_timeliness"])
+    yield from families.values()
+
+
+def _ratio(family, labels, value):
+    if value is not None:
+        family.add_metric(labels, value)

@@ -1,0 +1,133 @@
+"""Validating an application against its scenario: pure functions, no nameko, no pymongo."""
+import datetime as dt
+
+from marshmallow import Schema, fields, validate, ValidationError, RAISE
+
+from services.intake import once_only
+
+FIELD_TYPES = {
+    "string": fields.String,
+    "integer": lambda **kw: fields.Integer(strict=True, **kw),
+    "number": fields.Float,
+    "boolean": fields.Boolean,
+    "date": fields.Date,
+}
+
+
+def form_schema(form_fields):
+    """A marshmallow schema for a scenario's form, built from the catalog's field definitions."""
+    declared = {}
+    for field in form_fields:
+        validators = []
+        if "enum" in field:
+            validators.append(validate.OneOf(field["enum"]))
+        if "pattern" in field:
+            validators.append(validate.Regexp(field["pattern"]))
+        if "minimum" in field or "maximum" in field:
+            validators.append(validate.Range(min=field.get("minimum"), max=field.get("maximum")))
+        if field.get("type", "string") == "string":
+            validators.append(validate.Length(min=1, max=field.get("maxLength", 200)))
+        declared[field["name"]] = FIELD_TYPES[field.get("type", "string")](
+            required=field.get("required", True), validate=validators)
+    return Schema.from_dict(declared, name="Form")(unknown=RAISE)
+
+
+def validate_application(body, scenario, region, uploads, licences=None):
+    """Check an application (already shape-checked) against its scenario.
+
+    scenario: the catalog's scenario view; region: the catalog's region or None;
+    uploads: the set of known upload file ids; licences: what the license service said
+    about the e-licences used (services.intake.once_only.resolve). Returns the normalised
+    form; raises ValidationError with per-field messages.
+    """
+    errors = {}
+    if body["applicant"]["kind"] not in scenario["applicant_kinds"]:
+        errors["applicant"] = {"kind": [f"{scenario['code']} accepts applicants of kind "
+                                        f"{', '.join(scenario['applicant_kinds'])}"]}
+    if region is None:
+        errors["region"] = ["unknown region; see GET /api/regions"]
+    elif region["level"] != "county":
+        errors["region"] = ["name the county or district (a county-level GB/T 2260 code)"]
+    optional = {i["code"] for i in scenario["items"] if i["optional"]}
+    unknown_optional = sorted(set(body["optional_items"]) - optional)
+    if unknown_optional:
+        errors["optional_items"] = [f"not optional items of {scenario['code']}: "
+                                    f"{', '.join(unknown_optional)}; choose from "
+                                    f"{', '.join(sorted(optional)) or 'none'}"]
+    form = None
+    try:
+        form = form_schema(scenario["form_fields"]).load(body["form"])
+    except ValidationError as exc:
+        errors["form"] = exc.messages
+    material_errors = check_materials(body, scenario, uploads, licences)
+    if material_errors:
+        errors["materials"] = material_errors
+    if errors:
+        raise ValidationError(errors)
+    return {k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in form.items()}
+
+
+def required_materials(scenario, optional_items):
+    chosen = {i["code"] for i in scenario["items"]
+              if not i["optional"] or i["code"] in set(optional_items)}
+    return [m["code"] for m in scenario["checklist"] if set(m["items"]) & chosen
+            and m.get("provided_by") not in chosen]
+
+
+def provided_materials(scenario, optional_items):
+    """Materials of the chosen items that an earlier chosen item of the package produces."""
+    chosen = {i["code"] for i in scenario["items"]
+              if not i["optional"] or i["code"] in set(optional_items)}
+    return [m["code"] for m in scenario["checklist"] if m.get("provided_by") in chosen]
+
+
+def check_materials(body, scenario, uploads, licences=None):
+    """Per-material messages: unknown codes, duplicates, unknown files, unusable e-licences,
+    missing materials (a material filled from a valid e-licence is not missing)."""
+    licences = licences or {"given": {}, "held": {}}
+    errors = {}
+    needed = required_materials(scenario, body["optional_items"])
+    # a material the package produces itself may still be given (a paper copy in hand)
+    accepted = set(needed) | set(provided_materials(scenario, body["optional_items"]))
+    seen = set()
+    for index, material in enumerate(body["materials"]):
+        code = material["code"]
+        if code not in accepted:
+            errors[str(index)] = {"code": [f"{code} is not on this application's checklist"]}
+        elif code in seen:
+            errors[str(index)] = {"code": [f"{code} is given twice"]}
+        elif material.get("license_id"):
+            problem = once_only.licence_problem(index, material, scenario, licences)
+            if problem:
+                errors[str(index)] = {"license_id": [problem]}
+        elif material["file_id"] not in uploads:
+            errors[str(index)] = {"file_id": ["no such upload; upload with POST /api/uploads"]}
+        seen.add(code)
+    missing = [code for code in needed
+               if code not in seen and not once_only.is_filled(code, scenario, licences)]
+    if missing:
+        errors["missing"] = [once_only.missing_message(code, scenario, licences)
+                             for code in missing]
+    return errors
+
+
+def check_correction(view_tasks, materials, uploads):
+    """Per-field messages for a correction against what the departments asked for.
+
+    view_tasks: the tasks of the latest status snapshot. Returns (task_ids, errors).
+    """
+    waiting = [t for t in view_tasks if t["state"] == "correction_required"]
+    asked = {code for t in waiting for code in t.get("requested_materials", [])}
+    errors = {}
+    given = set()
+    for index, material in enumerate(materials):
+        if material["code"] not in asked:
+            errors[str(index)] = {"code": [f"{material['code']} was not asked for; asked: "
+                                           f"{', '.join(sorted(asked)) or 'nothing'}"]}
+        elif material["file_id"] not in uploads:
+            errors[str(index)] = {"file_id": ["no such upload; upload with POST /api/uploads"]}
+        given.add(material["code"])
+    missing = sorted(asked - given)
+    if missing:
+        errors["missing"] = [f"asked-for material {code} is missing" for code in missing]
+    return [t["task_id"] for t in waiting], errors
