@@ -15,6 +15,8 @@ from nameko.web.handlers import HttpRequestHandler
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
+from onestop.common import errors
+
 log = logging.getLogger(__name__)
 
 # the broker or the store is away: the client may retry, nothing was half-done
@@ -56,6 +58,23 @@ class Unavailable(ApiError):
     status, code = 503, "unavailable"
 
 
+# the one table from domain refusals to HTTP statuses (onestop/common/errors.py)
+DOMAIN_STATUSES = {
+    errors.Invalid: (400, "bad_request"),
+    errors.NotAllowed: (403, "forbidden"),
+    errors.Unknown: (404, "not_found"),
+    errors.Conflicting: (409, "conflict"),
+}
+
+
+def domain_status(exc):
+    """(status, code) of a domain refusal, by the most specific class in the table."""
+    for cls in type(exc).__mro__:
+        if cls in DOMAIN_STATUSES:
+            return DOMAIN_STATUSES[cls]
+    return 400, "bad_request"
+
+
 def json_response(body, status=200, headers=None):
     return Response(json.dumps(body, ensure_ascii=False, default=str), status=status,
                     mimetype="application/json", headers=headers)
@@ -83,12 +102,21 @@ def read_json(request):
     return body
 
 
-def load(schema, data):
+def load(schema, data, message="validation failed"):
     """Marshmallow load that turns a ValidationError into a 400 with per-field messages."""
     try:
         return schema.load(data)
     except ValidationError as exc:
-        raise BadRequest("validation failed", fields=exc.messages) from None
+        raise BadRequest(message, fields=exc.messages) from None
+
+
+def validated(schema, data, message="validation failed"):
+    """`data` itself, unchanged, when `schema` accepts it; else a 400 with per-field messages
+    (for documents that must be kept byte for byte, e.g. a signed licence)."""
+    errors = schema.validate(data)
+    if errors:
+        raise BadRequest(message, fields=errors)
+    return data
 
 
 def load_query(schema, request, drop_empty=False):
@@ -106,7 +134,8 @@ def load_query(schema, request, drop_empty=False):
 class JsonHttpHandler(HttpRequestHandler):
     """nameko's http entrypoint, answering JSON for results and for errors."""
 
-    def __init__(self, method, url, expected_exceptions=ApiError, **kwargs):
+    def __init__(self, method, url, expected_exceptions=(ApiError, errors.DomainError),
+                 **kwargs):
         super().__init__(method, url, expected_exceptions=expected_exceptions, **kwargs)
 
     def response_from_result(self, result):
@@ -121,6 +150,9 @@ class JsonHttpHandler(HttpRequestHandler):
         if isinstance(exc, ApiError):
             return json_response(error_body(exc.code, exc.message, exc.fields), exc.status,
                                  headers=getattr(exc, "headers", None))
+        if isinstance(exc, errors.DomainError):
+            status, code = domain_status(exc)
+            return json_response(error_body(code, exc.message, exc.fields), status)
         if isinstance(exc, HTTPException):
             return json_response(error_body("http_error", exc.description), exc.code)
         if isinstance(exc, UNAVAILABLE_ERRORS):

@@ -58,11 +58,11 @@ class Storage(DependencyProvider):
 
     def stop(self):
         # nameko stops a container's dependencies all at once: the published outbox entries
-        # still waiting in its Settlements are removed first, while the client is open
+        # still waiting in its Outbox are removed first, while the client is open
         # (otherwise they would be re-sent by the sweep after the restart)
-        from onestop.common.outbox import Settlements
+        from onestop.common.outbox import Outbox, Settlements
         for dependency in self.container.dependencies:
-            if isinstance(dependency, Settlements):
+            if isinstance(dependency, (Outbox, Settlements)):
                 dependency.close()
         if self.client is not None:
             self.client.close()

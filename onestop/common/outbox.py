@@ -8,11 +8,14 @@ left behind by a crash. Consumers are idempotent, so a re-send after a crash
 between publish and removal is harmless.
 """
 import logging
+import uuid
 
 import eventlet
 from eventlet.event import Event
 from eventlet.greenpool import GreenPool
+from nameko.events import EventDispatcher
 from nameko.extensions import DependencyProvider
+from nameko.messaging import Publisher
 from prometheus_client import Counter
 
 log = logging.getLogger(__name__)
@@ -27,6 +30,16 @@ REPUBLISHED = Counter("outbox_republished_total",
 def entry(kind, body, **route):
     """One outbox entry: kind is 'event' (nameko event, route has event_type) or 'amqp'."""
     return {"kind": kind, "body": body, **route}
+
+
+def event(event_type, body):
+    """An outbox entry for a nameko event of this service."""
+    return entry("event", body, event_type=event_type)
+
+
+def with_ids(messages):
+    """Outbox entries keyed by a new message id each, as a document stores them."""
+    return {uuid.uuid4().hex: message for message in messages}
 
 
 def flush(collection, doc_id, outbox, publishers, concurrently=False):
@@ -244,3 +257,131 @@ def sweep(collection, publishers, now, older_than_seconds=5, limit=200):
             REPUBLISHED.labels("any").inc(published)
         count += published
     return count
+
+
+class Outbox(DependencyProvider):
+    """The one way a service stores a change together with its messages and publishes them.
+
+    A service declares one (`outbox = Outbox("workflows", tasks=tasks_exchange)`) next to its
+    `Storage`; its store writes a document with `outbox.<id>` entries in the same update as
+    the change (`MongoStore` helpers). Then the worker calls `self.outbox.publish(...)`:
+    the entries go out with publisher confirms (events to `<service>.events`, department
+    tasks to the `tasks` exchange), and are removed once confirmed. A sweep, run by the
+    provider itself every `sweep_interval` seconds over the named collections, re-sends what
+    a crash or a broker outage left behind. With `settle_later`, removals are handed to a
+    `Settlements` so that the document's next write removes them (docs/adr/0011).
+
+    The provider reuses nameko's own `EventDispatcher` and `Publisher`, bound to the same
+    container, so context headers and confirms behave as elsewhere in nameko.
+    """
+
+    def __init__(self, *collections, tasks=None, mandatory_events=False, settle_later=False,
+                 settle_delay=0.25, sweep_interval=2.0, sweep_after_seconds=5):
+        self.collections = collections
+        self.tasks_exchange = tasks
+        self.mandatory_events = mandatory_events
+        self.settle_later = settle_later
+        self.settle_delay = settle_delay
+        self.sweep_interval = sweep_interval
+        self.sweep_after_seconds = sweep_after_seconds
+        self.events = None
+        self.tasks = None
+        self.settlements = None
+
+    def bind(self, container, attr_name):
+        instance = super().bind(container, attr_name)
+        instance.events = EventDispatcher(mandatory=self.mandatory_events).bind(
+            container, f"{attr_name}_events")
+        if self.tasks_exchange is not None:
+            instance.tasks = Publisher(exchange=self.tasks_exchange, mandatory=True).bind(
+                container, f"{attr_name}_tasks")
+        instance.settlements = Settlements(delay=self.settle_delay) if self.settle_later else None
+        return instance
+
+    def setup(self):
+        self.events.setup()
+        if self.tasks is not None:
+            self.tasks.setup()
+
+    def start(self):
+        self.container.spawn_managed_thread(self._sweep_forever)
+
+    def stop(self):
+        self.close()
+
+    def close(self):
+        """Remove what was published and still waits to be removed (before the store's
+        client closes: `Storage.stop` calls this first)."""
+        if self.settlements is not None:
+            self.settlements.close()
+
+    def get_dependency(self, worker_ctx):
+        return OutboxPublisher(self, self._publishers(worker_ctx))
+
+    def _store(self):
+        from onestop.common.mongo import Storage  # the provider beside this one
+        for dependency in self.container.dependencies:
+            if isinstance(dependency, Storage):
+                return dependency.store
+        raise RuntimeError(f"{self.container.service_name} declares an Outbox without a Storage")
+
+    def _publishers(self, worker_ctx=None):
+        dispatch = self.events.get_dependency(worker_ctx) if worker_ctx else (
+            lambda event_type, body: self.events.publisher.publish(
+                body, exchange=self.events.exchange, routing_key=event_type))
+        publishers = {"event": lambda e: dispatch(e["event_type"], e["body"])}
+        if self.tasks is not None:
+            publish_task = self.tasks.get_dependency(worker_ctx) if worker_ctx else (
+                lambda body, routing_key: self.tasks.publisher.publish(
+                    body, exchange=self.tasks.exchange, routing_key=routing_key))
+            publishers["amqp"] = lambda e: publish_task(e["body"], routing_key=e["routing_key"])
+        return publishers
+
+    def collection(self, name=None):
+        return self._store().outbox_collection(name or self.collections[0])
+
+    def sweep(self, now):
+        """Re-publish entries left behind in every collection; the number published."""
+        return sum(sweep(self.collection(name), self._publishers(), now,
+                         older_than_seconds=self.sweep_after_seconds)
+                   for name in self.collections)
+
+    def _sweep_forever(self):
+        from onestop.common.clock import utcnow
+        while True:
+            eventlet.sleep(self.sweep_interval)
+            try:
+                self.sweep(utcnow())
+            except Exception as exc:  # the store or broker away: the next round retries
+                log.warning("outbox sweep of %s failed (%s: %s); retrying",
+                            self.container.service_name, type(exc).__name__, exc)
+
+
+class OutboxPublisher:
+    """What a worker sees of its service's `Outbox`: domain-named steps, no collections."""
+
+    def __init__(self, provider, publishers):
+        self._provider = provider
+        self._publishers = publishers
+
+    def publish(self, doc_id, rev, entries, collection=None, alone=False, concurrently=False):
+        """Publish `entries`, stored with revision `rev` of the document, and remove them.
+        alone: they were the document's whole outbox at `rev` (one update clears them)."""
+        return settle(self._provider.collection(collection), doc_id, rev, entries,
+                      self._publishers, alone=alone, concurrently=concurrently,
+                      later=self._provider.settlements if alone else None)
+
+    def publish_stored(self, doc, collection=None):
+        """Publish what a document read back holds in its outbox."""
+        if doc and doc.get("outbox"):
+            self.publish(doc["_id"], doc.get("rev"), doc["outbox"], collection)
+
+    def take_published(self, doc_id, rev):
+        """Entries published at `rev`, for the next write over `rev` to remove in its update."""
+        settlements = self._provider.settlements
+        return settlements.take(doc_id, rev) if settlements is not None else set()
+
+    def remove_later(self, doc_id, rev, message_ids, collection=None):
+        """Entries already published that a failed write did not remove: removed shortly."""
+        self._provider.settlements.add(self._provider.collection(collection), doc_id, rev,
+                                       message_ids)

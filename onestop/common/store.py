@@ -8,5 +8,10 @@ class MongoStore:
     def ensure_indexes(self):
         """Subclasses create their indexes here (idempotent)."""
 
+    def outbox_collection(self, name):
+        """The collection whose documents carry outbox entries, for the service's `Outbox`
+        provider alone (onestop/common/outbox.py); services call the store's own methods."""
+        return self.db[name]
+
     def ping(self):
         self.db.command("ping")

@@ -15,6 +15,9 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
+from onestop.common.errors import Conflicting, Unknown
+from onestop.contracts.envelope import InvalidMessage
+
 UNSIGNED_FIELDS = ("signature", "status", "revoked_at", "revocation_reason", "expired_at")
 RESULTS = ("valid", "expired", "revoked", "forged")
 
@@ -171,6 +174,47 @@ def newest_valid_by_type(licences, license_types, now):
                 and status_of(licence, now) == "valid":
             chosen[licence["type"]] = licence
     return chosen
+
+
+def licensed_tasks(decided):
+    """The approved tasks of an approved decision that produce a licence."""
+    if decided["decision"]["outcome"] != "approved":
+        return []
+    return [task for task in decided["tasks"]
+            if task.get("license_type") and task.get("state") == "approved"]
+
+
+def licences_to_issue(decided, license_types):
+    """(task, licence type definition) for each licence the decision produces; an unknown
+    type makes the message invalid (dead-lettered with the reason)."""
+    issued = []
+    for task in licensed_tasks(decided):
+        if task["license_type"] not in license_types:
+            raise InvalidMessage(f"unknown licence type {task['license_type']!r} in "
+                                 f"application {decided['application_id']}")
+        issued.append((task, license_types[task["license_type"]]))
+    return issued
+
+
+def verification(licence, stored, public_keys, now):
+    """(result, answer) of a verify request for `licence`, given the stored one (or None)."""
+    revoked = bool(stored and stored.get("status") == "revoked"
+                   and stored.get("signature") == licence["signature"])
+    result = verify(licence, public_keys, now, revoked)
+    answer = {"id": licence["id"], "result": result}
+    if result == "revoked":
+        answer.update(revoked_at=stored.get("revoked_at"),
+                      revocation_reason=stored.get("revocation_reason"))
+    return result, answer
+
+
+def revocation(licence, license_id, reason, now):
+    """The changes that revoke a stored licence."""
+    if licence is None:
+        raise Unknown(f"no e-licence {license_id}")
+    if licence.get("status") == "revoked":
+        raise Conflicting(f"e-licence {license_id} was already revoked")
+    return {"status": "revoked", "revoked_at": now.isoformat(), "revocation_reason": reason}
 
 
 def lifecycle_event(licence, at, reason=""):

@@ -49,16 +49,16 @@ class LicenseStore(MongoStore):
         return [licence_of(doc) for doc in self.licenses.find({"holder.id_number": id_number})]
 
     def mark(self, licence_id, from_status, changes, outbox, now):
-        """Move a licence out of `from_status` (compare-and-set); False when it was not there."""
+        """Move a licence out of `from_status` (compare-and-set) with its outbox entries;
+        the document's outbox as written (`_id`, `rev`, `outbox`), or None when the licence
+        was not in `from_status`."""
         fields = dict(changes, updated_ts=now.timestamp(), outbox_pending=True)
         fields.update({f"outbox.{message_id}": entry for message_id, entry in outbox.items()})
         result = self.licenses.update_one({"_id": licence_id, "status": from_status},
                                           {"$set": fields, "$inc": {"rev": 1}})
-        return result.modified_count == 1
-
-    def pending_outbox(self, licence_id):
-        doc = self.licenses.find_one({"_id": licence_id}, {"outbox": 1, "rev": 1})
-        return (doc.get("outbox") or {}, doc.get("rev")) if doc else ({}, None)
+        if result.modified_count != 1:
+            return None
+        return self.licenses.find_one({"_id": licence_id}, {"outbox": 1, "rev": 1})
 
     def due_to_expire(self, now, limit=200):
         """Licences still marked valid whose expiry has passed."""

@@ -9,6 +9,7 @@ from nameko.rpc import rpc
 
 from onestop.common import outbox
 from onestop.common.mongo import Storage
+from onestop.common.store import MongoStore
 
 
 def test_a_settle_by_one_writer_leaves_another_writers_unpublished_entry_pending(db):
@@ -192,19 +193,11 @@ def test_a_publish_killed_midway_leaves_nobody_waiting_for_it(db):
 
 
 
-class _DocStore:
-    def __init__(self, database):
-        self.db = database
-
-    def ensure_indexes(self):
-        pass
-
-
 class _Writer:
-    """A service with a store and Settlements, as routing has."""
+    """A service with a store and an Outbox that settles later, as routing has."""
     name = "it_outbox_writer"
-    store = Storage(_DocStore, "it_outbox_writer")
-    later = outbox.Settlements(delay=60)
+    store = Storage(MongoStore, "it_outbox_writer")
+    later = outbox.Outbox("docs", settle_later=True, settle_delay=60)
 
     @rpc
     def noop(self):
@@ -219,7 +212,8 @@ def test_a_stopping_service_clears_what_waits_before_its_store_closes(
     container = container_factory(_Writer, nameko_config)
     container.start()
     storage = next(d for d in container.dependencies if isinstance(d, Storage))
-    settlements = next(d for d in container.dependencies if isinstance(d, outbox.Settlements))
+    settlements = next(d for d in container.dependencies
+                       if isinstance(d, outbox.Outbox)).settlements
     database = storage.store.db
     for n in range(20):  # several documents: clearing them takes several round trips
         entries = {f"m{n}": outbox.entry("event", "a", event_type="x")}

@@ -1,0 +1,32 @@
+"""What a domain rule refuses, in the domain's words. No web, no nameko: domain modules
+raise these, and `onestop.common.http` maps each to its HTTP status in one table
+(`DOMAIN_STATUSES`), so no domain module knows about HTTP."""
+
+
+class DomainError(Exception):
+    """A refusal by a domain rule; `field` names the input at fault, when there is one."""
+
+    def __init__(self, message, field=None):
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+    @property
+    def fields(self):
+        return {self.field: [self.message]} if self.field else {}
+
+
+class Invalid(DomainError):
+    """The input breaks a rule (HTTP 400)."""
+
+
+class NotAllowed(DomainError):
+    """The caller may not do this (HTTP 403)."""
+
+
+class Unknown(DomainError):
+    """Nothing by that name, or nothing the caller may see (HTTP 404)."""
+
+
+class Conflicting(DomainError):
+    """The thing is not in a state that allows this, or changed meanwhile (HTTP 409)."""
