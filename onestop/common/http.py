@@ -87,12 +87,34 @@ def error_body(code, message, fields=None):
     return body
 
 
+class DuplicateKey(ValueError):
+    def __init__(self, key):
+        super().__init__(key)
+        self.key = key
+
+
+def _without_duplicate_keys(pairs):
+    """A JSON object whose keys are unique: `{"a": 1, "a": 2}` is ambiguous (parsers keep
+    the first or the last), so it is refused rather than read one way here and another
+    elsewhere."""
+    body = {}
+    for key, value in pairs:
+        if key in body:
+            raise DuplicateKey(key)
+        body[key] = value
+    return body
+
+
 def read_json(request):
     """The request body as a JSON object, or a 400 that says what is wrong."""
     if not request.mimetype == "application/json":
         raise UnsupportedMediaType("request body must be application/json")
     try:
-        body = json.loads(request.get_data(as_text=True) or "null")
+        body = json.loads(request.get_data(as_text=True) or "null",
+                          object_pairs_hook=_without_duplicate_keys)
+    except DuplicateKey as exc:
+        raise BadRequest(f"request body names {exc.key!r} twice in one object; a key may "
+                         "appear once", fields={exc.key: ["given more than once"]}) from None
     except ValueError as exc:
         raise BadRequest(f"request body is not valid JSON: {exc}") from None
     except RecursionError:  # e.g. [[[[...]]]] a thousand deep: the parser's limit, not ours

@@ -9,6 +9,7 @@ known online: the verify endpoint adds it.
 import base64
 import hashlib
 import json
+import re
 from datetime import datetime, timedelta
 
 from cryptography.exceptions import InvalidSignature
@@ -28,16 +29,26 @@ def license_id(application_id, item_code):
 
 
 def canonical_bytes(licence):
-    signed = {k: v for k, v in licence.items() if k not in UNSIGNED_FIELDS}
-    return json.dumps(signed, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    return json.dumps(signed_content(licence), sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
 def b64url(data):
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
 
+BASE64URL = re.compile(r"^[A-Za-z0-9_-]*$")
+
+
 def unb64url(text):
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    """Strict, canonical base64url without padding: exactly what `b64url` writes, so one
+    byte string has one text (no padding, no stray characters, no non-zero trailing bits);
+    anything else is a ValueError."""
+    if not isinstance(text, str) or not BASE64URL.fullmatch(text) or len(text) % 4 == 1:
+        raise ValueError("not canonical base64url")
+    data = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    if b64url(data) != text:
+        raise ValueError("not canonical base64url")
+    return data
 
 
 def key_id(public_key):
@@ -196,12 +207,22 @@ def licences_to_issue(decided, license_types):
     return issued
 
 
+def signed_content(licence):
+    """The fields the signature covers, and nothing else."""
+    return {k: v for k, v in licence.items() if k not in UNSIGNED_FIELDS}
+
+
 def verification(licence, stored, public_keys, now):
-    """(result, answer) of a verify request for `licence`, given the stored one (or None)."""
+    """(result, answer) of a verify request for `licence`, given the stored licence of the
+    same id (or None). Revocation is looked up by the licence's id and signing key, never by
+    the text of its signature (which a presenter controls); the answer carries the content
+    the signature covers, so a relying party shows what was signed, not fields beside it."""
     revoked = bool(stored and stored.get("status") == "revoked"
-                   and stored.get("signature") == licence["signature"])
+                   and stored.get("key_id") == licence["key_id"])
     result = verify(licence, public_keys, now, revoked)
     answer = {"id": licence["id"], "result": result}
+    if result != "forged":
+        answer["licence"] = signed_content(licence)
     if result == "revoked":
         answer.update(revoked_at=stored.get("revoked_at"),
                       revocation_reason=stored.get("revocation_reason"))

@@ -193,3 +193,43 @@ def test_the_wallet_refuses_a_bad_holder_with_a_per_field_message(mesh, role, pa
                         headers=mesh.as_(role, ENTERPRISE_ID if role == "applicant" else None))
     assert response.status_code == 400
     assert response.json()["fields"]
+
+
+def _revoked_licence(client, mesh):
+    licence = business_licence(client, mesh)
+    response = mesh.post(f"/api/licenses/{licence['id']}/revoke",
+                         json={"reason": "revoked for the attack test"}, headers=operator(mesh))
+    assert response.status_code == 200, response.text
+    return licence
+
+
+@pytest.mark.parametrize("tail", ["==", "=", "A", "\n"])
+def test_a_revoked_licence_is_never_valid_whatever_is_appended_to_its_signature(
+        client, mesh, tail):
+    """The reproduced attack: `"=="` appended to a revoked licence's signature decoded to
+    the same bytes (lenient base64) and missed the revocation, matched on the text."""
+    licence = _revoked_licence(client, mesh)
+    assert mesh.post("/api/licenses/verify", json=licence).json()["result"] == "revoked"
+    tampered = dict(licence, signature=licence["signature"] + tail)
+    assert mesh.post("/api/licenses/verify", json=tampered).json()["result"] == "forged"
+
+
+def test_verify_answers_with_what_the_signature_covers_not_fields_beside_it(mesh, licence):
+    presented = dict(licence, status="valid", revocation_reason="none, trust me",
+                     expired_at=None)
+    answer = mesh.post("/api/licenses/verify", json=presented).json()
+    assert answer["result"] == "valid"
+    signed = {k: v for k, v in licence.items() if k not in UNSIGNED}
+    assert answer["licence"] == signed
+    assert "revocation_reason" not in answer["licence"]
+    forged = mesh.post("/api/licenses/verify", json=dict(licence, number="X-1")).json()
+    assert forged["result"] == "forged" and "licence" not in forged
+
+
+def test_verify_refuses_a_document_with_a_key_given_twice(mesh, licence):
+    """{"id": A, ..., "id": B}: one parser reads A, another B; refused, not guessed."""
+    body = json.dumps(licence)[:-1] + ', "id": "L' + "0" * 31 + '"}'
+    response = mesh.post("/api/licenses/verify", data=body.encode(),
+                         headers={"Content-Type": "application/json"})
+    assert response.status_code == 400
+    assert response.json()["fields"] == {"id": ["given more than once"]}

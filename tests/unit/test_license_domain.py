@@ -2,6 +2,7 @@
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from hypothesis import given, strategies as st
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from services.license import domain
@@ -122,3 +123,23 @@ def test_the_key_ring_publishes_current_and_retired_keys(tmp_path):
     assert [k["kid"] for k in ring.jwks["keys"]] == [domain.key_id(current.public_key()),
                                                      retired["kid"]]
     assert domain.verify(licence(), ring.public_keys, NOW) == "valid"  # signed by the old key
+
+
+@given(st.binary(max_size=80))
+def test_base64url_has_one_text_per_byte_string(raw):
+    text = domain.b64url(raw)
+    assert domain.unb64url(text) == raw
+    # padding, white space, standard-alphabet characters: the same bytes, another text
+    for other in (text + "=", text + "==", text + "\n", " " + text, text.replace("-", "+")
+                  if "-" in text else text + "/"):
+        with pytest.raises(ValueError):
+            domain.unb64url(other)
+    with pytest.raises(ValueError):  # b"\0" is "AA"; "AB" has a stray trailing bit
+        domain.unb64url("AB")
+
+
+def test_revocation_is_found_by_id_and_key_not_by_the_signatures_text():
+    issued = licence()
+    stored = dict(issued, status="revoked", signature="something else")
+    result, answer = domain.verification(issued, stored, KEYS, NOW)
+    assert result == "revoked" and answer["licence"] == domain.signed_content(issued)
