@@ -222,7 +222,7 @@ def verification(licence, stored, public_keys, now):
     result = verify(licence, public_keys, now, revoked)
     answer = {"id": licence["id"], "result": result}
     if result != "forged":
-        answer["licence"] = signed_content(licence)
+        answer["license"] = signed_content(licence)
     if result == "revoked":
         answer.update(revoked_at=stored.get("revoked_at"),
                       revocation_reason=stored.get("revocation_reason"))

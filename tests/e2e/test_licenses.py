@@ -220,10 +220,10 @@ def test_verify_answers_with_what_the_signature_covers_not_fields_beside_it(mesh
     answer = mesh.post("/api/licenses/verify", json=presented).json()
     assert answer["result"] == "valid"
     signed = {k: v for k, v in licence.items() if k not in UNSIGNED}
-    assert answer["licence"] == signed
-    assert "revocation_reason" not in answer["licence"]
+    assert answer["license"] == signed
+    assert "revocation_reason" not in answer["license"]
     forged = mesh.post("/api/licenses/verify", json=dict(licence, number="X-1")).json()
-    assert forged["result"] == "forged" and "licence" not in forged
+    assert forged["result"] == "forged" and "license" not in forged
 
 
 def test_verify_refuses_a_document_with_a_key_given_twice(mesh, licence):

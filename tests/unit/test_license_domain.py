@@ -142,4 +142,4 @@ def test_revocation_is_found_by_id_and_key_not_by_the_signatures_text():
     issued = licence()
     stored = dict(issued, status="revoked", signature="something else")
     result, answer = domain.verification(issued, stored, KEYS, NOW)
-    assert result == "revoked" and answer["licence"] == domain.signed_content(issued)
+    assert result == "revoked" and answer["license"] == domain.signed_content(issued)
