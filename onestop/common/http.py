@@ -3,6 +3,7 @@
 Bad input is a 4xx with per-field messages; anything unexpected is a JSON 500
 that is logged with its traceback (and counted as an error by Metrics).
 """
+import io
 import json
 import logging
 
@@ -16,6 +17,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
 from onestop.common import errors
+from onestop.common.config import env
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +75,48 @@ def domain_status(exc):
         if cls in DOMAIN_STATUSES:
             return DOMAIN_STATUSES[cls]
     return 400, "bad_request"
+
+
+MULTIPART_OVERHEAD = 64 * 1024  # form boundaries and part headers around an upload
+
+
+def upload_max_bytes():
+    return int(env("UPLOAD_MAX_BYTES", 10 * 1024 * 1024))
+
+
+def body_limit(path):
+    """The most bytes a request body to `path` may have: an upload (`/api/uploads`) its
+    file limit plus the multipart framing, anything else `JSON_MAX_BYTES` (1 MiB)."""
+    if path.rstrip("/") == "/api/uploads":
+        return upload_max_bytes() + MULTIPART_OVERHEAD
+    return int(env("JSON_MAX_BYTES", 1024 * 1024))
+
+
+def too_large(request):
+    """None when the body fits `body_limit`, else the limit. Decided before the body is
+    read when it announces its length; a chunked body is read up to one byte past the
+    limit and no further (what fits is put back for the handler to read)."""
+    limit = body_limit(request.path)
+    length = request.content_length
+    if length is not None:
+        return limit if length > limit else None
+    if "chunked" not in request.headers.get("Transfer-Encoding", "").lower():
+        return None
+    data = request.environ["wsgi.input"].read(limit + 1)  # the server de-chunks
+    if len(data) > limit:
+        return limit
+    request.environ["wsgi.input"] = io.BytesIO(data)
+    request.environ["CONTENT_LENGTH"] = str(len(data))
+    request.environ.pop("HTTP_TRANSFER_ENCODING", None)
+    request.__dict__.pop("stream", None)  # werkzeug's cached stream: read the buffer now
+    request.__dict__.pop("content_length", None)
+    return None
+
+
+def payload_too_large(limit):
+    return json_response(error_body(
+        "payload_too_large", f"the request body is larger than {limit} bytes, the most this "
+        "path accepts"), 413)
 
 
 def json_response(body, status=200, headers=None):
@@ -159,6 +203,12 @@ class JsonHttpHandler(HttpRequestHandler):
     def __init__(self, method, url, expected_exceptions=(ApiError, errors.DomainError),
                  **kwargs):
         super().__init__(method, url, expected_exceptions=expected_exceptions, **kwargs)
+
+    def handle_request(self, request):
+        limit = too_large(request)
+        if limit is not None:
+            return payload_too_large(limit)
+        return super().handle_request(request)
 
     def response_from_result(self, result):
         if isinstance(result, Response):

@@ -21,7 +21,8 @@ from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
 from onestop.common import config
-from onestop.common.http import error_body
+from onestop.common.http import MULTIPART_OVERHEAD, error_body, payload_too_large, \
+    too_large, upload_max_bytes
 
 log = logging.getLogger(__name__)
 OPENAPI_FILE = Path(__file__).resolve().parents[2] / "docs" / "openapi.yaml"
@@ -62,8 +63,8 @@ ROUTES = [
     ("/api/licenses", "GET", "license"),
     ("/api/licenses/keys", "GET", "license"),
     ("/api/licenses/verify", "POST", "license"),
-    ("/api/licenses/<licence_id>", "GET", "license"),
-    ("/api/licenses/<licence_id>/revoke", "POST", "license"),
+    ("/api/licenses/<license_id>", "GET", "license"),
+    ("/api/licenses/<license_id>/revoke", "POST", "license"),
 ]
 # public aliases: path -> (service, path at the service)
 ALIASES = {"/.well-known/license-keys.json": ("license", "/api/licenses/keys")}
@@ -115,6 +116,9 @@ class Gateway:
         if request.path == "/health":
             return "gateway", Response('{"status": "ok", "service": "gateway"}',
                                        mimetype="application/json")
+        limit = too_large(request)
+        if limit is not None:
+            return "gateway", payload_too_large(limit)
         if request.path in ALIASES:
             service, path = ALIASES[request.path]
             return service, self.forward(request, service, path)
@@ -158,6 +162,9 @@ def main():
              metrics_port)
     waitress.serve(Gateway(), host=host, port=port,
                    threads=int(config.env("GATEWAY_THREADS", 16)), ident="onestop-gateway",
+                   # waitress buffers a body before the app sees it: never more than the
+                   # largest body any path accepts (an upload), not its 1 GB default
+                   max_request_body_size=upload_max_bytes() + MULTIPART_OVERHEAD,
                    _quiet=True)
     return 0
 
