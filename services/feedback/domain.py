@@ -7,11 +7,18 @@ return visit and a rectification, each due within a limit in working days, and
 the applicant confirms or disputes the result.
 
 Time is always passed in (`now`); working days come from a calendar object with
-`add_working_days(start, days)` (onestop.common.working_days.WorkingCalendar).
+`add_working_days(start, days)` (onestop.common.working_days.WorkingCalendar). A refusal is
+one of onestop.common.errors (Invalid, NotAllowed, Unknown, Conflicting), mapped to its HTTP
+status in one table (onestop.common.http); a change returns the new document and the events
+it publishes, as (event type, body) pairs, for the caller to store with it.
 """
 import copy
 import hashlib
 from datetime import datetime
+
+from onestop.common.errors import Conflicting, Invalid, NotAllowed, Unknown
+from onestop.contracts.events import (RECTIFICATION_CLOSED, RECTIFICATION_OPENED,
+                                      RECTIFICATION_OVERDUE, REVIEW_SUBMITTED)
 
 # best first; the national scale's five levels and their scores
 LEVELS = ("very_satisfied", "satisfied", "basically_satisfied", "dissatisfied",
@@ -33,12 +40,16 @@ LIMIT_KEYS = ("review_window", "follow_up_window", "return_visit", "rectificatio
 DIMENSIONS = ("department", "item", "scenario")
 
 
-class Refused(Exception):
-    """A request the rules refuse: status 403, 404 or 409 with a message (and a field)."""
+class Missing(Invalid):
+    """Inputs a rule needs that the request left out (each of them: "required")."""
 
-    def __init__(self, status, message, field=None):
+    def __init__(self, message, names):
         super().__init__(message)
-        self.status, self.message, self.field = status, message, field
+        self.names = tuple(names)
+
+    @property
+    def fields(self):
+        return {name: ["required"] for name in self.names}
 
 
 def parse(stamp):
@@ -118,27 +129,27 @@ def decided_application(decided, limits, calendar):
 def check_applicant(application, applicant_id):
     if application.get("applicant_id") != applicant_id:
         # 404, as for an unknown id: someone else's application does not exist for you
-        raise Refused(404, "no decided application with this id is known to reviews")
+        raise Unknown("no decided application with this id is known to reviews")
 
 
 def check_reviewable(application, applicant_id, department, existing, now):
-    """Raise Refused unless this applicant may review this target of the application now."""
+    """Raise a refusal unless this applicant may review this target of the application now."""
     if application is None:
-        raise Refused(404, "no decided application with this id is known to reviews")
+        raise Unknown("no decided application with this id is known to reviews")
     check_applicant(application, applicant_id)  # before its status: that is not yours to see
     if application.get("status") not in REVIEWABLE_STATUSES:
-        raise Refused(409, "only a decided or withdrawn application can be reviewed; "
-                           f"this one is {application.get('status')}")
+        raise Conflicting("only a decided or withdrawn application can be reviewed; "
+                          f"this one is {application.get('status')}")
     if department is not None and department not in application.get("departments", {}):
-        raise Refused(400, f"{department} did not take part in this application; choose "
-                           f"from {', '.join(sorted(application.get('departments', {})))}",
-                      "department")
+        raise Invalid(f"{department} did not take part in this application; choose "
+                      f"from {', '.join(sorted(application.get('departments', {})))}",
+                      field="department")
     if now > parse(application["review_due"]):
-        raise Refused(409, f"the review window closed on {application['review_due'][:10]}")
+        raise Conflicting(f"the review window closed on {application['review_due'][:10]}")
     if existing is not None:
         target = f"department {department}" if department else "the application"
-        raise Refused(409, f"{target} has already been reviewed; a follow-up review is "
-                           f"possible at /api/reviews/{existing['_id']}/follow-up")
+        raise Conflicting(f"{target} has already been reviewed; a follow-up review is "
+                          f"possible at /api/reviews/{existing['_id']}/follow-up")
 
 
 def new_review(application_id, application, body, limits, calendar, now):
@@ -162,11 +173,11 @@ def new_review(application_id, application, body, limits, calendar, now):
 def check_follow_up(review, applicant_id, now):
     if review is None or review["applicant_id"] != applicant_id:
         # someone else's review is a 404, as for an unknown id (its existence must not leak)
-        raise Refused(404, "no such review")
+        raise Unknown("no such review")
     if review.get("follow_up"):
-        raise Refused(409, "this review already has its follow-up; one is allowed")
+        raise Conflicting("this review already has its follow-up; one is allowed")
     if now > parse(review["follow_up_due"]):
-        raise Refused(409, f"the follow-up window closed on {review['follow_up_due'][:10]}")
+        raise Conflicting(f"the follow-up window closed on {review['follow_up_due'][:10]}")
 
 
 def add_follow_up(review, body, now):
@@ -202,6 +213,17 @@ def review_event(review, now):
             "follow_up": bool(follow_up), "at": now.isoformat()}
 
 
+def review_submitted(review, now):
+    """The events a stored review (or its follow-up) publishes."""
+    return [(REVIEW_SUBMITTED, review_event(review, now))]
+
+
+def officer_of(principal, application):
+    """An officer of a department that took part in the application."""
+    return (principal.role == "officer"
+            and principal.department in application.get("departments", ()))
+
+
 # -- rectification cases --------------------------------------------------------
 def open_case(review, limits, calendar, now):
     """The rectification case a bad review opens, with its deadlines (limits of its region)."""
@@ -232,15 +254,57 @@ def case_event(case, now, deadline=None, due=None):
             "state": case["state"], "deadline": deadline, "due": due, "at": now.isoformat()}
 
 
+def case_opened(case, now):
+    """The events a newly opened case publishes."""
+    return [(RECTIFICATION_OPENED, case_event(case, now))]
+
+
+def step_events(case, now):
+    """The events a case step publishes with the changed case: rectification_closed when the
+    step closed it."""
+    return [(RECTIFICATION_CLOSED, case_event(case, now))] if case["state"] == "closed" else []
+
+
+def acting_department(principal, body):
+    """Who records a case step: an officer for their own department (the token's, and the
+    token's name unless the body names the officer); an operator names both."""
+    if principal.role == "officer":
+        if body["department"] not in (None, principal.department):
+            raise NotAllowed("an officer acts for their own department")
+        return dict(body, department=principal.department,
+                    officer=body["officer"] or principal.name or principal.sub)
+    missing = [name for name in ("department", "officer") if not body[name]]
+    if missing:
+        raise Missing("name the department and officer", missing)
+    return body
+
+
+def cases_visible_to(principal, query):
+    """A case listing query as the caller may ask it: an office sees its own department's
+    cases (naming another is refused)."""
+    if principal.role != "officer":
+        return query
+    if query["department"] not in (None, principal.department):
+        raise NotAllowed("an officer sees their own department's cases")
+    return dict(query, department=principal.department)
+
+
+def may_see_case(principal, case):
+    """Supervisors, operators, the department's officers and the applicant."""
+    return (principal.role in ("supervisor", "operator")
+            or (principal.role == "officer" and principal.department == case["department"])
+            or principal.is_applicant(case.get("applicant_id")))
+
+
 def _require_state(case, *states):
     if case["state"] not in states:
-        raise Refused(409, f"the case is {case['state']}; this step needs "
-                           f"{' or '.join(states)}")
+        raise Conflicting(f"the case is {case['state']}; this step needs "
+                          f"{' or '.join(states)}")
 
 
 def check_department(case, department):
     if case["department"] != department:
-        raise Refused(403, f"this case belongs to {case['department']}", "department")
+        raise NotAllowed(f"this case belongs to {case['department']}", field="department")
 
 
 def record_visit(case, body, now):
@@ -335,11 +399,34 @@ def mark_overdue(case, found, now):
     return case
 
 
+def supervision(case, now):
+    """What supervision does to an open case now: (the changed case, its events), or None.
+    Past its confirmation limit it is closed as not answered; else each deadline it has
+    just passed is marked and published once (rectification_overdue)."""
+    closed = close_unanswered(case, now)
+    if closed is not None:
+        return closed, step_events(closed, now)
+    found = newly_overdue(case, now)
+    if not found:
+        return None
+    marked = mark_overdue(case, found, now)
+    return marked, [(RECTIFICATION_OVERDUE, case_event(marked, now, deadline, due))
+                    for _, deadline, due in found]
+
+
 def case_view(case, now):
     hidden = ("applicant_id", "outbox", "outbox_pending", "rev", "updated_ts")
     view = {k: v for k, v in case.items() if k not in hidden and k != "_id"}
     view.update(id=case["_id"], overdue_now=overdue_now(case, now))
     return view
+
+
+def case_list(cases, overdue, now):
+    """Views of listed cases; `overdue` True or False keeps those overdue now or not."""
+    views = [case_view(case, now) for case in cases]
+    if overdue is not None:
+        views = [v for v in views if bool(v["overdue_now"]) is overdue]
+    return views
 
 
 # -- statistics -------------------------------------------------------------------
@@ -423,6 +510,15 @@ def statistics(applications, reviews, cases, dimension, now):
         for key in _case_keys(case, dimension):
             group(key)["cases"].append(case)
     return [_summary(entry, now) for _, entry in sorted(groups.items())]
+
+
+def statistics_report(applications, reviews, cases, dimension, key, now):
+    """The statistics as GET /api/reviews/stats answers: every group, or the one of `key`."""
+    groups = statistics(applications, reviews, cases, dimension, now)
+    if key:
+        groups = [group for group in groups if group["key"] == key]
+    return {"by": dimension, "as_of": now.isoformat(), "levels": list(LEVELS),
+            "good_levels": list(GOOD_LEVELS), "groups": groups}
 
 
 def _summary(entry, now):

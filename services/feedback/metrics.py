@@ -1,12 +1,43 @@
-"""Review statistics as Prometheus gauges, computed from the store at each scrape.
+"""feedback's business metrics (docs/metrics.md): counters of what happened, and review
+statistics as gauges computed from the store at each scrape.
 
-Labels are bounded: dimension (department, item, scenario), key (a catalog code),
-level (the five levels), state. Ratios are omitted while their denominator is zero,
-so a 100% that means "no reviews" is never shown.
+Labels are bounded: department (a catalog code, or service_center), dimension (department,
+item, scenario), key (a catalog code), level (the five levels), state. Ratios are omitted
+while their denominator is zero, so a 100% that means "no reviews" is never shown.
 """
+from prometheus_client import Counter
 from prometheus_client.core import GaugeMetricFamily
 
+from onestop.contracts.events import (RECTIFICATION_CLOSED, RECTIFICATION_OPENED,
+                                      RECTIFICATION_OVERDUE)
 from services.feedback import domain
+
+REVIEWS = Counter("feedback_reviews_total", "Reviews by target and level (department "
+                  "service_center: the application as a whole)", ["department", "level"])
+FOLLOW_UPS = Counter("feedback_follow_up_reviews_total", "Follow-up reviews by level",
+                     ["department", "level"])
+CASES_OPENED = Counter("feedback_rectification_cases_opened_total",
+                       "Rectification cases opened by bad reviews", ["department"])
+CASES_CLOSED = Counter("feedback_rectification_cases_closed_total",
+                       "Rectification cases closed, by the applicant's answer "
+                       "(confirmed, not_answered)", ["department", "answer"])
+OVERDUE = Counter("feedback_rectifications_overdue_total",
+                  "Rectification deadlines passed (published as rectification_overdue)",
+                  ["department", "deadline"])
+NOT_REVIEWED = Counter("feedback_applications_not_reviewed_total",
+                       "Decided applications whose review window closed without a review",
+                       ["scenario"])
+
+
+def count_case_events(case, events):
+    """Count what a stored change of a case published: opened, overdue, closed."""
+    for event_type, body in events:
+        if event_type == RECTIFICATION_OPENED:
+            CASES_OPENED.labels(case["department"]).inc()
+        elif event_type == RECTIFICATION_OVERDUE:
+            OVERDUE.labels(case["department"], body["deadline"]).inc()
+        elif event_type == RECTIFICATION_CLOSED:
+            CASES_CLOSED.labels(case["department"], case["confirmation"]["answer"]).inc()
 
 
 def store_gauges(store, now):

@@ -3,6 +3,9 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
+from onestop.common.auth import Principal
+from onestop.common.errors import Conflicting, Invalid, NotAllowed, Unknown
+from onestop.common.http import domain_status
 from onestop.common.working_days import WorkingCalendar
 from services.feedback import domain
 from services.feedback.limits import InvalidLimits, load_limits
@@ -80,24 +83,26 @@ def test_decided_and_withdrawn_applications_can_be_reviewed(outcome):
     domain.check_reviewable(application(outcome), APPLICANT, None, None, MONDAY)
 
 
-@pytest.mark.parametrize("app, applicant, department, existing, at, status, text", [
-    (None, APPLICANT, None, None, MONDAY, 404, "no decided application"),
-    ({"status": "submitted", "applicant_id": APPLICANT}, APPLICANT, None, None, MONDAY, 409,
-     "decided or withdrawn"),
+@pytest.mark.parametrize("app, applicant, department, existing, at, refusal, status, text", [
+    (None, APPLICANT, None, None, MONDAY, Unknown, 404, "no decided application"),
+    ({"status": "submitted", "applicant_id": APPLICANT}, APPLICANT, None, None, MONDAY,
+     Conflicting, 409, "decided or withdrawn"),
     # someone else's application is unknown to them, decided or not
     ({"status": "submitted", "applicant_id": APPLICANT}, "430102199001011234", None, None,
-     MONDAY, 404, "no decided application"),
-    ("app", "430102199001011234", None, None, MONDAY, 404, "no decided application"),
-    ("app", APPLICANT, "health", None, MONDAY, 400, "did not take part"),
-    ("app", APPLICANT, None, None, MONDAY + timedelta(days=40), 409, "window closed"),
-    ("app", APPLICANT, "taxation", {"_id": "R1"}, MONDAY, 409, "already been reviewed"),
+     MONDAY, Unknown, 404, "no decided application"),
+    ("app", "430102199001011234", None, None, MONDAY, Unknown, 404, "no decided application"),
+    ("app", APPLICANT, "health", None, MONDAY, Invalid, 400, "did not take part"),
+    ("app", APPLICANT, None, None, MONDAY + timedelta(days=40), Conflicting, 409,
+     "window closed"),
+    ("app", APPLICANT, "taxation", {"_id": "R1"}, MONDAY, Conflicting, 409,
+     "already been reviewed"),
 ])
-def test_reviews_are_refused_with_a_reason(app, applicant, department, existing, at, status,
-                                           text):
+def test_reviews_are_refused_with_a_reason(app, applicant, department, existing, at, refusal,
+                                           status, text):
     app = application() if app == "app" else app
-    with pytest.raises(domain.Refused) as refused:
+    with pytest.raises(refusal) as refused:
         domain.check_reviewable(app, applicant, department, existing, at)
-    assert refused.value.status == status and text in refused.value.message
+    assert domain_status(refused.value)[0] == status and text in refused.value.message
 
 
 def test_a_department_review_covers_that_departments_items_and_office():
@@ -115,13 +120,12 @@ def test_one_follow_up_within_its_window_and_its_level_counts():
     followed = domain.add_follow_up(first, review_body("very_dissatisfied"), MONDAY)
     assert domain.effective_level(followed) == "very_dissatisfied"
     assert followed["case_pending"] is True  # a bad follow-up opens the case
-    with pytest.raises(domain.Refused, match="already has its follow-up"):
+    with pytest.raises(Conflicting, match="already has its follow-up"):
         domain.check_follow_up(followed, APPLICANT, MONDAY)
-    with pytest.raises(domain.Refused, match="follow-up window closed"):
+    with pytest.raises(Conflicting, match="follow-up window closed"):
         domain.check_follow_up(first, APPLICANT, MONDAY + timedelta(days=40))
-    with pytest.raises(domain.Refused) as refused:
+    with pytest.raises(Unknown):  # someone else's review, like an unknown one
         domain.check_follow_up(first, "430102199001011234", MONDAY)
-    assert refused.value.status == 404  # someone else's review, like an unknown one
 
 
 # -- rectification ------------------------------------------------------------------------
@@ -145,17 +149,15 @@ def test_the_department_visits_then_rectifies_then_the_applicant_confirms():
 
 
 def test_steps_out_of_order_or_by_others_are_refused():
-    with pytest.raises(domain.Refused) as refused:
+    with pytest.raises(Conflicting):
         domain.record_rectification(case(), {"department": "taxation", "officer": "W",
                                              "measures": "m"}, CALENDAR, MONDAY)
-    assert refused.value.status == 409
-    with pytest.raises(domain.Refused) as refused:
+    with pytest.raises(NotAllowed) as refused:
         domain.record_visit(case(), {"department": "health", "officer": "W", "method": "sms",
                                      "note": "n"}, MONDAY)
-    assert refused.value.status == 403
-    with pytest.raises(domain.Refused) as refused:
+    assert refused.value.fields == {"department": ["this case belongs to taxation"]}
+    with pytest.raises(Conflicting):
         domain.confirm(case(), {"applicant_id": APPLICANT, "comment": ""}, MONDAY)
-    assert refused.value.status == 409
 
 
 def test_a_dispute_starts_a_new_round_with_a_new_deadline_of_its_own():
@@ -194,6 +196,54 @@ def test_silence_closes_a_rectified_case_after_the_confirmation_limit():
     assert domain.close_unanswered(fixed, MONDAY + timedelta(days=1)) is None
     closed = domain.close_unanswered(fixed, MONDAY + timedelta(days=20))
     assert closed["confirmation"]["answer"] == "not_answered"
+
+
+
+def test_supervision_publishes_each_passed_deadline_once_and_closes_silence():
+    opened = case()
+    assert domain.supervision(opened, MONDAY) is None
+    marked, events = domain.supervision(opened, MONDAY + timedelta(days=3))
+    assert [(t, body["deadline"]) for t, body in events] == [("rectification_overdue",
+                                                              "return_visit")]
+    assert domain.supervision(marked, MONDAY + timedelta(days=3)) is None
+    visited = domain.record_visit(case(), {"department": "taxation", "officer": "W",
+                                           "method": "phone", "note": "n"}, MONDAY)
+    fixed = domain.record_rectification(visited, {"department": "taxation", "officer": "W",
+                                                  "measures": "m"}, CALENDAR, MONDAY)
+    closed, events = domain.supervision(fixed, MONDAY + timedelta(days=20))
+    assert closed["state"] == "closed" and [t for t, _ in events] == ["rectification_closed"]
+    assert domain.step_events(visited, MONDAY) == []
+
+
+# -- who acts ------------------------------------------------------------------------------
+OFFICER = Principal("officer", "o-1", office="taxation.430102", name="Wang")
+OPERATOR = Principal("operator", "op-1")
+
+
+def test_an_officer_acts_for_their_own_department_and_an_operator_names_both():
+    body = {"department": None, "officer": None, "method": "phone", "note": "n"}
+    assert domain.acting_department(OFFICER, body)["department"] == "taxation"
+    assert domain.acting_department(OFFICER, body)["officer"] == "Wang"
+    with pytest.raises(NotAllowed, match="their own department"):
+        domain.acting_department(OFFICER, dict(body, department="health"))
+    with pytest.raises(Invalid) as refused:
+        domain.acting_department(OPERATOR, dict(body, department="health"))
+    assert refused.value.message == "name the department and officer"
+    assert refused.value.fields == {"officer": ["required"]}
+    named = dict(body, department="health", officer="Li")
+    assert domain.acting_department(OPERATOR, named) == named
+
+
+def test_an_officer_lists_and_sees_only_their_departments_cases():
+    query = {"department": None, "state": None, "overdue": None, "limit": 100}
+    assert domain.cases_visible_to(OFFICER, query)["department"] == "taxation"
+    assert domain.cases_visible_to(OPERATOR, query) == query
+    with pytest.raises(NotAllowed):
+        domain.cases_visible_to(OFFICER, dict(query, department="health"))
+    assert domain.may_see_case(OFFICER, case())
+    assert not domain.may_see_case(OFFICER, case(department="market_regulation"))
+    assert domain.may_see_case(Principal("applicant", APPLICANT), case())
+    assert not domain.may_see_case(Principal("applicant", "430102199001011234"), case())
 
 
 # -- statistics ---------------------------------------------------------------------------
