@@ -7,15 +7,9 @@ that speaks for another department, or that answers another department's task is
 refused: dead-lettered with the reason (onestop.common.messaging) and counted in
 routing_results_refused_total{reason}.
 """
-from prometheus_client import Counter
-
 from onestop.common.broker_users import department_of_user
 from onestop.contracts.envelope import InvalidMessage
-
-RESULTS_REFUSED = Counter("routing_results_refused_total",
-                          "Results refused at the department boundary and dead-lettered "
-                          "(reason: unauthenticated, unknown_sender, impersonation, "
-                          "foreign_task)", ["reason"])
+from services.routing.metrics import RESULTS_REFUSED
 
 
 def refusal(sender, result, workflow, prefix=None):

@@ -21,10 +21,10 @@ from prometheus_client.core import GaugeMetricFamily
 
 from onestop.common.clock import utcnow
 from onestop.common.mongo import Storage
+from services.routing.store import TERMINAL_STATUSES
 
 log = logging.getLogger(__name__)
 
-TERMINAL_STATUSES = ("approved", "rejected", "withdrawn", "cancelled")
 AT_DEPARTMENT_STATES = ("sent",)
 AWAITING_CORRECTION_STATES = ("correction_required", "awaiting_correction")
 DEFAULT_AT_RISK_HOURS = 24
@@ -77,14 +77,14 @@ def workload(workflows, now, at_risk_within):
 
 
 class WorkloadCollector:
-    """A prometheus_client collector over routing's workflows collection.
+    """A prometheus_client collector over routing's undecided workflows.
 
     Label sets seen once are reported as 0 when their work is done, so a
     department's overdue count falls to zero instead of vanishing.
     """
 
-    def __init__(self, workflows, now=utcnow, at_risk_hours=None, cache_seconds=CACHE_SECONDS):
-        self.workflows = workflows  # a callable returning the pymongo collection
+    def __init__(self, unfinished, now=utcnow, at_risk_hours=None, cache_seconds=CACHE_SECONDS):
+        self.unfinished = unfinished  # a callable returning the workflows not decided yet
         self.now = now
         hours = at_risk_hours if at_risk_hours is not None else float(
             os.environ.get("ROUTING_AT_RISK_HOURS", DEFAULT_AT_RISK_HOURS))
@@ -99,10 +99,7 @@ class WorkloadCollector:
 
     def _current(self):
         if self._cached_at is None or time.monotonic() - self._cached_at >= self.cache_seconds:
-            cursor = self.workflows().find(
-                {"status": {"$nin": list(TERMINAL_STATUSES)}},
-                {"status": 1, "scenario": 1, "due": 1, "tasks": 1})
-            self._counts = workload(cursor, self.now(), self.at_risk_within)
+            self._counts = workload(self.unfinished(), self.now(), self.at_risk_within)
             self._cached_at = time.monotonic()
         return self._counts
 
@@ -135,7 +132,7 @@ class WorkloadGauges(DependencyProvider):
 
     def start(self):
         storage = next(d for d in self.container.dependencies if isinstance(d, Storage))
-        self.collector = WorkloadCollector(lambda: storage.store.workflows)
+        self.collector = WorkloadCollector(storage.store.unfinished)
         REGISTRY.register(self.collector)
 
     def stop(self):

@@ -23,10 +23,16 @@ def open_offices(workflow):
 
 
 RECENT_WORKFLOWS = 2000  # remembered per process at most (undecided ones; a few kB each)
-# how long a remembered workflow is used: shorter than the delay after which published
-# outbox entries are removed without a write (outbox.Settlements, 0.25 s), a removal the
-# remembered copy would not show
+# routing's two timing windows, kept together because one must stay below the other
+# (docs/adr/0011): published outbox entries are removed by the document's next write, or
+# without a write after SETTLE_DELAY_SECONDS (the service's Outbox, settle_later); a
+# remembered workflow is used for REMEMBERED_SECONDS only, so it never lists entries that
+# were removed without a write
+SETTLE_DELAY_SECONDS = 0.25
 REMEMBERED_SECONDS = 0.2
+assert REMEMBERED_SECONDS < SETTLE_DELAY_SECONDS, "a remembered workflow would outlive its outbox"
+# not decided, as the workload gauges count them (routing/gauges.py)
+TERMINAL_STATUSES = ("approved", "rejected", "withdrawn", "cancelled")
 
 
 class RoutingStore(MongoStore):
@@ -49,12 +55,8 @@ class RoutingStore(MongoStore):
         for field in ("outbox_pending", "status", "watch_ts"):
             self.db.workflows.create_index(field)
 
-    @property
-    def workflows(self):
-        return self.db.workflows
-
     def get(self, application_id):
-        return self.workflows.find_one({"_id": application_id})
+        return self.db.workflows.find_one({"_id": application_id})
 
     def remembered(self, application_id):
         """The workflow as this process wrote it in the last moments, or None. Possibly
@@ -84,9 +86,10 @@ class RoutingStore(MongoStore):
     def insert(self, workflow, outbox_entries, now):
         """Store a new workflow with its outbox; False if it was already there."""
         doc = dict(workflow, rev=1, outbox=outbox_entries, outbox_pending=True,
-                   created_at=now, updated_at=now, updated_ts=now.timestamp(), open_offices=open_offices(workflow))
+                   created_at=now, updated_at=now, updated_ts=now.timestamp(),
+                   open_offices=open_offices(workflow))
         try:
-            self.workflows.insert_one(doc)
+            self.db.workflows.insert_one(doc)
         except DuplicateKeyError:
             return False
         self._written(doc)
@@ -106,8 +109,8 @@ class RoutingStore(MongoStore):
         change = {"$set": update}
         if remove:
             change["$unset"] = {f"outbox.{message_id}": "" for message_id in remove}
-        result = self.workflows.update_one({"_id": workflow["_id"], "rev": workflow["rev"]},
-                                           change)
+        result = self.db.workflows.update_one(
+            {"_id": workflow["_id"], "rev": workflow["rev"]}, change)
         if result.matched_count != 1:
             self.forget(workflow["_id"])
             return False
@@ -118,14 +121,14 @@ class RoutingStore(MongoStore):
 
     def with_open_tasks_at(self, office, limit=500):
         """Workflows where `office` has a task awaiting its decision."""
-        return list(self.workflows.find({"open_offices": office}, {"outbox": 0}).limit(limit))
+        return list(self.db.workflows.find({"open_offices": office}, {"outbox": 0}).limit(limit))
 
     def stale_in_review(self, now, older_than_seconds=10, limit=200):
         cutoff = now.timestamp() - older_than_seconds
         # one equality per status (an index lookup), not $in (a scan on the embedded store)
         found = []
         for status in ("in_review", "awaiting_correction"):
-            found.extend(self.workflows.find({"status": status, "updated_ts": {"$lt": cutoff}})
+            found.extend(self.db.workflows.find({"status": status, "updated_ts": {"$lt": cutoff}})
                          .limit(limit - len(found)))
             if len(found) >= limit:
                 break
@@ -133,9 +136,14 @@ class RoutingStore(MongoStore):
 
     def due_for_supervision(self, now, limit=200):
         """Workflows with a task whose promised or legal limit has passed (watch_ts)."""
-        return list(self.workflows.find({"watch_ts": {"$lt": now.timestamp()}}, {"outbox": 0})
-                    .sort("watch_ts", 1).limit(limit))
+        return list(self.db.workflows.find({"watch_ts": {"$lt": now.timestamp()}},
+                                           {"outbox": 0}).sort("watch_ts", 1).limit(limit))
+
+    def unfinished(self):
+        """Workflows not decided yet, with what the workload gauges count."""
+        return self.db.workflows.find({"status": {"$nin": list(TERMINAL_STATUSES)}},
+                                      {"status": 1, "scenario": 1, "due": 1, "tasks": 1})
 
     def with_overdue_tasks(self, limit=1000):
-        return list(self.workflows.find({"overdue_count": {"$gt": 0}}, {"outbox": 0})
+        return list(self.db.workflows.find({"overdue_count": {"$gt": 0}}, {"outbox": 0})
                     .limit(limit))

@@ -28,7 +28,7 @@ def test_workload_gauges_read_routings_store(db):
     decided["status"] = "approved"
     store.insert(decided, {}, now)
     registry = CollectorRegistry()
-    registry.register(WorkloadCollector(lambda: store.workflows,
+    registry.register(WorkloadCollector(store.unfinished,
                                         now=lambda: utcnow() + timedelta(days=30),
                                         at_risk_hours=24, cache_seconds=0))
 

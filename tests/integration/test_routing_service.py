@@ -162,7 +162,7 @@ def test_a_result_judged_late_on_what_this_process_wrote_is_judged_again_on_the_
 @pytest.fixture
 def long_linger(monkeypatch):
     """A batch waits up to 3 s, not 10 ms, for the results it expects: time to act."""
-    monkeypatch.setattr("services.routing.service.RESULT_LINGER_SECONDS", 3.0)
+    monkeypatch.setattr("services.routing.workflows.RESULT_LINGER_SECONDS", 3.0)
 
 
 def test_a_result_that_joined_a_batch_after_its_read_is_not_judged_on_that_read(

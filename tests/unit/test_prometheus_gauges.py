@@ -8,6 +8,7 @@ from ops.broker_exporter import QueueCollector, vhost_of
 from onestop.common.working_days import WorkingCalendar
 from services.routing import domain
 from services.routing.gauges import WorkloadCollector, workload
+from services.routing.store import TERMINAL_STATUSES
 
 NOW = datetime(2026, 11, 26, 9, 0, tzinfo=timezone.utc)  # a Thursday
 CALENDAR = WorkingCalendar({"holidays": [], "workdays": []})
@@ -33,15 +34,14 @@ def samples(registry):
             for family in text_string_to_metric_families(text) for s in family.samples}
 
 
-class FakeCollection:
+class FakeStore:
     def __init__(self, docs):
         self.docs = docs
         self.queries = 0
 
-    def find(self, query, projection=None):
+    def unfinished(self):
         self.queries += 1
-        excluded = query["status"]["$nin"]
-        return [d for d in self.docs if d["status"] not in excluded]
+        return [d for d in self.docs if d["status"] not in TERMINAL_STATUSES]
 
 
 def test_open_tasks_are_counted_per_office_and_overdue_after_their_due_date():
@@ -87,9 +87,9 @@ def test_an_application_is_at_risk_before_its_promised_date_and_overdue_after():
 
 def test_the_collector_reports_zero_when_work_is_done_rather_than_dropping_the_series():
     doc = workflow("a1", "birth", ("I1", "health", ()))
-    collection = FakeCollection([doc])
+    store = FakeStore([doc])
     registry = CollectorRegistry()
-    registry.register(WorkloadCollector(lambda: collection, now=lambda: NOW, at_risk_hours=24,
+    registry.register(WorkloadCollector(store.unfinished, now=lambda: NOW, at_risk_hours=24,
                                         cache_seconds=0))
     key = ("routing_tasks_open", (("department", "health"), ("office", "health.430102")))
     assert samples(registry)[key] == 1
@@ -112,13 +112,13 @@ def test_a_store_outage_is_reported_and_does_not_fail_the_scrape():
 
 
 def test_the_store_is_read_at_most_once_per_cache_period():
-    collection = FakeCollection([workflow("a1", "birth", ("I1", "health", ()))])
+    store = FakeStore([workflow("a1", "birth", ("I1", "health", ()))])
     registry = CollectorRegistry()
-    registry.register(WorkloadCollector(lambda: collection, now=lambda: NOW, at_risk_hours=24,
+    registry.register(WorkloadCollector(store.unfinished, now=lambda: NOW, at_risk_hours=24,
                                         cache_seconds=3600))
     samples(registry)
     samples(registry)
-    assert collection.queries == 1
+    assert store.queries == 1
 
 
 def test_queue_depth_uses_the_names_of_rabbitmqs_own_plugin():
