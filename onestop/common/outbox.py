@@ -246,15 +246,22 @@ class Settlements(DependencyProvider):
 
 
 def sweep(collection, publishers, now, older_than_seconds=5, limit=200):
-    """Re-publish outbox entries of documents last written more than a few seconds ago."""
+    """Re-publish outbox entries of documents last written more than a few seconds ago,
+    oldest first. A document whose entries could not all be published is stamped as just
+    tried (`updated_ts`), so it goes to the back of the line: a few hundred entries the
+    broker keeps refusing never starve the ones behind them."""
     cutoff = now.timestamp() - older_than_seconds
     count = 0
     for doc in list(collection.find({"outbox_pending": True, "updated_ts": {"$lt": cutoff}},
-                                    {"outbox": 1, "rev": 1}).limit(limit)):
+                                    {"outbox": 1, "rev": 1}).sort("updated_ts", 1)
+                    .limit(limit)):
         outbox = doc.get("outbox") or {}
         published = settle(collection, doc["_id"], doc.get("rev"), outbox, publishers)
         if published:
             REPUBLISHED.labels("any").inc(published)
+        if published < len(outbox):
+            collection.update_one({"_id": doc["_id"], "outbox_pending": True},
+                                  {"$set": {"updated_ts": now.timestamp()}})
         count += published
     return count
 

@@ -232,3 +232,27 @@ def test_a_stopping_service_clears_what_waits_before_its_store_closes(
         client.drop_database(database.name)
     assert [d for d in docs if d["outbox"] or d["outbox_pending"]] == []
 
+
+
+def test_the_sweep_always_progresses_past_entries_the_broker_keeps_refusing(db):
+    """Issue 14: with more stuck entries than one sweep takes, the sweep used to pick the
+    same ones every time and never reach a good entry behind them."""
+    now = datetime.now(timezone.utc)
+    old = now.timestamp() - 60
+    for n in range(30):
+        db.docs.insert_one({"_id": f"stuck{n}", "rev": 1, "outbox_pending": True,
+                            "updated_ts": old - 30 + n,
+                            "outbox": {f"s{n}": outbox.entry("amqp", "x", routing_key="r")}})
+    db.docs.insert_one({"_id": "good", "rev": 1, "outbox_pending": True, "updated_ts": old,
+                        "outbox": {"g": outbox.entry("event", "y", event_type="e")}})
+    sent = []
+
+    def refuse(entry):
+        raise ConnectionError("unroutable")
+
+    publishers = {"amqp": refuse, "event": sent.append}
+    for _ in range(4):  # ten at a time: the good one is the 31st oldest
+        outbox.sweep(db.docs, publishers, now, limit=10)
+    assert [e["body"] for e in sent] == ["y"]
+    assert db.docs.find_one({"_id": "good"})["outbox"] == {}
+    assert db.docs.count_documents({"outbox_pending": True}) == 30  # still kept, not lost
