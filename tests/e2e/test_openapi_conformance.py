@@ -769,27 +769,27 @@ def _verify(api, fixture):
                       headers={"Content-Type": "text/plain"}) == 415
 
 
-@case("GET", "/api/licenses/{licence_id}")
+@case("GET", "/api/licenses/{license_id}")
 def _licence(api, fixture):
-    target = {"licence_id": fixture("birth")["licences"][0]["id"]}
-    shown = api.call("GET", "/api/licenses/{licence_id}", target).json()
-    assert shown["id"] == target["licence_id"] and shown["status"] == "valid"
-    assert api.status("GET", "/api/licenses/{licence_id}", target, "clerk") == 200
-    assert api.status("GET", "/api/licenses/{licence_id}", target, ("applicant", STRANGER)) == 404
-    assert api.status("GET", "/api/licenses/{licence_id}", target, None) == 401
-    assert api.status("GET", "/api/licenses/{licence_id}", {"licence_id": "no-such"}) == 404
+    target = {"license_id": fixture("birth")["licences"][0]["id"]}
+    shown = api.call("GET", "/api/licenses/{license_id}", target).json()
+    assert shown["id"] == target["license_id"] and shown["status"] == "valid"
+    assert api.status("GET", "/api/licenses/{license_id}", target, "clerk") == 200
+    assert api.status("GET", "/api/licenses/{license_id}", target, ("applicant", STRANGER)) == 404
+    assert api.status("GET", "/api/licenses/{license_id}", target, None) == 401
+    assert api.status("GET", "/api/licenses/{license_id}", {"license_id": "no-such"}) == 404
 
 
-@case("POST", "/api/licenses/{licence_id}/revoke")
+@case("POST", "/api/licenses/{license_id}/revoke")
 def _revoke(api, fixture):
     licence = fixture("startup")["licences"][-1]
-    path = "/api/licenses/{licence_id}/revoke"
-    target, reason = {"licence_id": licence["id"]}, {"reason": "issued in error"}
+    path = "/api/licenses/{license_id}/revoke"
+    target, reason = {"license_id": licence["id"]}, {"reason": "issued in error"}
     assert api.status("POST", path, target, None, json=reason) == 401
     assert api.status("POST", path, target, fixture("startup")["applicant"], json=reason) == 403
     assert api.status("POST", path, target, "operator", json={"reason": "no"}) == 400
     assert api.status("POST", path, target, "operator", data="reason=issued in error") == 415
-    assert api.status("POST", path, {"licence_id": "no-such"}, "operator", json=reason) == 404
+    assert api.status("POST", path, {"license_id": "no-such"}, "operator", json=reason) == 404
     revoked = api.call("POST", path, target, "operator", json=reason)
     assert revoked.status_code == 200 and revoked.json()["status"] == "revoked"
     assert api.status("POST", path, target, "operator", json=reason) == 409
