@@ -28,7 +28,9 @@ REPUBLISHED = Counter("outbox_republished_total",
 
 
 def entry(kind, body, **route):
-    """One outbox entry: kind is 'event' (nameko event, route has event_type) or 'amqp'."""
+    """One outbox entry: kind is 'event' (nameko event, route has event_type) or 'amqp'
+    (route has routing_key, and may have `properties`: AMQP properties such as message_id
+    and correlation_id, passed to the publish)."""
     return {"kind": kind, "body": body, **route}
 
 
@@ -339,9 +341,11 @@ class Outbox(DependencyProvider):
         publishers = {"event": lambda e: dispatch(e["event_type"], e["body"])}
         if self.tasks is not None:
             publish_task = self.tasks.get_dependency(worker_ctx) if worker_ctx else (
-                lambda body, routing_key: self.tasks.publisher.publish(
-                    body, exchange=self.tasks.exchange, routing_key=routing_key))
-            publishers["amqp"] = lambda e: publish_task(e["body"], routing_key=e["routing_key"])
+                lambda body, routing_key, **properties: self.tasks.publisher.publish(
+                    body, exchange=self.tasks.exchange, routing_key=routing_key, **properties))
+            # an entry's `properties` (message_id, correlation_id) become the AMQP message's
+            publishers["amqp"] = lambda e: publish_task(e["body"], routing_key=e["routing_key"],
+                                                        **e.get("properties", {}))
         return publishers
 
     def collection(self, name=None):

@@ -13,6 +13,26 @@ TASK_OVERDUE = "task_overdue"                     # routing: a task passed its p
 TASK_ESCALATED = "task_escalated"                 # routing: a task passed its legal limit
 
 
+class ApplicantSchema(Schema):
+    """Who applies; consumers read these three (license puts them on the licence)."""
+
+    class Meta:
+        unknown = INCLUDE
+
+    kind = fields.String(required=True)
+    id_number = fields.String(required=True)
+    name = fields.String(required=True)
+
+
+class MaterialSchema(Schema):
+    """A supplied material: its code, and where it is (file_id or license_id)."""
+
+    class Meta:
+        unknown = INCLUDE
+
+    code = fields.String(required=True)
+
+
 class ApplicationSubmittedSchema(Schema):
     class Meta:
         unknown = INCLUDE
@@ -20,13 +40,15 @@ class ApplicationSubmittedSchema(Schema):
     application_id = fields.String(required=True)
     scenario = fields.String(required=True)
     catalog_version = fields.Integer(required=True)
-    applicant = fields.Dict(required=True)
+    applicant = fields.Nested(ApplicantSchema, required=True)
     region = fields.String(required=True)
     channel = fields.String(required=True)
     form = fields.Dict(required=True)
-    materials = fields.List(fields.Dict(), required=True)
+    materials = fields.List(fields.Nested(MaterialSchema), required=True)
     optional_items = fields.List(fields.String(), load_default=list)
     submitted_at = fields.String(required=True)
+    # who submitted it: {"role", "sub"} (a counter clerk for an applicant); routing keeps it
+    submitted_by = fields.Dict(allow_none=True, load_default=None)
 
 
 class ApplicationUpdatedSchema(Schema):
@@ -47,7 +69,7 @@ class ApplicationCorrectedSchema(Schema):
     application_id = fields.String(required=True)
     correction_id = fields.String(required=True)
     task_ids = fields.List(fields.String(), load_default=list)
-    materials = fields.List(fields.Dict(), required=True)
+    materials = fields.List(fields.Nested(MaterialSchema), required=True)
     corrected_at = fields.String(required=True)
 
 
@@ -60,18 +82,48 @@ class ApplicationWithdrawnSchema(Schema):
     withdrawn_at = fields.String(required=True)
 
 
+class DecisionSchema(Schema):
+    """The combined decision: outcome approved, rejected or withdrawn, and when."""
+
+    class Meta:
+        unknown = INCLUDE
+
+    outcome = fields.String(required=True)
+    decided_at = fields.String(required=True)
+    departments = fields.List(fields.Dict(), load_default=list)
+
+
+class DecidedTaskSchema(Schema):
+    """One task of a decided application, as license and feedback read it."""
+
+    class Meta:
+        unknown = INCLUDE
+
+    task_id = fields.String(required=True)
+    item_code = fields.String(required=True)
+    item_name = fields.String(load_default="")
+    department = fields.String(required=True)
+    region = fields.String(required=True)
+    state = fields.String(required=True)
+    license_type = fields.String(allow_none=True, load_default=None)
+    data = fields.Dict(allow_none=True, load_default=dict)
+
+
 class ApplicationDecidedSchema(Schema):
     class Meta:
         unknown = INCLUDE
 
     application_id = fields.String(required=True)
     scenario = fields.String(required=True)
-    applicant = fields.Dict(required=True)
+    # the version the application was planned under (license asks it for licence types,
+    # feedback for the calendar); absent only in events older than this field
+    catalog_version = fields.Integer(allow_none=True, load_default=None)
+    applicant = fields.Nested(ApplicantSchema, required=True)
     region = fields.String(required=True)
     channel = fields.String(required=True)
     submitted_at = fields.String(required=True)
-    decision = fields.Dict(required=True)
-    tasks = fields.List(fields.Dict(), required=True)
+    decision = fields.Nested(DecisionSchema, required=True)
+    tasks = fields.List(fields.Nested(DecidedTaskSchema), required=True)
 
 
 # license: e-licence life cycle

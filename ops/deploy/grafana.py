@@ -104,6 +104,9 @@ def overview():
                 "{{channel}}")], stack=True),
         panel(lay, "Decisions per hour by outcome",
               [("sum by (outcome) (scenario:decisions:rate5m) * 3600", "{{outcome}}")], stack=True),
+        panel(lay, "Scenario views and plans per hour (catalog; the ten most asked for)",
+              [("topk(10, sum by (scenario) (rate(catalog_scenario_requests_total"
+                "[$__rate_interval]))) * 3600", "{{scenario}}")], width=24),
         lay.row("Decision time and promised limits"),
         panel(lay, "Submit-to-decision time, 90th percentile by scenario",
               [("scenario:submit_to_decision_seconds:p90_1h", "{{scenario}}")], unit="s",

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import yaml
 
+from onestop.common.errors import Invalid, Unknown
+
 LEVELS = ("province", "city", "county")
 AUDIENCES = ("individual", "enterprise", "project")
 CHANNELS = ("online", "offline")
@@ -50,20 +52,29 @@ def data_hash(data):
                           .encode()).hexdigest()
 
 
-class UnknownScenario(KeyError):
-    pass
+class UnknownScenario(Unknown):
+    def __init__(self, code):
+        super().__init__(f"no scenario {code!r}; see GET /api/scenarios")
+        self.code = code
 
 
-class UnknownItem(KeyError):
-    pass
+class UnknownItem(Unknown):
+    def __init__(self, code):
+        super().__init__(f"no item {code!r}; see GET /api/items")
+        self.code = code
 
 
-class PlanError(ValueError):
+class UnknownDepartment(Unknown):
+    def __init__(self, code):
+        super().__init__(f"no department {code!r}; see GET /api/departments")
+        self.code = code
+
+
+class PlanError(Invalid):
     """The request for a plan cannot be satisfied (unknown region, unknown optional item)."""
 
     def __init__(self, message, field="request"):
-        super().__init__(message)
-        self.field = field
+        super().__init__(message, field)
 
 
 def office_region(region_code, level, regions):
@@ -352,6 +363,18 @@ class Catalog:
         return {"scenario": code, "catalog_version": self.version,
                 "promised_days": scenario["promised_days"], "tasks": tasks}
 
+    def county(self, code):
+        """A region a plan may be asked for: a county-level one (a 400 naming the field)."""
+        region = self.regions.get(code)
+        if region is None or region["level"] != "county":
+            raise Invalid("name a county or district (a county-level code from "
+                          "GET /api/regions)", "region")
+        return region
+
+    def regions_view(self, level=None, parent=None):
+        return [r for r in self.regions.values()
+                if (not level or r["level"] == level) and (not parent or r["parent"] == parent)]
+
     def office_name(self, department_code, region_code):
         """'长沙市公安局': the region's name and the department's office title at its level."""
         region = self.regions[region_code]
@@ -377,7 +400,15 @@ class Catalog:
                 offices[office]["serves"].append(region_code)
         return list(offices.values())
 
+    def known_department(self, code):
+        """A department named as a search filter must exist (a 400 naming the field)."""
+        if code and code not in self.departments:
+            raise Invalid(f"unknown department {code!r}; see GET /api/departments",
+                          "department")
+
     def department_view(self, code, with_offices=False):
+        if code not in self.departments:
+            raise UnknownDepartment(code)
         department = self.departments[code]
         items = [c for c in sorted(self.items) if self.items[c]["department"] == code]
         view = {"code": code, "name": department["name"],

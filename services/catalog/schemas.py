@@ -74,3 +74,15 @@ def version_number(text):
     if not (str(text).isascii() and str(text).isdigit()) or int(text) < 1:
         raise ValidationError("a catalog version number (1, 2, ...)")
     return int(text)
+
+
+class VersionNumber(fields.Field):
+    def _deserialize(self, value, attr, data, **kwargs):
+        return version_number(value)
+
+
+class DiffPath(Schema):
+    """The two versions of GET /api/catalog/versions/<from>/diff/<to>."""
+
+    old = VersionNumber(data_key="from", required=True)
+    new = VersionNumber(data_key="to", required=True)

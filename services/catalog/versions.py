@@ -14,16 +14,19 @@ from services.catalog.domain import Catalog, data_hash, load_data, DEFAULT_DATA_
 from services.catalog.store import CatalogStore
 from onestop.common import config
 from onestop.common.clock import utcnow
+from onestop.common.errors import Invalid, Unknown
 from onestop.common.mongo import connect
 
 log = logging.getLogger(__name__)
 
 
-class UnknownVersion(KeyError):
-    pass
+class UnknownVersion(Unknown):
+    def __init__(self, version):
+        super().__init__(f"no catalog version {version}; see GET /api/catalog/versions")
+        self.version = version
 
 
-class InvalidCatalog(ValueError):
+class InvalidCatalog(Invalid):
     """The data files fail the catalog check; they are not loaded."""
 
     def __init__(self, data_dir, problems):

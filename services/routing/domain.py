@@ -103,17 +103,24 @@ def task_message(workflow, task, inputs):
         "materials": workflow["materials"], "inputs": inputs, "due": task["due"],
         "attempt": task["attempt"], "item_materials": task.get("materials", []),
     }
-    return {"kind": "amqp", "exchange": TASKS_EXCHANGE,
-            "routing_key": task_routing_key(task["department"], task["region"]),
-            "body": make_envelope(contract.TASK, workflow["_id"], payload)}
+    return department_message(contract.TASK, workflow, task, payload)
 
 
 def cancellation_message(workflow, task, reason):
     payload = {"task_id": task["task_id"], "application_id": workflow["_id"],
                "department": task["department"], "reason": reason}
+    return department_message(contract.CANCELLATION, workflow, task, payload)
+
+
+def department_message(message_type, workflow, task, payload):
+    """An outbox entry for the task's department: the envelope, and the AMQP properties
+    docs/asyncapi.yaml promises (message_id the envelope's, correlation_id the application)."""
+    envelope = make_envelope(message_type, workflow["_id"], payload)
     return {"kind": "amqp", "exchange": TASKS_EXCHANGE,
             "routing_key": task_routing_key(task["department"], task["region"]),
-            "body": make_envelope(contract.CANCELLATION, workflow["_id"], payload)}
+            "body": envelope,
+            "properties": {"message_id": envelope["message_id"],
+                           "correlation_id": envelope["correlation_id"]}}
 
 
 def apply_result(workflow, result, now, calendar, message_id=None,

@@ -103,6 +103,11 @@ def assert_result_of(message, task_id):
     assert body["payload"]["task_id"] == task_id
     assert message.properties["user_id"] == broker_users.department_user(DEPARTMENT)
     assert message.properties["delivery_mode"] == 2
+    # the properties docs/asyncapi.yaml asks of a result (sendApprovalResult)
+    assert message.properties["message_id"] == body["message_id"]
+    assert message.properties["correlation_id"] == body["correlation_id"] == \
+        body["payload"]["application_id"]
+    assert message.content_type == "application/json"
 
 
 def run_worker(worker):
