@@ -102,10 +102,6 @@ def test_a_task_the_sweep_sends_carries_them_too(router, amqp_uri):
                                application_id)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "services/routing/service.py still publishes tasks through its own _publishers, which "
-    "pass only the body and routing key; it gets the properties once it publishes through "
-    "the Outbox provider (the thin-routing rewrite). Strict: remove this mark then."))
 def test_the_routing_service_sends_tasks_with_them(container_factory, nameko_config, amqp_uri):
     from nameko.standalone.events import event_dispatcher
     from nameko.testing.services import replace_dependencies
