@@ -10,20 +10,11 @@ from onestop.client import ENTERPRISE_ID, PERSON_ID, sample_application
 from tests.support.event_probe import EventProbe
 from tests.support.mesh import Mesh, reset_vhost, PORT_BASE, TEST_VHOST
 from tests.support.scrape import metric
+from tests.support.polling import wait_for
 
 DAY = 86400
 FIRST_MOVE = 60 * DAY     # past every review and rectification limit
 SECOND_MOVE = 800 * DAY   # past the 730-day validity of planning permits
-
-
-def eventually(check, timeout=30, interval=0.2):
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result:
-            return result
-        assert time.monotonic() < deadline, "condition never held"
-        time.sleep(interval)
 
 
 def post_review(mesh, application_id, level, department=None, applicant=ENTERPRISE_ID):
@@ -38,7 +29,7 @@ def post_review(mesh, application_id, level, department=None, applicant=ENTERPRI
 def reviewable(mesh, application_id, applicant=ENTERPRISE_ID):
     """Wait until feedback knows the decision: the applicant's review of a department that
     took no part is then refused as such (400), not as undecided (409) or unknown (404)."""
-    eventually(lambda: post_review(mesh, application_id, "satisfied", "no_such_department",
+    wait_for(lambda: post_review(mesh, application_id, "satisfied", "no_such_department",
                                    applicant).status_code == 400)
 
 
@@ -82,7 +73,7 @@ def aged(tmp_path_factory):
         assert mesh.post(path + "/rectify", json={"measures": "a second window"},
                          headers=taxation).status_code == 200
         reviewable(mesh, silent, PERSON_ID)
-        land_permit = eventually(lambda: next(
+        land_permit = wait_for(lambda: next(
             (lic for lic in client.licences(ENTERPRISE_ID) if lic["application_id"] == project
              and lic["type"] == "land_planning_permit"), None))
         clock.write_text(str(FIRST_MOVE))
@@ -108,7 +99,7 @@ def test_passed_deadlines_are_published_once_each_and_counted(aged):
                                               <= {p["deadline"] for t, p in seen
                                                   if p["case_id"] == case_id})
     now = sweeps(mesh)
-    eventually(lambda: sweeps(mesh) >= now + 2)  # later sweeps ran: nothing is sent twice
+    wait_for(lambda: sweeps(mesh) >= now + 2)  # later sweeps ran: nothing is sent twice
     events = aged["feedback_events"].drain()
     overdue = [p["deadline"] for t, p in events
                if t == "rectification_overdue" and p["case_id"] == case_id]
@@ -147,7 +138,7 @@ def test_an_application_left_without_a_review_counts_as_not_reviewed_not_good(ag
                      headers=mesh.as_("applicant", PERSON_ID))
     assert late.status_code == 409 and "window closed" in late.json()["message"]
     feedback = mesh.service_url("feedback")
-    eventually(lambda: metric(feedback, "feedback_applications_not_reviewed_total",
+    wait_for(lambda: metric(feedback, "feedback_applications_not_reviewed_total",
                               scenario="birth") == 1)
     birth = mesh.get("/api/reviews/stats", params={"by": "scenario", "key": "birth"},
                      headers=supervisor(mesh)).json()
@@ -163,7 +154,7 @@ def test_an_application_left_without_a_review_counts_as_not_reviewed_not_good(ag
 def test_a_rectification_the_applicant_leaves_unanswered_is_closed_as_such(aged):
     mesh, case_id = aged["mesh"], aged["answered_case"]
     taxation = officer(mesh, "taxation", "Wang")
-    case = eventually(lambda: (c := mesh.get(f"/api/rectifications/{case_id}",
+    case = wait_for(lambda: (c := mesh.get(f"/api/rectifications/{case_id}",
                                              headers=taxation).json())
                       ["state"] == "closed" and c)
     assert case["confirmation"]["answer"] == "not_answered"

@@ -27,6 +27,7 @@ from referencing.jsonschema import DRAFT4
 
 from onestop.client import ENTERPRISE_ID, PERSON_ID, SAMPLE_PDF, sample_application
 from services.gateway.app import ROUTES
+from tests.support.polling import wait_for
 
 OPENAPI_FILE = Path(__file__).resolve().parents[2] / "docs" / "openapi.yaml"
 SPEC = yaml.safe_load(OPENAPI_FILE.read_text(encoding="utf-8"))
@@ -130,21 +131,12 @@ def api(mesh):
     return Api(mesh)
 
 
-def until(check, what, timeout=30):
-    """Poll check() until it returns something truthy (the mesh is eventually consistent)."""
-    deadline = time.monotonic() + timeout
-    while not (result := check()):
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.1)
-    return result
-
-
 def wait_for_status(api, application_id, statuses, as_="applicant"):
     def view():
         found = api.call("GET", "/api/applications/{application_id}",
                          {"application_id": application_id}, as_).json()
         return found if found["status"] in statuses else None
-    return until(view, f"{application_id} to become one of {statuses}")
+    return wait_for(view, f"{application_id} to become one of {statuses}")
 
 
 def apply(api, code, name="Li Hua", **kwargs):
@@ -173,7 +165,7 @@ def decided_with_licences(api, code):
         wallet = api.call("GET", "/api/licenses", as_=applicant).json()
         mine = [lic for lic in wallet["licenses"] if lic.get("application_id") == application_id]
         return mine if len(mine) == expected else None
-    licences = until(issued, f"the {expected} licences of {application_id}")
+    licences = wait_for(issued, f"the {expected} licences of {application_id}")
     return {"id": application_id, "body": body, "view": view, "licences": licences,
             "scenario": scenario, "applicant": applicant}
 
@@ -201,11 +193,11 @@ def reviewed(api, birth):
     """The birth application reviewed as a whole (good) and its health department (bad):
     the bad review opens a rectification case."""
     target = {"application_id": birth["id"]}
-    until(lambda: api.status("GET", REVIEWS, target) == 200, "feedback to hear of the decision")
+    wait_for(lambda: api.status("GET", REVIEWS, target) == 200, "feedback to hear of the decision")
     good = {"level": "satisfied", "channel": "mobile", "comment": "one form instead of four",
             "tags": ["fast"]}
     # 409 until feedback has heard of the decision too (it learns it from an event)
-    whole = until(lambda: (r := api.call("POST", REVIEWS, target, json=good)).status_code != 409
+    whole = wait_for(lambda: (r := api.call("POST", REVIEWS, target, json=good)).status_code != 409
                   and r, "feedback to know the application is decided")
     assert whole.status_code == 201, whole.text
     bad = api.call("POST", REVIEWS, target, json={
@@ -558,7 +550,7 @@ def held_officer_task(api):
                         {"application_id": application_id}).json()
         return next((t for t in view["tasks"] if t["department"] == "health"
                      and t["state"] == "sent"), None)
-    task = until(sent_health_task, "the held health task to be sent")
+    task = wait_for(sent_health_task, "the held health task to be sent")
     return dict(task, application_id=application_id), (
         "officer", "officer-0001", {"office": task["office"]})
 

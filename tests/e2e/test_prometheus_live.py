@@ -8,6 +8,7 @@ import pytest
 import requests
 
 from ops.deploy import prometheus
+from tests.support.polling import wait_for
 
 RUN_SECONDS_LIMIT = 90
 
@@ -65,14 +66,7 @@ def value(base, expr):
 
 
 def wait_until(check, what, seconds=RUN_SECONDS_LIMIT):
-    deadline = time.monotonic() + seconds
-    while True:
-        outcome = check()
-        if outcome:
-            return outcome
-        if time.monotonic() > deadline:
-            raise AssertionError(f"Prometheus did not show {what} within {seconds}s")
-        time.sleep(0.5)
+    return wait_for(check, f"Prometheus to show {what}", timeout=seconds, interval=0.5)
 
 
 def test_every_process_of_the_mesh_is_scraped(prometheus_api):

@@ -4,18 +4,16 @@ import time
 import pytest
 
 from tests.support.mesh import Mesh, reset_vhost, PORT_BASE, TEST_VHOST
+from tests.support.polling import wait_for
 
 DAY = 86400
 
 
 def wait_for_status(client, application_id, statuses, timeout=30):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    def reached():
         view = client.application(application_id).json()
-        if view["status"] in statuses:
-            return view
-        time.sleep(0.1)
-    raise AssertionError(f"{application_id} stayed {view['status']}, wanted {statuses}")
+        return view if view["status"] in statuses else None
+    return wait_for(reached, f"{application_id} to become one of {statuses}", timeout)
 
 
 def test_correction_goes_back_to_the_asking_department_only_then_approves(client, mesh):

@@ -17,6 +17,7 @@ from onestop.contracts.envelope import make_envelope
 from onestop.contracts.topology import dead_letter_queue, declare_all, department_queue
 from services.routing.service import RoutingService
 from tests.support.departments import publish_result
+from tests.support.polling import wait_for
 
 DEPARTMENT = "itdept"
 EVENTS_QUEUE = Queue("it-routing-events", exchange=Exchange("routing.events", type="topic",
@@ -66,16 +67,6 @@ def answer(amqp_uri, task, decision="approved", department=DEPARTMENT, raw=None)
         {"task_id": task["task_id"], "application_id": task["application_id"],
          "department": department, "decision": decision, "reason": "", "data": {"n": 1}}))
     publish_result(amqp_uri, body, department)  # as the department's broker user
-
-
-def wait_for(predicate, timeout=15):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError("condition not met in time")
 
 
 def test_tasks_flow_in_dependency_order_to_one_decision(routing, nameko_config, amqp_uri):

@@ -13,6 +13,7 @@ from kombu import Connection
 
 from onestop.common import broker_users
 from onestop.contracts.topology import results_exchange
+from tests.support.polling import wait_for  # noqa: F401 (the tests import it from here)
 
 _provisioned = set()
 
@@ -71,13 +72,3 @@ def publish_result(amqp_uri, body, department):
     """Publish as the department's own user with its validated user_id (integration tests)."""
     publish(department_amqp_uri(amqp_uri, department), body, department,
             broker_users.department_user(department))
-
-
-def wait_for(predicate, timeout=20, interval=0.1):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError("condition not met in time")
