@@ -9,6 +9,7 @@ between publish and removal is harmless.
 """
 import logging
 import uuid
+from dataclasses import dataclass, field
 
 import eventlet
 from eventlet.event import Event
@@ -152,6 +153,15 @@ def _clear_flag_if_empty(collection, doc_id):
                               {"$set": {"outbox_pending": False}})
 
 
+@dataclass
+class Published:
+    """A document's outbox entries published (or being published) at revision `rev`."""
+    rev: int
+    collection: object = None  # where to remove them from, once known
+    message_ids: set = None  # None while the publish is under way, or when it failed
+    known: Event = field(default_factory=Event)  # sent when the publish has ended
+
+
 class Settlements(DependencyProvider):
     """Published outbox entries not yet removed from their documents, in one process.
 
@@ -172,7 +182,7 @@ class Settlements(DependencyProvider):
     def __init__(self, delay=0.25, publish_wait=5.0):
         self.delay = delay
         self.publish_wait = publish_wait
-        # doc_id -> [collection, rev, message ids (None while publishing), Event when known]
+        # doc_id -> what was published at which revision (Published)
         self.waiting = {}
         self._timed = GreenPool()  # the delayed clears under way (close waits for them)
         self._closing = None
@@ -184,19 +194,19 @@ class Settlements(DependencyProvider):
         self.close()
 
     def publishing(self, doc_id, rev):
-        self.waiting[doc_id] = [None, rev, None, Event()]
+        self.waiting[doc_id] = Published(rev=rev)
 
     def published(self, collection, doc_id, rev, message_ids):
         """The publish of `rev`'s entries ended: `message_ids` all confirmed, or None."""
         waiting = self.waiting.get(doc_id)
-        if waiting is None or waiting[1] != rev:
+        if waiting is None or waiting.rev != rev:
             return
         if message_ids is None:  # the writer settles what it can itself
             del self.waiting[doc_id]
         else:
-            waiting[0], waiting[2] = collection, set(message_ids)
+            waiting.collection, waiting.message_ids = collection, set(message_ids)
             eventlet.spawn_after(self.delay, self._timed.spawn_n, self._clear, doc_id, rev)
-        waiting[3].send()
+        waiting.known.send()
 
     def add(self, collection, doc_id, rev, message_ids):
         """Entries of `rev` already published, to be removed shortly."""
@@ -206,24 +216,23 @@ class Settlements(DependencyProvider):
     def take(self, doc_id, rev):
         """The ids published at `rev`, for a write over `rev` to remove in its update."""
         waiting = self.waiting.get(doc_id)
-        if waiting is None or waiting[1] != rev:
+        if waiting is None or waiting.rev != rev:
             return set()
-        if not waiting[3].ready():
+        if not waiting.known.ready():
             with eventlet.Timeout(self.publish_wait, False):
-                waiting[3].wait()
-        if self.waiting.get(doc_id) is not waiting or waiting[2] is None:
+                waiting.known.wait()
+        if self.waiting.get(doc_id) is not waiting or waiting.message_ids is None:
             return set()
         del self.waiting[doc_id]
-        return waiting[2]
+        return waiting.message_ids
 
     def _clear(self, doc_id, rev):
         waiting = self.waiting.get(doc_id)
-        if waiting is None or waiting[1] != rev or waiting[2] is None:
+        if waiting is None or waiting.rev != rev or waiting.message_ids is None:
             return  # taken by a later write, or replaced by a later revision's entries
         del self.waiting[doc_id]
-        collection, _, message_ids, _ = waiting
         try:
-            remove_published(collection, doc_id, rev, message_ids)
+            remove_published(waiting.collection, doc_id, rev, waiting.message_ids)
         except Exception as exc:  # the store is away: the entries stay for the sweep
             log.warning("could not clear the sent outbox entries of %s (%s: %s); the sweep "
                         "will re-send them", doc_id, type(exc).__name__, exc)
@@ -243,7 +252,7 @@ class Settlements(DependencyProvider):
 
     def _close_all(self):
         for doc_id, waiting in list(self.waiting.items()):
-            self._clear(doc_id, waiting[1])
+            self._clear(doc_id, waiting.rev)
         self._timed.waitall()
 
 

@@ -25,8 +25,8 @@ class SlowCollection:
 def waiting_documents(later, collection, count):
     for n in range(count):
         later.publishing(n, 1)
-        later.waiting[n][0], later.waiting[n][2] = collection, {f"m{n}"}
-        later.waiting[n][3].send()
+        later.waiting[n].collection, later.waiting[n].message_ids = collection, {f"m{n}"}
+        later.waiting[n].known.send()
 
 
 def test_two_concurrent_closes_both_return_only_when_every_clear_is_done():
