@@ -4,15 +4,20 @@ raise these, and `onestop.common.http` maps each to its HTTP status in one table
 
 
 class DomainError(Exception):
-    """A refusal by a domain rule; `field` names the input at fault, when there is one."""
+    """A refusal by a domain rule; `field` names the input at fault, when there is one.
+    `fields` gives the per-field messages instead, when they say more than `message`
+    (marshmallow's nested messages, or a hint per field)."""
 
-    def __init__(self, message, field=None):
+    def __init__(self, message, field=None, fields=None):
         super().__init__(message)
         self.message = message
         self.field = field
+        self.given_fields = fields
 
     @property
     def fields(self):
+        if self.given_fields is not None:
+            return self.given_fields
         return {self.field: [self.message]} if self.field else {}
 
 

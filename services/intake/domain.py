@@ -1,9 +1,17 @@
-"""Validating an application against its scenario: pure functions, no nameko, no pymongo."""
+"""intake's rules: who may apply, validating an application against its scenario, the
+idempotent submission, corrections and withdrawals. Pure functions, no nameko, no pymongo;
+refusals are onestop.common.errors exceptions (mapped to HTTP statuses in one table)."""
 import datetime as dt
+import hashlib
+import json
+import uuid
 
 from marshmallow import Schema, fields, validate, ValidationError, RAISE
 
+from onestop.common.errors import Conflicting, Invalid, NotAllowed, Unknown
 from services.intake import once_only
+
+FINAL_STATUSES = ("approved", "rejected", "withdrawn")
 
 FIELD_TYPES = {
     "string": fields.String,
@@ -131,3 +139,124 @@ def check_correction(view_tasks, materials, uploads):
     if missing:
         errors["missing"] = [f"asked-for material {code} is missing" for code in missing]
     return [t["task_id"] for t in waiting], errors
+
+
+# -- who applies -------------------------------------------------------------------------
+def check_submitter(principal, body):
+    """Applicants apply for themselves online or by mobile; counter clerks apply on behalf
+    of the applicant at the counter."""
+    if principal.role == "applicant":
+        if body["applicant"]["id_number"] != principal.sub:
+            raise NotAllowed("an applicant may apply only for themselves")
+        if body["channel"] == "counter":
+            raise NotAllowed("the counter channel is for counter clerks",
+                             fields={"channel": ["online or mobile for applicants"]})
+    elif body["channel"] != "counter":
+        raise NotAllowed("a counter clerk applies through the counter channel",
+                         fields={"channel": ["counter for clerks"]})
+
+
+def list_criteria(principal, query):
+    """Whose applications a list shows: an applicant their own, a clerk their own
+    submissions, supervisors and operators all (or one applicant's); then the filters."""
+    criteria = {"applicant": None, "clerk": None,
+                "status": query["status"], "scenario": query["scenario"]}
+    if principal.role == "applicant":
+        if query["applicant"] not in (None, principal.sub):
+            raise NotAllowed("an applicant sees only their own applications",
+                             fields={"applicant": ["only your own ID number"]})
+        criteria["applicant"] = principal.sub
+    elif principal.role == "clerk":
+        criteria["clerk"] = principal.sub
+    if query["applicant"] and principal.role != "applicant":
+        criteria["applicant"] = query["applicant"]
+    return criteria
+
+
+# -- submitting --------------------------------------------------------------------------
+def upload_ids(materials):
+    """The upload ids an application's (or a correction's) materials name."""
+    return [m["file_id"] for m in materials if m.get("file_id")]
+
+
+def listed_scenario(scenario, code):
+    """The catalog's scenario view, or Unknown when the catalog has none by that code."""
+    if scenario is None:
+        raise Unknown(f"no scenario {code!r}; see GET /api/scenarios")
+    return scenario
+
+
+def known_scenario(scenario, code):
+    """The catalog's scenario view, or Invalid when the catalog has none by that code."""
+    if scenario is None:
+        raise Invalid("validation failed", fields={
+            "scenario": [f"unknown scenario {code!r}; see GET /api/scenarios"]})
+    return scenario
+
+
+def checked_form(body, scenario, region, uploads, licences):
+    """validate_application, refusing with Invalid and the per-field messages."""
+    try:
+        return validate_application(body, scenario, region, uploads, licences)
+    except ValidationError as exc:
+        raise Invalid("validation failed", fields=exc.messages) from None
+
+
+def fingerprint(body):
+    """What tells a retry (same body) from a different application under the same key."""
+    return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def submission(body, scenario, form, materials, principal, idempotency_key, now):
+    """(the application_submitted payload, the application to store) of a new application."""
+    submitted = submitted_event(body, scenario, form, materials, principal, now)
+    return submitted, new_application(submitted, body, idempotency_key)
+
+
+def submitted_event(body, scenario, form, materials, principal, now):
+    """The application_submitted payload of a new application (a new id)."""
+    return {
+        "application_id": uuid.uuid4().hex, "scenario": scenario["code"],
+        "catalog_version": scenario["catalog_version"], "applicant": body["applicant"],
+        "region": body["region"], "channel": body["channel"], "form": form,
+        "materials": materials, "optional_items": body["optional_items"],
+        "submitted_at": now.isoformat(),
+        "submitted_by": {"role": principal.role, "sub": principal.sub},
+    }
+
+
+def new_application(submitted, body, idempotency_key):
+    """The stored application: what was submitted, its status (routing's view comes later)
+    and what identifies a retry (the applicant's key and the body's fingerprint)."""
+    return dict(submitted, _id=submitted["application_id"], status="submitted", tasks=[],
+                decision=None, view_rev=0, fingerprint=fingerprint(body),
+                idempotency_key=f"{body['applicant']['id_number']}:{idempotency_key}")
+
+
+def replayed(existing, application):
+    """The application already stored under the same key, for a retry of the same body."""
+    if existing["fingerprint"] != application["fingerprint"]:
+        raise Conflicting("this Idempotency-Key was used for a different application",
+                          fields={"Idempotency-Key": ["reused with a different body"]})
+    return existing
+
+
+# -- after submitting --------------------------------------------------------------------
+def correction(application, materials, uploads, now):
+    """The application_corrected payload: the asked-for materials, for the tasks that wait."""
+    if application["status"] != "awaiting_correction":
+        raise Conflicting(f"the application is {application['status']}; "
+                          f"nothing awaits a correction")
+    task_ids, errors = check_correction(application.get("tasks", []), materials, uploads)
+    if errors:
+        raise Invalid("validation failed", fields={"materials": errors})
+    return {"application_id": application["_id"], "correction_id": uuid.uuid4().hex,
+            "task_ids": task_ids, "materials": materials, "corrected_at": now.isoformat()}
+
+
+def withdrawal(application, reason, now):
+    """The application_withdrawn payload; only before the decision."""
+    if application["status"] in FINAL_STATUSES:
+        raise Conflicting(f"the application is already {application['status']}")
+    return {"application_id": application["_id"], "reason": reason,
+            "withdrawn_at": now.isoformat()}

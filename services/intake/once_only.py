@@ -38,6 +38,13 @@ def resolve(body, scenario, needed, license_service):
     return {"given": given, "held": held}
 
 
+def held_licences(scenario, holder, license_service):
+    """license type -> the holder's newest valid licence of each type the scenario's
+    checklist can be filled from (the license service is asked only when there is one)."""
+    wanted = sorted(set(covering_types(scenario).values()))
+    return license_service.find_reusable(holder, wanted) if wanted else {}
+
+
 def licence_problem(index, material, scenario, licences):
     """The message for a material given as {code, license_id} that cannot be used, or None."""
     license_type = covering_types(scenario).get(material["code"])

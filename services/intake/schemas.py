@@ -1,5 +1,7 @@
-"""The application body, as the public API accepts it."""
+"""The application body, as the public API accepts it, and the request headers it needs."""
 from marshmallow import Schema, fields, validate, validates_schema, ValidationError, RAISE
+
+from onestop.common.http import BadRequest, load, read_json
 
 CHANNELS = ("online", "mobile", "counter")
 APPLICANT_KINDS = ("person", "enterprise")
@@ -95,3 +97,19 @@ class WithdrawalSchema(Schema):
 
     reason = fields.String(load_default="withdrawn by the applicant",
                            validate=validate.Length(min=1, max=500))
+
+
+def withdrawal_reason(request):
+    """The reason given in the optional body of a withdrawal (a default when none)."""
+    body = load(WithdrawalSchema(), read_json(request)) if request.get_data() else (
+        WithdrawalSchema().load({}))
+    return body["reason"]
+
+
+def idempotency_key(request):
+    """The Idempotency-Key header an application must carry (a retry sends the same)."""
+    key = request.headers.get("Idempotency-Key", "").strip()
+    if not key or len(key) > 128:
+        raise BadRequest("an Idempotency-Key header (1 to 128 characters) is required",
+                         fields={"Idempotency-Key": ["required, at most 128 characters"]})
+    return key

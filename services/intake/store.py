@@ -3,6 +3,7 @@ import hashlib
 import uuid
 
 import gridfs
+from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
 from onestop.common.store import MongoStore
@@ -13,12 +14,6 @@ LIST_FIELDS = {"scenario": 1, "catalog_version": 1, "status": 1, "channel": 1, "
                "applicant": 1, "submitted_at": 1, "decision": 1}
 
 
-class DuplicateApplication(Exception):
-    def __init__(self, existing):
-        super().__init__(existing["_id"])
-        self.existing = existing
-
-
 class IntakeStore(MongoStore):
     def ensure_indexes(self):
         self.db.applications.create_index("idempotency_key", unique=True)
@@ -27,10 +22,6 @@ class IntakeStore(MongoStore):
         self.db.applications.create_index("applicant.id_number")
         self.db.applications.create_index("submitted_by.sub")  # a clerk's own submissions
         self.db.applications.create_index("submitted_at")  # lists, newest first
-
-    @property
-    def applications(self):
-        return self.db.applications
 
     # -- uploads ------------------------------------------------------------
     def save_upload(self, data, filename, content_type, now, uploaded_by=None):
@@ -56,40 +47,53 @@ class IntakeStore(MongoStore):
         return gridfs.GridFS(self.db).get(upload["grid_id"]).read()
 
     # -- applications -------------------------------------------------------
-    def insert_application(self, doc):
-        """Insert, or raise DuplicateApplication with the one already stored under the key."""
+    def insert_application(self, application, outbox, now):
+        """Store a new application with its outbox; None when stored, else the application
+        already stored under its idempotency key."""
+        doc = dict(application, rev=1, created_at=now, updated_at=now,
+                   updated_ts=now.timestamp(), outbox=outbox, outbox_pending=True)
         try:
-            self.applications.insert_one(doc)
+            self.db.applications.insert_one(doc)
         except DuplicateKeyError:
-            existing = self.applications.find_one({"idempotency_key": doc["idempotency_key"]})
+            existing = self.db.applications.find_one(
+                {"idempotency_key": application["idempotency_key"]})
             if existing is None:
                 raise
-            raise DuplicateApplication(existing) from None
+            return existing
+        return None
 
     def get_application(self, application_id):
-        return self.applications.find_one({"_id": application_id}, {"outbox": 0})
+        return self.db.applications.find_one({"_id": application_id}, {"outbox": 0})
 
-    def list_applications(self, query, limit, offset):
-        """A page of applications matching `query`, newest first, and whether more follow.
-        No count of all matches: the embedded store answers a count by reading the whole
-        collection (docs/adr/0009), and a page needs only to know if there is a next one."""
-        found = list(self.applications.find(query, LIST_FIELDS).sort(
+    def list_applications(self, criteria, limit, offset):
+        """A page of applications matching `criteria` (services.intake.domain.list_criteria),
+        newest first, and whether more follow. No count of all matches: the embedded store
+        answers a count by reading the whole collection (docs/adr/0009), and a page needs
+        only to know if there is a next one."""
+        query = {}
+        if criteria["clerk"]:
+            query.update({"submitted_by.sub": criteria["clerk"], "submitted_by.role": "clerk"})
+        if criteria["applicant"]:
+            query["applicant.id_number"] = criteria["applicant"]
+        query.update({name: criteria[name] for name in ("status", "scenario") if criteria[name]})
+        found = list(self.db.applications.find(query, LIST_FIELDS).sort(
             [("submitted_at", -1), ("_id", 1)]).skip(offset).limit(limit + 1))
         return found[:limit], len(found) > limit
 
-    def add_to_outbox(self, application_id, message_id, entry, now, changes=None):
-        """Queue one message on an application's outbox (with optional field changes);
-        returns the document after the write, or None if there is no such application."""
-        from pymongo import ReturnDocument
-        return self.applications.find_one_and_update(
+    def add_events(self, application_id, outbox, now, changes=None):
+        """Queue messages on an application's outbox (with optional field changes) in one
+        update; the application after the write (its `rev`, its whole `outbox`), or None
+        if there is no such application."""
+        return self.db.applications.find_one_and_update(
             {"_id": application_id},
-            {"$set": {f"outbox.{message_id}": entry, "outbox_pending": True, "updated_at": now,
+            {"$set": {**{f"outbox.{message_id}": entry for message_id, entry in outbox.items()},
+                      "outbox_pending": True, "updated_at": now,
                       "updated_ts": now.timestamp(), **(changes or {})}, "$inc": {"rev": 1}},
             return_document=ReturnDocument.AFTER)
 
     def apply_view(self, application_id, view, now):
         """Store routing's snapshot if it is newer than the one held (out-of-order safe)."""
-        result = self.applications.update_one(
+        result = self.db.applications.update_one(
             {"_id": application_id, "view_rev": {"$lt": view["rev"]}},
             {"$set": {"view_rev": view["rev"], "status": view["status"], "tasks": view["tasks"],
                       "decision": view.get("decision"), "view_updated_at": now}})

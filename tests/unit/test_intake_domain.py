@@ -1,9 +1,16 @@
-"""Validation of an application against its scenario, without services."""
+"""Validation of an application against its scenario, and intake's other rules (who may
+apply, idempotent retries, corrections, withdrawals), without services."""
+from datetime import datetime, timezone
+
 import pytest
 from marshmallow import ValidationError
 
+from onestop.common.auth import Principal
+from onestop.common.errors import Conflicting, Invalid, NotAllowed, Unknown
+from onestop.common.http import domain_status
 from services.catalog.domain import Catalog, load_data
 from onestop.client import sample_application
+from services.intake import domain, views
 from services.intake.domain import validate_application
 from services.intake.schemas import ApplicationSchema
 
@@ -103,3 +110,91 @@ def test_a_produced_material_may_still_be_given_but_is_not_required():
     body["materials"].append({"code": "business_license", "file_id": FILE})
     view = CATALOG.scenario_view("enterprise_startup")
     validate_application(body, view, COUNTY, {FILE})
+
+
+# -- the rules the service applies (refusals are onestop.common.errors, mapped to HTTP) ----
+NOW = datetime(2026, 3, 2, 9, 30, tzinfo=timezone.utc)
+ME = Principal("applicant", "430102199001011234")
+CLERK = Principal("clerk", "clerk-0001")
+
+
+def refusal(call, *args):
+    with pytest.raises((Invalid, NotAllowed, Unknown, Conflicting)) as raised:
+        call(*args)
+    status, _ = domain_status(raised.value)
+    return status, raised.value.message, raised.value.fields
+
+
+def test_applicants_apply_for_themselves_online_and_clerks_at_the_counter():
+    body = {"applicant": {"id_number": ME.sub}, "channel": "online"}
+    domain.check_submitter(ME, body)
+    domain.check_submitter(CLERK, dict(body, channel="counter"))
+    assert refusal(domain.check_submitter, ME, {"applicant": {"id_number": "x"},
+                                                "channel": "online"})[:2] == (
+        403, "an applicant may apply only for themselves")
+    assert refusal(domain.check_submitter, ME, dict(body, channel="counter")) == (
+        403, "the counter channel is for counter clerks",
+        {"channel": ["online or mobile for applicants"]})
+    assert refusal(domain.check_submitter, CLERK, body)[2] == {"channel": ["counter for clerks"]}
+
+
+def test_who_sees_which_applications():
+    query = {"applicant": None, "status": "submitted", "scenario": None}
+    assert domain.list_criteria(ME, query) == {"applicant": ME.sub, "clerk": None,
+                                               "status": "submitted", "scenario": None}
+    assert domain.list_criteria(CLERK, dict(query, applicant="A")) == {
+        "applicant": "A", "clerk": CLERK.sub, "status": "submitted", "scenario": None}
+    operator = Principal("operator", "operator-0001")
+    assert domain.list_criteria(operator, query)["applicant"] is None
+    assert refusal(domain.list_criteria, ME, dict(query, applicant="someone else"))[::2] == (
+        403, {"applicant": ["only your own ID number"]})
+
+
+def test_an_unknown_scenario_is_invalid_when_applying_and_unknown_for_a_checklist():
+    assert refusal(domain.known_scenario, None, "nope")[:2] == (400, "validation failed")
+    assert refusal(domain.listed_scenario, None, "nope")[0] == 404
+
+
+def test_validation_failures_keep_their_messages_per_field():
+    status, message, fields = refusal(domain.checked_form, prepared(), CATALOG.scenario_view(
+        "birth"), None, {FILE}, None)
+    assert (status, message) == (400, "validation failed") and "region" in fields
+
+
+def test_a_retry_gets_the_stored_application_and_a_different_body_a_conflict():
+    view = CATALOG.scenario_view("birth")
+    body = prepared()
+    submitted, application = domain.submission(body, view, {}, [], ME, "key-1", NOW)
+    assert application["_id"] == submitted["application_id"]
+    assert application["idempotency_key"] == f"{body['applicant']['id_number']}:key-1"
+    assert submitted["submitted_at"] == NOW.isoformat() and "fingerprint" not in submitted
+    _, again = domain.submission(body, view, {}, [], ME, "key-1", NOW)
+    assert domain.replayed(application, again) is application
+    _, changed = domain.submission(dict(body, channel="mobile"), view, {}, [], ME, "key-1", NOW)
+    assert refusal(domain.replayed, application, changed) == (
+        409, "this Idempotency-Key was used for a different application",
+        {"Idempotency-Key": ["reused with a different body"]})
+    assert views.accepted(application) == {
+        "id": application["_id"], "status": "submitted",
+        "status_url": f"/api/applications/{application['_id']}"}
+
+
+def test_a_correction_only_when_one_is_awaited_and_only_what_was_asked():
+    tasks = [{"task_id": "t1", "state": "correction_required",
+              "requested_materials": ["birth_certificate"]}, {"task_id": "t2", "state": "done"}]
+    application = {"_id": "a1", "status": "awaiting_correction", "tasks": tasks}
+    given = [{"code": "birth_certificate", "file_id": FILE}]
+    corrected = domain.correction(application, given, {FILE}, NOW)
+    assert corrected["task_ids"] == ["t1"] and corrected["application_id"] == "a1"
+    assert refusal(domain.correction, application, given, set(), NOW)[0] == 400
+    assert refusal(domain.correction, dict(application, status="in_review"), given, {FILE},
+                   NOW)[:2] == (409, "the application is in_review; nothing awaits a correction")
+
+
+def test_a_withdrawal_only_before_the_decision():
+    withdrawn = domain.withdrawal({"_id": "a1", "status": "in_review"}, "moved away", NOW)
+    assert withdrawn == {"application_id": "a1", "reason": "moved away",
+                         "withdrawn_at": NOW.isoformat()}
+    for status in ("approved", "rejected", "withdrawn"):
+        assert refusal(domain.withdrawal, {"_id": "a1", "status": status}, "r", NOW)[:2] == (
+            409, f"the application is already {status}")
