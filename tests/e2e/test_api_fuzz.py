@@ -34,11 +34,11 @@ import schemathesis
 import yaml
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
-
-from onestop.common import tokens
 from schemathesis.specs.openapi.checks import (content_type_conformance,
                                                response_schema_conformance,
                                                status_code_conformance)
+
+from onestop.common import tokens
 
 OPENAPI_FILE = Path(__file__).resolve().parents[2] / "docs" / "openapi.yaml"
 # fixed, so a failure reproduces; FUZZ_SEED and FUZZ_MAX_EXAMPLES explore further by hand
