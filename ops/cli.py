@@ -77,7 +77,7 @@ def token_command(args):
             extra = json.loads(Path(path).read_text())
             tokens.KeySet.from_jwks(extra)  # checked before it is handed out
             keys["keys"] += [k for k in extra["keys"] if k.get("kid") not in known]
-        print(json.dumps(keys, indent=2))
+        print(json.dumps(keys, separators=(",", ":")))  # one line: for .env and a ConfigMap
         return 0
     if not (args.role and args.sub):
         print("token: --role and --sub are required to mint a token", file=sys.stderr)
