@@ -147,15 +147,19 @@ class Authenticator(DependencyProvider):
             self._client.close()
 
     def load(self):
-        """Every revocation the store keeps that still refuses a live token."""
+        """Every revocation the store keeps that still refuses a live token, and what this
+        process heard meanwhile."""
         now = int(time.time())
-        revoked = tokens.Revocations(
-            tokens.check_revocation(dict(doc, id=doc["_id"]))
-            for doc in self.collection.find({"expires_at": {"$gt": now}}))
-        for entry in list(self.revoked.jtis.items()):  # what arrived meanwhile stays
-            revoked.jtis.setdefault(*entry)
-        for sub, value in self.revoked.subs.items():
-            revoked.add({"sub": sub, "before": value[0], "expires_at": value[1]})
+        revoked = tokens.Revocations()
+        for doc in self.collection.find({"expires_at": {"$gt": now}}):
+            try:
+                revoked.add(tokens.check_revocation(dict(doc, id=doc["_id"])))
+            except ValueError:
+                log.warning("a stored token revocation is not one; ignored")
+        for jti, expires in self.revoked.jtis.items():
+            revoked.add({"jti": jti, "expires_at": expires})
+        for sub, (before, expires) in self.revoked.subs.items():
+            revoked.add({"sub": sub, "before": before, "expires_at": expires})
         revoked.forget_expired(now)
         self.revoked = revoked
 

@@ -212,3 +212,47 @@ def test_the_cli_prints_the_public_key_set_for_the_services(monkeypatch, capsys,
     printed = json.loads(capsys.readouterr().out)
     assert [k["kid"] for k in printed["keys"]] == [kid(NEXT_KEY), kid(KEY)]
     assert "PRIVATE" not in json.dumps(printed) and all("d" not in k for k in printed["keys"])
+
+
+class FakeCollection:
+    """What the Authenticator uses of a pymongo collection."""
+
+    def __init__(self):
+        self.docs = {}
+
+    def find(self, query):
+        floor = query["expires_at"]["$gt"]
+        return [dict(d) for d in self.docs.values() if d.get("expires_at", 0) > floor]
+
+    def find_one(self, query):
+        return self.docs.get(query["_id"])
+
+    def replace_one(self, query, doc, upsert=False):
+        self.docs[query["_id"]] = dict(doc)
+
+
+def authenticator(collection):
+    provider = auth.Authenticator()
+    provider.keys, provider.collection = tokens.as_key_set(KEY), collection
+    return provider
+
+
+def test_a_service_keeps_revocations_in_its_store_and_loads_them_when_it_starts():
+    store = FakeCollection()
+    token = tokens.mint("operator", "op-1", key=KEY)
+    running = authenticator(store)
+    running.get_dependency(None).record_revocation(tokens.revocation(sub="op-1"))
+    running.record(tokens.revocation(jti="gone", now=int(time.time()) - 2 * 86400))  # expired
+    store.docs["junk"] = {"_id": "junk", "expires_at": 2 ** 40}
+    restarted = authenticator(store)
+    restarted.load()
+    assert len(restarted.revoked) == 1
+    with pytest.raises(auth.Unauthorized, match="revoked"):
+        restarted.get_dependency(None).require(request(token))
+    # a later revocation of the same subject moves its cutoff forward, never back
+    later = tokens.revocation(sub="op-1", now=int(time.time()) + 5)
+    restarted.record(later)
+    restarted.record(tokens.revocation(sub="op-1", now=int(time.time()) - 5))
+    assert store.docs["sub:op-1"]["before"] == later["before"]
+    with pytest.raises(ValueError):
+        restarted.record({"id": "jti:x", "jti": "x"})
