@@ -62,8 +62,9 @@ def sample_application(scenario, file_id, name="Li Hua", region="430102", channe
 
 class Client:
     """The public API from Python. Every call but catalog browsing needs a bearer token:
-    give `token` (one caller), or `key` (the mesh's AUTH_SIGNING_KEY, for development and
-    tests) and the client mints an applicant token for whoever it applies for."""
+    give `token` (one caller), or `key` (the token issuer's Ed25519 private key,
+    AUTH_SIGNING_KEY: for development and tests) and the client mints an applicant token
+    for whoever it applies for."""
 
     def __init__(self, base="http://127.0.0.1:8000", session=None, token=None, key=None):
         self.base = base.rstrip("/")
@@ -76,7 +77,7 @@ class Client:
         """An applicant token for `id_number` (needs `key`), else the client's own token."""
         if self.key is None:
             return self.token
-        from onestop.common.auth import mint
+        from onestop.common.tokens import mint
         return mint("applicant", id_number, key=self.key)
 
     @staticmethod

@@ -17,7 +17,7 @@ import sys  # noqa: E402
 
 from nameko.runners import ServiceRunner  # noqa: E402
 
-from onestop.common import config  # noqa: E402
+from onestop.common import broker_users, config  # noqa: E402
 from onestop.common.logs import configure_logging  # noqa: E402
 
 SERVICE_CLASSES = {
@@ -44,7 +44,7 @@ def main(argv=None):
     name = argv[0]
     configure_logging(name)
     runner = ServiceRunner(config.nameko_config(name) if name in config.SERVICES
-                           else config.department_nameko_config(name))
+                           else broker_users.department_nameko_config(name))
     runner.add_service(service_class(name))
     runner.start()
     logging.getLogger(__name__).info("%s started", name)

@@ -3,7 +3,11 @@
     broker-users provision            create/update the department users in AMQP_URI's vhost
     broker-users uri DEPARTMENT       the AMQP URI a department's consumer connects with
     broker-users definitions          RabbitMQ definitions of the department users
-    token --role ROLE ...             mint a bearer token for the HTTP API
+    token --role ROLE --sub SUB ...   mint a bearer token for the HTTP API (the issuer's key)
+    token revoke --jti JTI | --sub SUB
+                                      refuse one token, or every token of a subject issued
+                                      until now, in every service at once
+    token keys [--also JWKS_FILE]     the public key set (JWKS) the services verify with
     dead-letters list                 what waits in the dead-letter queue, and why
     dead-letters replay ID... | --all send messages back to the queue they failed in
     dead-letters discard ID... | --all --into FILE
@@ -11,6 +15,7 @@
 
 Configuration comes from the environment, as for the services (AMQP_URI,
 BROKER_USERS_SECRET or DATA_DIR, BROKER_USER_PREFIX, AUTH_SIGNING_KEY).
+docs/operations.md, "Token keys and rotation", and docs/adr/0015.
 """
 import argparse
 import json
@@ -60,13 +65,56 @@ def broker_users_command(args):
 
 
 def token_command(args):
-    from onestop.common import auth
+    """mint (default), revoke, keys. Exit status: 0 done, 2 bad usage, 3 the broker could
+    not be used or no service listens for revocations."""
+    from onestop.common import tokens
+    if args.action == "revoke":
+        return revoke_command(args)
+    if args.action == "keys":
+        keys = tokens.jwks(tokens.signing_key())
+        for path in args.also or ():
+            known = {k["kid"] for k in keys["keys"]}
+            extra = json.loads(Path(path).read_text())
+            tokens.KeySet.from_jwks(extra)  # checked before it is handed out
+            keys["keys"] += [k for k in extra["keys"] if k.get("kid") not in known]
+        print(json.dumps(keys, separators=(",", ":")))  # one line: for .env and a ConfigMap
+        return 0
+    if not (args.role and args.sub):
+        print("token: --role and --sub are required to mint a token", file=sys.stderr)
+        return 2
     claims = {k: v for k, v in (("office", args.office), ("name", args.name),
                                 ("region", args.region)) if v}
     try:
-        print(auth.mint(args.role, args.sub, ttl_seconds=args.ttl, **claims))
+        print(tokens.mint(args.role, args.sub, ttl_seconds=args.ttl, **claims))
     except ValueError as exc:
         sys.exit(str(exc))
+    return 0
+
+
+def revoke_command(args):
+    from nameko.amqp.publish import UndeliverableMessage
+    from onestop.common import auth, tokens
+    if bool(args.jti) == bool(args.sub):
+        print("token revoke: give --jti (one token) or --sub (every token of a subject)",
+              file=sys.stderr)
+        return 2
+    try:
+        entry = auth.publish_revocation(tokens.revocation(jti=args.jti, sub=args.sub,
+                                                          by="ops.cli"))
+    except ValueError as exc:
+        print(f"token revoke: {exc}", file=sys.stderr)
+        return 2
+    except UndeliverableMessage:
+        print("token revoke: no service listens for revocations on this broker (has the mesh "
+              "ever started here?); nothing was revoked", file=sys.stderr)
+        return 3
+    except Exception as exc:  # the broker cannot be reached
+        print(f"token revoke: the broker could not be used: {type(exc).__name__}: {exc}",
+              file=sys.stderr)
+        return 3
+    what = f"token {args.jti}" if args.jti else "every token of that subject issued until now"
+    print(f"revoked {what} (revocation {entry['id'].split(':', 1)[0]}, kept until "
+          f"{entry['expires_at']}); every service refuses it from now on")
     return 0
 
 
@@ -186,15 +234,26 @@ def parser():
                        help="(re)write deploy/rabbitmq/department-users.json")
     users.set_defaults(run=broker_users_command)
 
-    token = commands.add_parser("token", help="mint a bearer token for the HTTP API")
-    token.add_argument("--role", required=True,
+    token = commands.add_parser(
+        "token", help="mint a bearer token, revoke tokens, print the public keys",
+        description="mint (default): a token signed with the issuer's key (AUTH_SIGNING_KEY "
+                    "or DATA_DIR/auth-signing.key); revoke: refuse one token (--jti) or every "
+                    "token of a subject issued until now (--sub) in every service; keys: the "
+                    "JWKS the services verify with (AUTH_PUBLIC_KEYS)")
+    token.add_argument("action", nargs="?", default="mint", choices=["mint", "revoke", "keys"])
+    token.add_argument("--role",
                        choices=["applicant", "clerk", "officer", "supervisor", "operator"])
-    token.add_argument("--sub", required=True,
-                       help="who: an applicant's ID number, a staff member's id")
+    token.add_argument("--sub", help="who: an applicant's ID number, a staff member's id "
+                                     "(revoke: every token of this subject)")
     token.add_argument("--office", help="officer: department.region (e.g. health.430102)")
     token.add_argument("--region", help="clerk or supervisor: their region code")
     token.add_argument("--name", help="display name")
-    token.add_argument("--ttl", type=int, default=8 * 3600, help="lifetime in seconds")
+    token.add_argument("--ttl", type=int, default=None,
+                       help="lifetime in seconds (default and most: the role's longest; "
+                            "applicant 8 h, clerk and officer 12 h, supervisor and operator 1 h)")
+    token.add_argument("--jti", help="revoke: the id of the one token to refuse")
+    token.add_argument("--also", action="append",
+                       help="keys: add the keys of this JWKS file (during a rotation)")
     token.set_defaults(run=token_command)
 
     dead = commands.add_parser(

@@ -21,7 +21,8 @@ from honcho.manager import Manager
 from kombu import Connection
 
 from services.catalog.domain import load_data
-from onestop.common import auth, broker_users, config
+from onestop.client import PERSON_ID
+from onestop.common import broker_users, config, tokens
 from onestop.contracts.topology import declare_all
 from ops.deploy.prometheus import local_targets
 
@@ -110,6 +111,31 @@ def processes(departments):
     return table
 
 
+def development_tokens(key=None):
+    """One token per role for trying the API locally (`make run` prints them), each living
+    as long as its role may (tokens.MAX_LIFETIME_SECONDS)."""
+    key = key or tokens.signing_key()
+    samples = {
+        "applicant": dict(sub=PERSON_ID, name="Li Hua"),
+        "clerk": dict(sub="clerk-0001", region="430102", name="Counter clerk"),
+        # the health office of Furong district (430102), where the samples apply
+        "officer": dict(sub="officer-0001", office="health.430102", name="Health officer"),
+        "supervisor": dict(sub="supervisor-0001", region="430000", name="Supervisor"),
+        "operator": dict(sub="operator-0001", name="Operator"),
+    }
+    return {role: tokens.mint(role, key=key, **claims) for role, claims in samples.items()}
+
+
+def verifier_env(environ):
+    """The environment of the processes the runner starts: they verify tokens with public
+    keys only (AUTH_PUBLIC_KEYS as the operator gives it, else the public half of the
+    development key); the private key stays with the issuer (this runner, ops.cli)."""
+    env = {k: v for k, v in environ.items() if k != "AUTH_SIGNING_KEY"}
+    if not (environ.get("AUTH_PUBLIC_KEYS") or environ.get("AUTH_PUBLIC_KEYS_FILE")):
+        env["AUTH_PUBLIC_KEYS"] = json.dumps(tokens.jwks(tokens.signing_key()))
+    return env
+
+
 def health_urls():
     urls = {name: f"{config.service_url(name)}/health" for name in config.SERVICES}
     urls["departments-nameko"] = f"http://127.0.0.1:{config.port_of('departments-nameko')}/health"
@@ -147,7 +173,7 @@ def announce_when_ready(manager, timeout=90):
               f"  Broker:          {config.amqp_uri()}",
               "  Development tokens (Authorization: Bearer <token>; more: "
               "python -m ops.cli token --help):"]
-    lines += [f"    {role:<11} {token}" for role, token in auth.development_tokens().items()]
+    lines += [f"    {role:<11} {token}" for role, token in development_tokens().items()]
     lines += ["Try:  curl " + base + "/api/scenarios", "Ctrl-C stops everything.", "=" * 72, ""]
     print("\n".join(lines), flush=True)
     (data_dir() / "READY").write_text(base)
@@ -180,7 +206,7 @@ def main(argv=None):
     try:
         prepare(departments)
         manager = Manager()
-        env = dict(os.environ, PYTHONUNBUFFERED="1", PYTHONPATH=str(ROOT))
+        env = dict(verifier_env(os.environ), PYTHONUNBUFFERED="1", PYTHONPATH=str(ROOT))
         for name, (command, extra) in processes(departments).items():
             manager.add_process(name, " ".join(command), env=dict(env, **extra), cwd=str(ROOT))
         threading.Thread(target=announce_when_ready, args=(manager,), daemon=True).start()

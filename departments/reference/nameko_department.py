@@ -8,7 +8,7 @@ from prometheus_client import Counter
 
 from departments.reference.rules import Rules
 from departments.sdk.nameko_entrypoint import approval_task
-from onestop.common.service import ServiceBase
+from onestop.common.service import Probes
 
 ANSWERS = Counter("departments_answers_total", "Answers given by reference departments",
                   ["department", "decision"])
@@ -36,7 +36,7 @@ def build(departments, rules):
     attrs = {"name": "departments_nameko", "store": _NoStore()}
     for department in departments:
         attrs[f"decide_{department}"] = make_handler(department)
-    return type("ReferenceDepartment", (ServiceBase,), attrs)
+    return type("ReferenceDepartment", (Probes,), attrs)
 
 
 ReferenceDepartment = build(

@@ -10,8 +10,11 @@
 The task is acknowledged only after the result was published with publisher
 confirms; a result the broker does not confirm leaves the task on the queue
 (requeued after a pause, counted in departments_result_publish_failures_total);
-a failing handler is retried once and then dead-lettered (the platform's failure
-policy, onestop.common.messaging). Cancellations of tasks arrive on the same
+a failing handler is retried once and then dead-lettered, a handler that lost its
+connection to something (ConnectionError, OSError, an RPC timeout) has the task requeued
+after a pause (the same failure policy as the platform's own consumers,
+onestop/common/messaging.py, written here so that the SDK needs nothing of the platform
+but onestop.contracts: no pymongo). Cancellations of tasks arrive on the same
 queue and are acknowledged without calling the handler. After a broker restart
 nameko's queue consumer reconnects and unacknowledged tasks are redelivered.
 
@@ -25,18 +28,23 @@ import json
 import logging
 
 import eventlet
+from amqp.exceptions import ConnectionError as AmqpConnectionError
 from kombu import Connection, Queue
 from nameko.amqp.publish import Publisher
-from nameko.messaging import QueueConsumer
+from nameko.exceptions import RpcTimeout
+from nameko.messaging import Consumer, QueueConsumer
 
-from onestop.common.messaging import DEAD_LETTERED, RETRY_PAUSE_SECONDS, ReliableConsumer
 from onestop.contracts import messages as contract
-from onestop.contracts.envelope import open_envelope
+from onestop.contracts.envelope import InvalidMessage, open_envelope
 from onestop.contracts.topology import department_queue_name, results_exchange, result_routing_key
-from departments.sdk.metrics import RESULT_PUBLISH_FAILURES
+from departments.sdk.metrics import DEAD_LETTERED, REDELIVERIES, RESULT_PUBLISH_FAILURES
 from departments.sdk.pika_worker import result_envelope
 
 log = logging.getLogger(__name__)
+
+# something the handler needs is away: requeue after a pause, nothing is lost
+TRANSIENT_ERRORS = (ConnectionError, OSError, RpcTimeout)
+RETRY_PAUSE_SECONDS = 1.0
 
 
 def department_amqp_uri(config, department):
@@ -68,7 +76,7 @@ class DepartmentQueueConsumer(QueueConsumer):
         message.reject(requeue=False)
 
 
-class ApprovalTask(ReliableConsumer):
+class ApprovalTask(Consumer):
     def __init__(self, department, **kwargs):
         self.department = department
         self.queue_consumer = DepartmentQueueConsumer(department)
@@ -128,6 +136,39 @@ class ApprovalTask(ReliableConsumer):
                                 message_id=envelope["message_id"],
                                 correlation_id=envelope["correlation_id"],
                                 user_id=self._user_id)
+
+    def handle_message_processed(self, message, result=None, exc_info=None):
+        """Ack; dead-letter an invalid message; requeue after a pause when something was
+        away; requeue a failure once, dead-letter it when it fails again."""
+        queue_name = self.queue.name
+        if exc_info is None:
+            self._settle_message(message, requeue=False)
+            return
+        exc = exc_info[1]
+        if isinstance(exc, InvalidMessage):
+            self._dead_letter(message, queue_name, exc, "invalid")
+        elif isinstance(exc, TRANSIENT_ERRORS):
+            REDELIVERIES.labels(queue_name, "transient").inc()
+            eventlet.sleep(RETRY_PAUSE_SECONDS)
+            self._settle_message(message, requeue=True)
+        elif message.delivery_info.get("redelivered"):
+            self._dead_letter(message, queue_name, f"{type(exc).__name__}: {exc}", "error")
+        else:
+            REDELIVERIES.labels(queue_name, "error").inc()
+            self._settle_message(message, requeue=True)
+
+    def _settle_message(self, message, requeue):
+        """Ack or requeue; when the connection just broke, leave it: the broker redelivers
+        every unacknowledged task (handlers are idempotent)."""
+        try:
+            if requeue:
+                self.queue_consumer.requeue_message(message)
+            else:
+                self.queue_consumer.ack_message(message)
+        except (OSError, AmqpConnectionError) as exc:
+            log.warning("could not %s a task from %s (%s: %s); the broker will redeliver it",
+                        "requeue" if requeue else "ack", self.queue.name,
+                        type(exc).__name__, exc)
 
     def _dead_letter(self, message, queue_name, reason, cause):
         """Reject without requeue: the queue's dead-letter exchange keeps the message

@@ -1,46 +1,48 @@
-"""Who may do what on the HTTP API: bearer tokens (JWT, HS256, PyJWT) with roles.
+"""Who may do what on the HTTP API: bearer tokens (EdDSA JWTs, onestop/common/tokens.py)
+with roles, and the rules every service applies.
 
 Roles and their claims:
 
-| role | `sub` | other claims | may |
-|---|---|---|---|
-| applicant | the applicant's ID number or unified social credit code | | their own applications, licences, reviews |
-| clerk | the clerk's staff id | `region` (their counter) | apply on behalf of an applicant (channel counter) |
-| officer | the officer's staff id | `office` = `<department>.<region>` | their office's tasks (officer API) |
-| supervisor | staff id | `region` (optional) | supervision listings |
-| operator | staff id | | operations |
+| role | `sub` | other claims | may | longest lifetime |
+|---|---|---|---|---|
+| applicant | the applicant's ID number or unified social credit code | | their own applications, licences, reviews | 8 h |
+| clerk | the clerk's staff id | `region` (their counter) | apply on behalf of an applicant (channel counter) | 12 h |
+| officer | the officer's staff id | `office` = `<department>.<region>` | their office's tasks (officer API) | 12 h |
+| supervisor | staff id | `region` (optional) | supervision listings | 1 h |
+| operator | staff id | | operations | 1 h |
 
-Missing or bad token: 401 (with `WWW-Authenticate: Bearer`); a role that may not call the
-endpoint, or someone else's resource: 403 (or 404 where existence must not leak).
+Missing, bad, expired, too long-lived or revoked token: 401 (with `WWW-Authenticate:
+Bearer`); a role that may not call the endpoint, or someone else's resource: 403 (or 404
+where existence must not leak).
 
-The signing key is configuration: AUTH_SIGNING_KEY, or a random key generated once into
-DATA_DIR/auth-signing.key (mode 0600; `.data/` is never committed). Tokens carry
-`iss`, `aud`, `iat`, `exp` and `jti`; all are checked.
+A service holds only the public keys (AUTH_PUBLIC_KEYS or AUTH_PUBLIC_KEYS_FILE, a JWKS;
+on one machine the public half of the development key). Revocations (docs/adr/0015) arrive
+as `token_revoked` events (onestop/common/service.py) and are kept in the service's own
+database (collection `revoked_tokens`) and in memory; the Authenticator loads them when the
+service starts and again every REVOCATIONS_RELOAD_SECONDS.
 
 In a service: `auth = Authenticator()` as a dependency, then in an entrypoint
 `principal = self.auth.require(request, "officer")`.
 """
-import re
-import secrets
+import logging
 import time
-import uuid
 from dataclasses import dataclass
 
-import jwt
+import eventlet
 from nameko.extensions import DependencyProvider
 
-from onestop.common import config
+from onestop.common import config, tokens
 from onestop.common.http import ApiError
+from onestop.common.tokens import (  # noqa: F401  (the names callers used to find here)
+    ALGORITHM, AUDIENCE, ISSUER, KEY_FILE_NAME, MAX_LIFETIME_SECONDS, OFFICE, REGION, ROLES,
+    InvalidToken, check_claims, mint, signing_key)
 
-ROLES = ("applicant", "clerk", "officer", "supervisor", "operator")
-ALGORITHM = "HS256"
-ISSUER = "onestop"
-AUDIENCE = "onestop-api"
-KEY_FILE_NAME = "auth-signing.key"
-DEFAULT_TTL_SECONDS = 8 * 3600
-OFFICE = re.compile(r"^[a-z][a-z0-9_]*\.\d{6}$")
-REGION = re.compile(r"^\d{6}$")
-MIN_KEY_BYTES = 32
+log = logging.getLogger(__name__)
+
+REVOCATIONS_COLLECTION = "revoked_tokens"
+REVOCATIONS_RELOAD_SECONDS = 30
+REVOCATIONS_SOURCE = "operators"   # the events exchange: operators.events
+TOKEN_REVOKED = "token_revoked"
 
 
 class Unauthorized(ApiError):
@@ -71,49 +73,12 @@ class Principal:
         return self.role == "applicant" and self.sub == id_number
 
 
-def signing_key():
-    """AUTH_SIGNING_KEY, or the development key generated once under DATA_DIR."""
-    value = config.local_secret("AUTH_SIGNING_KEY", KEY_FILE_NAME,
-                                lambda: secrets.token_hex(32))
-    if len(value.encode()) < MIN_KEY_BYTES:
-        raise ValueError(f"AUTH_SIGNING_KEY must be at least {MIN_KEY_BYTES} bytes")
-    return value
-
-
-def check_claims(role, sub, office=None, region=None):
-    """What a token of this role must carry; ValueError says what is missing or wrong."""
-    if role not in ROLES:
-        raise ValueError(f"unknown role {role!r} (one of {', '.join(ROLES)})")
-    if not isinstance(sub, str) or not sub.strip():
-        raise ValueError("sub is required")
-    if role == "officer" and not (isinstance(office, str) and OFFICE.match(office)):
-        raise ValueError("an officer's token needs office = <department>.<region code>")
-    if region is not None and not (isinstance(region, str) and REGION.match(region)):
-        raise ValueError("region must be a six-digit GB/T 2260 code")
-
-
-def mint(role, sub, ttl_seconds=DEFAULT_TTL_SECONDS, key=None, now=None, **claims):
-    """A signed token for `role`; extra claims: office, region, name."""
-    check_claims(role, sub, claims.get("office"), claims.get("region"))
-    issued = int(now if now is not None else time.time())
-    payload = {"iss": ISSUER, "aud": AUDIENCE, "sub": sub, "role": role, "iat": issued,
-               "exp": issued + int(ttl_seconds), "jti": uuid.uuid4().hex,
-               **{k: v for k, v in claims.items() if v is not None}}
-    return jwt.encode(payload, key or signing_key(), algorithm=ALGORITHM)
-
-
-def verify(token, key):
+def verify(token, keys, revoked=None):
     """The Principal of a valid token; Unauthorized with the reason otherwise."""
     try:
-        claims = jwt.decode(token, key, algorithms=[ALGORITHM], audience=AUDIENCE,
-                            issuer=ISSUER,
-                            options={"require": ["exp", "iat", "sub", "iss", "aud"]})
-        check_claims(claims.get("role"), claims.get("sub"), claims.get("office"),
-                     claims.get("region"))
-    except jwt.ExpiredSignatureError:
-        raise Unauthorized("the token has expired") from None
-    except (jwt.InvalidTokenError, ValueError) as exc:
-        raise Unauthorized(f"invalid token: {exc}") from None
+        claims = tokens.verify(token, keys, revoked)
+    except tokens.InvalidToken as exc:
+        raise Unauthorized(str(exc)) from None
     return Principal(claims["role"], claims["sub"], claims.get("office"), claims.get("region"),
                      claims.get("name"))
 
@@ -131,11 +96,13 @@ def bearer_token(request):
 class Guard:
     """What an entrypoint uses: authenticate the request, check the role."""
 
-    def __init__(self, key):
-        self.key = key
+    def __init__(self, keys, revoked=None, recorder=None):
+        self.keys = tokens.as_key_set(keys)
+        self.revoked = revoked if revoked is not None else tokens.Revocations()
+        self._recorder = recorder
 
     def authenticate(self, request):
-        return verify(bearer_token(request), self.key)
+        return verify(bearer_token(request), self.keys, self.revoked)
 
     def require(self, request, *roles):
         principal = self.authenticate(request)
@@ -143,31 +110,101 @@ class Guard:
             raise Forbidden(f"a {principal.role} may not do this (needs: {', '.join(roles)})")
         return principal
 
+    def record_revocation(self, entry, persist=True):
+        """A `token_revoked` event: refused from now on (kept in the store when `persist`)."""
+        if self._recorder is None:
+            self.revoked.add(tokens.check_revocation(entry))
+        else:
+            self._recorder(entry, persist)
+
 
 class Authenticator(DependencyProvider):
-    """`auth = Authenticator()` in a service; the key is read when the service starts."""
+    """`auth = Authenticator()` in a service: the public keys are read, and the revocations
+    loaded from the service's own database, when the service starts."""
+
+    def __init__(self):
+        self.keys = None
+        self.revoked = tokens.Revocations()
+        self.collection = None
+        self._client = None
 
     def setup(self):
-        self.key = signing_key()
+        self.keys = tokens.verification_keys()
+        uri = self.container.config.get("MONGO_URI")
+        if uri:
+            from onestop.common.mongo import connect
+            self._client = connect(uri)
+            self.collection = self._client[config.db_name(self.container.service_name)][
+                REVOCATIONS_COLLECTION]
+            self.load()
+
+    def start(self):
+        if self.collection is not None:
+            self.container.spawn_managed_thread(self._reload_forever)
+
+    def stop(self):
+        if self._client is not None:
+            self._client.close()
+
+    def load(self):
+        """Every revocation the store keeps that still refuses a live token, and what this
+        process heard meanwhile."""
+        now = int(time.time())
+        revoked = tokens.Revocations()
+        for doc in self.collection.find({"expires_at": {"$gt": now}}):
+            try:
+                revoked.add(tokens.check_revocation(dict(doc, id=doc["_id"])))
+            except ValueError:
+                log.warning("a stored token revocation is not one; ignored")
+        for jti, expires in self.revoked.jtis.items():
+            revoked.add({"jti": jti, "expires_at": expires})
+        for sub, (before, expires) in self.revoked.subs.items():
+            revoked.add({"sub": sub, "before": before, "expires_at": expires})
+        revoked.forget_expired(now)
+        self.revoked = revoked
+
+    def _reload_forever(self):
+        while True:
+            eventlet.sleep(REVOCATIONS_RELOAD_SECONDS)
+            try:
+                self.load()
+            except Exception:  # the store is away: keep what is known, try again later
+                log.warning("could not reload the token revocations", exc_info=True)
+
+    def record(self, entry, persist=True):
+        entry = tokens.check_revocation(entry)
+        self.revoked.add(entry)
+        if persist and self.collection is not None:
+            if "jti" in entry:
+                self.collection.replace_one({"_id": entry["id"]}, _document(entry), upsert=True)
+            else:
+                known = self.collection.find_one({"_id": entry["id"]}) or {}
+                merged = dict(entry, before=max(entry["before"], known.get("before", 0)),
+                              expires_at=max(entry["expires_at"], known.get("expires_at", 0)))
+                self.collection.replace_one({"_id": entry["id"]}, _document(merged),
+                                            upsert=True)
+        log.info("token revocation %s recorded", entry["id"].split(":", 1)[0])
 
     def get_dependency(self, worker_ctx):
-        return Guard(self.key)
+        return Guard(self.keys, self.revoked, self.record)
 
 
-def development_tokens(key=None, ttl_seconds=24 * 3600):
-    """One token per role for trying the API locally (`make run` prints them)."""
-    from onestop.client import PERSON_ID
-    key = key or signing_key()
-    samples = {
-        "applicant": dict(sub=PERSON_ID, name="Li Hua"),
-        "clerk": dict(sub="clerk-0001", region="430102", name="Counter clerk"),
-        # the health office of Furong district (430102), where the samples apply
-        "officer": dict(sub="officer-0001", office="health.430102", name="Health officer"),
-        "supervisor": dict(sub="supervisor-0001", region="430000", name="Supervisor"),
-        "operator": dict(sub="operator-0001", name="Operator"),
-    }
-    return {role: mint(role, ttl_seconds=ttl_seconds, key=key, **claims)
-            for role, claims in samples.items()}
+def publish_revocation(entry, amqp_uri=None):
+    """Send a `token_revoked` event to every service (confirmed by the broker). Raises
+    nameko's UndeliverableMessage when no service has ever bound a queue to it (nobody
+    would hear it: start the mesh first)."""
+    from nameko.amqp.publish import Publisher
+    from nameko.standalone.events import get_event_exchange
+    entry = tokens.check_revocation(entry)
+    exchange = get_event_exchange(REVOCATIONS_SOURCE, {})
+    Publisher(amqp_uri or config.amqp_uri(), serializer="json", use_confirms=True,
+              mandatory=True, delivery_mode=2, declare=[exchange]).publish(
+        entry, exchange=exchange, routing_key=TOKEN_REVOKED)
+    return entry
+
+
+def _document(entry):
+    return {"_id": entry["id"], **{k: v for k, v in entry.items() if k != "id"}}
 
 
 # -- who may do what: one place for the rules every service applies (docs/adr/0009) ------

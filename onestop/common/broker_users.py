@@ -134,6 +134,19 @@ def consumer_uris(departments):
     return {}
 
 
+def department_nameko_config(name):
+    """nameko config for a reference department consumer (metrics on its own port); each
+    department connects as its own broker user (`consumer_uris`)."""
+    departments = [d for d in config.env("DEPARTMENTS", "").split(",") if d]
+    return {
+        "AMQP_URI": config.amqp_uri(),
+        "DEPARTMENT_AMQP_URIS": consumer_uris(departments),
+        "WEB_SERVER_ADDRESS": f"{config.env('BIND_HOST', '127.0.0.1')}:{config.port_of(name)}",
+        **config.concurrency(),
+        "serializer": "json",
+    }
+
+
 def vhost_of(uri):
     """The virtual host an AMQP URI names ('/' when it names none)."""
     path = urlsplit(uri).path

@@ -89,20 +89,6 @@ def nameko_config(service):
     }
 
 
-def department_nameko_config(name):
-    """nameko config for a reference department consumer (metrics on its own port); each
-    department connects as its own broker user (onestop.common.broker_users.consumer_uris)."""
-    from onestop.common.broker_users import consumer_uris
-    departments = [d for d in env("DEPARTMENTS", "").split(",") if d]
-    return {
-        "AMQP_URI": amqp_uri(),
-        "DEPARTMENT_AMQP_URIS": consumer_uris(departments),
-        "WEB_SERVER_ADDRESS": f"{env('BIND_HOST', '127.0.0.1')}:{port_of(name)}",
-        **concurrency(),
-        "serializer": "json",
-    }
-
-
 def _secret_path(file_name):
     from pathlib import Path
     return Path(env("DATA_DIR", str(Path(__file__).resolve().parents[2] / ".data"))) / file_name

@@ -21,7 +21,7 @@ from nameko.amqp.publish import Publisher
 from nameko.events import EventHandler
 from nameko.exceptions import ContainerBeingKilled, RpcTimeout
 from nameko.messaging import Consumer, QueueConsumer
-from prometheus_client import Counter
+from prometheus_client import REGISTRY, Counter
 from pymongo.errors import ConnectionFailure
 
 from onestop.contracts.envelope import InvalidMessage
@@ -29,10 +29,21 @@ from onestop.contracts.topology import dead_letter_exchange, DEAD_LETTER_ARGS
 
 log = logging.getLogger(__name__)
 
-DEAD_LETTERED = Counter("messages_dead_lettered_total",
-                        "Messages moved to the dead-letter exchange", ["queue", "cause"])
-REDELIVERIES = Counter("messages_requeued_total",
-                       "Messages requeued after a failed handler", ["queue", "cause"])
+
+
+def shared_counter(name, documentation, labels):
+    """The process's counter `name`: made here, or the one the department SDK
+    (departments/sdk/metrics.py) registered first in the same process."""
+    try:
+        return Counter(name, documentation, labels)
+    except ValueError:
+        return REGISTRY._names_to_collectors[name]
+
+
+DEAD_LETTERED = shared_counter("messages_dead_lettered_total",
+                               "Messages moved to the dead-letter exchange", ["queue", "cause"])
+REDELIVERIES = shared_counter("messages_requeued_total",
+                              "Messages requeued after a failed handler", ["queue", "cause"])
 UNSETTLED = Counter("messages_unsettled_total",
                     "Acks or requeues lost to a broken connection (the broker redelivers)",
                     ["queue"])

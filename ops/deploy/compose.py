@@ -57,6 +57,9 @@ def healthcheck(test, interval="10s", timeout="5s", retries=6, start_period="20s
             "start_period": start_period}
 
 
+AUTH_PUBLIC_KEYS = "${AUTH_PUBLIC_KEYS:?set in .env: python -m ops.cli token keys}"
+
+
 def common_environment():
     """What every mesh process reads (onestop.common.config), as containers set it."""
     hosts = {f"{name.upper()}_HOST": name for name in config.SERVICES}
@@ -76,6 +79,8 @@ def mesh_service(name, command, extra):
     extra, dropped = without_credentials(extra)
     if dropped:
         extra["BROKER_USERS_SECRET"] = BROKER_USERS_SECRET
+    if uses_store:  # the services verify bearer tokens with the public keys only (ADR 0015)
+        extra["AUTH_PUBLIC_KEYS"] = AUTH_PUBLIC_KEYS
     service = {
         "image": IMAGE,
         "command": ["python", *command[1:]],

@@ -58,6 +58,9 @@ def container(name, command, extra):
     if name in config.SERVICES:
         env.append(secret_env("MONGO_URI", "onestop-mongodb-admin-onestop",
                               "connectionString.standard"))
+        # bearer tokens are verified with the public keys only (docs/adr/0015)
+        env.append({"name": "AUTH_PUBLIC_KEYS", "valueFrom": {"configMapKeyRef": {
+            "name": "onestop-auth-public-keys", "key": "jwks.json"}}})
     extra, dropped = without_credentials(extra)
     if dropped:  # per-department broker users, derived from the shared secret
         env.append(secret_env("BROKER_USERS_SECRET", "onestop-broker-users", "secret"))

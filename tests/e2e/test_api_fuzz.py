@@ -23,6 +23,7 @@ bodies (nested a thousand deep, not UTF-8, NaN, ...), odd path parameters (?, #,
 import os
 import re
 import time
+import uuid
 from pathlib import Path
 from urllib.parse import quote
 
@@ -36,6 +37,8 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (content_type_conformance,
                                                response_schema_conformance,
                                                status_code_conformance)
+
+from onestop.common import tokens
 
 OPENAPI_FILE = Path(__file__).resolve().parents[2] / "docs" / "openapi.yaml"
 # fixed, so a failure reproduces; FUZZ_SEED and FUZZ_MAX_EXAMPLES explore further by hand
@@ -167,18 +170,23 @@ def odd_tokens(key):
                                name={"first": "Wang"}),
         "sub blank": dict(good, sub=" "),
     }
-    headers = {name: "Bearer " + jwt.encode(claims, key, algorithm="HS256")
+    private = tokens.load_private_key(key)
+    kid = {"kid": tokens.kid_of(private.public_key())}
+    headers = {name: "Bearer " + jwt.encode(dict(claims, jti=uuid.uuid4().hex), private,
+                                            algorithm="EdDSA", headers=kid)
                for name, claims in signed.items()}
     headers.update({
         "scheme only": "Bearer", "scheme and space": "Bearer ", "three dots": "Bearer a.b.c",
         "huge": "Bearer " + "x" * 6000, "basic": "Basic Z3Vlc3Q6Z3Vlc3Q=",
         "alg none": "Bearer " + jwt.encode(good, None, algorithm="none"),
-        "wrong key": "Bearer " + jwt.encode(good, "k" * 40, algorithm="HS256"),
+        "wrong key": "Bearer " + jwt.encode(good, tokens.load_private_key("5e" * 32),
+                                            algorithm="EdDSA", headers=kid),
+        "shared-key HS256": "Bearer " + jwt.encode(good, key, algorithm="HS256", headers=kid),
     })
     return headers
 
 
-ODD_TOKEN_NAMES = sorted(odd_tokens("k" * 40))
+ODD_TOKEN_NAMES = sorted(odd_tokens("6f" * 32))
 PROTECTED = [pytest.param(m, p, id=f"{m} {p}") for m, p in OPERATIONS
              if SPEC["paths"][p][m.lower()].get("security")]
 

@@ -6,11 +6,11 @@ import pytest
 from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request
 
-from ops import cli
-from onestop.common import auth
+from ops import cli, runner
+from onestop.common import auth, tokens
 
-KEY = "k" * 40
-OTHER_KEY = "o" * 40
+KEY = "1f" * 32        # the issuer's Ed25519 key, as its 32-byte seed in hex
+OTHER_KEY = "2e" * 32
 
 
 def request(token=None, header=None):
@@ -44,21 +44,29 @@ def test_tokens_without_what_their_role_needs_cannot_be_minted(role, sub, claims
         auth.mint(role, sub, key=KEY, **claims)
 
 
-def forged(payload, key=KEY, algorithm="HS256"):
+def forged(payload, key=KEY, algorithm="EdDSA", kid=None):
     base = {"iss": auth.ISSUER, "aud": auth.AUDIENCE, "sub": "s", "role": "operator",
-            "iat": int(time.time()), "exp": int(time.time()) + 60}
-    return jwt.encode({**base, **payload}, key, algorithm=algorithm)
+            "iat": int(time.time()), "exp": int(time.time()) + 60, "jti": "j1"}
+    private = tokens.load_private_key(key) if algorithm == "EdDSA" else key
+    headers = {"kid": kid or tokens.kid_of(tokens.load_private_key(KEY).public_key())}
+    return jwt.encode({**base, **payload}, private, algorithm=algorithm, headers=headers)
+
+
+def kid_of(key):
+    return tokens.kid_of(tokens.load_private_key(key).public_key())
 
 
 @pytest.mark.parametrize("token,reason", [
-    (auth.mint("operator", "op", key=OTHER_KEY), "Signature"),
-    (auth.mint("operator", "op", key=KEY, ttl_seconds=-5), "expired"),
+    (auth.mint("operator", "op", key=OTHER_KEY), "not one this service accepts"),
+    (forged({}, key=OTHER_KEY), "(?i)signature"),  # another key under our kid
+    (auth.mint("operator", "op", key=KEY, ttl_seconds=60, now=time.time() - 600), "expired"),
     (forged({"aud": "someone-else"}), "(?i)audience"),
     (forged({"iss": "someone-else"}), "(?i)issuer"),
     (forged({"role": "root"}), "role"),
     (forged({"role": "officer"}), "office"),
-    (jwt.encode({"sub": "s", "role": "operator"}, KEY, algorithm="HS256"), "exp"),
-    (forged({}, algorithm="none", key=None), "alg"),
+    (forged({"exp": None}), "exp"),
+    (forged({}, algorithm="none", key=None), "algorithm"),
+    (forged({}, algorithm="HS256", key="k" * 40), "algorithm"),  # the old shared-key tokens
     ("not.a.token", "invalid token"),
 ])
 def test_bad_tokens_are_401_with_the_reason(token, reason):
@@ -85,19 +93,23 @@ def test_the_signing_key_is_configuration_or_a_private_generated_file(tmp_path, 
     monkeypatch.delenv("AUTH_SIGNING_KEY", raising=False)
     monkeypatch.setenv("DATA_DIR", str(tmp_path))
     key = auth.signing_key()
-    assert key == auth.signing_key() and len(key) >= 32
+    assert kid_of(key) == kid_of(auth.signing_key())  # made once, then read
+    assert (tmp_path / auth.KEY_FILE_NAME).read_text().startswith("-----BEGIN PRIVATE KEY")
     assert (tmp_path / auth.KEY_FILE_NAME).stat().st_mode & 0o077 == 0
-    monkeypatch.setenv("AUTH_SIGNING_KEY", "short")
-    with pytest.raises(ValueError, match="at least"):
-        auth.signing_key()
+    for bad in ("short", "k" * 64, "-----BEGIN PRIVATE KEY-----\nxx\n-----END PRIVATE KEY-----"):
+        monkeypatch.setenv("AUTH_SIGNING_KEY", bad)
+        with pytest.raises(ValueError, match="Ed25519"):
+            auth.signing_key()
     monkeypatch.setenv("AUTH_SIGNING_KEY", KEY)
-    assert auth.signing_key() == KEY
+    assert kid_of(auth.signing_key()) == kid_of(KEY)
+    monkeypatch.setenv("AUTH_SIGNING_KEY", tokens.new_private_key_pem())
+    assert auth.signing_key()
 
 
 def test_development_tokens_cover_every_role_and_verify():
-    tokens = auth.development_tokens(key=KEY)
-    assert set(tokens) == set(auth.ROLES)
-    assert {auth.verify(t, KEY).role for t in tokens.values()} == set(auth.ROLES)
+    minted = runner.development_tokens(key=KEY)
+    assert set(minted) == set(auth.ROLES)
+    assert {auth.verify(t, KEY).role for t in minted.values()} == set(auth.ROLES)
 
 
 def test_the_cli_mints_tokens_with_the_configured_key(monkeypatch, capsys):

@@ -2,7 +2,8 @@
 from nameko.containers import ServiceContainer
 from nameko.rpc import rpc
 
-from onestop.common.config import department_nameko_config, nameko_config
+from onestop.common.broker_users import department_nameko_config
+from onestop.common.config import nameko_config
 
 
 class Probe:

@@ -294,3 +294,26 @@ def test_processes_that_publish_as_departments_get_the_broker_users_secret(rende
         env = {e["name"] for c in deployment["spec"]["template"]["spec"]["containers"]
                for e in c.get("env", [])}
         assert ("BROKER_USERS_SECRET" in env) == (name in publishing_as_departments), name
+
+
+def test_services_verify_tokens_with_public_keys_and_no_process_holds_the_issuers_key():
+    """docs/adr/0015: AUTH_PUBLIC_KEYS is required for every service; AUTH_SIGNING_KEY
+    (the issuer's private key) is given to no container."""
+    services = compose_file()["services"]
+    for name in config.SERVICES:
+        assert services[name]["environment"]["AUTH_PUBLIC_KEYS"].startswith(
+            "${AUTH_PUBLIC_KEYS:?")
+    assert re.search(r"^AUTH_PUBLIC_KEYS=CHANGE-ME", (ROOT / ".env.example").read_text(),
+                     re.MULTILINE)
+    manifests = [d for d in yaml.safe_load_all(
+        (ROOT / "deploy/kubernetes/base/mesh.yaml").read_text()) if d]
+    for document in manifests:
+        if document.get("kind") != "Deployment":
+            continue
+        for container in document["spec"]["template"]["spec"]["containers"]:
+            env = {e["name"]: e for e in container.get("env", [])}
+            if container["name"] in config.SERVICES:
+                assert env["AUTH_PUBLIC_KEYS"]["valueFrom"]["configMapKeyRef"] == {
+                    "name": "onestop-auth-public-keys", "key": "jwks.json"}
+            assert "AUTH_SIGNING_KEY" not in env
+    assert "AUTH_SIGNING_KEY" not in (ROOT / "docker-compose.yml").read_text()
