@@ -45,6 +45,8 @@ def connect(uri=None, **kwargs):
 
 
 class Storage(DependencyProvider):
+    provides_store = True  # what an Outbox looks for beside it (onestop/common/outbox.py)
+
     def __init__(self, store_class, service_name):
         self.store_class = store_class
         self.service_name = service_name
@@ -60,9 +62,8 @@ class Storage(DependencyProvider):
         # nameko stops a container's dependencies all at once: the published outbox entries
         # still waiting in its Outbox are removed first, while the client is open
         # (otherwise they would be re-sent by the sweep after the restart)
-        from onestop.common.outbox import Outbox, Settlements
-        for dependency in self.container.dependencies:
-            if isinstance(dependency, (Outbox, Settlements)):
+        for dependency in self.container.dependencies:  # an Outbox or its Settlements
+            if getattr(dependency, "closes_before_store", False):
                 dependency.close()
         if self.client is not None:
             self.client.close()

@@ -179,6 +179,8 @@ class Settlements(DependencyProvider):
     store client closes (Storage.stop).
     """
 
+    closes_before_store = True  # Storage.stop closes it before the store client
+
     def __init__(self, delay=0.25, publish_wait=5.0):
         self.delay = delay
         self.publish_wait = publish_wait
@@ -293,6 +295,9 @@ class Outbox(DependencyProvider):
     container, so context headers and confirms behave as elsewhere in nameko.
     """
 
+
+    closes_before_store = True  # Storage.stop closes it before the store client
+
     def __init__(self, *collections, tasks=None, mandatory_events=False, settle_later=False,
                  settle_delay=0.25, sweep_interval=2.0, sweep_after_seconds=5):
         self.collections = collections
@@ -337,9 +342,8 @@ class Outbox(DependencyProvider):
         return OutboxPublisher(self, self._publishers(worker_ctx))
 
     def _store(self):
-        from onestop.common.mongo import Storage  # the provider beside this one
-        for dependency in self.container.dependencies:
-            if isinstance(dependency, Storage):
+        for dependency in self.container.dependencies:  # the Storage beside this one
+            if getattr(dependency, "provides_store", False):
                 return dependency.store
         raise RuntimeError(f"{self.container.service_name} declares an Outbox without a Storage")
 
