@@ -1,5 +1,9 @@
 """A TCP proxy that a test can cut: every connection through it is dropped and new ones
-are refused until it is restored. Used between the services and RabbitMQ."""
+are refused until it is restored. Used between the services and RabbitMQ.
+
+It can also stall: connections stay open (and new ones are accepted) but nothing is
+forwarded either way until it is restored, as a hung server or a silent network would
+(used between a service and its store)."""
 import socket
 import threading
 
@@ -11,6 +15,8 @@ class CuttableProxy:
         self.port = self.server.getsockname()[1]
         self.open = threading.Event()
         self.open.set()
+        self.flowing = threading.Event()
+        self.flowing.set()
         self.connections = set()
         self.lock = threading.Lock()
         threading.Thread(target=self._accept, daemon=True).start()
@@ -40,8 +46,9 @@ class CuttableProxy:
                 data = source.recv(65536)
                 if not data:
                     break
+                self.flowing.wait()  # stalled: held here, neither sent nor refused
                 sink.sendall(data)
-        except OSError:
+        except (OSError, EOFError):  # EOFError: eventlet's recv on a socket closed meanwhile
             pass
         finally:
             for sock in (source, sink):
@@ -62,9 +69,15 @@ class CuttableProxy:
                 pass
             sock.close()
 
+    def stall(self):
+        """Keep every connection open and accept new ones, but forward nothing."""
+        self.flowing.clear()
+
     def restore(self):
         self.open.set()
+        self.flowing.set()
 
     def close(self):
+        self.flowing.set()
         self.cut()
         self.server.close()
