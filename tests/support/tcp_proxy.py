@@ -18,6 +18,7 @@ class CuttableProxy:
         self.flowing = threading.Event()
         self.flowing.set()
         self.connections = set()
+        self.pipes = []
         self.lock = threading.Lock()
         threading.Thread(target=self._accept, daemon=True).start()
 
@@ -38,9 +39,15 @@ class CuttableProxy:
             with self.lock:
                 self.connections.update({client, upstream})
             for a, b in ((client, upstream), (upstream, client)):
-                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
+                pipe = threading.Thread(target=self._pipe, args=(a, b), daemon=True)
+                with self.lock:
+                    self.pipes = [p for p in self.pipes if p.is_alive()] + [pipe]
+                pipe.start()
 
     def _pipe(self, source, sink):
+        # each socket is closed by the one pipe that reads it, never under another reader's
+        # feet (under eventlet a socket closed while another green thread waits on it leaves
+        # that wait behind, and the next socket given the same descriptor trips over it)
         try:
             while True:
                 data = source.recv(65536)
@@ -48,14 +55,14 @@ class CuttableProxy:
                     break
                 self.flowing.wait()  # stalled: held here, neither sent nor refused
                 sink.sendall(data)
-        except (OSError, EOFError):  # EOFError: eventlet's recv on a socket closed meanwhile
+        except (OSError, EOFError):  # EOFError: eventlet's recv on a socket shut meanwhile
             pass
         finally:
-            for sock in (source, sink):
-                try:
-                    sock.close()
-                except OSError:
-                    pass
+            _shutdown(sink)  # the other pipe, reading it, sees the end and closes it
+            try:
+                source.close()
+            except OSError:
+                pass
 
     def cut(self):
         """Drop every connection and refuse new ones."""
@@ -63,11 +70,7 @@ class CuttableProxy:
         with self.lock:
             connections, self.connections = self.connections, set()
         for sock in connections:
-            try:
-                sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-            sock.close()
+            _shutdown(sock)  # its pipe wakes up and closes it
 
     def stall(self):
         """Keep every connection open and accept new ones, but forward nothing."""
@@ -81,3 +84,14 @@ class CuttableProxy:
         self.flowing.set()
         self.cut()
         self.server.close()
+        with self.lock:
+            pipes = list(self.pipes)
+        for pipe in pipes:
+            pipe.join(5)
+
+
+def _shutdown(sock):
+    try:
+        sock.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass
