@@ -3,7 +3,7 @@
 PY := .venv/bin/python
 PYTEST := $(PY) -m pytest
 
-.PHONY: setup run test unit-tests integration-tests e2e-tests catalog-check contract-check clean \
+.PHONY: setup run test audit unit-tests integration-tests e2e-tests catalog-check contract-check clean \
 	deploy-files deploy-check prometheus bench bench-quick bench-setup
 
 setup:
@@ -13,6 +13,7 @@ run: setup
 	@$(PY) -m ops.runner
 
 test: setup
+	@$(PY) scripts/audit.py
 	@$(PY) -m services.catalog.check
 	@$(PY) -m onestop.contracts.jsonschema --check
 	@node tools/asyncapi/validate.mjs docs/asyncapi.yaml
@@ -28,6 +29,10 @@ integration-tests: setup
 
 e2e-tests: setup
 	@$(PYTEST) tests/e2e
+
+# supply chain: every pinned requirement against the known vulnerabilities (scripts/audit.py)
+audit: setup
+	@$(PY) scripts/audit.py
 
 catalog-check: setup
 	@$(PY) -m services.catalog.check
@@ -55,7 +60,7 @@ prometheus: setup
 bench-setup: setup
 	@if [ ! -f .venv/.bench-installed ] || [ requirements-bench.txt -nt .venv/.bench-installed ]; then \
 		echo "bench: installing requirements-bench.txt"; \
-		.venv/bin/pip install --quiet --disable-pip-version-check -r requirements-bench.txt && \
+		.venv/bin/pip install --quiet --disable-pip-version-check --require-hashes -r requirements-bench.txt && \
 		touch .venv/.bench-installed; fi
 
 bench: bench-setup

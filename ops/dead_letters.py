@@ -28,6 +28,7 @@ import base64
 import hashlib
 import json
 import os
+import stat
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -308,10 +309,35 @@ class DeadLetterQueue:
 
 
 def open_discard_file(path):
-    """The discard file, open for appending; a new one's name synced to disk too (OSError
-    if it cannot be written)."""
-    created = not os.path.exists(path)
-    file = open(path, "a", encoding="utf-8")
+    """The discard file, open for appending, readable by its owner alone (it holds whole
+    messages: applicants' personal data); a new one's name synced to disk too.
+
+    A new file is created 0600. An existing file of ours with wider permissions (an older
+    discard file, one made by hand) is tightened to 0600 before anything is written to it.
+    Refused (OSError, nothing written): a symbolic link, anything but a regular file, and a
+    file another user owns (in a shared /tmp it may be planted to be read by its owner)."""
+    # O_NONBLOCK: a FIFO planted under the name fails at once (ENXIO) instead of hanging
+    flags = os.O_WRONLY | os.O_APPEND | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK
+    try:
+        fd = os.open(path, flags | os.O_CREAT | os.O_EXCL, 0o600)
+        created = True
+    except FileExistsError:
+        fd = os.open(path, flags)  # a symbolic link: ELOOP
+        created = False
+    try:
+        status = os.fstat(fd)
+        if not stat.S_ISREG(status.st_mode):
+            raise OSError(f"{path} is not a regular file")
+        if status.st_uid != os.geteuid():
+            raise PermissionError(f"{path} belongs to another user (uid {status.st_uid}): "
+                                  "refused, choose a new file")
+        if stat.S_IMODE(status.st_mode) != 0o600:
+            os.fchmod(fd, 0o600)
+        os.set_blocking(fd, True)
+        file = os.fdopen(fd, "a", encoding="utf-8")
+    except BaseException:
+        os.close(fd)
+        raise
     if created:
         try:
             directory = os.open(os.path.dirname(os.path.abspath(path)), os.O_RDONLY)

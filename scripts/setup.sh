@@ -17,7 +17,9 @@ if [ ! -x "$VENV/bin/python" ]; then
 fi
 if [ ! -f "$STAMP" ] || [ requirements.txt -nt "$STAMP" ] || [ requirements-dev.txt -nt "$STAMP" ]; then
   echo "setup: installing pinned requirements"
-  "$VENV/bin/pip" install --quiet --disable-pip-version-check -r requirements-dev.txt
+  # hash-checking mode: every package pinned, every file checked against its sha256
+  # (scripts/lock_hashes.py writes the hashes); anything else is refused
+  "$VENV/bin/pip" install --quiet --disable-pip-version-check --require-hashes -r requirements-dev.txt
   touch "$STAMP"
 fi
 # Operations tools from Debian: prometheus + promtool (rules, alert tests, a real Prometheus in

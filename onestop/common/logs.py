@@ -1,20 +1,47 @@
-"""Structured logs: one JSON object per line, with the correlation id, identifiers masked."""
+"""Structured logs: one JSON object per line, with the correlation id, identifiers masked.
+
+Masking is by pattern, wherever the identifier stands: Chinese text, letters, `_` or
+punctuation next to it do not hide it (the old word-boundary patterns did: in Python a
+Chinese character and `_` are word characters, so "身份证号430102199001011234" and
+"id_430102199001011234" went out whole). The rule for each kind, and for digits next to it:
+
+- resident ID number (17 digits and a check character, a digit or X): a run of 18 or more
+  digits, or of 17 or more digits ending in X, is masked whole. Digits glued to an ID number
+  cannot be told apart from it, so the whole run is hidden (a long order number is the
+  safe error); digits separated from it by anything else (a space, `_`, a letter, Chinese)
+  are never touched, and an X after 18 digits is left alone.
+- mobile number (11 digits, 1[3-9]…, optionally after +86 / 86): masked when it is a run of
+  its own, i.e. not glued to other digits (a millisecond timestamp contains 11-digit runs
+  that look like mobile numbers); letters, Chinese and `_` next to it do not matter.
+- unified social credit code (18 characters of [0-9A-HJ-NPQRTUWXY], characters 3 to 8
+  digits): masked wherever such 18 characters stand, also inside a longer run of capitals
+  and digits (the first such window is masked; the full code never remains).
+
+A masked identifier keeps its first 3 and last 2 characters (of the run, when a run is
+masked whole). Not covered: identifiers split by spaces or dashes ("430102 19900101 1234").
+"""
 import json
 import logging
 import re
 import sys
 from datetime import datetime, timezone
 
-# 18-character resident ID numbers, 11-digit mobile numbers, 18-character credit codes
-_ID_PATTERNS = [re.compile(r"\b\d{6}(\d{8})\d{3}[\dXx]\b"), re.compile(r"\b1[3-9]\d(\d{4})\d{4}\b"),
-                re.compile(r"\b[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}\b")]
+_ID_PATTERNS = [
+    re.compile(r"\d{18,}|\d{17,}[Xx]"),                                   # resident ID numbers
+    re.compile(r"(?<!\d)(?:\+?86)?1[3-9]\d{9}(?!\d)"),                      # mobile numbers
+    re.compile(r"[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}"),     # credit codes
+]
+
+
+def _masked(match):
+    found = match.group(0)
+    return found[:3] + "*" * (len(found) - 5) + found[-2:]
 
 
 def mask(text):
     """Replace personal identifiers in free text with a masked form (keep the first 3, last 2)."""
     for pattern in _ID_PATTERNS:
-        text = pattern.sub(lambda m: m.group(0)[:3] + "*" * (len(m.group(0)) - 5)
-                           + m.group(0)[-2:], text)
+        text = pattern.sub(_masked, text)
     return text
 
 

@@ -39,9 +39,16 @@ class _CommandTimer(pymongo.monitoring.CommandListener):
 
 
 def connect(uri=None, **kwargs):
+    """The client, every wait on the store bounded: finding a server
+    (10 s), opening a connection (MONGO_CONNECT_TIMEOUT_SECONDS, 5) and each answer on an
+    open one (MONGO_SOCKET_TIMEOUT_SECONDS, 15), so a hung store fails a call with an
+    error instead of blocking its worker for ever."""
+    timeouts = dict(
+        serverSelectionTimeoutMS=10000,
+        connectTimeoutMS=int(float(config.env("MONGO_CONNECT_TIMEOUT_SECONDS", 5)) * 1000),
+        socketTimeoutMS=int(float(config.env("MONGO_SOCKET_TIMEOUT_SECONDS", 15)) * 1000))
     return pymongo.MongoClient(
-        uri or config.mongo_uri(), event_listeners=[_CommandTimer()],
-        serverSelectionTimeoutMS=10000, **kwargs)
+        uri or config.mongo_uri(), event_listeners=[_CommandTimer()], **{**timeouts, **kwargs})
 
 
 class Storage(DependencyProvider):

@@ -4,6 +4,7 @@ they failed in and why; a replay puts the very message back in that queue (a dep
 result as its department, so routing still knows the sender); a discard keeps it in a file;
 what is not picked, or cannot be replayed, stays."""
 import json
+import stat
 import time
 import uuid
 
@@ -189,6 +190,7 @@ def test_discard_keeps_the_message_in_a_file(broker, tmp_path):
     kept = tmp_path / "discarded.jsonl"
     assert cli.main(["dead-letters", "discard", "--all", "--into", str(kept)]) == 0
     assert waiting(broker["uri"]) == 0
+    assert stat.S_IMODE(kept.stat().st_mode) == 0o600  # personal data: its owner's alone
     record = json.loads(kept.read_text().splitlines()[0])
     assert record["id"] == gone["message_id"] and record["queue"] == broker["events"]
     assert json.loads(record["body"]["text"]) == gone and record["discarded_at"]

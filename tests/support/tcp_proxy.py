@@ -1,5 +1,9 @@
 """A TCP proxy that a test can cut: every connection through it is dropped and new ones
-are refused until it is restored. Used between the services and RabbitMQ."""
+are refused until it is restored. Used between the services and RabbitMQ.
+
+It can also stall: connections stay open (and new ones are accepted) but nothing is
+forwarded either way until it is restored, as a hung server or a silent network would
+(used between a service and its store)."""
 import socket
 import threading
 
@@ -11,7 +15,10 @@ class CuttableProxy:
         self.port = self.server.getsockname()[1]
         self.open = threading.Event()
         self.open.set()
+        self.flowing = threading.Event()
+        self.flowing.set()
         self.connections = set()
+        self.pipes = []
         self.lock = threading.Lock()
         threading.Thread(target=self._accept, daemon=True).start()
 
@@ -32,23 +39,30 @@ class CuttableProxy:
             with self.lock:
                 self.connections.update({client, upstream})
             for a, b in ((client, upstream), (upstream, client)):
-                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
+                pipe = threading.Thread(target=self._pipe, args=(a, b), daemon=True)
+                with self.lock:
+                    self.pipes = [p for p in self.pipes if p.is_alive()] + [pipe]
+                pipe.start()
 
     def _pipe(self, source, sink):
+        # each socket is closed by the one pipe that reads it, never under another reader's
+        # feet (under eventlet a socket closed while another green thread waits on it leaves
+        # that wait behind, and the next socket given the same descriptor trips over it)
         try:
             while True:
                 data = source.recv(65536)
                 if not data:
                     break
+                self.flowing.wait()  # stalled: held here, neither sent nor refused
                 sink.sendall(data)
-        except OSError:
+        except (OSError, EOFError):  # EOFError: eventlet's recv on a socket shut meanwhile
             pass
         finally:
-            for sock in (source, sink):
-                try:
-                    sock.close()
-                except OSError:
-                    pass
+            _shutdown(sink)  # the other pipe, reading it, sees the end and closes it
+            try:
+                source.close()
+            except OSError:
+                pass
 
     def cut(self):
         """Drop every connection and refuse new ones."""
@@ -56,15 +70,28 @@ class CuttableProxy:
         with self.lock:
             connections, self.connections = self.connections, set()
         for sock in connections:
-            try:
-                sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-            sock.close()
+            _shutdown(sock)  # its pipe wakes up and closes it
+
+    def stall(self):
+        """Keep every connection open and accept new ones, but forward nothing."""
+        self.flowing.clear()
 
     def restore(self):
         self.open.set()
+        self.flowing.set()
 
     def close(self):
+        self.flowing.set()
         self.cut()
         self.server.close()
+        with self.lock:
+            pipes = list(self.pipes)
+        for pipe in pipes:
+            pipe.join(5)
+
+
+def _shutdown(sock):
+    try:
+        sock.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass
