@@ -5,7 +5,18 @@ nameko acks a message whose handler raised. Here:
 - InvalidMessage (bad schema, unknown type, refused sender), or a body that cannot be
   decoded at all: the message is republished to the dead-letter exchange with the reason
   in its headers, then acked, and counted: it never blocks the queue;
-- a store or broker outage, or an RPC that timed out: requeue after a pause, so nothing is lost;
+- a store or broker outage, or an RPC that timed out: retried later without counting as a
+  redelivery (a requeue would: RabbitMQ 4's quorum queues dead-letter a message requeued
+  20 times, i.e. after about 20 s of outage). The message is republished, with confirms and
+  all its headers plus `x-retry-count`, to the retry exchange of its next delay
+  (onestop/contracts/topology.py: 1, 5, 15, then every 30 s), whose queue sends it back into
+  its own queue when the delay is over; then the original is acked. A message sent by
+  another broker user (a department's result: its authenticated `user_id` cannot be sent
+  again by us) is held instead, unacknowledged, and handled again after the same delay in
+  this process. After TRANSIENT_RETRY_LIMIT retries (default 120, about an hour) it is
+  dead-lettered with the reason. When even the republish fails (the broker is away), the
+  message is requeued after a pause, as before: its connection is usually gone, and a
+  message returned by a closed connection does not count either;
 - any other error: requeue once; when it fails again on redelivery it is
   dead-lettered with the error as its reason.
 """
@@ -24,8 +35,11 @@ from nameko.messaging import Consumer, QueueConsumer
 from prometheus_client import REGISTRY, Counter
 from pymongo.errors import ConnectionFailure
 
+from onestop.common import config
+from onestop.common.broker_users import user_of_uri
 from onestop.contracts.envelope import InvalidMessage
-from onestop.contracts.topology import dead_letter_exchange, DEAD_LETTER_ARGS
+from onestop.contracts.topology import (dead_letter_exchange, DEAD_LETTER_ARGS, retry_delay,
+                                        retry_exchange, retry_queue)
 
 log = logging.getLogger(__name__)
 
@@ -44,12 +58,30 @@ DEAD_LETTERED = shared_counter("messages_dead_lettered_total",
                                "Messages moved to the dead-letter exchange", ["queue", "cause"])
 REDELIVERIES = shared_counter("messages_requeued_total",
                               "Messages requeued after a failed handler", ["queue", "cause"])
+RETRIED_LATER = Counter("messages_retried_later_total",
+                        "Messages whose handler met a transient failure, sent to a delay "
+                        "queue (how: delayed) or held in the consumer (how: held) to be "
+                        "handled again later", ["queue", "how"])
 UNSETTLED = Counter("messages_unsettled_total",
                     "Acks or requeues lost to a broken connection (the broker redelivers)",
                     ["queue"])
 # the store, the broker or a service we ask over RPC is away (onestop/common/rpc.py)
 TRANSIENT_ERRORS = (ConnectionFailure, ConnectionError, OSError, RpcTimeout)
 RETRY_PAUSE_SECONDS = 1.0
+RETRY_COUNT_HEADER = "x-retry-count"
+DEFAULT_RETRY_LIMIT = 120  # 1 + 5 + 15 + 117 * 30 s: about an hour of outage
+
+
+def retry_limit():
+    return int(config.env("TRANSIENT_RETRY_LIMIT", DEFAULT_RETRY_LIMIT))
+
+
+def retries_of(message):
+    """How many times the message was already retried later (0: never)."""
+    try:
+        return max(int((message.headers or {}).get(RETRY_COUNT_HEADER, 0)), 0)
+    except (TypeError, ValueError):
+        return 0
 
 
 # what dead-lettering writes on a message (the platform's, and RabbitMQ's own): never taken
@@ -59,7 +91,8 @@ DEAD_LETTER_HEADERS = frozenset((
     "x-last-death-exchange", "x-last-death-queue", "x-last-death-reason",
     "x-delivery-count", "x-acquired-count",
     "x-dead-letter-reason", "x-dead-lettered-at", "x-dead-letter-key", "x-original-queue",
-    "x-original-exchange", "x-original-routing-key", "x-original-user-id"))
+    "x-original-exchange", "x-original-routing-key", "x-original-user-id",
+    RETRY_COUNT_HEADER))  # a replayed message starts its retries afresh
 
 
 def without_dead_letter_headers(headers):
@@ -91,6 +124,21 @@ def dead_letter(amqp_uri, message, queue_name, reason, cause):
         content_encoding=message.content_encoding, **properties)
     DEAD_LETTERED.labels(queue_name, cause).inc()
     log.warning("dead-lettered a message from %s: %s", queue_name, reason)
+
+
+def send_to_retry(amqp_uri, message, queue_name, retries, delay):
+    """Republish a message (confirmed) to the retry exchange of `delay`, with its headers
+    and properties, so that it comes back into `queue_name` after the delay."""
+    headers = without_dead_letter_headers(message.headers)
+    headers[RETRY_COUNT_HEADER] = retries
+    properties = {k: message.properties[k] for k in (
+        "message_id", "correlation_id", "type", "user_id", "timestamp", "reply_to", "app_id",
+        "priority") if message.properties.get(k) is not None}
+    Publisher(amqp_uri, use_confirms=True, delivery_mode=2, mandatory=True,
+              declare=[retry_queue(delay)]).publish(
+        message.body, exchange=retry_exchange(delay), routing_key=queue_name,
+        headers=headers, content_type=message.content_type,
+        content_encoding=message.content_encoding, **properties)
 
 
 class DeadLetteringQueueConsumer(QueueConsumer):
@@ -128,14 +176,52 @@ class FailurePolicy:
         if isinstance(exc, InvalidMessage):
             self._dead_letter(message, queue_name, exc, "invalid")
         elif isinstance(exc, TRANSIENT_ERRORS):
-            REDELIVERIES.labels(queue_name, "transient").inc()
-            eventlet.sleep(RETRY_PAUSE_SECONDS)
-            self._settle_message(message, requeue=True)
+            self._retry_later(message, queue_name, exc)
         elif message.delivery_info.get("redelivered"):
             self._dead_letter(message, queue_name, f"{type(exc).__name__}: {exc}", "error")
         else:
             REDELIVERIES.labels(queue_name, "error").inc()
             self._settle_message(message, requeue=True)
+
+    def _retry_later(self, message, queue_name, exc):
+        retries = retries_of(message)
+        reason = f"{type(exc).__name__}: {exc}"
+        if retries >= retry_limit():
+            self._dead_letter(message, queue_name, f"still failing after {retries} retries "
+                              f"(transient failure): {reason}", "transient")
+            return
+        delay = retry_delay(retries)
+        amqp_uri = self.container.config["AMQP_URI"]
+        sender = message.properties.get("user_id")
+        if sender and sender != user_of_uri(amqp_uri):
+            # only its sender may send it again with its user_id: keep it, unacknowledged
+            # (neither a count toward the delivery limit nor lost: a broken connection
+            # returns it to the queue), and handle it again after the delay
+            message.headers[RETRY_COUNT_HEADER] = retries + 1
+            RETRIED_LATER.labels(queue_name, "held").inc()
+            eventlet.spawn_after(delay, self._handle_again, message)
+            return
+        try:
+            send_to_retry(amqp_uri, message, queue_name, retries + 1, delay)
+        except Exception as publish_exc:  # the broker is away: the old way
+            log.warning("could not send a message from %s to retry in %s s (%s: %s); "
+                        "requeueing it", queue_name, delay, type(publish_exc).__name__,
+                        publish_exc)
+            REDELIVERIES.labels(queue_name, "transient").inc()
+            eventlet.sleep(RETRY_PAUSE_SECONDS)
+            self._settle_message(message, requeue=True)
+            return
+        RETRIED_LATER.labels(queue_name, "delayed").inc()
+        log.info("%s on a message from %s: retry %d in %s s", reason, queue_name, retries + 1,
+                 delay)
+        self._settle_message(message, requeue=False)
+
+    def _handle_again(self, message):
+        try:
+            self.handle_message(message.payload, message)
+        except Exception as exc:  # stopping: the broker returns the unacknowledged message
+            log.warning("could not handle a held message from %s again (%s: %s); the broker "
+                        "will redeliver it", self.queue.name, type(exc).__name__, exc)
 
     def _settle_message(self, message, requeue):
         """Ack or requeue; when the connection just broke (a broken pipe is not the amqp

@@ -13,6 +13,35 @@ dead_letter_exchange = Exchange(DEAD_LETTER_EXCHANGE, type="topic", durable=True
 
 DEAD_LETTER_ARGS = {"x-dead-letter-exchange": DEAD_LETTER_EXCHANGE}
 
+# The delay path of transient failures (onestop/common/messaging.py, docs/operations.md):
+# a consumer that cannot handle a message now (store or broker away) republishes it to the
+# retry exchange of the next delay, with the queue it came from as routing key, and acks the
+# original. Each delay's queue holds it for its TTL, then dead-letters it through the default
+# exchange ("") under that same routing key, i.e. back into the queue it came from, as a new
+# message: unlike a requeue, this does not count toward a quorum queue's delivery limit.
+# One exchange and queue per delay, shared by every consumer's queue.
+RETRY_DELAYS_SECONDS = (1, 5, 15, 30)
+
+
+def retry_name(seconds):
+    return f"approval.retry.{seconds:g}s"
+
+
+def retry_exchange(seconds):
+    return Exchange(retry_name(seconds), type="fanout", durable=True)
+
+
+def retry_queue(seconds):
+    return Queue(retry_name(seconds), exchange=retry_exchange(seconds), routing_key="",
+                 durable=True, queue_arguments={"x-message-ttl": int(seconds * 1000),
+                                                "x-dead-letter-exchange": ""})
+
+
+def retry_delay(retries):
+    """The delay before retry number `retries` + 1: growing, then the longest."""
+    delays = RETRY_DELAYS_SECONDS
+    return delays[min(max(retries, 0), len(delays) - 1)]
+
 
 def task_routing_key(department, region):
     return f"task.{department}.{region}"
@@ -51,5 +80,6 @@ def declare_all(connection, departments=()):
     channel = connection.default_channel
     for entity in [tasks_exchange, results_exchange, dead_letter_exchange,
                    results_queue, dead_letter_queue,
+                   *[retry_queue(seconds) for seconds in RETRY_DELAYS_SECONDS],
                    *[department_queue(d) for d in departments]]:
         entity.bind(channel).declare()  # a bound copy: module-level entities stay unbound

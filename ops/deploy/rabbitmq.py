@@ -1,8 +1,8 @@
 """The broker's definitions file, generated from onestop.contracts.topology and the catalog.
 
 deploy/rabbitmq/definitions.json holds the department boundary for one virtual
-host: the exchanges, one durable queue per department, routing's results queue
-and the dead-letter queue, as quorum queues. It holds no users: importing
+host: the exchanges, one durable queue per department, routing's results queue,
+the dead-letter queue and the retry (delay) queues, as quorum queues. It holds no users: importing
 definitions at boot would skip RabbitMQ's default user, and a file with users
 would carry credentials. The topology job (`python -m ops.deploy.broker_setup`,
 the same step `make run` does with declare_all) imports it through the
@@ -47,12 +47,14 @@ def _binding(queue):
 def definitions(department_codes=None):
     """Vhost-scoped definitions (POST /api/definitions/<vhost>)."""
     codes = departments() if department_codes is None else department_codes
+    retry_queues = [topology.retry_queue(s) for s in topology.RETRY_DELAYS_SECONDS]
     queues = [topology.results_queue, topology.dead_letter_queue,
-              *[topology.department_queue(code) for code in codes]]
+              *[topology.department_queue(code) for code in codes], *retry_queues]
     return {
         "rabbit_version": "4.1",
         "exchanges": [_exchange(e) for e in (topology.tasks_exchange, topology.results_exchange,
-                                             topology.dead_letter_exchange)],
+                                             topology.dead_letter_exchange,
+                                             *[q.exchange for q in retry_queues])],
         "queues": [_queue(q) for q in queues],
         "bindings": [_binding(q) for q in queues],
     }

@@ -24,6 +24,8 @@ def entries_of(events):
 class Steps:
     # catalog version (None: the current catalog) -> its working-day calendar, per process
     _calendars = {}
+    SWEEP_PAGE = 200
+    _sweep_after = None  # where the sweep of open cases goes on from, per process
 
     def __init__(self, store, outbox, limits, catalog, now):
         self.store, self.outbox, self.limits = store, outbox, limits
@@ -139,7 +141,7 @@ class Steps:
         now = self.now()
         for review in self.store.reviews_awaiting_case():
             self.open_case(review["_id"])
-        for case in self.store.open_cases():
+        for case in self._next_open_cases():
             change = domain.supervision(case, now)
             if change is not None:
                 changed, events = change
@@ -147,6 +149,14 @@ class Steps:
         for application in self.store.windows_closed_unreviewed(now):
             if self.store.mark_not_reviewed(application["_id"]):
                 NOT_REVIEWED.labels(application.get("scenario", "unknown")).inc()
+
+    def _next_open_cases(self):
+        """The next page of open cases (SWEEP_PAGE), round and round in id order: a sweep
+        reads a bounded number of cases; with more open cases than a page, each is looked
+        at every (open cases / SWEEP_PAGE) sweeps."""
+        cases = self.store.open_cases(after=Steps._sweep_after, limit=self.SWEEP_PAGE)
+        Steps._sweep_after = cases[-1]["_id"] if len(cases) == self.SWEEP_PAGE else None
+        return cases
 
     # -- the catalog's calendar ----------------------------------------------------------
     def calendar(self, version):

@@ -44,8 +44,9 @@ class FakeStore:
     def reviews_awaiting_case(self):
         return [r for r in self.docs["reviews"].values() if r.get("case_pending")]
 
-    def open_cases(self):
-        return [copy.deepcopy(c) for c in self.docs["cases"].values() if c["state"] != "closed"]
+    def open_cases(self, after=None, limit=200):
+        return [copy.deepcopy(c) for _, c in sorted(self.docs["cases"].items())
+                if c["state"] != "closed" and (after is None or c["_id"] > after)][:limit]
 
     def windows_closed_unreviewed(self, now):
         return []
@@ -106,3 +107,17 @@ def test_supervision_publishes_a_passed_deadline_once(steps):
     steps.supervise()
     assert steps.outbox.published[-1] == ("cases", case_id, 2, ["rectification_overdue"])
     assert len(steps.outbox.published) == 3
+
+
+def test_the_sweep_reads_open_cases_a_page_at_a_time_and_goes_round_them(monkeypatch):
+    """Issue 14: a sweep reads at most SWEEP_PAGE open cases, never all of them."""
+    store = FakeStore()
+    for n in range(5):
+        store.docs["cases"][f"c{n}"] = {"_id": f"c{n}", "state": "opened"}
+    monkeypatch.setattr(Steps, "SWEEP_PAGE", 2)
+    monkeypatch.setattr(Steps, "_sweep_after", None)
+    seen = []
+    steps = Steps(store, None, None, None, None)
+    for _ in range(4):
+        seen.append([c["_id"] for c in steps._next_open_cases()])
+    assert seen == [["c0", "c1"], ["c2", "c3"], ["c4"], ["c0", "c1"]]
