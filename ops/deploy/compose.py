@@ -211,7 +211,7 @@ LOCAL_IMAGES_HEADER = """\
 # For a host that reaches no image registry (`make compose-test`, tests/compose/run.sh):
 #   docker-compose -f docker-compose.yml -f deploy/compose/local-images.yml --profile demo up -d
 # It changes only images, and stands in for what has no Debian package:
-# - rabbitmq, prometheus: images built from Debian bookworm's packages (tests/compose/images);
+# - rabbitmq, prometheus: images built from Debian packages (tests/compose/images);
 # - mongodb: the embedded MongoDB-wire server nx-27017 (docs/adr/0002) in the mesh image,
 #   with its data on the same mongo-data volume; it has no users, so MONGO_URI carries no
 #   credentials here (MONGO_USER and MONGO_PASSWORD are still required, and unused);
@@ -233,9 +233,10 @@ def local_images():
                         "--pid-file", "/tmp/nx-27017.pid"],
             "environment": {"ONESTOP_PROCESS": "mongodb"},
             "healthcheck": healthcheck(
+                # the port answers (importing pymongo alone can take 5 s on a busy host); no
+                # spaces: podman 4.3's Docker API splits a health check's arguments at them
                 ["CMD", "python", "-c",
-                 "import pymongo; pymongo.MongoClient('mongodb://127.0.0.1:27017/', "
-                 "serverSelectionTimeoutMS=3000).admin.command('ping')"],
+                 "__import__('socket').create_connection(('127.0.0.1',27017),3).close()"],
                 start_period="10s"),
             "tmpfs": ["/tmp"],
         },

@@ -134,8 +134,13 @@ PYTHON_IMAGE=$(build_local onestop-python python.Containerfile)
 RABBITMQ_LOCAL_IMAGE=$(build_local onestop-rabbitmq rabbitmq.Containerfile tests/compose/images/rabbitmq-entrypoint.sh)
 PROMETHEUS_LOCAL_IMAGE=$(build_local onestop-prometheus prometheus.Containerfile)
 log "building onestop:compose-test from the project's Dockerfile on $PYTHON_IMAGE"
-timeout 900 podman build -q --build-arg "PYTHON_IMAGE=$PYTHON_IMAGE" -t onestop:compose-test . \
-    > "$RUNDIR/build-app.log" 2>&1 || { cat "$RUNDIR/build-app.log"; die "building the mesh image failed"; }
+# the build stage (the virtualenv from requirements.txt) tagged, so that pruning keeps it
+# cached: later runs install nothing unless requirements.txt changed
+timeout 900 podman build -q --build-arg "PYTHON_IMAGE=$PYTHON_IMAGE" --target build \
+    -t onestop-build:compose-test . > "$RUNDIR/build-app.log" 2>&1 \
+    && timeout 900 podman build -q --build-arg "PYTHON_IMAGE=$PYTHON_IMAGE" \
+        -t onestop:compose-test . >> "$RUNDIR/build-app.log" 2>&1 \
+    || { cat "$RUNDIR/build-app.log"; die "building the mesh image failed"; }
 podman image prune -f >/dev/null 2>&1 || true   # layers of earlier builds: the cache stays bounded
 log "images ready: $PYTHON_IMAGE $RABBITMQ_LOCAL_IMAGE $PROMETHEUS_LOCAL_IMAGE onestop:compose-test"
 
@@ -196,11 +201,11 @@ wait_healthy() {
     while true; do
         bad=""
         for id in $(dc ps -q); do
-            line=$(podman inspect --format '{{.Name}} {{.State.Status}} {{if .State.Healthcheck}}{{.State.Healthcheck.Status}}{{else}}none{{end}} {{.State.ExitCode}}' "$id")
+            line=$(podman inspect --format '{{.Name}} {{.State.Status}} {{.State.ExitCode}} {{.State.Healthcheck.Status}}' "$id")
             set -- $line
-            case "$1" in *broker-setup*) [ "$2" = exited ] && [ "$4" = 0 ] && continue ;; esac
-            [ "$2" = running ] && [ "$3" = healthy ] && continue
-            bad="$bad $1($2/$3)"
+            case "$1" in *broker-setup*) [ "$2" = exited ] && [ "$3" = 0 ] && continue ;; esac
+            [ "$2" = running ] && [ "${4:-}" = healthy ] && continue
+            bad="$bad $1($2/${4:-no health})"
         done
         [ -z "$bad" ] && break
         [ "$(date +%s)" -gt "$deadline" ] && die "not healthy after ${UP_TIMEOUT}s:$bad"
