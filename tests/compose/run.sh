@@ -226,8 +226,11 @@ step first
 step prometheus
 
 log "routing killed with applications in flight, then started again"
-step submit
+timeout "$STEP_TIMEOUT" "$PY" tests/compose/scenario.py submit "$STATE" & SUBMIT_PID=$!
+sleep 2
 dc kill -s SIGKILL routing
+wait "$SUBMIT_PID" || die "step submit"
+step undecided
 dc start routing
 wait_healthy
 step decided

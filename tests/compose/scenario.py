@@ -7,7 +7,8 @@ the test's .env), PROMETHEUS (e.g. http://127.0.0.1:28090). Every wait is bounde
 Steps:
   first      an applicant applies (birth) through the gateway; the reference departments
              decide; a token is accepted by every service; the licence verifies `valid`
-  submit     N applications submitted and not waited for (before a container is killed)
+  submit     N applications submitted and not waited for (routing is killed meanwhile)
+  undecided  some of them wait undecided while routing is down
   decided    every application submitted so far is decided (after the restart)
   prometheus every target of the compose file's Prometheus is `up`
   again      after `down` and `up` on the same volumes: the old token, the old
@@ -35,7 +36,7 @@ def say(message):
 
 
 def client():
-    return Client(config.env("BASE"), key=config.env("AUTH_SIGNING_KEY"))
+    return Client(config.env("BASE"), token=token(), key=config.env("AUTH_SIGNING_KEY"))
 
 
 def token(role="applicant", sub=APPLICANT, **claims):
@@ -93,12 +94,21 @@ def first(state):
     assert licences, "no licence was issued"
     result = verify(licences[0])
     assert result == "valid", result
-    say(f"licence {licences[0]['id']} ({licences[0].get('license_type')}) verifies: {result}")
+    say(f"licence {licences[0]['id']} ({licences[0].get('type')}) verifies: {result}")
     state.update(token=applicant_token, applications={application_id: "approved"},
                  licence=licences[0])
 
 
-def submit(state, count=5):
+def undecided(state):
+    """While routing is down: the applications submitted around the kill wait undecided."""
+    c = client()
+    waiting = [a for a in state.get("pending", []) if outcome(c.application(a).json()) is None]
+    assert waiting, "every application was decided before routing was killed: none in flight"
+    say(f"routing is down: {len(waiting)} of {len(state['pending'])} applications "
+        f"wait undecided (in flight)")
+
+
+def submit(state, count=6):
     c = client()
     ids = [c.apply("birth") for _ in range(count)]
     state.setdefault("pending", []).extend(ids)
@@ -152,7 +162,7 @@ def again(state):
     say(f"after down/up: a new application {application_id} is decided {outcome(view)}")
 
 
-STEPS = {"first": first, "submit": submit, "decided": decided, "prometheus": prometheus,
+STEPS = {"first": first, "submit": submit, "undecided": undecided, "decided": decided, "prometheus": prometheus,
          "again": again}
 
 
