@@ -7,7 +7,8 @@ the test's .env), PROMETHEUS (e.g. http://127.0.0.1:28090). Every wait is bounde
 Steps:
   first      an applicant applies (birth) through the gateway; the reference departments
              decide; a token is accepted by every service; the licence verifies `valid`
-  submit     N applications submitted and not waited for (routing is killed meanwhile)
+  submit     N applications submitted and not waited for (then routing is killed, and
+             more are submitted while it is down)
   undecided  some of them wait undecided while routing is down
   decided    every application submitted so far is decided (after the restart)
   prometheus every target of the compose file's Prometheus is `up`
@@ -108,7 +109,7 @@ def undecided(state):
         f"wait undecided (in flight)")
 
 
-def submit(state, count=6):
+def submit(state, count=3):
     c = client()
     ids = [c.apply("birth") for _ in range(count)]
     state.setdefault("pending", []).extend(ids)
