@@ -16,7 +16,9 @@ LABEL org.opencontainers.image.title="onestop" \
       org.opencontainers.image.description="Hunan One-step Approval mesh (nameko services)"
 RUN groupadd --gid 10001 onestop \
     && useradd --uid 10001 --gid onestop --no-create-home --home-dir /nonexistent \
-       --shell /usr/sbin/nologin onestop
+       --shell /usr/sbin/nologin onestop \
+    && mkdir -p /var/lib/onestop && chown onestop:onestop /var/lib/onestop
+# /var/lib/onestop: the licence service's signing key on a volume (docker-compose.yml)
 COPY --from=build /opt/venv /opt/venv
 WORKDIR /app
 COPY onestop ./onestop

@@ -4,7 +4,7 @@ PY := .venv/bin/python
 PYTEST := $(PY) -m pytest
 
 .PHONY: setup run test audit unit-tests integration-tests e2e-tests catalog-check contract-check clean \
-	deploy-files deploy-check prometheus bench bench-quick bench-setup
+	deploy-files deploy-check prometheus bench bench-quick bench-setup compose-test
 
 setup:
 	@./scripts/setup.sh
@@ -50,6 +50,11 @@ deploy-check: setup
 	@$(PY) -m ops.deploy --check
 	@promtool check rules deploy/prometheus/rules/*.yml
 	@promtool test rules deploy/prometheus/tests/alerts_test.yml
+
+# docker-compose.yml started for real (podman, images built from Debian packages) and used
+# as users would: tests/compose/run.sh. Needs root; about 10 minutes the first time.
+compose-test: setup
+	@./tests/compose/run.sh
 
 # Prometheus with the mesh's rules against `make run` (http://127.0.0.1:9090)
 prometheus: setup

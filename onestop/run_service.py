@@ -42,6 +42,7 @@ def main(argv=None):
               file=sys.stderr)
         return 2
     name = argv[0]
+    config.refuse_weak_secrets(name)
     configure_logging(name)
     runner = ServiceRunner(config.nameko_config(name) if name in config.SERVICES
                            else broker_users.department_nameko_config(name))

@@ -217,6 +217,16 @@ def _settle_dead_letters(queue, args):
     return 1 if failed or missing else 0
 
 
+def secret_command(args):
+    """A URL-safe random secret (256 bits), good in .env and inside AMQP/MongoDB URIs."""
+    import secrets
+    from onestop.common.config import require_secret
+    for name in args.env or [None]:
+        value = require_secret(name or "secret", secrets.token_urlsafe(32))
+        print(f"{name}={value}" if name else value)
+    return 0
+
+
 def parser():
     top = argparse.ArgumentParser(prog="python -m ops.cli",
                                   description="One-step Approval operators' command line")
@@ -255,6 +265,13 @@ def parser():
     token.add_argument("--also", action="append",
                        help="keys: add the keys of this JWKS file (during a rotation)")
     token.set_defaults(run=token_command)
+
+    secret = commands.add_parser(
+        "secret", help="print a new random secret (for .env: AUTH_SIGNING_KEY, "
+                       "BROKER_USERS_SECRET, RABBITMQ_PASSWORD, MONGO_PASSWORD, ...)")
+    secret.add_argument("--env", metavar="NAME", nargs="*",
+                        help="print NAME=<new secret> lines, one per name")
+    secret.set_defaults(run=secret_command)
 
     dead = commands.add_parser(
         "dead-letters", help="list, replay or discard what waits in the dead-letter queue",

@@ -18,6 +18,7 @@ from departments.reference.rules import Rules
 from departments.sdk.metrics import RESULT_PUBLISH_FAILURES
 from departments.sdk.pika_worker import Worker
 from onestop.common.broker_users import consumer_uris
+from onestop.common import config
 from onestop.common.logs import configure_logging
 
 ANSWERS = Counter("departments_answers_total", "Answers given by reference departments",
@@ -32,6 +33,7 @@ def count(kind, department):
 
 
 def main():
+    config.refuse_weak_secrets("departments-pika")
     configure_logging("departments-pika")
     departments = [d for d in os.environ.get("DEPARTMENTS", "").split(",") if d]
     if not departments:

@@ -120,3 +120,77 @@ def local_secret(env_name, file_name, make):
             with os.fdopen(descriptor, "w") as handle:
                 handle.write(make())
     return path.read_text().strip()
+
+
+# --- secrets a process refuses to start with (docker-compose, Kubernetes, any host) ---
+
+PLACEHOLDER_MARK = "change-me"
+MIN_SECRET_CHARS = 16
+WEAK_SECRETS = {"guest", "password", "secret", "admin", "changeme", "onestop", "test",
+                "123456", "12345678", "qwerty", "letmein", "default"}
+MAKE_SECRET_HINT = ("make a good one with `python -m ops.cli secret` "
+                    "(or `openssl rand -hex 32`) and set it in .env or the secret store")
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1", "")
+
+
+class WeakSecret(ValueError):
+    """A secret that is still a placeholder, or too weak to protect anything."""
+
+
+def require_secret(name, value):
+    """`value` unchanged when it is a usable secret; WeakSecret naming `name` otherwise:
+    a placeholder (`CHANGE-ME-*` from .env.example), fewer than 16 characters, fewer than
+    8 distinct characters, or a well-known word."""
+    text = "" if value is None else str(value)
+    if PLACEHOLDER_MARK in text.lower().replace("_", "-") or "changeme" in text.lower():
+        raise WeakSecret(f"{name} is still the placeholder from .env.example ({text!r}); "
+                         f"{MAKE_SECRET_HINT}")
+    if (len(text) < MIN_SECRET_CHARS or len(set(text)) < 8
+            or text.lower() in WEAK_SECRETS):
+        raise WeakSecret(f"{name} is too weak (at least {MIN_SECRET_CHARS} characters, "
+                         f"not a common word); {MAKE_SECRET_HINT}")
+    return value
+
+
+def _uri_password(uri):
+    from urllib.parse import unquote, urlsplit
+    parts = urlsplit(uri)
+    return parts.hostname or "", unquote(parts.password) if parts.password else None
+
+
+def secret_problems(environ=None):
+    """What is wrong with the secrets set in the environment (empty when all are good).
+    Unset secrets are not checked here: each is either required by the deployment
+    (compose's `${NAME:?}`, Kubernetes secrets) or generated locally by `make run`.
+    A password inside AMQP_URI or MONGO_URI is checked when the server is not on this
+    machine's loopback (RabbitMQ's guest user, for one, works on loopback only)."""
+    environ = os.environ if environ is None else environ
+    problems = []
+    for name in ("AUTH_SIGNING_KEY", "BROKER_USERS_SECRET"):
+        if environ.get(name):
+            try:
+                require_secret(name, environ[name])
+            except WeakSecret as exc:
+                problems.append(str(exc))
+    # not secrets, but a placeholder left there means nothing would verify
+    for name in ("AUTH_PUBLIC_KEYS",):
+        if PLACEHOLDER_MARK in (environ.get(name) or "").lower():
+            problems.append(f"{name} is still the placeholder from .env.example; set it to "
+                            "the output of `python -m ops.cli token keys` (docs/operations.md)")
+    for name, source in (("AMQP_URI", "RABBITMQ_PASSWORD"), ("MONGO_URI", "MONGO_PASSWORD")):
+        host, password = _uri_password(environ.get(name) or "")
+        if password is not None and host not in LOOPBACK_HOSTS:
+            try:
+                require_secret(f"the password in {name} ({source} in .env)", password)
+            except WeakSecret as exc:
+                problems.append(str(exc))
+    return problems
+
+
+def refuse_weak_secrets(process):
+    """Called first thing by every process of the mesh: exit with a message naming each
+    placeholder or weak secret, instead of starting with it."""
+    import sys
+    problems = secret_problems()
+    if problems:
+        sys.exit(f"{process}: refusing to start:\n  " + "\n  ".join(problems))

@@ -39,6 +39,7 @@ def apply(management_url, amqp_uri, definitions, timeout=120):
 
 
 def main():
+    config.refuse_weak_secrets("broker-setup")
     management_url = config.env("RABBITMQ_MANAGEMENT_URL", "http://127.0.0.1:15672")
     definitions = json.loads(DEFINITIONS.read_text())
     apply(management_url, config.amqp_uri(), definitions)

@@ -154,6 +154,7 @@ class Gateway:
 def main():
     import waitress
     from onestop.common.logs import configure_logging
+    config.refuse_weak_secrets("gateway")
     configure_logging("gateway")
     port, host = config.gateway_port(), config.env("BIND_HOST", "127.0.0.1")
     metrics_port = config.gateway_metrics_port()

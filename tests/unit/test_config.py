@@ -26,3 +26,62 @@ def test_max_workers_sets_nameko_worker_pool_and_prefetch(monkeypatch):
 def test_max_workers_defaults_to_ten(monkeypatch):
     monkeypatch.delenv("MAX_WORKERS", raising=False)
     assert ServiceContainer(Probe, nameko_config("routing")).max_workers == 10
+
+
+# --- secrets a process refuses to start with ---
+
+import pytest  # noqa: E402
+
+from onestop.common import config  # noqa: E402
+
+STRONG = "Vq3-x9LmT_a7Zp0RkW2yBn5Hc8Ue4JdQ"
+
+
+@pytest.mark.parametrize("value, says", [
+    ("CHANGE-ME-auth-signing-key", "placeholder"),
+    ("change_me_too_but_long_enough", "placeholder"),
+    ("short", "too weak"),
+    ("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "too weak"),
+    ("", "too weak"),
+])
+def test_placeholders_and_weak_secrets_are_refused_by_name(value, says):
+    with pytest.raises(config.WeakSecret, match=says) as refused:
+        config.require_secret("AUTH_SIGNING_KEY", value)
+    assert "AUTH_SIGNING_KEY" in str(refused.value)
+    assert "python -m ops.cli secret" in str(refused.value)
+
+
+def test_a_strong_secret_passes_and_the_cli_makes_them(capsys):
+    assert config.require_secret("X", STRONG) == STRONG
+    from ops import cli
+    assert cli.main(["secret", "--env", "A", "B"]) == 0
+    lines = capsys.readouterr().out.split()
+    assert [line.split("=", 1)[0] for line in lines] == ["A", "B"]
+    for line in lines:
+        config.require_secret("made", line.split("=", 1)[1])
+
+
+def test_secret_problems_name_each_bad_setting_and_spare_loopback_defaults():
+    assert config.secret_problems({}) == []
+    # `make run` and the test suites: guest/guest on this machine's own broker
+    assert config.secret_problems({"AMQP_URI": "amqp://guest:guest@127.0.0.1:5672/t",
+                                   "MONGO_URI": "mongodb://127.0.0.1:27018/"}) == []
+    problems = config.secret_problems({
+        "AUTH_SIGNING_KEY": "CHANGE-ME-auth-signing-key",
+        "BROKER_USERS_SECRET": STRONG,
+        "AMQP_URI": "amqp://onestop:CHANGE-ME-rabbitmq-password@rabbitmq:5672/onestop",
+        "MONGO_URI": f"mongodb://onestop:{STRONG}@mongodb:27017/?authSource=admin"})
+    assert len(problems) == 2
+    assert "AUTH_SIGNING_KEY" in problems[0] and "RABBITMQ_PASSWORD" in problems[1]
+
+
+def test_a_process_refuses_to_start_with_a_placeholder(monkeypatch):
+    monkeypatch.setenv("BROKER_USERS_SECRET", "CHANGE-ME-broker-users-secret")
+    with pytest.raises(SystemExit, match="(?s)catalog: refusing to start.*BROKER_USERS_SECRET"):
+        config.refuse_weak_secrets("catalog")
+
+
+def test_a_placeholder_public_key_set_is_refused_by_name():
+    problems = config.secret_problems(
+        {"AUTH_PUBLIC_KEYS": "CHANGE-ME-the-output-of-ops.cli-token-keys"})
+    assert len(problems) == 1 and "AUTH_PUBLIC_KEYS is still the placeholder" in problems[0]

@@ -122,7 +122,7 @@ def test_no_secret_is_committed_and_every_variable_is_in_env_example():
     used = set(re.findall(r"\$\{([A-Z_]+)", text))
     assert used <= defined, used - defined
     for secret in ("RABBITMQ_PASSWORD", "MONGO_PASSWORD", "GRAFANA_ADMIN_PASSWORD",
-                   "BROKER_USERS_SECRET"):
+                   "BROKER_USERS_SECRET", "AUTH_PUBLIC_KEYS"):
         assert f"${{{secret}:?" in text  # required, never defaulted
         assert re.search(rf"^{secret}=CHANGE-ME", example, re.MULTILINE)
     for name, service in compose_file()["services"].items():
@@ -317,3 +317,27 @@ def test_services_verify_tokens_with_public_keys_and_no_process_holds_the_issuer
                     "name": "onestop-auth-public-keys", "key": "jwks.json"}
             assert "AUTH_SIGNING_KEY" not in env
     assert "AUTH_SIGNING_KEY" not in (ROOT / "docker-compose.yml").read_text()
+
+
+def test_compose_is_safe_by_default():
+    """The licence key on a volume, the reference departments (which approve by rule)
+    only in the demo profile (one token key set for every service: the test above)."""
+    services = compose_file()["services"]
+    for name, service in services.items():
+        assert service.get("profiles") == (
+            ["demo"] if name in config.DEPARTMENT_CONSUMERS else None), name
+    license_service = services["license"]
+    data_dir = license_service["environment"]["DATA_DIR"]
+    assert f"license-keys:{data_dir}" in license_service["volumes"]
+    assert "license-keys" in compose_file()["volumes"]
+
+
+def test_the_local_images_override_changes_only_images_and_the_store():
+    override = yaml.safe_load((ROOT / "deploy" / "compose" / "local-images.yml").read_text())
+    main = compose_file()["services"]
+    for name, service in override["services"].items():
+        assert name in main, name
+        if name == "mongodb":
+            continue
+        assert set(service) <= {"image", "profiles", "environment"}, name
+        assert set(service.get("environment", {})) <= {"MONGO_URI"}, name

@@ -1,0 +1,180 @@
+"""What users do against the compose deployment, in steps the shell script calls
+(tests/compose/run.sh): `python tests/compose/scenario.py STEP STATE_FILE`.
+
+Environment: BASE (the gateway, e.g. http://127.0.0.1:28000), AUTH_SIGNING_KEY (the test's
+token issuer key; the containers have only its public key set), PROMETHEUS (e.g. http://127.0.0.1:28090). Every wait is bounded.
+
+Steps:
+  first      an applicant applies (birth) through the gateway; the reference departments
+             decide; a token is accepted by every service; the licence verifies `valid`
+  submit     N applications submitted and not waited for (then routing is killed, and
+             more are submitted while it is down)
+  undecided  some of them wait undecided while routing is down
+  decided    every application submitted so far is decided (after the restart)
+  prometheus every target of the compose file's Prometheus is `up`
+  again      after `down` and `up` on the same volumes: the old token, the old
+             applications and decisions, the old licence `valid`, and a new application
+"""
+import json
+import sys
+import time
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+from onestop.client import Client  # noqa: E402
+from onestop.common import config, tokens  # noqa: E402
+
+APPLICANT = "430102199001011234"
+TIMEOUT = 120
+
+
+def say(message):
+    print(f"[scenario] {message}", flush=True)
+
+
+def client():
+    return Client(config.env("BASE"), token=token(), key=config.env("AUTH_SIGNING_KEY"))
+
+
+def token(role="applicant", sub=APPLICANT, **claims):
+    return tokens.mint(role, sub, key=config.env("AUTH_SIGNING_KEY"), **claims)
+
+
+def get(path, token_value, **params):
+    return requests.get(config.env("BASE") + path, params=params, timeout=30,
+                        headers={"Authorization": f"Bearer {token_value}"})
+
+
+def every_service_accepts(applicant_token, application_id):
+    """One authenticated call answered by each service behind the gateway."""
+    officer = token("officer", "officer-1", office="health.430102")
+    supervisor = token("supervisor", "supervisor-1")
+    calls = {
+        "intake": get(f"/api/applications/{application_id}", applicant_token),
+        "routing": get(f"/api/applications/{application_id}/history", applicant_token),
+        "routing (officer)": get("/api/officer/tasks", officer),
+        "license": get("/api/licenses", applicant_token),
+        "feedback": get(f"/api/applications/{application_id}/reviews", applicant_token),
+        "feedback (supervisor)": get("/api/reviews/stats", supervisor),
+        "catalog": get("/api/scenarios/birth", applicant_token),
+    }
+    bad = {name: (r.status_code, r.text[:200]) for name, r in calls.items()
+           if r.status_code != 200}
+    assert not bad, f"a service refused the token: {bad}"
+    forged = auth.mint("applicant", APPLICANT, key="x" * 64)
+    assert get("/api/licenses", forged).status_code == 401, "a forged token was accepted"
+    say(f"the token is accepted by every service: {', '.join(calls)}; a forged one is 401")
+
+
+def verify(licence):
+    response = requests.post(config.env("BASE") + "/api/licenses/verify", json=licence,
+                             timeout=30)
+    response.raise_for_status()
+    return response.json()["result"]
+
+
+def outcome(view):
+    return (view.get("decision") or {}).get("outcome")
+
+
+def first(state):
+    c = client()
+    application_id = c.apply("birth")
+    view = c.wait_for_decision(application_id, timeout=TIMEOUT, interval=0.5)
+    assert outcome(view) == "approved", view
+    deciders = [d["department"] for d in view["decision"].get("departments", [])]
+    say(f"application {application_id} decided {outcome(view)} by the departments "
+        f"{', '.join(deciders)}")
+    applicant_token = token()
+    every_service_accepts(applicant_token, application_id)
+    licences = c.wait_for_licences(APPLICANT, application_id, 1, timeout=TIMEOUT)
+    assert licences, "no licence was issued"
+    result = verify(licences[0])
+    assert result == "valid", result
+    say(f"licence {licences[0]['id']} ({licences[0].get('type')}) verifies: {result}")
+    state.update(token=applicant_token, applications={application_id: "approved"},
+                 licence=licences[0])
+
+
+def undecided(state):
+    """While routing is down: the applications submitted around the kill wait undecided."""
+    c = client()
+    waiting = [a for a in state.get("pending", []) if outcome(c.application(a).json()) is None]
+    assert waiting, "every application was decided before routing was killed: none in flight"
+    say(f"routing is down: {len(waiting)} of {len(state['pending'])} applications "
+        f"wait undecided (in flight)")
+
+
+def submit(state, count=3):
+    c = client()
+    ids = [c.apply("birth") for _ in range(count)]
+    state.setdefault("pending", []).extend(ids)
+    say(f"submitted {count} applications, not waiting: {', '.join(ids)}")
+
+
+def decided(state):
+    c = client()
+    for application_id in state.get("pending", []):
+        view = c.wait_for_decision(application_id, timeout=TIMEOUT, interval=0.5)
+        assert outcome(view) == "approved", view
+        state["applications"][application_id] = outcome(view)
+    say(f"all {len(state.get('pending', []))} applications submitted before the kill are "
+        f"decided: nothing lost")
+    state["pending"] = []
+
+
+def prometheus(state):
+    deadline = time.monotonic() + 90
+    while True:
+        targets = requests.get(config.env("PROMETHEUS") + "/api/v1/targets",
+                               timeout=10).json()["data"]["activeTargets"]
+        health = {t["labels"]["job"]: t["health"] for t in targets}
+        if health and all(h == "up" for h in health.values()):
+            say(f"Prometheus scrapes {len(health)} targets, all up: {', '.join(sorted(health))}")
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError(f"Prometheus targets not all up: {health}")
+        time.sleep(3)
+
+
+def again(state):
+    old_token = state["token"]
+    listed = get("/api/applications", old_token)
+    assert listed.status_code == 200, (listed.status_code, listed.text[:200])
+    for application_id, decision in state["applications"].items():
+        response = get(f"/api/applications/{application_id}", old_token)
+        assert response.status_code == 200, (application_id, response.status_code)
+        assert outcome(response.json()) == decision, response.json()
+    say(f"after down/up: the old token is accepted, all {len(state['applications'])} "
+        f"applications kept their decisions")
+    result = verify(state["licence"])
+    assert result == "valid", result
+    wallet = get("/api/licenses", old_token).json()["licenses"]
+    assert state["licence"]["id"] in {lic["id"] for lic in wallet}
+    say(f"after down/up: the old licence {state['licence']['id']} still verifies: {result}")
+    c = client()
+    application_id = c.apply("birth")
+    view = c.wait_for_decision(application_id, timeout=TIMEOUT, interval=0.5)
+    assert outcome(view) == "approved", view
+    say(f"after down/up: a new application {application_id} is decided {outcome(view)}")
+
+
+STEPS = {"first": first, "submit": submit, "undecided": undecided, "decided": decided, "prometheus": prometheus,
+         "again": again}
+
+
+def main(argv):
+    step, state_file = argv
+    path = Path(state_file)
+    state = json.loads(path.read_text()) if path.exists() else {}
+    STEPS[step](state)
+    path.write_text(json.dumps(state))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
