@@ -3,7 +3,7 @@
 PY := .venv/bin/python
 PYTEST := $(PY) -m pytest
 
-.PHONY: setup run test audit unit-tests integration-tests e2e-tests catalog-check contract-check clean \
+.PHONY: setup run test lint audit unit-tests integration-tests e2e-tests catalog-check contract-check clean \
 	deploy-files deploy-check prometheus bench bench-quick bench-setup compose-test
 
 setup:
@@ -14,6 +14,7 @@ run: setup
 
 test: setup
 	@$(PY) scripts/audit.py
+	@.venv/bin/ruff check .
 	@$(PY) -m services.catalog.check
 	@$(PY) -m onestop.contracts.jsonschema --check
 	@node tools/asyncapi/validate.mjs docs/asyncapi.yaml
@@ -31,6 +32,9 @@ e2e-tests: setup
 	@$(PYTEST) tests/e2e
 
 # supply chain: every pinned requirement against the known vulnerabilities (scripts/audit.py)
+lint: setup
+	@.venv/bin/ruff check .
+
 audit: setup
 	@$(PY) scripts/audit.py
 

@@ -5,7 +5,7 @@ Roles and their claims:
 
 | role | `sub` | other claims | may | longest lifetime |
 |---|---|---|---|---|
-| applicant | the applicant's ID number or unified social credit code | | their own applications, licences, reviews | 8 h |
+| applicant | their ID number or unified social credit code | | their own applications, licences, reviews | 8 h |
 | clerk | the clerk's staff id | `region` (their counter) | apply on behalf of an applicant (channel counter) | 12 h |
 | officer | the officer's staff id | `office` = `<department>.<region>` | their office's tasks (officer API) | 12 h |
 | supervisor | staff id | `region` (optional) | supervision listings | 1 h |

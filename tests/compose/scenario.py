@@ -2,7 +2,8 @@
 (tests/compose/run.sh): `python tests/compose/scenario.py STEP STATE_FILE`.
 
 Environment: BASE (the gateway, e.g. http://127.0.0.1:28000), AUTH_SIGNING_KEY (the test's
-token issuer key; the containers have only its public key set), PROMETHEUS (e.g. http://127.0.0.1:28090). Every wait is bounded.
+token issuer key; the containers have only its public key set), PROMETHEUS (e.g.
+http://127.0.0.1:28090). Every wait is bounded.
 
 Steps:
   first      an applicant applies (birth) through the gateway; the reference departments
@@ -16,6 +17,7 @@ Steps:
              applications and decisions, the old licence `valid`, and a new application
 """
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -65,7 +67,7 @@ def every_service_accepts(applicant_token, application_id):
     bad = {name: (r.status_code, r.text[:200]) for name, r in calls.items()
            if r.status_code != 200}
     assert not bad, f"a service refused the token: {bad}"
-    forged = auth.mint("applicant", APPLICANT, key="x" * 64)
+    forged = tokens.mint("applicant", APPLICANT, key=os.urandom(32).hex())  # an unknown key
     assert get("/api/licenses", forged).status_code == 401, "a forged token was accepted"
     say(f"the token is accepted by every service: {', '.join(calls)}; a forged one is 401")
 

@@ -2,7 +2,6 @@
 test moves (CLOCK_OFFSET_FILE): nothing here waits for real time to pass. Each request
 carries its caller's token: the applicant reviews, the department's officer visits and
 rectifies, a supervisor reads cases and statistics."""
-import time
 
 import pytest
 

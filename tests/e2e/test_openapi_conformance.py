@@ -13,7 +13,6 @@ route cannot be added without its documentation, nor documented without a route.
 """
 import json
 import re
-import time
 import uuid
 from pathlib import Path
 

@@ -6,7 +6,6 @@ that share the machine's broker never change each other's passwords.
 """
 import json
 import os
-import time
 from pathlib import Path
 
 from kombu import Connection

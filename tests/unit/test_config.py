@@ -16,8 +16,8 @@ class Probe:
 
 def test_max_workers_sets_nameko_worker_pool_and_prefetch(monkeypatch):
     monkeypatch.setenv("MAX_WORKERS", "3")
-    for config in (nameko_config("routing"), department_nameko_config("departments-nameko")):
-        container = ServiceContainer(Probe, config)
+    for nameko in (nameko_config("routing"), department_nameko_config("departments-nameko")):
+        container = ServiceContainer(Probe, nameko)
         assert container.max_workers == 3
         consumer = next(e for e in container.extensions if type(e).__name__ == "RpcConsumer")
         assert consumer.queue_consumer.prefetch_count == 3
