@@ -21,7 +21,7 @@ import pika
 import requests
 
 from bench import procs
-from onestop.client import PERSON_ID, Client, sample_application
+from onestop.client import PERSON_ID, sample_application
 from tests.support.mesh import Mesh, reset_vhost
 
 # process name in the report <- what its command line contains

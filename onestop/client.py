@@ -131,7 +131,7 @@ class Client:
         return self.session.post(f"{self.base}/api/applications/{application_id}/{path}",
                                  json=body, timeout=30, headers=self.headers(token))
 
-    def licences(self, holder, token=None):
+    def licenses(self, holder, token=None):
         token = token or self.token_for(holder)
         response = self.session.get(f"{self.base}/api/licenses", timeout=30,
                                     params={"holder": holder}, headers=self.headers(token))
@@ -149,11 +149,11 @@ class Client:
                                    f"status {view.get('status')}")
             time.sleep(interval)
 
-    def wait_for_licences(self, holder, application_id, count, timeout=30):
+    def wait_for_licenses(self, holder, application_id, count, timeout=30):
         """The licences an application produced, once `count` of them are issued."""
         deadline = time.monotonic() + timeout
         while True:
-            mine = [lic for lic in self.licences(holder)
+            mine = [lic for lic in self.licenses(holder)
                     if lic["application_id"] == application_id]
             if len(mine) >= count or time.monotonic() > deadline:
                 return mine

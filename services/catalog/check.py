@@ -136,12 +136,12 @@ def _check_item(catalog, item):
     for material in item.get("materials") or []:
         if material not in catalog.materials:
             problems.append(f"item {code}: unknown material {material}")
-    licence = item.get("license")
-    if licence and licence not in catalog.license_types:
-        problems.append(f"item {code}: unknown licence type {licence}")
-    elif licence and catalog.license_types[licence].get("department") != item.get("department"):
-        problems.append(f"item {code}: produces {licence}, which "
-                        f"{catalog.license_types[licence].get('department')} issues, not "
+    license = item.get("license")
+    if license and license not in catalog.license_types:
+        problems.append(f"item {code}: unknown licence type {license}")
+    elif license and catalog.license_types[license].get("department") != item.get("department"):
+        problems.append(f"item {code}: produces {license}, which "
+                        f"{catalog.license_types[license].get('department')} issues, not "
                         f"{item.get('department')}")
     if not isinstance(item.get("fee", 0), (int, float)) or item.get("fee", 0) < 0:
         problems.append(f"item {code}: fee must be a non-negative number")
@@ -184,7 +184,7 @@ def _check_scenario(catalog, scenario):
                             f"de-duplicated union of its items' materials, which is {expected}")
         if not cycle:
             longest = critical_path_days(catalog, scenario)
-            if not isinstance(scenario.get("promised_days"), int) or \
+            if not isinstance(scenario.get("promised_days"), int) or\
                     scenario["promised_days"] < longest:
                 problems.append(f"scenario {code}: promised {scenario.get('promised_days')} "
                                 f"working days, but its longest dependency chain takes {longest}")

@@ -40,7 +40,7 @@ def form_schema(form_fields):
     return Schema.from_dict(declared, name="Form")(unknown=RAISE)
 
 
-def validate_application(body, scenario, region, uploads, licences=None):
+def validate_application(body, scenario, region, uploads, licenses=None):
     """Check an application (already shape-checked) against its scenario.
 
     scenario: the catalog's scenario view; region: the catalog's region or None;
@@ -67,7 +67,7 @@ def validate_application(body, scenario, region, uploads, licences=None):
         form = form_schema(scenario["form_fields"]).load(body["form"])
     except ValidationError as exc:
         errors["form"] = exc.messages
-    material_errors = check_materials(body, scenario, uploads, licences)
+    material_errors = check_materials(body, scenario, uploads, licenses)
     if material_errors:
         errors["materials"] = material_errors
     if errors:
@@ -89,10 +89,10 @@ def provided_materials(scenario, optional_items):
     return [m["code"] for m in scenario["checklist"] if m.get("provided_by") in chosen]
 
 
-def check_materials(body, scenario, uploads, licences=None):
+def check_materials(body, scenario, uploads, licenses=None):
     """Per-material messages: unknown codes, duplicates, unknown files, unusable e-licences,
     missing materials (a material filled from a valid e-licence is not missing)."""
-    licences = licences or {"given": {}, "held": {}}
+    licenses = licenses or {"given": {}, "held": {}}
     errors = {}
     needed = required_materials(scenario, body["optional_items"])
     # a material the package produces itself may still be given (a paper copy in hand)
@@ -105,16 +105,16 @@ def check_materials(body, scenario, uploads, licences=None):
         elif code in seen:
             errors[str(index)] = {"code": [f"{code} is given twice"]}
         elif material.get("license_id"):
-            problem = once_only.licence_problem(index, material, scenario, licences)
+            problem = once_only.license_problem(index, material, scenario, licenses)
             if problem:
                 errors[str(index)] = {"license_id": [problem]}
         elif material["file_id"] not in uploads:
             errors[str(index)] = {"file_id": ["no such upload; upload with POST /api/uploads"]}
         seen.add(code)
     missing = [code for code in needed
-               if code not in seen and not once_only.is_filled(code, scenario, licences)]
+               if code not in seen and not once_only.is_filled(code, scenario, licenses)]
     if missing:
-        errors["missing"] = [once_only.missing_message(code, scenario, licences)
+        errors["missing"] = [once_only.missing_message(code, scenario, licenses)
                              for code in missing]
     return errors
 
@@ -194,10 +194,10 @@ def known_scenario(scenario, code):
     return scenario
 
 
-def checked_form(body, scenario, region, uploads, licences):
+def checked_form(body, scenario, region, uploads, licenses):
     """validate_application, refusing with Invalid and the per-field messages."""
     try:
-        return validate_application(body, scenario, region, uploads, licences)
+        return validate_application(body, scenario, region, uploads, licenses)
     except ValidationError as exc:
         raise Invalid("validation failed", fields=exc.messages) from None
 

@@ -3,7 +3,7 @@ from the licence, not asked for again.
 
 The catalog says which e-licence type covers a material (`license_type` on the
 checklist); the license service says which licences a holder has and whether one
-may be used (`find_reusable`, `check_licence` over RPC). A material can be
+may be used (`find_reusable`, `check_license` over RPC). A material can be
 - given as an upload: {"code", "file_id"};
 - given as a licence: {"code", "license_id"} (the licence must be the applicant's own,
   of the right type, not revoked and not expired);
@@ -30,7 +30,7 @@ def resolve(body, scenario, needed, license_service):
     given = {}
     for index, material in enumerate(body["materials"]):
         if material.get("license_id") and covers.get(material["code"]):
-            given[index] = license_service.check_licence(material["license_id"], holder,
+            given[index] = license_service.check_license(material["license_id"], holder,
                                                          covers[material["code"]])
     listed = {m["code"] for m in body["materials"]}
     wanted = sorted({covers[code] for code in needed if code in covers and code not in listed})
@@ -38,38 +38,38 @@ def resolve(body, scenario, needed, license_service):
     return {"given": given, "held": held}
 
 
-def held_licences(scenario, holder, license_service):
+def held_licenses(scenario, holder, license_service):
     """license type -> the holder's newest valid licence of each type the scenario's
     checklist can be filled from (the license service is asked only when there is one)."""
     wanted = sorted(set(covering_types(scenario).values()))
     return license_service.find_reusable(holder, wanted) if wanted else {}
 
 
-def licence_problem(index, material, scenario, licences):
+def license_problem(index, material, scenario, licenses):
     """The message for a material given as {code, license_id} that cannot be used, or None."""
     license_type = covering_types(scenario).get(material["code"])
     if not license_type:
         return f"no e-licence covers {material['code']}; upload it instead"
-    answer = licences["given"].get(index)
+    answer = licenses["given"].get(index)
     if answer is None:
         return "this e-licence could not be checked"
     return answer.get("error")
 
 
-def missing_message(code, scenario, licences):
+def missing_message(code, scenario, licenses):
     license_type = covering_types(scenario).get(code)
-    if license_type and license_type not in licences["held"]:
+    if license_type and license_type not in licenses["held"]:
         return (f"required material {code} is missing: you hold no valid {license_type} "
                 f"e-licence that covers it, so upload a copy")
     return f"required material {code} is missing"
 
 
-def is_filled(code, scenario, licences):
+def is_filled(code, scenario, licenses):
     license_type = covering_types(scenario).get(code)
-    return bool(license_type) and license_type in licences["held"]
+    return bool(license_type) and license_type in licenses["held"]
 
 
-def materials_of(body, scenario, needed, licences):
+def materials_of(body, scenario, needed, licenses):
     """The application's materials as recorded and sent to departments, in checklist order."""
     given = {m["code"]: (index, m) for index, m in enumerate(body["materials"])}
     covers = covering_types(scenario)
@@ -78,16 +78,16 @@ def materials_of(body, scenario, needed, licences):
         if code in given:
             index, material = given[code]
             if material.get("license_id"):
-                recorded.append(from_licence(code, licences["given"][index]["license"],
+                recorded.append(from_license(code, licenses["given"][index]["license"],
                                              "given"))
             else:
                 recorded.append({"code": code, "file_id": material["file_id"]})
-        elif covers.get(code) in licences["held"]:
-            recorded.append(from_licence(code, licences["held"][covers[code]], "held"))
+        elif covers.get(code) in licenses["held"]:
+            recorded.append(from_license(code, licenses["held"][covers[code]], "held"))
     return recorded
 
 
-def from_licence(code, view, how):
+def from_license(code, view, how):
     """how: 'given' (the applicant named the licence) or 'held' (filled automatically)."""
     return {"code": code, "license_id": view["license_id"], "source": "e_license",
             "filled": how, "license": view}

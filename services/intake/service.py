@@ -66,12 +66,12 @@ class IntakeService(ServiceBase):
             region = self.catalog.get_region(body["region"], scenario["catalog_version"])
             files = self.store.existing_uploads(domain.upload_ids(body["materials"]))
             needed = domain.required_materials(scenario, body["optional_items"])
-            licences = once_only.resolve(body, scenario, needed, self.license)
-            form = domain.checked_form(body, scenario, region, files, licences)
+            licenses = once_only.resolve(body, scenario, needed, self.license)
+            form = domain.checked_form(body, scenario, region, files, licenses)
         except Invalid:
             REJECTED_INPUT.labels(scenario["code"] if scenario else "unknown").inc()
             raise
-        return scenario, form, once_only.materials_of(body, scenario, needed, licences)
+        return scenario, form, once_only.materials_of(body, scenario, needed, licenses)
 
     @http("GET", "/api/applications")
     def list_applications(self, request):
@@ -115,7 +115,7 @@ class IntakeService(ServiceBase):
         holder = acting_applicant(principal,
                                   load_query(ChecklistQuerySchema(), request).get("holder"))
         scenario = domain.listed_scenario(self.catalog.get_scenario(code), code)
-        held = once_only.held_licences(scenario, holder, self.license)
+        held = once_only.held_licenses(scenario, holder, self.license)
         return once_only.checklist_view(scenario, held, holder)
 
     @event_handler("routing", APPLICATION_UPDATED)

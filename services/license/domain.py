@@ -28,8 +28,8 @@ def license_id(application_id, item_code):
     return "L" + hashlib.sha256(f"{application_id}:{item_code}".encode()).hexdigest()[:31]
 
 
-def canonical_bytes(licence):
-    return json.dumps(signed_content(licence), sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+def canonical_bytes(license):
+    return json.dumps(signed_content(license), sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
 def b64url(data):
@@ -72,7 +72,7 @@ def keys_from_jwks(jwks):
             if jwk.get("kty") == "OKP" and jwk.get("crv") == "Ed25519"}
 
 
-def build_licence(task, decided, license_type, now):
+def build_license(task, decided, license_type, now):
     """A licence for one approved task of a decided application (not yet signed).
 
     `data` is what the department returned with its approval, unchanged.
@@ -95,95 +95,95 @@ def build_licence(task, decided, license_type, now):
     }
 
 
-def sign(licence, private_key):
-    licence = dict(licence, key_id=key_id(private_key.public_key()))
-    licence["signature"] = b64url(private_key.sign(canonical_bytes(licence)))
-    return licence
+def sign(license, private_key):
+    license = dict(license, key_id=key_id(private_key.public_key()))
+    license["signature"] = b64url(private_key.sign(canonical_bytes(license)))
+    return license
 
 
-def signature_holds(licence, public_keys):
+def signature_holds(license, public_keys):
     """True when the licence carries a good signature by one of the given keys."""
-    kid, signature = licence.get("key_id"), licence.get("signature")
-    if not isinstance(kid, str) or not isinstance(signature, str) \
+    kid, signature = license.get("key_id"), license.get("signature")
+    if not isinstance(kid, str) or not isinstance(signature, str)\
             or kid not in public_keys:
         return False
     key = public_keys[kid]
     try:
-        key.verify(unb64url(signature), canonical_bytes(licence))
+        key.verify(unb64url(signature), canonical_bytes(license))
     except (InvalidSignature, ValueError, TypeError):
         return False
     return True
 
 
-def is_expired(licence, now):
-    expires_at = licence.get("expires_at")
+def is_expired(license, now):
+    expires_at = license.get("expires_at")
     return bool(expires_at) and datetime.fromisoformat(expires_at) <= now
 
 
-def verify(licence, public_keys, now, revoked=False):
+def verify(license, public_keys, now, revoked=False):
     """valid, expired, revoked or forged; public_keys: key id -> Ed25519PublicKey.
 
     The signature is checked first: only signed data is ever parsed further.
     """
-    if not signature_holds(licence, public_keys):
+    if not signature_holds(license, public_keys):
         return "forged"
     if revoked:
         return "revoked"
-    return "expired" if is_expired(licence, now) else "valid"
+    return "expired" if is_expired(license, now) else "valid"
 
 
-def status_of(licence, now):
+def status_of(license, now):
     """The stored licence's status now: revoked, expired or valid."""
-    if licence.get("status") == "revoked":
+    if license.get("status") == "revoked":
         return "revoked"
-    return "expired" if is_expired(licence, now) else "valid"
+    return "expired" if is_expired(license, now) else "valid"
 
 
-def wallet_order(licences, now):
+def wallet_order(licenses, now):
     """Valid licences first, then expired, then revoked; newest first within each."""
     rank = {"valid": 0, "expired": 1, "revoked": 2}
-    with_status = [dict(doc, status=status_of(doc, now)) for doc in licences]
+    with_status = [dict(doc, status=status_of(doc, now)) for doc in licenses]
     with_status.sort(key=lambda d: d["issued_at"], reverse=True)
     with_status.sort(key=lambda d: rank[d["status"]])
     return with_status
 
 
-def shared_view(licence):
+def shared_view(license):
     """What a material filled from a licence carries to the departments: the licence's
     identity and validity, never the holder's ID number, the issuing application or the
     department's full data (a department that needs more asks GET /api/licenses/{id})."""
-    return {"license_id": licence["id"], "license_type": licence["type"],
-            "type_name": licence.get("type_name", ""), "number": licence["number"],
-            "holder_name": licence["holder"]["name"], "issuer": dict(licence["issuer"]),
-            "issued_at": licence["issued_at"], "expires_at": licence.get("expires_at")}
+    return {"license_id": license["id"], "license_type": license["type"],
+            "type_name": license.get("type_name", ""), "number": license["number"],
+            "holder_name": license["holder"]["name"], "issuer": dict(license["issuer"]),
+            "issued_at": license["issued_at"], "expires_at": license.get("expires_at")}
 
 
-def refusal(licence, licence_id, holder_id_number, license_type, now):
+def refusal(license, license_id, holder_id_number, license_type, now):
     """Why this licence cannot fill a material of `license_type` for this holder, or None."""
-    if licence is None:
-        return f"there is no e-licence {licence_id}"
-    if licence["holder"]["id_number"] != holder_id_number:
-        return f"e-licence {licence_id} belongs to someone else; only the holder may use it"
-    if license_type and licence["type"] != license_type:
-        return (f"e-licence {licence_id} is a {licence['type']}, this material needs a "
+    if license is None:
+        return f"there is no e-licence {license_id}"
+    if license["holder"]["id_number"] != holder_id_number:
+        return f"e-licence {license_id} belongs to someone else; only the holder may use it"
+    if license_type and license["type"] != license_type:
+        return (f"e-licence {license_id} is a {license['type']}, this material needs a "
                 f"{license_type}")
-    status = status_of(licence, now)
+    status = status_of(license, now)
     if status == "revoked":
-        return (f"e-licence {licence_id} was revoked on {licence.get('revoked_at', '')[:10]}; "
+        return (f"e-licence {license_id} was revoked on {license.get('revoked_at', '')[:10]}; "
                 f"upload the material or use a valid licence")
     if status == "expired":
-        return (f"e-licence {licence_id} expired on {licence['expires_at'][:10]}; "
+        return (f"e-licence {license_id} expired on {license['expires_at'][:10]}; "
                 f"upload the material or use a valid licence")
     return None
 
 
-def newest_valid_by_type(licences, license_types, now):
+def newest_valid_by_type(licenses, license_types, now):
     """license type -> the holder's newest valid licence of that type (those wanted only)."""
     chosen = {}
-    for licence in sorted(licences, key=lambda d: d["issued_at"], reverse=True):
-        if licence["type"] in license_types and licence["type"] not in chosen \
-                and status_of(licence, now) == "valid":
-            chosen[licence["type"]] = licence
+    for license in sorted(licenses, key=lambda d: d["issued_at"], reverse=True):
+        if license["type"] in license_types and license["type"] not in chosen\
+                and status_of(license, now) == "valid":
+            chosen[license["type"]] = license
     return chosen
 
 
@@ -195,7 +195,7 @@ def licensed_tasks(decided):
             if task.get("license_type") and task.get("state") == "approved"]
 
 
-def licences_to_issue(decided, license_types):
+def licenses_to_issue(decided, license_types):
     """(task, licence type definition) for each licence the decision produces; an unknown
     type makes the message invalid (dead-lettered with the reason)."""
     issued = []
@@ -207,40 +207,40 @@ def licences_to_issue(decided, license_types):
     return issued
 
 
-def signed_content(licence):
+def signed_content(license):
     """The fields the signature covers, and nothing else."""
-    return {k: v for k, v in licence.items() if k not in UNSIGNED_FIELDS}
+    return {k: v for k, v in license.items() if k not in UNSIGNED_FIELDS}
 
 
-def verification(licence, stored, public_keys, now):
+def verification(license, stored, public_keys, now):
     """(result, answer) of a verify request for `licence`, given the stored licence of the
     same id (or None). Revocation is looked up by the licence's id and signing key, never by
     the text of its signature (which a presenter controls); the answer carries the content
     the signature covers, so a relying party shows what was signed, not fields beside it."""
     revoked = bool(stored and stored.get("status") == "revoked"
-                   and stored.get("key_id") == licence["key_id"])
-    result = verify(licence, public_keys, now, revoked)
-    answer = {"id": licence["id"], "result": result}
+                   and stored.get("key_id") == license["key_id"])
+    result = verify(license, public_keys, now, revoked)
+    answer = {"id": license["id"], "result": result}
     if result != "forged":
-        answer["license"] = signed_content(licence)
+        answer["license"] = signed_content(license)
     if result == "revoked":
         answer.update(revoked_at=stored.get("revoked_at"),
                       revocation_reason=stored.get("revocation_reason"))
     return result, answer
 
 
-def revocation(licence, license_id, reason, now):
+def revocation(license, license_id, reason, now):
     """The changes that revoke a stored licence."""
-    if licence is None:
+    if license is None:
         raise Unknown(f"no e-licence {license_id}")
-    if licence.get("status") == "revoked":
+    if license.get("status") == "revoked":
         raise Conflicting(f"e-licence {license_id} was already revoked")
     return {"status": "revoked", "revoked_at": now.isoformat(), "revocation_reason": reason}
 
 
-def lifecycle_event(licence, at, reason=""):
+def lifecycle_event(license, at, reason=""):
     """The payload of license_issued, license_revoked and license_expired."""
-    return {"license_id": licence["id"], "license_type": licence["type"],
-            "holder_id_number": licence["holder"]["id_number"],
-            "application_id": licence["application_id"], "at": at.isoformat(),
+    return {"license_id": license["id"], "license_type": license["type"],
+            "holder_id_number": license["holder"]["id_number"],
+            "application_id": license["application_id"], "at": at.isoformat(),
             "reason": reason}

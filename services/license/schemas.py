@@ -13,7 +13,7 @@ class WalletQuerySchema(Schema):
     holder = fields.String(load_default=None, validate=ID_NUMBER)  # applicants: their own
 
 
-class LicenceDocumentSchema(Schema):
+class LicenseDocumentSchema(Schema):
     """The shape a licence must have before its signature is worth checking.
 
     Anything else a forger adds is kept (INCLUDE) and simply breaks the signature.

@@ -18,7 +18,7 @@ from services.license import domain
 from services.license.keys import SigningKeys
 from services.license.metrics import (EXPIRED, ISSUED, REUSED, REVOKED, VERIFIED,
                                       store_gauges)
-from services.license.schemas import LicenceDocumentSchema, RevocationSchema, WalletQuerySchema
+from services.license.schemas import LicenseDocumentSchema, RevocationSchema, WalletQuerySchema
 from services.license.store import LicenseStore
 
 
@@ -37,14 +37,14 @@ class LicenseService(ServiceBase):
         decided = load_event(ApplicationDecidedSchema, payload, APPLICATION_DECIDED)
         types = (self.catalog.get_license_types(decided.get("catalog_version"))
                  if domain.licensed_tasks(decided) else {})
-        for task, license_type in domain.licences_to_issue(decided, types):
+        for task, license_type in domain.licenses_to_issue(decided, types):
             now = self.now()
-            licence = domain.sign(domain.build_licence(task, decided, license_type, now),
+            license = domain.sign(domain.build_license(task, decided, license_type, now),
                                   self.keys.signing_key)
-            entries = with_ids([event(LICENSE_ISSUED, domain.lifecycle_event(licence, now))])
-            if self.store.insert(licence, entries, now):
-                ISSUED.labels(licence["type"]).inc()
-                self.outbox.publish(licence["id"], 1, entries)
+            entries = with_ids([event(LICENSE_ISSUED, domain.lifecycle_event(license, now))])
+            if self.store.insert(license, entries, now):
+                ISSUED.labels(license["type"]).inc()
+                self.outbox.publish(license["id"], 1, entries)
 
     @http("GET", "/api/licenses")
     def wallet(self, request):
@@ -67,17 +67,17 @@ class LicenseService(ServiceBase):
     @http("GET", "/api/licenses/<string:license_id>")
     def show(self, request, license_id):
         principal = self.auth.require(request)
-        licence = self.store.get(license_id)
-        if licence is None or not (principal.role in ("clerk", "supervisor", "operator")
-                                   or principal.is_applicant(licence["holder"]["id_number"])):
+        license = self.store.get(license_id)
+        if license is None or not (principal.role in ("clerk", "supervisor", "operator")
+                                   or principal.is_applicant(license["holder"]["id_number"])):
             raise Unknown(f"no e-licence {license_id}")
-        return dict(licence, status=domain.status_of(licence, self.now()))
+        return dict(license, status=domain.status_of(license, self.now()))
 
     @http("POST", "/api/licenses/verify")
     def verify(self, request):
-        licence = validated(LicenceDocumentSchema(), read_json(request), "not a licence document")
-        stored = self.store.get(licence["id"])
-        result, body = domain.verification(licence, stored, self.keys.public_keys, self.now())
+        license = validated(LicenseDocumentSchema(), read_json(request), "not a licence document")
+        stored = self.store.get(license["id"])
+        result, body = domain.verification(license, stored, self.keys.public_keys, self.now())
         VERIFIED.labels(result).inc()
         return body
 
@@ -85,12 +85,12 @@ class LicenseService(ServiceBase):
     def revoke(self, request, license_id):
         self.auth.require(request, "operator")
         reason = load(RevocationSchema(), read_json(request))["reason"]
-        licence = self.store.get(license_id)
-        changes = domain.revocation(licence, license_id, reason, self.now())
-        if not self._transition(licence, changes, LICENSE_REVOKED, reason):
+        license = self.store.get(license_id)
+        changes = domain.revocation(license, license_id, reason, self.now())
+        if not self._transition(license, changes, LICENSE_REVOKED, reason):
             raise Conflicting(f"e-licence {license_id} changed meanwhile; try again")
-        REVOKED.labels(licence["type"]).inc()
-        return dict(licence, **changes)
+        REVOKED.labels(license["type"]).inc()
+        return dict(license, **changes)
 
     @rpc
     def find_reusable(self, holder_id_number, license_types):
@@ -99,32 +99,32 @@ class LicenseService(ServiceBase):
                                              set(license_types), self.now())
         for license_type in license_types:
             REUSED.labels(license_type, "found" if license_type in chosen else "none").inc()
-        return {t: domain.shared_view(licence) for t, licence in chosen.items()}
+        return {t: domain.shared_view(license) for t, license in chosen.items()}
 
     @rpc
-    def check_licence(self, license_id, holder_id_number, license_type):
+    def check_license(self, license_id, holder_id_number, license_type):
         """{"license": shared view} when the licence may fill the material, else {"error": why}."""
-        licence = self.store.get(license_id) if isinstance(license_id, str) else None
-        refusal = domain.refusal(licence, license_id, holder_id_number, license_type,
+        license = self.store.get(license_id) if isinstance(license_id, str) else None
+        refusal = domain.refusal(license, license_id, holder_id_number, license_type,
                                  self.now())
         REUSED.labels(license_type, "refused" if refusal else "accepted").inc()
-        return {"error": refusal} if refusal else {"license": domain.shared_view(licence)}
+        return {"error": refusal} if refusal else {"license": domain.shared_view(license)}
 
     @timer(interval=2)
     def expire(self):
         """Mark licences past their expiry (publishing license_expired)."""
         now = self.now()
-        for licence in self.store.due_to_expire(now):
+        for license in self.store.due_to_expire(now):
             changes = {"status": "expired", "expired_at": now.isoformat()}
-            if self._transition(licence, changes, LICENSE_EXPIRED):
-                EXPIRED.labels(licence["type"]).inc()
+            if self._transition(license, changes, LICENSE_EXPIRED):
+                EXPIRED.labels(license["type"]).inc()
 
-    def _transition(self, licence, changes, event_type, reason=""):
+    def _transition(self, license, changes, event_type, reason=""):
         """Store the status change with its life-cycle event, then publish it."""
         now = self.now()
-        entries = with_ids([event(event_type, domain.lifecycle_event(licence, now, reason))])
-        written = self.store.mark(licence["id"], licence.get("status", "valid"), changes,
+        entries = with_ids([event(event_type, domain.lifecycle_event(license, now, reason))])
+        written = self.store.mark(license["id"], license.get("status", "valid"), changes,
                                   entries, now)
         if written is not None:
-            self.outbox.publish(licence["id"], written["rev"], written["outbox"])
+            self.outbox.publish(license["id"], written["rev"], written["outbox"])
         return written is not None

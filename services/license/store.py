@@ -26,7 +26,7 @@ def tally_id(license_type, status):
     return f"{license_type}|{status}"
 
 
-def licence_of(doc):
+def license_of(doc):
     return {k: v for k, v in doc.items() if k not in BOOKKEEPING} if doc else None
 
 
@@ -44,17 +44,17 @@ class LicenseStore(MongoStore):
     def licenses(self):
         return self.db.licenses
 
-    def insert(self, licence, outbox, now):
+    def insert(self, license, outbox, now):
         """Store a signed licence with its outbox; False when it was already issued."""
-        expires_ts = (datetime.fromisoformat(licence["expires_at"]).timestamp()
-                      if licence.get("expires_at") else None)
+        expires_ts = (datetime.fromisoformat(license["expires_at"]).timestamp()
+                      if license.get("expires_at") else None)
         try:
-            self.licenses.insert_one(dict(licence, _id=licence["id"], status="valid", rev=1,
+            self.licenses.insert_one(dict(license, _id=license["id"], status="valid", rev=1,
                                           outbox=outbox, outbox_pending=bool(outbox),
                                           updated_ts=now.timestamp(), expires_ts=expires_ts))
         except DuplicateKeyError:
             return False
-        self._tally(licence["type"], "valid", 1)
+        self._tally(license["type"], "valid", 1)
         return True
 
     def _tally(self, license_type, status, step):
@@ -62,23 +62,23 @@ class LicenseStore(MongoStore):
                                    {"$set": {"type": license_type, "status": status},
                                     "$inc": {"count": step}}, upsert=True)
 
-    def get(self, licence_id):
-        return licence_of(self.licenses.find_one({"_id": licence_id}))
+    def get(self, license_id):
+        return license_of(self.licenses.find_one({"_id": license_id}))
 
     def by_holder(self, id_number):
-        return [licence_of(doc) for doc in self.licenses.find({"holder.id_number": id_number})]
+        return [license_of(doc) for doc in self.licenses.find({"holder.id_number": id_number})]
 
-    def mark(self, licence_id, from_status, changes, outbox, now):
+    def mark(self, license_id, from_status, changes, outbox, now):
         """Move a licence out of `from_status` (compare-and-set) with its outbox entries;
         the document's outbox as written (`_id`, `rev`, `outbox`), or None when the licence
         was not in `from_status`."""
         fields = dict(changes, updated_ts=now.timestamp(), outbox_pending=True)
         fields.update({f"outbox.{message_id}": entry for message_id, entry in outbox.items()})
-        result = self.licenses.update_one({"_id": licence_id, "status": from_status},
+        result = self.licenses.update_one({"_id": license_id, "status": from_status},
                                           {"$set": fields, "$inc": {"rev": 1}})
         if result.modified_count != 1:
             return None
-        written = self.licenses.find_one({"_id": licence_id}, {"outbox": 1, "rev": 1,
+        written = self.licenses.find_one({"_id": license_id}, {"outbox": 1, "rev": 1,
                                                                 "type": 1, "status": 1})
         if written.get("status", from_status) != from_status:
             self._tally(written["type"], from_status, -1)
@@ -87,7 +87,7 @@ class LicenseStore(MongoStore):
 
     def due_to_expire(self, now, limit=200):
         """Licences still marked valid whose expiry has passed."""
-        return [licence_of(doc) for doc in self.licenses.find(
+        return [license_of(doc) for doc in self.licenses.find(
             {"status": "valid", "expires_ts": {"$lte": now.timestamp()}}).limit(limit)]
 
     def count_by_type_and_status(self, now):
@@ -107,7 +107,7 @@ class LicenseStore(MongoStore):
         counts = {}
         for doc in self.licenses.find({}, {"type": 1, "status": 1, "expires_ts": 1}):
             status = doc.get("status", "valid")
-            if status == "valid" and doc.get("expires_ts") is not None \
+            if status == "valid" and doc.get("expires_ts") is not None\
                     and doc["expires_ts"] <= now.timestamp():
                 status = "expired"
             key = (doc["type"], status)

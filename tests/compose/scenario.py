@@ -72,8 +72,8 @@ def every_service_accepts(applicant_token, application_id):
     say(f"the token is accepted by every service: {', '.join(calls)}; a forged one is 401")
 
 
-def verify(licence):
-    response = requests.post(config.env("BASE") + "/api/licenses/verify", json=licence,
+def verify(license):
+    response = requests.post(config.env("BASE") + "/api/licenses/verify", json=license,
                              timeout=30)
     response.raise_for_status()
     return response.json()["result"]
@@ -93,13 +93,13 @@ def first(state):
         f"{', '.join(deciders)}")
     applicant_token = token()
     every_service_accepts(applicant_token, application_id)
-    licences = c.wait_for_licences(APPLICANT, application_id, 1, timeout=TIMEOUT)
-    assert licences, "no licence was issued"
-    result = verify(licences[0])
+    licenses = c.wait_for_licenses(APPLICANT, application_id, 1, timeout=TIMEOUT)
+    assert licenses, "no licence was issued"
+    result = verify(licenses[0])
     assert result == "valid", result
-    say(f"licence {licences[0]['id']} ({licences[0].get('type')}) verifies: {result}")
+    say(f"licence {licenses[0]['id']} ({licenses[0].get('type')}) verifies: {result}")
     state.update(token=applicant_token, applications={application_id: "approved"},
-                 licence=licences[0])
+                 license=licenses[0])
 
 
 def undecided(state):
@@ -157,7 +157,7 @@ def again(state):
     assert result == "valid", result
     wallet = get("/api/licenses", old_token).json()["licenses"]
     assert state["licence"]["id"] in {lic["id"] for lic in wallet}
-    say(f"after down/up: the old licence {state['licence']['id']} still verifies: {result}")
+    say(f"after down/up: the old licence {state['license']['id']} still verifies: {result}")
     c = client()
     application_id = c.apply("birth")
     view = c.wait_for_decision(application_id, timeout=TIMEOUT, interval=0.5)

@@ -44,7 +44,7 @@ def decided(client):
             for code, (scenario, application_id) in submitted.items()}
 
 
-def licences_of(mesh, holder, application_id, expected, timeout=60):
+def licenses_of(mesh, holder, application_id, expected, timeout=60):
     """The application's licences in the holder's wallet, once they are all issued."""
     deadline = time.monotonic() + timeout
     while True:
@@ -68,14 +68,14 @@ def test_the_package_is_approved_item_by_item_at_the_planned_offices(decided, me
     planned = mesh.get(f"/api/scenarios/{code}/plan", params={
         "region": "430102", "optional": ",".join(optional_items(scenario)),
         "version": scenario["catalog_version"]}).json()
-    assert {t["item_code"]: t["office"] for t in planned["tasks"]} == \
+    assert {t["item_code"]: t["office"] for t in planned["tasks"]} ==\
         {code: task["office"] for code, task in tasks.items()}
     for task in tasks.values():
         for dependency in task["depends_on"]:
             assert tasks[dependency]["decided_at"] <= task["sent_at"], (dependency, task)
     expected = {i["code"] for i in scenario["items"] if i["license_type"]}
     holder = HOLDERS[scenario["applicant_kinds"][0]]
-    assert licences_of(mesh, holder, view["id"], expected) == expected
+    assert licenses_of(mesh, holder, view["id"], expected) == expected
 
 
 def test_every_department_of_the_catalog_decided_tasks(decided):

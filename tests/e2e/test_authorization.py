@@ -20,8 +20,8 @@ def decided(client, mesh):
     birth = client.apply("birth")
     client.wait_for_decision(startup)
     client.wait_for_decision(birth)
-    licence = client.wait_for_licences(ENTERPRISE_ID, startup, 1)[0]
-    return {"startup": startup, "birth": birth, "licence": licence["id"]}
+    license = client.wait_for_licenses(ENTERPRISE_ID, startup, 1)[0]
+    return {"startup": startup, "birth": birth, "licence": license["id"]}
 
 
 def call(mesh, method, path, headers=None, **kwargs):
@@ -32,7 +32,7 @@ def call(mesh, method, path, headers=None, **kwargs):
 
 def protected(decided):
     """(method, path, body) of every endpoint that needs a token."""
-    birth, licence = decided["birth"], decided["licence"]
+    birth, license = decided["birth"], decided["licence"]
     return [
         ("POST", "/api/uploads", None),
         ("POST", "/api/applications", {}),
@@ -53,8 +53,8 @@ def protected(decided):
         ("POST", f"/api/rectifications/{uuid.uuid4().hex}/confirm", {}),
         ("POST", f"/api/rectifications/{uuid.uuid4().hex}/dispute", {}),
         ("GET", f"/api/licenses?holder={PERSON_ID}", None),
-        ("GET", f"/api/licenses/{licence}", None),
-        ("POST", f"/api/licenses/{licence}/revoke", {"reason": "test"}),
+        ("GET", f"/api/licenses/{license}", None),
+        ("POST", f"/api/licenses/{license}/revoke", {"reason": "test"}),
         ("GET", "/api/supervision/overdue", None),
         ("GET", "/api/officer/tasks", None),
         ("POST", f"/api/officer/tasks/{birth}:X/decision", {"decision": "approved"}),
@@ -93,8 +93,8 @@ def test_a_role_that_may_not_call_an_endpoint_gets_403(mesh, method, path, role)
     assert response.json()["error"] == "forbidden"
 
 
-def test_revoking_a_licence_is_for_operators(mesh, decided):
-    path = f"/api/licenses/{decided['licence']}/revoke"
+def test_revoking_a_license_is_for_operators(mesh, decided):
+    path = f"/api/licenses/{decided['license']}/revoke"
     for role, sub in (("applicant", ENTERPRISE_ID), ("clerk", None), ("supervisor", None)):
         response = mesh.post(path, json={"reason": "x"}, headers=mesh.as_(role, sub))
         assert response.status_code == 403, (role, response.text)
@@ -112,7 +112,7 @@ def test_another_applicant_guessing_ids_learns_nothing(mesh, decided):
             ("POST", f"/api/applications/{birth}/reviews",
              {"level": "satisfied", "channel": "online"}),
             ("GET", f"/api/applications/{birth}/reviews", None),
-            ("GET", f"/api/licenses/{decided['licence']}", None)]:
+            ("GET", f"/api/licenses/{decided['license']}", None)]:
         mine = call(mesh, method, path, headers=other, json=body)
         unknown = call(mesh, method, path.replace(birth, uuid.uuid4().hex).replace(
             decided["licence"], "L" + uuid.uuid4().hex[:31]), headers=other, json=body)

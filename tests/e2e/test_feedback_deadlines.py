@@ -73,7 +73,7 @@ def aged(tmp_path_factory):
                          headers=taxation).status_code == 200
         reviewable(mesh, silent, PERSON_ID)
         land_permit = wait_for(lambda: next(
-            (lic for lic in client.licences(ENTERPRISE_ID) if lic["application_id"] == project
+            (lic for lic in client.licenses(ENTERPRISE_ID) if lic["application_id"] == project
              and lic["type"] == "land_planning_permit"), None))
         clock.write_text(str(FIRST_MOVE))
         mesh.clock = clock
@@ -163,15 +163,15 @@ def test_a_rectification_the_applicant_leaves_unanswered_is_closed_as_such(aged)
                   department="taxation", answer="not_answered") == 1
 
 
-def test_an_expired_licence_is_published_reported_and_refused_for_reuse(aged):
-    mesh, licence = aged["mesh"], aged["land_permit"]
+def test_an_expired_license_is_published_reported_and_refused_for_reuse(aged):
+    mesh, license = aged["mesh"], aged["land_permit"]
     mesh.clock.write_text(str(SECOND_MOVE))
-    aged["license_events"].wait_for(lambda seen: any(p["license_id"] == licence["id"]
+    aged["license_events"].wait_for(lambda seen: any(p["license_id"] == license["id"]
                                                      for _, p in seen))
     holder = mesh.as_("applicant", ENTERPRISE_ID)
-    assert mesh.get(f"/api/licenses/{licence['id']}",
+    assert mesh.get(f"/api/licenses/{license['id']}",
                     headers=holder).json()["status"] == "expired"
-    assert mesh.post("/api/licenses/verify", json=licence).json()["result"] == "expired"
+    assert mesh.post("/api/licenses/verify", json=license).json()["result"] == "expired"
     license_url = mesh.service_url("license")
     assert metric(license_url, "license_licenses_expired_total",
                   license_type="land_planning_permit") == 1
@@ -183,12 +183,12 @@ def test_an_expired_licence_is_published_reported_and_refused_for_reuse(aged):
     body = sample_application(scenario, client.upload(token=client.token_for(ENTERPRISE_ID)))
     assert body["applicant"]["id_number"] == ENTERPRISE_ID  # it applies as the holder
     body["materials"] = [m for m in body["materials"] if m["code"] != "land_planning_permit"]
-    body["materials"].append({"code": "land_planning_permit", "license_id": licence["id"]})
+    body["materials"].append({"code": "land_planning_permit", "license_id": license["id"]})
     response = client.submit(body)
     assert response.status_code == 400
     message = response.json()["fields"]["materials"][str(len(body["materials"]) - 1)]
     assert "expired on" in message["license_id"][0]
-    wallet = client.licences(ENTERPRISE_ID)
+    wallet = client.licenses(ENTERPRISE_ID)
     statuses = [lic["status"] for lic in wallet]
     assert statuses == sorted(statuses, key=["valid", "expired", "revoked"].index)
     assert "valid" in statuses and "expired" in statuses

@@ -24,26 +24,26 @@ def _b64(text):
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
-def verify_offline(licence, jwks):
+def verify_offline(license, jwks):
     """A third party's check, written from the documentation alone (no onestop code)."""
     keys = {k["kid"]: Ed25519PublicKey.from_public_bytes(_b64(k["x"])) for k in jwks["keys"]}
-    signed = {k: v for k, v in licence.items() if k not in UNSIGNED}
+    signed = {k: v for k, v in license.items() if k not in UNSIGNED}
     message = json.dumps(signed, sort_keys=True, separators=(",", ":"),
                          ensure_ascii=False).encode()
     try:
-        keys[licence["key_id"]].verify(_b64(licence["signature"]), message)
+        keys[license["key_id"]].verify(_b64(license["signature"]), message)
     except (InvalidSignature, KeyError):
         return False
     return True
 
 
-def business_licence(client, mesh, timeout=30):
+def business_license(client, mesh, timeout=30):
     """The business licence of a new start-up, from the enterprise's wallet (its token)."""
     application_id = client.apply("enterprise_startup")
     assert client.wait_for_decision(application_id)["status"] == "approved"
     deadline = time.monotonic() + timeout
     while True:
-        found = [lic for lic in client.licences(ENTERPRISE_ID)
+        found = [lic for lic in client.licenses(ENTERPRISE_ID)
                  if lic["application_id"] == application_id
                  and lic["type"] == "business_license"]
         if found:
@@ -61,29 +61,29 @@ def operator(mesh):
 
 
 @pytest.fixture(scope="module")
-def licence(client, mesh):
-    return business_licence(client, mesh)
+def license(client, mesh):
+    return business_license(client, mesh)
 
 
-def test_an_issued_licence_verifies_offline_with_only_the_published_key(mesh, licence):
+def test_an_issued_license_verifies_offline_with_only_the_published_key(mesh, license):
     jwks = requests.get(mesh.base + "/.well-known/license-keys.json", timeout=10).json()
     assert jwks == mesh.get("/api/licenses/keys").json()
-    assert verify_offline(licence, jwks)
-    assert licence["holder"]["id_number"] == ENTERPRISE_ID
-    assert licence["data"]["reference_number"] == licence["number"]  # the department's data
+    assert verify_offline(license, jwks)
+    assert license["holder"]["id_number"] == ENTERPRISE_ID
+    assert license["data"]["reference_number"] == license["number"]  # the department's data
 
-    forged = copy.deepcopy(licence)
+    forged = copy.deepcopy(license)
     forged["holder"]["name"] = "Someone Else Ltd"
     assert not verify_offline(forged, jwks)
 
 
-def test_the_verify_endpoint_says_valid_or_forged(mesh, licence):
-    assert mesh.post("/api/licenses/verify", json=licence).json()["result"] == "valid"
-    longer = dict(licence, expires_at="2099-01-01T00:00:00+00:00")
+def test_the_verify_endpoint_says_valid_or_forged(mesh, license):
+    assert mesh.post("/api/licenses/verify", json=license).json()["result"] == "valid"
+    longer = dict(license, expires_at="2099-01-01T00:00:00+00:00")
     assert mesh.post("/api/licenses/verify", json=longer).json()["result"] == "forged"
-    other_key = dict(licence, key_id="0123456789abcdef")
+    other_key = dict(license, key_id="0123456789abcdef")
     assert mesh.post("/api/licenses/verify", json=other_key).json()["result"] == "forged"
-    garbled = dict(licence, signature="!!not base64!!")
+    garbled = dict(license, signature="!!not base64!!")
     assert mesh.post("/api/licenses/verify", json=garbled).json()["result"] == "forged"
 
 
@@ -93,7 +93,7 @@ def test_the_verify_endpoint_says_valid_or_forged(mesh, licence):
     ({"key_id": "k", "signature": "s"}, "id"),
     ({"id": "L1", "key_id": "k", "signature": "s", "expires_at": 5}, "expires_at"),
 ])
-def test_verify_refuses_what_is_not_a_licence_with_per_field_messages(mesh, body, field):
+def test_verify_refuses_what_is_not_a_license_with_per_field_messages(mesh, body, field):
     response = mesh.post("/api/licenses/verify", json=body)
     assert response.status_code == 400
     assert field in response.json()["fields"]
@@ -107,14 +107,14 @@ def test_verify_refuses_a_body_that_is_not_a_json_object(mesh):
 
 
 def test_revocation_is_published_counted_and_seen_by_verify_and_the_wallet(client, mesh):
-    licence = business_licence(client, mesh)
+    license = business_license(client, mesh)
     license_url = mesh.service_url("license")
     revoked_before = metric(license_url, "license_licenses_revoked_total",
                             license_type="business_license")
     held_before = metric(license_url, "license_licenses", license_type="business_license",
                          status="revoked")
     probe = EventProbe(mesh.amqp_uri, "license", ["license_revoked"])
-    path = f"/api/licenses/{licence['id']}/revoke"
+    path = f"/api/licenses/{license['id']}/revoke"
     try:
         # only an operator revokes: not the holder, not a supervisor
         for headers in (holder(mesh), mesh.as_("supervisor")):
@@ -124,23 +124,23 @@ def test_revocation_is_published_counted_and_seen_by_verify_and_the_wallet(clien
                              headers=operator(mesh))
         assert response.status_code == 200, response.text
         assert response.json()["status"] == "revoked"
-        events = probe.wait_for(lambda seen: any(p["license_id"] == licence["id"]
+        events = probe.wait_for(lambda seen: any(p["license_id"] == license["id"]
                                                  for _, p in seen))
     finally:
         probe.close()
-    event = next(p for _, p in events if p["license_id"] == licence["id"])
+    event = next(p for _, p in events if p["license_id"] == license["id"])
     assert event["reason"] == "the enterprise was deregistered"
     assert event["holder_id_number"] == ENTERPRISE_ID
 
     again = mesh.post(path, json={"reason": "again"}, headers=operator(mesh))
     assert again.status_code == 409
-    verdict = mesh.post("/api/licenses/verify", json=licence).json()
+    verdict = mesh.post("/api/licenses/verify", json=license).json()
     assert verdict["result"] == "revoked"
     assert verdict["revocation_reason"] == "the enterprise was deregistered"
-    assert mesh.get(f"/api/licenses/{licence['id']}",
+    assert mesh.get(f"/api/licenses/{license['id']}",
                     headers=holder(mesh)).json()["status"] == "revoked"
 
-    wallet = client.licences(ENTERPRISE_ID)
+    wallet = client.licenses(ENTERPRISE_ID)
     statuses = [lic["status"] for lic in wallet]
     assert statuses == sorted(statuses, key=["valid", "expired", "revoked"].index)
     assert "revoked" in statuses and statuses[0] == "valid"
@@ -152,30 +152,30 @@ def test_revocation_is_published_counted_and_seen_by_verify_and_the_wallet(clien
     assert metric(license_url, "license_verifications_total", result="revoked") >= 1
 
 
-def test_revoking_an_unknown_licence_is_404(mesh):
+def test_revoking_an_unknown_license_is_404(mesh):
     response = mesh.post("/api/licenses/L" + "0" * 31 + "/revoke", json={"reason": "test it"},
                          headers=operator(mesh))
     assert response.status_code == 404
 
 
-def test_a_licence_is_shown_to_its_holder_and_staff_and_unknown_to_anyone_else(mesh, licence):
-    path = f"/api/licenses/{licence['id']}"
+def test_a_license_is_shown_to_its_holder_and_staff_and_unknown_to_anyone_else(mesh, license):
+    path = f"/api/licenses/{license['id']}"
     for headers in (holder(mesh), mesh.as_("clerk"), mesh.as_("supervisor"), operator(mesh)):
         shown = mesh.get(path, headers=headers)
-        assert shown.status_code == 200 and shown.json()["id"] == licence["id"]
+        assert shown.status_code == 200 and shown.json()["id"] == license["id"]
     other = mesh.as_("applicant", PERSON_ID)
     assert mesh.get(path, headers=other).status_code == 404
     assert mesh.get("/api/licenses/L" + "0" * 31, headers=other).status_code == 404
 
 
-def test_the_wallet_is_the_holders_own(mesh, licence):
+def test_the_wallet_is_the_holders_own(mesh, license):
     own = mesh.get("/api/licenses", headers=holder(mesh))  # the holder is the token's
     assert own.status_code == 200 and own.json()["holder"] == ENTERPRISE_ID
-    assert licence["id"] in {lic["id"] for lic in own.json()["licenses"]}
+    assert license["id"] in {lic["id"] for lic in own.json()["licenses"]}
     for headers in (mesh.as_("clerk"), mesh.as_("supervisor")):  # staff name the holder
         named = mesh.get("/api/licenses", params={"holder": ENTERPRISE_ID}, headers=headers)
         assert named.status_code == 200 and named.json()["holder"] == ENTERPRISE_ID
-        assert licence["id"] in {lic["id"] for lic in named.json()["licenses"]}
+        assert license["id"] in {lic["id"] for lic in named.json()["licenses"]}
     other = mesh.get("/api/licenses", params={"holder": ENTERPRISE_ID},
                      headers=mesh.as_("applicant", PERSON_ID))
     assert other.status_code == 403
@@ -195,40 +195,40 @@ def test_the_wallet_refuses_a_bad_holder_with_a_per_field_message(mesh, role, pa
     assert response.json()["fields"]
 
 
-def _revoked_licence(client, mesh):
-    licence = business_licence(client, mesh)
-    response = mesh.post(f"/api/licenses/{licence['id']}/revoke",
+def _revoked_license(client, mesh):
+    license = business_license(client, mesh)
+    response = mesh.post(f"/api/licenses/{license['id']}/revoke",
                          json={"reason": "revoked for the attack test"}, headers=operator(mesh))
     assert response.status_code == 200, response.text
-    return licence
+    return license
 
 
 @pytest.mark.parametrize("tail", ["==", "=", "A", "\n"])
-def test_a_revoked_licence_is_never_valid_whatever_is_appended_to_its_signature(
+def test_a_revoked_license_is_never_valid_whatever_is_appended_to_its_signature(
         client, mesh, tail):
     """The reproduced attack: `"=="` appended to a revoked licence's signature decoded to
     the same bytes (lenient base64) and missed the revocation, matched on the text."""
-    licence = _revoked_licence(client, mesh)
-    assert mesh.post("/api/licenses/verify", json=licence).json()["result"] == "revoked"
-    tampered = dict(licence, signature=licence["signature"] + tail)
+    license = _revoked_license(client, mesh)
+    assert mesh.post("/api/licenses/verify", json=license).json()["result"] == "revoked"
+    tampered = dict(license, signature=license["signature"] + tail)
     assert mesh.post("/api/licenses/verify", json=tampered).json()["result"] == "forged"
 
 
-def test_verify_answers_with_what_the_signature_covers_not_fields_beside_it(mesh, licence):
-    presented = dict(licence, status="valid", revocation_reason="none, trust me",
+def test_verify_answers_with_what_the_signature_covers_not_fields_beside_it(mesh, license):
+    presented = dict(license, status="valid", revocation_reason="none, trust me",
                      expired_at=None)
     answer = mesh.post("/api/licenses/verify", json=presented).json()
     assert answer["result"] == "valid"
-    signed = {k: v for k, v in licence.items() if k not in UNSIGNED}
+    signed = {k: v for k, v in license.items() if k not in UNSIGNED}
     assert answer["license"] == signed
     assert "revocation_reason" not in answer["license"]
-    forged = mesh.post("/api/licenses/verify", json=dict(licence, number="X-1")).json()
+    forged = mesh.post("/api/licenses/verify", json=dict(license, number="X-1")).json()
     assert forged["result"] == "forged" and "license" not in forged
 
 
-def test_verify_refuses_a_document_with_a_key_given_twice(mesh, licence):
+def test_verify_refuses_a_document_with_a_key_given_twice(mesh, license):
     """{"id": A, ..., "id": B}: one parser reads A, another B; refused, not guessed."""
-    body = json.dumps(licence)[:-1] + ', "id": "L' + "0" * 31 + '"}'
+    body = json.dumps(license)[:-1] + ', "id": "L' + "0" * 31 + '"}'
     response = mesh.post("/api/licenses/verify", data=body.encode(),
                          headers={"Content-Type": "application/json"})
     assert response.status_code == 400

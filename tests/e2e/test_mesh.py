@@ -10,7 +10,7 @@ SCENARIOS = ["birth", "enterprise_startup", "construction_permit"]
 
 
 @pytest.mark.parametrize("code", SCENARIOS)
-def test_each_scenario_is_approved_with_licences(client, mesh, code):
+def test_each_scenario_is_approved_with_licenses(client, mesh, code):
     scenario = client.scenario(code)
     application_id = client.apply(code)
 
@@ -23,7 +23,7 @@ def test_each_scenario_is_approved_with_licences(client, mesh, code):
     assert all(t["state"] == "approved" for t in view["tasks"])
     holder = sample_application(scenario, "0" * 32)["applicant"]["id_number"]
     expected = {i["code"] for i in scenario["items"] if i["license_type"] and not i["optional"]}
-    issued = client.wait_for_licences(holder, application_id, len(expected))
+    issued = client.wait_for_licenses(holder, application_id, len(expected))
     assert {lic["item_code"] for lic in issued} == expected and expected
 
 
@@ -115,10 +115,10 @@ def test_review_of_a_decided_application(client, mesh):
     assert bad.status_code == 400 and "level" in bad.json()["fields"]
 
 
-def test_licences_verify_and_forgeries_do_not(client, mesh):
+def test_licenses_verify_and_forgeries_do_not(client, mesh):
     application_id = client.apply("enterprise_startup")
     client.wait_for_decision(application_id)
-    licence = client.wait_for_licences("91430100MA4L0XXX1Y", application_id, 1)[0]
-    assert mesh.post("/api/licenses/verify", json=licence).json()["result"] == "valid"
-    forged = dict(licence, holder=dict(licence["holder"], name="Someone Else"))
+    license = client.wait_for_licenses("91430100MA4L0XXX1Y", application_id, 1)[0]
+    assert mesh.post("/api/licenses/verify", json=license).json()["result"] == "valid"
+    forged = dict(license, holder=dict(license["holder"], name="Someone Else"))
     assert mesh.post("/api/licenses/verify", json=forged).json()["result"] == "forged"

@@ -36,11 +36,11 @@ def body_for(client, scenario, holder=ENTERPRISE_ID, kind="enterprise", without=
     return body
 
 
-def licence_of(client, application_id, license_type, holder=ENTERPRISE_ID, timeout=30):
+def license_of(client, application_id, license_type, holder=ENTERPRISE_ID, timeout=30):
     """The licence an application produced, from the holder's wallet (their token)."""
     deadline = time.monotonic() + timeout
     while True:
-        found = [lic for lic in client.licences(holder)
+        found = [lic for lic in client.licenses(holder)
                  if lic["application_id"] == application_id and lic["type"] == license_type]
         if found:
             return found[0]
@@ -64,9 +64,9 @@ def startup(client):
     return application_id
 
 
-def test_a_later_application_reuses_the_business_licence_instead_of_a_paper_copy(
+def test_a_later_application_reuses_the_business_license_instead_of_a_paper_copy(
         client, mesh, startup):
-    issued = licence_of(client, startup, "business_license")
+    issued = license_of(client, startup, "business_license")
     scenario = later_scenario(client, mesh)
 
     checklist = checklist_of(mesh, scenario["code"])
@@ -96,8 +96,8 @@ def test_a_later_application_reuses_the_business_licence_instead_of_a_paper_copy
     assert client.wait_for_decision(application_id)["status"] == "approved"
 
 
-def test_a_licence_named_explicitly_fills_its_material(client, mesh, startup):
-    issued = licence_of(client, startup, "business_license")
+def test_a_license_named_explicitly_fills_its_material(client, mesh, startup):
+    issued = license_of(client, startup, "business_license")
     scenario = later_scenario(client, mesh)
     body = body_for(client, scenario, without={"business_license"})
     body["materials"].append({"code": "business_license", "license_id": issued["id"]})
@@ -108,8 +108,8 @@ def test_a_licence_named_explicitly_fills_its_material(client, mesh, startup):
     assert (filled["license_id"], filled["filled"]) == (issued["id"], "given")
 
 
-def test_someone_elses_licence_is_refused(client, mesh, startup):
-    issued = licence_of(client, startup, "business_license")
+def test_someone_elses_license_is_refused(client, mesh, startup):
+    issued = license_of(client, startup, "business_license")
     scenario = client.scenario("enterprise_startup")  # persons may start an enterprise too
     body = body_for(client, scenario, holder=PERSON_ID, kind="person",
                     without={"business_license"})
@@ -120,13 +120,13 @@ def test_someone_elses_licence_is_refused(client, mesh, startup):
     assert "belongs to someone else" in message["license_id"][0]
 
 
-def test_a_revoked_licence_is_refused_and_not_used_automatically(client, mesh):
+def test_a_revoked_license_is_refused_and_not_used_automatically(client, mesh):
     holder = "91430100MA4L0BBB3C"
     scenario = client.scenario("enterprise_startup")
     first = client.submit(body_for(client, scenario, holder=holder))
     assert client.wait_for_decision(first.json()["id"])["status"] == "approved"
-    licence = licence_of(client, first.json()["id"], "business_license", holder)
-    assert mesh.post(f"/api/licenses/{licence['id']}/revoke",
+    license = license_of(client, first.json()["id"], "business_license", holder)
+    assert mesh.post(f"/api/licenses/{license['id']}/revoke",
                      json={"reason": "obtained by fraud"},
                      headers=mesh.as_("operator")).status_code == 200
 
@@ -134,7 +134,7 @@ def test_a_revoked_licence_is_refused_and_not_used_automatically(client, mesh):
     # package issues it itself, so it does not ask for one)
     scenario = later_scenario(client, mesh)
     body = body_for(client, scenario, holder=holder, without={"business_license"})
-    body["materials"].append({"code": "business_license", "license_id": licence["id"]})
+    body["materials"].append({"code": "business_license", "license_id": license["id"]})
     response = client.submit(body)
     assert response.status_code == 400
     message = response.json()["fields"]["materials"][str(len(body["materials"]) - 1)]
@@ -149,9 +149,9 @@ def test_a_revoked_licence_is_refused_and_not_used_automatically(client, mesh):
     assert "business_license" in checklist["to_upload"]
 
 
-def test_a_licence_of_the_wrong_type_unknown_or_for_an_uncovered_material_is_refused(
+def test_a_license_of_the_wrong_type_unknown_or_for_an_uncovered_material_is_refused(
         client, mesh, startup):
-    issued = licence_of(client, startup, "business_license")
+    issued = license_of(client, startup, "business_license")
     construction = client.scenario("construction_permit")
     uncovered = next(m["code"] for m in construction["checklist"] if not m.get("license_type"))
     body = body_for(client, construction, without={"land_planning_permit", uncovered})
@@ -170,7 +170,7 @@ def test_a_licence_of_the_wrong_type_unknown_or_for_an_uncovered_material_is_ref
     assert "there is no e-licence" in errors[str(len(body["materials"]) - 1)]["license_id"][0]
 
 
-def test_a_covered_material_is_missing_for_a_holder_without_the_licence(client, mesh):
+def test_a_covered_material_is_missing_for_a_holder_without_the_license(client, mesh):
     scenario = later_scenario(client, mesh)  # one that asks for the business licence
     response = client.submit(body_for(client, scenario, holder=NEWCOMER_ID,
                                       without={"business_license"}))

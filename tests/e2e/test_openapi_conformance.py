@@ -153,7 +153,7 @@ def apply(api, code, name="Li Hua", **kwargs):
     return response.json()["id"], body, scenario, applicant
 
 
-def decided_with_licences(api, code):
+def decided_with_licenses(api, code):
     """A real application of scenario code, approved, with every licence it yields issued."""
     application_id, body, scenario, applicant = apply(api, code)
     view = wait_for_status(api, application_id, {"approved", "rejected"}, applicant)
@@ -164,21 +164,21 @@ def decided_with_licences(api, code):
         wallet = api.call("GET", "/api/licenses", as_=applicant).json()
         mine = [lic for lic in wallet["licenses"] if lic.get("application_id") == application_id]
         return mine if len(mine) == expected else None
-    licences = wait_for(issued, f"the {expected} licences of {application_id}")
-    return {"id": application_id, "body": body, "view": view, "licences": licences,
+    licenses = wait_for(issued, f"the {expected} licences of {application_id}")
+    return {"id": application_id, "body": body, "view": view, "licences": licenses,
             "scenario": scenario, "applicant": applicant}
 
 
 @pytest.fixture(scope="module")
 def birth(api):
     """A real "birth" application of PERSON_ID, approved, with its licences issued."""
-    return decided_with_licences(api, "birth")
+    return decided_with_licenses(api, "birth")
 
 
 @pytest.fixture(scope="module")
 def startup(api):
     """A real "enterprise_startup" application, approved: its business licence is reusable."""
-    return decided_with_licences(api, "enterprise_startup")
+    return decided_with_licenses(api, "enterprise_startup")
 
 
 REVIEWS = "/api/applications/{application_id}/reviews"
@@ -749,19 +749,19 @@ def _keys(api, fixture):
 
 @case("POST", "/api/licenses/verify")
 def _verify(api, fixture):
-    licence = fixture("birth")["licences"][0]
+    license = fixture("birth")["licences"][0]
     path = "/api/licenses/verify"
-    assert api.call("POST", path, as_=None, json=licence).json()["result"] == "valid"
-    forged = dict(licence, number=licence["number"] + "0")
+    assert api.call("POST", path, as_=None, json=license).json()["result"] == "valid"
+    forged = dict(license, number=license["number"] + "0")
     assert api.call("POST", path, json=forged).json()["result"] == "forged"
-    assert api.status("POST", path, json={"id": licence["id"]}) == 400
-    assert api.status("POST", path, json=[licence]) == 400
-    assert api.status("POST", path, data=json.dumps(licence),
+    assert api.status("POST", path, json={"id": license["id"]}) == 400
+    assert api.status("POST", path, json=[license]) == 400
+    assert api.status("POST", path, data=json.dumps(license),
                       headers={"Content-Type": "text/plain"}) == 415
 
 
 @case("GET", "/api/licenses/{license_id}")
-def _licence(api, fixture):
+def _license(api, fixture):
     target = {"license_id": fixture("birth")["licences"][0]["id"]}
     shown = api.call("GET", "/api/licenses/{license_id}", target).json()
     assert shown["id"] == target["license_id"] and shown["status"] == "valid"
@@ -773,9 +773,9 @@ def _licence(api, fixture):
 
 @case("POST", "/api/licenses/{license_id}/revoke")
 def _revoke(api, fixture):
-    licence = fixture("startup")["licences"][-1]
+    license = fixture("startup")["licences"][-1]
     path = "/api/licenses/{license_id}/revoke"
-    target, reason = {"license_id": licence["id"]}, {"reason": "issued in error"}
+    target, reason = {"license_id": license["id"]}, {"reason": "issued in error"}
     assert api.status("POST", path, target, None, json=reason) == 401
     assert api.status("POST", path, target, fixture("startup")["applicant"], json=reason) == 403
     assert api.status("POST", path, target, "operator", json={"reason": "no"}) == 400
@@ -784,7 +784,7 @@ def _revoke(api, fixture):
     revoked = api.call("POST", path, target, "operator", json=reason)
     assert revoked.status_code == 200 and revoked.json()["status"] == "revoked"
     assert api.status("POST", path, target, "operator", json=reason) == 409
-    verdict = api.call("POST", "/api/licenses/verify", json=licence).json()
+    verdict = api.call("POST", "/api/licenses/verify", json=license).json()
     assert verdict["result"] == "revoked"
 
 

@@ -9,7 +9,7 @@ from services.license.store import LicenseStore
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
 
 
-def test_licences_due_to_expire_and_never_expiring_ones(db):
+def test_licenses_due_to_expire_and_never_expiring_ones(db):
     store = LicenseStore(db)
     store.ensure_indexes()
     base = {"type": "t", "holder": {"id_number": "h"}, "issued_at": NOW.isoformat()}
@@ -43,7 +43,7 @@ class DocumentsRead(monitoring.CommandListener):
         pass
 
 
-def test_the_licence_gauge_is_tallied_consistently_and_reads_the_same_few_documents_as_licences_grow(
+def test_the_license_gauge_is_tallied_consistently_and_reads_the_same_few_documents_as_licenses_grow(
         db, mongo_uri):
     """docs/adr/0016: the tallies agree with a recount from every licence, and a scrape
     reads as many documents with 20 licences as with 200."""
@@ -65,8 +65,8 @@ def test_the_licence_gauge_is_tallied_consistently_and_reads_the_same_few_docume
         issued += batch
         # before the sweep: expired by time, still marked valid
         assert store.count_by_type_and_status(later) == store.recount_by_type_and_status(later)
-        for licence in store.due_to_expire(later, limit=1000):  # the sweep
-            store.mark(licence["id"], "valid", {"status": "expired"}, {}, later)
+        for license in store.due_to_expire(later, limit=1000):  # the sweep
+            store.mark(license["id"], "valid", {"status": "expired"}, {}, later)
         assert store.count_by_type_and_status(later) == store.recount_by_type_and_status(later)
         reads.documents = 0
         store.count_by_type_and_status(later)

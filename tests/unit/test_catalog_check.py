@@ -58,7 +58,7 @@ def test_a_dependency_outside_the_package_is_a_dangling_reference(data):
                for p in problems(data))
 
 
-def test_an_unknown_licence_type_is_a_dangling_reference(data):
+def test_an_unknown_license_type_is_a_dangling_reference(data):
     item(data, "HN-MZ-0001")["license"] = "dragon_licence"
     assert "item HN-MZ-0001: unknown licence type dragon_licence" in problems(data)
 

@@ -53,7 +53,7 @@ def test_pika_example_rejects_reserved_names_and_approves_the_rest(market_regula
     result_envelope(task(), approved)
 
 
-def test_nameko_example_uses_the_licence_from_the_registration_task():
+def test_nameko_example_uses_the_license_from_the_registration_task():
     service = load("departments/examples/nameko-department/service.py", "example_nameko_service")
     worker = worker_factory(service.TaxationDepartment)
     taxation = task("HN-SW-0001", "taxation",

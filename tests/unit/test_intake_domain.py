@@ -98,8 +98,8 @@ def test_shape_errors_come_per_field():
 def test_a_material_the_package_itself_produces_is_not_asked_of_the_applicant():
     from services.intake.domain import required_materials
     view = CATALOG.scenario_view("enterprise_startup")
-    business_licence = next(m for m in view["checklist"] if m["code"] == "business_license")
-    assert business_licence["provided_by"] == "HN-SJ-0001"
+    business_license = next(m for m in view["checklist"] if m["code"] == "business_license")
+    assert business_license["provided_by"] == "HN-SJ-0001"
     assert "business_license" not in required_materials(view, [])
     # the applicant still has to supply what no item of the package produces
     assert "legal_rep_id_card" in required_materials(view, [])

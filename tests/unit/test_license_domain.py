@@ -25,24 +25,24 @@ def task(item_code="HN-SJ-0001", data=None):
             "data": data if data is not None else {"reference_number": "HN-SJ-0001-ABC"}}
 
 
-def licence(validity=None, now=NOW, **changes):
+def license(validity=None, now=NOW, **changes):
     license_type = {"code": "business_license", "name": "Business Licence",
                     "validity_days": validity}
-    built = domain.build_licence(task(), decided(), license_type, now)
+    built = domain.build_license(task(), decided(), license_type, now)
     built.update(changes)
     return domain.sign(built, KEY)
 
 
-def test_a_licence_carries_the_departments_data_and_verifies():
-    issued = licence()
+def test_a_license_carries_the_departments_data_and_verifies():
+    issued = license()
     assert issued["number"] == "HN-SJ-0001-ABC"
     assert issued["data"] == {"reference_number": "HN-SJ-0001-ABC"}
     assert issued["expires_at"] is None
     assert domain.verify(issued, KEYS, NOW) == "valid"
 
 
-def test_the_id_is_deterministic_so_issuing_twice_is_one_licence():
-    assert licence()["id"] == licence(now=NOW + timedelta(seconds=5))["id"]
+def test_the_id_is_deterministic_so_issuing_twice_is_one_license():
+    assert license()["id"] == license(now=NOW + timedelta(seconds=5))["id"]
 
 
 @pytest.mark.parametrize("change", [
@@ -50,42 +50,42 @@ def test_the_id_is_deterministic_so_issuing_twice_is_one_licence():
     {"expires_at": "2099-01-01T00:00:00+00:00"}, {"data": {}}, {"extra": 1},
 ])
 def test_any_change_to_signed_content_is_forged(change):
-    assert domain.verify(dict(licence(), **change), KEYS, NOW) == "forged"
+    assert domain.verify(dict(license(), **change), KEYS, NOW) == "forged"
 
 
 @pytest.mark.parametrize("change", [
     {"signature": "%%%"}, {"signature": 5}, {"key_id": "unknown"}, {"key_id": ["list"]},
 ])
 def test_a_broken_signature_or_key_is_forged_not_an_error(change):
-    assert domain.verify(dict(licence(), **change), KEYS, NOW) == "forged"
+    assert domain.verify(dict(license(), **change), KEYS, NOW) == "forged"
 
 
 def test_status_fields_are_not_signed_so_revocation_does_not_break_the_signature():
-    revoked = dict(licence(), status="revoked", revoked_at=NOW.isoformat(),
+    revoked = dict(license(), status="revoked", revoked_at=NOW.isoformat(),
                    revocation_reason="fraud")
     assert domain.verify(revoked, KEYS, NOW, revoked=True) == "revoked"
 
 
-def test_expiry_follows_the_validity_of_the_licence_type():
-    issued = licence(validity=730)
+def test_expiry_follows_the_validity_of_the_license_type():
+    issued = license(validity=730)
     assert issued["expires_at"] == (NOW + timedelta(days=730)).isoformat()
     assert domain.verify(issued, KEYS, NOW + timedelta(days=729)) == "valid"
     assert domain.verify(issued, KEYS, NOW + timedelta(days=730)) == "expired"
     assert domain.status_of(issued, NOW + timedelta(days=731)) == "expired"
 
 
-def test_the_wallet_lists_valid_licences_first_newest_first():
-    old = dict(licence(), id="a", issued_at="2026-01-01T00:00:00+00:00")
-    new = dict(licence(), id="b", issued_at="2026-02-01T00:00:00+00:00")
-    revoked = dict(licence(), id="c", status="revoked", issued_at="2026-03-01T00:00:00+00:00")
-    expired = dict(licence(validity=1), id="d", issued_at="2025-01-01T00:00:00+00:00")
+def test_the_wallet_lists_valid_licenses_first_newest_first():
+    old = dict(license(), id="a", issued_at="2026-01-01T00:00:00+00:00")
+    new = dict(license(), id="b", issued_at="2026-02-01T00:00:00+00:00")
+    revoked = dict(license(), id="c", status="revoked", issued_at="2026-03-01T00:00:00+00:00")
+    expired = dict(license(validity=1), id="d", issued_at="2025-01-01T00:00:00+00:00")
     ordered = domain.wallet_order([revoked, old, expired, new], NOW + timedelta(days=2))
     assert [d["id"] for d in ordered] == ["b", "a", "d", "c"]
     assert [d["status"] for d in ordered] == ["valid", "valid", "expired", "revoked"]
 
 
 def test_a_shared_view_has_only_what_a_material_needs():
-    view = domain.shared_view(licence())
+    view = domain.shared_view(license())
     assert "data" not in view and "signature" not in view and "application_id" not in view
     assert HOLDER not in str(view)
     assert view["holder_name"] == "Xiang Tea Ltd" and view["license_type"] == "business_license"
@@ -98,17 +98,17 @@ def test_a_shared_view_has_only_what_a_material_needs():
     ("revoked", HOLDER, "business_license", "was revoked"),
     ("expired", HOLDER, "business_license", "expired on"),
 ])
-def test_a_licence_that_cannot_fill_a_material_says_why(stored, holder, wanted, message):
-    doc = {None: None, "ok": licence(), "expired": licence(validity=1, now=NOW - timedelta(days=3)),
-           "revoked": dict(licence(), status="revoked", revoked_at=NOW.isoformat())}[stored]
+def test_a_license_that_cannot_fill_a_material_says_why(stored, holder, wanted, message):
+    doc = {None: None, "ok": license(), "expired": license(validity=1, now=NOW - timedelta(days=3)),
+           "revoked": dict(license(), status="revoked", revoked_at=NOW.isoformat())}[stored]
     assert message in domain.refusal(doc, "L1", holder, wanted, NOW)
-    assert domain.refusal(licence(), "L1", HOLDER, "business_license", NOW) is None
+    assert domain.refusal(license(), "L1", HOLDER, "business_license", NOW) is None
 
 
-def test_reuse_picks_the_newest_valid_licence_of_each_wanted_type():
-    old = dict(licence(), id="old", issued_at="2026-01-01T00:00:00+00:00")
-    new = dict(licence(), id="new", issued_at="2026-02-01T00:00:00+00:00")
-    revoked = dict(licence(), id="rev", status="revoked", issued_at="2026-03-01T00:00:00+00:00")
+def test_reuse_picks_the_newest_valid_license_of_each_wanted_type():
+    old = dict(license(), id="old", issued_at="2026-01-01T00:00:00+00:00")
+    new = dict(license(), id="new", issued_at="2026-02-01T00:00:00+00:00")
+    revoked = dict(license(), id="rev", status="revoked", issued_at="2026-03-01T00:00:00+00:00")
     chosen = domain.newest_valid_by_type([old, revoked, new], {"business_license"}, NOW)
     assert chosen["business_license"]["id"] == "new"
     assert domain.newest_valid_by_type([old], {"birth_certificate"}, NOW) == {}
@@ -116,13 +116,13 @@ def test_reuse_picks_the_newest_valid_licence_of_each_wanted_type():
 
 def test_the_key_ring_publishes_current_and_retired_keys(tmp_path):
     current = load_or_create(tmp_path / "keys" / "signing.pem")
-    assert load_or_create(tmp_path / "keys" / "signing.pem").public_key().public_bytes_raw() \
+    assert load_or_create(tmp_path / "keys" / "signing.pem").public_key().public_bytes_raw()\
         == current.public_key().public_bytes_raw()
     retired = domain.public_jwk(KEY.public_key())
     ring = KeyRing(current, [retired])
     assert [k["kid"] for k in ring.jwks["keys"]] == [domain.key_id(current.public_key()),
                                                      retired["kid"]]
-    assert domain.verify(licence(), ring.public_keys, NOW) == "valid"  # signed by the old key
+    assert domain.verify(license(), ring.public_keys, NOW) == "valid"  # signed by the old key
 
 
 @given(st.binary(max_size=80))
@@ -139,7 +139,7 @@ def test_base64url_has_one_text_per_byte_string(raw):
 
 
 def test_revocation_is_found_by_id_and_key_not_by_the_signatures_text():
-    issued = licence()
+    issued = license()
     stored = dict(issued, status="revoked", signature="something else")
     result, answer = domain.verification(issued, stored, KEYS, NOW)
     assert result == "revoked" and answer["license"] == domain.signed_content(issued)

@@ -23,12 +23,12 @@ class TaxationDepartment:
     @approval_task(DEPARTMENT)
     def decide(self, task):
         """Tax registration needs the business licence the market regulation task issued."""
-        licence = next((data.get("business_licence_number") or data.get("reference_number")
+        license = next((data.get("business_licence_number") or data.get("reference_number")
                         for data in task["inputs"].values() if data), None)
-        if task["inputs"] and not licence:
+        if task["inputs"] and not license:
             return {"decision": "rejected",
                     "reason": "no business licence number from the registration task"}
         digest = hashlib.sha256(task["task_id"].encode()).hexdigest()[:8].upper()
         return {"decision": "approved",
                 "data": {"tax_registration_number": f"TAX-{task['region']}-{digest}",
-                         "business_licence_number": licence}}
+                         "business_licence_number": license}}

@@ -29,7 +29,7 @@ REQUIRED_MATERIALS = {
 RESERVED_WORDS = ("China", "National", "Hunan Provincial")
 
 
-def licence_number(task):
+def license_number(task):
     """An 18-character number derived from the task: the same task, the same number."""
     digest = hashlib.sha256(task["task_id"].encode()).hexdigest().upper()
     return f"91{task['region']}{digest[:10]}"
@@ -46,7 +46,7 @@ def decide(task):
     if reserved:
         return {"decision": "rejected",
                 "reason": f"the enterprise name uses the reserved word {reserved[0]!r}"}
-    return {"decision": "approved", "data": {"business_licence_number": licence_number(task)}}
+    return {"decision": "approved", "data": {"business_licence_number": license_number(task)}}
 
 
 def main():
