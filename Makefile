@@ -15,6 +15,7 @@ run: setup
 test: setup
 	@$(PY) scripts/audit.py
 	@.venv/bin/ruff check .
+	@.venv/bin/ruff format --check .
 	@$(PY) -m services.catalog.check
 	@$(PY) -m onestop.contracts.jsonschema --check
 	@node tools/asyncapi/validate.mjs docs/asyncapi.yaml
@@ -34,6 +35,7 @@ e2e-tests: setup
 # supply chain: every pinned requirement against the known vulnerabilities (scripts/audit.py)
 lint: setup
 	@.venv/bin/ruff check .
+	@.venv/bin/ruff format --check .
 
 audit: setup
 	@$(PY) scripts/audit.py

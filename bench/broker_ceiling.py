@@ -8,6 +8,7 @@ consumer acknowledging each message (prefetch 100). Publishers and the consumer 
 separate processes. Messages per second = messages consumed / time from the first
 publish to the last acknowledgement. The body is the size of a typical mesh task message.
 """
+
 import argparse
 import json
 import multiprocessing
@@ -65,8 +66,10 @@ def measure(uri, messages=20000, publishers=2, progress=True):
     total = per_publisher * publishers
     consumer = context.Process(target=_consumer, args=(uri, queue, total, results))
     consumer.start()
-    workers = [context.Process(target=_publisher, args=(uri, queue, per_publisher, start_event))
-               for _ in range(publishers)]
+    workers = [
+        context.Process(target=_publisher, args=(uri, queue, per_publisher, start_event))
+        for _ in range(publishers)
+    ]
     for worker in workers:
         worker.start()
     time.sleep(1.0)  # connections up before the clock starts
@@ -74,8 +77,10 @@ def measure(uri, messages=20000, publishers=2, progress=True):
     start_event.set()
     while any(w.is_alive() for w in workers):
         if progress:
-            sys.stdout.write(f"\r    broker ceiling: publishing {total} messages, "
-                             f"{time.time() - started:5.1f}s   ")
+            sys.stdout.write(
+                f"\r    broker ceiling: publishing {total} messages, "
+                f"{time.time() - started:5.1f}s   "
+            )
             sys.stdout.flush()
         time.sleep(0.5)
     published_seconds = time.time() - started
@@ -87,10 +92,14 @@ def measure(uri, messages=20000, publishers=2, progress=True):
     elapsed = outcome["last_consumed"] - started
     if progress:
         sys.stdout.write("\n")
-    return {"messages": outcome["consumed"], "publishers": publishers,
-            "body_bytes": BODY_BYTES, "seconds": round(elapsed, 2),
-            "published_per_second": round(total / published_seconds, 1),
-            "messages_per_second": round(outcome["consumed"] / elapsed, 1)}
+    return {
+        "messages": outcome["consumed"],
+        "publishers": publishers,
+        "body_bytes": BODY_BYTES,
+        "seconds": round(elapsed, 2),
+        "published_per_second": round(total / published_seconds, 1),
+        "messages_per_second": round(outcome["consumed"] / elapsed, 1),
+    }
 
 
 def main(argv=None):

@@ -7,6 +7,7 @@ at once), each of a different department, at city level (every department used h
 city office). The product catalog in data/catalog is copied, not changed; the catalog
 service is pointed at the copy with CATALOG_DATA_DIR. The result passes the catalog check.
 """
+
 import shutil
 import sys
 from pathlib import Path
@@ -26,33 +27,51 @@ def scenario_code(k):
 
 def bench_departments(data, count=max(KS)):
     """The first `count` departments (catalog order) with a city office."""
-    chosen = [d["code"] for d in data["departments"]
-              if "city" in (d.get("offices") or {}).get("levels", [])]
+    chosen = [
+        d["code"]
+        for d in data["departments"]
+        if "city" in (d.get("offices") or {}).get("levels", [])
+    ]
     if len(chosen) < count:
         raise ValueError(f"only {len(chosen)} departments have a city office; {count} needed")
     return chosen[:count]
 
 
 def bench_items(departments):
-    return [{
-        "code": f"BENCH-{index:02d}", "name": f"Benchmark item of {department}",
-        "name_zh": f"基准测试事项{index:02d}", "department": department, "level": "city",
-        "legal_days": 20, "promised_days": 5, "channels": ["online", "offline"],
-        "materials": [MATERIAL], "fee": 0,
-        "legal_basis": "Benchmark only (bench/catalog_data.py); never in the product catalog",
-    } for index, department in enumerate(departments, start=1)]
+    return [
+        {
+            "code": f"BENCH-{index:02d}",
+            "name": f"Benchmark item of {department}",
+            "name_zh": f"基准测试事项{index:02d}",
+            "department": department,
+            "level": "city",
+            "legal_days": 20,
+            "promised_days": 5,
+            "channels": ["online", "offline"],
+            "materials": [MATERIAL],
+            "fee": 0,
+            "legal_basis": "Benchmark only (bench/catalog_data.py); never in the product catalog",
+        }
+        for index, department in enumerate(departments, start=1)
+    ]
 
 
 def bench_scenarios(items, ks=KS):
-    return [{
-        "code": scenario_code(k), "name": f"Benchmark with {k} departments",
-        "name_zh": f"基准测试{k}部门", "audience": "individual", "applicant_kinds": ["person"],
-        "promised_days": 5,
-        "description": f"{k} independent items of {k} departments, all sent at once.",
-        "items": [{"item": item["code"]} for item in items[:k]],
-        "checklist": [MATERIAL],
-        "form": [{"name": "note", "title": "Note", "type": "string", "maxLength": 50}],
-    } for k in ks]
+    return [
+        {
+            "code": scenario_code(k),
+            "name": f"Benchmark with {k} departments",
+            "name_zh": f"基准测试{k}部门",
+            "audience": "individual",
+            "applicant_kinds": ["person"],
+            "promised_days": 5,
+            "description": f"{k} independent items of {k} departments, all sent at once.",
+            "items": [{"item": item["code"]} for item in items[:k]],
+            "checklist": [MATERIAL],
+            "form": [{"name": "note", "title": "Note", "type": "string", "maxLength": 50}],
+        }
+        for k in ks
+    ]
 
 
 def write(out_dir, source=DEFAULT_DATA_DIR):

@@ -8,6 +8,7 @@ all 26 packages in turn, and reports p50/p99 per method. Both are answered from
 memory after load, so the numbers are the cost of the RPC round trip itself.
 With --amqp-uri (and no store of its own) it measures an already running catalog.
 """
+
 import argparse
 import json
 import math
@@ -60,8 +61,11 @@ def own_vhost(name):
         raise RuntimeError("rabbitmqctl is not available: give --amqp-uri of a running catalog")
     subprocess.run([ctl, "delete_vhost", name], capture_output=True)
     subprocess.run([ctl, "add_vhost", name], check=True, capture_output=True)
-    subprocess.run([ctl, "set_permissions", "-p", name, "guest", ".*", ".*", ".*"],
-                   check=True, capture_output=True)
+    subprocess.run(
+        [ctl, "set_permissions", "-p", name, "guest", ".*", ".*", ".*"],
+        check=True,
+        capture_output=True,
+    )
     return f"amqp://guest:guest@127.0.0.1:5672/{name}"
 
 
@@ -76,24 +80,48 @@ class OwnCatalog:
     def __enter__(self):
         store_port, http_port = free_port(), free_port()
         binary = Path(sys.executable).with_name("nx-27017")
-        self._spawn("store", [str(binary), "--data-dir", str(self.workdir), "-p",
-                              str(store_port), "--log-file", str(self.workdir / "nx.log"),
-                              "--pid-file", str(self.workdir / "nx.pid")], os.environ)
-        wait_until(lambda: socket.create_connection(("127.0.0.1", store_port), 0.5).close()
-                   or True, 30, "the embedded store")
+        self._spawn(
+            "store",
+            [
+                str(binary),
+                "--data-dir",
+                str(self.workdir),
+                "-p",
+                str(store_port),
+                "--log-file",
+                str(self.workdir / "nx.log"),
+                "--pid-file",
+                str(self.workdir / "nx.pid"),
+            ],
+            os.environ,
+        )
+        wait_until(
+            lambda: socket.create_connection(("127.0.0.1", store_port), 0.5).close() or True,
+            30,
+            "the embedded store",
+        )
         self.amqp_uri = own_vhost(self.vhost)
-        env = dict(os.environ, AMQP_URI=self.amqp_uri, PYTHONPATH=str(ROOT),
-                   MONGO_URI=f"mongodb://127.0.0.1:{store_port}/", CATALOG_PORT=str(http_port),
-                   MONGO_DB_PREFIX=f"bench{uuid.uuid4().hex[:6]}_")
+        env = dict(
+            os.environ,
+            AMQP_URI=self.amqp_uri,
+            PYTHONPATH=str(ROOT),
+            MONGO_URI=f"mongodb://127.0.0.1:{store_port}/",
+            CATALOG_PORT=str(http_port),
+            MONGO_DB_PREFIX=f"bench{uuid.uuid4().hex[:6]}_",
+        )
         self._spawn("catalog", [sys.executable, "-m", "onestop.run_service", "catalog"], env)
-        wait_until(lambda: requests.get(f"http://127.0.0.1:{http_port}/health", timeout=1).ok,
-                   60, "the catalog service")
+        wait_until(
+            lambda: requests.get(f"http://127.0.0.1:{http_port}/health", timeout=1).ok,
+            60,
+            "the catalog service",
+        )
         return self
 
     def _spawn(self, name, command, env):
         log = open(self.workdir / f"{name}.log", "ab")
-        self.processes.append(subprocess.Popen(command, cwd=ROOT, env=env, stdout=log,
-                                               stderr=subprocess.STDOUT))
+        self.processes.append(
+            subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        )
 
     def __exit__(self, *exc):
         for process in reversed(self.processes):
@@ -104,8 +132,10 @@ class OwnCatalog:
                 process.kill()
                 process.wait()
         shutil.rmtree(self.workdir, ignore_errors=True)
-        subprocess.run([shutil.which("rabbitmqctl") or "/usr/sbin/rabbitmqctl", "delete_vhost",
-                        self.vhost], capture_output=True)
+        subprocess.run(
+            [shutil.which("rabbitmqctl") or "/usr/sbin/rabbitmqctl", "delete_vhost", self.vhost],
+            capture_output=True,
+        )
 
 
 def percentile(sorted_values, fraction):
@@ -115,16 +145,20 @@ def percentile(sorted_values, fraction):
 
 def summary(latencies):
     values = sorted(latencies)
-    return {"calls": len(values), "p50_ms": round(percentile(values, 0.50) * 1000, 2),
-            "p99_ms": round(percentile(values, 0.99) * 1000, 2),
-            "max_ms": round(values[-1] * 1000, 2),
-            "per_second": round(len(values) / sum(values), 1)}
+    return {
+        "calls": len(values),
+        "p50_ms": round(percentile(values, 0.50) * 1000, 2),
+        "p99_ms": round(percentile(values, 0.99) * 1000, 2),
+        "max_ms": round(values[-1] * 1000, 2),
+        "per_second": round(len(values) / sum(values), 1),
+    }
 
 
 def measure(amqp_uri, calls, warmup):
     scenarios = load_data()["scenarios"]
-    requests_ = [(s["code"], [e["item"] for e in s["items"] if e.get("optional")])
-                 for s in scenarios]
+    requests_ = [
+        (s["code"], [e["item"] for e in s["items"] if e.get("optional")]) for s in scenarios
+    ]
     timings = {"get_scenario": [], "plan": []}
     with ClusterRpcProxy({"AMQP_URI": amqp_uri, "serializer": "json"}) as cluster:
         catalog = cluster.catalog
@@ -148,8 +182,11 @@ def main(argv=None):
     parser.add_argument("--calls", type=int, default=400, help="calls per method (measured)")
     parser.add_argument("--warmup", type=int, default=26, help="calls per method not measured")
     parser.add_argument("--amqp-uri", help="measure the catalog already serving at this broker")
-    parser.add_argument("--vhost", default="onestop_bench_catalog",
-                        help="the benchmark's own virtual host (when it starts its own catalog)")
+    parser.add_argument(
+        "--vhost",
+        default="onestop_bench_catalog",
+        help="the benchmark's own virtual host (when it starts its own catalog)",
+    )
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
     args = parser.parse_args(argv)
     data = load_data()
@@ -162,12 +199,16 @@ def main(argv=None):
     if args.json:
         print(json.dumps(result, indent=2))
     else:
-        print(f"catalog RPC with {len(data['scenarios'])} packages and {len(data['items'])} "
-              f"items loaded ({args.calls} calls per method, one client, sequential):")
+        print(
+            f"catalog RPC with {len(data['scenarios'])} packages and {len(data['items'])} "
+            f"items loaded ({args.calls} calls per method, one client, sequential):"
+        )
         for method in ("get_scenario", "plan"):
             r = result[method]
-            print(f"  {method:<13} p50 {r['p50_ms']:7.2f} ms   p99 {r['p99_ms']:7.2f} ms   "
-                  f"max {r['max_ms']:7.2f} ms   {r['per_second']:7.1f}/s")
+            print(
+                f"  {method:<13} p50 {r['p50_ms']:7.2f} ms   p99 {r['p99_ms']:7.2f} ms   "
+                f"max {r['max_ms']:7.2f} ms   {r['per_second']:7.1f}/s"
+            )
     return 0
 
 

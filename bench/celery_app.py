@@ -11,6 +11,7 @@ no per-task state that survives a lost chord counter (which is the point of comp
 Configuration from the environment: BENCH_CELERY_BROKER, BENCH_CELERY_BACKEND,
 BENCH_CELERY_PREFIX (Redis key prefix: several runs share one Redis safely).
 """
+
 import json
 import os
 import time
@@ -28,10 +29,14 @@ DECIDED_KEY = f"{PREFIX}decided"
 
 app = Celery("onestop_bench", broker=BROKER, backend=BACKEND)
 app.conf.update(
-    task_serializer="json", result_serializer="json", accept_content=["json"],
-    task_default_queue=QUEUE, result_expires=900,
+    task_serializer="json",
+    result_serializer="json",
+    accept_content=["json"],
+    task_default_queue=QUEUE,
+    result_expires=900,
     result_backend_transport_options={"global_keyprefix": PREFIX},
-    worker_hijack_root_logger=False, worker_send_task_events=False,
+    worker_hijack_root_logger=False,
+    worker_send_task_events=False,
     broker_connection_retry_on_startup=True,
 )
 
@@ -57,9 +62,13 @@ def decisions_store():
 def decide(task):
     """One department's decision on its task (the reference rules, as in the mesh)."""
     answer = rules().decide(task["payload"])
-    return {"task_id": task["payload"]["task_id"], "department": task["payload"]["department"],
-            "decision": answer["decision"], "reason": answer.get("reason", ""),
-            "data": answer.get("data", {})}
+    return {
+        "task_id": task["payload"]["task_id"],
+        "department": task["payload"]["department"],
+        "decision": answer["decision"],
+        "reason": answer.get("reason", ""),
+        "data": answer.get("data", {}),
+    }
 
 
 @app.task(name="bench.combine")
@@ -67,8 +76,14 @@ def combine(results, application_id):
     """The chord callback: approved when every task is, else rejected."""
     outcome = "approved" if all(r["decision"] == "approved" for r in results) else "rejected"
     decided_at = time.time()
-    decisions_store().lpush(DECIDED_KEY, json.dumps(
-        {"application_id": application_id, "outcome": outcome, "decided_at": decided_at}))
-    return {"outcome": outcome, "decided_at": decided_at,
-            "departments": [{"department": r["department"], "outcome": r["decision"]}
-                            for r in results]}
+    decisions_store().lpush(
+        DECIDED_KEY,
+        json.dumps(
+            {"application_id": application_id, "outcome": outcome, "decided_at": decided_at}
+        ),
+    )
+    return {
+        "outcome": outcome,
+        "decided_at": decided_at,
+        "departments": [{"department": r["department"], "outcome": r["decision"]} for r in results],
+    }

@@ -5,6 +5,7 @@ benchmark's virtual host; Redis result backend under a key prefix of this run's 
 `submit(k)` applies a chord of K department tasks with the combining callback; the
 callback pushes the decision onto a Redis list that a listener thread pops.
 """
+
 import gc
 import json
 import os
@@ -48,12 +49,16 @@ class CeleryDecisionListener(threading.Thread):
 class CelerySystem:
     name = "celery"
 
-    def __init__(self, data_dir, amqp_uri, backend="redis://127.0.0.1:6379/0",
-                 concurrency=None):
+    def __init__(self, data_dir, amqp_uri, backend="redis://127.0.0.1:6379/0", concurrency=None):
         self.data_dir = Path(data_dir)
         self.prefix = f"onestop_bench_{uuid.uuid4().hex[:8]}:"
-        self.env = dict(os.environ, PYTHONPATH=str(ROOT), BENCH_CELERY_BROKER=amqp_uri,
-                        BENCH_CELERY_BACKEND=backend, BENCH_CELERY_PREFIX=self.prefix)
+        self.env = dict(
+            os.environ,
+            PYTHONPATH=str(ROOT),
+            BENCH_CELERY_BROKER=amqp_uri,
+            BENCH_CELERY_BACKEND=backend,
+            BENCH_CELERY_PREFIX=self.prefix,
+        )
         self.backend = backend
         self.concurrency = concurrency
         self.process = None
@@ -68,16 +73,35 @@ class CelerySystem:
         self.bodies = bodies
         os.environ.update({k: v for k, v in self.env.items() if k.startswith("BENCH_CELERY")})
         from bench import celery_app  # configured from the variables just set
+
         self.celery = celery_app
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        command = [str(Path(sys.executable).with_name("celery")), "-A", "bench.celery_app",
-                   "worker", "--loglevel", "WARNING", "-Q", celery_app.QUEUE, "--pool", "prefork",
-                   "--without-gossip", "--without-mingle", "--without-heartbeat"]
+        command = [
+            str(Path(sys.executable).with_name("celery")),
+            "-A",
+            "bench.celery_app",
+            "worker",
+            "--loglevel",
+            "WARNING",
+            "-Q",
+            celery_app.QUEUE,
+            "--pool",
+            "prefork",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+        ]
         if self.concurrency:
             command += ["--concurrency", str(self.concurrency)]
         log = open(self.data_dir / "celery-worker.log", "ab")
-        self.process = subprocess.Popen(command, cwd=ROOT, env=self.env, stdout=log,
-                                        stderr=subprocess.STDOUT, start_new_session=True)
+        self.process = subprocess.Popen(
+            command,
+            cwd=ROOT,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         self.listener = CeleryDecisionListener(self.backend, celery_app.DECIDED_KEY)
         self.listener.start()
         try:
@@ -90,6 +114,7 @@ class CelerySystem:
     def _wait_ready(self, timeout=60):
         """A one-task chord answered end to end means the worker is consuming."""
         from bench.driver import Tracker
+
         tracker = Tracker()
         self.listen(tracker)
         deadline = time.monotonic() + timeout
@@ -97,8 +122,9 @@ class CelerySystem:
         tracker.submit_done(application_id, time.time())
         while tracker.matched == 0:
             if self.process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"the Celery worker did not answer; see "
-                                   f"{self.data_dir / 'celery-worker.log'}")
+                raise RuntimeError(
+                    f"the Celery worker did not answer; see {self.data_dir / 'celery-worker.log'}"
+                )
             time.sleep(0.2)
 
     def stop(self):
@@ -130,18 +156,30 @@ class CelerySystem:
         messages = []
         for index, department in enumerate(self.departments[:k], start=1):
             item = f"BENCH-{index:02d}"
-            payload = {"task_id": f"{application_id}:{item}", "application_id": application_id,
-                       "scenario": f"bench_k{k}", "item_code": item,
-                       "item_name": f"Benchmark item of {department}", "department": department,
-                       "office": "430100", "region": "430100", "level": "city",
-                       "applicant": body["applicant"], "form": body["form"],
-                       "materials": body["materials"], "inputs": {}, "due": "",
-                       "attempt": 1, "item_materials": ["applicant_id_card"]}
+            payload = {
+                "task_id": f"{application_id}:{item}",
+                "application_id": application_id,
+                "scenario": f"bench_k{k}",
+                "item_code": item,
+                "item_name": f"Benchmark item of {department}",
+                "department": department,
+                "office": "430100",
+                "region": "430100",
+                "level": "city",
+                "applicant": body["applicant"],
+                "form": body["form"],
+                "materials": body["materials"],
+                "inputs": {},
+                "due": "",
+                "attempt": 1,
+                "item_materials": ["applicant_id_card"],
+            }
             messages.append(make_envelope(contract.TASK, application_id, payload))
         return messages
 
     def submit(self, k):
         from celery import chord
+
         application_id = uuid.uuid4().hex
         header = [self.celery.decide.s(m) for m in self.task_messages(k, application_id)]
         chord(header)(self.celery.combine.s(application_id))

@@ -14,6 +14,7 @@ Two ways of driving it:
 
 Both are bounded in count and time and print progress while they run.
 """
+
 import math
 import sys
 import threading
@@ -34,10 +35,10 @@ class Tracker:
 
     def __init__(self, on_match=None):
         self.lock = threading.Lock()
-        self.submitted = {}       # id -> submit start (wall clock)
-        self.decided = {}         # id -> (decided_at wall clock, received monotonic)
+        self.submitted = {}  # id -> submit start (wall clock)
+        self.decided = {}  # id -> (decided_at wall clock, received monotonic)
         self.matched = 0
-        self.matched_at = []      # monotonic receive times of matched decisions
+        self.matched_at = []  # monotonic receive times of matched decisions
         self.on_match = on_match
         self.closed = False
 
@@ -68,8 +69,11 @@ class Tracker:
     def latencies(self):
         """Submit-to-decision seconds of every application decided."""
         with self.lock:
-            return [self.decided[a][0] - started for a, started in self.submitted.items()
-                    if a in self.decided]
+            return [
+                self.decided[a][0] - started
+                for a, started in self.submitted.items()
+                if a in self.decided
+            ]
 
     def outstanding(self):
         with self.lock:
@@ -82,8 +86,10 @@ _last_line = {"at": 0.0}
 def _progress(label, started, tracker, extra="", final=False):
     """One line rewritten in place on a terminal; a line every 5 s in a log."""
     elapsed = time.monotonic() - started
-    line = (f"    {label}: {elapsed:5.1f}s  submitted {len(tracker.submitted):6d}  "
-            f"decided {tracker.matched:6d}{extra}")
+    line = (
+        f"    {label}: {elapsed:5.1f}s  submitted {len(tracker.submitted):6d}  "
+        f"decided {tracker.matched:6d}{extra}"
+    )
     if sys.stdout.isatty():
         sys.stdout.write(f"\r{line}   " + ("\n" if final else ""))
     elif final or time.monotonic() - _last_line["at"] >= 5:
@@ -102,8 +108,9 @@ def _drain(label, tracker, started, timeout):
         tracker.closed = True
 
 
-def saturate(system, k, inflight, duration, warmup, threads=8, drain_timeout=60,
-             label="saturation"):
+def saturate(
+    system, k, inflight, duration, warmup, threads=8, drain_timeout=60, label="saturation"
+):
     """Closed loop: keep `inflight` applications open for `duration` seconds.
 
     Returns applications per second over [warmup, duration] (decisions seen in that window
@@ -142,15 +149,23 @@ def saturate(system, k, inflight, duration, warmup, threads=8, drain_timeout=60,
         in_window = sum(1 for t in tracker.matched_at if window_start <= t <= window_end)
     _drain(label, tracker, started, drain_timeout)
     rate = in_window / (duration - warmup)
-    return {"apps_per_second": round(rate, 2), "tasks_per_second": round(rate * k, 1),
-            "inflight": inflight, "duration_s": duration, "warmup_s": warmup,
-            "submitted": len(tracker.submitted), "decided": tracker.matched,
-            "undecided": tracker.outstanding(), "submit_errors": len(errors),
-            "first_errors": errors[:3]}
+    return {
+        "apps_per_second": round(rate, 2),
+        "tasks_per_second": round(rate * k, 1),
+        "inflight": inflight,
+        "duration_s": duration,
+        "warmup_s": warmup,
+        "submitted": len(tracker.submitted),
+        "decided": tracker.matched,
+        "undecided": tracker.outstanding(),
+        "submit_errors": len(errors),
+        "first_errors": errors[:3],
+    }
 
 
-def offer(system, k, rate, duration, threads=16, drain_timeout=60, label="offered",
-          interval_s=None):
+def offer(
+    system, k, rate, duration, threads=16, drain_timeout=60, label="offered", interval_s=None
+):
     """Open loop: submit at `rate` per second for `duration` seconds; latencies in ms.
     interval_s: also p50/p99 per interval of submit time (a soak's course)."""
     tracker = Tracker()
@@ -197,21 +212,33 @@ def offer(system, k, rate, duration, threads=16, drain_timeout=60, label="offere
             for application_id, started_wall in tracker.submitted.items():
                 if application_id in tracker.decided:
                     buckets.setdefault(int((started_wall - first) // interval_s), []).append(
-                        1000 * (tracker.decided[application_id][0] - started_wall))
-        course = [{"from_s": index * interval_s, "decided": len(values),
-                   "p50_ms": _round(percentile(values, 0.5)),
-                   "p99_ms": _round(percentile(values, 0.99))}
-                  for index, values in sorted(buckets.items())]
-    return {"offered_per_second": round(rate, 2), "duration_s": duration, "course": course,
-            "achieved_submit_per_second": round(len(tracker.submitted) / send_seconds, 2),
-            "submitted": len(tracker.submitted), "decided": len(latencies),
-            "undecided": tracker.outstanding(), "submit_errors": len(errors),
-            "first_errors": errors[:3],
-            "late_submits": sum(1 for s in late if s > 0.05),
-            "p50_ms": _round(percentile(latencies, 0.50)),
-            "p95_ms": _round(percentile(latencies, 0.95)),
-            "p99_ms": _round(percentile(latencies, 0.99)),
-            "max_ms": _round(max(latencies) if latencies else None)}
+                        1000 * (tracker.decided[application_id][0] - started_wall)
+                    )
+        course = [
+            {
+                "from_s": index * interval_s,
+                "decided": len(values),
+                "p50_ms": _round(percentile(values, 0.5)),
+                "p99_ms": _round(percentile(values, 0.99)),
+            }
+            for index, values in sorted(buckets.items())
+        ]
+    return {
+        "offered_per_second": round(rate, 2),
+        "duration_s": duration,
+        "course": course,
+        "achieved_submit_per_second": round(len(tracker.submitted) / send_seconds, 2),
+        "submitted": len(tracker.submitted),
+        "decided": len(latencies),
+        "undecided": tracker.outstanding(),
+        "submit_errors": len(errors),
+        "first_errors": errors[:3],
+        "late_submits": sum(1 for s in late if s > 0.05),
+        "p50_ms": _round(percentile(latencies, 0.50)),
+        "p95_ms": _round(percentile(latencies, 0.95)),
+        "p99_ms": _round(percentile(latencies, 0.99)),
+        "max_ms": _round(max(latencies) if latencies else None),
+    }
 
 
 def _round(value):

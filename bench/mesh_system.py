@@ -7,6 +7,7 @@ read from routing's `application_decided` events on a queue of the benchmark's o
 (exchange routing.events), never by polling. MONGO_URI, when set, is used instead of the
 embedded store, so a real MongoDB is measured the same way.
 """
+
 import json
 import re
 import secrets
@@ -26,16 +27,27 @@ from tests.support.mesh import Mesh, reset_vhost
 
 # process name in the report <- what its command line contains
 PROCESS_NAMES = [
-    ("gateway", "services.gateway.app"), ("catalog", "run_service catalog"),
-    ("intake", "run_service intake"), ("routing", "run_service routing"),
-    ("license", "run_service license"), ("feedback", "run_service feedback"),
+    ("gateway", "services.gateway.app"),
+    ("catalog", "run_service catalog"),
+    ("intake", "run_service intake"),
+    ("routing", "run_service routing"),
+    ("license", "run_service license"),
+    ("feedback", "run_service feedback"),
     ("departments-nameko", "run_service departments-nameko"),
     ("departments-pika", "departments.reference.pika_department"),
-    ("broker-exporter", "ops.broker_exporter"), ("store", "nx-27017"),
+    ("broker-exporter", "ops.broker_exporter"),
+    ("store", "nx-27017"),
     ("runner", "ops.runner"),
 ]
-SERVICES_WITH_METRICS = ("catalog", "intake", "routing", "license", "feedback",
-                         "departments-nameko", "departments-pika")
+SERVICES_WITH_METRICS = (
+    "catalog",
+    "intake",
+    "routing",
+    "license",
+    "feedback",
+    "departments-nameko",
+    "departments-pika",
+)
 
 
 def process_name(command):
@@ -85,8 +97,11 @@ class MeshSystem:
         self.vhost = vhost
         self.amqp_uri = reset_vhost(vhost)
         self.auth_key = secrets.token_hex(32)
-        env = {"CATALOG_DATA_DIR": str(catalog_dir), "AUTH_SIGNING_KEY": self.auth_key,
-               **(extra_env or {})}
+        env = {
+            "CATALOG_DATA_DIR": str(catalog_dir),
+            "AUTH_SIGNING_KEY": self.auth_key,
+            **(extra_env or {}),
+        }
         self.mesh = Mesh(data_dir, self.amqp_uri, port_base=port_base, extra_env=env)
         self.listener = None
         self.bodies = {}
@@ -112,6 +127,7 @@ class MeshSystem:
         """The sample application body of each scenario (one upload shared by all), and the
         applicant's bearer token (the API's auth, onestop/common/auth.py)."""
         from onestop.common import auth
+
         token = auth.mint("applicant", PERSON_ID, key=self.auth_key)  # 8 h, the longest
         self.headers = {"Authorization": f"Bearer {token}"}
         session = requests.Session()
@@ -131,8 +147,12 @@ class MeshSystem:
         if session is None:
             session = self.local.session = requests.Session()
             session.headers.update(self.headers)
-        response = session.post(f"{self.mesh.base}/api/applications", json=self.bodies[k],
-                                headers={"Idempotency-Key": uuid.uuid4().hex}, timeout=60)
+        response = session.post(
+            f"{self.mesh.base}/api/applications",
+            json=self.bodies[k],
+            headers={"Idempotency-Key": uuid.uuid4().hex},
+            timeout=60,
+        )
         if response.status_code != 202:
             raise RuntimeError(f"submit: {response.status_code} {response.text[:200]}")
         return response.json()["id"]
@@ -179,8 +199,12 @@ def parse_metrics(text):
 def queued_messages(vhost):
     """Messages ready or unacknowledged in the virtual host's queues (rabbitmqctl)."""
     ctl = shutil.which("rabbitmqctl") or "/usr/sbin/rabbitmqctl"
-    listed = subprocess.run([ctl, "list_queues", "-p", vhost, "-q", "name", "messages"],
-                            capture_output=True, text=True, timeout=60)
+    listed = subprocess.run(
+        [ctl, "list_queues", "-p", vhost, "-q", "name", "messages"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     total = 0
     for line in listed.stdout.splitlines():
         parts = line.split()

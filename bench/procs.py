@@ -1,4 +1,5 @@
 """Process facts from /proc (Linux): the tree under a pid, CPU seconds, resident memory."""
+
 import os
 from pathlib import Path
 
@@ -8,7 +9,7 @@ TICKS = os.sysconf("SC_CLK_TCK")
 def _stat(pid):
     text = Path(f"/proc/{pid}/stat").read_text()
     # the command name is in parentheses and may hold spaces: split after the last ')'
-    return text[text.rindex(")") + 2:].split()
+    return text[text.rindex(")") + 2 :].split()
 
 
 def children_map():

@@ -1,5 +1,6 @@
 """Where the time goes: CPU per process, store operations and broker deliveries per
 application (from the services' own /metrics), and a sampled function profile (py-spy)."""
+
 import collections
 import re
 import shutil
@@ -53,8 +54,11 @@ def metrics_delta(before, after):
     delta = {}
     for service, series in after.items():
         old = before.get(service, {})
-        moved = {key: value - old.get(key, 0) for key, value in series.items()
-                 if value - old.get(key, 0) > 0}
+        moved = {
+            key: value - old.get(key, 0)
+            for key, value in series.items()
+            if value - old.get(key, 0) > 0
+        }
         if moved:
             delta[service] = moved
     return delta
@@ -86,7 +90,8 @@ def store_operations(delta, applications):
         for command, count in counts.items():
             table.setdefault(service, {})[command] = {
                 "per_application": round(count / applications, 2),
-                "mean_ms": round(1000 * sums.get(command, 0) / count, 2)}
+                "mean_ms": round(1000 * sums.get(command, 0) / count, 2),
+            }
     return table
 
 
@@ -98,7 +103,10 @@ def deliveries(delta, applications):
         for (name, label_text), value in series.items():
             found = labels(label_text)
             if name.endswith("_entrypoint_calls_total") and found.get("kind") in (
-                    "event", "consumer", "rpc"):
+                "event",
+                "consumer",
+                "rpc",
+            ):
                 weight = 2 if found["kind"] == "rpc" else 1
                 key = f"{service}.{found['entrypoint']}"
                 table[key] = table.get(key, 0) + weight * value / applications
@@ -123,10 +131,28 @@ def sampled_profile(pids, seconds, out_dir, rate=50, top=12):
     running = {}
     for name, pid in pids.items():
         target = out_dir / f"py-spy-{name}.txt"
-        running[name] = (target, subprocess.Popen(
-            [binary, "record", "--gil", "-r", str(rate), "-d", str(seconds), "-f", "raw",
-             "-o", str(target), "-p", str(pid)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        running[name] = (
+            target,
+            subprocess.Popen(
+                [
+                    binary,
+                    "record",
+                    "--gil",
+                    "-r",
+                    str(rate),
+                    "-d",
+                    str(seconds),
+                    "-f",
+                    "raw",
+                    "-o",
+                    str(target),
+                    "-p",
+                    str(pid),
+                ],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            ),
+        )
     found = {}
     for name, (target, process) in running.items():
         try:

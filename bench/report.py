@@ -28,9 +28,12 @@ def memory_verdict(samples):
         if name == "t_s" or name not in last:
             continue
         growth = last[name] - first[name]
-        verdict[name] = {"start_mib": first[name], "end_mib": last[name],
-                         "growth_mib": round(growth, 1),
-                         "flat": growth <= max(FLAT_MIB, FLAT_FRACTION * first[name])}
+        verdict[name] = {
+            "start_mib": first[name],
+            "end_mib": last[name],
+            "growth_mib": round(growth, 1),
+            "flat": growth <= max(FLAT_MIB, FLAT_FRACTION * first[name]),
+        }
     return verdict
 
 
@@ -47,36 +50,66 @@ def targets(result):
     k5, k20 = _scenario(result, 5), _scenario(result, 20)
     if k5 and k5["celery"].get("apps_per_second"):
         ratio = _ratio(k5["mesh"]["apps_per_second"], k5["celery"]["apps_per_second"])
-        found.append({"target": f"K=5: mesh >= {MESH_OVER_CELERY_K5}x Celery chord (apps/s)",
-                      "measured": f"{ratio}x", "reached": ratio >= MESH_OVER_CELERY_K5,
-                      "by": f"{ratio / MESH_OVER_CELERY_K5:.2f} of the target"})
+        found.append(
+            {
+                "target": f"K=5: mesh >= {MESH_OVER_CELERY_K5}x Celery chord (apps/s)",
+                "measured": f"{ratio}x",
+                "reached": ratio >= MESH_OVER_CELERY_K5,
+                "by": f"{ratio / MESH_OVER_CELERY_K5:.2f} of the target",
+            }
+        )
     if k5 and k5["mesh"].get("latency"):
         p50, p99 = k5["mesh"]["latency"]["p50_ms"], k5["mesh"]["latency"]["p99_ms"]
-        found.append({"target": f"K=5 at half the mesh's max: p50 <= {P50_MS} ms",
-                      "measured": f"{p50} ms", "reached": p50 is not None and p50 <= P50_MS,
-                      "by": f"{p50 / P50_MS:.2f}x the limit" if p50 else "-"})
-        found.append({"target": f"K=5 at half the mesh's max: p99 <= {P99_MS} ms",
-                      "measured": f"{p99} ms", "reached": p99 is not None and p99 <= P99_MS,
-                      "by": f"{p99 / P99_MS:.2f}x the limit" if p99 else "-"})
+        found.append(
+            {
+                "target": f"K=5 at half the mesh's max: p50 <= {P50_MS} ms",
+                "measured": f"{p50} ms",
+                "reached": p50 is not None and p50 <= P50_MS,
+                "by": f"{p50 / P50_MS:.2f}x the limit" if p50 else "-",
+            }
+        )
+        found.append(
+            {
+                "target": f"K=5 at half the mesh's max: p99 <= {P99_MS} ms",
+                "measured": f"{p99} ms",
+                "reached": p99 is not None and p99 <= P99_MS,
+                "by": f"{p99 / P99_MS:.2f}x the limit" if p99 else "-",
+            }
+        )
     if k5 and k20:
         t5 = k5["mesh"]["apps_per_second"] * 5
         t20 = k20["mesh"]["apps_per_second"] * 20
         change = (t20 - t5) / t5 if t5 else None
-        found.append({"target": "tasks/s at K=20 within 20% of K=5 (linear fan-out)",
-                      "measured": f"{t20:.0f} vs {t5:.0f} tasks/s ({100 * change:+.0f}%)"
-                      if change is not None else "-",
-                      "reached": change is not None and abs(change) <= FANOUT_TOLERANCE,
-                      "by": "-" if change is None else (
-                          f"{100 * change:+.0f}%: above the band, the cost per task falls as K "
-                          f"grows (per-application work is shared)" if change > FANOUT_TOLERANCE
-                          else f"{100 * change:+.0f}%")})
+        found.append(
+            {
+                "target": "tasks/s at K=20 within 20% of K=5 (linear fan-out)",
+                "measured": f"{t20:.0f} vs {t5:.0f} tasks/s ({100 * change:+.0f}%)"
+                if change is not None
+                else "-",
+                "reached": change is not None and abs(change) <= FANOUT_TOLERANCE,
+                "by": "-"
+                if change is None
+                else (
+                    f"{100 * change:+.0f}%: above the band, the cost per task falls as K "
+                    f"grows (per-application work is shared)"
+                    if change > FANOUT_TOLERANCE
+                    else f"{100 * change:+.0f}%"
+                ),
+            }
+        )
     verdict = (result.get("memory", {}).get("soak") or {}).get("verdict")
     if verdict:
         grown = {n: v["growth_mib"] for n, v in verdict.items() if not v["flat"]}
-        found.append({"target": "memory flat over the soak",
-                      "measured": "all flat" if not grown else
-                      "grew: " + ", ".join(f"{n} +{g} MiB" for n, g in grown.items()),
-                      "reached": not grown, "by": "-"})
+        found.append(
+            {
+                "target": "memory flat over the soak",
+                "measured": "all flat"
+                if not grown
+                else "grew: " + ", ".join(f"{n} +{g} MiB" for n, g in grown.items()),
+                "reached": not grown,
+                "by": "-",
+            }
+        )
     return found
 
 
@@ -107,48 +140,73 @@ def markdown(result):
         f"{result['parameters']['soak_minutes']:g} min; took "
         f"{result.get('duration_minutes', '-')} min",
     ]
-    others = [s["mesh"]["profile"]["cpu_share_of_core"].get(OTHER)
-              for s in result.get("scenarios", [])]
+    others = [
+        s["mesh"]["profile"]["cpu_share_of_core"].get(OTHER) for s in result.get("scenarios", [])
+    ]
     others = [o for o in others if o is not None]
     if others:
-        lines.append(f"- other work on the machine (not the benchmark's processes, nor the "
-                     f"broker or Redis) during the mesh's saturation runs: "
-                     f"{min(others):.2f} to {max(others):.2f} CPUs of {m['nproc']}")
+        lines.append(
+            f"- other work on the machine (not the benchmark's processes, nor the "
+            f"broker or Redis) during the mesh's saturation runs: "
+            f"{min(others):.2f} to {max(others):.2f} CPUs of {m['nproc']}"
+        )
     if others and max(others) > 0.25:
-        lines += ["", f"**Noisy:** other work took up to {max(others):.2f} of the "
-                      f"{m['nproc']} CPUs while the mesh was measured (the load average also "
-                      f"counts the benchmark's own dozen processes). Absolute numbers are "
-                      f"lower and more scattered than on a quiet machine; the ratios measured "
-                      f"side by side hold better."]
-    lines += ["", "## Throughput at saturation (applications per second)", "",
-              "| K | mesh apps/s | Celery chord apps/s | mesh / Celery | broker bound apps/s "
-              "| mesh / bound | mesh tasks/s | Celery tasks/s |",
-              "|---|---|---|---|---|---|---|---|"]
+        lines += [
+            "",
+            f"**Noisy:** other work took up to {max(others):.2f} of the "
+            f"{m['nproc']} CPUs while the mesh was measured (the load average also "
+            f"counts the benchmark's own dozen processes). Absolute numbers are "
+            f"lower and more scattered than on a quiet machine; the ratios measured "
+            f"side by side hold better.",
+        ]
+    lines += [
+        "",
+        "## Throughput at saturation (applications per second)",
+        "",
+        "| K | mesh apps/s | Celery chord apps/s | mesh / Celery | broker bound apps/s "
+        "| mesh / bound | mesh tasks/s | Celery tasks/s |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
     for s in result.get("scenarios", []):
         k = s["k"]
         mesh, celery = s["mesh"]["apps_per_second"], s["celery"].get("apps_per_second")
         bound = ceiling / messages_per_application(k) if ceiling else None
-        lines.append(f"| {k} | {_fmt(mesh)} | {_fmt(celery)} | {_fmt(_ratio(mesh, celery), 2)} "
-                     f"| {_fmt(bound)} | {_fmt(_ratio(mesh, bound), 3)} | {_fmt(mesh * k)} | "
-                     f"{_fmt(celery * k if celery else None)} |")
-    lines += ["", f"Broker ceiling: {_fmt(ceiling, 0)} messages/s (pika, persistent, publisher "
-                  f"confirms, one consumer); the bound for K departments is ceiling / (2K+2) "
-                  f"messages per application."]
-    lines += ["", "## Submit-to-decision latency at half of the mesh's maximum", "",
-              "| K | offered /s | mesh p50 | p95 | p99 | Celery p50 | p95 | p99 |",
-              "|---|---|---|---|---|---|---|---|"]
+        lines.append(
+            f"| {k} | {_fmt(mesh)} | {_fmt(celery)} | {_fmt(_ratio(mesh, celery), 2)} "
+            f"| {_fmt(bound)} | {_fmt(_ratio(mesh, bound), 3)} | {_fmt(mesh * k)} | "
+            f"{_fmt(celery * k if celery else None)} |"
+        )
+    lines += [
+        "",
+        f"Broker ceiling: {_fmt(ceiling, 0)} messages/s (pika, persistent, publisher "
+        f"confirms, one consumer); the bound for K departments is ceiling / (2K+2) "
+        f"messages per application.",
+    ]
+    lines += [
+        "",
+        "## Submit-to-decision latency at half of the mesh's maximum",
+        "",
+        "| K | offered /s | mesh p50 | p95 | p99 | Celery p50 | p95 | p99 |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
     for s in result.get("scenarios", []):
         ml, cl = s["mesh"].get("latency", {}), s["celery"].get("latency", {})
-        lines.append(f"| {s['k']} | {_fmt(s['offered_per_second'])} | {_fmt(ml.get('p50_ms'))} "
-                     f"| {_fmt(ml.get('p95_ms'))} | {_fmt(ml.get('p99_ms'))} | "
-                     f"{_fmt(cl.get('p50_ms'))} | {_fmt(cl.get('p95_ms'))} | "
-                     f"{_fmt(cl.get('p99_ms'))} |")
-    lines += ["", "Milliseconds, from the start of the HTTP submit (mesh) or of the chord's "
-                  "apply (Celery) to the decision's time as the system recorded it."]
+        lines.append(
+            f"| {s['k']} | {_fmt(s['offered_per_second'])} | {_fmt(ml.get('p50_ms'))} "
+            f"| {_fmt(ml.get('p95_ms'))} | {_fmt(ml.get('p99_ms'))} | "
+            f"{_fmt(cl.get('p50_ms'))} | {_fmt(cl.get('p95_ms'))} | "
+            f"{_fmt(cl.get('p99_ms'))} |"
+        )
+    lines += [
+        "",
+        "Milliseconds, from the start of the HTTP submit (mesh) or of the chord's "
+        "apply (Celery) to the decision's time as the system recorded it.",
+    ]
     lines += ["", "## Targets", "", "| target | measured | reached | by |", "|---|---|---|---|"]
     for t in result.get("targets", []):
-        lines.append(f"| {t['target']} | {t['measured']} | {'yes' if t['reached'] else 'no'} "
-                     f"| {t['by']} |")
+        lines.append(
+            f"| {t['target']} | {t['measured']} | {'yes' if t['reached'] else 'no'} | {t['by']} |"
+        )
     lines += _profile_section(result)
     lines += _memory_section(result)
     lines += _runs_section(result)
@@ -166,45 +224,64 @@ def _profile_section(result):
         store = cpu.get("store", 0)
         broker = cpu.get("rabbitmq (shared)", 0)
         deliveries = sum(p["deliveries_per_application"].values())
-        lines += [f"### K={s['k']} ({p['applications']} applications)", "",
-                  f"CPU per application: {total:.1f} ms in all ({ours:.1f} ms in the mesh's "
-                  f"own processes); **store {store:.1f} ms ({100 * store / total:.0f}%)**, "
-                  f"**broker {broker:.1f} ms ({100 * broker / total:.0f}%)** (the broker's "
-                  f"figure includes other users of the machine's RabbitMQ). "
-                  f"{deliveries:.1f} broker deliveries per application (at least "
-                  f"{messages_per_application(s['k'])}), {total / max(deliveries, 1):.2f} ms "
-                  f"CPU per delivery; {p['write_conflicts_per_application']} optimistic write "
-                  f"conflicts per application. Not counted: the load generator "
-                  f"{_fmt(outside[LOADGEN])} ms, other work on the machine "
-                  f"{_fmt(outside[OTHER])} ms per application.", "",
-                  "| process | CPU ms / application | share of a core |", "|---|---|---|"]
+        lines += [
+            f"### K={s['k']} ({p['applications']} applications)",
+            "",
+            f"CPU per application: {total:.1f} ms in all ({ours:.1f} ms in the mesh's "
+            f"own processes); **store {store:.1f} ms ({100 * store / total:.0f}%)**, "
+            f"**broker {broker:.1f} ms ({100 * broker / total:.0f}%)** (the broker's "
+            f"figure includes other users of the machine's RabbitMQ). "
+            f"{deliveries:.1f} broker deliveries per application (at least "
+            f"{messages_per_application(s['k'])}), {total / max(deliveries, 1):.2f} ms "
+            f"CPU per delivery; {p['write_conflicts_per_application']} optimistic write "
+            f"conflicts per application. Not counted: the load generator "
+            f"{_fmt(outside[LOADGEN])} ms, other work on the machine "
+            f"{_fmt(outside[OTHER])} ms per application.",
+            "",
+            "| process | CPU ms / application | share of a core |",
+            "|---|---|---|",
+        ]
         for name, value in sorted(p["cpu_ms_per_application"].items(), key=lambda kv: -kv[1]):
             lines.append(f"| {name} | {value:.1f} | {p['cpu_share_of_core'].get(name, 0):.2f} |")
         celery_runs = s["celery"].get("saturation") or []
         if celery_runs and celery_runs[0].get("cpu_ms_per_application"):
             names = celery_runs[0]["cpu_ms_per_application"].keys()
-            median = {n: sorted(r["cpu_ms_per_application"].get(n, 0) for r in celery_runs)[
-                len(celery_runs) // 2] for n in names}
+            median = {
+                n: sorted(r["cpu_ms_per_application"].get(n, 0) for r in celery_runs)[
+                    len(celery_runs) // 2
+                ]
+                for n in names
+            }
             chord = sum(v for n, v in median.items() if n not in EXCLUDED)
-            lines += ["", f"The Celery chord, for comparison (median run): {chord:.1f} ms CPU "
-                          f"per application in all: " + ", ".join(
-                              f"{n} {v:.1f}" for n, v in sorted(median.items(),
-                                                                key=lambda kv: -kv[1]))
-                      + " (ms)."]
-        lines += ["", "| service | store operation | per application | mean ms |",
-                  "|---|---|---|---|"]
+            lines += [
+                "",
+                f"The Celery chord, for comparison (median run): {chord:.1f} ms CPU "
+                f"per application in all: "
+                + ", ".join(
+                    f"{n} {v:.1f}" for n, v in sorted(median.items(), key=lambda kv: -kv[1])
+                )
+                + " (ms).",
+            ]
+        lines += [
+            "",
+            "| service | store operation | per application | mean ms |",
+            "|---|---|---|---|",
+        ]
         for service, commands in sorted(p["store_operations"].items()):
             for command, value in sorted(commands.items()):
-                lines.append(f"| {service} | {command} | {value['per_application']} | "
-                             f"{value['mean_ms']} |")
+                lines.append(
+                    f"| {service} | {command} | {value['per_application']} | {value['mean_ms']} |"
+                )
         lines += ["", "| consumed by | deliveries per application |", "|---|---|"]
         for key, value in p["deliveries_per_application"].items():
             lines.append(f"| {key} | {value} |")
         lines.append("")
     spy = result.get("function_profile") or {}
     if spy.get("top_own_time"):
-        lines += [f"### Sampled profile at K={spy['k']} (py-spy, GIL-holding samples, own time)",
-                  ""]
+        lines += [
+            f"### Sampled profile at K={spy['k']} (py-spy, GIL-holding samples, own time)",
+            "",
+        ]
         for name, rows in spy["top_own_time"].items():
             lines += [f"{name}:", "", "| own % | function |", "|---|---|"]
             lines += [f"| {share} | `{function}` |" for share, function in rows]
@@ -218,50 +295,70 @@ def _memory_section(result):
     verdict = soak.get("verdict") or {}
     lines = ["## Memory (RSS, MiB)", ""]
     if soak:
-        lines += [f"Soak: K={soak['k']} at {soak['offered_per_second']}/s for "
-                  f"{soak['minutes']:g} min ({soak['latency']['decided']} applications decided, "
-                  f"p50 {soak['latency']['p50_ms']} ms, p99 {soak['latency']['p99_ms']} ms). "
-                  f"Flat: grew less than {FLAT_MIB:g} MiB or {100 * FLAT_FRACTION:g}% from the "
-                  f"start of the soak to its end.", ""]
+        lines += [
+            f"Soak: K={soak['k']} at {soak['offered_per_second']}/s for "
+            f"{soak['minutes']:g} min ({soak['latency']['decided']} applications decided, "
+            f"p50 {soak['latency']['p50_ms']} ms, p99 {soak['latency']['p99_ms']} ms). "
+            f"Flat: grew less than {FLAT_MIB:g} MiB or {100 * FLAT_FRACTION:g}% from the "
+            f"start of the soak to its end.",
+            "",
+        ]
     course = (soak.get("latency") or {}).get("course") or []
     if course:
         per_minute = {}
         for w in soak.get("other_work", []):
             per_minute.setdefault(max(0, w["t_s"] - 1) // 60, []).append(w["other_work_cpus"])
         work = {minute: sum(v) / len(v) for minute, v in per_minute.items()}
-        lines += ["The soak's course (by minute of submission; other work = CPUs the machine "
-                  "spent on anything but the benchmark, the broker and Redis):", "",
-                  "| minute | decided | p50 ms | p99 ms | other work (CPUs) |",
-                  "|---|---|---|---|---|"]
+        lines += [
+            "The soak's course (by minute of submission; other work = CPUs the machine "
+            "spent on anything but the benchmark, the broker and Redis):",
+            "",
+            "| minute | decided | p50 ms | p99 ms | other work (CPUs) |",
+            "|---|---|---|---|---|",
+        ]
         for row in course:
             minute = int(row["from_s"] // 60)
-            lines.append(f"| {minute + 1} | {row['decided']} | {_fmt(row['p50_ms'])} | "
-                         f"{_fmt(row['p99_ms'])} | {_fmt(work.get(minute), 2)} |")
+            lines.append(
+                f"| {minute + 1} | {row['decided']} | {_fmt(row['p50_ms'])} | "
+                f"{_fmt(row['p99_ms'])} | {_fmt(work.get(minute), 2)} |"
+            )
         lines.append("")
-    lines += ["| process | at rest | soak start | after soak | growth | flat |",
-              "|---|---|---|---|---|---|"]
+    lines += [
+        "| process | at rest | soak start | after soak | growth | flat |",
+        "|---|---|---|---|---|---|",
+    ]
     for name, rest in memory.get("at_rest_mib", {}).items():
         v = verdict.get(name, {})
-        lines.append(f"| {name} | {rest} | {_fmt(v.get('start_mib'))} | "
-                     f"{_fmt(v.get('end_mib'))} | {_fmt(v.get('growth_mib'))} | "
-                     f"{'yes' if v.get('flat') else ('no' if v else '-')} |")
+        lines.append(
+            f"| {name} | {rest} | {_fmt(v.get('start_mib'))} | "
+            f"{_fmt(v.get('end_mib'))} | {_fmt(v.get('growth_mib'))} | "
+            f"{'yes' if v.get('flat') else ('no' if v else '-')} |"
+        )
     for name, rest in memory.get("celery_at_rest_mib", {}).items():
         lines.append(f"| {name} (Celery) | {rest} | - | - | - | - |")
     return lines + [""]
 
 
 def _runs_section(result):
-    lines = ["## Every run", "", "| K | system | run | apps/s | submitted | decided | "
-             "undecided | errors |", "|---|---|---|---|---|---|---|---|"]
+    lines = [
+        "## Every run",
+        "",
+        "| K | system | run | apps/s | submitted | decided | undecided | errors |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
     for s in result.get("scenarios", []):
         for system in ("mesh", "celery"):
             for index, r in enumerate(s[system].get("saturation", []), start=1):
-                lines.append(f"| {s['k']} | {system} | saturation {index} | "
-                             f"{r['apps_per_second']} | {r['submitted']} | {r['decided']} | "
-                             f"{r['undecided']} | {r['submit_errors']} |")
+                lines.append(
+                    f"| {s['k']} | {system} | saturation {index} | "
+                    f"{r['apps_per_second']} | {r['submitted']} | {r['decided']} | "
+                    f"{r['undecided']} | {r['submit_errors']} |"
+                )
             for index, r in enumerate(s[system].get("latency", {}).get("runs", []), start=1):
-                lines.append(f"| {s['k']} | {system} | latency {index} (p50/p99 "
-                             f"{r['p50_ms']}/{r['p99_ms']} ms) | {r['achieved_submit_per_second']}"
-                             f" offered | {r['submitted']} | {r['decided']} | {r['undecided']} | "
-                             f"{r['submit_errors']} |")
+                lines.append(
+                    f"| {s['k']} | {system} | latency {index} (p50/p99 "
+                    f"{r['p50_ms']}/{r['p99_ms']} ms) | {r['achieved_submit_per_second']}"
+                    f" offered | {r['submitted']} | {r['decided']} | {r['undecided']} | "
+                    f"{r['submit_errors']} |"
+                )
     return lines

@@ -1,4 +1,5 @@
 """One-step Approval mesh: the platform's services and their shared contracts."""
+
 import warnings
 
 # eventlet announces its deprecation on import; nameko 2.14 needs it (docs/adr/0001).

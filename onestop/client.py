@@ -3,6 +3,7 @@
 `sample_application` fills a scenario's form from its field definitions, so any
 scenario in the catalog can be applied for without code that knows it.
 """
+
 import time
 import uuid
 
@@ -35,28 +36,47 @@ def sample_value(field):
 def _matching(pattern):
     """A string for the few pattern shapes the catalog uses (ID numbers, codes)."""
     import re
-    candidates = ["430102199201011228", "2026-430100-47-01-000001", "91430100MA4L0XXX1Y",
-                  "13800138000", "430102", "A1"]
+
+    candidates = [
+        "430102199201011228",
+        "2026-430100-47-01-000001",
+        "91430100MA4L0XXX1Y",
+        "13800138000",
+        "430102",
+        "A1",
+    ]
     for candidate in candidates:
         if re.fullmatch(pattern, candidate):
             return candidate
     raise ValueError(f"no sample for pattern {pattern}")
 
 
-def sample_application(scenario, file_id, name="Li Hua", region="430102", channel="online",
-                       optional_items=()):
+def sample_application(
+    scenario, file_id, name="Li Hua", region="430102", channel="online", optional_items=()
+):
     kind = scenario["applicant_kinds"][0]
-    chosen = {i["code"] for i in scenario["items"]
-              if not i["optional"] or i["code"] in set(optional_items)}
-    materials = [{"code": m["code"], "file_id": file_id} for m in scenario["checklist"]
-                 if set(m["items"]) & chosen and m.get("provided_by") not in chosen]
+    chosen = {
+        i["code"]
+        for i in scenario["items"]
+        if not i["optional"] or i["code"] in set(optional_items)
+    }
+    materials = [
+        {"code": m["code"], "file_id": file_id}
+        for m in scenario["checklist"]
+        if set(m["items"]) & chosen and m.get("provided_by") not in chosen
+    ]
     return {
         "scenario": scenario["code"],
-        "applicant": {"kind": kind, "name": name,
-                      "id_number": PERSON_ID if kind == "person" else ENTERPRISE_ID},
-        "region": region, "channel": channel,
+        "applicant": {
+            "kind": kind,
+            "name": name,
+            "id_number": PERSON_ID if kind == "person" else ENTERPRISE_ID,
+        },
+        "region": region,
+        "channel": channel,
         "form": {f["name"]: sample_value(f) for f in scenario.get("form_fields", [])},
-        "materials": materials, "optional_items": list(optional_items),
+        "materials": materials,
+        "optional_items": list(optional_items),
     }
 
 
@@ -78,6 +98,7 @@ class Client:
         if self.key is None:
             return self.token
         from onestop.common.tokens import mint
+
         return mint("applicant", id_number, key=self.key)
 
     @staticmethod
@@ -89,12 +110,16 @@ class Client:
         response.raise_for_status()
         return response.json()
 
-    def upload(self, data=SAMPLE_PDF, filename="material.pdf", content_type="application/pdf",
-               token=None):
+    def upload(
+        self, data=SAMPLE_PDF, filename="material.pdf", content_type="application/pdf", token=None
+    ):
         token = token or self.token or self.token_for(PERSON_ID)
-        response = self.session.post(f"{self.base}/api/uploads", timeout=30,
-                                     headers=self.headers(token),
-                                     files={"file": (filename, data, content_type)})
+        response = self.session.post(
+            f"{self.base}/api/uploads",
+            timeout=30,
+            headers=self.headers(token),
+            files={"file": (filename, data, content_type)},
+        )
         response.raise_for_status()
         return response.json()["file_id"]
 
@@ -102,16 +127,22 @@ class Client:
         """POST the application as its applicant (or as `token`, e.g. a counter clerk's)."""
         token = token or self.token_for(body.get("applicant", {}).get("id_number"))
         response = self.session.post(
-            f"{self.base}/api/applications", json=body, timeout=30,
-            headers=self.headers(token, **{"Idempotency-Key": key or uuid.uuid4().hex}))
+            f"{self.base}/api/applications",
+            json=body,
+            timeout=30,
+            headers=self.headers(token, **{"Idempotency-Key": key or uuid.uuid4().hex}),
+        )
         if response.status_code == 202:
             self._owners[response.json()["id"]] = token
         return response
 
     def application(self, application_id, token=None):
         token = token or self._owners.get(application_id) or self.token
-        return self.session.get(f"{self.base}/api/applications/{application_id}", timeout=30,
-                                headers=self.headers(token))
+        return self.session.get(
+            f"{self.base}/api/applications/{application_id}",
+            timeout=30,
+            headers=self.headers(token),
+        )
 
     def applications(self, holder=None, token=None, **filters):
         """One page of applications (GET /api/applications): `holder`'s own when the client
@@ -120,21 +151,30 @@ class Client:
         token = token or (self.token_for(holder) if holder else self.token)
         if holder and self.key is None:  # a staff token: narrow to the holder
             filters.setdefault("applicant", holder)
-        response = self.session.get(f"{self.base}/api/applications", timeout=30,
-                                    params=filters, headers=self.headers(token))
+        response = self.session.get(
+            f"{self.base}/api/applications", timeout=30, params=filters, headers=self.headers(token)
+        )
         response.raise_for_status()
         return response.json()
 
     def post_as_owner(self, application_id, path, body):
         """POST to /api/applications/{id}/{path} as the applicant who applied."""
         token = self._owners.get(application_id) or self.token
-        return self.session.post(f"{self.base}/api/applications/{application_id}/{path}",
-                                 json=body, timeout=30, headers=self.headers(token))
+        return self.session.post(
+            f"{self.base}/api/applications/{application_id}/{path}",
+            json=body,
+            timeout=30,
+            headers=self.headers(token),
+        )
 
     def licenses(self, holder, token=None):
         token = token or self.token_for(holder)
-        response = self.session.get(f"{self.base}/api/licenses", timeout=30,
-                                    params={"holder": holder}, headers=self.headers(token))
+        response = self.session.get(
+            f"{self.base}/api/licenses",
+            timeout=30,
+            params={"holder": holder},
+            headers=self.headers(token),
+        )
         response.raise_for_status()
         return response.json()["licenses"]
 
@@ -145,16 +185,16 @@ class Client:
             if view.get("decision") is not None:
                 return view
             if time.monotonic() > deadline:
-                raise TimeoutError(f"no decision for {application_id} in {timeout}s: "
-                                   f"status {view.get('status')}")
+                raise TimeoutError(
+                    f"no decision for {application_id} in {timeout}s: status {view.get('status')}"
+                )
             time.sleep(interval)
 
     def wait_for_licenses(self, holder, application_id, count, timeout=30):
         """The licences an application produced, once `count` of them are issued."""
         deadline = time.monotonic() + timeout
         while True:
-            mine = [lic for lic in self.licenses(holder)
-                    if lic["application_id"] == application_id]
+            mine = [lic for lic in self.licenses(holder) if lic["application_id"] == application_id]
             if len(mine) >= count or time.monotonic() > deadline:
                 return mine
             time.sleep(0.1)

@@ -2,6 +2,7 @@
 
 The same command runs locally (from the runner), in docker-compose and on Kubernetes.
 """
+
 import os
 import warnings
 
@@ -38,14 +39,18 @@ def service_class(name):
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     if len(argv) != 1 or argv[0] not in SERVICE_CLASSES:
-        print(f"usage: python -m onestop.run_service {{{','.join(SERVICE_CLASSES)}}}",
-              file=sys.stderr)
+        print(
+            f"usage: python -m onestop.run_service {{{','.join(SERVICE_CLASSES)}}}", file=sys.stderr
+        )
         return 2
     name = argv[0]
     config.refuse_weak_secrets(name)
     configure_logging(name)
-    runner = ServiceRunner(config.nameko_config(name) if name in config.SERVICES
-                           else broker_users.department_nameko_config(name))
+    runner = ServiceRunner(
+        config.nameko_config(name)
+        if name in config.SERVICES
+        else broker_users.department_nameko_config(name)
+    )
     runner.add_service(service_class(name))
     runner.start()
     logging.getLogger(__name__).info("%s started", name)

@@ -12,6 +12,7 @@ It asks the management API when RABBITMQ_MANAGEMENT_URL is set, otherwise
 `rabbitmqctl list_queues` (the machine's broker). A broker it cannot read is
 reported as broker_exporter_up 0; the process itself never stops for it.
 """
+
 import json
 import logging
 import shutil
@@ -30,10 +31,15 @@ from onestop.common import config
 
 log = logging.getLogger(__name__)
 CACHE_SECONDS = 5
-FIELDS = (("messages_ready", "rabbitmq_queue_messages_ready", "Messages ready for delivery"),
-          ("messages_unacknowledged", "rabbitmq_queue_messages_unacked",
-           "Messages delivered and not yet acknowledged"),
-          ("consumers", "rabbitmq_queue_consumers", "Consumers on the queue"))
+FIELDS = (
+    ("messages_ready", "rabbitmq_queue_messages_ready", "Messages ready for delivery"),
+    (
+        "messages_unacknowledged",
+        "rabbitmq_queue_messages_unacked",
+        "Messages delivered and not yet acknowledged",
+    ),
+    ("consumers", "rabbitmq_queue_consumers", "Consumers on the queue"),
+)
 
 
 def vhost_of(amqp_uri):
@@ -44,18 +50,36 @@ def vhost_of(amqp_uri):
 def queues_from_rabbitmqctl(vhost):
     ctl = shutil.which("rabbitmqctl") or "/usr/sbin/rabbitmqctl"
     listed = subprocess.run(
-        [ctl, "list_queues", "-q", "-p", vhost, "--formatter", "json", "name",
-         "messages_ready", "messages_unacknowledged", "consumers"],
-        capture_output=True, text=True, timeout=20, check=True)
+        [
+            ctl,
+            "list_queues",
+            "-q",
+            "-p",
+            vhost,
+            "--formatter",
+            "json",
+            "name",
+            "messages_ready",
+            "messages_unacknowledged",
+            "consumers",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=20,
+        check=True,
+    )
     return json.loads(listed.stdout or "[]")
 
 
 def queues_from_management(vhost, management_url, amqp_uri):
     parsed = urlparse(amqp_uri)
     auth = (unquote(parsed.username or "guest"), unquote(parsed.password or "guest"))
-    response = requests.get(f"{management_url.rstrip('/')}/api/queues/{quote(vhost, safe='')}",
-                            params={"columns": "name,messages_ready,messages_unacknowledged,"
-                                               "consumers"}, auth=auth, timeout=10)
+    response = requests.get(
+        f"{management_url.rstrip('/')}/api/queues/{quote(vhost, safe='')}",
+        params={"columns": "name,messages_ready,messages_unacknowledged,consumers"},
+        auth=auth,
+        timeout=10,
+    )
     response.raise_for_status()
     return response.json()
 
@@ -77,8 +101,9 @@ class QueueCollector:
             return self._cached
 
     def collect(self):
-        up = GaugeMetricFamily("broker_exporter_up",
-                               "1 when the broker's queues could be listed", labels=["vhost"])
+        up = GaugeMetricFamily(
+            "broker_exporter_up", "1 when the broker's queues could be listed", labels=["vhost"]
+        )
         try:
             queues = self._queues()
         except Exception as exc:  # the broker or the tool is away: say so, keep serving
@@ -100,6 +125,7 @@ def build_registry(amqp_uri=None, management_url=None):
     vhost = vhost_of(amqp_uri)
     management_url = management_url or config.env("RABBITMQ_MANAGEMENT_URL")
     if management_url:
+
         def list_queues(name):
             return queues_from_management(name, management_url, amqp_uri)
     else:
@@ -110,9 +136,12 @@ def build_registry(amqp_uri=None, management_url=None):
 
 
 def main():
-    logging.basicConfig(level=logging.INFO, stream=sys.stdout,
-                        format='{"time": "%(asctime)s", "level": "%(levelname)s", '
-                               '"service": "broker-exporter", "message": "%(message)s"}')
+    logging.basicConfig(
+        level=logging.INFO,
+        stream=sys.stdout,
+        format='{"time": "%(asctime)s", "level": "%(levelname)s", '
+        '"service": "broker-exporter", "message": "%(message)s"}',
+    )
     port = config.port_of("broker-exporter")
     start_http_server(port, addr=config.env("BIND_HOST", "127.0.0.1"), registry=build_registry())
     log.info("queue metrics of %s on :%s/metrics", vhost_of(config.amqp_uri()), port)

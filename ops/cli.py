@@ -17,6 +17,7 @@ Configuration comes from the environment, as for the services (AMQP_URI,
 BROKER_USERS_SECRET or DATA_DIR, BROKER_USER_PREFIX, AUTH_SIGNING_KEY).
 docs/operations.md, "Token keys and rotation", and docs/adr/0015.
 """
+
 import argparse
 import json
 import sys
@@ -30,13 +31,13 @@ DEPARTMENT_USERS_FILE = ROOT / "deploy" / "rabbitmq" / "department-users.json"
 
 def catalog_departments():
     from services.catalog.domain import load_data
+
     return sorted(d["code"] for d in load_data()["departments"])
 
 
 def deployment_definitions():
     """The committed deploy/rabbitmq/department-users.json: no passwords, vhost '/'."""
-    return broker_users.definitions(catalog_departments(), "/",
-                                    prefix=broker_users.DEFAULT_PREFIX)
+    return broker_users.definitions(catalog_departments(), "/", prefix=broker_users.DEFAULT_PREFIX)
 
 
 def render(body):
@@ -45,8 +46,9 @@ def render(body):
 
 def broker_users_command(args):
     if args.action == "provision":
-        users = broker_users.provision(args.department or catalog_departments(),
-                                       management_url=args.management_url)
+        users = broker_users.provision(
+            args.department or catalog_departments(), management_url=args.management_url
+        )
         print(f"{len(users)} department users ready: {', '.join(users)}")
     elif args.action == "uri":
         if len(args.department) != 1:
@@ -59,8 +61,12 @@ def broker_users_command(args):
             print(f"wrote {DEPARTMENT_USERS_FILE.relative_to(ROOT)}")
             return 0
         key = broker_users.secret() if args.with_passwords else None
-        print(render(broker_users.definitions(args.department or catalog_departments(),
-                                              args.vhost, key)), end="")
+        print(
+            render(
+                broker_users.definitions(args.department or catalog_departments(), args.vhost, key)
+            ),
+            end="",
+        )
     return 0
 
 
@@ -68,6 +74,7 @@ def token_command(args):
     """mint (default), revoke, keys. Exit status: 0 done, 2 bad usage, 3 the broker could
     not be used or no service listens for revocations."""
     from onestop.common import tokens
+
     if args.action == "revoke":
         return revoke_command(args)
     if args.action == "keys":
@@ -82,8 +89,11 @@ def token_command(args):
     if not (args.role and args.sub):
         print("token: --role and --sub are required to mint a token", file=sys.stderr)
         return 2
-    claims = {k: v for k, v in (("office", args.office), ("name", args.name),
-                                ("region", args.region)) if v}
+    claims = {
+        k: v
+        for k, v in (("office", args.office), ("name", args.name), ("region", args.region))
+        if v
+    }
     try:
         print(tokens.mint(args.role, args.sub, ttl_seconds=args.ttl, **claims))
     except ValueError as exc:
@@ -94,27 +104,36 @@ def token_command(args):
 def revoke_command(args):
     from nameko.amqp.publish import UndeliverableMessage
     from onestop.common import auth, tokens
+
     if bool(args.jti) == bool(args.sub):
-        print("token revoke: give --jti (one token) or --sub (every token of a subject)",
-              file=sys.stderr)
+        print(
+            "token revoke: give --jti (one token) or --sub (every token of a subject)",
+            file=sys.stderr,
+        )
         return 2
     try:
-        entry = auth.publish_revocation(tokens.revocation(jti=args.jti, sub=args.sub,
-                                                          by="ops.cli"))
+        entry = auth.publish_revocation(tokens.revocation(jti=args.jti, sub=args.sub, by="ops.cli"))
     except ValueError as exc:
         print(f"token revoke: {exc}", file=sys.stderr)
         return 2
     except UndeliverableMessage:
-        print("token revoke: no service listens for revocations on this broker (has the mesh "
-              "ever started here?); nothing was revoked", file=sys.stderr)
+        print(
+            "token revoke: no service listens for revocations on this broker (has the mesh "
+            "ever started here?); nothing was revoked",
+            file=sys.stderr,
+        )
         return 3
     except Exception as exc:  # the broker cannot be reached
-        print(f"token revoke: the broker could not be used: {type(exc).__name__}: {exc}",
-              file=sys.stderr)
+        print(
+            f"token revoke: the broker could not be used: {type(exc).__name__}: {exc}",
+            file=sys.stderr,
+        )
         return 3
     what = f"token {args.jti}" if args.jti else "every token of that subject issued until now"
-    print(f"revoked {what} (revocation {entry['id'].split(':', 1)[0]}, kept until "
-          f"{entry['expires_at']}); every service refuses it from now on")
+    print(
+        f"revoked {what} (revocation {entry['id'].split(':', 1)[0]}, kept until "
+        f"{entry['expires_at']}); every service refuses it from now on"
+    )
     return 0
 
 
@@ -122,16 +141,20 @@ def dead_letters_command(args):
     """list, replay or discard. Exit status: 0 done, 1 something asked for was not done or
     not found, 2 bad usage, 3 the broker, the queue or the file could not be used."""
     from pika.exceptions import AMQPError
-    from ops.dead_letters import (BrokerLost, DeadLetterQueue, ReplayFailed,
-                                             open_discard_file)
+    from ops.dead_letters import BrokerLost, DeadLetterQueue, ReplayFailed, open_discard_file
+
     if args.action != "list" and not (args.all or args.id):
-        print(f"name the messages to {args.action} (message ids or keys), or give --all",
-              file=sys.stderr)
+        print(
+            f"name the messages to {args.action} (message ids or keys), or give --all",
+            file=sys.stderr,
+        )
         return 2
     if args.action == "discard":
         if not args.into:
-            print("discard keeps what it removes: give --into FILE (JSON lines, appended)",
-                  file=sys.stderr)
+            print(
+                "discard keeps what it removes: give --into FILE (JSON lines, appended)",
+                file=sys.stderr,
+            )
             return 2
         try:  # before anything is taken: a file that cannot be written stops it all
             open_discard_file(args.into).close()
@@ -164,21 +187,26 @@ def _dead_letter_listing(queue, args):
             print(f"looked at {seen} ...", file=sys.stderr)
     if args.json:
         return json.dumps({"waiting": seen, "dead_letters": shown}, indent=2, default=str)
-    lines = [f"{seen} message(s) in the dead-letter queue"
-             + (f" from {args.queue}" if args.queue else "")
-             + (f"; the first {len(shown)}:" if shown else ".")]
+    lines = [
+        f"{seen} message(s) in the dead-letter queue"
+        + (f" from {args.queue}" if args.queue else "")
+        + (f"; the first {len(shown)}:" if shown else ".")
+    ]
     for s in shown:
-        lines.append(f"- key {s['key']}  message {s['id']}  {s['type'] or '?'}  "
-                     f"application {s['correlation_id'] or '?'}\n"
-                     f"    failed in {s['queue'] or '?'} at {s['at'] or '?'}"
-                     + (f" (replayed {s['replays']} time(s) before)" if s["replays"] else "")
-                     + (f", sent by {s['sender']}" if s["sender"] else "")
-                     + f"\n    why: {s['reason']}")
+        lines.append(
+            f"- key {s['key']}  message {s['id']}  {s['type'] or '?'}  "
+            f"application {s['correlation_id'] or '?'}\n"
+            f"    failed in {s['queue'] or '?'} at {s['at'] or '?'}"
+            + (f" (replayed {s['replays']} time(s) before)" if s["replays"] else "")
+            + (f", sent by {s['sender']}" if s["sender"] else "")
+            + f"\n    why: {s['reason']}"
+        )
     return "\n".join(lines)
 
 
 def _settle_dead_letters(queue, args):
     from ops.dead_letters import BrokerLost, ReplayFailed
+
     wanted, found = set(args.id), set()
     done = failed = 0
     for letter in queue.walk():
@@ -199,20 +227,23 @@ def _settle_dead_letters(queue, args):
             done += 1
         except BrokerLost as exc:
             failed += 1
-            print(f"{where}: {exc}; stopped here, the rest is left in the queue",
-                  file=sys.stderr)
+            print(f"{where}: {exc}; stopped here, the rest is left in the queue", file=sys.stderr)
             break
         except (ReplayFailed, OSError) as exc:
             failed += 1
             print(f"{where}: not done, left in the queue: {exc}", file=sys.stderr)
         except Exception as exc:  # one odd message must not stop the others
             failed += 1
-            print(f"{where}: not done, left in the queue: {type(exc).__name__}: {exc}",
-                  file=sys.stderr)
+            print(
+                f"{where}: not done, left in the queue: {type(exc).__name__}: {exc}",
+                file=sys.stderr,
+            )
     missing = sorted(wanted - found)
     for asked in missing:
-        print(f"{asked}: no such dead letter" + (f" from {args.queue}" if args.queue else ""),
-              file=sys.stderr)
+        print(
+            f"{asked}: no such dead letter" + (f" from {args.queue}" if args.queue else ""),
+            file=sys.stderr,
+        )
     print(f"{args.action}: {done} done, {failed} not done, {len(missing)} not found")
     return 1 if failed or missing else 0
 
@@ -221,6 +252,7 @@ def secret_command(args):
     """A URL-safe random secret (256 bits), good in .env and inside AMQP/MongoDB URIs."""
     import secrets
     from onestop.common.config import require_secret
+
     for name in args.env or [None]:
         value = require_secret(name or "secret", secrets.token_urlsafe(32))
         print(f"{name}={value}" if name else value)
@@ -228,63 +260,87 @@ def secret_command(args):
 
 
 def parser():
-    top = argparse.ArgumentParser(prog="python -m ops.cli",
-                                  description="One-step Approval operators' command line")
+    top = argparse.ArgumentParser(
+        prog="python -m ops.cli", description="One-step Approval operators' command line"
+    )
     commands = top.add_subparsers(dest="command", required=True)
 
     users = commands.add_parser("broker-users", help="the departments' RabbitMQ users")
     users.add_argument("action", choices=["provision", "uri", "definitions"])
     users.add_argument("department", nargs="*", help="department codes (default: the catalog's)")
-    users.add_argument("--management-url", help="import through the management API "
-                                                "instead of rabbitmqctl")
+    users.add_argument(
+        "--management-url", help="import through the management API instead of rabbitmqctl"
+    )
     users.add_argument("--vhost", default="/", help="virtual host of the definitions")
-    users.add_argument("--with-passwords", action="store_true",
-                       help="definitions with password hashes (keep the output secret)")
-    users.add_argument("--write", action="store_true",
-                       help="(re)write deploy/rabbitmq/department-users.json")
+    users.add_argument(
+        "--with-passwords",
+        action="store_true",
+        help="definitions with password hashes (keep the output secret)",
+    )
+    users.add_argument(
+        "--write", action="store_true", help="(re)write deploy/rabbitmq/department-users.json"
+    )
     users.set_defaults(run=broker_users_command)
 
     token = commands.add_parser(
-        "token", help="mint a bearer token, revoke tokens, print the public keys",
+        "token",
+        help="mint a bearer token, revoke tokens, print the public keys",
         description="mint (default): a token signed with the issuer's key (AUTH_SIGNING_KEY "
-                    "or DATA_DIR/auth-signing.key); revoke: refuse one token (--jti) or every "
-                    "token of a subject issued until now (--sub) in every service; keys: the "
-                    "JWKS the services verify with (AUTH_PUBLIC_KEYS)")
+        "or DATA_DIR/auth-signing.key); revoke: refuse one token (--jti) or every "
+        "token of a subject issued until now (--sub) in every service; keys: the "
+        "JWKS the services verify with (AUTH_PUBLIC_KEYS)",
+    )
     token.add_argument("action", nargs="?", default="mint", choices=["mint", "revoke", "keys"])
-    token.add_argument("--role",
-                       choices=["applicant", "clerk", "officer", "supervisor", "operator"])
-    token.add_argument("--sub", help="who: an applicant's ID number, a staff member's id "
-                                     "(revoke: every token of this subject)")
+    token.add_argument(
+        "--role", choices=["applicant", "clerk", "officer", "supervisor", "operator"]
+    )
+    token.add_argument(
+        "--sub",
+        help="who: an applicant's ID number, a staff member's id "
+        "(revoke: every token of this subject)",
+    )
     token.add_argument("--office", help="officer: department.region (e.g. health.430102)")
     token.add_argument("--region", help="clerk or supervisor: their region code")
     token.add_argument("--name", help="display name")
-    token.add_argument("--ttl", type=int, default=None,
-                       help="lifetime in seconds (default and most: the role's longest; "
-                            "applicant 8 h, clerk and officer 12 h, supervisor and operator 1 h)")
+    token.add_argument(
+        "--ttl",
+        type=int,
+        default=None,
+        help="lifetime in seconds (default and most: the role's longest; "
+        "applicant 8 h, clerk and officer 12 h, supervisor and operator 1 h)",
+    )
     token.add_argument("--jti", help="revoke: the id of the one token to refuse")
-    token.add_argument("--also", action="append",
-                       help="keys: add the keys of this JWKS file (during a rotation)")
+    token.add_argument(
+        "--also", action="append", help="keys: add the keys of this JWKS file (during a rotation)"
+    )
     token.set_defaults(run=token_command)
 
     secret = commands.add_parser(
-        "secret", help="print a new random secret (for .env: AUTH_SIGNING_KEY, "
-                       "BROKER_USERS_SECRET, RABBITMQ_PASSWORD, MONGO_PASSWORD, ...)")
-    secret.add_argument("--env", metavar="NAME", nargs="*",
-                        help="print NAME=<new secret> lines, one per name")
+        "secret",
+        help="print a new random secret (for .env: AUTH_SIGNING_KEY, "
+        "BROKER_USERS_SECRET, RABBITMQ_PASSWORD, MONGO_PASSWORD, ...)",
+    )
+    secret.add_argument(
+        "--env", metavar="NAME", nargs="*", help="print NAME=<new secret> lines, one per name"
+    )
     secret.set_defaults(run=secret_command)
 
     dead = commands.add_parser(
-        "dead-letters", help="list, replay or discard what waits in the dead-letter queue",
+        "dead-letters",
+        help="list, replay or discard what waits in the dead-letter queue",
         description="The dead-letter queue (approval.dead): messages a consumer could not "
-                    "process, with the queue they failed in and why. Fix the cause, then "
-                    "replay them; discard only what must never be processed.")
+        "process, with the queue they failed in and why. Fix the cause, then "
+        "replay them; discard only what must never be processed.",
+    )
     dead.add_argument("action", choices=["list", "replay", "discard"])
-    dead.add_argument("id", nargs="*", help="message ids (every copy), or keys (one copy), "
-                                            "as `list` shows them")
+    dead.add_argument(
+        "id", nargs="*", help="message ids (every copy), or keys (one copy), as `list` shows them"
+    )
     dead.add_argument("--all", action="store_true", help="every message (of --queue)")
     dead.add_argument("--queue", help="only messages that failed in this queue")
-    dead.add_argument("--limit", type=int, default=None, help="list: show this many "
-                                                              "(default 50; 0: only count)")
+    dead.add_argument(
+        "--limit", type=int, default=None, help="list: show this many (default 50; 0: only count)"
+    )
     dead.add_argument("--into", help="discard: the JSON-lines file that keeps them")
     dead.add_argument("--json", action="store_true", help="list: as JSON")
     dead.set_defaults(run=dead_letters_command)
@@ -301,6 +357,7 @@ def run_from_shell():
 
     def stop(signum, frame):  # unwind, so that what is in hand is put back first
         raise SystemExit(128 + signum)
+
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGHUP, stop)
     # `... | head`: stop quietly; the dead-letter commands print only when nothing is in hand

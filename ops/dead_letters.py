@@ -24,6 +24,7 @@ original is acknowledged. So at most one message is held at any moment (a crash 
 only that one), memory stays flat, and the order is kept. Each copy carries a key
 (`x-dead-letter-key`) that names it alone, where a message id may name several copies.
 """
+
 import base64
 import hashlib
 import json
@@ -38,14 +39,22 @@ from pika.exceptions import AMQPChannelError, AMQPConnectionError, AMQPError
 
 from onestop.common import broker_users, config
 from onestop.common.messaging import without_dead_letter_headers
-from onestop.contracts.topology import (DEAD_LETTER_QUEUE, RESULTS_EXCHANGE, RESULTS_QUEUE,
-                                        result_routing_key)
+from onestop.contracts.topology import (
+    DEAD_LETTER_QUEUE,
+    RESULTS_EXCHANGE,
+    RESULTS_QUEUE,
+    result_routing_key,
+)
 
 REPLAYS_HEADER = "x-replays"
 KEY_HEADER = "x-dead-letter-key"
 BLOCKED_TIMEOUT_SECONDS = 60  # a broker alarm fails the command instead of hanging it
-DEATHS = {"rejected": "the consumer of {queue} rejected it", "expired": "it expired in {queue}",
-          "maxlen": "{queue} was full", "delivery_limit": "{queue} delivered it too often"}
+DEATHS = {
+    "rejected": "the consumer of {queue} rejected it",
+    "expired": "it expired in {queue}",
+    "maxlen": "{queue} was full",
+    "delivery_limit": "{queue} delivered it too often",
+}
 
 
 class ReplayFailed(Exception):
@@ -102,8 +111,11 @@ class DeadLetter:
     @property
     def id(self):
         """The envelope's message id, else the AMQP message id, else a digest of the body."""
-        return str(self.envelope.get("message_id") or self.properties.message_id
-                   or hashlib.sha256(self.body).hexdigest()[:32])
+        return str(
+            self.envelope.get("message_id")
+            or self.properties.message_id
+            or hashlib.sha256(self.body).hexdigest()[:32]
+        )
 
     @property
     def queue(self):
@@ -121,7 +133,8 @@ class DeadLetter:
         if self._death:
             why = self._death.get("reason")
             return DEATHS.get(why, "dead-lettered from {queue} (" + str(why) + ")").format(
-                queue=self._death.get("queue", "?"))
+                queue=self._death.get("queue", "?")
+            )
         return "unknown"
 
     @property
@@ -133,12 +146,17 @@ class DeadLetter:
 
     def summary(self):
         envelope = self.envelope
-        return {"key": self.key, "id": self.id, "queue": self.queue,
-                "reason": self.reason, "at": self.at,
-                "type": envelope.get("type") or self.properties.type,
-                "correlation_id": envelope.get("correlation_id")
-                or self.properties.correlation_id,
-                "sender": self.sender, "replays": self.replays}
+        return {
+            "key": self.key,
+            "id": self.id,
+            "queue": self.queue,
+            "reason": self.reason,
+            "at": self.at,
+            "type": envelope.get("type") or self.properties.type,
+            "correlation_id": envelope.get("correlation_id") or self.properties.correlation_id,
+            "sender": self.sender,
+            "replays": self.replays,
+        }
 
     def record(self):
         """Everything about the message, as one JSON-able dict (for a discard file)."""
@@ -146,27 +164,43 @@ class DeadLetter:
             body = {"text": self.body.decode("utf-8")}
         except UnicodeDecodeError:
             body = {"base64": base64.b64encode(self.body).decode()}
-        return dict(self.summary(), headers=_jsonable(self.headers),
-                    content_type=self.properties.content_type, body=body)
+        return dict(
+            self.summary(),
+            headers=_jsonable(self.headers),
+            content_type=self.properties.content_type,
+            body=body,
+        )
 
     def as_put_back(self):
         """Headers for a copy of this dead letter put back in the queue: what dead-lettering
         recorded, as the platform writes it (the sender too, which only its own user could
         send as the `user_id` property)."""
         headers = without_dead_letter_headers(self.headers)
-        recorded = {"x-dead-letter-reason": self.reason, "x-original-queue": self.queue,
-                    "x-dead-lettered-at": self.at, "x-original-user-id": self.sender,
-                    KEY_HEADER: self.key}
+        recorded = {
+            "x-dead-letter-reason": self.reason,
+            "x-original-queue": self.queue,
+            "x-dead-lettered-at": self.at,
+            "x-original-user-id": self.sender,
+            KEY_HEADER: self.key,
+        }
         headers.update({k: v for k, v in recorded.items() if v})
         return headers
 
     def copy_properties(self, headers, user_id=None):
         p = self.properties
         return pika.BasicProperties(
-            content_type=p.content_type, content_encoding=p.content_encoding, headers=headers,
-            delivery_mode=2, priority=p.priority, correlation_id=p.correlation_id,
-            message_id=p.message_id, timestamp=p.timestamp, type=p.type, user_id=user_id,
-            app_id=p.app_id)
+            content_type=p.content_type,
+            content_encoding=p.content_encoding,
+            headers=headers,
+            delivery_mode=2,
+            priority=p.priority,
+            correlation_id=p.correlation_id,
+            message_id=p.message_id,
+            timestamp=p.timestamp,
+            type=p.type,
+            user_id=user_id,
+            app_id=p.app_id,
+        )
 
 
 class DeadLetterQueue:
@@ -193,8 +227,9 @@ class DeadLetterQueue:
             return self.channel.queue_declare(self.queue, passive=True).method.message_count
         except pika.exceptions.ChannelClosedByBroker as exc:
             if exc.reply_code == 404:
-                raise LookupError(f"no queue {self.queue} in this virtual host: is AMQP_URI "
-                                  "the mesh's?") from None
+                raise LookupError(
+                    f"no queue {self.queue} in this virtual host: is AMQP_URI the mesh's?"
+                ) from None
             raise
 
     def walk(self):
@@ -218,14 +253,20 @@ class DeadLetterQueue:
         headers[REPLAYS_HEADER] = letter.replays + 1
         if letter.sender:  # a result: as its department, where that department may write
             if letter.queue != RESULTS_QUEUE:
-                raise ReplayFailed(f"it names a sender ({letter.sender}) but failed in "
-                                   f"{letter.queue}, not in {RESULTS_QUEUE}")
+                raise ReplayFailed(
+                    f"it names a sender ({letter.sender}) but failed in "
+                    f"{letter.queue}, not in {RESULTS_QUEUE}"
+                )
             department = broker_users.department_of_user(letter.sender)
             if department is None:
-                raise ReplayFailed(f"its sender {letter.sender!r} is not a department's "
-                                   "broker user")
-            channel, exchange, routing_key = (self._sender(department), RESULTS_EXCHANGE,
-                                              result_routing_key(department))
+                raise ReplayFailed(
+                    f"its sender {letter.sender!r} is not a department's broker user"
+                )
+            channel, exchange, routing_key = (
+                self._sender(department),
+                RESULTS_EXCHANGE,
+                result_routing_key(department),
+            )
             properties = letter.copy_properties(headers, user_id=letter.sender)
         else:
             channel, exchange, routing_key = self.channel, "", letter.queue
@@ -257,16 +298,19 @@ class DeadLetterQueue:
         letter, self._held = self._held, None
         if letter is None or not self.channel.is_open:
             return
-        self._publish(self.channel, "", self.queue, letter.body,
-                      letter.copy_properties(letter.as_put_back()))
+        self._publish(
+            self.channel, "", self.queue, letter.body, letter.copy_properties(letter.as_put_back())
+        )
         self._settle(letter)
 
     def _publish(self, channel, exchange, routing_key, body, properties):
         try:
             channel.basic_publish(exchange, routing_key, body, properties, mandatory=True)
         except pika.exceptions.UnroutableError:
-            raise ReplayFailed(f"nothing takes it at {exchange or 'queue'} "
-                               f"{routing_key!r} (was the queue deleted?)") from None
+            raise ReplayFailed(
+                f"nothing takes it at {exchange or 'queue'} "
+                f"{routing_key!r} (was the queue deleted?)"
+            ) from None
         except pika.exceptions.NackError:
             raise ReplayFailed("the broker refused it (nack)") from None
         except AMQPConnectionError as exc:
@@ -280,8 +324,10 @@ class DeadLetterQueue:
         try:
             self.channel.basic_ack(letter.tag)
         except AMQPError as exc:
-            raise BrokerLost(f"sent, but the connection broke before it was removed from the "
-                             f"dead-letter queue ({exc!r}): it is there again") from None
+            raise BrokerLost(
+                f"sent, but the connection broke before it was removed from the "
+                f"dead-letter queue ({exc!r}): it is there again"
+            ) from None
 
     def _sender(self, department):
         connection, channel = self._senders.get(department, (None, None))
@@ -292,18 +338,22 @@ class DeadLetterQueue:
         try:
             uri = broker_users.known_department_uri(department, self.amqp_uri)
         except (OSError, ValueError) as exc:
-            raise ReplayFailed(f"no broker credentials for department {department} "
-                               f"({exc})") from None
+            raise ReplayFailed(
+                f"no broker credentials for department {department} ({exc})"
+            ) from None
         if uri is None:
-            raise ReplayFailed(f"no broker credentials for department {department}: set "
-                               "BROKER_USERS_SECRET or DEPARTMENT_AMQP_URIS (as routing has)")
+            raise ReplayFailed(
+                f"no broker credentials for department {department}: set "
+                "BROKER_USERS_SECRET or DEPARTMENT_AMQP_URIS (as routing has)"
+            )
         try:
             connection = pika.BlockingConnection(_parameters(uri))
             channel = connection.channel()
             channel.confirm_delivery()
         except (AMQPError, ValueError) as exc:
-            raise ReplayFailed(f"cannot connect as {department}'s broker user "
-                               f"({type(exc).__name__})") from None
+            raise ReplayFailed(
+                f"cannot connect as {department}'s broker user ({type(exc).__name__})"
+            ) from None
         self._senders[department] = (connection, channel)
         return channel
 
@@ -329,8 +379,9 @@ def open_discard_file(path):
         if not stat.S_ISREG(status.st_mode):
             raise OSError(f"{path} is not a regular file")
         if status.st_uid != os.geteuid():
-            raise PermissionError(f"{path} belongs to another user (uid {status.st_uid}): "
-                                  "refused, choose a new file")
+            raise PermissionError(
+                f"{path} belongs to another user (uid {status.st_uid}): refused, choose a new file"
+            )
         if stat.S_IMODE(status.st_mode) != 0o600:
             os.fchmod(fd, 0o600)
         os.set_blocking(fd, True)

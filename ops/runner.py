@@ -7,6 +7,7 @@ processes, waits until each is healthy and prints where everything is.
 Ctrl-C stops everything. If any process dies, the others are stopped too
 (honcho's rule): the mesh never runs half-started without saying so.
 """
+
 import json
 import os
 import socket
@@ -51,18 +52,35 @@ def start_embedded_store():
     store_dir = data_dir() / "mongo"
     store_dir.mkdir(parents=True, exist_ok=True)
     if wait_for_port("127.0.0.1", port, 0.2):
-        sys.exit(f"port {port} is taken: another store or mesh is running; stop it or set "
-                 f"EMBEDDED_MONGO_PORT")
+        sys.exit(
+            f"port {port} is taken: another store or mesh is running; stop it or set "
+            f"EMBEDDED_MONGO_PORT"
+        )
     log = open(data_dir() / "embedded-mongo.log", "ab")
     process = subprocess.Popen(
-        [str(Path(PYTHON).with_name("nx-27017")), "--data-dir", str(store_dir), "--host",
-         "127.0.0.1", "-p", str(port), "--log-file", str(data_dir() / "nx-27017.log"),
-         "--pid-file", str(data_dir() / "nx-27017.pid")],
-        stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        [
+            str(Path(PYTHON).with_name("nx-27017")),
+            "--data-dir",
+            str(store_dir),
+            "--host",
+            "127.0.0.1",
+            "-p",
+            str(port),
+            "--log-file",
+            str(data_dir() / "nx-27017.log"),
+            "--pid-file",
+            str(data_dir() / "nx-27017.pid"),
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     if not wait_for_port("127.0.0.1", port, 30):
         process.terminate()
-        sys.exit(f"the embedded store did not start on port {port}; see "
-                 f"{data_dir() / 'embedded-mongo.log'}")
+        sys.exit(
+            f"the embedded store did not start on port {port}; see "
+            f"{data_dir() / 'embedded-mongo.log'}"
+        )
     os.environ["MONGO_URI"] = f"mongodb://127.0.0.1:{port}/"
     return process
 
@@ -74,8 +92,10 @@ def check_broker(departments):
             connection.ensure_connection(max_retries=2, interval_start=1)
             declare_all(connection, departments)
     except Exception as exc:
-        sys.exit(f"cannot reach RabbitMQ at AMQP_URI={uri!s} ({exc}).\n"
-                 f"Start RabbitMQ or set AMQP_URI=amqp://user:password@host:5672/vhost")
+        sys.exit(
+            f"cannot reach RabbitMQ at AMQP_URI={uri!s} ({exc}).\n"
+            f"Start RabbitMQ or set AMQP_URI=amqp://user:password@host:5672/vhost"
+        )
 
 
 def split_departments(departments):
@@ -91,21 +111,25 @@ def processes(departments):
     nameko_depts, pika_depts = split_departments(departments)
     # each department consumer connects as its department's broker user (docs/adr/0005)
     uris = broker_users.department_uris(departments)
-    table = {name: ([PYTHON, "-m", "onestop.run_service", name], {})
-             for name in config.SERVICES}
+    table = {name: ([PYTHON, "-m", "onestop.run_service", name], {}) for name in config.SERVICES}
     # routing's officer API publishes an officer's decision as the department's broker user
     # (and `ops.cli dead-letters` replays results so, run in the routing container)
     table["routing"][1]["DEPARTMENT_AMQP_URIS"] = json.dumps(uris)
-    table["departments-nameko"] = ([PYTHON, "-m", "onestop.run_service", "departments-nameko"],
-                                   {"DEPARTMENTS": ",".join(nameko_depts),
-                                    "DEPARTMENT_AMQP_URIS": json.dumps(
-                                        {d: uris[d] for d in nameko_depts if d in uris})})
-    table["departments-pika"] = ([PYTHON, "-m", "departments.reference.pika_department"],
-                                 {"DEPARTMENTS": ",".join(pika_depts),
-                                  "DEPARTMENT_AMQP_URIS": json.dumps(
-                                      {d: uris[d] for d in pika_depts if d in uris}),
-                                  "DEPARTMENT_METRICS_PORT": str(
-                                      config.port_of("departments-pika"))})
+    table["departments-nameko"] = (
+        [PYTHON, "-m", "onestop.run_service", "departments-nameko"],
+        {
+            "DEPARTMENTS": ",".join(nameko_depts),
+            "DEPARTMENT_AMQP_URIS": json.dumps({d: uris[d] for d in nameko_depts if d in uris}),
+        },
+    )
+    table["departments-pika"] = (
+        [PYTHON, "-m", "departments.reference.pika_department"],
+        {
+            "DEPARTMENTS": ",".join(pika_depts),
+            "DEPARTMENT_AMQP_URIS": json.dumps({d: uris[d] for d in pika_depts if d in uris}),
+            "DEPARTMENT_METRICS_PORT": str(config.port_of("departments-pika")),
+        },
+    )
     table["gateway"] = ([PYTHON, "-m", "services.gateway.app"], {})
     table["broker-exporter"] = ([PYTHON, "-m", "ops.broker_exporter"], {})
     return table
@@ -164,15 +188,21 @@ def announce_when_ready(manager, timeout=90):
         print(f"\n!! not healthy after {timeout}s: {', '.join(pending)}\n", flush=True)
         return
     base = f"http://127.0.0.1:{config.gateway_port()}"
-    lines = ["", "=" * 72, "One-step Approval mesh is running.",
-             f"  Public API:      {base}/api   (OpenAPI: {base}/api/openapi.json)",
-             "  Metrics:"]
+    lines = [
+        "",
+        "=" * 72,
+        "One-step Approval mesh is running.",
+        f"  Public API:      {base}/api   (OpenAPI: {base}/api/openapi.json)",
+        "  Metrics:",
+    ]
     for name, target in local_targets().items():  # what Prometheus scrapes (make prometheus)
         lines.append(f"    {name:<20} http://{target}/metrics")
-    lines += [f"  Store:           {os.environ['MONGO_URI']}",
-              f"  Broker:          {config.amqp_uri()}",
-              "  Development tokens (Authorization: Bearer <token>; more: "
-              "python -m ops.cli token --help):"]
+    lines += [
+        f"  Store:           {os.environ['MONGO_URI']}",
+        f"  Broker:          {config.amqp_uri()}",
+        "  Development tokens (Authorization: Bearer <token>; more: "
+        "python -m ops.cli token --help):",
+    ]
     lines += [f"    {role:<11} {token}" for role, token in development_tokens().items()]
     lines += ["Try:  curl " + base + "/api/scenarios", "Ctrl-C stops everything.", "=" * 72, ""]
     print("\n".join(lines), flush=True)
@@ -194,8 +224,14 @@ def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     departments = [d["code"] for d in load_data()["departments"]]
     if argv == ["--list-processes"]:  # for tools that start the processes one by one
-        print(json.dumps({name: {"command": command, "env": extra}
-                          for name, (command, extra) in processes(departments).items()}))
+        print(
+            json.dumps(
+                {
+                    name: {"command": command, "env": extra}
+                    for name, (command, extra) in processes(departments).items()
+                }
+            )
+        )
         return 0
     if argv == ["--prepare-only"]:
         prepare(departments)

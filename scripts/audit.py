@@ -16,6 +16,7 @@ the data is out of reach, unless AUDIT_REQUIRED=1 is set (a release build, a CI 
 reach the data): then it exits 2. It never reports "no known vulnerability" for a package
 it could not check.
 """
+
 import json
 import os
 import re
@@ -26,8 +27,11 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 FILES = ("requirements.txt", "requirements-dev.txt", "requirements-bench.txt")
-UNREACHABLE = re.compile(r"connection|resolve|timed? ?out|network|unreachable|max retries|ssl|"
-                         r"proxy", re.I)
+UNREACHABLE = re.compile(
+    r"connection|resolve|timed? ?out|network|unreachable|max retries|ssl|"
+    r"proxy",
+    re.I,
+)
 
 
 def pip_audit():
@@ -38,12 +42,23 @@ def run(files):
     """(report or None, stderr) of one pip-audit run over the files."""
     with tempfile.TemporaryDirectory() as tmp:
         output = Path(tmp) / "report.json"
-        command = [pip_audit(), "--disable-pip", "--require-hashes", "--progress-spinner", "off",
-                   "--format", "json", "--output", str(output)]
+        command = [
+            pip_audit(),
+            "--disable-pip",
+            "--require-hashes",
+            "--progress-spinner",
+            "off",
+            "--format",
+            "json",
+            "--output",
+            str(output),
+        ]
         for name in files:
             command += ["--requirement", str(name)]
         done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT)
-        report = json.loads(output.read_text()) if output.exists() and output.stat().st_size else None
+        report = (
+            json.loads(output.read_text()) if output.exists() and output.stat().st_size else None
+        )
         return report, done.stderr
 
 
@@ -59,26 +74,40 @@ def main(files):
     report, errors = run(files)
     if report is None:
         if UNREACHABLE.search(errors):
-            return not_checked("the vulnerability data could not be fetched (offline?): "
-                               + errors.strip().splitlines()[-1][:300])
-        print(f"audit: FAILED: pip-audit could not audit {' '.join(map(str, files))}:\n{errors}",
-              file=sys.stderr)
+            return not_checked(
+                "the vulnerability data could not be fetched (offline?): "
+                + errors.strip().splitlines()[-1][:300]
+            )
+        print(
+            f"audit: FAILED: pip-audit could not audit {' '.join(map(str, files))}:\n{errors}",
+            file=sys.stderr,
+        )
         return 1
     dependencies = report.get("dependencies", [])
-    found = [(d["name"], d["version"], v["id"], ", ".join(v.get("fix_versions") or []) or "none")
-             for d in dependencies for v in d.get("vulns") or []]
+    found = [
+        (d["name"], d["version"], v["id"], ", ".join(v.get("fix_versions") or []) or "none")
+        for d in dependencies
+        for v in d.get("vulns") or []
+    ]
     for name, version, vulnerability, fixed in found:
         print(f"audit: {name}=={version}: {vulnerability} (fixed in: {fixed})", file=sys.stderr)
     if found:
-        print(f"audit: FAILED: {len(found)} known vulnerabilities in the pinned requirements: "
-              "upgrade those pins, then run scripts/lock_hashes.py", file=sys.stderr)
+        print(
+            f"audit: FAILED: {len(found)} known vulnerabilities in the pinned requirements: "
+            "upgrade those pins, then run scripts/lock_hashes.py",
+            file=sys.stderr,
+        )
         return 1
     skipped = [d for d in dependencies if d.get("skip_reason")]
     if skipped:
-        return not_checked(f"{len(skipped)} of {len(dependencies)} pins could not be checked, "
-                           f"e.g. {skipped[0]['skip_reason']}")
-    print(f"audit: no known vulnerability in the {len(dependencies)} pins of "
-          f"{', '.join(map(str, files))}")
+        return not_checked(
+            f"{len(skipped)} of {len(dependencies)} pins could not be checked, "
+            f"e.g. {skipped[0]['skip_reason']}"
+        )
+    print(
+        f"audit: no known vulnerability in the {len(dependencies)} pins of "
+        f"{', '.join(map(str, files))}"
+    )
     return 0
 
 

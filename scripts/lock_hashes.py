@@ -13,6 +13,7 @@ can check it. It also fails when a pinned package needs a package that is not pi
 file or a file it includes: with hashes, pip refuses to install anything unpinned (the
 Dockerfile installs requirements.txt alone, so the runtime's dependencies must all be there).
 """
+
 import os
 import re
 import subprocess
@@ -62,8 +63,9 @@ def pins_of(path):
 
 
 def own_pins(path):
-    return {canonical(m.group(1)) for line in logical_lines(path.read_text())
-            if (m := PIN.match(line))}
+    return {
+        canonical(m.group(1)) for line in logical_lines(path.read_text()) if (m := PIN.match(line))
+    }
 
 
 def pip_compile(workdir):
@@ -73,13 +75,32 @@ def pip_compile(workdir):
     combined = workdir / "all.in"
     combined.write_text("-r requirements-dev.txt\n-r requirements-bench.txt\n")
     # PyPI alone: no machine-local indexes or wheel folders, whose files others do not have
-    env = dict(os.environ, PIP_CONFIG_FILE=os.devnull, PIP_FIND_LINKS="", PIP_EXTRA_INDEX_URL="",
-               PIP_CONSTRAINT="")
+    env = dict(
+        os.environ,
+        PIP_CONFIG_FILE=os.devnull,
+        PIP_FIND_LINKS="",
+        PIP_EXTRA_INDEX_URL="",
+        PIP_CONSTRAINT="",
+    )
     output = TOOLS / "compiled.txt"  # kept: what the last run resolved, to read
-    subprocess.run([str(TOOLS / "bin" / "pip-compile"), "--quiet", "--generate-hashes",
-                    "--allow-unsafe", "--no-strip-extras", "--no-header", "--annotation-style",
-                    "split", "--output-file", str(output), str(combined)],
-                   check=True, cwd=workdir, env=env)
+    subprocess.run(
+        [
+            str(TOOLS / "bin" / "pip-compile"),
+            "--quiet",
+            "--generate-hashes",
+            "--allow-unsafe",
+            "--no-strip-extras",
+            "--no-header",
+            "--annotation-style",
+            "split",
+            "--output-file",
+            str(output),
+            str(combined),
+        ],
+        check=True,
+        cwd=workdir,
+        env=env,
+    )
     return output.read_text()
 
 
@@ -142,9 +163,11 @@ def main():
         else:
             compiled = pip_compile(workdir)
         resolved = parse_compiled(compiled)
-        problems = [f"{name} does not pin {', '.join(missing)} (needed by its pins)"
-                    for name in FILES
-                    if (missing := missing_dependencies(workdir / name, resolved))]
+        problems = [
+            f"{name} does not pin {', '.join(missing)} (needed by its pins)"
+            for name in FILES
+            if (missing := missing_dependencies(workdir / name, resolved))
+        ]
         if problems:
             sys.exit("\n".join(problems))
     for name in FILES:

@@ -2,6 +2,7 @@
 
 DEPARTMENTS (comma-separated) names the departments this process answers for.
 """
+
 import os
 
 from prometheus_client import Counter
@@ -10,8 +11,11 @@ from departments.reference.rules import Rules
 from departments.sdk.nameko_entrypoint import approval_task
 from onestop.common.service import Probes
 
-ANSWERS = Counter("departments_answers_total", "Answers given by reference departments",
-                  ["department", "decision"])
+ANSWERS = Counter(
+    "departments_answers_total",
+    "Answers given by reference departments",
+    ["department", "decision"],
+)
 
 
 class _NoStore:
@@ -27,9 +31,9 @@ def build(departments, rules):
         @approval_task(department)
         def handle(self, task):
             answer = rules.decide(task)
-            ANSWERS.labels(task["department"],
-                           answer["decision"] if answer else "deferred").inc()
+            ANSWERS.labels(task["department"], answer["decision"] if answer else "deferred").inc()
             return answer
+
         handle.__name__ = f"decide_{department}"
         return handle
 
@@ -40,4 +44,5 @@ def build(departments, rules):
 
 
 ReferenceDepartment = build(
-    [d for d in os.environ.get("DEPARTMENTS", "health").split(",") if d], Rules.from_file())
+    [d for d in os.environ.get("DEPARTMENTS", "health").split(",") if d], Rules.from_file()
+)

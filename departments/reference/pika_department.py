@@ -6,6 +6,7 @@ them (onestop.common.broker_users.consumer_uris), else AMQP_URI for all of them;
 DEPARTMENT_METRICS_PORT where /metrics is served. One worker, with its own
 connection as its department's user, per department.
 """
+
 import logging
 import os
 import signal
@@ -21,8 +22,11 @@ from onestop.common.broker_users import consumer_uris
 from onestop.common import config
 from onestop.common.logs import configure_logging
 
-ANSWERS = Counter("departments_answers_total", "Answers given by reference departments",
-                  ["department", "decision"])
+ANSWERS = Counter(
+    "departments_answers_total",
+    "Answers given by reference departments",
+    ["department", "decision"],
+)
 
 
 def count(kind, department):
@@ -37,18 +41,23 @@ def main():
     configure_logging("departments-pika")
     departments = [d for d in os.environ.get("DEPARTMENTS", "").split(",") if d]
     if not departments:
-        print("DEPARTMENTS is empty: name the departments this worker answers for",
-              file=sys.stderr)
+        print("DEPARTMENTS is empty: name the departments this worker answers for", file=sys.stderr)
         return 2
-    start_http_server(int(os.environ.get("DEPARTMENT_METRICS_PORT", 8012)),
-                      addr=os.environ.get("BIND_HOST", "127.0.0.1"))
+    start_http_server(
+        int(os.environ.get("DEPARTMENT_METRICS_PORT", 8012)),
+        addr=os.environ.get("BIND_HOST", "127.0.0.1"),
+    )
     rules = Rules.from_file()
     uris = consumer_uris(departments)
     default_uri = os.environ.get("AMQP_URI", "amqp://guest:guest@127.0.0.1:5672/")
-    workers = [Worker(uris.get(department, default_uri), [department], rules.decide,
-                      on_outcome=count) for department in departments]
-    threads = [threading.Thread(target=w.run, name=f"worker-{w.departments[0]}", daemon=True)
-               for w in workers]
+    workers = [
+        Worker(uris.get(department, default_uri), [department], rules.decide, on_outcome=count)
+        for department in departments
+    ]
+    threads = [
+        threading.Thread(target=w.run, name=f"worker-{w.departments[0]}", daemon=True)
+        for w in workers
+    ]
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     for thread in threads:

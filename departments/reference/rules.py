@@ -8,6 +8,7 @@ department. `latency_ms` delays the answer (simulated work). Decision `none` giv
 no answer at all (the task waits for an officer, or for supervision to flag it);
 materials `first_item_material` asks for the first material the item needs.
 """
+
 import hashlib
 import os
 import re
@@ -48,9 +49,10 @@ class Rules:
         """The decision dict for a task, per the first matching rule (or the default)."""
         chosen = self.default
         for rule in self.rules:
-            if all(re.fullmatch(pattern.format(department=task["department"]),
-                                str(lookup(task, path)))
-                   for path, pattern in rule.get("when", {}).items()):
+            if all(
+                re.fullmatch(pattern.format(department=task["department"]), str(lookup(task, path)))
+                for path, pattern in rule.get("when", {}).items()
+            ):
                 chosen = rule
                 break
         latency = chosen.get("latency_ms", self.default.get("latency_ms", 0)) / 1000.0
@@ -59,9 +61,12 @@ class Rules:
         materials = chosen.get("materials", [])
         if materials == "first_item_material":
             materials = (task.get("item_materials") or [m["code"] for m in task["materials"]])[:1]
-        answer = {"decision": chosen.get("decision", "approved"),
-                  "reason": chosen.get("reason", "").format(department=task["department"]),
-                  "materials": materials, "data": {}}
+        answer = {
+            "decision": chosen.get("decision", "approved"),
+            "reason": chosen.get("reason", "").format(department=task["department"]),
+            "materials": materials,
+            "data": {},
+        }
         if answer["decision"] == "approved":
             answer["data"] = {"reference_number": reference_number(task)}
         return answer, latency

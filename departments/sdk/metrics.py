@@ -7,6 +7,7 @@ reports `publish_failed`, and the process that runs it counts it here.
 platform's own consumers count (onestop/common/messaging.py): a process that holds both
 (a test, the platform's reference departments) shares one counter of each.
 """
+
 from prometheus_client import REGISTRY, Counter
 
 
@@ -20,8 +21,12 @@ def shared_counter(name, documentation, labels):
 
 RESULT_PUBLISH_FAILURES = Counter(
     "departments_result_publish_failures_total",
-    "Results the broker did not confirm (the task is redelivered)", ["department"])
-DEAD_LETTERED = shared_counter("messages_dead_lettered_total",
-                               "Messages moved to the dead-letter exchange", ["queue", "cause"])
-REDELIVERIES = shared_counter("messages_requeued_total",
-                              "Messages requeued after a failed handler", ["queue", "cause"])
+    "Results the broker did not confirm (the task is redelivered)",
+    ["department"],
+)
+DEAD_LETTERED = shared_counter(
+    "messages_dead_lettered_total", "Messages moved to the dead-letter exchange", ["queue", "cause"]
+)
+REDELIVERIES = shared_counter(
+    "messages_requeued_total", "Messages requeued after a failed handler", ["queue", "cause"]
+)

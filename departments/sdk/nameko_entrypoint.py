@@ -24,6 +24,7 @@ Results carry that user as the AMQP `user_id` property (checked by RabbitMQ),
 which is how routing knows they are the department's. The user may not declare
 anything: the platform declares the queues.
 """
+
 import json
 import logging
 
@@ -70,8 +71,11 @@ class DepartmentQueueConsumer(QueueConsumer):
     def on_decode_error(self, message, exc):
         """A body that is not what its content type says: dead-letter it, never leave it
         unacknowledged (kombu only logs it, and it would hold a prefetch slot forever)."""
-        log.warning("undecodable task message on %s dead-lettered: %s",
-                    message.delivery_info.get("routing_key"), exc)
+        log.warning(
+            "undecodable task message on %s dead-lettered: %s",
+            message.delivery_info.get("routing_key"),
+            exc,
+        )
         DEAD_LETTERED.labels(department_queue_name(self.department), "invalid").inc()
         message.reject(requeue=False)
 
@@ -88,8 +92,9 @@ class ApprovalTask(Consumer):
         super().setup()
         uri = department_amqp_uri(self.container.config, self.department)
         self._user_id = Connection(uri).userid
-        self._publisher = Publisher(uri, use_confirms=True, serializer="json", mandatory=True,
-                                    delivery_mode=2, declare=[])
+        self._publisher = Publisher(
+            uri, use_confirms=True, serializer="json", mandatory=True, delivery_mode=2, declare=[]
+        )
 
     def handle_message(self, body, message):
         if isinstance(body, (bytes, str)):
@@ -98,14 +103,18 @@ class ApprovalTask(Consumer):
             except ValueError:
                 body = None
         try:
-            envelope = open_envelope(body, {contract.TASK, contract.CANCELLATION},
-                                     contract.PAYLOAD_SCHEMAS)
+            envelope = open_envelope(
+                body, {contract.TASK, contract.CANCELLATION}, contract.PAYLOAD_SCHEMAS
+            )
         except Exception as exc:
             self._dead_letter(message, self.queue.name, exc, "invalid")
             return
         if envelope["type"] == contract.CANCELLATION:
-            log.info("task %s cancelled: %s", envelope["payload"]["task_id"],
-                     envelope["payload"]["reason"])
+            log.info(
+                "task %s cancelled: %s",
+                envelope["payload"]["task_id"],
+                envelope["payload"]["reason"],
+            )
             self._settle_message(message, requeue=False)
             return
         super().handle_message(envelope["payload"], message)
@@ -121,8 +130,11 @@ class ApprovalTask(Consumer):
                 try:
                     self._publish(task, envelope)
                 except Exception:  # not confirmed: keep the task, try again after a pause
-                    log.warning("result for task %s not confirmed; requeueing the task",
-                                task["task_id"], exc_info=True)
+                    log.warning(
+                        "result for task %s not confirmed; requeueing the task",
+                        task["task_id"],
+                        exc_info=True,
+                    )
                     RESULT_PUBLISH_FAILURES.labels(self.department).inc()
                     eventlet.sleep(RETRY_PAUSE_SECONDS)
                     self._settle_message(message, requeue=True)
@@ -131,11 +143,14 @@ class ApprovalTask(Consumer):
         return result, exc_info
 
     def _publish(self, task, envelope):
-        self._publisher.publish(envelope, exchange=results_exchange,
-                                routing_key=result_routing_key(task["department"]),
-                                message_id=envelope["message_id"],
-                                correlation_id=envelope["correlation_id"],
-                                user_id=self._user_id)
+        self._publisher.publish(
+            envelope,
+            exchange=results_exchange,
+            routing_key=result_routing_key(task["department"]),
+            message_id=envelope["message_id"],
+            correlation_id=envelope["correlation_id"],
+            user_id=self._user_id,
+        )
 
     def handle_message_processed(self, message, result=None, exc_info=None):
         """Ack; dead-letter an invalid message; requeue after a pause when something was
@@ -166,9 +181,13 @@ class ApprovalTask(Consumer):
             else:
                 self.queue_consumer.ack_message(message)
         except (OSError, AmqpConnectionError) as exc:
-            log.warning("could not %s a task from %s (%s: %s); the broker will redeliver it",
-                        "requeue" if requeue else "ack", self.queue.name,
-                        type(exc).__name__, exc)
+            log.warning(
+                "could not %s a task from %s (%s: %s); the broker will redeliver it",
+                "requeue" if requeue else "ack",
+                self.queue.name,
+                type(exc).__name__,
+                exc,
+            )
 
     def _dead_letter(self, message, queue_name, reason, cause):
         """Reject without requeue: the queue's dead-letter exchange keeps the message

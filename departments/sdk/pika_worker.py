@@ -11,6 +11,7 @@ Connect as your department's broker user (docs/department-guide.md): results
 carry it as the AMQP `user_id` property, which is how routing knows they are
 yours. The user may not declare anything; the platform declares the queues.
 """
+
 import json
 import logging
 import time
@@ -20,18 +21,23 @@ from marshmallow import ValidationError
 
 from onestop.contracts import messages as contract
 from onestop.contracts.envelope import InvalidMessage, make_envelope, open_envelope
-from onestop.contracts.topology import (RESULTS_EXCHANGE, department_queue_name,
-                                        result_routing_key)
+from onestop.contracts.topology import RESULTS_EXCHANGE, department_queue_name, result_routing_key
 
 log = logging.getLogger(__name__)
 
 
 def result_envelope(task, answer):
     """The approval_result envelope for a handler's answer to a task (validated)."""
-    payload = {"task_id": task["task_id"], "application_id": task["application_id"],
-               "department": task["department"], "decision": answer["decision"],
-               "reason": answer.get("reason", ""), "materials": answer.get("materials", []),
-               "data": answer.get("data", {}), "decided_by": answer.get("decided_by", "")}
+    payload = {
+        "task_id": task["task_id"],
+        "application_id": task["application_id"],
+        "department": task["department"],
+        "decision": answer["decision"],
+        "reason": answer.get("reason", ""),
+        "materials": answer.get("materials", []),
+        "data": answer.get("data", {}),
+        "decided_by": answer.get("decided_by", ""),
+    }
     try:
         payload = contract.ApprovalResultSchema().load(payload)
     except ValidationError as exc:
@@ -47,8 +53,9 @@ def check_queues(channel, departments):
 
 
 class Worker:
-    def __init__(self, amqp_url, departments, handler, on_cancel=None, prefetch=10,
-                 on_outcome=None):
+    def __init__(
+        self, amqp_url, departments, handler, on_cancel=None, prefetch=10, on_outcome=None
+    ):
         self.amqp_url = amqp_url
         self.departments = list(departments)
         self.handler = handler
@@ -81,9 +88,10 @@ class Worker:
         channel.basic_qos(prefetch_count=self.prefetch)
         check_queues(channel, self.departments)
         for department in self.departments:
-            channel.basic_consume(department_queue_name(department),
-                                  lambda ch, method, props, body: self._on_message(
-                                      ch, method, props, body))
+            channel.basic_consume(
+                department_queue_name(department),
+                lambda ch, method, props, body: self._on_message(ch, method, props, body),
+            )
         log.info("consuming tasks for %s", ", ".join(self.departments))
         try:
             while not self.stopping:
@@ -94,8 +102,9 @@ class Worker:
 
     def _on_message(self, channel, method, properties, body):
         try:
-            envelope = open_envelope(json.loads(body), {contract.TASK, contract.CANCELLATION},
-                                     contract.PAYLOAD_SCHEMAS)
+            envelope = open_envelope(
+                json.loads(body), {contract.TASK, contract.CANCELLATION}, contract.PAYLOAD_SCHEMAS
+            )
         except (InvalidMessage, ValueError) as exc:
             log.warning("unprocessable task message dead-lettered: %s", exc)
             self.on_outcome("invalid", "unknown")
@@ -122,15 +131,24 @@ class Worker:
             return
         try:
             channel.basic_publish(
-                RESULTS_EXCHANGE, result_routing_key(payload["department"]),
-                json.dumps(answer).encode(), mandatory=True,
-                properties=pika.BasicProperties(content_type="application/json", delivery_mode=2,
-                                                message_id=answer["message_id"],
-                                                correlation_id=answer["correlation_id"],
-                                                user_id=self.user_id))
+                RESULTS_EXCHANGE,
+                result_routing_key(payload["department"]),
+                json.dumps(answer).encode(),
+                mandatory=True,
+                properties=pika.BasicProperties(
+                    content_type="application/json",
+                    delivery_mode=2,
+                    message_id=answer["message_id"],
+                    correlation_id=answer["correlation_id"],
+                    user_id=self.user_id,
+                ),
+            )
         except (pika.exceptions.UnroutableError, pika.exceptions.NackError) as exc:
-            log.warning("result for task %s not confirmed (%r); the task is requeued",
-                        payload["task_id"], exc)
+            log.warning(
+                "result for task %s not confirmed (%r); the task is requeued",
+                payload["task_id"],
+                exc,
+            )
             self.on_outcome("publish_failed", payload["department"])
             time.sleep(1)  # the broker refused it: do not spin
             channel.basic_reject(method.delivery_tag, requeue=True)

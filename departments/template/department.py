@@ -10,6 +10,7 @@ acknowledges the task only after the broker confirmed the answer, dead-letters w
 cannot read, and reconnects after the broker goes away (a task that was not
 acknowledged comes back, so `decide` must give the same answer twice).
 """
+
 import hashlib
 import logging
 import os
@@ -45,17 +46,27 @@ def on_cancel(cancellation):
 
 
 def main():
-    logging.basicConfig(level=logging.INFO, stream=sys.stdout,
-                        format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.basicConfig(
+        level=logging.INFO,
+        stream=sys.stdout,
+        format="%(asctime)s %(levelname)s %(name)s %(message)s",
+    )
     logging.getLogger("pika").setLevel(logging.WARNING)
     department = os.environ.get("DEPARTMENT")
     amqp_uri = os.environ.get("AMQP_URI")
     if not department or not amqp_uri:
-        print("set DEPARTMENT (your department code) and AMQP_URI (your broker user's URI)",
-              file=sys.stderr)
+        print(
+            "set DEPARTMENT (your department code) and AMQP_URI (your broker user's URI)",
+            file=sys.stderr,
+        )
         return 2
-    worker = Worker(amqp_uri, [department], decide, on_cancel=on_cancel,
-                    prefetch=int(os.environ.get("PREFETCH", 10)))
+    worker = Worker(
+        amqp_uri,
+        [department],
+        decide,
+        on_cancel=on_cancel,
+        prefetch=int(os.environ.get("PREFETCH", 10)),
+    )
     signal.signal(signal.SIGTERM, lambda *_: worker.stop())
     try:
         worker.run()

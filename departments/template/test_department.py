@@ -1,4 +1,5 @@
 """Tests of your rules, without a broker: `python -m pytest`."""
+
 from departments.sdk.pika_worker import result_envelope
 
 import department
@@ -6,12 +7,18 @@ import department
 TASK = {
     "task_id": "3b1f6c0d2e8a4f7b9c5d1e3f5a7b9c1d:HN-SJ-0001",
     "application_id": "3b1f6c0d2e8a4f7b9c5d1e3f5a7b9c1d",
-    "scenario": "enterprise_startup", "item_code": "HN-SJ-0001",
-    "item_name": "Business licence", "department": "market_regulation",
-    "office": "market_regulation.430100", "region": "430100", "level": "city",
-    "applicant": {"kind": "enterprise", "id_number": "91430100MA4L0XXX1Y",
-                  "name": "Example Co."},
-    "form": {}, "materials": [], "inputs": {}, "due": None,
+    "scenario": "enterprise_startup",
+    "item_code": "HN-SJ-0001",
+    "item_name": "Business licence",
+    "department": "market_regulation",
+    "office": "market_regulation.430100",
+    "region": "430100",
+    "level": "city",
+    "applicant": {"kind": "enterprise", "id_number": "91430100MA4L0XXX1Y", "name": "Example Co."},
+    "form": {},
+    "materials": [],
+    "inputs": {},
+    "due": None,
 }
 
 

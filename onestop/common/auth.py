@@ -24,6 +24,7 @@ service starts and again every REVOCATIONS_RELOAD_SECONDS.
 In a service: `auth = Authenticator()` as a dependency, then in an entrypoint
 `principal = self.auth.require(request, "officer")`.
 """
+
 import logging
 import time
 from dataclasses import dataclass
@@ -34,14 +35,25 @@ from nameko.extensions import DependencyProvider
 from onestop.common import config, tokens
 from onestop.common.http import ApiError
 from onestop.common.tokens import (  # noqa: F401  (the names callers used to find here)
-    ALGORITHM, AUDIENCE, ISSUER, KEY_FILE_NAME, MAX_LIFETIME_SECONDS, OFFICE, REGION, ROLES,
-    InvalidToken, check_claims, mint, signing_key)
+    ALGORITHM,
+    AUDIENCE,
+    ISSUER,
+    KEY_FILE_NAME,
+    MAX_LIFETIME_SECONDS,
+    OFFICE,
+    REGION,
+    ROLES,
+    InvalidToken,
+    check_claims,
+    mint,
+    signing_key,
+)
 
 log = logging.getLogger(__name__)
 
 REVOCATIONS_COLLECTION = "revoked_tokens"
 REVOCATIONS_RELOAD_SECONDS = 30
-REVOCATIONS_SOURCE = "operators"   # the events exchange: operators.events
+REVOCATIONS_SOURCE = "operators"  # the events exchange: operators.events
 TOKEN_REVOKED = "token_revoked"
 
 
@@ -57,6 +69,7 @@ class Forbidden(ApiError):
 @dataclass(frozen=True)
 class Principal:
     """The caller, as its verified token says."""
+
     role: str
     sub: str
     office: str = None
@@ -79,8 +92,13 @@ def verify(token, keys, revoked=None):
         claims = tokens.verify(token, keys, revoked)
     except tokens.InvalidToken as exc:
         raise Unauthorized(str(exc)) from None
-    return Principal(claims["role"], claims["sub"], claims.get("office"), claims.get("region"),
-                     claims.get("name"))
+    return Principal(
+        claims["role"],
+        claims["sub"],
+        claims.get("office"),
+        claims.get("region"),
+        claims.get("name"),
+    )
 
 
 def bearer_token(request):
@@ -133,9 +151,11 @@ class Authenticator(DependencyProvider):
         uri = self.container.config.get("MONGO_URI")
         if uri:
             from onestop.common.mongo import connect
+
             self._client = connect(uri)
             self.collection = self._client[config.db_name(self.container.service_name)][
-                REVOCATIONS_COLLECTION]
+                REVOCATIONS_COLLECTION
+            ]
             self.load()
 
     def start(self):
@@ -179,10 +199,12 @@ class Authenticator(DependencyProvider):
                 self.collection.replace_one({"_id": entry["id"]}, _document(entry), upsert=True)
             else:
                 known = self.collection.find_one({"_id": entry["id"]}) or {}
-                merged = dict(entry, before=max(entry["before"], known.get("before", 0)),
-                              expires_at=max(entry["expires_at"], known.get("expires_at", 0)))
-                self.collection.replace_one({"_id": entry["id"]}, _document(merged),
-                                            upsert=True)
+                merged = dict(
+                    entry,
+                    before=max(entry["before"], known.get("before", 0)),
+                    expires_at=max(entry["expires_at"], known.get("expires_at", 0)),
+                )
+                self.collection.replace_one({"_id": entry["id"]}, _document(merged), upsert=True)
         log.info("token revocation %s recorded", entry["id"].split(":", 1)[0])
 
     def get_dependency(self, worker_ctx):
@@ -195,11 +217,17 @@ def publish_revocation(entry, amqp_uri=None):
     would hear it: start the mesh first)."""
     from nameko.amqp.publish import Publisher
     from nameko.standalone.events import get_event_exchange
+
     entry = tokens.check_revocation(entry)
     exchange = get_event_exchange(REVOCATIONS_SOURCE, {})
-    Publisher(amqp_uri or config.amqp_uri(), serializer="json", use_confirms=True,
-              mandatory=True, delivery_mode=2, declare=[exchange]).publish(
-        entry, exchange=exchange, routing_key=TOKEN_REVOKED)
+    Publisher(
+        amqp_uri or config.amqp_uri(),
+        serializer="json",
+        use_confirms=True,
+        mandatory=True,
+        delivery_mode=2,
+        declare=[exchange],
+    ).publish(entry, exchange=exchange, routing_key=TOKEN_REVOKED)
     return entry
 
 
@@ -215,14 +243,17 @@ def acting_applicant(principal, claimed=None):
     """The applicant a caller acts for: an applicant only for themselves (a different
     `claimed` id is 403), a counter clerk for the applicant they name."""
     from onestop.common.http import BadRequest
+
     if principal.role == "applicant":
         if claimed not in (None, "", principal.sub):
             raise Forbidden("an applicant may act only for themselves")
         return principal.sub
     if principal.role == "clerk":
         if not claimed:
-            raise BadRequest("a counter clerk names the applicant",
-                             fields={"applicant_id": ["required when a clerk acts"]})
+            raise BadRequest(
+                "a counter clerk names the applicant",
+                fields={"applicant_id": ["required when a clerk acts"]},
+            )
         return claimed
     raise Forbidden(f"a {principal.role} may not act for an applicant")
 
@@ -237,7 +268,8 @@ def may_read_application(principal, applicant_id, submitted_by=None, offices=())
         return principal.sub == applicant_id
     if principal.role == "clerk":  # submitted_by: {"role", "sub"} of who submitted it
         return (submitted_by or {}).get("role") == "clerk" and (
-            principal.sub == submitted_by.get("sub"))
+            principal.sub == submitted_by.get("sub")
+        )
     if principal.role == "officer":
         return principal.office in set(offices)
     return False

@@ -13,6 +13,7 @@ officer API can publish as the department, without a password store.
 Users are global to a RabbitMQ node, permissions are per virtual host: meshes
 that share a broker (tests, developers) keep apart by BROKER_USER_PREFIX.
 """
+
 import base64
 import hashlib
 import hmac
@@ -46,27 +47,33 @@ def department_of_user(user, prefix=None):
     prefix = user_prefix() if prefix is None else prefix
     if not user or not user.startswith(prefix) or len(user) == len(prefix):
         return None
-    return user[len(prefix):]
+    return user[len(prefix) :]
 
 
 def permissions(department):
     """configure / read / write regular expressions of a department's user in the vhost."""
-    return {"configure": "^$",
-            "read": f"^{re.escape(department_queue_name(department))}$",
-            "write": f"^{re.escape(RESULTS_EXCHANGE)}$"}
+    return {
+        "configure": "^$",
+        "read": f"^{re.escape(department_queue_name(department))}$",
+        "write": f"^{re.escape(RESULTS_EXCHANGE)}$",
+    }
 
 
 def topic_permissions(department):
     """On the results exchange, only the department's own routing key."""
-    return {"exchange": RESULTS_EXCHANGE,
-            "write": f"^{re.escape(result_routing_key(department))}$", "read": "^$"}
+    return {
+        "exchange": RESULTS_EXCHANGE,
+        "write": f"^{re.escape(result_routing_key(department))}$",
+        "read": "^$",
+    }
 
 
 # -- secrets and passwords ---------------------------------------------------------------
 def secret():
     """BROKER_USERS_SECRET, or a random one generated once under DATA_DIR (mode 0600)."""
-    return config.local_secret("BROKER_USERS_SECRET", SECRET_FILE_NAME,
-                               lambda: secrets.token_urlsafe(32))
+    return config.local_secret(
+        "BROKER_USERS_SECRET", SECRET_FILE_NAME, lambda: secrets.token_urlsafe(32)
+    )
 
 
 def password(user, key):
@@ -164,19 +171,31 @@ def definitions(departments, vhost, key=None, prefix=None):
     departments = list(departments)
     for department in sorted(departments):
         user = department_user(department, prefix)
-        users.append({"name": user, "hashing_algorithm": HASHING_ALGORITHM, "tags": [],
-                      "password_hash": rabbit_password_hash(password(user, key)) if key else ""})
+        users.append(
+            {
+                "name": user,
+                "hashing_algorithm": HASHING_ALGORITHM,
+                "tags": [],
+                "password_hash": rabbit_password_hash(password(user, key)) if key else "",
+            }
+        )
         grants.append({"user": user, "vhost": vhost, **permissions(department)})
         topics.append({"user": user, "vhost": vhost, **topic_permissions(department)})
-    return {"users": users, "vhosts": [{"name": vhost}], "permissions": grants,
-            "topic_permissions": topics}
+    return {
+        "users": users,
+        "vhosts": [{"name": vhost}],
+        "permissions": grants,
+        "topic_permissions": topics,
+    }
 
 
 def rabbitmqctl():
     found = shutil.which("rabbitmqctl") or "/usr/sbin/rabbitmqctl"
     if not Path(found).exists():
-        raise RuntimeError("rabbitmqctl is not installed here: give RABBITMQ_MANAGEMENT_URL, or "
-                           "import deploy/rabbitmq/department-users.json with passwords set")
+        raise RuntimeError(
+            "rabbitmqctl is not installed here: give RABBITMQ_MANAGEMENT_URL, or "
+            "import deploy/rabbitmq/department-users.json with passwords set"
+        )
     return found
 
 
@@ -187,17 +206,26 @@ def import_definitions(body, amqp_uri, management_url=None):
     """
     if management_url:
         import requests
+
         parts = urlsplit(amqp_uri)
         auth = (unquote(parts.username or "guest"), unquote(parts.password or "guest"))
-        response = requests.post(f"{management_url.rstrip('/')}/api/definitions", json=body,
-                                 auth=auth, timeout=30)
+        response = requests.post(
+            f"{management_url.rstrip('/')}/api/definitions", json=body, auth=auth, timeout=30
+        )
         if not response.ok:
-            raise RuntimeError(f"the management API refused the definitions: "
-                               f"{response.status_code} {response.text[:200]}")
+            raise RuntimeError(
+                f"the management API refused the definitions: "
+                f"{response.status_code} {response.text[:200]}"
+            )
         return
     # on standard input: the broker process could not read a private temporary file
-    run = subprocess.run([rabbitmqctl(), "import_definitions", "--format", "json"],
-                         input=json.dumps(body), capture_output=True, text=True, timeout=120)
+    run = subprocess.run(
+        [rabbitmqctl(), "import_definitions", "--format", "json"],
+        input=json.dumps(body),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     if run.returncode != 0:
         raise RuntimeError(f"rabbitmqctl import_definitions failed: {run.stderr.strip()}")
 
@@ -218,6 +246,7 @@ def provision(departments, amqp_uri=None, key=None, management_url=None, wait_se
 
 def wait_until_login(uri, seconds):
     from kombu import Connection
+
     deadline = time.monotonic() + seconds
     while True:
         try:

@@ -13,6 +13,7 @@ Every caller gets its own copy of an answer (kept as JSON, the form it crossed t
 in), so a caller that changes what it got cannot change what the next caller gets.
 Methods the table below does not name are passed through uncached.
 """
+
 import json
 import time
 from collections import OrderedDict
@@ -23,14 +24,21 @@ from onestop.common.config import env
 from onestop.common.rpc import TimedRpcProxy
 
 # method -> the position of its `version` argument
-VERSIONED = {"get_scenario": 1, "get_region": 1, "plan": 3, "get_calendar": 0,
-             "get_license_types": 0}
+VERSIONED = {
+    "get_scenario": 1,
+    "get_region": 1,
+    "plan": 3,
+    "get_calendar": 0,
+    "get_license_types": 0,
+}
 MAX_ENTRIES = 4096
 CATALOG_CACHE_SECONDS = 2.0  # the default keeping time of current-version answers
 
-LOOKUPS = Counter("catalog_client_lookups_total",
-                  "Catalog questions asked by this service, by whether a kept answer served",
-                  ["method", "result"])
+LOOKUPS = Counter(
+    "catalog_client_lookups_total",
+    "Catalog questions asked by this service, by whether a kept answer served",
+    ["method", "result"],
+)
 
 
 class Answers:
@@ -46,8 +54,11 @@ class Answers:
         position = VERSIONED.get(method)
         if position is None:
             return ask(*args, **kwargs)
-        version = kwargs["version"] if "version" in kwargs else (
-            args[position] if len(args) > position else None)
+        version = (
+            kwargs["version"]
+            if "version" in kwargs
+            else (args[position] if len(args) > position else None)
+        )
         if version is None and self.ttl <= 0:
             LOOKUPS.labels(method, "asked").inc()
             return ask(*args, **kwargs)
@@ -94,4 +105,5 @@ class KeptCatalog:
 
         def call(*args, **kwargs):
             return self._answers.get(method, args, kwargs, ask)
+
         return call

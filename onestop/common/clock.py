@@ -4,6 +4,7 @@ Two test hooks, both off unless set: CLOCK_OFFSET_SECONDS shifts a process's clo
 from its start; CLOCK_OFFSET_FILE names a file holding an offset in seconds that a
 test may rewrite while the mesh runs ("ten working days later").
 """
+
 from datetime import datetime, timedelta, timezone
 import os
 

@@ -6,6 +6,7 @@ they are computed at scrape time from it (a custom prometheus_client collector).
 If the store cannot answer, the scrape still succeeds and `<service>_store_scrape_up`
 reads 0, so an alert can fire instead of /metrics failing.
 """
+
 import logging
 
 from nameko.extensions import DependencyProvider
@@ -27,8 +28,10 @@ class _Collector:
 
     def collect(self):
         provider = self.provider
-        up = GaugeMetricFamily(f"{provider.service_name}_store_scrape_up",
-                               "1 when the store-derived gauges could be read at this scrape")
+        up = GaugeMetricFamily(
+            f"{provider.service_name}_store_scrape_up",
+            "1 when the store-derived gauges could be read at this scrape",
+        )
         try:
             families = list(provider.families(provider.store, utcnow()))
         except Exception as exc:  # the store is away: say so, never fail the scrape

@@ -3,6 +3,7 @@
 The one list of services lives here too: the runner, the tests and the
 deployment files all read it, so they cannot drift.
 """
+
 import os
 
 DEFAULT_AMQP_URI = "amqp://guest:guest@127.0.0.1:5672/"
@@ -39,7 +40,9 @@ def amqp_uri():
 
 
 def mongo_uri():
-    return env("MONGO_URI") or f"mongodb://127.0.0.1:{env('EMBEDDED_MONGO_PORT', DEFAULT_MONGO_PORT)}/"
+    return (
+        env("MONGO_URI") or f"mongodb://127.0.0.1:{env('EMBEDDED_MONGO_PORT', DEFAULT_MONGO_PORT)}/"
+    )
 
 
 def db_name(service):
@@ -49,8 +52,9 @@ def db_name(service):
 
 def port_of(name):
     """The HTTP port of a service or department consumer; <NAME>_PORT overrides the default."""
-    default = (SERVICES.get(name) or DEPARTMENT_CONSUMERS.get(name) or EXPORTERS.get(name)
-               or GATEWAY_PORT)
+    default = (
+        SERVICES.get(name) or DEPARTMENT_CONSUMERS.get(name) or EXPORTERS.get(name) or GATEWAY_PORT
+    )
     return int(env(f"{name.upper().replace('-', '_')}_PORT", default))
 
 
@@ -91,6 +95,7 @@ def nameko_config(service):
 
 def _secret_path(file_name):
     from pathlib import Path
+
     return Path(env("DATA_DIR", str(Path(__file__).resolve().parents[2] / ".data"))) / file_name
 
 
@@ -106,6 +111,7 @@ def local_secret(env_name, file_name, make):
     processes of the mesh may start at once: the first to create the file wins."""
     import os
     import time
+
     value = env(env_name)
     if value:
         return value
@@ -126,10 +132,24 @@ def local_secret(env_name, file_name, make):
 
 PLACEHOLDER_MARK = "change-me"
 MIN_SECRET_CHARS = 16
-WEAK_SECRETS = {"guest", "password", "secret", "admin", "changeme", "onestop", "test",
-                "123456", "12345678", "qwerty", "letmein", "default"}
-MAKE_SECRET_HINT = ("make a good one with `python -m ops.cli secret` "
-                    "(or `openssl rand -hex 32`) and set it in .env or the secret store")
+WEAK_SECRETS = {
+    "guest",
+    "password",
+    "secret",
+    "admin",
+    "changeme",
+    "onestop",
+    "test",
+    "123456",
+    "12345678",
+    "qwerty",
+    "letmein",
+    "default",
+}
+MAKE_SECRET_HINT = (
+    "make a good one with `python -m ops.cli secret` "
+    "(or `openssl rand -hex 32`) and set it in .env or the secret store"
+)
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1", "")
 
 
@@ -143,17 +163,20 @@ def require_secret(name, value):
     8 distinct characters, or a well-known word."""
     text = "" if value is None else str(value)
     if PLACEHOLDER_MARK in text.lower().replace("_", "-") or "changeme" in text.lower():
-        raise WeakSecret(f"{name} is still the placeholder from .env.example ({text!r}); "
-                         f"{MAKE_SECRET_HINT}")
-    if (len(text) < MIN_SECRET_CHARS or len(set(text)) < 8
-            or text.lower() in WEAK_SECRETS):
-        raise WeakSecret(f"{name} is too weak (at least {MIN_SECRET_CHARS} characters, "
-                         f"not a common word); {MAKE_SECRET_HINT}")
+        raise WeakSecret(
+            f"{name} is still the placeholder from .env.example ({text!r}); {MAKE_SECRET_HINT}"
+        )
+    if len(text) < MIN_SECRET_CHARS or len(set(text)) < 8 or text.lower() in WEAK_SECRETS:
+        raise WeakSecret(
+            f"{name} is too weak (at least {MIN_SECRET_CHARS} characters, "
+            f"not a common word); {MAKE_SECRET_HINT}"
+        )
     return value
 
 
 def _uri_password(uri):
     from urllib.parse import unquote, urlsplit
+
     parts = urlsplit(uri)
     return parts.hostname or "", unquote(parts.password) if parts.password else None
 
@@ -175,8 +198,10 @@ def secret_problems(environ=None):
     # not secrets, but a placeholder left there means nothing would verify
     for name in ("AUTH_PUBLIC_KEYS",):
         if PLACEHOLDER_MARK in (environ.get(name) or "").lower():
-            problems.append(f"{name} is still the placeholder from .env.example; set it to "
-                            "the output of `python -m ops.cli token keys` (docs/operations.md)")
+            problems.append(
+                f"{name} is still the placeholder from .env.example; set it to "
+                "the output of `python -m ops.cli token keys` (docs/operations.md)"
+            )
     for name, source in (("AMQP_URI", "RABBITMQ_PASSWORD"), ("MONGO_URI", "MONGO_PASSWORD")):
         host, password = _uri_password(environ.get(name) or "")
         if password is not None and host not in LOOPBACK_HOSTS:
@@ -191,6 +216,7 @@ def refuse_weak_secrets(process):
     """Called first thing by every process of the mesh: exit with a message naming each
     placeholder or weak secret, instead of starting with it."""
     import sys
+
     problems = secret_problems()
     if problems:
         sys.exit(f"{process}: refusing to start:\n  " + "\n  ".join(problems))

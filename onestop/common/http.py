@@ -3,6 +3,7 @@
 Bad input is a 4xx with per-field messages; anything unexpected is a JSON 500
 that is logged with its traceback (and counted as an error by Metrics).
 """
+
 import io
 import json
 import logging
@@ -22,8 +23,15 @@ from onestop.common.config import env
 log = logging.getLogger(__name__)
 
 # the broker or the store is away: the client may retry, nothing was half-done
-UNAVAILABLE_ERRORS = (ConnectionError, OSError, KombuOperationalError, AmqpConnectionError,
-                      PymongoConnectionFailure, RpcTimeout, UnknownService)
+UNAVAILABLE_ERRORS = (
+    ConnectionError,
+    OSError,
+    KombuOperationalError,
+    AmqpConnectionError,
+    PymongoConnectionFailure,
+    RpcTimeout,
+    UnknownService,
+)
 
 
 class ApiError(Exception):
@@ -114,14 +122,22 @@ def too_large(request):
 
 
 def payload_too_large(limit):
-    return json_response(error_body(
-        "payload_too_large", f"the request body is larger than {limit} bytes, the most this "
-        "path accepts"), 413)
+    return json_response(
+        error_body(
+            "payload_too_large",
+            f"the request body is larger than {limit} bytes, the most this path accepts",
+        ),
+        413,
+    )
 
 
 def json_response(body, status=200, headers=None):
-    return Response(json.dumps(body, ensure_ascii=False, default=str), status=status,
-                    mimetype="application/json", headers=headers)
+    return Response(
+        json.dumps(body, ensure_ascii=False, default=str),
+        status=status,
+        mimetype="application/json",
+        headers=headers,
+    )
 
 
 def error_body(code, message, fields=None):
@@ -154,11 +170,14 @@ def read_json(request):
     if not request.mimetype == "application/json":
         raise UnsupportedMediaType("request body must be application/json")
     try:
-        body = json.loads(request.get_data(as_text=True) or "null",
-                          object_pairs_hook=_without_duplicate_keys)
+        body = json.loads(
+            request.get_data(as_text=True) or "null", object_pairs_hook=_without_duplicate_keys
+        )
     except DuplicateKey as exc:
-        raise BadRequest(f"request body names {exc.key!r} twice in one object; a key may "
-                         "appear once", fields={exc.key: ["given more than once"]}) from None
+        raise BadRequest(
+            f"request body names {exc.key!r} twice in one object; a key may appear once",
+            fields={exc.key: ["given more than once"]},
+        ) from None
     except ValueError as exc:
         raise BadRequest(f"request body is not valid JSON: {exc}") from None
     except RecursionError:  # e.g. [[[[...]]]] a thousand deep: the parser's limit, not ours
@@ -189,19 +208,21 @@ def load_query(schema, request, drop_empty=False):
     """The query string through `schema` (a 400 with per-field messages). A parameter given
     twice is refused rather than one of its values picked silently; with `drop_empty`, an
     empty one (`?q=&level=`) counts as absent."""
-    repeated = {key: ["give this parameter once"]
-                for key, values in request.args.lists() if len(values) > 1}
+    repeated = {
+        key: ["give this parameter once"] for key, values in request.args.lists() if len(values) > 1
+    }
     if repeated:
         raise BadRequest("validation failed", fields=repeated)
-    return load(schema, {key: value for key, value in request.args.items()
-                         if not (drop_empty and value == "")})
+    return load(
+        schema,
+        {key: value for key, value in request.args.items() if not (drop_empty and value == "")},
+    )
 
 
 class JsonHttpHandler(HttpRequestHandler):
     """nameko's http entrypoint, answering JSON for results and for errors."""
 
-    def __init__(self, method, url, expected_exceptions=(ApiError, errors.DomainError),
-                 **kwargs):
+    def __init__(self, method, url, expected_exceptions=(ApiError, errors.DomainError), **kwargs):
         super().__init__(method, url, expected_exceptions=expected_exceptions, **kwargs)
 
     def handle_request(self, request):
@@ -220,19 +241,29 @@ class JsonHttpHandler(HttpRequestHandler):
 
     def response_from_exception(self, exc):
         if isinstance(exc, ApiError):
-            return json_response(error_body(exc.code, exc.message, exc.fields), exc.status,
-                                 headers=getattr(exc, "headers", None))
+            return json_response(
+                error_body(exc.code, exc.message, exc.fields),
+                exc.status,
+                headers=getattr(exc, "headers", None),
+            )
         if isinstance(exc, errors.DomainError):
             status, code = domain_status(exc)
             return json_response(error_body(code, exc.message, exc.fields), status)
         if isinstance(exc, HTTPException):
             return json_response(error_body("http_error", exc.description), exc.code)
         if isinstance(exc, UNAVAILABLE_ERRORS):
-            log.warning("%s: a dependency is unavailable: %s: %s", self.method_name,
-                        type(exc).__name__, exc)
-            return json_response(error_body(
-                "unavailable", "a service this request needs is unavailable; retry shortly "
-                "(with the same Idempotency-Key when applying)"), 503, headers={"Retry-After": "2"})
+            log.warning(
+                "%s: a dependency is unavailable: %s: %s", self.method_name, type(exc).__name__, exc
+            )
+            return json_response(
+                error_body(
+                    "unavailable",
+                    "a service this request needs is unavailable; retry shortly "
+                    "(with the same Idempotency-Key when applying)",
+                ),
+                503,
+                headers={"Retry-After": "2"},
+            )
         log.error("unhandled error in %s", self.method_name, exc_info=exc)
         return json_response(error_body("internal_error", "internal error"), 500)
 

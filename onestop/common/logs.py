@@ -20,6 +20,7 @@ Chinese character and `_` are word characters, so "身份证号43010219900101123
 A masked identifier keeps its first 3 and last 2 characters (of the run, when a run is
 masked whole). Not covered: identifiers split by spaces or dashes ("430102 19900101 1234").
 """
+
 import json
 import logging
 import re
@@ -27,9 +28,9 @@ import sys
 from datetime import datetime, timezone
 
 _ID_PATTERNS = [
-    re.compile(r"\d{18,}|\d{17,}[Xx]"),                                   # resident ID numbers
-    re.compile(r"(?<!\d)(?:\+?86)?1[3-9]\d{9}(?!\d)"),                      # mobile numbers
-    re.compile(r"[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}"),     # credit codes
+    re.compile(r"\d{18,}|\d{17,}[Xx]"),  # resident ID numbers
+    re.compile(r"(?<!\d)(?:\+?86)?1[3-9]\d{9}(?!\d)"),  # mobile numbers
+    re.compile(r"[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}"),  # credit codes
 ]
 
 
@@ -53,7 +54,9 @@ class JsonFormatter(logging.Formatter):
     def format(self, record):
         entry = {
             "time": datetime.fromtimestamp(record.created, timezone.utc).isoformat(),
-            "level": record.levelname, "service": self.service, "logger": record.name,
+            "level": record.levelname,
+            "service": self.service,
+            "logger": record.name,
             "message": mask(record.getMessage()),
         }
         correlation_id = getattr(record, "correlation_id", None)

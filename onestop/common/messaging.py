@@ -20,6 +20,7 @@ nameko acks a message whose handler raised. Here:
 - any other error: requeue once; when it fails again on redelivery it is
   dead-lettered with the error as its reason.
 """
+
 import logging
 import uuid
 from datetime import datetime, timezone
@@ -38,11 +39,15 @@ from pymongo.errors import ConnectionFailure
 from onestop.common import config
 from onestop.common.broker_users import user_of_uri
 from onestop.contracts.envelope import InvalidMessage
-from onestop.contracts.topology import (dead_letter_exchange, DEAD_LETTER_ARGS, retry_delay,
-                                        retry_exchange, retry_queue)
+from onestop.contracts.topology import (
+    dead_letter_exchange,
+    DEAD_LETTER_ARGS,
+    retry_delay,
+    retry_exchange,
+    retry_queue,
+)
 
 log = logging.getLogger(__name__)
-
 
 
 def shared_counter(name, documentation, labels):
@@ -54,17 +59,24 @@ def shared_counter(name, documentation, labels):
         return REGISTRY._names_to_collectors[name]
 
 
-DEAD_LETTERED = shared_counter("messages_dead_lettered_total",
-                               "Messages moved to the dead-letter exchange", ["queue", "cause"])
-REDELIVERIES = shared_counter("messages_requeued_total",
-                              "Messages requeued after a failed handler", ["queue", "cause"])
-RETRIED_LATER = Counter("messages_retried_later_total",
-                        "Messages whose handler met a transient failure, sent to a delay "
-                        "queue (how: delayed) or held in the consumer (how: held) to be "
-                        "handled again later", ["queue", "how"])
-UNSETTLED = Counter("messages_unsettled_total",
-                    "Acks or requeues lost to a broken connection (the broker redelivers)",
-                    ["queue"])
+DEAD_LETTERED = shared_counter(
+    "messages_dead_lettered_total", "Messages moved to the dead-letter exchange", ["queue", "cause"]
+)
+REDELIVERIES = shared_counter(
+    "messages_requeued_total", "Messages requeued after a failed handler", ["queue", "cause"]
+)
+RETRIED_LATER = Counter(
+    "messages_retried_later_total",
+    "Messages whose handler met a transient failure, sent to a delay "
+    "queue (how: delayed) or held in the consumer (how: held) to be "
+    "handled again later",
+    ["queue", "how"],
+)
+UNSETTLED = Counter(
+    "messages_unsettled_total",
+    "Acks or requeues lost to a broken connection (the broker redelivers)",
+    ["queue"],
+)
 # the store, the broker or a service we ask over RPC is away (onestop/common/rpc.py)
 TRANSIENT_ERRORS = (ConnectionFailure, ConnectionError, OSError, RpcTimeout)
 RETRY_PAUSE_SECONDS = 1.0
@@ -86,13 +98,27 @@ def retries_of(message):
 
 # what dead-lettering writes on a message (the platform's, and RabbitMQ's own): never taken
 # from the message as it came (a sender could forge them), dropped again by a replay
-DEAD_LETTER_HEADERS = frozenset((
-    "x-death", "x-first-death-exchange", "x-first-death-queue", "x-first-death-reason",
-    "x-last-death-exchange", "x-last-death-queue", "x-last-death-reason",
-    "x-delivery-count", "x-acquired-count",
-    "x-dead-letter-reason", "x-dead-lettered-at", "x-dead-letter-key", "x-original-queue",
-    "x-original-exchange", "x-original-routing-key", "x-original-user-id",
-    RETRY_COUNT_HEADER))  # a replayed message starts its retries afresh
+DEAD_LETTER_HEADERS = frozenset(
+    (
+        "x-death",
+        "x-first-death-exchange",
+        "x-first-death-queue",
+        "x-first-death-reason",
+        "x-last-death-exchange",
+        "x-last-death-queue",
+        "x-last-death-reason",
+        "x-delivery-count",
+        "x-acquired-count",
+        "x-dead-letter-reason",
+        "x-dead-lettered-at",
+        "x-dead-letter-key",
+        "x-original-queue",
+        "x-original-exchange",
+        "x-original-routing-key",
+        "x-original-user-id",
+        RETRY_COUNT_HEADER,
+    )
+)  # a replayed message starts its retries afresh
 
 
 def without_dead_letter_headers(headers):
@@ -103,25 +129,34 @@ def without_dead_letter_headers(headers):
 def dead_letter(amqp_uri, message, queue_name, reason, cause):
     """Republish a message to the dead-letter exchange with why it could not be processed."""
     headers = without_dead_letter_headers(message.headers)
-    headers.update({
-        "x-dead-letter-reason": str(reason)[:1000],
-        "x-original-queue": queue_name,
-        "x-original-exchange": message.delivery_info.get("exchange", ""),
-        "x-original-routing-key": message.delivery_info.get("routing_key", ""),
-        "x-dead-lettered-at": datetime.now(timezone.utc).isoformat(),
-        "x-dead-letter-key": uuid.uuid4().hex[:12],  # this one copy, for the operators' tool
-    })
-    properties = {k: message.properties[k] for k in ("message_id", "correlation_id", "type")
-                  if message.properties.get(k)}
+    headers.update(
+        {
+            "x-dead-letter-reason": str(reason)[:1000],
+            "x-original-queue": queue_name,
+            "x-original-exchange": message.delivery_info.get("exchange", ""),
+            "x-original-routing-key": message.delivery_info.get("routing_key", ""),
+            "x-dead-lettered-at": datetime.now(timezone.utc).isoformat(),
+            "x-dead-letter-key": uuid.uuid4().hex[:12],  # this one copy, for the operators' tool
+        }
+    )
+    properties = {
+        k: message.properties[k]
+        for k in ("message_id", "correlation_id", "type")
+        if message.properties.get(k)
+    }
     if message.properties.get("user_id"):
         # the broker lets only that user send a user_id: kept as a header, so that a replay
         # (ops/dead_letters.py) can send it again as its sender
         headers["x-original-user-id"] = message.properties["user_id"]
     Publisher(amqp_uri, use_confirms=True, delivery_mode=2, declare=[dead_letter_exchange]).publish(
-        message.body, exchange=dead_letter_exchange,
+        message.body,
+        exchange=dead_letter_exchange,
         routing_key=message.delivery_info.get("routing_key") or queue_name,
-        headers=headers, content_type=message.content_type,
-        content_encoding=message.content_encoding, **properties)
+        headers=headers,
+        content_type=message.content_type,
+        content_encoding=message.content_encoding,
+        **properties,
+    )
     DEAD_LETTERED.labels(queue_name, cause).inc()
     log.warning("dead-lettered a message from %s: %s", queue_name, reason)
 
@@ -131,14 +166,31 @@ def send_to_retry(amqp_uri, message, queue_name, retries, delay):
     and properties, so that it comes back into `queue_name` after the delay."""
     headers = without_dead_letter_headers(message.headers)
     headers[RETRY_COUNT_HEADER] = retries
-    properties = {k: message.properties[k] for k in (
-        "message_id", "correlation_id", "type", "user_id", "timestamp", "reply_to", "app_id",
-        "priority") if message.properties.get(k) is not None}
-    Publisher(amqp_uri, use_confirms=True, delivery_mode=2, mandatory=True,
-              declare=[retry_queue(delay)]).publish(
-        message.body, exchange=retry_exchange(delay), routing_key=queue_name,
-        headers=headers, content_type=message.content_type,
-        content_encoding=message.content_encoding, **properties)
+    properties = {
+        k: message.properties[k]
+        for k in (
+            "message_id",
+            "correlation_id",
+            "type",
+            "user_id",
+            "timestamp",
+            "reply_to",
+            "app_id",
+            "priority",
+        )
+        if message.properties.get(k) is not None
+    }
+    Publisher(
+        amqp_uri, use_confirms=True, delivery_mode=2, mandatory=True, declare=[retry_queue(delay)]
+    ).publish(
+        message.body,
+        exchange=retry_exchange(delay),
+        routing_key=queue_name,
+        headers=headers,
+        content_type=message.content_type,
+        content_encoding=message.content_encoding,
+        **properties,
+    )
 
 
 class DeadLetteringQueueConsumer(QueueConsumer):
@@ -187,8 +239,12 @@ class FailurePolicy:
         retries = retries_of(message)
         reason = f"{type(exc).__name__}: {exc}"
         if retries >= retry_limit():
-            self._dead_letter(message, queue_name, f"still failing after {retries} retries "
-                              f"(transient failure): {reason}", "transient")
+            self._dead_letter(
+                message,
+                queue_name,
+                f"still failing after {retries} retries (transient failure): {reason}",
+                "transient",
+            )
             return
         delay = retry_delay(retries)
         amqp_uri = self.container.config["AMQP_URI"]
@@ -204,24 +260,34 @@ class FailurePolicy:
         try:
             send_to_retry(amqp_uri, message, queue_name, retries + 1, delay)
         except Exception as publish_exc:  # the broker is away: the old way
-            log.warning("could not send a message from %s to retry in %s s (%s: %s); "
-                        "requeueing it", queue_name, delay, type(publish_exc).__name__,
-                        publish_exc)
+            log.warning(
+                "could not send a message from %s to retry in %s s (%s: %s); requeueing it",
+                queue_name,
+                delay,
+                type(publish_exc).__name__,
+                publish_exc,
+            )
             REDELIVERIES.labels(queue_name, "transient").inc()
             eventlet.sleep(RETRY_PAUSE_SECONDS)
             self._settle_message(message, requeue=True)
             return
         RETRIED_LATER.labels(queue_name, "delayed").inc()
-        log.info("%s on a message from %s: retry %d in %s s", reason, queue_name, retries + 1,
-                 delay)
+        log.info(
+            "%s on a message from %s: retry %d in %s s", reason, queue_name, retries + 1, delay
+        )
         self._settle_message(message, requeue=False)
 
     def _handle_again(self, message):
         try:
             self.handle_message(message.payload, message)
         except Exception as exc:  # stopping: the broker returns the unacknowledged message
-            log.warning("could not handle a held message from %s again (%s: %s); the broker "
-                        "will redeliver it", self.queue.name, type(exc).__name__, exc)
+            log.warning(
+                "could not handle a held message from %s again (%s: %s); the broker "
+                "will redeliver it",
+                self.queue.name,
+                type(exc).__name__,
+                exc,
+            )
 
     def _settle_message(self, message, requeue):
         """Ack or requeue; when the connection just broke (a broken pipe is not the amqp
@@ -234,9 +300,13 @@ class FailurePolicy:
                 self.queue_consumer.ack_message(message)
         except (OSError, AmqpConnectionError) as exc:
             UNSETTLED.labels(self.queue.name).inc()
-            log.warning("could not %s a message from %s (%s: %s); the broker will redeliver "
-                        "it", "requeue" if requeue else "ack", self.queue.name,
-                        type(exc).__name__, exc)
+            log.warning(
+                "could not %s a message from %s (%s: %s); the broker will redeliver it",
+                "requeue" if requeue else "ack",
+                self.queue.name,
+                type(exc).__name__,
+                exc,
+            )
 
     def _dead_letter(self, message, queue_name, reason, cause):
         try:
@@ -261,9 +331,13 @@ class SenderAwareConsumer(ReliableConsumer):
     def handle_message(self, body, message):
         handle_result = partial(self.handle_result, message)
         try:
-            self.container.spawn_worker(self, (body, message.properties.get("user_id")), {},
-                                        context_data=self.unpack_message_headers(message),
-                                        handle_result=handle_result)
+            self.container.spawn_worker(
+                self,
+                (body, message.properties.get("user_id")),
+                {},
+                context_data=self.unpack_message_headers(message),
+                handle_result=handle_result,
+            )
         except ContainerBeingKilled:
             self._settle_message(message, requeue=True)
 

@@ -4,6 +4,7 @@ Every entrypoint of a service is counted and timed without touching its code.
 Business metrics are declared in each service's own module with the service's
 name as prefix. Labels stay bounded: never ids, personal data or free text.
 """
+
 import time
 
 from nameko.extensions import DependencyProvider
@@ -14,24 +15,35 @@ from nameko.timer import Timer
 from prometheus_client import Counter, Histogram, generate_latest, CONTENT_TYPE_LATEST
 from werkzeug.wrappers import Response
 
-LATENCY_BUCKETS = (.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10)
+LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
 _families = {}
 
 
 def _entrypoint_metrics(service):
     if service not in _families:
         _families[service] = (
-            Counter(f"{service}_entrypoint_calls_total", "Entrypoint calls by outcome (ok, rejected: bad input, error)",
-                    ["entrypoint", "kind", "outcome"]),
-            Histogram(f"{service}_entrypoint_duration_seconds", "Entrypoint latency",
-                      ["entrypoint", "kind"], buckets=LATENCY_BUCKETS),
+            Counter(
+                f"{service}_entrypoint_calls_total",
+                "Entrypoint calls by outcome (ok, rejected: bad input, error)",
+                ["entrypoint", "kind", "outcome"],
+            ),
+            Histogram(
+                f"{service}_entrypoint_duration_seconds",
+                "Entrypoint latency",
+                ["entrypoint", "kind"],
+                buckets=LATENCY_BUCKETS,
+            ),
         )
     return _families[service]
 
 
 def entrypoint_kind(entrypoint):
-    for cls, kind in ((HttpRequestHandler, "http"), (Rpc, "rpc"), (EventHandler, "event"),
-                      (Timer, "timer")):
+    for cls, kind in (
+        (HttpRequestHandler, "http"),
+        (Rpc, "rpc"),
+        (EventHandler, "event"),
+        (Timer, "timer"),
+    ):
         if isinstance(entrypoint, cls):
             return kind
     return "consumer"

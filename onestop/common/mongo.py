@@ -3,6 +3,7 @@
 Each service's store.py defines a class taking a pymongo Database; this provider
 builds the client in setup() (never at import time) and hands workers that class.
 """
+
 import logging
 import time
 
@@ -15,8 +16,10 @@ from onestop.common import config
 log = logging.getLogger(__name__)
 
 MONGO_LATENCY = Histogram(
-    "mongo_operation_duration_seconds", "MongoDB operation latency as seen by the driver",
-    ["command"], buckets=(.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5),
+    "mongo_operation_duration_seconds",
+    "MongoDB operation latency as seen by the driver",
+    ["command"],
+    buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
 )
 
 
@@ -46,9 +49,11 @@ def connect(uri=None, **kwargs):
     timeouts = dict(
         serverSelectionTimeoutMS=10000,
         connectTimeoutMS=int(float(config.env("MONGO_CONNECT_TIMEOUT_SECONDS", 5)) * 1000),
-        socketTimeoutMS=int(float(config.env("MONGO_SOCKET_TIMEOUT_SECONDS", 15)) * 1000))
+        socketTimeoutMS=int(float(config.env("MONGO_SOCKET_TIMEOUT_SECONDS", 15)) * 1000),
+    )
     return pymongo.MongoClient(
-        uri or config.mongo_uri(), event_listeners=[_CommandTimer()], **{**timeouts, **kwargs})
+        uri or config.mongo_uri(), event_listeners=[_CommandTimer()], **{**timeouts, **kwargs}
+    )
 
 
 class Storage(DependencyProvider):

@@ -7,6 +7,7 @@ embedded store compares numbers reliably, datetimes not). `flush` publishes them
 left behind by a crash. Consumers are idempotent, so a re-send after a crash
 between publish and removal is harmless.
 """
+
 import logging
 import uuid
 from dataclasses import dataclass, field
@@ -21,11 +22,16 @@ from prometheus_client import Counter
 
 log = logging.getLogger(__name__)
 
-PUBLISH_FAILURES = Counter("outbox_publish_failures_total",
-                           "Outbox messages whose publish failed (kept for retry)", ["kind"])
-REPUBLISHED = Counter("outbox_republished_total",
-                      "Outbox messages published by the sweep (left behind by a crash or failure)",
-                      ["kind"])
+PUBLISH_FAILURES = Counter(
+    "outbox_publish_failures_total",
+    "Outbox messages whose publish failed (kept for retry)",
+    ["kind"],
+)
+REPUBLISHED = Counter(
+    "outbox_republished_total",
+    "Outbox messages published by the sweep (left behind by a crash or failure)",
+    ["kind"],
+)
 
 
 def entry(kind, body, **route):
@@ -70,8 +76,11 @@ def _publish(doc_id, outbox, publishers, concurrently=False):
         for message_id, item in items:
             pile.spawn(_publish_one, doc_id, message_id, item, publishers)
         return [message_id for message_id in pile if message_id is not None]
-    return [message_id for message_id, item in items
-            if _publish_one(doc_id, message_id, item, publishers) is not None]
+    return [
+        message_id
+        for message_id, item in items
+        if _publish_one(doc_id, message_id, item, publishers) is not None
+    ]
 
 
 def _publish_one(doc_id, message_id, item, publishers):
@@ -79,14 +88,20 @@ def _publish_one(doc_id, message_id, item, publishers):
         publishers[item["kind"]](item)
     except Exception as exc:
         PUBLISH_FAILURES.labels(item["kind"]).inc()
-        log.warning("publish of outbox entry %s of %s failed (%s: %s); the sweep will "
-                    "retry", message_id, doc_id, type(exc).__name__, exc)
+        log.warning(
+            "publish of outbox entry %s of %s failed (%s: %s); the sweep will retry",
+            message_id,
+            doc_id,
+            type(exc).__name__,
+            exc,
+        )
         return None
     return message_id
 
 
-def settle(collection, doc_id, rev, outbox, publishers, alone=False, concurrently=False,
-           later=None):
+def settle(
+    collection, doc_id, rev, outbox, publishers, alone=False, concurrently=False, later=None
+):
     """Flush the given entries, then clear the pending flag only if the document's whole
     outbox is empty (entries of another writer that crashed before publishing stay pending
     for the sweep) and nothing was written since we looked (every writer bumps `rev`).
@@ -109,8 +124,7 @@ def settle(collection, doc_id, rev, outbox, publishers, alone=False, concurrentl
             sent = _publish(doc_id, outbox, publishers, concurrently)
         finally:  # also when the publishing green thread is killed: nobody waits in vain
             if later is not None:
-                later.published(collection, doc_id, rev,
-                                sent if len(sent) == len(outbox) else None)
+                later.published(collection, doc_id, rev, sent if len(sent) == len(outbox) else None)
         if len(sent) == len(outbox):
             if later is None:
                 remove_published(collection, doc_id, rev, sent)
@@ -128,8 +142,11 @@ def clear(collection, doc_id, rev, message_ids):
     pending flag, in one update if the document is still at `rev`; True if it was."""
     cleared = collection.update_one(
         {"_id": doc_id, "rev": rev},
-        {"$unset": {f"outbox.{message_id}": "" for message_id in message_ids},
-         "$set": {"outbox_pending": False}})
+        {
+            "$unset": {f"outbox.{message_id}": "" for message_id in message_ids},
+            "$set": {"outbox_pending": False},
+        },
+    )
     return cleared.matched_count == 1
 
 
@@ -149,13 +166,15 @@ def _clear_each(collection, doc_id, message_ids):
 def _clear_flag_if_empty(collection, doc_id):
     current = collection.find_one({"_id": doc_id}, {"outbox": 1, "rev": 1})
     if current is not None and not current.get("outbox"):
-        collection.update_one({"_id": doc_id, "rev": current.get("rev")},
-                              {"$set": {"outbox_pending": False}})
+        collection.update_one(
+            {"_id": doc_id, "rev": current.get("rev")}, {"$set": {"outbox_pending": False}}
+        )
 
 
 @dataclass
 class Published:
     """A document's outbox entries published (or being published) at revision `rev`."""
+
     rev: int
     collection: object = None  # where to remove them from, once known
     message_ids: set = None  # None while the publish is under way, or when it failed
@@ -236,8 +255,13 @@ class Settlements(DependencyProvider):
         try:
             remove_published(waiting.collection, doc_id, rev, waiting.message_ids)
         except Exception as exc:  # the store is away: the entries stay for the sweep
-            log.warning("could not clear the sent outbox entries of %s (%s: %s); the sweep "
-                        "will re-send them", doc_id, type(exc).__name__, exc)
+            log.warning(
+                "could not clear the sent outbox entries of %s (%s: %s); the sweep "
+                "will re-send them",
+                doc_id,
+                type(exc).__name__,
+                exc,
+            )
 
     def close(self):
         """Clear what still waits, and wait for the delayed clears under way. Called by the
@@ -265,16 +289,22 @@ def sweep(collection, publishers, now, older_than_seconds=5, limit=200):
     broker keeps refusing never starve the ones behind them."""
     cutoff = now.timestamp() - older_than_seconds
     count = 0
-    for doc in list(collection.find({"outbox_pending": True, "updated_ts": {"$lt": cutoff}},
-                                    {"outbox": 1, "rev": 1}).sort("updated_ts", 1)
-                    .limit(limit)):
+    for doc in list(
+        collection.find(
+            {"outbox_pending": True, "updated_ts": {"$lt": cutoff}}, {"outbox": 1, "rev": 1}
+        )
+        .sort("updated_ts", 1)
+        .limit(limit)
+    ):
         outbox = doc.get("outbox") or {}
         published = settle(collection, doc["_id"], doc.get("rev"), outbox, publishers)
         if published:
             REPUBLISHED.labels("any").inc(published)
         if published < len(outbox):
-            collection.update_one({"_id": doc["_id"], "outbox_pending": True},
-                                  {"$set": {"updated_ts": now.timestamp()}})
+            collection.update_one(
+                {"_id": doc["_id"], "outbox_pending": True},
+                {"$set": {"updated_ts": now.timestamp()}},
+            )
         count += published
     return count
 
@@ -295,11 +325,18 @@ class Outbox(DependencyProvider):
     container, so context headers and confirms behave as elsewhere in nameko.
     """
 
-
     closes_before_store = True  # Storage.stop closes it before the store client
 
-    def __init__(self, *collections, tasks=None, mandatory_events=False, settle_later=False,
-                 settle_delay=0.25, sweep_interval=2.0, sweep_after_seconds=5):
+    def __init__(
+        self,
+        *collections,
+        tasks=None,
+        mandatory_events=False,
+        settle_later=False,
+        settle_delay=0.25,
+        sweep_interval=2.0,
+        sweep_after_seconds=5,
+    ):
         self.collections = collections
         self.tasks_exchange = tasks
         self.mandatory_events = mandatory_events
@@ -314,10 +351,12 @@ class Outbox(DependencyProvider):
     def bind(self, container, attr_name):
         instance = super().bind(container, attr_name)
         instance.events = EventDispatcher(mandatory=self.mandatory_events).bind(
-            container, f"{attr_name}_events")
+            container, f"{attr_name}_events"
+        )
         if self.tasks_exchange is not None:
             instance.tasks = Publisher(exchange=self.tasks_exchange, mandatory=True).bind(
-                container, f"{attr_name}_tasks")
+                container, f"{attr_name}_tasks"
+            )
         instance.settlements = Settlements(delay=self.settle_delay) if self.settle_later else None
         return instance
 
@@ -348,17 +387,30 @@ class Outbox(DependencyProvider):
         raise RuntimeError(f"{self.container.service_name} declares an Outbox without a Storage")
 
     def _publishers(self, worker_ctx=None):
-        dispatch = self.events.get_dependency(worker_ctx) if worker_ctx else (
-            lambda event_type, body: self.events.publisher.publish(
-                body, exchange=self.events.exchange, routing_key=event_type))
+        dispatch = (
+            self.events.get_dependency(worker_ctx)
+            if worker_ctx
+            else (
+                lambda event_type, body: self.events.publisher.publish(
+                    body, exchange=self.events.exchange, routing_key=event_type
+                )
+            )
+        )
         publishers = {"event": lambda e: dispatch(e["event_type"], e["body"])}
         if self.tasks is not None:
-            publish_task = self.tasks.get_dependency(worker_ctx) if worker_ctx else (
-                lambda body, routing_key, **properties: self.tasks.publisher.publish(
-                    body, exchange=self.tasks.exchange, routing_key=routing_key, **properties))
+            publish_task = (
+                self.tasks.get_dependency(worker_ctx)
+                if worker_ctx
+                else (
+                    lambda body, routing_key, **properties: self.tasks.publisher.publish(
+                        body, exchange=self.tasks.exchange, routing_key=routing_key, **properties
+                    )
+                )
+            )
             # an entry's `properties` (message_id, correlation_id) become the AMQP message's
-            publishers["amqp"] = lambda e: publish_task(e["body"], routing_key=e["routing_key"],
-                                                        **e.get("properties", {}))
+            publishers["amqp"] = lambda e: publish_task(
+                e["body"], routing_key=e["routing_key"], **e.get("properties", {})
+            )
         return publishers
 
     def collection(self, name=None):
@@ -366,19 +418,30 @@ class Outbox(DependencyProvider):
 
     def sweep(self, now):
         """Re-publish entries left behind in every collection; the number published."""
-        return sum(sweep(self.collection(name), self._publishers(), now,
-                         older_than_seconds=self.sweep_after_seconds)
-                   for name in self.collections)
+        return sum(
+            sweep(
+                self.collection(name),
+                self._publishers(),
+                now,
+                older_than_seconds=self.sweep_after_seconds,
+            )
+            for name in self.collections
+        )
 
     def _sweep_forever(self):
         from onestop.common.clock import utcnow
+
         while True:
             eventlet.sleep(self.sweep_interval)
             try:
                 self.sweep(utcnow())
             except Exception as exc:  # the store or broker away: the next round retries
-                log.warning("outbox sweep of %s failed (%s: %s); retrying",
-                            self.container.service_name, type(exc).__name__, exc)
+                log.warning(
+                    "outbox sweep of %s failed (%s: %s); retrying",
+                    self.container.service_name,
+                    type(exc).__name__,
+                    exc,
+                )
 
 
 class OutboxPublisher:
@@ -391,9 +454,16 @@ class OutboxPublisher:
     def publish(self, doc_id, rev, entries, collection=None, alone=False, concurrently=False):
         """Publish `entries`, stored with revision `rev` of the document, and remove them.
         alone: they were the document's whole outbox at `rev` (one update clears them)."""
-        return settle(self._provider.collection(collection), doc_id, rev, entries,
-                      self._publishers, alone=alone, concurrently=concurrently,
-                      later=self._provider.settlements if alone else None)
+        return settle(
+            self._provider.collection(collection),
+            doc_id,
+            rev,
+            entries,
+            self._publishers,
+            alone=alone,
+            concurrently=concurrently,
+            later=self._provider.settlements if alone else None,
+        )
 
     def publish_stored(self, doc, collection=None):
         """Publish what a document read back holds in its outbox."""
@@ -407,5 +477,6 @@ class OutboxPublisher:
 
     def remove_later(self, doc_id, rev, message_ids, collection=None):
         """Entries already published that a failed write did not remove: removed shortly."""
-        self._provider.settlements.add(self._provider.collection(collection), doc_id, rev,
-                                       message_ids)
+        self._provider.settlements.add(
+            self._provider.collection(collection), doc_id, rev, message_ids
+        )

@@ -9,6 +9,7 @@ message consumer treats as transient: the message is requeued after a pause, nev
 dead-lettered (onestop/common/messaging.py). A reply that comes later is dropped by
 nameko's reply listener.
 """
+
 import eventlet
 from nameko.exceptions import RpcTimeout
 from nameko.rpc import RpcProxy
@@ -28,8 +29,9 @@ class TimedRpcProxy(RpcProxy):
         self.timeout = float(env("RPC_TIMEOUT_SECONDS", RPC_TIMEOUT_SECONDS))
 
     def get_dependency(self, worker_ctx):
-        return TimedServiceProxy(super().get_dependency(worker_ctx), self.target_service,
-                                 self.timeout)
+        return TimedServiceProxy(
+            super().get_dependency(worker_ctx), self.target_service, self.timeout
+        )
 
 
 class TimedServiceProxy:
@@ -42,8 +44,10 @@ class TimedServiceProxy:
         method_proxy = getattr(self._proxy, method)
 
         def call(*args, **kwargs):
-            return call_with_timeout(method_proxy, args, kwargs, self._timeout,
-                                     f"{self._service_name}.{method}")
+            return call_with_timeout(
+                method_proxy, args, kwargs, self._timeout, f"{self._service_name}.{method}"
+            )
+
         return call
 
 

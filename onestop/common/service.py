@@ -7,6 +7,7 @@ own: recorded in the service's database even when the service was down when it w
 and once per process (a broadcast queue: every instance refuses the token at once, not
 only the one that took the durable copy).
 """
+
 from nameko.events import BROADCAST, EventHandler
 
 from onestop.common.auth import REVOCATIONS_SOURCE, TOKEN_REVOKED, Authenticator
@@ -31,8 +32,9 @@ class Probes:
         try:
             self.store.ping()
         except Exception as exc:  # any failure to reach the store means not ready
-            return json_response({"status": "unavailable", "service": self.name,
-                                  "reason": type(exc).__name__}, 503)
+            return json_response(
+                {"status": "unavailable", "service": self.name, "reason": type(exc).__name__}, 503
+            )
         return {"status": "ready", "service": self.name}
 
     @http("GET", "/metrics")
@@ -53,8 +55,9 @@ class ServiceBase(Probes):
         except ValueError as exc:
             raise InvalidMessage(f"not a token revocation: {exc}") from None
 
-    @EventHandler.decorator(REVOCATIONS_SOURCE, TOKEN_REVOKED, handler_type=BROADCAST,
-                            reliable_delivery=False)
+    @EventHandler.decorator(
+        REVOCATIONS_SOURCE, TOKEN_REVOKED, handler_type=BROADCAST, reliable_delivery=False
+    )
     def apply_token_revocation(self, payload):
         """This process's copy: every instance of the service refuses the token at once."""
         self.auth.record_revocation(payload, persist=False)

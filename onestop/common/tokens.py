@@ -15,6 +15,7 @@ services' Authenticator (onestop/common/auth.py) all use this module (docs/adr/0
   at most its role's (MAX_LIFETIME_SECONDS); a revoked jti, or a subject whose tokens were
   revoked at or after the token's iat, is refused (`Revocations`).
 """
+
 import base64
 import hashlib
 import json
@@ -36,8 +37,13 @@ KEY_FILE_NAME = "auth-signing.key"
 HOUR = 3600
 # the longest a token of each role may live (exp - iat): a stolen staff token with wide
 # powers is worth least; an applicant's lasts a working day online
-MAX_LIFETIME_SECONDS = {"applicant": 8 * HOUR, "clerk": 12 * HOUR, "officer": 12 * HOUR,
-                        "supervisor": 1 * HOUR, "operator": 1 * HOUR}
+MAX_LIFETIME_SECONDS = {
+    "applicant": 8 * HOUR,
+    "clerk": 12 * HOUR,
+    "officer": 12 * HOUR,
+    "supervisor": 1 * HOUR,
+    "operator": 1 * HOUR,
+}
 LONGEST_LIFETIME_SECONDS = max(MAX_LIFETIME_SECONDS.values())
 CLOCK_SKEW_SECONDS = 60  # between the issuer's clock and a verifier's
 MAX_JTI_LENGTH = 128
@@ -61,9 +67,15 @@ class TokenRevoked(InvalidToken):
 # -- keys -----------------------------------------------------------------------------------
 def new_private_key_pem():
     """A fresh Ed25519 private key, PKCS8 PEM."""
-    return Ed25519PrivateKey.generate().private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption()).decode()
+    return (
+        Ed25519PrivateKey.generate()
+        .private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+        .decode()
+    )
 
 
 def load_private_key(value):
@@ -81,14 +93,17 @@ def load_private_key(value):
             key = None
         if isinstance(key, Ed25519PrivateKey):
             return key
-    raise ValueError("AUTH_SIGNING_KEY must be an Ed25519 private key: PKCS8 PEM, or its "
-                     "32-byte seed as 64 hex digits")
+    raise ValueError(
+        "AUTH_SIGNING_KEY must be an Ed25519 private key: PKCS8 PEM, or its "
+        "32-byte seed as 64 hex digits"
+    )
 
 
 def signing_key():
     """The issuer's private key: AUTH_SIGNING_KEY, or the development key under DATA_DIR."""
-    return load_private_key(config.local_secret("AUTH_SIGNING_KEY", KEY_FILE_NAME,
-                                                new_private_key_pem))
+    return load_private_key(
+        config.local_secret("AUTH_SIGNING_KEY", KEY_FILE_NAME, new_private_key_pem)
+    )
 
 
 def _b64(data):
@@ -101,22 +116,35 @@ def _raw_public(public_key):
 
 def kid_of(public_key):
     """The key's id: its RFC 7638 JWK thumbprint (SHA-256), base64url, 16 characters."""
-    canonical = json.dumps({"crv": "Ed25519", "kty": "OKP", "x": _b64(_raw_public(public_key))},
-                           separators=(",", ":"), sort_keys=True)
+    canonical = json.dumps(
+        {"crv": "Ed25519", "kty": "OKP", "x": _b64(_raw_public(public_key))},
+        separators=(",", ":"),
+        sort_keys=True,
+    )
     return _b64(hashlib.sha256(canonical.encode()).digest())[:16]
 
 
 def public_jwk(key):
     """The public JWK of a key (private or public)."""
     public = key.public_key() if isinstance(key, Ed25519PrivateKey) else key
-    return {"kty": "OKP", "crv": "Ed25519", "x": _b64(_raw_public(public)), "use": "sig",
-            "alg": ALGORITHM, "kid": kid_of(public)}
+    return {
+        "kty": "OKP",
+        "crv": "Ed25519",
+        "x": _b64(_raw_public(public)),
+        "use": "sig",
+        "alg": ALGORITHM,
+        "kid": kid_of(public),
+    }
 
 
 def jwks(*keys):
     """A JWKS of the public halves of `keys` (what verifiers are given)."""
-    return {"keys": [public_jwk(load_private_key(k) if not isinstance(k, Ed25519PublicKey)
-                                else k) for k in keys]}
+    return {
+        "keys": [
+            public_jwk(load_private_key(k) if not isinstance(k, Ed25519PublicKey) else k)
+            for k in keys
+        ]
+    }
 
 
 class KeySet:
@@ -157,8 +185,12 @@ def as_key_set(value):
     if isinstance(value, Ed25519PublicKey):
         return KeySet([value])
     if isinstance(value, (list, tuple)):
-        return KeySet([k if isinstance(k, Ed25519PublicKey) else load_private_key(k).public_key()
-                       for k in value])
+        return KeySet(
+            [
+                k if isinstance(k, Ed25519PublicKey) else load_private_key(k).public_key()
+                for k in value
+            ]
+        )
     return KeySet([load_private_key(value).public_key()])
 
 
@@ -208,11 +240,19 @@ def mint(role, sub, ttl_seconds=None, key=None, now=None, **claims):
     ttl = MAX_LIFETIME_SECONDS[role] if ttl_seconds is None else int(ttl_seconds)
     if ttl > MAX_LIFETIME_SECONDS[role]:
         raise ValueError(f"a {role}'s token may live at most {MAX_LIFETIME_SECONDS[role]} s")
-    payload = {"iss": ISSUER, "aud": AUDIENCE, "sub": sub, "role": role, "iat": issued,
-               "exp": issued + ttl, "jti": uuid.uuid4().hex,
-               **{k: v for k, v in claims.items() if v is not None}}
-    return jwt.encode(payload, private, algorithm=ALGORITHM,
-                      headers={"kid": kid_of(private.public_key())})
+    payload = {
+        "iss": ISSUER,
+        "aud": AUDIENCE,
+        "sub": sub,
+        "role": role,
+        "iat": issued,
+        "exp": issued + ttl,
+        "jti": uuid.uuid4().hex,
+        **{k: v for k, v in claims.items() if v is not None},
+    }
+    return jwt.encode(
+        payload, private, algorithm=ALGORITHM, headers={"kid": kid_of(private.public_key())}
+    )
 
 
 def verify(token, keys, revoked=None):
@@ -229,11 +269,18 @@ def verify(token, keys, revoked=None):
         key = keys.get(kid)
         if key is None:
             raise InvalidToken(f"the token's key {kid!r:.40} is not one this service accepts")
-        claims = jwt.decode(token, key, algorithms=[ALGORITHM], audience=AUDIENCE,
-                            issuer=ISSUER, leeway=CLOCK_SKEW_SECONDS,
-                            options={"require": ["exp", "iat", "sub", "iss", "aud", "jti"]})
-        check_claims(claims.get("role"), claims.get("sub"), claims.get("office"),
-                     claims.get("region"))
+        claims = jwt.decode(
+            token,
+            key,
+            algorithms=[ALGORITHM],
+            audience=AUDIENCE,
+            issuer=ISSUER,
+            leeway=CLOCK_SKEW_SECONDS,
+            options={"require": ["exp", "iat", "sub", "iss", "aud", "jti"]},
+        )
+        check_claims(
+            claims.get("role"), claims.get("sub"), claims.get("office"), claims.get("region")
+        )
         check_lifetime(claims["role"], claims["iat"], claims["exp"])
         jti = claims["jti"]
         if not isinstance(jti, str) or not jti or len(jti) > MAX_JTI_LENGTH:
@@ -260,8 +307,11 @@ def revocation(jti=None, sub=None, now=None, by=None):
         if value is not None and (not isinstance(value, str) or len(value) > MAX_JTI_LENGTH):
             raise ValueError(f"{what} must be a string of at most {MAX_JTI_LENGTH} characters")
     at = int(now if now is not None else time.time())
-    entry = {"id": f"jti:{jti}" if jti else f"sub:{sub}", "revoked_at": at,
-             "expires_at": at + LONGEST_LIFETIME_SECONDS + 2 * CLOCK_SKEW_SECONDS}
+    entry = {
+        "id": f"jti:{jti}" if jti else f"sub:{sub}",
+        "revoked_at": at,
+        "expires_at": at + LONGEST_LIFETIME_SECONDS + 2 * CLOCK_SKEW_SECONDS,
+    }
     if jti:
         entry["jti"] = jti
     else:
@@ -284,8 +334,11 @@ def check_revocation(entry):
             raise ValueError(f"{field} must be whole seconds")
     if entry.get("id") != made["id"]:
         raise ValueError("id does not match the revocation")
-    return {k: entry[k] for k in ("id", "jti", "sub", "before", "revoked_at", "expires_at",
-                                   "by") if k in entry}
+    return {
+        k: entry[k]
+        for k in ("id", "jti", "sub", "before", "revoked_at", "expires_at", "by")
+        if k in entry
+    }
 
 
 class Revocations:
@@ -293,8 +346,8 @@ class Revocations:
     in its own store too, onestop/common/auth.py)."""
 
     def __init__(self, entries=()):
-        self.jtis = {}   # jti -> expires_at
-        self.subs = {}   # sub -> (before, expires_at)
+        self.jtis = {}  # jti -> expires_at
+        self.subs = {}  # sub -> (before, expires_at)
         for entry in entries:
             self.add(entry)
 
@@ -303,8 +356,10 @@ class Revocations:
             self.jtis[entry["jti"]] = max(entry["expires_at"], self.jtis.get(entry["jti"], 0))
         else:
             before, expires = self.subs.get(entry["sub"], (0, 0))
-            self.subs[entry["sub"]] = (max(before, entry["before"]),
-                                       max(expires, entry["expires_at"]))
+            self.subs[entry["sub"]] = (
+                max(before, entry["before"]),
+                max(expires, entry["expires_at"]),
+            )
 
     def is_revoked(self, claims):
         if claims.get("jti") in self.jtis:

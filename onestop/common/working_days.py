@@ -5,6 +5,7 @@ of the next working day after t. Years the data does not cover count weekends on
 years marked provisional (derived, not yet officially announced) say so through
 is_provisional, so plans can tell the applicant.
 """
+
 from datetime import date, datetime, time, timedelta, timezone
 
 CHINA = timezone(timedelta(hours=8))

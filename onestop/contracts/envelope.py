@@ -1,4 +1,5 @@
 """The envelope every message on the department boundary travels in (design §4)."""
+
 import uuid
 from datetime import datetime, timezone
 

@@ -1,16 +1,17 @@
 """Platform-internal events (nameko events on `<service>.events` exchanges) and their payloads."""
+
 from marshmallow import Schema, fields, INCLUDE, ValidationError
 
 from onestop.contracts.envelope import InvalidMessage
 
 # event types, noun_pastverb
-APPLICATION_SUBMITTED = "application_submitted"   # intake
-APPLICATION_UPDATED = "application_updated"       # routing: a new snapshot of the workflow
-APPLICATION_DECIDED = "application_decided"       # routing: the combined decision
-APPLICATION_CORRECTED = "application_corrected"   # intake: supplementary materials supplied
-APPLICATION_WITHDRAWN = "application_withdrawn"   # intake: the applicant withdrew
-TASK_OVERDUE = "task_overdue"                     # routing: a task passed its promised date
-TASK_ESCALATED = "task_escalated"                 # routing: a task passed its legal limit
+APPLICATION_SUBMITTED = "application_submitted"  # intake
+APPLICATION_UPDATED = "application_updated"  # routing: a new snapshot of the workflow
+APPLICATION_DECIDED = "application_decided"  # routing: the combined decision
+APPLICATION_CORRECTED = "application_corrected"  # intake: supplementary materials supplied
+APPLICATION_WITHDRAWN = "application_withdrawn"  # intake: the applicant withdrew
+TASK_OVERDUE = "task_overdue"  # routing: a task passed its promised date
+TASK_ESCALATED = "task_escalated"  # routing: a task passed its legal limit
 
 
 class ApplicantSchema(Schema):

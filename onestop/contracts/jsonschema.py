@@ -10,6 +10,7 @@ truth; `docs/schemas/v<major>/*.json` are generated from them and referenced by
 Only the field kinds and validators the contract uses are translated; an
 unknown one raises, so a new kind cannot slip into the contract undocumented.
 """
+
 import argparse
 import json
 import sys
@@ -28,13 +29,18 @@ SCHEMAS_DIR = ROOT / "docs" / "schemas" / f"v{MAJOR}"
 # descriptions for schemas whose class has no docstring
 DESCRIPTIONS = {
     "envelope": "The envelope every message on the department boundary travels in; `payload` "
-                "is the payload schema named by `type`.",
+    "is the payload schema named by `type`.",
     messages.CANCELLATION: "A task that a department received is no longer wanted (the "
-                           "application was rejected elsewhere or withdrawn).",
+    "application was rejected elsewhere or withdrawn).",
 }
 
-_SIMPLE_TYPES = {fields.String: "string", fields.Integer: "integer", fields.Float: "number",
-                 fields.Boolean: "boolean", fields.Dict: "object"}
+_SIMPLE_TYPES = {
+    fields.String: "string",
+    fields.Integer: "integer",
+    fields.Float: "number",
+    fields.Boolean: "boolean",
+    fields.Dict: "object",
+}
 
 
 class UntranslatableField(TypeError):
@@ -49,8 +55,9 @@ def field_schema(field, definitions):
         name = name.removesuffix("Schema")
         if name not in definitions:
             definitions[name] = None  # reserve the name before recursing
-            definitions[name] = object_schema(nested if isinstance(nested, type)
-                                              else type(nested), definitions)
+            definitions[name] = object_schema(
+                nested if isinstance(nested, type) else type(nested), definitions
+            )
         schema = {"$ref": f"#/definitions/{name}"}
     elif isinstance(field, fields.List):
         schema = {"type": "array", "items": field_schema(field.inner, definitions)}
@@ -66,9 +73,11 @@ def field_schema(field, definitions):
     elif callable(field.load_default):
         schema["default"] = field.load_default()
     if field.allow_none:
-        schema = ({"type": [schema["type"], "null"], **{k: v for k, v in schema.items()
-                                                       if k != "type"}}
-                  if "type" in schema else {"anyOf": [schema, {"type": "null"}]})
+        schema = (
+            {"type": [schema["type"], "null"], **{k: v for k, v in schema.items() if k != "type"}}
+            if "type" in schema
+            else {"anyOf": [schema, {"type": "null"}]}
+        )
     return schema
 
 
@@ -151,14 +160,20 @@ def write(directory=SCHEMAS_DIR):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--check", action="store_true",
-                        help="exit 1 if docs/schemas differ from the marshmallow schemas")
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="exit 1 if docs/schemas differ from the marshmallow schemas",
+    )
     args = parser.parse_args(argv)
     if args.check:
         stale = drift()
         if stale:
-            print(f"docs/schemas/v{MAJOR} drifted from onestop/contracts: {', '.join(stale)}; "
-                  f"run `python -m onestop.contracts.jsonschema`", file=sys.stderr)
+            print(
+                f"docs/schemas/v{MAJOR} drifted from onestop/contracts: {', '.join(stale)}; "
+                f"run `python -m onestop.contracts.jsonschema`",
+                file=sys.stderr,
+            )
             return 1
         print(f"docs/schemas/v{MAJOR} match onestop/contracts")
         return 0

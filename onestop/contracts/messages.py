@@ -3,6 +3,7 @@
 Additive changes keep the version; a breaking change gets a new major version
 and both are served for a transition period (docs/asyncapi.yaml).
 """
+
 from marshmallow import Schema, fields, validate, INCLUDE, EXCLUDE
 
 DECISIONS = ("approved", "rejected", "correction_required")

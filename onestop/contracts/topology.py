@@ -1,4 +1,5 @@
 """Names on the broker and their declaration (design §4). One place, used by everyone."""
+
 from kombu import Exchange, Queue
 
 TASKS_EXCHANGE = "approval.tasks"
@@ -32,9 +33,13 @@ def retry_exchange(seconds):
 
 
 def retry_queue(seconds):
-    return Queue(retry_name(seconds), exchange=retry_exchange(seconds), routing_key="",
-                 durable=True, queue_arguments={"x-message-ttl": int(seconds * 1000),
-                                                "x-dead-letter-exchange": ""})
+    return Queue(
+        retry_name(seconds),
+        exchange=retry_exchange(seconds),
+        routing_key="",
+        durable=True,
+        queue_arguments={"x-message-ttl": int(seconds * 1000), "x-dead-letter-exchange": ""},
+    )
 
 
 def retry_delay(retries):
@@ -67,19 +72,30 @@ def department_queue(department):
 
 
 results_queue = Queue(
-    RESULTS_QUEUE, exchange=results_exchange, routing_key="result.#",
-    durable=True, queue_arguments=DEAD_LETTER_ARGS,
+    RESULTS_QUEUE,
+    exchange=results_exchange,
+    routing_key="result.#",
+    durable=True,
+    queue_arguments=DEAD_LETTER_ARGS,
 )
 dead_letter_queue = Queue(
-    DEAD_LETTER_QUEUE, exchange=dead_letter_exchange, routing_key="#", durable=True,
+    DEAD_LETTER_QUEUE,
+    exchange=dead_letter_exchange,
+    routing_key="#",
+    durable=True,
 )
 
 
 def declare_all(connection, departments=()):
     """Declare exchanges and queues (idempotent); used by the runner and by consumers."""
     channel = connection.default_channel
-    for entity in [tasks_exchange, results_exchange, dead_letter_exchange,
-                   results_queue, dead_letter_queue,
-                   *[retry_queue(seconds) for seconds in RETRY_DELAYS_SECONDS],
-                   *[department_queue(d) for d in departments]]:
+    for entity in [
+        tasks_exchange,
+        results_exchange,
+        dead_letter_exchange,
+        results_queue,
+        dead_letter_queue,
+        *[retry_queue(seconds) for seconds in RETRY_DELAYS_SECONDS],
+        *[department_queue(d) for d in departments],
+    ]:
         entity.bind(channel).declare()  # a bound copy: module-level entities stay unbound

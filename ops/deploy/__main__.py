@@ -1,4 +1,5 @@
 """`python -m ops.deploy` writes the generated deployment files; `--check` compares them."""
+
 import contextlib
 import os
 import sys
@@ -14,8 +15,14 @@ def default_environment():
     saved = dict(os.environ)
     for name in list(os.environ):
         if name.endswith(("_PORT", "_HOST")) or name in (
-                "AMQP_URI", "MONGO_URI", "BIND_HOST", "DEPARTMENT_AMQP_URIS",
-                "EXTERNAL_DEPARTMENTS", "BROKER_USER_PREFIX", "DEPARTMENTS"):
+            "AMQP_URI",
+            "MONGO_URI",
+            "BIND_HOST",
+            "DEPARTMENT_AMQP_URIS",
+            "EXTERNAL_DEPARTMENTS",
+            "BROKER_USER_PREFIX",
+            "DEPARTMENTS",
+        ):
             del os.environ[name]
     # a stand-in, so that generating never creates or reads a real secret
     os.environ["BROKER_USERS_SECRET"] = "generation-only-not-a-secret"
@@ -36,8 +43,11 @@ def generated_files():
 
 def stale_files():
     """Paths whose committed content differs from what the generators write."""
-    return sorted(str(path) for path, text in generated_files().items()
-                  if not path.exists() or path.read_text(encoding="utf-8") != text)
+    return sorted(
+        str(path)
+        for path, text in generated_files().items()
+        if not path.exists() or path.read_text(encoding="utf-8") != text
+    )
 
 
 def main(argv=None):

@@ -6,6 +6,7 @@ departments' broker users (docs/adr/0005); both idempotent. `make run` does the
 same with declare_all and broker_users.provision against the machine's broker. RABBITMQ_MANAGEMENT_URL names the API;
 the credentials and virtual host come from AMQP_URI (an administrator there).
 """
+
 import json
 import sys
 import time
@@ -32,10 +33,12 @@ def apply(management_url, amqp_uri, definitions, timeout=120):
             if time.monotonic() > deadline:
                 raise RuntimeError(f"the management API at {base} did not answer: {exc}") from None
             time.sleep(2)
-    requests.put(f"{base}/api/vhosts/{vhost}", json={"default_queue_type": "quorum"},
-                 auth=auth, timeout=10).raise_for_status()
-    requests.post(f"{base}/api/definitions/{vhost}", json=definitions, auth=auth,
-                  timeout=30).raise_for_status()
+    requests.put(
+        f"{base}/api/vhosts/{vhost}", json={"default_queue_type": "quorum"}, auth=auth, timeout=10
+    ).raise_for_status()
+    requests.post(
+        f"{base}/api/definitions/{vhost}", json=definitions, auth=auth, timeout=30
+    ).raise_for_status()
 
 
 def main():
@@ -43,11 +46,15 @@ def main():
     management_url = config.env("RABBITMQ_MANAGEMENT_URL", "http://127.0.0.1:15672")
     definitions = json.loads(DEFINITIONS.read_text())
     apply(management_url, config.amqp_uri(), definitions)
-    print(f"broker topology applied: {len(definitions['queues'])} queues, "
-          f"{len(definitions['exchanges'])} exchanges", flush=True)
+    print(
+        f"broker topology applied: {len(definitions['queues'])} queues, "
+        f"{len(definitions['exchanges'])} exchanges",
+        flush=True,
+    )
     if config.env("BROKER_USERS_SECRET"):
-        users = broker_users.provision(departments(), config.amqp_uri(),
-                                       management_url=management_url)
+        users = broker_users.provision(
+            departments(), config.amqp_uri(), management_url=management_url
+        )
         print(f"department broker users in place: {len(users)}", flush=True)
     return 0
 

@@ -4,6 +4,7 @@ ONESTOP_PROCESS names the process this container runs (a runner process
 name); its own port answers /health (or /metrics for the pika department
 consumer, which serves nothing else).
 """
+
 import sys
 import urllib.request
 

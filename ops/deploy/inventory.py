@@ -1,4 +1,5 @@
 """The metrics the mesh exports, read from docs/metrics.md (the table is the contract)."""
+
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,8 +41,11 @@ def documented(path=METRICS_DOC):
         name, kind, labels, source = match.groups()
         labels = tuple(label.strip() for label in labels.split(",") if label.strip())
         name = name.replace("`", "")
-        names = ([name.replace("<service>", s) for s in NAMEKO_SERVICES]
-                 if "<service>" in name else [name])
+        names = (
+            [name.replace("<service>", s) for s in NAMEKO_SERVICES]
+            if "<service>" in name
+            else [name]
+        )
         for each in names:
             metrics[each] = Metric(each, kind, labels, source.strip())
     return metrics

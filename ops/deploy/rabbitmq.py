@@ -8,6 +8,7 @@ would carry credentials. The topology job (`python -m ops.deploy.broker_setup`,
 the same step `make run` does with declare_all) imports it through the
 management API in docker-compose and on Kubernetes.
 """
+
 import functools
 import json
 from pathlib import Path
@@ -30,31 +31,56 @@ def _departments():
 
 
 def _exchange(exchange):
-    return {"name": exchange.name, "type": exchange.type, "durable": True, "auto_delete": False,
-            "internal": False, "arguments": {}}
+    return {
+        "name": exchange.name,
+        "type": exchange.type,
+        "durable": True,
+        "auto_delete": False,
+        "internal": False,
+        "arguments": {},
+    }
 
 
 def _queue(queue):
-    return {"name": queue.name, "durable": True, "auto_delete": False,
-            "arguments": {**QUORUM, **(queue.queue_arguments or {})}}
+    return {
+        "name": queue.name,
+        "durable": True,
+        "auto_delete": False,
+        "arguments": {**QUORUM, **(queue.queue_arguments or {})},
+    }
 
 
 def _binding(queue):
-    return {"source": queue.exchange.name, "destination": queue.name,
-            "destination_type": "queue", "routing_key": queue.routing_key, "arguments": {}}
+    return {
+        "source": queue.exchange.name,
+        "destination": queue.name,
+        "destination_type": "queue",
+        "routing_key": queue.routing_key,
+        "arguments": {},
+    }
 
 
 def definitions(department_codes=None):
     """Vhost-scoped definitions (POST /api/definitions/<vhost>)."""
     codes = departments() if department_codes is None else department_codes
     retry_queues = [topology.retry_queue(s) for s in topology.RETRY_DELAYS_SECONDS]
-    queues = [topology.results_queue, topology.dead_letter_queue,
-              *[topology.department_queue(code) for code in codes], *retry_queues]
+    queues = [
+        topology.results_queue,
+        topology.dead_letter_queue,
+        *[topology.department_queue(code) for code in codes],
+        *retry_queues,
+    ]
     return {
         "rabbit_version": "4.1",
-        "exchanges": [_exchange(e) for e in (topology.tasks_exchange, topology.results_exchange,
-                                             topology.dead_letter_exchange,
-                                             *[q.exchange for q in retry_queues])],
+        "exchanges": [
+            _exchange(e)
+            for e in (
+                topology.tasks_exchange,
+                topology.results_exchange,
+                topology.dead_letter_exchange,
+                *[q.exchange for q in retry_queues],
+            )
+        ],
         "queues": [_queue(q) for q in queues],
         "bindings": [_binding(q) for q in queues],
     }

@@ -8,19 +8,32 @@ without both channels, promised limits above legal ones, offices missing where a
 item needs one, duplicated codes or names, forms a client cannot fill, and a
 calendar that contradicts itself. docs/catalog.md describes the data.
 """
+
 import sys
 from collections import Counter
 from datetime import date
 
-from services.catalog.domain import (AUDIENCES, CHANNELS, DEFAULT_DATA_DIR, FORM_FIELD_TYPES,
-                                    LEVELS, Catalog, critical_path_days, find_cycle,
-                                    load_data, office_region)
+from services.catalog.domain import (
+    AUDIENCES,
+    CHANNELS,
+    DEFAULT_DATA_DIR,
+    FORM_FIELD_TYPES,
+    LEVELS,
+    Catalog,
+    critical_path_days,
+    find_cycle,
+    load_data,
+    office_region,
+)
 
 APPLICANT_KINDS = ("person", "enterprise")
 # (data file, key whose duplicates are refused); regions share names across provinces only
-UNIQUE = [(name, key) for name in ("departments", "regions", "materials", "license_types",
-                                   "items", "scenarios") for key in ("code", "name")
-          if (name, key) not in {("regions", "name"), ("scenarios", "name")}]
+UNIQUE = [
+    (name, key)
+    for name in ("departments", "regions", "materials", "license_types", "items", "scenarios")
+    for key in ("code", "name")
+    if (name, key) not in {("regions", "name"), ("scenarios", "name")}
+]
 
 
 def _duplicates(values):
@@ -56,8 +69,9 @@ def _check_regions(catalog):
     problems = []
     for region in catalog.regions.values():
         if region.get("level") not in LEVELS:
-            problems.append(f"region {region['code']}: level {region.get('level')} is not one "
-                            f"of {LEVELS}")
+            problems.append(
+                f"region {region['code']}: level {region.get('level')} is not one of {LEVELS}"
+            )
         if region["parent"] is not None and region["parent"] not in catalog.regions:
             problems.append(f"region {region['code']}: parent {region['parent']} does not exist")
     return problems
@@ -75,14 +89,19 @@ def _check_departments(catalog):
             if region not in catalog.regions:
                 problems.append(f"department {code}: served_by names unknown region {region}")
             elif office not in catalog.regions:
-                problems.append(f"department {code}: region {region} is served by unknown "
-                                f"region {office}")
+                problems.append(
+                    f"department {code}: region {region} is served by unknown region {office}"
+                )
             elif catalog.regions[office]["level"] not in levels:
-                problems.append(f"department {code}: region {region} is served by {office}, "
-                                f"where the department has no office")
+                problems.append(
+                    f"department {code}: region {region} is served by {office}, "
+                    f"where the department has no office"
+                )
             elif not _contains(catalog, office, region):
-                problems.append(f"department {code}: region {region} is served by {office}, "
-                                f"which does not contain it")
+                problems.append(
+                    f"department {code}: region {region} is served by {office}, "
+                    f"which does not contain it"
+                )
     return problems
 
 
@@ -98,24 +117,35 @@ def _check_license_types(catalog):
     problems = []
     for code, license_type in catalog.license_types.items():
         if license_type.get("department") not in catalog.departments:
-            problems.append(f"licence type {code}: unknown department "
-                            f"{license_type.get('department')}")
+            problems.append(
+                f"licence type {code}: unknown department {license_type.get('department')}"
+            )
         days = license_type.get("validity_days")
         if days is not None and (not isinstance(days, int) or days <= 0):
-            problems.append(f"licence type {code}: validity_days must be a positive integer "
-                            f"or null")
+            problems.append(
+                f"licence type {code}: validity_days must be a positive integer or null"
+            )
     for material in catalog.materials.values():
         if material.get("license_type") and material["license_type"] not in catalog.license_types:
-            problems.append(f"material {material['code']}: unknown licence type "
-                            f"{material['license_type']}")
+            problems.append(
+                f"material {material['code']}: unknown licence type {material['license_type']}"
+            )
     return problems
 
 
 def _check_item(catalog, item):
     code = item["code"]
     problems = []
-    for key in ("name", "name_zh", "department", "level", "legal_days", "promised_days",
-                "materials", "legal_basis"):
+    for key in (
+        "name",
+        "name_zh",
+        "department",
+        "level",
+        "legal_days",
+        "promised_days",
+        "materials",
+        "legal_basis",
+    ):
         if item.get(key) in (None, "", []):
             problems.append(f"item {code}: {key} is missing")
     if item.get("department") and item["department"] not in catalog.departments:
@@ -123,14 +153,15 @@ def _check_item(catalog, item):
     if item.get("level") not in LEVELS:
         problems.append(f"item {code}: level {item.get('level')} is not one of {LEVELS}")
     if set(item.get("channels") or []) != set(CHANNELS):
-        problems.append(f"item {code}: must offer both online and offline channels, has "
-                        f"{item.get('channels') or []}")
+        problems.append(
+            f"item {code}: must offer both online and offline channels, has "
+            f"{item.get('channels') or []}"
+        )
     legal, promised = item.get("legal_days"), item.get("promised_days")
     if not all(isinstance(days, int) and days > 0 for days in (legal, promised)):
         problems.append(f"item {code}: legal_days and promised_days must be positive integers")
     elif promised > legal:
-        problems.append(f"item {code}: promised limit {promised} is above the legal limit "
-                        f"{legal}")
+        problems.append(f"item {code}: promised limit {promised} is above the legal limit {legal}")
     for dup in _duplicates(item.get("materials") or []):
         problems.append(f"item {code}: material {dup} listed twice")
     for material in item.get("materials") or []:
@@ -140,9 +171,11 @@ def _check_item(catalog, item):
     if license and license not in catalog.license_types:
         problems.append(f"item {code}: unknown licence type {license}")
     elif license and catalog.license_types[license].get("department") != item.get("department"):
-        problems.append(f"item {code}: produces {license}, which "
-                        f"{catalog.license_types[license].get('department')} issues, not "
-                        f"{item.get('department')}")
+        problems.append(
+            f"item {code}: produces {license}, which "
+            f"{catalog.license_types[license].get('department')} issues, not "
+            f"{item.get('department')}"
+        )
     if not isinstance(item.get("fee", 0), (int, float)) or item.get("fee", 0) < 0:
         problems.append(f"item {code}: fee must be a non-negative number")
     if code not in catalog.scenarios_of_item:
@@ -169,25 +202,37 @@ def _check_scenario(catalog, scenario):
     for entry in scenario["items"]:
         for dependency in entry.get("depends_on", []):
             if dependency not in members:
-                problems.append(f"scenario {code}: {entry['item']} depends on {dependency}, "
-                                f"which is not in the package")
+                problems.append(
+                    f"scenario {code}: {entry['item']} depends on {dependency}, "
+                    f"which is not in the package"
+                )
         edges[entry["item"]] = [d for d in entry.get("depends_on", []) if d in members]
     cycle = find_cycle(edges)
     if cycle:
         problems.append(f"scenario {code}: dependency cycle {' -> '.join(cycle)}")
     if not dangling:
-        expected = list(dict.fromkeys(material for entry in scenario["items"]
-                                      for material in catalog.items[entry["item"]].get(
-                                          "materials") or []))
+        expected = list(
+            dict.fromkeys(
+                material
+                for entry in scenario["items"]
+                for material in catalog.items[entry["item"]].get("materials") or []
+            )
+        )
         if scenario.get("checklist") != expected:
-            problems.append(f"scenario {code}: checklist {scenario.get('checklist')} is not the "
-                            f"de-duplicated union of its items' materials, which is {expected}")
+            problems.append(
+                f"scenario {code}: checklist {scenario.get('checklist')} is not the "
+                f"de-duplicated union of its items' materials, which is {expected}"
+            )
         if not cycle:
             longest = critical_path_days(catalog, scenario)
-            if not isinstance(scenario.get("promised_days"), int) or\
-                    scenario["promised_days"] < longest:
-                problems.append(f"scenario {code}: promised {scenario.get('promised_days')} "
-                                f"working days, but its longest dependency chain takes {longest}")
+            if (
+                not isinstance(scenario.get("promised_days"), int)
+                or scenario["promised_days"] < longest
+            ):
+                problems.append(
+                    f"scenario {code}: promised {scenario.get('promised_days')} "
+                    f"working days, but its longest dependency chain takes {longest}"
+                )
     problems.extend(_check_form(code, scenario.get("form") or []))
     return problems
 
@@ -201,20 +246,27 @@ def _check_form(code, form):
     for field in form:
         kind = field.get("type", "string")
         if kind not in FORM_FIELD_TYPES:
-            problems.append(f"scenario {code}: form field {field.get('name')} has type {kind}, "
-                            f"not one of {FORM_FIELD_TYPES}")
+            problems.append(
+                f"scenario {code}: form field {field.get('name')} has type {kind}, "
+                f"not one of {FORM_FIELD_TYPES}"
+            )
         if "pattern" in field and kind != "string":
-            problems.append(f"scenario {code}: form field {field.get('name')} has a pattern "
-                            f"but is not a string")
+            problems.append(
+                f"scenario {code}: form field {field.get('name')} has a pattern but is not a string"
+            )
     return problems
 
 
 def _check_offices(catalog):
     """Every (department, level) an item needs has an office for every region of the level."""
     problems = []
-    needed = sorted({(item["department"], item["level"]) for item in catalog.items.values()
-                     if item.get("department") in catalog.departments
-                     and item.get("level") in LEVELS})
+    needed = sorted(
+        {
+            (item["department"], item["level"])
+            for item in catalog.items.values()
+            if item.get("department") in catalog.departments and item.get("level") in LEVELS
+        }
+    )
     counties = [r["code"] for r in catalog.regions.values() if r["level"] == "county"]
     for department_code, level in needed:
         department = catalog.departments[department_code]
@@ -231,11 +283,16 @@ def _check_offices(catalog):
             if catalog.regions.get(office, {}).get("level") not in levels:
                 missing.add(at)
         if missing:
-            items = sorted(i["code"] for i in catalog.items.values()
-                           if i["department"] == department_code and i["level"] == level)
+            items = sorted(
+                i["code"]
+                for i in catalog.items.values()
+                if i["department"] == department_code and i["level"] == level
+            )
             shown = ", ".join(sorted(missing)[:5]) + (" ..." if len(missing) > 5 else "")
-            problems.append(f"department {department_code}: no {level} office for "
-                            f"{len(missing)} region(s) ({shown}), needed by {', '.join(items)}")
+            problems.append(
+                f"department {department_code}: no {level} office for "
+                f"{len(missing)} region(s) ({shown}), needed by {', '.join(items)}"
+            )
     return problems
 
 
@@ -245,8 +302,9 @@ def check_calendar(calendar):
     years = set(calendar.get("years") or [])
     for year in calendar.get("provisional") or []:
         if year not in years:
-            problems.append(f"calendar: provisional year {year} is not among the years "
-                            f"{sorted(years)}")
+            problems.append(
+                f"calendar: provisional year {year} is not among the years {sorted(years)}"
+            )
     holidays, workdays = [], []
     for key, days in (("holidays", holidays), ("workdays", workdays)):
         for text in calendar.get(key) or []:
@@ -276,9 +334,11 @@ def main(argv=None):
     problems = check(data)
     for problem in problems:
         print(f"catalog check: {problem}", file=sys.stderr)
-    print(f"catalog check: {len(data['scenarios'])} scenarios, {len(data['items'])} items, "
-          f"{len(data['departments'])} departments, {len(data['regions'])} regions: "
-          f"{'FAILED (%d problems)' % len(problems) if problems else 'ok'}")
+    print(
+        f"catalog check: {len(data['scenarios'])} scenarios, {len(data['items'])} items, "
+        f"{len(data['departments'])} departments, {len(data['regions'])} regions: "
+        f"{'FAILED (%d problems)' % len(problems) if problems else 'ok'}"
+    )
     return 1 if problems else 0
 
 

@@ -10,9 +10,11 @@ KEYED = ("items", "scenarios", "departments", "materials", "license_types", "reg
 
 def field_changes(old, new, skip=()):
     """{field: {"from": old value, "to": new value}} for every top-level field that differs."""
-    return {key: {"from": old.get(key), "to": new.get(key)}
-            for key in sorted(set(old) | set(new))
-            if key not in skip and old.get(key) != new.get(key)}
+    return {
+        key: {"from": old.get(key), "to": new.get(key)}
+        for key in sorted(set(old) | set(new))
+        if key not in skip and old.get(key) != new.get(key)
+    }
 
 
 def scenario_item_changes(old, new):
@@ -23,16 +25,21 @@ def scenario_item_changes(old, new):
     for code in before.keys() & after.keys():
         fields = {}
         for key in ("depends_on", "optional"):
-            was, now = before[code].get(key, [] if key == "depends_on" else False), \
-                after[code].get(key, [] if key == "depends_on" else False)
+            was, now = (
+                before[code].get(key, [] if key == "depends_on" else False),
+                after[code].get(key, [] if key == "depends_on" else False),
+            )
             if was != now:
                 fields[key] = {"from": was, "to": now}
         if fields:
             changed[code] = fields
-    order_changed = ([e for e in before if e in after] != [e for e in after if e in before])
-    return {"added": [c for c in after if c not in before],
-            "removed": [c for c in before if c not in after],
-            "changed": dict(sorted(changed.items())), "order_changed": order_changed}
+    order_changed = [e for e in before if e in after] != [e for e in after if e in before]
+    return {
+        "added": [c for c in after if c not in before],
+        "removed": [c for c in before if c not in after],
+        "changed": dict(sorted(changed.items())),
+        "order_changed": order_changed,
+    }
 
 
 def diff_entries(old_list, new_list, nested=None):
@@ -43,13 +50,18 @@ def diff_entries(old_list, new_list, nested=None):
     for code in sorted(before.keys() & after.keys()):
         if before[code] == after[code]:
             continue
-        entry = {"code": code, "changes": field_changes(before[code], after[code],
-                                                        skip=("items",) if nested else ())}
+        entry = {
+            "code": code,
+            "changes": field_changes(before[code], after[code], skip=("items",) if nested else ()),
+        }
         if nested:
             entry["items"] = nested(before[code], after[code])
         changed.append(entry)
-    return {"added": sorted(after.keys() - before.keys()),
-            "removed": sorted(before.keys() - after.keys()), "changed": changed}
+    return {
+        "added": sorted(after.keys() - before.keys()),
+        "removed": sorted(before.keys() - after.keys()),
+        "changed": changed,
+    }
 
 
 def diff_calendar(old, new):
@@ -63,15 +75,26 @@ def diff_calendar(old, new):
 
 def diff_catalogs(old, new):
     """The difference from data `old` to data `new`, per kind of entry, with a summary."""
-    result = {name: diff_entries(old.get(name, []), new.get(name, []),
-                                 nested=scenario_item_changes if name == "scenarios" else None)
-              for name in KEYED}
+    result = {
+        name: diff_entries(
+            old.get(name, []),
+            new.get(name, []),
+            nested=scenario_item_changes if name == "scenarios" else None,
+        )
+        for name in KEYED
+    }
     result["calendar"] = diff_calendar(old.get("calendar") or {}, new.get("calendar") or {})
     result["delegations"] = [
-        {"item": entry["code"], "from": entry["changes"]["level"]["from"],
-         "to": entry["changes"]["level"]["to"]}
-        for entry in result["items"]["changed"] if "level" in entry["changes"]]
-    result["summary"] = {name: {kind: len(result[name][kind])
-                                for kind in ("added", "removed", "changed")}
-                         for name in KEYED}
+        {
+            "item": entry["code"],
+            "from": entry["changes"]["level"]["from"],
+            "to": entry["changes"]["level"]["to"],
+        }
+        for entry in result["items"]["changed"]
+        if "level" in entry["changes"]
+    ]
+    result["summary"] = {
+        name: {kind: len(result[name][kind]) for kind in ("added", "removed", "changed")}
+        for name in KEYED
+    }
     return result

@@ -4,6 +4,7 @@ A `Catalog` is built from the data files (data/catalog/, docs/catalog.md); it
 answers what a scenario needs, searches items and packages, plans the tasks of
 an application and schedules them on the working-day calendar.
 """
+
 import hashlib
 import json
 from collections import OrderedDict
@@ -17,8 +18,15 @@ LEVELS = ("province", "city", "county")
 AUDIENCES = ("individual", "enterprise", "project")
 CHANNELS = ("online", "offline")
 FORM_FIELD_TYPES = ("string", "integer", "number", "boolean", "date")
-DATA_FILES = ("departments", "regions", "materials", "license_types", "items", "scenarios",
-              "calendar")
+DATA_FILES = (
+    "departments",
+    "regions",
+    "materials",
+    "license_types",
+    "items",
+    "scenarios",
+    "calendar",
+)
 DEFAULT_DATA_DIR = Path(__file__).resolve().parents[2] / "data" / "catalog"
 
 
@@ -48,8 +56,7 @@ def load_data(data_dir=DEFAULT_DATA_DIR):
 
 
 def data_hash(data):
-    return hashlib.sha256(json.dumps(data, sort_keys=True, ensure_ascii=False)
-                          .encode()).hexdigest()
+    return hashlib.sha256(json.dumps(data, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 
 class UnknownScenario(Unknown):
@@ -194,7 +201,9 @@ class Catalog:
         (once-only), the department gets it from the task's inputs.
         """
         entries = {e["item"]: e for e in scenario["items"]}
-        producers = {self.items[c].get("license"): c for c in entries if self.items[c].get("license")}
+        producers = {
+            self.items[c].get("license"): c for c in entries if self.items[c].get("license")
+        }
 
         def ancestors(code, found=None):
             found = set() if found is None else found
@@ -210,8 +219,9 @@ class Catalog:
                 producer = producers.get(self.materials.get(material, {}).get("license_type"))
                 if producer is None or material in provided:
                     continue
-                needing = [c for c in entries if material in self.items[c]["materials"]
-                           and c != producer]
+                needing = [
+                    c for c in entries if material in self.items[c]["materials"] and c != producer
+                ]
                 if needing and all(producer in ancestors(c) for c in needing):
                     provided[material] = producer
         return provided
@@ -229,22 +239,38 @@ class Catalog:
         except KeyError:
             raise UnknownItem(code) from None
         department = self.departments[item["department"]]
-        view = {key: item[key] for key in ("code", "name", "level", "legal_days",
-                                           "promised_days", "channels", "materials")}
-        view.update(name_zh=item.get("name_zh", ""), department=item["department"],
-                    department_name=department["name"],
-                    department_name_zh=department.get("name_zh", ""),
-                    license_type=item.get("license"), fee=item.get("fee", 0),
-                    legal_basis=item.get("legal_basis", ""))
+        view = {
+            key: item[key]
+            for key in (
+                "code",
+                "name",
+                "level",
+                "legal_days",
+                "promised_days",
+                "channels",
+                "materials",
+            )
+        }
+        view.update(
+            name_zh=item.get("name_zh", ""),
+            department=item["department"],
+            department_name=department["name"],
+            department_name_zh=department.get("name_zh", ""),
+            license_type=item.get("license"),
+            fee=item.get("fee", 0),
+            legal_basis=item.get("legal_basis", ""),
+        )
         return view
 
     def item_detail(self, code):
         """An item with the packages that offer it and its materials by name."""
         view = self.item_view(code)
-        view.update(scenarios=list(self.scenarios_of_item.get(code, [])),
-                    audiences=self.audiences_of_item(code),
-                    material_details=[self.material_view(m) for m in view["materials"]],
-                    catalog_version=self.version)
+        view.update(
+            scenarios=list(self.scenarios_of_item.get(code, [])),
+            audiences=self.audiences_of_item(code),
+            material_details=[self.material_view(m) for m in view["materials"]],
+            catalog_version=self.version,
+        )
         return view
 
     def audiences_of_item(self, code):
@@ -253,14 +279,17 @@ class Catalog:
     def scenario_summary(self, code):
         scenario = self.scenario(code)
         return {
-            "code": code, "name": scenario["name"], "name_zh": scenario.get("name_zh", ""),
+            "code": code,
+            "name": scenario["name"],
+            "name_zh": scenario.get("name_zh", ""),
             "description": scenario.get("description", ""),
-            "audience": scenario["audience"], "applicant_kinds": scenario["applicant_kinds"],
+            "audience": scenario["audience"],
+            "applicant_kinds": scenario["applicant_kinds"],
             "promised_days": scenario["promised_days"],
-            "departments": sorted({self.items[e["item"]]["department"]
-                                   for e in scenario["items"]}),
-            "levels": sorted({self.items[e["item"]]["level"] for e in scenario["items"]},
-                             key=LEVELS.index),
+            "departments": sorted({self.items[e["item"]]["department"] for e in scenario["items"]}),
+            "levels": sorted(
+                {self.items[e["item"]]["level"] for e in scenario["items"]}, key=LEVELS.index
+            ),
             "item_count": len(scenario["items"]),
             "optional_item_count": sum(1 for e in scenario["items"] if e.get("optional")),
         }
@@ -272,8 +301,14 @@ class Catalog:
             view = self.scenario_summary(code)
             view.update(
                 catalog_version=self.version,
-                items=[dict(self.item_view(e["item"]), optional=e.get("optional", False),
-                            depends_on=e.get("depends_on", [])) for e in scenario["items"]],
+                items=[
+                    dict(
+                        self.item_view(e["item"]),
+                        optional=e.get("optional", False),
+                        depends_on=e.get("depends_on", []),
+                    )
+                    for e in scenario["items"]
+                ],
                 checklist=self.checklist(scenario),
                 form_schema=form_json_schema(scenario),
                 form_fields=scenario.get("form", []),
@@ -295,8 +330,13 @@ class Catalog:
                 continue
             if scenario and scenario not in self.scenarios_of_item.get(code, []):
                 continue
-            if q and not _matches(q, code, item["name"], item.get("name_zh"),
-                                  self.departments[item["department"]]["name"]):
+            if q and not _matches(
+                q,
+                code,
+                item["name"],
+                item.get("name_zh"),
+                self.departments[item["department"]]["name"],
+            ):
                 continue
             found.append(dict(self.item_view(code), scenarios=self.scenarios_of_item.get(code, [])))
         return found
@@ -316,9 +356,14 @@ class Catalog:
             rank = 0
             if q and not _matches(q, code, scenario["name"], scenario.get("name_zh")):
                 rank = 1
-                item_names = [text for e in scenario["items"]
-                              for text in (self.items[e["item"]]["name"],
-                                           self.items[e["item"]].get("name_zh"))]
+                item_names = [
+                    text
+                    for e in scenario["items"]
+                    for text in (
+                        self.items[e["item"]]["name"],
+                        self.items[e["item"]].get("name_zh"),
+                    )
+                ]
                 if not _matches(q, scenario.get("description"), *item_names):
                     continue
             found.append((rank, summary))
@@ -331,10 +376,16 @@ class Catalog:
         optional = {e["item"] for e in scenario["items"] if e.get("optional")}
         unknown = set(optional_items) - optional
         if unknown:
-            raise PlanError(f"not optional items of {scenario['code']}: {sorted(unknown)}; "
-                            f"choose from {sorted(optional)}", "optional")
-        return [e["item"] for e in scenario["items"]
-                if not e.get("optional") or e["item"] in set(optional_items)]
+            raise PlanError(
+                f"not optional items of {scenario['code']}: {sorted(unknown)}; "
+                f"choose from {sorted(optional)}",
+                "optional",
+            )
+        return [
+            e["item"]
+            for e in scenario["items"]
+            if not e.get("optional") or e["item"] in set(optional_items)
+        ]
 
     def plan(self, code, region, optional_items=()):
         """The tasks of one application: item, department office, level, dependencies, limits."""
@@ -347,40 +398,56 @@ class Catalog:
             if entry["item"] not in chosen:
                 continue
             item = self.items[entry["item"]]
-            at = office_of(self.departments[item["department"]], region, item["level"],
-                           self.regions)
-            tasks.append({
-                "item_code": item["code"], "item_name": item["name"],
-                "department": item["department"], "level": item["level"],
-                "region": at, "office": f"{item['department']}.{at}",
-                # a dependency on an optional item that was not chosen does not apply
-                "depends_on": [d for d in entry.get("depends_on", []) if d in chosen],
-                "promised_days": item["promised_days"], "legal_days": item["legal_days"],
-                "license_type": item.get("license"),
-                # the item's own standard materials (a correction asks among these)
-                "materials": list(item["materials"]),
-            })
-        return {"scenario": code, "catalog_version": self.version,
-                "promised_days": scenario["promised_days"], "tasks": tasks}
+            at = office_of(
+                self.departments[item["department"]], region, item["level"], self.regions
+            )
+            tasks.append(
+                {
+                    "item_code": item["code"],
+                    "item_name": item["name"],
+                    "department": item["department"],
+                    "level": item["level"],
+                    "region": at,
+                    "office": f"{item['department']}.{at}",
+                    # a dependency on an optional item that was not chosen does not apply
+                    "depends_on": [d for d in entry.get("depends_on", []) if d in chosen],
+                    "promised_days": item["promised_days"],
+                    "legal_days": item["legal_days"],
+                    "license_type": item.get("license"),
+                    # the item's own standard materials (a correction asks among these)
+                    "materials": list(item["materials"]),
+                }
+            )
+        return {
+            "scenario": code,
+            "catalog_version": self.version,
+            "promised_days": scenario["promised_days"],
+            "tasks": tasks,
+        }
 
     def county(self, code):
         """A region a plan may be asked for: a county-level one (a 400 naming the field)."""
         region = self.regions.get(code)
         if region is None or region["level"] != "county":
-            raise Invalid("name a county or district (a county-level code from "
-                          "GET /api/regions)", "region")
+            raise Invalid(
+                "name a county or district (a county-level code from GET /api/regions)", "region"
+            )
         return region
 
     def regions_view(self, level=None, parent=None):
-        return [r for r in self.regions.values()
-                if (not level or r["level"] == level) and (not parent or r["parent"] == parent)]
+        return [
+            r
+            for r in self.regions.values()
+            if (not level or r["level"] == level) and (not parent or r["parent"] == parent)
+        ]
 
     def office_name(self, department_code, region_code):
         """'长沙市公安局': the region's name and the department's office title at its level."""
         region = self.regions[region_code]
         department = self.departments[department_code]
-        title = department.get("office_names_zh", {}).get(region["level"],
-                                                          department.get("name_zh", ""))
+        title = department.get("office_names_zh", {}).get(
+            region["level"], department.get("name_zh", "")
+        )
         return f"{region['name']}{title}"
 
     def offices(self, department_code):
@@ -391,10 +458,12 @@ class Catalog:
         offices = OrderedDict()
         for region in self.data["regions"]:
             if region["level"] in levels and region["code"] not in served_by:
-                offices[region["code"]] = {"region": region["code"], "level": region["level"],
-                                           "name": self.office_name(department_code,
-                                                                    region["code"]),
-                                           "serves": []}
+                offices[region["code"]] = {
+                    "region": region["code"],
+                    "level": region["level"],
+                    "name": self.office_name(department_code, region["code"]),
+                    "serves": [],
+                }
         for region_code, office in served_by.items():
             if office in offices:
                 offices[office]["serves"].append(region_code)
@@ -403,19 +472,22 @@ class Catalog:
     def known_department(self, code):
         """A department named as a search filter must exist (a 400 naming the field)."""
         if code and code not in self.departments:
-            raise Invalid(f"unknown department {code!r}; see GET /api/departments",
-                          "department")
+            raise Invalid(f"unknown department {code!r}; see GET /api/departments", "department")
 
     def department_view(self, code, with_offices=False):
         if code not in self.departments:
             raise UnknownDepartment(code)
         department = self.departments[code]
         items = [c for c in sorted(self.items) if self.items[c]["department"] == code]
-        view = {"code": code, "name": department["name"],
-                "name_zh": department.get("name_zh", ""),
-                "levels": department.get("offices", {}).get("levels", []),
-                "served_by": department.get("offices", {}).get("served_by") or {},
-                "note": department.get("note", ""), "item_count": len(items)}
+        view = {
+            "code": code,
+            "name": department["name"],
+            "name_zh": department.get("name_zh", ""),
+            "levels": department.get("offices", {}).get("levels", []),
+            "served_by": department.get("offices", {}).get("served_by") or {},
+            "note": department.get("note", ""),
+            "item_count": len(items),
+        }
         if with_offices:
             view.update(items=items, offices=self.offices(code))
         return view
@@ -440,22 +512,31 @@ def schedule(plan, calendar, start):
             visit(dependency)
         starts[code] = max([promised[d] for d in depends_on], default=start)
         promised[code] = calendar.add_working_days(starts[code], tasks[code]["promised_days"])
-        legal[code] = calendar.add_working_days(max([legal[d] for d in depends_on],
-                                                    default=start), tasks[code]["legal_days"])
+        legal[code] = calendar.add_working_days(
+            max([legal[d] for d in depends_on], default=start), tasks[code]["legal_days"]
+        )
 
     for code in tasks:
         visit(code)
     critical_due = max(promised.values(), default=start)
     return dict(
-        plan, start=start.isoformat(),
-        tasks=[dict(task, starts=starts[task["item_code"]].isoformat(),
-                    promised_due=promised[task["item_code"]].isoformat(),
-                    legal_due=legal[task["item_code"]].isoformat()) for task in plan["tasks"]],
+        plan,
+        start=start.isoformat(),
+        tasks=[
+            dict(
+                task,
+                starts=starts[task["item_code"]].isoformat(),
+                promised_due=promised[task["item_code"]].isoformat(),
+                legal_due=legal[task["item_code"]].isoformat(),
+            )
+            for task in plan["tasks"]
+        ],
         promised_due=calendar.add_working_days(start, plan["promised_days"]).isoformat(),
         critical_path_due=critical_due.isoformat(),
         critical_path_days=calendar.working_days_between(start, critical_due),
-        calendar_provisional=any(calendar.is_provisional(moment) for moment in
-                                 [start, critical_due, *legal.values()]),
+        calendar_provisional=any(
+            calendar.is_provisional(moment) for moment in [start, critical_due, *legal.values()]
+        ),
     )
 
 
@@ -469,7 +550,8 @@ def critical_path_days(catalog, scenario):
             memo[code] = 0  # guards against cycles; the check reports those on its own
             deps = [d for d in entries[code].get("depends_on", []) if d in entries]
             memo[code] = catalog.items[code]["promised_days"] + max(
-                [finish(d) for d in deps] or [0])
+                [finish(d) for d in deps] or [0]
+            )
         return memo[code]
 
     return max([finish(code) for code in entries] or [0])
@@ -493,7 +575,7 @@ def find_cycle(edges):
                 stack.pop()
                 path.pop()
             elif colour.get(child, black) == grey:
-                return path[path.index(child):] + [child]
+                return path[path.index(child) :] + [child]
             elif colour.get(child) == white:
                 colour[child] = grey
                 stack.append((child, iter(edges.get(child, []))))

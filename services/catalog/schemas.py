@@ -1,4 +1,5 @@
 """Query parameters of the catalog's HTTP API (marshmallow): bad input is a 400 per field."""
+
 from datetime import date, datetime, time
 
 from marshmallow import Schema, ValidationError, fields, validate, RAISE
@@ -45,8 +46,9 @@ class StartField(fields.Field):
             else:
                 moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
         except ValueError:
-            raise ValidationError("an ISO 8601 date or date-time, e.g. 2026-12-01 or "
-                                  "2026-12-01T09:30:00+08:00") from None
+            raise ValidationError(
+                "an ISO 8601 date or date-time, e.g. 2026-12-01 or 2026-12-01T09:30:00+08:00"
+            ) from None
         if not 2000 <= moment.year <= 2100:
             raise ValidationError("a date between the years 2000 and 2100")
         return moment if moment.tzinfo else moment.replace(tzinfo=CHINA)
@@ -63,8 +65,10 @@ class OptionalItemsField(fields.Field):
 
 
 class PlanQuery(VersionQuery):
-    region = fields.String(required=True, validate=validate.Regexp(
-        r"^[0-9]{6}$", error="a county-level GB/T 2260 code, six digits"))
+    region = fields.String(
+        required=True,
+        validate=validate.Regexp(r"^[0-9]{6}$", error="a county-level GB/T 2260 code, six digits"),
+    )
     optional = OptionalItemsField(load_default=list)
     start = StartField()
 

@@ -1,5 +1,6 @@
 """catalog: packages, items, departments, regions, calendar and versions over HTTP (answers
 in views.py); get_scenario and plan over RPC, answered from memory."""
+
 from nameko.rpc import rpc
 
 from onestop.common.clock import utcnow
@@ -8,8 +9,7 @@ from onestop.common.service import ServiceBase
 from services.catalog import views
 from services.catalog.domain import PlanError, UnknownScenario
 from services.catalog.metrics import SCENARIO_REQUESTS
-from services.catalog.schemas import (DiffPath, ItemQuery, PlanQuery, ScenarioQuery,
-                                      VersionQuery)
+from services.catalog.schemas import DiffPath, ItemQuery, PlanQuery, ScenarioQuery, VersionQuery
 from services.catalog.versions import CatalogData
 
 
@@ -61,8 +61,11 @@ class CatalogService(ServiceBase):
 
     @http("GET", "/api/regions")
     def list_regions(self, request):
-        return {"regions": self.catalog.get().regions_view(request.args.get("level"),
-                                                            request.args.get("parent"))}
+        return {
+            "regions": self.catalog.get().regions_view(
+                request.args.get("level"), request.args.get("parent")
+            )
+        }
 
     @http("GET", "/api/calendar")
     def show_calendar(self, request):

@@ -1,4 +1,5 @@
 """The catalog's own database: every loaded version of the catalog data."""
+
 from onestop.common.store import MongoStore
 
 
@@ -18,8 +19,9 @@ class CatalogStore(MongoStore):
         return docs[0] if docs else None
 
     def add_version(self, version, data_hash, data, loaded_at):
-        self.db.versions.insert_one({"_id": version, "hash": data_hash, "data": data,
-                                     "loaded_at": loaded_at})
+        self.db.versions.insert_one(
+            {"_id": version, "hash": data_hash, "data": data, "loaded_at": loaded_at}
+        )
 
     def version_by_hash(self, data_hash):
         return self.db.versions.find_one({"hash": data_hash}, {"data": 0})

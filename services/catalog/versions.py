@@ -2,6 +2,7 @@
 servable so in-flight applications keep the version they were submitted under.
 All versions are held in memory after load (get_scenario and plan never hit the store).
 """
+
 import logging
 
 from nameko.extensions import DependencyProvider
@@ -30,8 +31,10 @@ class InvalidCatalog(Invalid):
     """The data files fail the catalog check; they are not loaded."""
 
     def __init__(self, data_dir, problems):
-        super().__init__(f"catalog data in {data_dir} fails the check ({len(problems)} "
-                         f"problems): " + "; ".join(problems[:10]))
+        super().__init__(
+            f"catalog data in {data_dir} fails the check ({len(problems)} "
+            f"problems): " + "; ".join(problems[:10])
+        )
         self.problems = problems
 
 
@@ -88,15 +91,21 @@ class CatalogVersions:
     def diff(self, old_version, new_version):
         """What changed from one version to another (services.catalog.diff)."""
         old, new = self.get(old_version), self.get(new_version)
-        return dict(diff_catalogs(old.data, new.data), **{"from": old.version,
-                                                          "to": new.version})
+        return dict(diff_catalogs(old.data, new.data), **{"from": old.version, "to": new.version})
 
     def calendar(self):
         return WorkingCalendar(self.get().data["calendar"])
 
     def listing(self):
-        return [{"version": e["_id"], "hash": e["hash"], "loaded_at": e["loaded_at"],
-                 "current": e["_id"] == self.current} for e in self.store.versions()]
+        return [
+            {
+                "version": e["_id"],
+                "hash": e["hash"],
+                "loaded_at": e["loaded_at"],
+                "current": e["_id"] == self.current,
+            }
+            for e in self.store.versions()
+        ]
 
 
 class CatalogData(DependencyProvider):

@@ -1,6 +1,7 @@
 """What the catalog's HTTP API answers: one function per resource, from a `Catalog` (one
 version) and the query its schema validated. Pure: no nameko, no web; refusals are the
 domain's (UnknownScenario, PlanError, ...), mapped to HTTP statuses by onestop.common.http."""
+
 from onestop.common.working_days import WorkingCalendar
 from services.catalog.domain import schedule
 
@@ -14,21 +15,27 @@ def items(catalog, query):
     catalog.known_department(query.get("department"))
     limit, offset = query.pop("limit"), query.pop("offset")
     found = catalog.search_items(**query)
-    return {"catalog_version": catalog.version, "total": len(found), "limit": limit,
-            "offset": offset, "items": found[offset:offset + limit]}
+    return {
+        "catalog_version": catalog.version,
+        "total": len(found),
+        "limit": limit,
+        "offset": offset,
+        "items": found[offset : offset + limit],
+    }
 
 
 def plan(catalog, code, query, now):
     """The scheduled plan of a scenario for a county, from `start` (or now)."""
     catalog.county(query["region"])
     planned = catalog.plan(code, query["region"], query["optional"])
-    return schedule(planned, WorkingCalendar(catalog.data["calendar"]),
-                    query.get("start") or now)
+    return schedule(planned, WorkingCalendar(catalog.data["calendar"]), query.get("start") or now)
 
 
 def departments(catalog):
-    return {"catalog_version": catalog.version,
-            "departments": [catalog.department_view(code) for code in catalog.departments]}
+    return {
+        "catalog_version": catalog.version,
+        "departments": [catalog.department_view(code) for code in catalog.departments],
+    }
 
 
 def calendar(catalog):

@@ -12,17 +12,21 @@ one of onestop.common.errors (Invalid, NotAllowed, Unknown, Conflicting), mapped
 status in one table (onestop.common.http); a change returns the new document and the events
 it publishes, as (event type, body) pairs, for the caller to store with it.
 """
+
 import copy
 import hashlib
 from datetime import datetime
 
 from onestop.common.errors import Conflicting, Invalid, NotAllowed, Unknown
-from onestop.contracts.events import (RECTIFICATION_CLOSED, RECTIFICATION_OPENED,
-                                      RECTIFICATION_OVERDUE, REVIEW_SUBMITTED)
+from onestop.contracts.events import (
+    RECTIFICATION_CLOSED,
+    RECTIFICATION_OPENED,
+    RECTIFICATION_OVERDUE,
+    REVIEW_SUBMITTED,
+)
 
 # best first; the national scale's five levels and their scores
-LEVELS = ("very_satisfied", "satisfied", "basically_satisfied", "dissatisfied",
-          "very_dissatisfied")
+LEVELS = ("very_satisfied", "satisfied", "basically_satisfied", "dissatisfied", "very_dissatisfied")
 SCORES = dict(zip(LEVELS, (5, 4, 3, 2, 1)))
 GOOD_LEVELS = LEVELS[:3]
 BAD_LEVELS = LEVELS[3:]
@@ -35,8 +39,7 @@ SERVICE_CENTER = "service_center"
 
 OPEN_CASE_STATES = ("awaiting_visit", "awaiting_rectification", "awaiting_confirmation")
 CASE_STATES = OPEN_CASE_STATES + ("closed",)
-LIMIT_KEYS = ("review_window", "follow_up_window", "return_visit", "rectification",
-              "confirmation")
+LIMIT_KEYS = ("review_window", "follow_up_window", "return_visit", "rectification", "confirmation")
 DIMENSIONS = ("department", "item", "scenario")
 
 
@@ -91,7 +94,8 @@ def check_limits(limits):
     if not isinstance(default, dict):
         return ["a 'default' mapping is required"]
     sections = [("default", default)] + [
-        (f"regions.{code}", values) for code, values in (limits.get("regions") or {}).items()]
+        (f"regions.{code}", values) for code, values in (limits.get("regions") or {}).items()
+    ]
     for name, values in sections:
         if not isinstance(values, dict):
             problems.append(f"{name} must be a mapping")
@@ -113,17 +117,21 @@ def decided_application(decided, limits, calendar):
     decided_at = parse(decided["decision"]["decided_at"])
     departments = {}
     for task in decided["tasks"]:
-        entry = departments.setdefault(task["department"], {"region": task["region"],
-                                                             "items": []})
+        entry = departments.setdefault(task["department"], {"region": task["region"], "items": []})
         entry["items"].append(task["item_code"])
     window = limits_for(decided["region"], limits)["review_window"]
     review_due = calendar.add_working_days(decided_at, window)
-    return {"status": decided["decision"]["outcome"],
-            "applicant_id": decided["applicant"]["id_number"],
-            "scenario": decided["scenario"], "region": decided["region"],
-            "catalog_version": decided.get("catalog_version"),
-            "decided_at": decided_at.isoformat(), "departments": departments,
-            "review_due": review_due.isoformat(), "review_due_ts": review_due.timestamp()}
+    return {
+        "status": decided["decision"]["outcome"],
+        "applicant_id": decided["applicant"]["id_number"],
+        "scenario": decided["scenario"],
+        "region": decided["region"],
+        "catalog_version": decided.get("catalog_version"),
+        "decided_at": decided_at.isoformat(),
+        "departments": departments,
+        "review_due": review_due.isoformat(),
+        "review_due_ts": review_due.timestamp(),
+    }
 
 
 def check_applicant(application, applicant_id):
@@ -138,36 +146,57 @@ def check_reviewable(application, applicant_id, department, existing, now):
         raise Unknown("no decided application with this id is known to reviews")
     check_applicant(application, applicant_id)  # before its status: that is not yours to see
     if application.get("status") not in REVIEWABLE_STATUSES:
-        raise Conflicting("only a decided or withdrawn application can be reviewed; "
-                          f"this one is {application.get('status')}")
+        raise Conflicting(
+            "only a decided or withdrawn application can be reviewed; "
+            f"this one is {application.get('status')}"
+        )
     if department is not None and department not in application.get("departments", {}):
-        raise Invalid(f"{department} did not take part in this application; choose "
-                      f"from {', '.join(sorted(application.get('departments', {})))}",
-                      field="department")
+        raise Invalid(
+            f"{department} did not take part in this application; choose "
+            f"from {', '.join(sorted(application.get('departments', {})))}",
+            field="department",
+        )
     if now > parse(application["review_due"]):
         raise Conflicting(f"the review window closed on {application['review_due'][:10]}")
     if existing is not None:
         target = f"department {department}" if department else "the application"
-        raise Conflicting(f"{target} has already been reviewed; a follow-up review is "
-                          f"possible at /api/reviews/{existing['_id']}/follow-up")
+        raise Conflicting(
+            f"{target} has already been reviewed; a follow-up review is "
+            f"possible at /api/reviews/{existing['_id']}/follow-up"
+        )
 
 
 def new_review(application_id, application, body, limits, calendar, now):
     department = body.get("department")
     target = department or SERVICE_CENTER
     items = application["departments"][department]["items"] if department else []
-    region = (application["departments"][department]["region"] if department
-              else application["region"])
+    region = (
+        application["departments"][department]["region"] if department else application["region"]
+    )
     follow_up_due = calendar.add_working_days(
-        now, limits_for(application["region"], limits)["follow_up_window"])
-    return {"_id": review_id(application_id, department), "application_id": application_id,
-            "applicant_id": application["applicant_id"], "scenario": application["scenario"],
-            "department": department, "target": target, "items": items, "region": region,
-            "level": body["level"], "score": SCORES[body["level"]], "bad": is_bad(body["level"]),
-            "channel": body["channel"], "comment": body["comment"], "tags": body["tags"],
-            "created_at": now.isoformat(), "follow_up": None,
-            "follow_up_due": follow_up_due.isoformat(), "case_id": None,
-            "case_pending": is_bad(body["level"])}
+        now, limits_for(application["region"], limits)["follow_up_window"]
+    )
+    return {
+        "_id": review_id(application_id, department),
+        "application_id": application_id,
+        "applicant_id": application["applicant_id"],
+        "scenario": application["scenario"],
+        "department": department,
+        "target": target,
+        "items": items,
+        "region": region,
+        "level": body["level"],
+        "score": SCORES[body["level"]],
+        "bad": is_bad(body["level"]),
+        "channel": body["channel"],
+        "comment": body["comment"],
+        "tags": body["tags"],
+        "created_at": now.isoformat(),
+        "follow_up": None,
+        "follow_up_due": follow_up_due.isoformat(),
+        "case_id": None,
+        "case_pending": is_bad(body["level"]),
+    }
 
 
 def check_follow_up(review, applicant_id, now):
@@ -182,10 +211,15 @@ def check_follow_up(review, applicant_id, now):
 
 def add_follow_up(review, body, now):
     review = copy.deepcopy(review)
-    review["follow_up"] = {"level": body["level"], "score": SCORES[body["level"]],
-                           "bad": is_bad(body["level"]), "channel": body["channel"],
-                           "comment": body["comment"], "tags": body["tags"],
-                           "created_at": now.isoformat()}
+    review["follow_up"] = {
+        "level": body["level"],
+        "score": SCORES[body["level"]],
+        "bad": is_bad(body["level"]),
+        "channel": body["channel"],
+        "comment": body["comment"],
+        "tags": body["tags"],
+        "created_at": now.isoformat(),
+    }
     if is_bad(body["level"]) and not review.get("case_id"):
         review["case_pending"] = True
     return review
@@ -207,10 +241,15 @@ def review_view(review):
 
 def review_event(review, now):
     follow_up = review.get("follow_up")
-    return {"review_id": review["_id"], "application_id": review["application_id"],
-            "scenario": review["scenario"], "department": review["department"],
-            "level": follow_up["level"] if follow_up else review["level"],
-            "follow_up": bool(follow_up), "at": now.isoformat()}
+    return {
+        "review_id": review["_id"],
+        "application_id": review["application_id"],
+        "scenario": review["scenario"],
+        "department": review["department"],
+        "level": follow_up["level"] if follow_up else review["level"],
+        "follow_up": bool(follow_up),
+        "at": now.isoformat(),
+    }
 
 
 def review_submitted(review, now):
@@ -220,8 +259,9 @@ def review_submitted(review, now):
 
 def officer_of(principal, application):
     """An officer of a department that took part in the application."""
-    return (principal.role == "officer"
-            and principal.department in application.get("departments", ()))
+    return principal.role == "officer" and principal.department in application.get(
+        "departments", ()
+    )
 
 
 # -- rectification cases --------------------------------------------------------
@@ -231,27 +271,45 @@ def open_case(review, limits, calendar, now):
     follow_up = review.get("follow_up") or {}
     return {
         "_id": case_id(review["application_id"], review["department"]),
-        "review_id": review["_id"], "application_id": review["application_id"],
-        "applicant_id": review["applicant_id"], "scenario": review["scenario"],
-        "department": review["target"], "items": review["items"], "region": review["region"],
+        "review_id": review["_id"],
+        "application_id": review["application_id"],
+        "applicant_id": review["applicant_id"],
+        "scenario": review["scenario"],
+        "department": review["target"],
+        "items": review["items"],
+        "region": review["region"],
         "level": follow_up.get("level") or review["level"],
-        "complaint": {"comment": follow_up.get("comment") or review["comment"],
-                      "tags": follow_up.get("tags") or review["tags"]},
-        "state": "awaiting_visit", "opened_at": now.isoformat(),
-        "limits": {k: region_limits[k] for k in ("return_visit", "rectification",
-                                                 "confirmation")},
+        "complaint": {
+            "comment": follow_up.get("comment") or review["comment"],
+            "tags": follow_up.get("tags") or review["tags"],
+        },
+        "state": "awaiting_visit",
+        "opened_at": now.isoformat(),
+        "limits": {k: region_limits[k] for k in ("return_visit", "rectification", "confirmation")},
         "visit_due": calendar.add_working_days(now, region_limits["return_visit"]).isoformat(),
-        "rectify_due": calendar.add_working_days(now,
-                                                 region_limits["rectification"]).isoformat(),
-        "confirm_due": None, "round": 1, "visit": None, "rectification": None,
-        "earlier_rounds": [], "confirmation": None, "overdue": {}, "closed_at": None,
+        "rectify_due": calendar.add_working_days(now, region_limits["rectification"]).isoformat(),
+        "confirm_due": None,
+        "round": 1,
+        "visit": None,
+        "rectification": None,
+        "earlier_rounds": [],
+        "confirmation": None,
+        "overdue": {},
+        "closed_at": None,
     }
 
 
 def case_event(case, now, deadline=None, due=None):
-    return {"case_id": case["_id"], "application_id": case["application_id"],
-            "department": case["department"], "region": case["region"],
-            "state": case["state"], "deadline": deadline, "due": due, "at": now.isoformat()}
+    return {
+        "case_id": case["_id"],
+        "application_id": case["application_id"],
+        "department": case["department"],
+        "region": case["region"],
+        "state": case["state"],
+        "deadline": deadline,
+        "due": due,
+        "at": now.isoformat(),
+    }
 
 
 def case_opened(case, now):
@@ -271,8 +329,11 @@ def acting_department(principal, body):
     if principal.role == "officer":
         if body["department"] not in (None, principal.department):
             raise NotAllowed("an officer acts for their own department")
-        return dict(body, department=principal.department,
-                    officer=body["officer"] or principal.name or principal.sub)
+        return dict(
+            body,
+            department=principal.department,
+            officer=body["officer"] or principal.name or principal.sub,
+        )
     missing = [name for name in ("department", "officer") if not body[name]]
     if missing:
         raise Missing("name the department and officer", missing)
@@ -291,15 +352,16 @@ def cases_visible_to(principal, query):
 
 def may_see_case(principal, case):
     """Supervisors, operators, the department's officers and the applicant."""
-    return (principal.role in ("supervisor", "operator")
-            or (principal.role == "officer" and principal.department == case["department"])
-            or principal.is_applicant(case.get("applicant_id")))
+    return (
+        principal.role in ("supervisor", "operator")
+        or (principal.role == "officer" and principal.department == case["department"])
+        or principal.is_applicant(case.get("applicant_id"))
+    )
 
 
 def _require_state(case, *states):
     if case["state"] not in states:
-        raise Conflicting(f"the case is {case['state']}; this step needs "
-                          f"{' or '.join(states)}")
+        raise Conflicting(f"the case is {case['state']}; this step needs {' or '.join(states)}")
 
 
 def check_department(case, department):
@@ -311,8 +373,13 @@ def record_visit(case, body, now):
     check_department(case, body["department"])
     _require_state(case, "awaiting_visit")
     case = copy.deepcopy(case)
-    case["visit"] = {"at": now.isoformat(), "officer": body["officer"], "method": body["method"],
-                     "note": body["note"], "on_time": now <= parse(case["visit_due"])}
+    case["visit"] = {
+        "at": now.isoformat(),
+        "officer": body["officer"],
+        "method": body["method"],
+        "note": body["note"],
+        "on_time": now <= parse(case["visit_due"]),
+    }
     case["state"] = "awaiting_rectification"
     return case
 
@@ -321,20 +388,23 @@ def record_rectification(case, body, calendar, now):
     check_department(case, body["department"])
     _require_state(case, "awaiting_rectification")
     case = copy.deepcopy(case)
-    case["rectification"] = {"at": now.isoformat(), "officer": body["officer"],
-                             "measures": body["measures"],
-                             "on_time": now <= parse(case["rectify_due"])}
+    case["rectification"] = {
+        "at": now.isoformat(),
+        "officer": body["officer"],
+        "measures": body["measures"],
+        "on_time": now <= parse(case["rectify_due"]),
+    }
     case["state"] = "awaiting_confirmation"
-    case["confirm_due"] = calendar.add_working_days(now,
-                                                    case["limits"]["confirmation"]).isoformat()
+    case["confirm_due"] = calendar.add_working_days(now, case["limits"]["confirmation"]).isoformat()
     return case
 
 
 def confirm(case, body, now):
     check_applicant(case, body["applicant_id"])
     _require_state(case, "awaiting_confirmation")
-    return _closed(case, {"answer": "confirmed", "comment": body["comment"],
-                          "at": now.isoformat()}, now)
+    return _closed(
+        case, {"answer": "confirmed", "comment": body["comment"], "at": now.isoformat()}, now
+    )
 
 
 def dispute(case, body, calendar, now):
@@ -343,19 +413,29 @@ def dispute(case, body, calendar, now):
     _require_state(case, "awaiting_confirmation")
     case = copy.deepcopy(case)
     case["earlier_rounds"] = case["earlier_rounds"] + [
-        {"round": case["round"], "rectification": case["rectification"],
-         "disputed": {"at": now.isoformat(), "reason": body["reason"]}}]
-    case.update(state="awaiting_rectification", rectification=None, confirm_due=None,
-                round=case["round"] + 1,
-                rectify_due=calendar.add_working_days(
-                    now, case["limits"]["rectification"]).isoformat())
+        {
+            "round": case["round"],
+            "rectification": case["rectification"],
+            "disputed": {"at": now.isoformat(), "reason": body["reason"]},
+        }
+    ]
+    case.update(
+        state="awaiting_rectification",
+        rectification=None,
+        confirm_due=None,
+        round=case["round"] + 1,
+        rectify_due=calendar.add_working_days(now, case["limits"]["rectification"]).isoformat(),
+    )
     return case
 
 
 def close_unanswered(case, now):
     """Awaiting confirmation past its limit: closed, the applicant's silence recorded."""
-    if case["state"] != "awaiting_confirmation" or not case.get("confirm_due") \
-            or now <= parse(case["confirm_due"]):
+    if (
+        case["state"] != "awaiting_confirmation"
+        or not case.get("confirm_due")
+        or now <= parse(case["confirm_due"])
+    ):
         return None
     return _closed(case, {"answer": "not_answered", "comment": "", "at": now.isoformat()}, now)
 
@@ -377,8 +457,9 @@ def overdue_now(case, now):
     passed = []
     if case["state"] == "awaiting_visit" and now > parse(case["visit_due"]):
         passed.append("return_visit")
-    if case["state"] in ("awaiting_visit", "awaiting_rectification") \
-            and now > parse(case["rectify_due"]):
+    if case["state"] in ("awaiting_visit", "awaiting_rectification") and now > parse(
+        case["rectify_due"]
+    ):
         passed.append("rectification")
     return passed
 
@@ -387,15 +468,18 @@ def newly_overdue(case, now):
     """The deadlines this case has just passed and not yet been published for:
     [(key, deadline, due)]; a new rectification round has a deadline of its own."""
     dues = {"return_visit": case["visit_due"], "rectification": case["rectify_due"]}
-    found = [(deadline_key(case, deadline), deadline, dues[deadline])
-             for deadline in overdue_now(case, now)]
+    found = [
+        (deadline_key(case, deadline), deadline, dues[deadline])
+        for deadline in overdue_now(case, now)
+    ]
     return [f for f in found if f[0] not in case.get("overdue", {})]
 
 
 def mark_overdue(case, found, now):
     case = copy.deepcopy(case)
-    case["overdue"] = dict(case.get("overdue") or {},
-                           **{key: now.isoformat() for key, _, _ in found})
+    case["overdue"] = dict(
+        case.get("overdue") or {}, **{key: now.isoformat() for key, _, _ in found}
+    )
     return case
 
 
@@ -410,8 +494,10 @@ def supervision(case, now):
     if not found:
         return None
     marked = mark_overdue(case, found, now)
-    return marked, [(RECTIFICATION_OVERDUE, case_event(marked, now, deadline, due))
-                    for _, deadline, due in found]
+    return marked, [
+        (RECTIFICATION_OVERDUE, case_event(marked, now, deadline, due))
+        for _, deadline, due in found
+    ]
 
 
 def case_view(case, now):
@@ -486,9 +572,18 @@ def statistics(applications, reviews, cases, dimension, now):
     groups = {}
 
     def group(key):
-        return groups.setdefault(key, {
-            "key": key, "applications": 0, "reviewed": 0, "awaiting_review": 0,
-            "not_reviewed": 0, "levels": {level: 0 for level in LEVELS}, "cases": []})
+        return groups.setdefault(
+            key,
+            {
+                "key": key,
+                "applications": 0,
+                "reviewed": 0,
+                "awaiting_review": 0,
+                "not_reviewed": 0,
+                "levels": {level: 0 for level in LEVELS},
+                "cases": [],
+            },
+        )
 
     for application in applications:
         if application.get("status") not in REVIEWABLE_STATUSES:
@@ -517,8 +612,13 @@ def statistics_report(applications, reviews, cases, dimension, key, now):
     groups = statistics(applications, reviews, cases, dimension, now)
     if key:
         groups = [group for group in groups if group["key"] == key]
-    return {"by": dimension, "as_of": now.isoformat(), "levels": list(LEVELS),
-            "good_levels": list(GOOD_LEVELS), "groups": groups}
+    return {
+        "by": dimension,
+        "as_of": now.isoformat(),
+        "levels": list(LEVELS),
+        "good_levels": list(GOOD_LEVELS),
+        "groups": groups,
+    }
 
 
 def _summary(entry, now):
@@ -529,15 +629,22 @@ def _summary(entry, now):
     visit_on_time, visit_late = _timeliness(cases, now, "visit", "return_visit")
     fix_on_time, fix_late = _timeliness(cases, now, "rectification", "rectification")
     entry.update(
-        reviews=reviews, good=good, bad=reviews - good,
+        reviews=reviews,
+        good=good,
+        bad=reviews - good,
         good_review_rate=_ratio(good, reviews),
         active_review_rate=_ratio(entry["reviewed"], entry["applications"]),
         rectification={
-            "cases": len(cases), "open": len(cases) - closed, "closed": closed,
+            "cases": len(cases),
+            "open": len(cases) - closed,
+            "closed": closed,
             "rate": _ratio(closed, len(cases)),
-            "visits_on_time": visit_on_time, "visits_late": visit_late,
+            "visits_on_time": visit_on_time,
+            "visits_late": visit_late,
             "visit_timeliness": _ratio(visit_on_time, visit_on_time + visit_late),
-            "rectifications_on_time": fix_on_time, "rectifications_late": fix_late,
+            "rectifications_on_time": fix_on_time,
+            "rectifications_late": fix_late,
             "rectification_timeliness": _ratio(fix_on_time, fix_on_time + fix_late),
-        })
+        },
+    )
     return entry

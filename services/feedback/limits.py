@@ -3,6 +3,7 @@
 FEEDBACK_LIMITS_FILE names another file. The file is read and checked in setup():
 a service with an unusable configuration does not start.
 """
+
 from pathlib import Path
 
 import yaml
@@ -24,8 +25,9 @@ def load_limits(path=DEFAULT_LIMITS_FILE):
     problems = check_limits(limits)
     if problems:
         raise InvalidLimits(f"{path}: " + "; ".join(problems))
-    limits["regions"] = {str(code): values for code, values in
-                         (limits.get("regions") or {}).items()}
+    limits["regions"] = {
+        str(code): values for code, values in (limits.get("regions") or {}).items()
+    }
     return limits
 
 

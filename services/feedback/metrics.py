@@ -5,28 +5,45 @@ Labels are bounded: department (a catalog code, or service_center), dimension (d
 item, scenario), key (a catalog code), level (the five levels), state. Ratios are omitted
 while their denominator is zero, so a 100% that means "no reviews" is never shown.
 """
+
 from prometheus_client import Counter
 from prometheus_client.core import GaugeMetricFamily
 
-from onestop.contracts.events import (RECTIFICATION_CLOSED, RECTIFICATION_OPENED,
-                                      RECTIFICATION_OVERDUE)
+from onestop.contracts.events import (
+    RECTIFICATION_CLOSED,
+    RECTIFICATION_OPENED,
+    RECTIFICATION_OVERDUE,
+)
 from services.feedback import domain
 
-REVIEWS = Counter("feedback_reviews_total", "Reviews by target and level (department "
-                  "service_center: the application as a whole)", ["department", "level"])
-FOLLOW_UPS = Counter("feedback_follow_up_reviews_total", "Follow-up reviews by level",
-                     ["department", "level"])
-CASES_OPENED = Counter("feedback_rectification_cases_opened_total",
-                       "Rectification cases opened by bad reviews", ["department"])
-CASES_CLOSED = Counter("feedback_rectification_cases_closed_total",
-                       "Rectification cases closed, by the applicant's answer "
-                       "(confirmed, not_answered)", ["department", "answer"])
-OVERDUE = Counter("feedback_rectifications_overdue_total",
-                  "Rectification deadlines passed (published as rectification_overdue)",
-                  ["department", "deadline"])
-NOT_REVIEWED = Counter("feedback_applications_not_reviewed_total",
-                       "Decided applications whose review window closed without a review",
-                       ["scenario"])
+REVIEWS = Counter(
+    "feedback_reviews_total",
+    "Reviews by target and level (department service_center: the application as a whole)",
+    ["department", "level"],
+)
+FOLLOW_UPS = Counter(
+    "feedback_follow_up_reviews_total", "Follow-up reviews by level", ["department", "level"]
+)
+CASES_OPENED = Counter(
+    "feedback_rectification_cases_opened_total",
+    "Rectification cases opened by bad reviews",
+    ["department"],
+)
+CASES_CLOSED = Counter(
+    "feedback_rectification_cases_closed_total",
+    "Rectification cases closed, by the applicant's answer (confirmed, not_answered)",
+    ["department", "answer"],
+)
+OVERDUE = Counter(
+    "feedback_rectifications_overdue_total",
+    "Rectification deadlines passed (published as rectification_overdue)",
+    ["department", "deadline"],
+)
+NOT_REVIEWED = Counter(
+    "feedback_applications_not_reviewed_total",
+    "Decided applications whose review window closed without a review",
+    ["scenario"],
+)
 
 
 def count_case_events(case, events):
@@ -41,21 +58,29 @@ def count_case_events(case, events):
 
 
 def store_gauges(store, now):
-    cases = GaugeMetricFamily("feedback_rectification_cases",
-                              "Rectification cases by state now", labels=["state"])
+    cases = GaugeMetricFamily(
+        "feedback_rectification_cases", "Rectification cases by state now", labels=["state"]
+    )
     counts = store.count_cases_by_state()
     for state in domain.CASE_STATES:
         cases.add_metric([state], counts.get(state, 0))
     yield cases
 
-    applications, reviews, all_cases = (store.decided_applications(), store.all_reviews(),
-                                        store.all_cases())
-    open_cases = GaugeMetricFamily("feedback_rectification_cases_open",
-                                   "Open rectification cases by department",
-                                   labels=["department"])
-    overdue_cases = GaugeMetricFamily("feedback_rectification_cases_overdue",
-                                      "Open rectification cases past a deadline, by department",
-                                      labels=["department"])
+    applications, reviews, all_cases = (
+        store.decided_applications(),
+        store.all_reviews(),
+        store.all_cases(),
+    )
+    open_cases = GaugeMetricFamily(
+        "feedback_rectification_cases_open",
+        "Open rectification cases by department",
+        labels=["department"],
+    )
+    overdue_cases = GaugeMetricFamily(
+        "feedback_rectification_cases_overdue",
+        "Open rectification cases past a deadline, by department",
+        labels=["department"],
+    )
     by_department = {}
     for case in all_cases:
         if case.get("state") == "closed":
@@ -70,26 +95,35 @@ def store_gauges(store, now):
     yield overdue_cases
     families = {
         "levels": GaugeMetricFamily(
-            "feedback_review_levels", "Reviews by their (latest) level",
-            labels=["dimension", "key", "level"]),
+            "feedback_review_levels",
+            "Reviews by their (latest) level",
+            labels=["dimension", "key", "level"],
+        ),
         "review_state": GaugeMetricFamily(
             "feedback_applications_review_state",
             "Decided applications: reviewed, awaiting_review (window open), not_reviewed",
-            labels=["dimension", "key", "state"]),
+            labels=["dimension", "key", "state"],
+        ),
         "good": GaugeMetricFamily(
             "feedback_good_review_ratio",
             "Good reviews (very satisfied, satisfied, basically satisfied) / reviews",
-            labels=["dimension", "key"]),
+            labels=["dimension", "key"],
+        ),
         "active": GaugeMetricFamily(
-            "feedback_active_review_ratio", "Reviewed / decided applications",
-            labels=["dimension", "key"]),
+            "feedback_active_review_ratio",
+            "Reviewed / decided applications",
+            labels=["dimension", "key"],
+        ),
         "rectified": GaugeMetricFamily(
-            "feedback_rectification_ratio", "Closed rectification cases / cases",
-            labels=["dimension", "key"]),
+            "feedback_rectification_ratio",
+            "Closed rectification cases / cases",
+            labels=["dimension", "key"],
+        ),
         "timely": GaugeMetricFamily(
             "feedback_rectification_timeliness_ratio",
             "Steps done by their deadline / steps done or overdue",
-            labels=["dimension", "key", "deadline"]),
+            labels=["dimension", "key", "deadline"],
+        ),
     }
     for dimension in domain.DIMENSIONS:
         for group in domain.statistics(applications, reviews, all_cases, dimension, now):
@@ -103,8 +137,11 @@ def store_gauges(store, now):
             rectification = group["rectification"]
             _ratio(families["rectified"], key, rectification["rate"])
             _ratio(families["timely"], key + ["return_visit"], rectification["visit_timeliness"])
-            _ratio(families["timely"], key + ["rectification"],
-                   rectification["rectification_timeliness"])
+            _ratio(
+                families["timely"],
+                key + ["rectification"],
+                rectification["rectification_timeliness"],
+            )
     yield from families.values()
 
 

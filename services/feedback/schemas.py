@@ -1,14 +1,22 @@
 """What the feedback API accepts."""
+
 from marshmallow import Schema, fields, validate, validates_schema, ValidationError, RAISE
 
-from services.feedback.domain import (BAD_LEVELS, CASE_STATES, CHANNELS, DIMENSIONS, LEVELS,
-                                     VISIT_METHODS)
+from services.feedback.domain import (
+    BAD_LEVELS,
+    CASE_STATES,
+    CHANNELS,
+    DIMENSIONS,
+    LEVELS,
+    VISIT_METHODS,
+)
 
 # Identity is the applicant's ID number until authentication arrives (a separate issue);
 # keep it in one place so a token-derived identity can replace it.
 APPLICANT_ID = validate.Regexp(
     r"^([0-9]{17}[0-9X]|[0-9A-HJ-NPQRTUWXY]{2}[0-9]{6}[0-9A-HJ-NPQRTUWXY]{10})$",
-    error="must be the applicant's 18-character ID number or unified social credit code")
+    error="must be the applicant's 18-character ID number or unified social credit code",
+)
 CODE = validate.Regexp(r"^[a-z][a-z0-9_]{0,63}$", error="must be a code such as health")
 TEXT = validate.Length(min=1, max=1000)
 
@@ -26,14 +34,20 @@ class FollowUpSchema(_Strict):
     level = fields.String(required=True, validate=validate.OneOf(LEVELS))
     channel = fields.String(required=True, validate=validate.OneOf(CHANNELS))
     comment = fields.String(load_default="", validate=validate.Length(max=1000))
-    tags = fields.List(fields.String(validate=validate.Length(min=1, max=40)),
-                       load_default=list, validate=validate.Length(max=10))
+    tags = fields.List(
+        fields.String(validate=validate.Length(min=1, max=40)),
+        load_default=list,
+        validate=validate.Length(max=10),
+    )
 
     @validates_schema
     def bad_review_says_why(self, data, **kwargs):
         if data.get("level") in BAD_LEVELS and not data.get("comment") and not data.get("tags"):
-            raise ValidationError("a bad review needs a comment or tags saying what went "
-                                  "wrong, so it can be rectified", "comment")
+            raise ValidationError(
+                "a bad review needs a comment or tags saying what went "
+                "wrong, so it can be rectified",
+                "comment",
+            )
 
 
 class ReviewSchema(FollowUpSchema):

@@ -1,6 +1,7 @@
 """feedback: good/bad reviews of decided applications; rectification cases of bad ones;
 statistics over HTTP and as Prometheus metrics. Entrypoints parse the request, then read or
 call one step (steps.py: read -> domain.py rule -> store-and-publish); metrics in metrics.py."""
+
 from nameko.timer import timer
 
 from onestop.common.auth import acting_applicant, may_read_application
@@ -13,15 +14,26 @@ from onestop.common.messaging import event_handler
 from onestop.common.mongo import Storage
 from onestop.common.outbox import Outbox
 from onestop.common.service import ServiceBase
-from onestop.contracts.events import (APPLICATION_DECIDED, APPLICATION_SUBMITTED,
-                                      ApplicationDecidedSchema, ApplicationSubmittedSchema,
-                                      load_event)
+from onestop.contracts.events import (
+    APPLICATION_DECIDED,
+    APPLICATION_SUBMITTED,
+    ApplicationDecidedSchema,
+    ApplicationSubmittedSchema,
+    load_event,
+)
 from services.feedback import domain
 from services.feedback.limits import ReviewLimits
 from services.feedback.metrics import store_gauges
-from services.feedback.schemas import (CaseQuerySchema, ConfirmationSchema, DisputeSchema,
-                                      FollowUpSchema, RectificationSchema, ReviewSchema,
-                                      StatsQuerySchema, VisitSchema)
+from services.feedback.schemas import (
+    CaseQuerySchema,
+    ConfirmationSchema,
+    DisputeSchema,
+    FollowUpSchema,
+    RectificationSchema,
+    ReviewSchema,
+    StatsQuerySchema,
+    VisitSchema,
+)
 from services.feedback.steps import Steps
 from services.feedback.store import FeedbackStore
 
@@ -40,14 +52,18 @@ class FeedbackService(ServiceBase):
     @event_handler("intake", APPLICATION_SUBMITTED)
     def handle_application_submitted(self, payload):
         submitted = load_event(ApplicationSubmittedSchema, payload, APPLICATION_SUBMITTED)
-        self.store.note_submitted(submitted["application_id"],
-                                  submitted["applicant"]["id_number"], submitted["scenario"],
-                                  self.now())
+        self.store.note_submitted(
+            submitted["application_id"],
+            submitted["applicant"]["id_number"],
+            submitted["scenario"],
+            self.now(),
+        )
 
     @event_handler("routing", APPLICATION_DECIDED)
     def handle_application_decided(self, payload):
         self._steps().note_decided(
-            load_event(ApplicationDecidedSchema, payload, APPLICATION_DECIDED))
+            load_event(ApplicationDecidedSchema, payload, APPLICATION_DECIDED)
+        )
 
     # -- reviews ---------------------------------------------------------------------
     @http("POST", "/api/applications/<string:application_id>/reviews")
@@ -60,11 +76,14 @@ class FeedbackService(ServiceBase):
         principal = self.auth.require(request)
         application = self.store.application(application_id)
         if application is None or not (
-                may_read_application(principal, application.get("applicant_id"))
-                or domain.officer_of(principal, application)):
+            may_read_application(principal, application.get("applicant_id"))
+            or domain.officer_of(principal, application)
+        ):
             raise Unknown("no decided application with this id is known to reviews")
-        return {"application_id": application_id,
-                "reviews": [domain.review_view(r) for r in self.store.reviews_of(application_id)]}
+        return {
+            "application_id": application_id,
+            "reviews": [domain.review_view(r) for r in self.store.reviews_of(application_id)],
+        }
 
     @http("POST", "/api/reviews/<string:review_id>/follow-up")
     def follow_up(self, request, review_id):
@@ -76,8 +95,13 @@ class FeedbackService(ServiceBase):
         self.auth.require(request, "supervisor", "operator")
         query = load_query(StatsQuerySchema(), request)
         return domain.statistics_report(
-            self.store.decided_applications(), self.store.all_reviews(),
-            self.store.all_cases(), query["by"], query["key"], self.now())
+            self.store.decided_applications(),
+            self.store.all_reviews(),
+            self.store.all_cases(),
+            query["by"],
+            query["key"],
+            self.now(),
+        )
 
     # -- rectification cases -----------------------------------------------------------
     @http("GET", "/api/rectifications")

@@ -7,6 +7,7 @@ service's `Outbox`, whose own sweep re-sends what a crash or a broker outage lef
 Refusals are raised by the domain (onestop.common.errors) or here, when the store says the
 document changed meanwhile.
 """
+
 from onestop.common.errors import Conflicting, Unknown
 from onestop.common.outbox import event, with_ids
 from onestop.common.working_days import WorkingCalendar
@@ -36,7 +37,8 @@ class Steps:
         """Keep a decided application with its review window."""
         try:
             fields = domain.decided_application(
-                decided, self.limits, self.calendar(decided.get("catalog_version")))
+                decided, self.limits, self.calendar(decided.get("catalog_version"))
+            )
         except (KeyError, TypeError, ValueError) as exc:
             raise InvalidMessage(f"bad {APPLICATION_DECIDED}: {exc!r}") from None
         self.store.note_decided(decided["application_id"], fields, self.now())
@@ -47,12 +49,18 @@ class Steps:
         as stored."""
         application = self.store.application(application_id)
         now = self.now()
-        existing = self.store.get("reviews", domain.review_id(application_id,
-                                                              body["department"]))
-        domain.check_reviewable(application, body["applicant_id"], body["department"],
-                                existing, now)
-        review = domain.new_review(application_id, application, body, self.limits,
-                                   self.calendar(application.get("catalog_version")), now)
+        existing = self.store.get("reviews", domain.review_id(application_id, body["department"]))
+        domain.check_reviewable(
+            application, body["applicant_id"], body["department"], existing, now
+        )
+        review = domain.new_review(
+            application_id,
+            application,
+            body,
+            self.limits,
+            self.calendar(application.get("catalog_version")),
+            now,
+        )
         entries = entries_of(domain.review_submitted(review, now))
         if not self.store.insert("reviews", review, entries, now):
             raise Conflicting("this has already been reviewed")
@@ -93,22 +101,24 @@ class Steps:
         if self.store.insert("cases", case, entries, now):
             count_case_events(case, events)
             self.outbox.publish(case["_id"], 1, entries, collection="cases")
-        self.store.save("reviews", dict(review, case_id=case["_id"], case_pending=False), {},
-                        now)
+        self.store.save("reviews", dict(review, case_id=case["_id"], case_pending=False), {}, now)
 
     def record_visit(self, case_id, body):
         return self._change_case(case_id, lambda case, now: domain.record_visit(case, body, now))
 
     def record_rectification(self, case_id, body):
-        return self._change_case(case_id, lambda case, now: domain.record_rectification(
-            case, body, self.calendar(None), now))
+        return self._change_case(
+            case_id,
+            lambda case, now: domain.record_rectification(case, body, self.calendar(None), now),
+        )
 
     def confirm(self, case_id, body):
         return self._change_case(case_id, lambda case, now: domain.confirm(case, body, now))
 
     def dispute(self, case_id, body):
-        return self._change_case(case_id, lambda case, now: domain.dispute(
-            case, body, self.calendar(None), now))
+        return self._change_case(
+            case_id, lambda case, now: domain.dispute(case, body, self.calendar(None), now)
+        )
 
     def _change_case(self, case_id, step):
         """Apply one step to the case (the domain refuses what is out of order or not the

@@ -5,6 +5,7 @@ Writes of reviews and cases are compare-and-set on `rev`; outbox entries are add
 `outbox.<id>` fields, never by rewriting the whole outbox (the sweep may be removing
 published entries at the same time).
 """
+
 from pymongo import ASCENDING
 from pymongo.errors import DuplicateKeyError
 
@@ -34,8 +35,9 @@ class FeedbackStore(MongoStore):
         self.db.cases.create_index([("department", ASCENDING), ("state", ASCENDING)])
         self.db.cases.create_index([("outbox_pending", ASCENDING), ("updated_ts", ASCENDING)])
         self.db.cases.create_index("outbox_pending")
-        self.db.applications.create_index([("review_state", ASCENDING),
-                                           ("review_due_ts", ASCENDING)])
+        self.db.applications.create_index(
+            [("review_state", ASCENDING), ("review_due_ts", ASCENDING)]
+        )
         self.db.applications.create_index("review_state")  # the sweep's lookup (adr/0009)
 
     @property
@@ -51,9 +53,15 @@ class FeedbackStore(MongoStore):
         # a replayed event, or a decision noted first, finds the document there: the unique
         # _id refuses the insert (no read first: one round trip)
         try:
-            self.db.applications.insert_one({"_id": application_id, "status": "submitted",
-                                             "applicant_id": applicant_id,
-                                             "scenario": scenario, "updated_at": now})
+            self.db.applications.insert_one(
+                {
+                    "_id": application_id,
+                    "status": "submitted",
+                    "applicant_id": applicant_id,
+                    "scenario": scenario,
+                    "updated_at": now,
+                }
+            )
         except DuplicateKeyError:
             pass
 
@@ -61,41 +69,58 @@ class FeedbackStore(MongoStore):
         """Record the decision; the review state is set once (a replayed event keeps it)."""
         first = self.db.applications.update_one(
             {"_id": application_id, "review_state": {"$exists": False}},
-            {"$set": dict(fields, updated_at=now, review_state="awaiting")})
+            {"$set": dict(fields, updated_at=now, review_state="awaiting")},
+        )
         if first.matched_count == 1:  # the usual case: one round trip
             return
         # a replay (the review state stays), or the decision before the submission
-        self.db.applications.update_one({"_id": application_id},
-                                        {"$set": dict(fields, updated_at=now)}, upsert=True)
+        self.db.applications.update_one(
+            {"_id": application_id}, {"$set": dict(fields, updated_at=now)}, upsert=True
+        )
         self.db.applications.update_one(
             {"_id": application_id, "review_state": {"$exists": False}},
-            {"$set": {"review_state": "awaiting"}})
+            {"$set": {"review_state": "awaiting"}},
+        )
 
     def application(self, application_id):
         return self.db.applications.find_one({"_id": application_id})
 
     def mark_reviewed(self, application_id):
-        self.db.applications.update_one({"_id": application_id},
-                                         {"$set": {"review_state": "reviewed"}})
+        self.db.applications.update_one(
+            {"_id": application_id}, {"$set": {"review_state": "reviewed"}}
+        )
 
     def windows_closed_unreviewed(self, now, limit=200):
-        return list(self.db.applications.find(
-            {"review_state": "awaiting", "review_due_ts": {"$lt": now.timestamp()}},
-            {"scenario": 1}).limit(limit))
+        return list(
+            self.db.applications.find(
+                {"review_state": "awaiting", "review_due_ts": {"$lt": now.timestamp()}},
+                {"scenario": 1},
+            ).limit(limit)
+        )
 
     def mark_not_reviewed(self, application_id):
         """True when this call moved the application from awaiting to not_reviewed."""
-        return self.db.applications.update_one(
-            {"_id": application_id, "review_state": "awaiting"},
-            {"$set": {"review_state": "not_reviewed"}}).modified_count == 1
+        return (
+            self.db.applications.update_one(
+                {"_id": application_id, "review_state": "awaiting"},
+                {"$set": {"review_state": "not_reviewed"}},
+            ).modified_count
+            == 1
+        )
 
     # -- reviews and cases ----------------------------------------------------------
     def insert(self, collection, doc, entries, now):
         """Insert a review or case with its outbox; False when one with this id exists."""
         try:
-            self.db[collection].insert_one(dict(doc, rev=1, outbox=entries,
-                                                outbox_pending=bool(entries),
-                                                updated_ts=now.timestamp()))
+            self.db[collection].insert_one(
+                dict(
+                    doc,
+                    rev=1,
+                    outbox=entries,
+                    outbox_pending=bool(entries),
+                    updated_ts=now.timestamp(),
+                )
+            )
         except DuplicateKeyError:
             return False
         return True
@@ -103,12 +128,15 @@ class FeedbackStore(MongoStore):
     def save(self, collection, doc, entries, now):
         """Write a changed review or case if nobody wrote it since it was read (its rev)."""
         fields = {k: v for k, v in doc.items() if k not in BOOKKEEPING and k != "_id"}
-        fields.update({f"outbox.{message_id}": e for message_id, e in entries.items()},
-                      updated_ts=now.timestamp())
+        fields.update(
+            {f"outbox.{message_id}": e for message_id, e in entries.items()},
+            updated_ts=now.timestamp(),
+        )
         if entries:
             fields["outbox_pending"] = True
-        result = self.db[collection].update_one({"_id": doc["_id"], "rev": doc["rev"]},
-                                                {"$set": fields, "$inc": {"rev": 1}})
+        result = self.db[collection].update_one(
+            {"_id": doc["_id"], "rev": doc["rev"]}, {"$set": fields, "$inc": {"rev": 1}}
+        )
         return result.modified_count == 1
 
     def get(self, collection, doc_id):
@@ -140,18 +168,44 @@ class FeedbackStore(MongoStore):
 
     # -- statistics -------------------------------------------------------------------
     def decided_applications(self):
-        return list(self.db.applications.find(
-            {"status": {"$in": list(REVIEWABLE_STATUSES)}},
-            {"scenario": 1, "status": 1, "departments": 1, "review_due": 1}))
+        return list(
+            self.db.applications.find(
+                {"status": {"$in": list(REVIEWABLE_STATUSES)}},
+                {"scenario": 1, "status": 1, "departments": 1, "review_due": 1},
+            )
+        )
 
     def all_reviews(self):
-        return list(self.reviews.find({}, {"application_id": 1, "target": 1, "scenario": 1,
-                                           "items": 1, "level": 1, "follow_up": 1}))
+        return list(
+            self.reviews.find(
+                {},
+                {
+                    "application_id": 1,
+                    "target": 1,
+                    "scenario": 1,
+                    "items": 1,
+                    "level": 1,
+                    "follow_up": 1,
+                },
+            )
+        )
 
     def all_cases(self):
-        return list(self.cases.find({}, {"scenario": 1, "department": 1, "items": 1,
-                                         "state": 1, "visit": 1, "rectification": 1,
-                                         "visit_due": 1, "rectify_due": 1}))
+        return list(
+            self.cases.find(
+                {},
+                {
+                    "scenario": 1,
+                    "department": 1,
+                    "items": 1,
+                    "state": 1,
+                    "visit": 1,
+                    "rectification": 1,
+                    "visit_due": 1,
+                    "rectify_due": 1,
+                },
+            )
+        )
 
     def count_cases_by_state(self):
         counts = {}

@@ -6,6 +6,7 @@ through it (requests by service, method and status, latency, services found down
 port of their own, GATEWAY_METRICS_PORT (8010), never on the public one. Run with
 `python -m services.gateway.app` (waitress, a production WSGI server).
 """
+
 import json
 import logging
 import sys
@@ -21,8 +22,13 @@ from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
 from onestop.common import config
-from onestop.common.http import MULTIPART_OVERHEAD, error_body, payload_too_large, \
-    too_large, upload_max_bytes
+from onestop.common.http import (
+    MULTIPART_OVERHEAD,
+    error_body,
+    payload_too_large,
+    too_large,
+    upload_max_bytes,
+)
 
 log = logging.getLogger(__name__)
 OPENAPI_FILE = Path(__file__).resolve().parents[2] / "docs" / "openapi.yaml"
@@ -68,31 +74,54 @@ ROUTES = [
 ]
 # public aliases: path -> (service, path at the service)
 ALIASES = {"/.well-known/license-keys.json": ("license", "/api/licenses/keys")}
-HOP_BY_HOP = {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te",
-              "trailers", "transfer-encoding", "upgrade", "content-encoding", "content-length"}
+HOP_BY_HOP = {
+    "connection",
+    "keep-alive",
+    "proxy-authenticate",
+    "proxy-authorization",
+    "te",
+    "trailers",
+    "transfer-encoding",
+    "upgrade",
+    "content-encoding",
+    "content-length",
+}
 
 PATH_CHARACTERS = "/:@!$&'()*+,;="  # RFC 3986 path characters forwarded as they are
 
 # service: the one the request was routed to, or "gateway" for what the gateway answers
-REQUESTS = Counter("gateway_requests_total", "Requests answered by the gateway",
-                   ["service", "method", "code"])
-LATENCY = Histogram("gateway_request_duration_seconds",
-                    "Time from a request's arrival to its answer, at the gateway", ["service"],
-                    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30))
-UNAVAILABLE = Counter("gateway_upstream_unavailable_total",
-                      "Requests answered 503 because their service did not answer", ["service"])
+REQUESTS = Counter(
+    "gateway_requests_total", "Requests answered by the gateway", ["service", "method", "code"]
+)
+LATENCY = Histogram(
+    "gateway_request_duration_seconds",
+    "Time from a request's arrival to its answer, at the gateway",
+    ["service"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+)
+UNAVAILABLE = Counter(
+    "gateway_upstream_unavailable_total",
+    "Requests answered 503 because their service did not answer",
+    ["service"],
+)
 METHODS = {"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"}
 
 
 def json_error(status, code, message):
-    return Response(json.dumps(error_body(code, message)), status=status,
-                    mimetype="application/json")
+    return Response(
+        json.dumps(error_body(code, message)), status=status, mimetype="application/json"
+    )
 
 
 class Gateway:
     def __init__(self, service_urls=None):
-        self.url_map = Map([Rule(path, methods=methods.split(","), endpoint=service)
-                            for path, methods, service in ROUTES], strict_slashes=False)
+        self.url_map = Map(
+            [
+                Rule(path, methods=methods.split(","), endpoint=service)
+                for path, methods, service in ROUTES
+            ],
+            strict_slashes=False,
+        )
         self.service_urls = service_urls or {s: config.service_url(s) for s in config.SERVICES}
         self.session = requests.Session()
         adapter = requests.adapters.HTTPAdapter(pool_connections=8, pool_maxsize=64)
@@ -114,8 +143,9 @@ class Gateway:
         if request.path == "/api/openapi.json":
             return "gateway", Response(self.openapi, mimetype="application/json")
         if request.path == "/health":
-            return "gateway", Response('{"status": "ok", "service": "gateway"}',
-                                       mimetype="application/json")
+            return "gateway", Response(
+                '{"status": "ok", "service": "gateway"}', mimetype="application/json"
+            )
         limit = too_large(request)
         if limit is not None:
             return "gateway", payload_too_large(limit)
@@ -126,47 +156,63 @@ class Gateway:
             service, _ = self.url_map.bind_to_environ(request.environ).match()
         except HTTPException as exc:
             code = "method_not_allowed" if exc.code == 405 else "not_found"
-            message = (f"{request.method} is not allowed on {request.path}" if exc.code == 405
-                       else f"no API at {request.path}; see /api/openapi.json")
+            message = (
+                f"{request.method} is not allowed on {request.path}"
+                if exc.code == 405
+                else f"no API at {request.path}; see /api/openapi.json"
+            )
             return "gateway", json_error(exc.code, code, message)
         return service, self.forward(request, service, request.path)
 
     def forward(self, request, service, path):
-        headers = {k: v for k, v in request.headers.items()
-                   if k.lower() not in HOP_BY_HOP and k.lower() != "host"}
+        headers = {
+            k: v
+            for k, v in request.headers.items()
+            if k.lower() not in HOP_BY_HOP and k.lower() != "host"
+        }
         try:
             upstream = self.session.request(
                 # re-encoded: a decoded "?", "#" or "%" in a path segment must reach the
                 # service as part of the path, not start a query string
-                request.method, self.service_urls[service] + quote(path, safe=PATH_CHARACTERS),
-                params=request.query_string.decode() or None, data=request.get_data(),
-                headers=headers, timeout=30, allow_redirects=False)
+                request.method,
+                self.service_urls[service] + quote(path, safe=PATH_CHARACTERS),
+                params=request.query_string.decode() or None,
+                data=request.get_data(),
+                headers=headers,
+                timeout=30,
+                allow_redirects=False,
+            )
         except requests.RequestException as exc:
             log.warning("%s unreachable: %s", service, exc)
             UNAVAILABLE.labels(service).inc()
             return json_error(503, "unavailable", f"the {service} service is unavailable")
-        response_headers = [(k, v) for k, v in upstream.headers.items()
-                            if k.lower() not in HOP_BY_HOP]
-        return Response(upstream.content, status=upstream.status_code,
-                        headers=response_headers)
+        response_headers = [
+            (k, v) for k, v in upstream.headers.items() if k.lower() not in HOP_BY_HOP
+        ]
+        return Response(upstream.content, status=upstream.status_code, headers=response_headers)
 
 
 def main():
     import waitress
     from onestop.common.logs import configure_logging
+
     config.refuse_weak_secrets("gateway")
     configure_logging("gateway")
     port, host = config.gateway_port(), config.env("BIND_HOST", "127.0.0.1")
     metrics_port = config.gateway_metrics_port()
     start_http_server(metrics_port, addr=host)
-    log.info("gateway listening on http://%s:%s (metrics on port %s)", host, port,
-             metrics_port)
-    waitress.serve(Gateway(), host=host, port=port,
-                   threads=int(config.env("GATEWAY_THREADS", 16)), ident="onestop-gateway",
-                   # waitress buffers a body before the app sees it: never more than the
-                   # largest body any path accepts (an upload), not its 1 GB default
-                   max_request_body_size=upload_max_bytes() + MULTIPART_OVERHEAD,
-                   _quiet=True)
+    log.info("gateway listening on http://%s:%s (metrics on port %s)", host, port, metrics_port)
+    waitress.serve(
+        Gateway(),
+        host=host,
+        port=port,
+        threads=int(config.env("GATEWAY_THREADS", 16)),
+        ident="onestop-gateway",
+        # waitress buffers a body before the app sees it: never more than the
+        # largest body any path accepts (an upload), not its 1 GB default
+        max_request_body_size=upload_max_bytes() + MULTIPART_OVERHEAD,
+        _quiet=True,
+    )
     return 0
 
 

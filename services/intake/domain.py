@@ -1,6 +1,7 @@
 """intake's rules: who may apply, validating an application against its scenario, the
 idempotent submission, corrections and withdrawals. Pure functions, no nameko, no pymongo;
 refusals are onestop.common.errors exceptions (mapped to HTTP statuses in one table)."""
+
 import datetime as dt
 import hashlib
 import json
@@ -36,7 +37,8 @@ def form_schema(form_fields):
         if field.get("type", "string") == "string":
             validators.append(validate.Length(min=1, max=field.get("maxLength", 200)))
         declared[field["name"]] = FIELD_TYPES[field.get("type", "string")](
-            required=field.get("required", True), validate=validators)
+            required=field.get("required", True), validate=validators
+        )
     return Schema.from_dict(declared, name="Form")(unknown=RAISE)
 
 
@@ -50,8 +52,12 @@ def validate_application(body, scenario, region, uploads, licenses=None):
     """
     errors = {}
     if body["applicant"]["kind"] not in scenario["applicant_kinds"]:
-        errors["applicant"] = {"kind": [f"{scenario['code']} accepts applicants of kind "
-                                        f"{', '.join(scenario['applicant_kinds'])}"]}
+        errors["applicant"] = {
+            "kind": [
+                f"{scenario['code']} accepts applicants of kind "
+                f"{', '.join(scenario['applicant_kinds'])}"
+            ]
+        }
     if region is None:
         errors["region"] = ["unknown region; see GET /api/regions"]
     elif region["level"] != "county":
@@ -59,9 +65,11 @@ def validate_application(body, scenario, region, uploads, licenses=None):
     optional = {i["code"] for i in scenario["items"] if i["optional"]}
     unknown_optional = sorted(set(body["optional_items"]) - optional)
     if unknown_optional:
-        errors["optional_items"] = [f"not optional items of {scenario['code']}: "
-                                    f"{', '.join(unknown_optional)}; choose from "
-                                    f"{', '.join(sorted(optional)) or 'none'}"]
+        errors["optional_items"] = [
+            f"not optional items of {scenario['code']}: "
+            f"{', '.join(unknown_optional)}; choose from "
+            f"{', '.join(sorted(optional)) or 'none'}"
+        ]
     form = None
     try:
         form = form_schema(scenario["form_fields"]).load(body["form"])
@@ -76,16 +84,25 @@ def validate_application(body, scenario, region, uploads, licenses=None):
 
 
 def required_materials(scenario, optional_items):
-    chosen = {i["code"] for i in scenario["items"]
-              if not i["optional"] or i["code"] in set(optional_items)}
-    return [m["code"] for m in scenario["checklist"] if set(m["items"]) & chosen
-            and m.get("provided_by") not in chosen]
+    chosen = {
+        i["code"]
+        for i in scenario["items"]
+        if not i["optional"] or i["code"] in set(optional_items)
+    }
+    return [
+        m["code"]
+        for m in scenario["checklist"]
+        if set(m["items"]) & chosen and m.get("provided_by") not in chosen
+    ]
 
 
 def provided_materials(scenario, optional_items):
     """Materials of the chosen items that an earlier chosen item of the package produces."""
-    chosen = {i["code"] for i in scenario["items"]
-              if not i["optional"] or i["code"] in set(optional_items)}
+    chosen = {
+        i["code"]
+        for i in scenario["items"]
+        if not i["optional"] or i["code"] in set(optional_items)
+    }
     return [m["code"] for m in scenario["checklist"] if m.get("provided_by") in chosen]
 
 
@@ -111,11 +128,15 @@ def check_materials(body, scenario, uploads, licenses=None):
         elif material["file_id"] not in uploads:
             errors[str(index)] = {"file_id": ["no such upload; upload with POST /api/uploads"]}
         seen.add(code)
-    missing = [code for code in needed
-               if code not in seen and not once_only.is_filled(code, scenario, licenses)]
+    missing = [
+        code
+        for code in needed
+        if code not in seen and not once_only.is_filled(code, scenario, licenses)
+    ]
     if missing:
-        errors["missing"] = [once_only.missing_message(code, scenario, licenses)
-                             for code in missing]
+        errors["missing"] = [
+            once_only.missing_message(code, scenario, licenses) for code in missing
+        ]
     return errors
 
 
@@ -130,8 +151,12 @@ def check_correction(view_tasks, materials, uploads):
     given = set()
     for index, material in enumerate(materials):
         if material["code"] not in asked:
-            errors[str(index)] = {"code": [f"{material['code']} was not asked for; asked: "
-                                           f"{', '.join(sorted(asked)) or 'nothing'}"]}
+            errors[str(index)] = {
+                "code": [
+                    f"{material['code']} was not asked for; asked: "
+                    f"{', '.join(sorted(asked)) or 'nothing'}"
+                ]
+            }
         elif material["file_id"] not in uploads:
             errors[str(index)] = {"file_id": ["no such upload; upload with POST /api/uploads"]}
         given.add(material["code"])
@@ -149,22 +174,32 @@ def check_submitter(principal, body):
         if body["applicant"]["id_number"] != principal.sub:
             raise NotAllowed("an applicant may apply only for themselves")
         if body["channel"] == "counter":
-            raise NotAllowed("the counter channel is for counter clerks",
-                             fields={"channel": ["online or mobile for applicants"]})
+            raise NotAllowed(
+                "the counter channel is for counter clerks",
+                fields={"channel": ["online or mobile for applicants"]},
+            )
     elif body["channel"] != "counter":
-        raise NotAllowed("a counter clerk applies through the counter channel",
-                         fields={"channel": ["counter for clerks"]})
+        raise NotAllowed(
+            "a counter clerk applies through the counter channel",
+            fields={"channel": ["counter for clerks"]},
+        )
 
 
 def list_criteria(principal, query):
     """Whose applications a list shows: an applicant their own, a clerk their own
     submissions, supervisors and operators all (or one applicant's); then the filters."""
-    criteria = {"applicant": None, "clerk": None,
-                "status": query["status"], "scenario": query["scenario"]}
+    criteria = {
+        "applicant": None,
+        "clerk": None,
+        "status": query["status"],
+        "scenario": query["scenario"],
+    }
     if principal.role == "applicant":
         if query["applicant"] not in (None, principal.sub):
-            raise NotAllowed("an applicant sees only their own applications",
-                             fields={"applicant": ["only your own ID number"]})
+            raise NotAllowed(
+                "an applicant sees only their own applications",
+                fields={"applicant": ["only your own ID number"]},
+            )
         criteria["applicant"] = principal.sub
     elif principal.role == "clerk":
         criteria["clerk"] = principal.sub
@@ -189,8 +224,10 @@ def listed_scenario(scenario, code):
 def known_scenario(scenario, code):
     """The catalog's scenario view, or Invalid when the catalog has none by that code."""
     if scenario is None:
-        raise Invalid("validation failed", fields={
-            "scenario": [f"unknown scenario {code!r}; see GET /api/scenarios"]})
+        raise Invalid(
+            "validation failed",
+            fields={"scenario": [f"unknown scenario {code!r}; see GET /api/scenarios"]},
+        )
     return scenario
 
 
@@ -216,10 +253,15 @@ def submission(body, scenario, form, materials, principal, idempotency_key, now)
 def submitted_event(body, scenario, form, materials, principal, now):
     """The application_submitted payload of a new application (a new id)."""
     return {
-        "application_id": uuid.uuid4().hex, "scenario": scenario["code"],
-        "catalog_version": scenario["catalog_version"], "applicant": body["applicant"],
-        "region": body["region"], "channel": body["channel"], "form": form,
-        "materials": materials, "optional_items": body["optional_items"],
+        "application_id": uuid.uuid4().hex,
+        "scenario": scenario["code"],
+        "catalog_version": scenario["catalog_version"],
+        "applicant": body["applicant"],
+        "region": body["region"],
+        "channel": body["channel"],
+        "form": form,
+        "materials": materials,
+        "optional_items": body["optional_items"],
         "submitted_at": now.isoformat(),
         "submitted_by": {"role": principal.role, "sub": principal.sub},
     }
@@ -228,16 +270,25 @@ def submitted_event(body, scenario, form, materials, principal, now):
 def new_application(submitted, body, idempotency_key):
     """The stored application: what was submitted, its status (routing's view comes later)
     and what identifies a retry (the applicant's key and the body's fingerprint)."""
-    return dict(submitted, _id=submitted["application_id"], status="submitted", tasks=[],
-                decision=None, view_rev=0, fingerprint=fingerprint(body),
-                idempotency_key=f"{body['applicant']['id_number']}:{idempotency_key}")
+    return dict(
+        submitted,
+        _id=submitted["application_id"],
+        status="submitted",
+        tasks=[],
+        decision=None,
+        view_rev=0,
+        fingerprint=fingerprint(body),
+        idempotency_key=f"{body['applicant']['id_number']}:{idempotency_key}",
+    )
 
 
 def replayed(existing, application):
     """The application already stored under the same key, for a retry of the same body."""
     if existing["fingerprint"] != application["fingerprint"]:
-        raise Conflicting("this Idempotency-Key was used for a different application",
-                          fields={"Idempotency-Key": ["reused with a different body"]})
+        raise Conflicting(
+            "this Idempotency-Key was used for a different application",
+            fields={"Idempotency-Key": ["reused with a different body"]},
+        )
     return existing
 
 
@@ -245,18 +296,23 @@ def replayed(existing, application):
 def correction(application, materials, uploads, now):
     """The application_corrected payload: the asked-for materials, for the tasks that wait."""
     if application["status"] != "awaiting_correction":
-        raise Conflicting(f"the application is {application['status']}; "
-                          f"nothing awaits a correction")
+        raise Conflicting(
+            f"the application is {application['status']}; nothing awaits a correction"
+        )
     task_ids, errors = check_correction(application.get("tasks", []), materials, uploads)
     if errors:
         raise Invalid("validation failed", fields={"materials": errors})
-    return {"application_id": application["_id"], "correction_id": uuid.uuid4().hex,
-            "task_ids": task_ids, "materials": materials, "corrected_at": now.isoformat()}
+    return {
+        "application_id": application["_id"],
+        "correction_id": uuid.uuid4().hex,
+        "task_ids": task_ids,
+        "materials": materials,
+        "corrected_at": now.isoformat(),
+    }
 
 
 def withdrawal(application, reason, now):
     """The application_withdrawn payload; only before the decision."""
     if application["status"] in FINAL_STATUSES:
         raise Conflicting(f"the application is already {application['status']}")
-    return {"application_id": application["_id"], "reason": reason,
-            "withdrawn_at": now.isoformat()}
+    return {"application_id": application["_id"], "reason": reason, "withdrawn_at": now.isoformat()}

@@ -30,8 +30,9 @@ def resolve(body, scenario, needed, license_service):
     given = {}
     for index, material in enumerate(body["materials"]):
         if material.get("license_id") and covers.get(material["code"]):
-            given[index] = license_service.check_license(material["license_id"], holder,
-                                                         covers[material["code"]])
+            given[index] = license_service.check_license(
+                material["license_id"], holder, covers[material["code"]]
+            )
     listed = {m["code"] for m in body["materials"]}
     wanted = sorted({covers[code] for code in needed if code in covers and code not in listed})
     held = license_service.find_reusable(holder, wanted) if wanted else {}
@@ -59,8 +60,10 @@ def license_problem(index, material, scenario, licenses):
 def missing_message(code, scenario, licenses):
     license_type = covering_types(scenario).get(code)
     if license_type and license_type not in licenses["held"]:
-        return (f"required material {code} is missing: you hold no valid {license_type} "
-                f"e-licence that covers it, so upload a copy")
+        return (
+            f"required material {code} is missing: you hold no valid {license_type} "
+            f"e-licence that covers it, so upload a copy"
+        )
     return f"required material {code} is missing"
 
 
@@ -78,8 +81,7 @@ def materials_of(body, scenario, needed, licenses):
         if code in given:
             index, material = given[code]
             if material.get("license_id"):
-                recorded.append(from_license(code, licenses["given"][index]["license"],
-                                             "given"))
+                recorded.append(from_license(code, licenses["given"][index]["license"], "given"))
             else:
                 recorded.append({"code": code, "file_id": material["file_id"]})
         elif covers.get(code) in licenses["held"]:
@@ -89,8 +91,13 @@ def materials_of(body, scenario, needed, licenses):
 
 def from_license(code, view, how):
     """how: 'given' (the applicant named the licence) or 'held' (filled automatically)."""
-    return {"code": code, "license_id": view["license_id"], "source": "e_license",
-            "filled": how, "license": view}
+    return {
+        "code": code,
+        "license_id": view["license_id"],
+        "source": "e_license",
+        "filled": how,
+        "license": view,
+    }
 
 
 def checklist_view(scenario, held, holder):
@@ -105,8 +112,11 @@ def checklist_view(scenario, held, holder):
         else:
             entry["provided_by"] = "upload"
         checklist.append(entry)
-    return {"scenario": scenario["code"], "catalog_version": scenario["catalog_version"],
-            "holder": holder, "checklist": checklist,
-            "to_upload": [m["code"] for m in checklist if m["provided_by"] == "upload"],
-            "filled_from_licences": [m["code"] for m in checklist
-                                     if m["provided_by"] == "e_license"]}
+    return {
+        "scenario": scenario["code"],
+        "catalog_version": scenario["catalog_version"],
+        "holder": holder,
+        "checklist": checklist,
+        "to_upload": [m["code"] for m in checklist if m["provided_by"] == "upload"],
+        "filled_from_licences": [m["code"] for m in checklist if m["provided_by"] == "e_license"],
+    }

@@ -1,4 +1,5 @@
 """The application body, as the public API accepts it, and the request headers it needs."""
+
 from marshmallow import Schema, fields, validate, validates_schema, ValidationError, RAISE
 
 from onestop.common.http import BadRequest, load, read_json
@@ -7,7 +8,8 @@ CHANNELS = ("online", "mobile", "counter")
 APPLICANT_KINDS = ("person", "enterprise")
 ID_NUMBER = validate.Regexp(
     r"^([0-9]{17}[0-9X]|[0-9A-HJ-NPQRTUWXY]{2}[0-9]{6}[0-9A-HJ-NPQRTUWXY]{10})$",
-    error="must be an 18-character resident ID number or unified social credit code")
+    error="must be an 18-character resident ID number or unified social credit code",
+)
 
 
 class ApplicantSchema(Schema):
@@ -26,19 +28,30 @@ class MaterialSchema(Schema):
         unknown = RAISE
 
     code = fields.String(required=True, validate=validate.Length(min=1, max=64))
-    file_id = fields.String(load_default=None, validate=validate.Regexp(
-        r"^[0-9a-f]{32}$", error="must be a file id returned by POST /api/uploads"))
-    license_id = fields.String(load_default=None, validate=validate.Regexp(
-        r"^L[0-9a-f]{31}$", error="must be an e-licence id (see GET /api/licenses?holder=...)"))
+    file_id = fields.String(
+        load_default=None,
+        validate=validate.Regexp(
+            r"^[0-9a-f]{32}$", error="must be a file id returned by POST /api/uploads"
+        ),
+    )
+    license_id = fields.String(
+        load_default=None,
+        validate=validate.Regexp(
+            r"^L[0-9a-f]{31}$", error="must be an e-licence id (see GET /api/licenses?holder=...)"
+        ),
+    )
 
     @validates_schema
     def one_source(self, data, **kwargs):
         if data.get("file_id") and data.get("license_id"):
             raise ValidationError("give either file_id or license_id, not both", "license_id")
         if not data.get("file_id") and not data.get("license_id"):
-            raise ValidationError("give file_id (an upload) or license_id (an e-licence of "
-                                  "yours); a material your valid e-licence covers may be "
-                                  "left out", "file_id")
+            raise ValidationError(
+                "give file_id (an upload) or license_id (an e-licence of "
+                "yours); a material your valid e-licence covers may be "
+                "left out",
+                "file_id",
+            )
 
 
 class ChecklistQuerySchema(Schema):
@@ -48,8 +61,7 @@ class ChecklistQuerySchema(Schema):
     holder = fields.String(load_default=None, validate=ID_NUMBER)  # a clerk names it
 
 
-STATUSES = ("submitted", "in_review", "awaiting_correction", "approved", "rejected",
-            "withdrawn")
+STATUSES = ("submitted", "in_review", "awaiting_correction", "approved", "rejected", "withdrawn")
 
 
 class ApplicationListQuerySchema(Schema):
@@ -71,13 +83,14 @@ class ApplicationSchema(Schema):
 
     scenario = fields.String(required=True, validate=validate.Length(min=1, max=64))
     applicant = fields.Nested(ApplicantSchema, required=True)
-    region = fields.String(required=True, validate=validate.Regexp(
-        r"^[0-9]{6}$", error="must be a six-digit GB/T 2260 region code"))
+    region = fields.String(
+        required=True,
+        validate=validate.Regexp(r"^[0-9]{6}$", error="must be a six-digit GB/T 2260 region code"),
+    )
     channel = fields.String(required=True, validate=validate.OneOf(CHANNELS))
     form = fields.Dict(required=True)
     materials = fields.List(fields.Nested(MaterialSchema), required=True)
-    optional_items = fields.List(fields.String(validate=validate.Length(max=64)),
-                                 load_default=list)
+    optional_items = fields.List(fields.String(validate=validate.Length(max=64)), load_default=list)
 
 
 class CorrectionSchema(Schema):
@@ -87,22 +100,27 @@ class CorrectionSchema(Schema):
     class Meta:
         unknown = RAISE
 
-    materials = fields.List(fields.Nested(MaterialSchema), required=True,
-                            validate=validate.Length(min=1))
+    materials = fields.List(
+        fields.Nested(MaterialSchema), required=True, validate=validate.Length(min=1)
+    )
 
 
 class WithdrawalSchema(Schema):
     class Meta:
         unknown = RAISE
 
-    reason = fields.String(load_default="withdrawn by the applicant",
-                           validate=validate.Length(min=1, max=500))
+    reason = fields.String(
+        load_default="withdrawn by the applicant", validate=validate.Length(min=1, max=500)
+    )
 
 
 def withdrawal_reason(request):
     """The reason given in the optional body of a withdrawal (a default when none)."""
-    body = load(WithdrawalSchema(), read_json(request)) if request.get_data() else (
-        WithdrawalSchema().load({}))
+    body = (
+        load(WithdrawalSchema(), read_json(request))
+        if request.get_data()
+        else (WithdrawalSchema().load({}))
+    )
     return body["reason"]
 
 
@@ -110,6 +128,8 @@ def idempotency_key(request):
     """The Idempotency-Key header an application must carry (a retry sends the same)."""
     key = request.headers.get("Idempotency-Key", "").strip()
     if not key or len(key) > 128:
-        raise BadRequest("an Idempotency-Key header (1 to 128 characters) is required",
-                         fields={"Idempotency-Key": ["required, at most 128 characters"]})
+        raise BadRequest(
+            "an Idempotency-Key header (1 to 128 characters) is required",
+            fields={"Idempotency-Key": ["required, at most 128 characters"]},
+        )
     return key

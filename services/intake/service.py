@@ -1,4 +1,5 @@
 """intake: apply, upload, status. Persists first, publishes from its outbox."""
+
 from onestop.common.auth import acting_applicant, may_read_application
 from onestop.common.catalog_client import CatalogProxy
 from onestop.common.clock import Clock
@@ -9,14 +10,24 @@ from onestop.common.mongo import Storage
 from onestop.common.outbox import Outbox, event, with_ids
 from onestop.common.rpc import TimedRpcProxy
 from onestop.common.service import ServiceBase
-from onestop.contracts.events import (APPLICATION_CORRECTED, APPLICATION_SUBMITTED,
-                                      APPLICATION_UPDATED, APPLICATION_WITHDRAWN,
-                                      ApplicationUpdatedSchema, load_event)
+from onestop.contracts.events import (
+    APPLICATION_CORRECTED,
+    APPLICATION_SUBMITTED,
+    APPLICATION_UPDATED,
+    APPLICATION_WITHDRAWN,
+    ApplicationUpdatedSchema,
+    load_event,
+)
 from services.intake import domain, once_only, uploads, views
 from services.intake.metrics import REJECTED_INPUT, SUBMITTED, upload_accepted
-from services.intake.schemas import (ApplicationListQuerySchema, ApplicationSchema,
-                                     ChecklistQuerySchema, CorrectionSchema, idempotency_key,
-                                     withdrawal_reason)
+from services.intake.schemas import (
+    ApplicationListQuerySchema,
+    ApplicationSchema,
+    ChecklistQuerySchema,
+    CorrectionSchema,
+    idempotency_key,
+    withdrawal_reason,
+)
 from services.intake.store import IntakeStore
 
 
@@ -33,8 +44,9 @@ class IntakeService(ServiceBase):
     def upload(self, request):
         uploader = self.auth.require(request, "applicant", "clerk")
         data, filename, content_type = uploads.read_file(request)
-        doc = self.store.save_upload(data, filename, content_type, self.now(),
-                                     uploaded_by=uploader.sub)
+        doc = self.store.save_upload(
+            data, filename, content_type, self.now(), uploaded_by=uploader.sub
+        )
         upload_accepted(content_type, len(data))
         return 201, uploads.receipt(doc)
 
@@ -46,13 +58,17 @@ class IntakeService(ServiceBase):
         domain.check_submitter(principal, body)
         scenario, form, materials = self._checked(body)
         now = self.now()
-        submitted, application = domain.submission(body, scenario, form, materials, principal,
-                                                   key, now)
+        submitted, application = domain.submission(
+            body, scenario, form, materials, principal, key, now
+        )
         entries = with_ids([event(APPLICATION_SUBMITTED, submitted)])
         existing = self.store.insert_application(application, entries, now)
         if existing is not None:
-            return json_response(views.accepted(domain.replayed(existing, application)), 202,
-                                 headers={"Idempotent-Replayed": "true"})
+            return json_response(
+                views.accepted(domain.replayed(existing, application)),
+                202,
+                headers={"Idempotent-Replayed": "true"},
+            )
         SUBMITTED.labels(scenario["code"], body["channel"]).inc()
         self.outbox.publish(application["_id"], 1, entries, alone=True)
         return 202, views.accepted(application)
@@ -79,8 +95,9 @@ class IntakeService(ServiceBase):
         operators see all (optionally one applicant's). Officers work from their task list."""
         principal = self.auth.require(request, "applicant", "clerk", "supervisor", "operator")
         query = load_query(ApplicationListQuerySchema(), request)
-        docs, more = self.store.list_applications(domain.list_criteria(principal, query),
-                                                  query["limit"], query["offset"])
+        docs, more = self.store.list_applications(
+            domain.list_criteria(principal, query), query["limit"], query["offset"]
+        )
         return views.application_list(query, docs, more)
 
     @http("GET", "/api/applications/<string:application_id>")
@@ -104,16 +121,18 @@ class IntakeService(ServiceBase):
         application = self._application(application_id, request, "applicant", "clerk")
         now = self.now()
         withdrawn = domain.withdrawal(application, withdrawal_reason(request), now)
-        self._publish(application_id, APPLICATION_WITHDRAWN, withdrawn, now,
-                      {"withdrawal_requested_at": now})
+        self._publish(
+            application_id, APPLICATION_WITHDRAWN, withdrawn, now, {"withdrawal_requested_at": now}
+        )
         return 202, views.withdrawal_accepted(application_id)
 
     @http("GET", "/api/scenarios/<string:code>/checklist")
     def checklist(self, request, code):
         """A scenario's checklist for one holder: what their valid e-licences fill (once-only)."""
         principal = self.auth.require(request, "applicant", "clerk")
-        holder = acting_applicant(principal,
-                                  load_query(ChecklistQuerySchema(), request).get("holder"))
+        holder = acting_applicant(
+            principal, load_query(ChecklistQuerySchema(), request).get("holder")
+        )
         scenario = domain.listed_scenario(self.catalog.get_scenario(code), code)
         held = once_only.held_licenses(scenario, holder, self.license)
         return once_only.checklist_view(scenario, held, holder)
@@ -129,8 +148,9 @@ class IntakeService(ServiceBase):
         principal = self.auth.require(request, *roles)
         doc = self.store.get_application(application_id)
         offices = {t.get("office") for t in (doc or {}).get("tasks", [])}
-        if doc is None or not may_read_application(principal, doc["applicant"]["id_number"],
-                                                   doc.get("submitted_by"), offices):
+        if doc is None or not may_read_application(
+            principal, doc["applicant"]["id_number"], doc.get("submitted_by"), offices
+        ):
             raise Unknown(f"no application {application_id}")
         return doc
 
@@ -138,5 +158,9 @@ class IntakeService(ServiceBase):
         """Store the event in the application's outbox (with `changes`), then publish it."""
         entries = with_ids([event(event_type, body)])
         written = self.store.add_events(application_id, entries, now, changes)
-        self.outbox.publish(application_id, written["rev"], entries,
-                            alone=set(written.get("outbox") or {}) == set(entries))
+        self.outbox.publish(
+            application_id,
+            written["rev"],
+            entries,
+            alone=set(written.get("outbox") or {}) == set(entries),
+        )

@@ -1,4 +1,5 @@
 """intake's own database: applications (with their outbox and status view) and uploads."""
+
 import hashlib
 import uuid
 
@@ -10,8 +11,16 @@ from onestop.common.store import MongoStore
 
 
 # what a list of applications shows of each (the whole document: GET /api/applications/<id>)
-LIST_FIELDS = {"scenario": 1, "catalog_version": 1, "status": 1, "channel": 1, "region": 1,
-               "applicant": 1, "submitted_at": 1, "decision": 1}
+LIST_FIELDS = {
+    "scenario": 1,
+    "catalog_version": 1,
+    "status": 1,
+    "channel": 1,
+    "region": 1,
+    "applicant": 1,
+    "submitted_at": 1,
+    "decision": 1,
+}
 
 
 class IntakeStore(MongoStore):
@@ -27,10 +36,16 @@ class IntakeStore(MongoStore):
     def save_upload(self, data, filename, content_type, now, uploaded_by=None):
         file_id = uuid.uuid4().hex
         grid_id = gridfs.GridFS(self.db).put(data, filename=filename)
-        doc = {"_id": file_id, "grid_id": grid_id, "filename": filename,
-               "content_type": content_type, "size": len(data),
-               "sha256": hashlib.sha256(data).hexdigest(), "uploaded_at": now,
-               "uploaded_by": uploaded_by}
+        doc = {
+            "_id": file_id,
+            "grid_id": grid_id,
+            "filename": filename,
+            "content_type": content_type,
+            "size": len(data),
+            "sha256": hashlib.sha256(data).hexdigest(),
+            "uploaded_at": now,
+            "uploaded_by": uploaded_by,
+        }
         self.db.uploads.insert_one(doc)
         return doc
 
@@ -50,13 +65,21 @@ class IntakeStore(MongoStore):
     def insert_application(self, application, outbox, now):
         """Store a new application with its outbox; None when stored, else the application
         already stored under its idempotency key."""
-        doc = dict(application, rev=1, created_at=now, updated_at=now,
-                   updated_ts=now.timestamp(), outbox=outbox, outbox_pending=True)
+        doc = dict(
+            application,
+            rev=1,
+            created_at=now,
+            updated_at=now,
+            updated_ts=now.timestamp(),
+            outbox=outbox,
+            outbox_pending=True,
+        )
         try:
             self.db.applications.insert_one(doc)
         except DuplicateKeyError:
             existing = self.db.applications.find_one(
-                {"idempotency_key": application["idempotency_key"]})
+                {"idempotency_key": application["idempotency_key"]}
+            )
             if existing is None:
                 raise
             return existing
@@ -76,8 +99,12 @@ class IntakeStore(MongoStore):
         if criteria["applicant"]:
             query["applicant.id_number"] = criteria["applicant"]
         query.update({name: criteria[name] for name in ("status", "scenario") if criteria[name]})
-        found = list(self.db.applications.find(query, LIST_FIELDS).sort(
-            [("submitted_at", -1), ("_id", 1)]).skip(offset).limit(limit + 1))
+        found = list(
+            self.db.applications.find(query, LIST_FIELDS)
+            .sort([("submitted_at", -1), ("_id", 1)])
+            .skip(offset)
+            .limit(limit + 1)
+        )
         return found[:limit], len(found) > limit
 
     def add_events(self, application_id, outbox, now, changes=None):
@@ -86,15 +113,31 @@ class IntakeStore(MongoStore):
         if there is no such application."""
         return self.db.applications.find_one_and_update(
             {"_id": application_id},
-            {"$set": {**{f"outbox.{message_id}": entry for message_id, entry in outbox.items()},
-                      "outbox_pending": True, "updated_at": now,
-                      "updated_ts": now.timestamp(), **(changes or {})}, "$inc": {"rev": 1}},
-            return_document=ReturnDocument.AFTER)
+            {
+                "$set": {
+                    **{f"outbox.{message_id}": entry for message_id, entry in outbox.items()},
+                    "outbox_pending": True,
+                    "updated_at": now,
+                    "updated_ts": now.timestamp(),
+                    **(changes or {}),
+                },
+                "$inc": {"rev": 1},
+            },
+            return_document=ReturnDocument.AFTER,
+        )
 
     def apply_view(self, application_id, view, now):
         """Store routing's snapshot if it is newer than the one held (out-of-order safe)."""
         result = self.db.applications.update_one(
             {"_id": application_id, "view_rev": {"$lt": view["rev"]}},
-            {"$set": {"view_rev": view["rev"], "status": view["status"], "tasks": view["tasks"],
-                      "decision": view.get("decision"), "view_updated_at": now}})
+            {
+                "$set": {
+                    "view_rev": view["rev"],
+                    "status": view["status"],
+                    "tasks": view["tasks"],
+                    "decision": view.get("decision"),
+                    "view_updated_at": now,
+                }
+            },
+        )
         return result.modified_count == 1

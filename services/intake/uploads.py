@@ -1,6 +1,7 @@
 """Reading an uploaded file from a multipart request: its size, declared type and first
 bytes are checked before anything is stored. Refusals are request-parsing errors (413,
 415, 400), as for any body the API cannot read."""
+
 from onestop.common.config import env
 from onestop.common.http import BadRequest, PayloadTooLarge, UnsupportedMediaType
 
@@ -35,14 +36,21 @@ def read_file(request):
     if magic is None:
         raise UnsupportedMediaType(
             f"type {content_type or 'unknown'} is not accepted",
-            fields={"file": [f"accepted types: {', '.join(UPLOAD_TYPES)}"]})
+            fields={"file": [f"accepted types: {', '.join(UPLOAD_TYPES)}"]},
+        )
     if not data.startswith(magic):
-        raise BadRequest("file content does not match its type",
-                         fields={"file": [f"content is not {content_type}"]})
+        raise BadRequest(
+            "file content does not match its type",
+            fields={"file": [f"content is not {content_type}"]},
+        )
     return data, (upload.filename or "upload")[:200], content_type
 
 
 def receipt(doc):
     """What the uploader gets back: the id to name in an application's materials."""
-    return {"file_id": doc["_id"], "size": doc["size"], "sha256": doc["sha256"],
-            "content_type": doc["content_type"]}
+    return {
+        "file_id": doc["_id"],
+        "size": doc["size"],
+        "sha256": doc["sha256"],
+        "content_type": doc["content_type"],
+    }

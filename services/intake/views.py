@@ -14,10 +14,15 @@ def application_summary(doc):
     """One line of a list of applications."""
     decision = doc.get("decision") or {}
     return {
-        "id": doc["_id"], "scenario": doc["scenario"], "catalog_version": doc["catalog_version"],
-        "status": doc["status"], "channel": doc["channel"], "region": doc["region"],
+        "id": doc["_id"],
+        "scenario": doc["scenario"],
+        "catalog_version": doc["catalog_version"],
+        "status": doc["status"],
+        "channel": doc["channel"],
+        "region": doc["region"],
         "applicant": {"kind": doc["applicant"]["kind"], "name": doc["applicant"]["name"]},
-        "submitted_at": doc["submitted_at"], "outcome": decision.get("outcome"),
+        "submitted_at": doc["submitted_at"],
+        "outcome": decision.get("outcome"),
         "decided_at": decision.get("decided_at"),
         "status_url": status_url(doc["_id"]),
     }
@@ -25,26 +30,39 @@ def application_summary(doc):
 
 def application_list(query, docs, more):
     """A page of the list: the summaries and where the next page starts (None at the end)."""
-    return {"limit": query["limit"], "offset": query["offset"],
-            "next_offset": query["offset"] + len(docs) if more else None,
-            "applications": [application_summary(d) for d in docs]}
+    return {
+        "limit": query["limit"],
+        "offset": query["offset"],
+        "next_offset": query["offset"] + len(docs) if more else None,
+        "applications": [application_summary(d) for d in docs],
+    }
 
 
 def application_view(doc):
     """The applicant-facing status: tasks with their item, department, state and reason."""
     return {
-        "id": doc["_id"], "scenario": doc["scenario"], "catalog_version": doc["catalog_version"],
-        "status": doc["status"], "channel": doc["channel"], "region": doc["region"],
+        "id": doc["_id"],
+        "scenario": doc["scenario"],
+        "catalog_version": doc["catalog_version"],
+        "status": doc["status"],
+        "channel": doc["channel"],
+        "region": doc["region"],
         "applicant": {"kind": doc["applicant"]["kind"], "name": doc["applicant"]["name"]},
-        "submitted_at": doc["submitted_at"], "optional_items": doc.get("optional_items", []),
+        "submitted_at": doc["submitted_at"],
+        "optional_items": doc.get("optional_items", []),
         "materials": doc["materials"],
-        "tasks": doc.get("tasks", []), "decision": doc.get("decision"),
+        "tasks": doc.get("tasks", []),
+        "decision": doc.get("decision"),
     }
 
 
 def correction_accepted(corrected):
-    return {"id": corrected["application_id"], "correction_id": corrected["correction_id"],
-            "tasks": corrected["task_ids"], "status_url": status_url(corrected["application_id"])}
+    return {
+        "id": corrected["application_id"],
+        "correction_id": corrected["correction_id"],
+        "tasks": corrected["task_ids"],
+        "status_url": status_url(corrected["application_id"]),
+    }
 
 
 def withdrawal_accepted(application_id):

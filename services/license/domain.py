@@ -6,6 +6,7 @@ published public key can check a licence offline (docs/licences-and-reviews.md
 shows how, in a dozen lines that use nothing of ours). Revocation can only be
 known online: the verify endpoint adds it.
 """
+
 import base64
 import hashlib
 import json
@@ -29,7 +30,9 @@ def license_id(application_id, item_code):
 
 
 def canonical_bytes(license):
-    return json.dumps(signed_content(license), sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    return json.dumps(
+        signed_content(license), sort_keys=True, separators=(",", ":"), ensure_ascii=False
+    ).encode()
 
 
 def b64url(data):
@@ -58,8 +61,14 @@ def key_id(public_key):
 
 def public_jwk(public_key):
     raw = public_key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-    return {"kty": "OKP", "crv": "Ed25519", "x": b64url(raw), "kid": key_id(public_key),
-            "use": "sig", "alg": "EdDSA"}
+    return {
+        "kty": "OKP",
+        "crv": "Ed25519",
+        "x": b64url(raw),
+        "kid": key_id(public_key),
+        "use": "sig",
+        "alg": "EdDSA",
+    }
 
 
 def public_key_from_jwk(jwk):
@@ -68,8 +77,11 @@ def public_key_from_jwk(jwk):
 
 def keys_from_jwks(jwks):
     """key id -> public key, from a published JWK set (what an offline verifier downloads)."""
-    return {jwk["kid"]: public_key_from_jwk(jwk) for jwk in jwks.get("keys", [])
-            if jwk.get("kty") == "OKP" and jwk.get("crv") == "Ed25519"}
+    return {
+        jwk["kid"]: public_key_from_jwk(jwk)
+        for jwk in jwks.get("keys", [])
+        if jwk.get("kty") == "OKP" and jwk.get("crv") == "Ed25519"
+    }
 
 
 def build_license(task, decided, license_type, now):
@@ -82,13 +94,17 @@ def build_license(task, decided, license_type, now):
     number = data.get("reference_number") or task["task_id"]
     return {
         "id": license_id(decided["application_id"], task["item_code"]),
-        "type": license_type["code"], "type_name": license_type["name"],
+        "type": license_type["code"],
+        "type_name": license_type["name"],
         "number": str(number),
-        "holder": {"kind": decided["applicant"]["kind"],
-                   "id_number": decided["applicant"]["id_number"],
-                   "name": decided["applicant"]["name"]},
+        "holder": {
+            "kind": decided["applicant"]["kind"],
+            "id_number": decided["applicant"]["id_number"],
+            "name": decided["applicant"]["name"],
+        },
         "issuer": {"department": task["department"], "region": task["region"]},
-        "application_id": decided["application_id"], "item_code": task["item_code"],
+        "application_id": decided["application_id"],
+        "item_code": task["item_code"],
         "data": data,
         "issued_at": now.isoformat(),
         "expires_at": (now + timedelta(days=validity)).isoformat() if validity else None,
@@ -104,8 +120,7 @@ def sign(license, private_key):
 def signature_holds(license, public_keys):
     """True when the licence carries a good signature by one of the given keys."""
     kid, signature = license.get("key_id"), license.get("signature")
-    if not isinstance(kid, str) or not isinstance(signature, str)\
-            or kid not in public_keys:
+    if not isinstance(kid, str) or not isinstance(signature, str) or kid not in public_keys:
         return False
     key = public_keys[kid]
     try:
@@ -152,10 +167,16 @@ def shared_view(license):
     """What a material filled from a licence carries to the departments: the licence's
     identity and validity, never the holder's ID number, the issuing application or the
     department's full data (a department that needs more asks GET /api/licenses/{id})."""
-    return {"license_id": license["id"], "license_type": license["type"],
-            "type_name": license.get("type_name", ""), "number": license["number"],
-            "holder_name": license["holder"]["name"], "issuer": dict(license["issuer"]),
-            "issued_at": license["issued_at"], "expires_at": license.get("expires_at")}
+    return {
+        "license_id": license["id"],
+        "license_type": license["type"],
+        "type_name": license.get("type_name", ""),
+        "number": license["number"],
+        "holder_name": license["holder"]["name"],
+        "issuer": dict(license["issuer"]),
+        "issued_at": license["issued_at"],
+        "expires_at": license.get("expires_at"),
+    }
 
 
 def refusal(license, license_id, holder_id_number, license_type, now):
@@ -165,15 +186,20 @@ def refusal(license, license_id, holder_id_number, license_type, now):
     if license["holder"]["id_number"] != holder_id_number:
         return f"e-licence {license_id} belongs to someone else; only the holder may use it"
     if license_type and license["type"] != license_type:
-        return (f"e-licence {license_id} is a {license['type']}, this material needs a "
-                f"{license_type}")
+        return (
+            f"e-licence {license_id} is a {license['type']}, this material needs a {license_type}"
+        )
     status = status_of(license, now)
     if status == "revoked":
-        return (f"e-licence {license_id} was revoked on {license.get('revoked_at', '')[:10]}; "
-                f"upload the material or use a valid licence")
+        return (
+            f"e-licence {license_id} was revoked on {license.get('revoked_at', '')[:10]}; "
+            f"upload the material or use a valid licence"
+        )
     if status == "expired":
-        return (f"e-licence {license_id} expired on {license['expires_at'][:10]}; "
-                f"upload the material or use a valid licence")
+        return (
+            f"e-licence {license_id} expired on {license['expires_at'][:10]}; "
+            f"upload the material or use a valid licence"
+        )
     return None
 
 
@@ -181,8 +207,11 @@ def newest_valid_by_type(licenses, license_types, now):
     """license type -> the holder's newest valid licence of that type (those wanted only)."""
     chosen = {}
     for license in sorted(licenses, key=lambda d: d["issued_at"], reverse=True):
-        if license["type"] in license_types and license["type"] not in chosen\
-                and status_of(license, now) == "valid":
+        if (
+            license["type"] in license_types
+            and license["type"] not in chosen
+            and status_of(license, now) == "valid"
+        ):
             chosen[license["type"]] = license
     return chosen
 
@@ -191,8 +220,11 @@ def licensed_tasks(decided):
     """The approved tasks of an approved decision that produce a licence."""
     if decided["decision"]["outcome"] != "approved":
         return []
-    return [task for task in decided["tasks"]
-            if task.get("license_type") and task.get("state") == "approved"]
+    return [
+        task
+        for task in decided["tasks"]
+        if task.get("license_type") and task.get("state") == "approved"
+    ]
 
 
 def licenses_to_issue(decided, license_types):
@@ -201,8 +233,10 @@ def licenses_to_issue(decided, license_types):
     issued = []
     for task in licensed_tasks(decided):
         if task["license_type"] not in license_types:
-            raise InvalidMessage(f"unknown licence type {task['license_type']!r} in "
-                                 f"application {decided['application_id']}")
+            raise InvalidMessage(
+                f"unknown licence type {task['license_type']!r} in "
+                f"application {decided['application_id']}"
+            )
         issued.append((task, license_types[task["license_type"]]))
     return issued
 
@@ -217,15 +251,17 @@ def verification(license, stored, public_keys, now):
     same id (or None). Revocation is looked up by the licence's id and signing key, never by
     the text of its signature (which a presenter controls); the answer carries the content
     the signature covers, so a relying party shows what was signed, not fields beside it."""
-    revoked = bool(stored and stored.get("status") == "revoked"
-                   and stored.get("key_id") == license["key_id"])
+    revoked = bool(
+        stored and stored.get("status") == "revoked" and stored.get("key_id") == license["key_id"]
+    )
     result = verify(license, public_keys, now, revoked)
     answer = {"id": license["id"], "result": result}
     if result != "forged":
         answer["license"] = signed_content(license)
     if result == "revoked":
-        answer.update(revoked_at=stored.get("revoked_at"),
-                      revocation_reason=stored.get("revocation_reason"))
+        answer.update(
+            revoked_at=stored.get("revoked_at"), revocation_reason=stored.get("revocation_reason")
+        )
     return result, answer
 
 
@@ -240,7 +276,11 @@ def revocation(license, license_id, reason, now):
 
 def lifecycle_event(license, at, reason=""):
     """The payload of license_issued, license_revoked and license_expired."""
-    return {"license_id": license["id"], "license_type": license["type"],
-            "holder_id_number": license["holder"]["id_number"],
-            "application_id": license["application_id"], "at": at.isoformat(),
-            "reason": reason}
+    return {
+        "license_id": license["id"],
+        "license_type": license["type"],
+        "holder_id_number": license["holder"]["id_number"],
+        "application_id": license["application_id"],
+        "at": at.isoformat(),
+        "reason": reason,
+    }

@@ -6,6 +6,7 @@ file must exist (a production key is never invented).
 LICENSE_PREVIOUS_KEYS_FILE: optional JWK set of retired public keys, still
 published and accepted for verification after a key rotation.
 """
+
 import json
 import logging
 import os
@@ -35,8 +36,9 @@ def load_or_create(path):
     log.warning("no signing key at %s: generating one for this local installation", path)
     key = Ed25519PrivateKey.generate()
     path.parent.mkdir(parents=True, exist_ok=True)
-    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                            serialization.NoEncryption())
+    pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
     try:
         descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:  # another process created it first: use theirs

@@ -1,9 +1,11 @@
 """What the license API accepts."""
+
 from marshmallow import Schema, fields, validate, INCLUDE, RAISE
 
 ID_NUMBER = validate.Regexp(
     r"^([0-9]{17}[0-9X]|[0-9A-HJ-NPQRTUWXY]{2}[0-9]{6}[0-9A-HJ-NPQRTUWXY]{10})$",
-    error="must be an 18-character resident ID number or unified social credit code")
+    error="must be an 18-character resident ID number or unified social credit code",
+)
 
 
 class WalletQuerySchema(Schema):

@@ -1,4 +1,5 @@
 """license: issues signed e-licences on approval; verify, revoke, expire; wallet; reuse by RPC."""
+
 from nameko.rpc import rpc
 from nameko.timer import timer
 
@@ -12,12 +13,17 @@ from onestop.common.messaging import event_handler
 from onestop.common.mongo import Storage
 from onestop.common.outbox import Outbox, event, with_ids
 from onestop.common.service import ServiceBase
-from onestop.contracts.events import (APPLICATION_DECIDED, LICENSE_EXPIRED, LICENSE_ISSUED,
-                                      LICENSE_REVOKED, ApplicationDecidedSchema, load_event)
+from onestop.contracts.events import (
+    APPLICATION_DECIDED,
+    LICENSE_EXPIRED,
+    LICENSE_ISSUED,
+    LICENSE_REVOKED,
+    ApplicationDecidedSchema,
+    load_event,
+)
 from services.license import domain
 from services.license.keys import SigningKeys
-from services.license.metrics import (EXPIRED, ISSUED, REUSED, REVOKED, VERIFIED,
-                                      store_gauges)
+from services.license.metrics import EXPIRED, ISSUED, REUSED, REVOKED, VERIFIED, store_gauges
 from services.license.schemas import LicenseDocumentSchema, RevocationSchema, WalletQuerySchema
 from services.license.store import LicenseStore
 
@@ -35,12 +41,16 @@ class LicenseService(ServiceBase):
     @event_handler("routing", APPLICATION_DECIDED)
     def handle_application_decided(self, payload):
         decided = load_event(ApplicationDecidedSchema, payload, APPLICATION_DECIDED)
-        types = (self.catalog.get_license_types(decided.get("catalog_version"))
-                 if domain.licensed_tasks(decided) else {})
+        types = (
+            self.catalog.get_license_types(decided.get("catalog_version"))
+            if domain.licensed_tasks(decided)
+            else {}
+        )
         for task, license_type in domain.licenses_to_issue(decided, types):
             now = self.now()
-            license = domain.sign(domain.build_license(task, decided, license_type, now),
-                                  self.keys.signing_key)
+            license = domain.sign(
+                domain.build_license(task, decided, license_type, now), self.keys.signing_key
+            )
             entries = with_ids([event(LICENSE_ISSUED, domain.lifecycle_event(license, now))])
             if self.store.insert(license, entries, now):
                 ISSUED.labels(license["type"]).inc()
@@ -56,8 +66,10 @@ class LicenseService(ServiceBase):
             holder = acting_applicant(principal, holder)
         elif not holder:
             raise Invalid("name the holder", field="holder")
-        return {"holder": holder,
-                "licenses": domain.wallet_order(self.store.by_holder(holder), self.now())}
+        return {
+            "holder": holder,
+            "licenses": domain.wallet_order(self.store.by_holder(holder), self.now()),
+        }
 
     @http("GET", "/api/licenses/keys")
     def public_keys(self, request):
@@ -68,8 +80,10 @@ class LicenseService(ServiceBase):
     def show(self, request, license_id):
         principal = self.auth.require(request)
         license = self.store.get(license_id)
-        if license is None or not (principal.role in ("clerk", "supervisor", "operator")
-                                   or principal.is_applicant(license["holder"]["id_number"])):
+        if license is None or not (
+            principal.role in ("clerk", "supervisor", "operator")
+            or principal.is_applicant(license["holder"]["id_number"])
+        ):
             raise Unknown(f"no e-licence {license_id}")
         return dict(license, status=domain.status_of(license, self.now()))
 
@@ -95,8 +109,9 @@ class LicenseService(ServiceBase):
     @rpc
     def find_reusable(self, holder_id_number, license_types):
         """license type -> the shared view of the holder's newest valid licence of that type."""
-        chosen = domain.newest_valid_by_type(self.store.by_holder(holder_id_number),
-                                             set(license_types), self.now())
+        chosen = domain.newest_valid_by_type(
+            self.store.by_holder(holder_id_number), set(license_types), self.now()
+        )
         for license_type in license_types:
             REUSED.labels(license_type, "found" if license_type in chosen else "none").inc()
         return {t: domain.shared_view(license) for t, license in chosen.items()}
@@ -105,8 +120,7 @@ class LicenseService(ServiceBase):
     def check_license(self, license_id, holder_id_number, license_type):
         """{"license": shared view} when the licence may fill the material, else {"error": why}."""
         license = self.store.get(license_id) if isinstance(license_id, str) else None
-        refusal = domain.refusal(license, license_id, holder_id_number, license_type,
-                                 self.now())
+        refusal = domain.refusal(license, license_id, holder_id_number, license_type, self.now())
         REUSED.labels(license_type, "refused" if refusal else "accepted").inc()
         return {"error": refusal} if refusal else {"license": domain.shared_view(license)}
 
@@ -123,8 +137,9 @@ class LicenseService(ServiceBase):
         """Store the status change with its life-cycle event, then publish it."""
         now = self.now()
         entries = with_ids([event(event_type, domain.lifecycle_event(license, now, reason))])
-        written = self.store.mark(license["id"], license.get("status", "valid"), changes,
-                                  entries, now)
+        written = self.store.mark(
+            license["id"], license.get("status", "valid"), changes, entries, now
+        )
         if written is not None:
             self.outbox.publish(license["id"], written["rev"], written["outbox"])
         return written is not None

@@ -8,6 +8,7 @@ Licences by type and status are tallied as they change (docs/adr/0016): one `tal
 document per (type, status), `$inc`-ed right after the write that issues a licence or moves
 it out of a status, so the scrape-time gauge reads a few documents, not every licence.
 """
+
 from datetime import datetime
 
 from pymongo import ASCENDING, DESCENDING
@@ -46,21 +47,35 @@ class LicenseStore(MongoStore):
 
     def insert(self, license, outbox, now):
         """Store a signed licence with its outbox; False when it was already issued."""
-        expires_ts = (datetime.fromisoformat(license["expires_at"]).timestamp()
-                      if license.get("expires_at") else None)
+        expires_ts = (
+            datetime.fromisoformat(license["expires_at"]).timestamp()
+            if license.get("expires_at")
+            else None
+        )
         try:
-            self.licenses.insert_one(dict(license, _id=license["id"], status="valid", rev=1,
-                                          outbox=outbox, outbox_pending=bool(outbox),
-                                          updated_ts=now.timestamp(), expires_ts=expires_ts))
+            self.licenses.insert_one(
+                dict(
+                    license,
+                    _id=license["id"],
+                    status="valid",
+                    rev=1,
+                    outbox=outbox,
+                    outbox_pending=bool(outbox),
+                    updated_ts=now.timestamp(),
+                    expires_ts=expires_ts,
+                )
+            )
         except DuplicateKeyError:
             return False
         self._tally(license["type"], "valid", 1)
         return True
 
     def _tally(self, license_type, status, step):
-        self.db.tallies.update_one({"_id": tally_id(license_type, status)},
-                                   {"$set": {"type": license_type, "status": status},
-                                    "$inc": {"count": step}}, upsert=True)
+        self.db.tallies.update_one(
+            {"_id": tally_id(license_type, status)},
+            {"$set": {"type": license_type, "status": status}, "$inc": {"count": step}},
+            upsert=True,
+        )
 
     def get(self, license_id):
         return license_of(self.licenses.find_one({"_id": license_id}))
@@ -74,12 +89,14 @@ class LicenseStore(MongoStore):
         was not in `from_status`."""
         fields = dict(changes, updated_ts=now.timestamp(), outbox_pending=True)
         fields.update({f"outbox.{message_id}": entry for message_id, entry in outbox.items()})
-        result = self.licenses.update_one({"_id": license_id, "status": from_status},
-                                          {"$set": fields, "$inc": {"rev": 1}})
+        result = self.licenses.update_one(
+            {"_id": license_id, "status": from_status}, {"$set": fields, "$inc": {"rev": 1}}
+        )
         if result.modified_count != 1:
             return None
-        written = self.licenses.find_one({"_id": license_id}, {"outbox": 1, "rev": 1,
-                                                                "type": 1, "status": 1})
+        written = self.licenses.find_one(
+            {"_id": license_id}, {"outbox": 1, "rev": 1, "type": 1, "status": 1}
+        )
         if written.get("status", from_status) != from_status:
             self._tally(written["type"], from_status, -1)
             self._tally(written["type"], written["status"], 1)
@@ -87,17 +104,24 @@ class LicenseStore(MongoStore):
 
     def due_to_expire(self, now, limit=200):
         """Licences still marked valid whose expiry has passed."""
-        return [license_of(doc) for doc in self.licenses.find(
-            {"status": "valid", "expires_ts": {"$lte": now.timestamp()}}).limit(limit)]
+        return [
+            license_of(doc)
+            for doc in self.licenses.find(
+                {"status": "valid", "expires_ts": {"$lte": now.timestamp()}}
+            ).limit(limit)
+        ]
 
     def count_by_type_and_status(self, now):
         """(license type, status now) -> count, for the scrape-time gauge: the tallies,
         with licences past their expiry that the sweep has not marked yet counted as
         expired. Reads the tallies and at most UNSWEPT_LIMIT licences."""
-        counts = {(doc["type"], doc["status"]): doc["count"]
-                  for doc in self.db.tallies.find({"_id": {"$ne": TALLIED_MARK}})}
-        for doc in self.licenses.find({"status": "valid", "expires_ts": {"$lte": now.timestamp()}},
-                                      {"type": 1}).limit(UNSWEPT_LIMIT):
+        counts = {
+            (doc["type"], doc["status"]): doc["count"]
+            for doc in self.db.tallies.find({"_id": {"$ne": TALLIED_MARK}})
+        }
+        for doc in self.licenses.find(
+            {"status": "valid", "expires_ts": {"$lte": now.timestamp()}}, {"type": 1}
+        ).limit(UNSWEPT_LIMIT):
             counts[(doc["type"], "valid")] = counts.get((doc["type"], "valid"), 0) - 1
             counts[(doc["type"], "expired")] = counts.get((doc["type"], "expired"), 0) + 1
         return {key: count for key, count in counts.items() if count}
@@ -107,8 +131,11 @@ class LicenseStore(MongoStore):
         counts = {}
         for doc in self.licenses.find({}, {"type": 1, "status": 1, "expires_ts": 1}):
             status = doc.get("status", "valid")
-            if status == "valid" and doc.get("expires_ts") is not None\
-                    and doc["expires_ts"] <= now.timestamp():
+            if (
+                status == "valid"
+                and doc.get("expires_ts") is not None
+                and doc["expires_ts"] <= now.timestamp()
+            ):
                 status = "expired"
             key = (doc["type"], status)
             counts[key] = counts.get(key, 0) + 1
@@ -123,7 +150,12 @@ class LicenseStore(MongoStore):
             counts[key] = counts.get(key, 0) + 1
         self.db.tallies.delete_many({})
         for (license_type, status), count in counts.items():
-            self.db.tallies.insert_one({"_id": tally_id(license_type, status),
-                                        "type": license_type, "status": status,
-                                        "count": count})
+            self.db.tallies.insert_one(
+                {
+                    "_id": tally_id(license_type, status),
+                    "type": license_type,
+                    "status": status,
+                    "count": count,
+                }
+            )
         self.db.tallies.insert_one({"_id": TALLIED_MARK})

@@ -19,6 +19,7 @@ departments answering within a few milliseconds of each other then cost one writ
 snapshot and one outbox flush instead of one per arrival; a result that does not come
 costs the others that much latency, once (docs/adr/0011).
 """
+
 import eventlet
 from eventlet.event import Event
 
@@ -85,8 +86,9 @@ class ApplicationQueues:
             del self.queues[application_id]
             self.batches.pop(application_id, None)
             for entry in queue:
-                entry.error = BatchWorkerStopped("the worker applying this application's "
-                                                 "results stopped; the result is requeued")
+                entry.error = BatchWorkerStopped(
+                    "the worker applying this application's results stopped; the result is requeued"
+                )
                 entry.done.send()
 
     def take_more(self, application_id, count, timeout):
@@ -115,9 +117,16 @@ def latest_snapshot_only(messages):
     """The messages of several changes written at once, with only the last
     application_updated snapshot: the earlier ones would carry the same revision and show
     a state that the write skips."""
-    last = max((index for index, m in enumerate(messages)
-                if m["kind"] == "event" and m["event_type"] == APPLICATION_UPDATED),
-               default=None)
-    return [m for index, m in enumerate(messages)
-            if index == last or not (m["kind"] == "event"
-                                     and m["event_type"] == APPLICATION_UPDATED)]
+    last = max(
+        (
+            index
+            for index, m in enumerate(messages)
+            if m["kind"] == "event" and m["event_type"] == APPLICATION_UPDATED
+        ),
+        default=None,
+    )
+    return [
+        m
+        for index, m in enumerate(messages)
+        if index == last or not (m["kind"] == "event" and m["event_type"] == APPLICATION_UPDATED)
+    ]

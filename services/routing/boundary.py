@@ -7,6 +7,7 @@ that speaks for another department, or that answers another department's task is
 refused: dead-lettered with the reason (onestop.common.messaging) and counted in
 routing_results_refused_total{reason}.
 """
+
 from onestop.common.broker_users import department_of_user
 from onestop.contracts.envelope import InvalidMessage
 from services.routing.metrics import RESULTS_REFUSED
@@ -20,13 +21,13 @@ def refusal(sender, result, workflow, prefix=None):
     if department is None:
         return "unknown_sender", f"{sender} is not a department's broker user"
     if result["department"] != department:
-        return "impersonation", (f"{sender} may not answer for department "
-                                 f"{result['department']}")
+        return "impersonation", (f"{sender} may not answer for department {result['department']}")
     tasks = (workflow or {}).get("tasks", {}).values()
     task = next((t for t in tasks if t["task_id"] == result["task_id"]), None)
     if task is not None and task["department"] != department:
-        return "foreign_task", (f"task {task['task_id']} belongs to {task['department']}, "
-                                f"not {department}")
+        return "foreign_task", (
+            f"task {task['task_id']} belongs to {task['department']}, not {department}"
+        )
     return None
 
 

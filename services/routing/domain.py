@@ -9,14 +9,19 @@ The combined decision is always computed from the stored per-task states,
 never from a counter, so a replayed or reordered result cannot complete an
 application early or twice.
 """
+
 import copy
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from onestop.contracts import messages as contract
 from onestop.contracts.envelope import make_envelope
-from onestop.contracts.events import (APPLICATION_DECIDED, APPLICATION_UPDATED, TASK_ESCALATED,
-                                      TASK_OVERDUE)
+from onestop.contracts.events import (
+    APPLICATION_DECIDED,
+    APPLICATION_UPDATED,
+    TASK_ESCALATED,
+    TASK_OVERDUE,
+)
 from onestop.contracts.topology import TASKS_EXCHANGE, task_routing_key
 
 OPEN_STATES = ("blocked", "sent", "correction_required")
@@ -29,6 +34,7 @@ SEEN_RESULTS_KEPT = 20
 @dataclass
 class Outcome:
     """What applying one input did: kind is applied, duplicate, unknown, late or refused."""
+
     kind: str
     workflow: dict = None
     messages: list = field(default_factory=list)
@@ -45,23 +51,50 @@ def new_workflow(submitted, plan, now, calendar):
     tasks = {}
     for order, planned in enumerate(plan["tasks"]):
         tasks[planned["item_code"]] = dict(
-            planned, task_id=task_id(application_id, planned["item_code"]), order=order,
-            state="blocked", reason="", data={}, sent_at=None, decided_at=None, due=None,
-            legal_due=None, attempt=0, corrections=0, requested_materials=[], paused_at=None,
-            overdue=False, escalated=False, seen=[])
+            planned,
+            task_id=task_id(application_id, planned["item_code"]),
+            order=order,
+            state="blocked",
+            reason="",
+            data={},
+            sent_at=None,
+            decided_at=None,
+            due=None,
+            legal_due=None,
+            attempt=0,
+            corrections=0,
+            requested_materials=[],
+            paused_at=None,
+            overdue=False,
+            escalated=False,
+            seen=[],
+        )
     workflow = {
         "_id": application_id,
-        "scenario": submitted["scenario"], "catalog_version": plan["catalog_version"],
-        "applicant": submitted["applicant"], "region": submitted["region"],
-        "channel": submitted["channel"], "form": submitted["form"],
-        "materials": submitted["materials"], "submitted_at": submitted["submitted_at"],
+        "scenario": submitted["scenario"],
+        "catalog_version": plan["catalog_version"],
+        "applicant": submitted["applicant"],
+        "region": submitted["region"],
+        "channel": submitted["channel"],
+        "form": submitted["form"],
+        "materials": submitted["materials"],
+        "submitted_at": submitted["submitted_at"],
         "submitted_by": submitted.get("submitted_by"),
         "promised_days": plan["promised_days"],
         "due": calendar.add_working_days(now, plan["promised_days"]).isoformat(),
-        "status": "in_review", "decision": None, "tasks": tasks, "history": [], "rev": 0,
+        "status": "in_review",
+        "decision": None,
+        "tasks": tasks,
+        "history": [],
+        "rev": 0,
     }
-    record(workflow, now, "routing", "application_submitted",
-           f"planned {len(tasks)} tasks from catalog version {plan['catalog_version']}")
+    record(
+        workflow,
+        now,
+        "routing",
+        "application_submitted",
+        f"planned {len(tasks)} tasks from catalog version {plan['catalog_version']}",
+    )
     messages = release_ready_tasks(workflow, now, calendar)
     set_watch(workflow)
     messages.append(updated_event(workflow))
@@ -83,32 +116,54 @@ def release_ready_tasks(workflow, now, calendar):
         if task["state"] != "blocked":
             continue
         if all(tasks[d]["state"] == "approved" for d in task["depends_on"]):
-            task.update(state="sent", sent_at=now.isoformat(), attempt=1,
-                        due=calendar.add_working_days(now, task["promised_days"]).isoformat(),
-                        legal_due=calendar.add_working_days(now, task["legal_days"]).isoformat())
+            task.update(
+                state="sent",
+                sent_at=now.isoformat(),
+                attempt=1,
+                due=calendar.add_working_days(now, task["promised_days"]).isoformat(),
+                legal_due=calendar.add_working_days(now, task["legal_days"]).isoformat(),
+            )
             inputs = {d: tasks[d]["data"] for d in task["depends_on"]}
             messages.append(task_message(workflow, task, inputs))
-            record(workflow, now, "routing", "dependencies_met",
-                   f"task {code} sent to {task['office']}")
+            record(
+                workflow,
+                now,
+                "routing",
+                "dependencies_met",
+                f"task {code} sent to {task['office']}",
+            )
     return messages
 
 
 def task_message(workflow, task, inputs):
     payload = {
-        "task_id": task["task_id"], "application_id": workflow["_id"],
-        "scenario": workflow["scenario"], "item_code": task["item_code"],
-        "item_name": task["item_name"], "department": task["department"],
-        "office": task["office"], "region": task["region"], "level": task["level"],
-        "applicant": workflow["applicant"], "form": workflow["form"],
-        "materials": workflow["materials"], "inputs": inputs, "due": task["due"],
-        "attempt": task["attempt"], "item_materials": task.get("materials", []),
+        "task_id": task["task_id"],
+        "application_id": workflow["_id"],
+        "scenario": workflow["scenario"],
+        "item_code": task["item_code"],
+        "item_name": task["item_name"],
+        "department": task["department"],
+        "office": task["office"],
+        "region": task["region"],
+        "level": task["level"],
+        "applicant": workflow["applicant"],
+        "form": workflow["form"],
+        "materials": workflow["materials"],
+        "inputs": inputs,
+        "due": task["due"],
+        "attempt": task["attempt"],
+        "item_materials": task.get("materials", []),
     }
     return department_message(contract.TASK, workflow, task, payload)
 
 
 def cancellation_message(workflow, task, reason):
-    payload = {"task_id": task["task_id"], "application_id": workflow["_id"],
-               "department": task["department"], "reason": reason}
+    payload = {
+        "task_id": task["task_id"],
+        "application_id": workflow["_id"],
+        "department": task["department"],
+        "reason": reason,
+    }
     return department_message(contract.CANCELLATION, workflow, task, payload)
 
 
@@ -116,24 +171,32 @@ def department_message(message_type, workflow, task, payload):
     """An outbox entry for the task's department: the envelope, and the AMQP properties
     docs/asyncapi.yaml promises (message_id the envelope's, correlation_id the application)."""
     envelope = make_envelope(message_type, workflow["_id"], payload)
-    return {"kind": "amqp", "exchange": TASKS_EXCHANGE,
-            "routing_key": task_routing_key(task["department"], task["region"]),
-            "body": envelope,
-            "properties": {"message_id": envelope["message_id"],
-                           "correlation_id": envelope["correlation_id"]}}
+    return {
+        "kind": "amqp",
+        "exchange": TASKS_EXCHANGE,
+        "routing_key": task_routing_key(task["department"], task["region"]),
+        "body": envelope,
+        "properties": {
+            "message_id": envelope["message_id"],
+            "correlation_id": envelope["correlation_id"],
+        },
+    }
 
 
-def apply_result(workflow, result, now, calendar, message_id=None,
-                 max_corrections=MAX_CORRECTION_ROUNDS):
+def apply_result(
+    workflow, result, now, calendar, message_id=None, max_corrections=MAX_CORRECTION_ROUNDS
+):
     """Apply one department result to a copy of the workflow."""
     workflow = copy.deepcopy(workflow)
-    task = next((t for t in workflow["tasks"].values() if t["task_id"] == result["task_id"]),
-                None)
+    task = next((t for t in workflow["tasks"].values() if t["task_id"] == result["task_id"]), None)
     if task is None:
         return Outcome("unknown", detail=f"no task {result['task_id']}")
     if result["department"] != task["department"]:
-        return Outcome("refused", detail=f"task {task['task_id']} belongs to "
-                                         f"{task['department']}, not {result['department']}")
+        return Outcome(
+            "refused",
+            detail=f"task {task['task_id']} belongs to "
+            f"{task['department']}, not {result['department']}",
+        )
     if message_id and message_id in task.get("seen", []):
         return Outcome("duplicate", detail=f"result {message_id} was already applied")
     if workflow["status"] in DECIDED_STATUSES or task["state"] in FINAL_STATES:
@@ -143,8 +206,13 @@ def apply_result(workflow, result, now, calendar, message_id=None,
         if task["state"] == "cancelled" and message_id not in task.get("seen", []):
             # recorded in the audit trail, and otherwise ignored
             task["seen"] = (task.get("seen", []) + [message_id or ""])[-SEEN_RESULTS_KEPT:]
-            record(workflow, now, f"department:{task['department']}", "late_result",
-                   f"{result['decision']} for cancelled task {task['item_code']} ignored")
+            record(
+                workflow,
+                now,
+                f"department:{task['department']}",
+                "late_result",
+                f"{result['decision']} for cancelled task {task['item_code']} ignored",
+            )
             return Outcome("late", workflow, detail=detail)
         return Outcome("late", detail=detail)
     if task["state"] == "blocked":
@@ -157,21 +225,39 @@ def apply_result(workflow, result, now, calendar, message_id=None,
     decision, reason = result["decision"], result.get("reason", "")
     if decision == "correction_required" and task["corrections"] >= max_corrections:
         decision = "rejected"
-        reason = (f"correction limit reached: {max_corrections} rounds of correction did not "
-                  f"satisfy {task['department']}" + (f" ({reason})" if reason else ""))
+        reason = (
+            f"correction limit reached: {max_corrections} rounds of correction did not "
+            f"satisfy {task['department']}" + (f" ({reason})" if reason else "")
+        )
     if decision == "correction_required":
-        task.update(state="correction_required", reason=reason, paused_at=now.isoformat(),
-                    requested_materials=list(result.get("materials", [])))
-        record(workflow, now, actor, "correction_required",
-               f"task {task['item_code']} needs {', '.join(task['requested_materials'])}"
-               + (f": {reason}" if reason else ""), by=result.get("decided_by", ""))
+        task.update(
+            state="correction_required",
+            reason=reason,
+            paused_at=now.isoformat(),
+            requested_materials=list(result.get("materials", [])),
+        )
+        record(
+            workflow,
+            now,
+            actor,
+            "correction_required",
+            f"task {task['item_code']} needs {', '.join(task['requested_materials'])}"
+            + (f": {reason}" if reason else ""),
+            by=result.get("decided_by", ""),
+        )
         workflow["status"] = "awaiting_correction"
         return finish(workflow, now, [])
-    task.update(state=decision, reason=reason, data=result.get("data", {}),
-                decided_at=now.isoformat())
-    record(workflow, now, actor, "approval_result",
-           f"task {task['item_code']} {decision}" + (f": {reason}" if reason else ""),
-           by=result.get("decided_by", ""))
+    task.update(
+        state=decision, reason=reason, data=result.get("data", {}), decided_at=now.isoformat()
+    )
+    record(
+        workflow,
+        now,
+        actor,
+        "approval_result",
+        f"task {task['item_code']} {decision}" + (f": {reason}" if reason else ""),
+        by=result.get("decided_by", ""),
+    )
     if decision == "rejected":
         messages = cancel_open_tasks(workflow, now, f"application rejected by {task['department']}")
     else:
@@ -196,8 +282,12 @@ def apply_correction(workflow, correction, now, calendar):
     workflow = copy.deepcopy(workflow)
     if workflow["status"] in DECIDED_STATUSES:
         return Outcome("late", detail=f"application is already {workflow['status']}")
-    waiting = [t for t in workflow["tasks"].values() if t["state"] == "correction_required"
-               and (not correction.get("task_ids") or t["task_id"] in correction["task_ids"])]
+    waiting = [
+        t
+        for t in workflow["tasks"].values()
+        if t["state"] == "correction_required"
+        and (not correction.get("task_ids") or t["task_id"] in correction["task_ids"])
+    ]
     if not waiting:
         return Outcome("duplicate", detail="no task awaits a correction")
     supplied = {m["code"]: m for m in correction["materials"]}
@@ -207,17 +297,31 @@ def apply_correction(workflow, correction, now, calendar):
     for task in sorted(waiting, key=lambda t: t["order"]):
         paused = calendar.working_days_between(datetime.fromisoformat(task["paused_at"]), now)
         for limit in ("due", "legal_due"):
-            task[limit] = calendar.add_working_days(
-                datetime.fromisoformat(task[limit]), paused).isoformat() if paused else task[limit]
+            task[limit] = (
+                calendar.add_working_days(datetime.fromisoformat(task[limit]), paused).isoformat()
+                if paused
+                else task[limit]
+            )
         paused_seconds = (now - datetime.fromisoformat(task["paused_at"])).total_seconds()
         task["paused_seconds"] = task.get("paused_seconds", 0) + max(0.0, paused_seconds)
-        task.update(state="sent", reason="", paused_at=None, requested_materials=[],
-                    corrections=task["corrections"] + 1, attempt=task["attempt"] + 1)
+        task.update(
+            state="sent",
+            reason="",
+            paused_at=None,
+            requested_materials=[],
+            corrections=task["corrections"] + 1,
+            attempt=task["attempt"] + 1,
+        )
         inputs = {d: workflow["tasks"][d]["data"] for d in task["depends_on"]}
         messages.append(task_message(workflow, task, inputs))
-        record(workflow, now, "applicant", "application_corrected",
-               f"task {task['item_code']} sent back to {task['office']} (round "
-               f"{task['corrections']}, clock resumed after {paused} working days)")
+        record(
+            workflow,
+            now,
+            "applicant",
+            "application_corrected",
+            f"task {task['item_code']} sent back to {task['office']} (round "
+            f"{task['corrections']}, clock resumed after {paused} working days)",
+        )
     return finish(workflow, now, messages)
 
 
@@ -266,11 +370,18 @@ def decide(workflow, now, withdrawn=False):
         return []
     workflow["status"] = outcome
     workflow["decision"] = {
-        "outcome": outcome, "decided_at": now.isoformat(),
-        "departments": [{"department": t["department"], "item_code": t["item_code"],
-                         "item_name": t["item_name"], "outcome": t["state"],
-                         "reason": t["reason"]}
-                        for t in sorted(workflow["tasks"].values(), key=lambda t: t["order"])],
+        "outcome": outcome,
+        "decided_at": now.isoformat(),
+        "departments": [
+            {
+                "department": t["department"],
+                "item_code": t["item_code"],
+                "item_name": t["item_name"],
+                "outcome": t["state"],
+                "reason": t["reason"],
+            }
+            for t in sorted(workflow["tasks"].values(), key=lambda t: t["order"])
+        ],
     }
     record(workflow, now, "routing", "combined_decision", f"application {outcome}")
     return [decided_event(workflow)]
@@ -286,13 +397,23 @@ def supervise(workflow, now):
         if not task["overdue"] and datetime.fromisoformat(task["due"]) < now:
             task["overdue"] = True
             messages.append(supervision_event(workflow, task, TASK_OVERDUE, task["due"]))
-            record(workflow, now, "supervision", TASK_OVERDUE,
-                   f"task {task['item_code']} at {task['office']} passed its promised date")
+            record(
+                workflow,
+                now,
+                "supervision",
+                TASK_OVERDUE,
+                f"task {task['item_code']} at {task['office']} passed its promised date",
+            )
         if not task["escalated"] and datetime.fromisoformat(task["legal_due"]) < now:
             task["escalated"] = True
             messages.append(supervision_event(workflow, task, TASK_ESCALATED, task["legal_due"]))
-            record(workflow, now, "supervision", TASK_ESCALATED,
-                   f"task {task['item_code']} at {task['office']} passed its legal limit")
+            record(
+                workflow,
+                now,
+                "supervision",
+                TASK_ESCALATED,
+                f"task {task['item_code']} at {task['office']} passed its legal limit",
+            )
     if not messages:
         before = workflow.get("watch_ts")
         set_watch(workflow)
@@ -316,49 +437,97 @@ def set_watch(workflow):
             moments.append(datetime.fromisoformat(task["legal_due"]).timestamp())
     workflow["watch_ts"] = min(moments) if moments else None
     workflow["overdue_count"] = sum(
-        1 for t in workflow["tasks"].values()
-        if t["overdue"] and t["state"] in ("sent",) and workflow["decision"] is None)
+        1
+        for t in workflow["tasks"].values()
+        if t["overdue"] and t["state"] in ("sent",) and workflow["decision"] is None
+    )
 
 
 def supervision_event(workflow, task, event_type, limit):
-    return {"kind": "event", "event_type": event_type, "body": {
-        "application_id": workflow["_id"], "task_id": task["task_id"],
-        "scenario": workflow["scenario"], "item_code": task["item_code"],
-        "department": task["department"], "office": task["office"], "region": task["region"],
-        "limit": limit, "sent_at": task["sent_at"]}}
+    return {
+        "kind": "event",
+        "event_type": event_type,
+        "body": {
+            "application_id": workflow["_id"],
+            "task_id": task["task_id"],
+            "scenario": workflow["scenario"],
+            "item_code": task["item_code"],
+            "department": task["department"],
+            "office": task["office"],
+            "region": task["region"],
+            "limit": limit,
+            "sent_at": task["sent_at"],
+        },
+    }
 
 
 def task_views(workflow):
-    return [{"task_id": t["task_id"], "item_code": t["item_code"], "item_name": t["item_name"],
-             "department": t["department"], "office": t["office"], "region": t["region"],
-             "level": t["level"], "state": t["state"], "reason": t["reason"],
-             "depends_on": t["depends_on"], "due": t["due"], "sent_at": t["sent_at"],
-             "decided_at": t["decided_at"], "requested_materials": t.get("requested_materials", []),
-             "corrections": t.get("corrections", 0), "overdue": t.get("overdue", False)}
-            for t in sorted(workflow["tasks"].values(), key=lambda t: t["order"])]
+    return [
+        {
+            "task_id": t["task_id"],
+            "item_code": t["item_code"],
+            "item_name": t["item_name"],
+            "department": t["department"],
+            "office": t["office"],
+            "region": t["region"],
+            "level": t["level"],
+            "state": t["state"],
+            "reason": t["reason"],
+            "depends_on": t["depends_on"],
+            "due": t["due"],
+            "sent_at": t["sent_at"],
+            "decided_at": t["decided_at"],
+            "requested_materials": t.get("requested_materials", []),
+            "corrections": t.get("corrections", 0),
+            "overdue": t.get("overdue", False),
+        }
+        for t in sorted(workflow["tasks"].values(), key=lambda t: t["order"])
+    ]
 
 
 def updated_event(workflow):
     # rev is the revision this write will carry (the service bumps it when persisting)
-    return {"kind": "event", "event_type": APPLICATION_UPDATED,
-            "body": {"application_id": workflow["_id"], "rev": workflow["rev"] + 1,
-                     "status": workflow["status"], "tasks": task_views(workflow),
-                     "decision": workflow["decision"]}}
+    return {
+        "kind": "event",
+        "event_type": APPLICATION_UPDATED,
+        "body": {
+            "application_id": workflow["_id"],
+            "rev": workflow["rev"] + 1,
+            "status": workflow["status"],
+            "tasks": task_views(workflow),
+            "decision": workflow["decision"],
+        },
+    }
 
 
 def decided_event(workflow):
-    return {"kind": "event", "event_type": APPLICATION_DECIDED, "body": {
-        "application_id": workflow["_id"], "scenario": workflow["scenario"],
-        "catalog_version": workflow["catalog_version"],
-        "applicant": workflow["applicant"], "region": workflow["region"],
-        "channel": workflow["channel"], "submitted_at": workflow["submitted_at"],
-        "decision": workflow["decision"],
-        "tasks": [{"task_id": t["task_id"], "item_code": t["item_code"],
-                   "item_name": t["item_name"], "department": t["department"],
-                   "region": t["region"], "state": t["state"],
-                   "license_type": t.get("license_type"), "data": t["data"]}
-                  for t in sorted(workflow["tasks"].values(), key=lambda t: t["order"])],
-    }}
+    return {
+        "kind": "event",
+        "event_type": APPLICATION_DECIDED,
+        "body": {
+            "application_id": workflow["_id"],
+            "scenario": workflow["scenario"],
+            "catalog_version": workflow["catalog_version"],
+            "applicant": workflow["applicant"],
+            "region": workflow["region"],
+            "channel": workflow["channel"],
+            "submitted_at": workflow["submitted_at"],
+            "decision": workflow["decision"],
+            "tasks": [
+                {
+                    "task_id": t["task_id"],
+                    "item_code": t["item_code"],
+                    "item_name": t["item_name"],
+                    "department": t["department"],
+                    "region": t["region"],
+                    "state": t["state"],
+                    "license_type": t.get("license_type"),
+                    "data": t["data"],
+                }
+                for t in sorted(workflow["tasks"].values(), key=lambda t: t["order"])
+            ],
+        },
+    }
 
 
 def reconcile(workflow, now):

@@ -9,6 +9,7 @@ missing the scenario's promised limit, past it.
 Labels are bounded by the catalog: department, office (department.region) and
 scenario codes; never application ids or applicant data.
 """
+
 import logging
 import os
 import time
@@ -38,7 +39,7 @@ TASK_GAUGES = {
 APPLICATION_GAUGES = {
     "routing_applications_in_review": "Applications without a combined decision",
     "routing_applications_at_risk": "Applications in review whose promised date is near "
-                                    "(ROUTING_AT_RISK_HOURS) or passed",
+    "(ROUTING_AT_RISK_HOURS) or passed",
     "routing_applications_overdue": "Applications in review past their promised date",
 }
 
@@ -86,8 +87,11 @@ class WorkloadCollector:
     def __init__(self, unfinished, now=utcnow, at_risk_hours=None, cache_seconds=CACHE_SECONDS):
         self.unfinished = unfinished  # a callable returning the workflows not decided yet
         self.now = now
-        hours = at_risk_hours if at_risk_hours is not None else float(
-            os.environ.get("ROUTING_AT_RISK_HOURS", DEFAULT_AT_RISK_HOURS))
+        hours = (
+            at_risk_hours
+            if at_risk_hours is not None
+            else float(os.environ.get("ROUTING_AT_RISK_HOURS", DEFAULT_AT_RISK_HOURS))
+        )
         self.at_risk_within = timedelta(hours=hours)
         self.cache_seconds = cache_seconds
         self._cached_at = None
@@ -104,8 +108,9 @@ class WorkloadCollector:
         return self._counts
 
     def collect(self):
-        up = GaugeMetricFamily("routing_workload_up",
-                               "1 when the workload gauges could be read from the store")
+        up = GaugeMetricFamily(
+            "routing_workload_up", "1 when the workload gauges could be read from the store"
+        )
         try:
             counts = self._current()
         except Exception:  # a store outage must not break the scrape of every other metric
@@ -115,8 +120,10 @@ class WorkloadCollector:
             return
         up.add_metric([], 1)
         yield up
-        for names, label_names in ((TASK_GAUGES, ["department", "office"]),
-                                   (APPLICATION_GAUGES, ["scenario"])):
+        for names, label_names in (
+            (TASK_GAUGES, ["department", "office"]),
+            (APPLICATION_GAUGES, ["scenario"]),
+        ):
             for name, documentation in names.items():
                 family = GaugeMetricFamily(name, documentation, labels=label_names)
                 self._seen[name].update(counts[name])

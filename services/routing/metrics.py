@@ -2,6 +2,7 @@
 
 The workload gauges, read from the store at each scrape, are in routing/gauges.py.
 """
+
 from datetime import datetime
 
 from prometheus_client import Counter, Histogram
@@ -9,35 +10,52 @@ from prometheus_client import Counter, Histogram
 from onestop.contracts import messages as contract
 
 TASKS_SENT = Counter("routing_tasks_sent_total", "Tasks sent to departments", ["department"])
-TASKS_DECIDED = Counter("routing_tasks_decided_total", "Task results applied",
-                        ["department", "decision"])
-RESULTS_IGNORED = Counter("routing_results_ignored_total",
-                          "Inputs (results, corrections, withdrawals) that changed no decision: "
-                          "duplicate, unknown, late, refused",
-                          ["kind"])
-RESULTS_REFUSED = Counter("routing_results_refused_total",
-                          "Results refused at the department boundary and dead-lettered "
-                          "(reason: unauthenticated, unknown_sender, impersonation, "
-                          "foreign_task)", ["reason"])
+TASKS_DECIDED = Counter(
+    "routing_tasks_decided_total", "Task results applied", ["department", "decision"]
+)
+RESULTS_IGNORED = Counter(
+    "routing_results_ignored_total",
+    "Inputs (results, corrections, withdrawals) that changed no decision: "
+    "duplicate, unknown, late, refused",
+    ["kind"],
+)
+RESULTS_REFUSED = Counter(
+    "routing_results_refused_total",
+    "Results refused at the department boundary and dead-lettered "
+    "(reason: unauthenticated, unknown_sender, impersonation, "
+    "foreign_task)",
+    ["reason"],
+)
 DECISIONS = Counter("routing_decisions_total", "Combined decisions", ["scenario", "outcome"])
-DECISION_SECONDS = Histogram("routing_submit_to_decision_seconds",
-                             "Time from submission to the combined decision", ["scenario"],
-                             buckets=(.05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60, 300, 3600, 86400))
-SUPERVISION_EVENTS = Counter("routing_supervision_events_total",
-                             "Tasks flagged by supervision (overdue: promised date passed; "
-                             "escalated: legal limit passed)", ["department", "event"])
+DECISION_SECONDS = Histogram(
+    "routing_submit_to_decision_seconds",
+    "Time from submission to the combined decision",
+    ["scenario"],
+    buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 3600, 86400),
+)
+SUPERVISION_EVENTS = Counter(
+    "routing_supervision_events_total",
+    "Tasks flagged by supervision (overdue: promised date passed; escalated: legal limit passed)",
+    ["department", "event"],
+)
 TASK_DECISION_SECONDS = Histogram(
     "routing_task_decision_seconds",
     "Time from a task's sending to its decision, correction pauses excluded",
     ["department", "decision"],
-    buckets=(.01, .05, .1, .5, 1, 5, 30, 60, 300, 3600, 8 * 3600, 86400, 5 * 86400, 20 * 86400))
-CORRECTIONS_REQUESTED = Counter("routing_corrections_requested_total",
-                                "Correction requests applied (a task waits for the applicant)",
-                                ["department"])
-WITHDRAWALS = Counter("routing_withdrawals_total", "Applications withdrawn before a decision",
-                      ["scenario"])
-WRITE_CONFLICTS = Counter("routing_write_conflicts_total",
-                          "Optimistic write conflicts retried (concurrent routing workers)")
+    buckets=(0.01, 0.05, 0.1, 0.5, 1, 5, 30, 60, 300, 3600, 8 * 3600, 86400, 5 * 86400, 20 * 86400),
+)
+CORRECTIONS_REQUESTED = Counter(
+    "routing_corrections_requested_total",
+    "Correction requests applied (a task waits for the applicant)",
+    ["department"],
+)
+WITHDRAWALS = Counter(
+    "routing_withdrawals_total", "Applications withdrawn before a decision", ["scenario"]
+)
+WRITE_CONFLICTS = Counter(
+    "routing_write_conflicts_total",
+    "Optimistic write conflicts retried (concurrent routing workers)",
+)
 
 
 def count_tasks_sent(messages):
@@ -60,7 +78,8 @@ def count_change(before, after, now):
             if task.get("sent_at"):
                 took = (now - datetime.fromisoformat(task["sent_at"])).total_seconds()
                 TASK_DECISION_SECONDS.labels(task["department"], task["state"]).observe(
-                    max(0.0, took - task.get("paused_seconds", 0)))
+                    max(0.0, took - task.get("paused_seconds", 0))
+                )
         if changed and task["state"] == "correction_required":
             CORRECTIONS_REQUESTED.labels(task["department"]).inc()
     if before["decision"] is None and after["decision"] is not None:
@@ -69,4 +88,5 @@ def count_change(before, after, now):
         DECISIONS.labels(after["scenario"], after["decision"]["outcome"]).inc()
         submitted = datetime.fromisoformat(after["submitted_at"])
         DECISION_SECONDS.labels(after["scenario"]).observe(
-            max(0.0, (now - submitted).total_seconds()))
+            max(0.0, (now - submitted).total_seconds())
+        )

@@ -10,6 +10,7 @@ same path and the same check (routing/boundary.py) as a department's integration
 routing applies it exactly like a consumer's answer. A task of another office is a 404:
 whether it exists is not the officer's business (routing/views.py).
 """
+
 import logging
 
 from nameko.amqp.publish import Publisher
@@ -39,9 +40,17 @@ class DepartmentResults(DependencyProvider):
             uri = broker_users.department_uris([department], self.base_uri).get(department)
             if uri is None:
                 raise Unavailable(f"no broker credentials for department {department}")
-            self.publishers[department] = (Publisher(
-                uri, use_confirms=True, mandatory=True, delivery_mode=2, serializer="json",
-                declare=[]), broker_users.user_of_uri(uri))
+            self.publishers[department] = (
+                Publisher(
+                    uri,
+                    use_confirms=True,
+                    mandatory=True,
+                    delivery_mode=2,
+                    serializer="json",
+                    declare=[],
+                ),
+                broker_users.user_of_uri(uri),
+            )
         return self.publishers[department]
 
     def publish(self, department, envelope):
@@ -49,13 +58,18 @@ class DepartmentResults(DependencyProvider):
         retries."""
         try:
             publisher, user = self.publisher(department)
-            publisher.publish(envelope, exchange=results_exchange,
-                              routing_key=result_routing_key(department),
-                              message_id=envelope["message_id"],
-                              correlation_id=envelope["correlation_id"], user_id=user)
+            publisher.publish(
+                envelope,
+                exchange=results_exchange,
+                routing_key=result_routing_key(department),
+                message_id=envelope["message_id"],
+                correlation_id=envelope["correlation_id"],
+                user_id=user,
+            )
         except Exception as exc:
-            log.warning("officer decision on %s not published: %r",
-                        envelope["payload"]["task_id"], exc)
+            log.warning(
+                "officer decision on %s not published: %r", envelope["payload"]["task_id"], exc
+            )
             raise Unavailable("the decision could not be delivered; try again") from None
 
     def get_dependency(self, worker_ctx):
@@ -80,11 +94,28 @@ class OfficerApi:
         application_id = task_id.rpartition(":")[0]
         workflow = self.store.get(application_id) if application_id else None
         task = views.task_to_decide(workflow, task_id, officer.office)
-        envelope = make_envelope(contract.RESULT, application_id, {
-            "task_id": task_id, "application_id": application_id,
-            "department": task["department"], **decision, "decided_by": officer.sub})
+        envelope = make_envelope(
+            contract.RESULT,
+            application_id,
+            {
+                "task_id": task_id,
+                "application_id": application_id,
+                "department": task["department"],
+                **decision,
+                "decided_by": officer.sub,
+            },
+        )
         self.department_results.publish(task["department"], envelope)
-        log.info("officer %s of %s decided task %s: %s", officer.sub, officer.office, task_id,
-                 decision["decision"])
-        return 202, {"task_id": task_id, "decision": decision["decision"],
-                     "status": "submitted", "message_id": envelope["message_id"]}
+        log.info(
+            "officer %s of %s decided task %s: %s",
+            officer.sub,
+            officer.office,
+            task_id,
+            decision["decision"],
+        )
+        return 202, {
+            "task_id": task_id,
+            "decision": decision["decision"],
+            "status": "submitted",
+            "message_id": envelope["message_id"],
+        }

@@ -1,4 +1,5 @@
 """What routing accepts over HTTP (marshmallow); its messages' schemas are in onestop.contracts."""
+
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
 from onestop.contracts import messages as contract
@@ -12,8 +13,11 @@ class OfficerDecisionSchema(Schema):
 
     decision = fields.String(required=True, validate=validate.OneOf(contract.DECISIONS))
     reason = fields.String(load_default="", validate=validate.Length(max=2000))
-    materials = fields.List(fields.String(validate=validate.Length(min=1, max=64)),
-                            load_default=list, validate=validate.Length(max=100))
+    materials = fields.List(
+        fields.String(validate=validate.Length(min=1, max=64)),
+        load_default=list,
+        validate=validate.Length(max=100),
+    )
     data = fields.Dict(load_default=dict)
 
     @validates_schema
@@ -21,5 +25,6 @@ class OfficerDecisionSchema(Schema):
         if data["decision"] in ("rejected", "correction_required") and not data["reason"].strip():
             raise ValidationError(f"a {data['decision']} decision needs a reason", "reason")
         if data["decision"] == "correction_required" and not data["materials"]:
-            raise ValidationError("list every material to supplement (one-time notification)",
-                                  "materials")
+            raise ValidationError(
+                "list every material to supplement (one-time notification)", "materials"
+            )

@@ -5,6 +5,7 @@ routing/domain.py, written by compare-and-set with its messages in the outbox, t
 published); what the HTTP API shows is computed in routing/views.py; the officers' API is
 routing/officer.py, the metrics routing/metrics.py.
 """
+
 import logging
 
 from nameko.timer import timer
@@ -19,10 +20,15 @@ from onestop.common.outbox import Outbox
 from onestop.common.service import ServiceBase
 from onestop.contracts import messages as contract
 from onestop.contracts.envelope import InvalidMessage, open_envelope
-from onestop.contracts.events import (APPLICATION_CORRECTED, APPLICATION_SUBMITTED,
-                                      APPLICATION_WITHDRAWN, ApplicationCorrectedSchema,
-                                      ApplicationSubmittedSchema, ApplicationWithdrawnSchema,
-                                      load_event)
+from onestop.contracts.events import (
+    APPLICATION_CORRECTED,
+    APPLICATION_SUBMITTED,
+    APPLICATION_WITHDRAWN,
+    ApplicationCorrectedSchema,
+    ApplicationSubmittedSchema,
+    ApplicationWithdrawnSchema,
+    load_event,
+)
 from onestop.contracts.topology import results_queue, tasks_exchange
 from services.routing import domain, views
 from services.routing.gauges import WorkloadGauges
@@ -38,8 +44,13 @@ class RoutingService(OfficerApi, ServiceBase):
 
     store = Storage(RoutingStore, "routing")
     # tasks and events, confirmed and mandatory; sent entries removed by the next write
-    outbox = Outbox("workflows", tasks=tasks_exchange, mandatory_events=True,
-                    settle_later=True, settle_delay=SETTLE_DELAY_SECONDS)
+    outbox = Outbox(
+        "workflows",
+        tasks=tasks_exchange,
+        mandatory_events=True,
+        settle_later=True,
+        settle_delay=SETTLE_DELAY_SECONDS,
+    )
     catalog = CatalogProxy()
     now = Clock()
     workload_gauges = WorkloadGauges()  # open/overdue work from the store, per scrape
@@ -55,11 +66,16 @@ class RoutingService(OfficerApi, ServiceBase):
         submitted = load_event(ApplicationSubmittedSchema, payload, APPLICATION_SUBMITTED)
         # the plan of a pinned catalog version is kept (onestop/common/catalog_client.py), so a
         # redelivered submission costs no round trip before the insert refuses it
-        plan = self.catalog.plan(submitted["scenario"], submitted["region"],
-                                 submitted["optional_items"], submitted["catalog_version"])
+        plan = self.catalog.plan(
+            submitted["scenario"],
+            submitted["region"],
+            submitted["optional_items"],
+            submitted["catalog_version"],
+        )
         if "error" in plan:
-            raise InvalidMessage(f"cannot plan application {submitted['application_id']}: "
-                                 f"{plan['error']}")
+            raise InvalidMessage(
+                f"cannot plan application {submitted['application_id']}: {plan['error']}"
+            )
         self.workflows.start(submitted, plan)
 
     @consume_with_sender(results_queue)
@@ -70,7 +86,8 @@ class RoutingService(OfficerApi, ServiceBase):
     @event_handler("intake", APPLICATION_CORRECTED)
     def handle_application_corrected(self, payload):
         self.workflows.correct(
-            load_event(ApplicationCorrectedSchema, payload, APPLICATION_CORRECTED))
+            load_event(ApplicationCorrectedSchema, payload, APPLICATION_CORRECTED)
+        )
 
     @event_handler("intake", APPLICATION_WITHDRAWN)
     def handle_application_withdrawn(self, payload):
@@ -98,8 +115,9 @@ class RoutingService(OfficerApi, ServiceBase):
         """Overdue tasks by department and region; a supervisor whose token names a region
         sees that region and the ones below it."""
         supervisor = self.auth.require(request, "supervisor", "operator")
-        return views.overdue_tasks(self.store.with_overdue_tasks(), supervisor.region,
-                                   request.args.get("department"))
+        return views.overdue_tasks(
+            self.store.with_overdue_tasks(), supervisor.region, request.args.get("department")
+        )
 
     @http("GET", "/api/applications/<string:application_id>/history")
     def history(self, request, application_id):

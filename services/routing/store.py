@@ -9,6 +9,7 @@ wrote instead of a store read; a workflow another process wrote since fails the 
 and-set, and the caller reads it from the store. A change that would write nothing is
 judged again on the stored workflow (docs/adr/0011).
 """
+
 import time
 from collections import OrderedDict
 
@@ -36,12 +37,14 @@ TERMINAL_STATUSES = ("approved", "rejected", "withdrawn", "cancelled")
 
 
 class RoutingStore(MongoStore):
-    def __init__(self, db, remember=RECENT_WORKFLOWS, remembered_seconds=None,
-                 clock=time.monotonic):
+    def __init__(
+        self, db, remember=RECENT_WORKFLOWS, remembered_seconds=None, clock=time.monotonic
+    ):
         super().__init__(db)
         self.remember = remember
-        self.remembered_seconds = (REMEMBERED_SECONDS if remembered_seconds is None
-                                   else remembered_seconds)
+        self.remembered_seconds = (
+            REMEMBERED_SECONDS if remembered_seconds is None else remembered_seconds
+        )
         self.clock = clock
         # application id -> (when, the workflow as this process wrote it), oldest first
         self.recent = OrderedDict()
@@ -75,9 +78,10 @@ class RoutingStore(MongoStore):
         self.recent.pop(application_id, None)
         if doc.get("decision") is None:  # decided: no more writes are expected
             self.recent[application_id] = (now, doc)
-        while self.recent and (len(self.recent) > self.remember or
-                               now - next(iter(self.recent.values()))[0] >=
-                               self.remembered_seconds):
+        while self.recent and (
+            len(self.recent) > self.remember
+            or now - next(iter(self.recent.values()))[0] >= self.remembered_seconds
+        ):
             self.recent.popitem(last=False)
 
     def forget(self, application_id):
@@ -85,9 +89,16 @@ class RoutingStore(MongoStore):
 
     def insert(self, workflow, outbox_entries, now):
         """Store a new workflow with its outbox; False if it was already there."""
-        doc = dict(workflow, rev=1, outbox=outbox_entries, outbox_pending=True,
-                   created_at=now, updated_at=now, updated_ts=now.timestamp(),
-                   open_offices=open_offices(workflow))
+        doc = dict(
+            workflow,
+            rev=1,
+            outbox=outbox_entries,
+            outbox_pending=True,
+            created_at=now,
+            updated_at=now,
+            updated_ts=now.timestamp(),
+            open_offices=open_offices(workflow),
+        )
         try:
             self.db.workflows.insert_one(doc)
         except DuplicateKeyError:
@@ -98,25 +109,38 @@ class RoutingStore(MongoStore):
     def save(self, workflow, outbox_entries, now, remove=()):
         """Write the changed workflow if nobody else did since it was read; True on success.
         `remove`: ids of outbox entries already published, removed by the same update."""
-        update = {"tasks": workflow["tasks"], "status": workflow["status"],
-                  "decision": workflow["decision"], "history": workflow["history"],
-                  "materials": workflow["materials"], "watch_ts": workflow.get("watch_ts"),
-                  "overdue_count": workflow.get("overdue_count", 0),
-                  "rev": workflow["rev"] + 1, "updated_at": now, "updated_ts": now.timestamp(),
-                  "outbox_pending": True,
-                  "open_offices": open_offices(workflow)}
+        update = {
+            "tasks": workflow["tasks"],
+            "status": workflow["status"],
+            "decision": workflow["decision"],
+            "history": workflow["history"],
+            "materials": workflow["materials"],
+            "watch_ts": workflow.get("watch_ts"),
+            "overdue_count": workflow.get("overdue_count", 0),
+            "rev": workflow["rev"] + 1,
+            "updated_at": now,
+            "updated_ts": now.timestamp(),
+            "outbox_pending": True,
+            "open_offices": open_offices(workflow),
+        }
         update.update({f"outbox.{message_id}": e for message_id, e in outbox_entries.items()})
         change = {"$set": update}
         if remove:
             change["$unset"] = {f"outbox.{message_id}": "" for message_id in remove}
         result = self.db.workflows.update_one(
-            {"_id": workflow["_id"], "rev": workflow["rev"]}, change)
+            {"_id": workflow["_id"], "rev": workflow["rev"]}, change
+        )
         if result.matched_count != 1:
             self.forget(workflow["_id"])
             return False
         kept = {m: e for m, e in (workflow.get("outbox") or {}).items() if m not in remove}
-        self._written(dict(workflow, **{k: v for k, v in update.items() if "." not in k},
-                           outbox=dict(kept, **outbox_entries)))
+        self._written(
+            dict(
+                workflow,
+                **{k: v for k, v in update.items() if "." not in k},
+                outbox=dict(kept, **outbox_entries),
+            )
+        )
         return True
 
     def with_open_tasks_at(self, office, limit=500):
@@ -128,22 +152,31 @@ class RoutingStore(MongoStore):
         # one equality per status (an index lookup), not $in (a scan on the embedded store)
         found = []
         for status in ("in_review", "awaiting_correction"):
-            found.extend(self.db.workflows.find({"status": status, "updated_ts": {"$lt": cutoff}})
-                         .limit(limit - len(found)))
+            found.extend(
+                self.db.workflows.find({"status": status, "updated_ts": {"$lt": cutoff}}).limit(
+                    limit - len(found)
+                )
+            )
             if len(found) >= limit:
                 break
         return found
 
     def due_for_supervision(self, now, limit=200):
         """Workflows with a task whose promised or legal limit has passed (watch_ts)."""
-        return list(self.db.workflows.find({"watch_ts": {"$lt": now.timestamp()}},
-                                           {"outbox": 0}).sort("watch_ts", 1).limit(limit))
+        return list(
+            self.db.workflows.find({"watch_ts": {"$lt": now.timestamp()}}, {"outbox": 0})
+            .sort("watch_ts", 1)
+            .limit(limit)
+        )
 
     def unfinished(self):
         """Workflows not decided yet, with what the workload gauges count."""
-        return self.db.workflows.find({"status": {"$nin": list(TERMINAL_STATUSES)}},
-                                      {"status": 1, "scenario": 1, "due": 1, "tasks": 1})
+        return self.db.workflows.find(
+            {"status": {"$nin": list(TERMINAL_STATUSES)}},
+            {"status": 1, "scenario": 1, "due": 1, "tasks": 1},
+        )
 
     def with_overdue_tasks(self, limit=1000):
-        return list(self.db.workflows.find({"overdue_count": {"$gt": 0}}, {"outbox": 0})
-                    .limit(limit))
+        return list(
+            self.db.workflows.find({"overdue_count": {"$gt": 0}}, {"outbox": 0}).limit(limit)
+        )

@@ -3,6 +3,7 @@ tasks, an officer's open tasks, an application's history. No nameko, no pymongo;
 caller may not see, or may not do, is a domain refusal (onestop/common/errors.py), which
 the HTTP layer maps to its status.
 """
+
 from onestop.common.auth import may_read_application
 from onestop.common.errors import Conflicting, Unknown
 
@@ -11,32 +12,52 @@ def region_prefix(region):
     """The GB/T 2260 prefix of a region and everything below it ('' for none or Hunan)."""
     if not region:
         return ""
-    return region.rstrip("0")[:2] if region.endswith("0000") else (
-        region[:4] if region.endswith("00") else region)
+    return (
+        region.rstrip("0")[:2]
+        if region.endswith("0000")
+        else (region[:4] if region.endswith("00") else region)
+    )
 
 
 def overdue_tasks(workflows, region=None, department=None):
     """Overdue tasks, grouped by department and region, oldest promise first; only those in
     `region` and the regions below it, and of `department` when one is named."""
     within = region_prefix(region)
-    tasks = sorted(({"application_id": workflow["_id"], "task_id": task["task_id"],
-                     "scenario": workflow["scenario"],
-                     "item_code": task["item_code"], "item_name": task["item_name"],
-                     "department": task["department"], "office": task["office"],
-                     "region": task["region"], "sent_at": task["sent_at"],
-                     "due": task["due"], "legal_due": task["legal_due"],
-                     "escalated": task["escalated"]}
-                    for workflow in workflows for task in workflow["tasks"].values()
-                    if task["overdue"] and task["state"] == "sent"
-                    and (not department or task["department"] == department)
-                    and task["region"].startswith(within)),
-                   key=lambda t: t["due"])
+    tasks = sorted(
+        (
+            {
+                "application_id": workflow["_id"],
+                "task_id": task["task_id"],
+                "scenario": workflow["scenario"],
+                "item_code": task["item_code"],
+                "item_name": task["item_name"],
+                "department": task["department"],
+                "office": task["office"],
+                "region": task["region"],
+                "sent_at": task["sent_at"],
+                "due": task["due"],
+                "legal_due": task["legal_due"],
+                "escalated": task["escalated"],
+            }
+            for workflow in workflows
+            for task in workflow["tasks"].values()
+            if task["overdue"]
+            and task["state"] == "sent"
+            and (not department or task["department"] == department)
+            and task["region"].startswith(within)
+        ),
+        key=lambda t: t["due"],
+    )
     groups = {}
     for task in tasks:
         groups.setdefault((task["department"], task["region"]), []).append(task)
-    return {"total": len(tasks), "groups": [
-        {"department": d, "region": r, "count": len(ts), "tasks": ts}
-        for (d, r), ts in sorted(groups.items())]}
+    return {
+        "total": len(tasks),
+        "groups": [
+            {"department": d, "region": r, "count": len(ts), "tasks": ts}
+            for (d, r), ts in sorted(groups.items())
+        ],
+    }
 
 
 def history(workflow, application_id, principal):
@@ -44,23 +65,36 @@ def history(workflow, application_id, principal):
     offices = {t["office"] for t in (workflow or {}).get("tasks", {}).values()}
     submitted_by = (workflow or {}).get("submitted_by")
     if workflow is None or not may_read_application(
-            principal, workflow["applicant"]["id_number"], submitted_by, offices):
+        principal, workflow["applicant"]["id_number"], submitted_by, offices
+    ):
         raise Unknown(f"no workflow for application {application_id}")
-    return {"application_id": application_id, "status": workflow["status"],
-            "history": workflow["history"]}
+    return {
+        "application_id": application_id,
+        "status": workflow["status"],
+        "history": workflow["history"],
+    }
 
 
 def officer_task_view(workflow, task):
     """What an officer sees of one task: the task as a department receives it, and its state."""
     tasks = workflow["tasks"]
     return {
-        "task_id": task["task_id"], "application_id": workflow["_id"],
-        "scenario": workflow["scenario"], "item_code": task["item_code"],
-        "item_name": task["item_name"], "department": task["department"],
-        "office": task["office"], "region": task["region"], "level": task["level"],
-        "state": task["state"], "sent_at": task["sent_at"], "due": task["due"],
-        "attempt": task.get("attempt", 1), "applicant": workflow["applicant"],
-        "channel": workflow["channel"], "form": workflow["form"],
+        "task_id": task["task_id"],
+        "application_id": workflow["_id"],
+        "scenario": workflow["scenario"],
+        "item_code": task["item_code"],
+        "item_name": task["item_name"],
+        "department": task["department"],
+        "office": task["office"],
+        "region": task["region"],
+        "level": task["level"],
+        "state": task["state"],
+        "sent_at": task["sent_at"],
+        "due": task["due"],
+        "attempt": task.get("attempt", 1),
+        "applicant": workflow["applicant"],
+        "channel": workflow["channel"],
+        "form": workflow["form"],
         "materials": workflow["materials"],
         "inputs": {code: tasks[code]["data"] for code in task["depends_on"] if code in tasks},
     }
@@ -68,9 +102,12 @@ def officer_task_view(workflow, task):
 
 def officer_tasks(workflows, office):
     """The tasks awaiting `office`'s decision, soonest due first."""
-    tasks = [officer_task_view(workflow, task)
-             for workflow in workflows for task in workflow["tasks"].values()
-             if task["office"] == office and task["state"] == "sent"]
+    tasks = [
+        officer_task_view(workflow, task)
+        for workflow in workflows
+        for task in workflow["tasks"].values()
+        if task["office"] == office and task["state"] == "sent"
+    ]
     tasks.sort(key=lambda t: (t["due"] or "", t["task_id"]))
     return {"office": office, "total": len(tasks), "tasks": tasks}
 
@@ -78,8 +115,9 @@ def officer_tasks(workflows, office):
 def task_to_decide(workflow, task_id, office):
     """The task of `workflow` that an officer of `office` may decide now. Another office's
     task is unknown to them: whether it exists is not their business."""
-    task = next((t for t in (workflow or {}).get("tasks", {}).values()
-                 if t["task_id"] == task_id), None)
+    task = next(
+        (t for t in (workflow or {}).get("tasks", {}).values() if t["task_id"] == task_id), None
+    )
     if task is None or task["office"] != office:
         raise Unknown(f"no task {task_id} at office {office}")
     if task["state"] != "sent":

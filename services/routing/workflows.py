@@ -6,6 +6,7 @@ The service makes one `WorkflowUpdater` per worker from the worker's store, outb
 and clock; what the process's workers share (the results queued per application, the
 working calendars) is kept on the class.
 """
+
 from onestop.common.config import env
 from onestop.common.outbox import with_ids
 from onestop.common.working_days import WorkingCalendar
@@ -32,8 +33,9 @@ class WorkflowUpdater:
         """Store the workflow of a submitted application and send its first tasks; a
         submission already stored changes nothing (counted)."""
         now = self.now()
-        workflow, messages = domain.new_workflow(submitted, plan, now,
-                                                 self.calendar(plan["catalog_version"]))
+        workflow, messages = domain.new_workflow(
+            submitted, plan, now, self.calendar(plan["catalog_version"])
+        )
         entries = with_ids(messages)
         if not self.store.insert(workflow, entries, now):
             metrics.RESULTS_IGNORED.labels("duplicate_submission").inc()
@@ -44,13 +46,18 @@ class WorkflowUpdater:
         """Apply a department's result together with the other results of its application
         that arrive meanwhile (routing/batching.py); return once it is persisted, raise
         InvalidMessage if it is refused."""
-        self.queues.submit(envelope["payload"]["application_id"], (envelope, sender),
-                           self._apply_results)
+        self.queues.submit(
+            envelope["payload"]["application_id"], (envelope, sender), self._apply_results
+        )
 
     def correct(self, correction):
         """The applicant's correction: the tasks that asked for it are sent again."""
-        self.update(correction["application_id"], lambda workflow, now: domain.apply_correction(
-            workflow, correction, now, self.calendar(workflow["catalog_version"])))
+        self.update(
+            correction["application_id"],
+            lambda workflow, now: domain.apply_correction(
+                workflow, correction, now, self.calendar(workflow["catalog_version"])
+            ),
+        )
 
     def update(self, application_id, step, *args):
         """Read, apply `step(workflow, now, *args)`, write with the revision check; retry on
@@ -91,7 +98,8 @@ class WorkflowUpdater:
             joined = []
             if attempt == 0:  # the results still expected may join this write (batching.py)
                 joined = self.queues.take_more(
-                    application_id, awaited_results(workflow, items), RESULT_LINGER_SECONDS)
+                    application_id, awaited_results(workflow, items), RESULT_LINGER_SECONDS
+                )
                 items.extend(joined)
             now = self.now()
             calendar = self.calendar(workflow["catalog_version"])
@@ -104,9 +112,14 @@ class WorkflowUpdater:
                 except InvalidMessage as exc:
                     refused[index] = exc
                     continue
-                outcome = domain.apply_result(current, result, now, calendar,
-                                              message_id=envelope["message_id"],
-                                              max_corrections=max_rounds)
+                outcome = domain.apply_result(
+                    current,
+                    result,
+                    now,
+                    calendar,
+                    message_id=envelope["message_id"],
+                    max_corrections=max_rounds,
+                )
                 if outcome.kind == "refused":
                     metrics.RESULTS_IGNORED.labels("refused").inc()
                     refused[index] = InvalidMessage(outcome.detail)
@@ -145,8 +158,13 @@ class WorkflowUpdater:
             metrics.WRITE_CONFLICTS.inc()
             return False
         # written over an empty outbox: these entries are the whole outbox
-        self._publish(before["_id"], before["rev"] + 1, entries, messages,
-                      alone=not set(before.get("outbox") or {}) - sent)
+        self._publish(
+            before["_id"],
+            before["rev"] + 1,
+            entries,
+            messages,
+            alone=not set(before.get("outbox") or {}) - sent,
+        )
         metrics.count_change(before, after, now)
         return True
 
@@ -174,5 +192,8 @@ def refuse_or_ignore_unknown(items):
 def awaited_results(workflow, items):
     """Tasks out with their department whose result is not among `items`."""
     answered = {envelope["payload"]["task_id"] for envelope, _ in items}
-    return sum(1 for task in workflow["tasks"].values()
-               if task["state"] == "sent" and task["task_id"] not in answered)
+    return sum(
+        1
+        for task in workflow["tasks"].values()
+        if task["state"] == "sent" and task["task_id"] not in answered
+    )

@@ -16,6 +16,7 @@ Steps:
   again      after `down` and `up` on the same volumes: the old token, the old
              applications and decisions, the old licence `valid`, and a new application
 """
+
 import json
 import os
 import sys
@@ -47,8 +48,12 @@ def token(role="applicant", sub=APPLICANT, **claims):
 
 
 def get(path, token_value, **params):
-    return requests.get(config.env("BASE") + path, params=params, timeout=30,
-                        headers={"Authorization": f"Bearer {token_value}"})
+    return requests.get(
+        config.env("BASE") + path,
+        params=params,
+        timeout=30,
+        headers={"Authorization": f"Bearer {token_value}"},
+    )
 
 
 def every_service_accepts(applicant_token, application_id):
@@ -64,8 +69,7 @@ def every_service_accepts(applicant_token, application_id):
         "feedback (supervisor)": get("/api/reviews/stats", supervisor),
         "catalog": get("/api/scenarios/birth", applicant_token),
     }
-    bad = {name: (r.status_code, r.text[:200]) for name, r in calls.items()
-           if r.status_code != 200}
+    bad = {name: (r.status_code, r.text[:200]) for name, r in calls.items() if r.status_code != 200}
     assert not bad, f"a service refused the token: {bad}"
     forged = tokens.mint("applicant", APPLICANT, key=os.urandom(32).hex())  # an unknown key
     assert get("/api/licenses", forged).status_code == 401, "a forged token was accepted"
@@ -73,8 +77,7 @@ def every_service_accepts(applicant_token, application_id):
 
 
 def verify(license):
-    response = requests.post(config.env("BASE") + "/api/licenses/verify", json=license,
-                             timeout=30)
+    response = requests.post(config.env("BASE") + "/api/licenses/verify", json=license, timeout=30)
     response.raise_for_status()
     return response.json()["result"]
 
@@ -89,8 +92,10 @@ def first(state):
     view = c.wait_for_decision(application_id, timeout=TIMEOUT, interval=0.5)
     assert outcome(view) == "approved", view
     deciders = [d["department"] for d in view["decision"].get("departments", [])]
-    say(f"application {application_id} decided {outcome(view)} by the departments "
-        f"{', '.join(deciders)}")
+    say(
+        f"application {application_id} decided {outcome(view)} by the departments "
+        f"{', '.join(deciders)}"
+    )
     applicant_token = token()
     every_service_accepts(applicant_token, application_id)
     licenses = c.wait_for_licenses(APPLICANT, application_id, 1, timeout=TIMEOUT)
@@ -98,8 +103,9 @@ def first(state):
     result = verify(licenses[0])
     assert result == "valid", result
     say(f"licence {licenses[0]['id']} ({licenses[0].get('type')}) verifies: {result}")
-    state.update(token=applicant_token, applications={application_id: "approved"},
-                 license=licenses[0])
+    state.update(
+        token=applicant_token, applications={application_id: "approved"}, license=licenses[0]
+    )
 
 
 def undecided(state):
@@ -107,8 +113,10 @@ def undecided(state):
     c = client()
     waiting = [a for a in state.get("pending", []) if outcome(c.application(a).json()) is None]
     assert waiting, "every application was decided before routing was killed: none in flight"
-    say(f"routing is down: {len(waiting)} of {len(state['pending'])} applications "
-        f"wait undecided (in flight)")
+    say(
+        f"routing is down: {len(waiting)} of {len(state['pending'])} applications "
+        f"wait undecided (in flight)"
+    )
 
 
 def submit(state, count=3):
@@ -124,16 +132,19 @@ def decided(state):
         view = c.wait_for_decision(application_id, timeout=TIMEOUT, interval=0.5)
         assert outcome(view) == "approved", view
         state["applications"][application_id] = outcome(view)
-    say(f"all {len(state.get('pending', []))} applications submitted before the kill are "
-        f"decided: nothing lost")
+    say(
+        f"all {len(state.get('pending', []))} applications submitted before the kill are "
+        f"decided: nothing lost"
+    )
     state["pending"] = []
 
 
 def prometheus(state):
     deadline = time.monotonic() + 90
     while True:
-        targets = requests.get(config.env("PROMETHEUS") + "/api/v1/targets",
-                               timeout=10).json()["data"]["activeTargets"]
+        targets = requests.get(config.env("PROMETHEUS") + "/api/v1/targets", timeout=10).json()[
+            "data"
+        ]["activeTargets"]
         health = {t["labels"]["job"]: t["health"] for t in targets}
         if health and all(h == "up" for h in health.values()):
             say(f"Prometheus scrapes {len(health)} targets, all up: {', '.join(sorted(health))}")
@@ -151,13 +162,15 @@ def again(state):
         response = get(f"/api/applications/{application_id}", old_token)
         assert response.status_code == 200, (application_id, response.status_code)
         assert outcome(response.json()) == decision, response.json()
-    say(f"after down/up: the old token is accepted, all {len(state['applications'])} "
-        f"applications kept their decisions")
+    say(
+        f"after down/up: the old token is accepted, all {len(state['applications'])} "
+        f"applications kept their decisions"
+    )
     result = verify(state["licence"])
     assert result == "valid", result
     wallet = get("/api/licenses", old_token).json()["licenses"]
     assert state["licence"]["id"] in {lic["id"] for lic in wallet}
-    say(f"after down/up: the old licence {state['license']['id']} still verifies: {result}")
+    say(f"after down/up: the old licence {state['licence']['id']} still verifies: {result}")
     c = client()
     application_id = c.apply("birth")
     view = c.wait_for_decision(application_id, timeout=TIMEOUT, interval=0.5)
@@ -165,8 +178,14 @@ def again(state):
     say(f"after down/up: a new application {application_id} is decided {outcome(view)}")
 
 
-STEPS = {"first": first, "submit": submit, "undecided": undecided, "decided": decided, "prometheus": prometheus,
-         "again": again}
+STEPS = {
+    "first": first,
+    "submit": submit,
+    "undecided": undecided,
+    "decided": decided,
+    "prometheus": prometheus,
+    "again": again,
+}
 
 
 def main(argv):

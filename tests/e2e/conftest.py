@@ -1,4 +1,5 @@
 """End-to-end tests: the processes as `make run` starts them, driven over HTTP like a user."""
+
 import pytest
 
 from tests.support.mesh import Mesh, reset_vhost

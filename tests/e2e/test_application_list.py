@@ -1,5 +1,6 @@
 """GET /api/applications: each caller finds their own applications again, newest first, a
 page at a time; nobody lists someone else's."""
+
 import random
 import time
 import uuid
@@ -17,8 +18,11 @@ def submit(mesh, client, code, holder, headers=None, **kwargs):
     body = sample_application(client.scenario(code), client.upload(), **kwargs)
     body["applicant"]["id_number"] = holder
     headers = headers or mesh.as_("applicant", holder)
-    response = mesh.post("/api/applications", json=body,
-                         headers=dict(headers, **{"Idempotency-Key": uuid.uuid4().hex}))
+    response = mesh.post(
+        "/api/applications",
+        json=body,
+        headers=dict(headers, **{"Idempotency-Key": uuid.uuid4().hex}),
+    )
     assert response.status_code == 202, response.text
     return response.json()["id"]
 
@@ -33,12 +37,18 @@ def listed(mesh, headers, **params):
 def holder(mesh, client):
     """A person with three applications: two births (one held by a department), a marriage."""
     person = new_person()
-    ids = [submit(mesh, client, "birth", person),
-           submit(mesh, client, "birth", person, name="Hold health"),
-           submit(mesh, client, "marriage", person)]
+    ids = [
+        submit(mesh, client, "birth", person),
+        submit(mesh, client, "birth", person, name="Hold health"),
+        submit(mesh, client, "marriage", person),
+    ]
     deadline = time.monotonic() + 30
-    while mesh.get(f"/api/applications/{ids[0]}", headers=mesh.as_("applicant", person)
-                   ).json()["decision"] is None:
+    while (
+        mesh.get(f"/api/applications/{ids[0]}", headers=mesh.as_("applicant", person)).json()[
+            "decision"
+        ]
+        is None
+    ):
         assert time.monotonic() < deadline, "no decision in 30 s"
         time.sleep(0.1)
     return person, ids
@@ -54,8 +64,10 @@ def test_an_applicant_lists_their_own_applications_newest_first(mesh, client, ho
     assert first["outcome"] == "approved" and first["decided_at"]
     assert first["status_url"] == f"/api/applications/{ids[0]}"
     # the same from Python
-    assert [a["id"] for a in client.applications(person, scenario="birth")["applications"]
-            ] == [ids[1], ids[0]]
+    assert [a["id"] for a in client.applications(person, scenario="birth")["applications"]] == [
+        ids[1],
+        ids[0],
+    ]
     # nobody else's: another applicant's list does not show them
     other = listed(mesh, mesh.as_("applicant", new_person()))
     assert other == {"limit": 50, "offset": 0, "next_offset": None, "applications": []}
@@ -92,15 +104,19 @@ def test_a_clerk_lists_what_they_submitted_and_staff_list_anyones(mesh, client):
 def test_bad_queries_and_roles_are_refused_with_reasons(mesh, holder):
     person, _ = holder
     mine = mesh.as_("applicant", person)
-    bad = mesh.get("/api/applications", headers=mine,
-                   params={"status": "lost", "limit": "0", "colour": "red"})
+    bad = mesh.get(
+        "/api/applications", headers=mine, params={"status": "lost", "limit": "0", "colour": "red"}
+    )
     assert bad.status_code == 400
     assert set(bad.json()["fields"]) == {"status", "limit", "colour"}
     twice = mesh.get("/api/applications?limit=2&limit=abc", headers=mine)
     assert twice.status_code == 400 and set(twice.json()["fields"]) == {"limit"}
-    someone_else = mesh.get("/api/applications", headers=mine,
-                            params={"applicant": new_person()})
+    someone_else = mesh.get("/api/applications", headers=mine, params={"applicant": new_person()})
     assert someone_else.status_code == 403
-    assert mesh.get("/api/applications", headers=mesh.as_("officer", office="health.430102")
-                    ).status_code == 403
+    assert (
+        mesh.get(
+            "/api/applications", headers=mesh.as_("officer", office="health.430102")
+        ).status_code
+        == 403
+    )
     assert mesh.get("/api/applications").status_code == 401

@@ -1,5 +1,6 @@
 """Who may do what, for every endpoint of the public API (issue 5): no token is a 401,
 the wrong role a 403, someone else's resource a 404 (its existence must not leak)."""
+
 import uuid
 
 import pytest
@@ -7,10 +8,17 @@ import pytest
 from onestop.client import ENTERPRISE_ID, PERSON_ID, sample_application
 
 OTHER = "430102198505050021"  # another applicant, who guesses ids
-OPEN_PATHS = [("GET", "/api/scenarios"), ("GET", "/api/scenarios/birth"),
-              ("GET", "/api/regions"), ("GET", "/api/items"), ("GET", "/api/departments"),
-              ("GET", "/api/calendar"), ("GET", "/api/catalog/versions"),
-              ("GET", "/api/licenses/keys"), ("GET", "/.well-known/license-keys.json")]
+OPEN_PATHS = [
+    ("GET", "/api/scenarios"),
+    ("GET", "/api/scenarios/birth"),
+    ("GET", "/api/regions"),
+    ("GET", "/api/items"),
+    ("GET", "/api/departments"),
+    ("GET", "/api/calendar"),
+    ("GET", "/api/catalog/versions"),
+    ("GET", "/api/licenses/keys"),
+    ("GET", "/.well-known/license-keys.json"),
+]
 
 
 @pytest.fixture(scope="module")
@@ -41,8 +49,7 @@ def protected(decided):
         ("GET", f"/api/applications/{birth}/history", None),
         ("POST", f"/api/applications/{birth}/corrections", {"materials": []}),
         ("POST", f"/api/applications/{birth}/withdraw", {}),
-        ("POST", f"/api/applications/{birth}/reviews", {"level": "satisfied",
-                                                        "channel": "online"}),
+        ("POST", f"/api/applications/{birth}/reviews", {"level": "satisfied", "channel": "online"}),
         ("GET", f"/api/applications/{birth}/reviews", None),
         ("POST", f"/api/reviews/{uuid.uuid4().hex}/follow-up", {}),
         ("GET", "/api/reviews/stats", None),
@@ -77,16 +84,19 @@ def test_open_endpoints_need_no_token(mesh):
         assert call(mesh, method, path).status_code == 200, path
 
 
-@pytest.mark.parametrize("method, path, role", [
-    ("POST", "/api/uploads", "officer"),
-    ("POST", "/api/applications", "supervisor"),
-    ("GET", "/api/reviews/stats", "applicant"),
-    ("GET", "/api/rectifications", "applicant"),
-    ("GET", "/api/supervision/overdue", "applicant"),
-    ("GET", "/api/supervision/overdue", "officer"),
-    ("GET", "/api/officer/tasks", "applicant"),
-    ("GET", "/api/officer/tasks", "supervisor"),
-])
+@pytest.mark.parametrize(
+    "method, path, role",
+    [
+        ("POST", "/api/uploads", "officer"),
+        ("POST", "/api/applications", "supervisor"),
+        ("GET", "/api/reviews/stats", "applicant"),
+        ("GET", "/api/rectifications", "applicant"),
+        ("GET", "/api/supervision/overdue", "applicant"),
+        ("GET", "/api/supervision/overdue", "officer"),
+        ("GET", "/api/officer/tasks", "applicant"),
+        ("GET", "/api/officer/tasks", "supervisor"),
+    ],
+)
 def test_a_role_that_may_not_call_an_endpoint_gets_403(mesh, method, path, role):
     response = call(mesh, method, path, headers=mesh.as_(role), json={})
     assert response.status_code == 403, response.text
@@ -94,7 +104,7 @@ def test_a_role_that_may_not_call_an_endpoint_gets_403(mesh, method, path, role)
 
 
 def test_revoking_a_license_is_for_operators(mesh, decided):
-    path = f"/api/licenses/{decided['license']}/revoke"
+    path = f"/api/licenses/{decided['licence']}/revoke"
     for role, sub in (("applicant", ENTERPRISE_ID), ("clerk", None), ("supervisor", None)):
         response = mesh.post(path, json={"reason": "x"}, headers=mesh.as_(role, sub))
         assert response.status_code == 403, (role, response.text)
@@ -104,37 +114,57 @@ def test_another_applicant_guessing_ids_learns_nothing(mesh, decided):
     other = mesh.as_("applicant", OTHER)
     birth = decided["birth"]
     for method, path, body in [
-            ("GET", f"/api/applications/{birth}", None),
-            ("GET", f"/api/applications/{birth}/history", None),
-            ("POST", f"/api/applications/{birth}/withdraw", {}),
-            ("POST", f"/api/applications/{birth}/corrections",
-             {"materials": [{"code": "x", "file_id": "0" * 32}]}),
-            ("POST", f"/api/applications/{birth}/reviews",
-             {"level": "satisfied", "channel": "online"}),
-            ("GET", f"/api/applications/{birth}/reviews", None),
-            ("GET", f"/api/licenses/{decided['license']}", None)]:
+        ("GET", f"/api/applications/{birth}", None),
+        ("GET", f"/api/applications/{birth}/history", None),
+        ("POST", f"/api/applications/{birth}/withdraw", {}),
+        (
+            "POST",
+            f"/api/applications/{birth}/corrections",
+            {"materials": [{"code": "x", "file_id": "0" * 32}]},
+        ),
+        ("POST", f"/api/applications/{birth}/reviews", {"level": "satisfied", "channel": "online"}),
+        ("GET", f"/api/applications/{birth}/reviews", None),
+        ("GET", f"/api/licenses/{decided['licence']}", None),
+    ]:
         mine = call(mesh, method, path, headers=other, json=body)
-        unknown = call(mesh, method, path.replace(birth, uuid.uuid4().hex).replace(
-            decided["licence"], "L" + uuid.uuid4().hex[:31]), headers=other, json=body)
+        unknown = call(
+            mesh,
+            method,
+            path.replace(birth, uuid.uuid4().hex).replace(
+                decided["licence"], "L" + uuid.uuid4().hex[:31]
+            ),
+            headers=other,
+            json=body,
+        )
         assert mine.status_code == unknown.status_code == 404, (path, mine.text)
     # and another applicant's wallet or checklist is refused outright
-    assert mesh.get("/api/licenses", params={"holder": PERSON_ID},
-                    headers=other).status_code == 403
-    assert mesh.get("/api/scenarios/birth/checklist", params={"holder": PERSON_ID},
-                    headers=other).status_code == 403
+    assert mesh.get("/api/licenses", params={"holder": PERSON_ID}, headers=other).status_code == 403
+    assert (
+        mesh.get(
+            "/api/scenarios/birth/checklist", params={"holder": PERSON_ID}, headers=other
+        ).status_code
+        == 403
+    )
 
 
 def test_the_owner_and_staff_may_read_an_application(mesh, decided):
     birth = decided["birth"]
     for headers in (mesh.as_("applicant"), mesh.as_("supervisor"), mesh.as_("operator")):
         assert mesh.get(f"/api/applications/{birth}", headers=headers).status_code == 200
-        assert mesh.get(f"/api/applications/{birth}/history",
-                        headers=headers).status_code == 200
+        assert mesh.get(f"/api/applications/{birth}/history", headers=headers).status_code == 200
     # an officer of an office that holds one of its tasks, not of another office
-    assert mesh.get(f"/api/applications/{birth}",
-                    headers=mesh.as_("officer", office="health.430102")).status_code == 200
-    assert mesh.get(f"/api/applications/{birth}",
-                    headers=mesh.as_("officer", office="taxation.430102")).status_code == 404
+    assert (
+        mesh.get(
+            f"/api/applications/{birth}", headers=mesh.as_("officer", office="health.430102")
+        ).status_code
+        == 200
+    )
+    assert (
+        mesh.get(
+            f"/api/applications/{birth}", headers=mesh.as_("officer", office="taxation.430102")
+        ).status_code
+        == 404
+    )
     # a clerk who did not submit it does not see it
     assert mesh.get(f"/api/applications/{birth}", headers=mesh.as_("clerk")).status_code == 404
 
@@ -145,8 +175,11 @@ def test_applicants_apply_for_themselves_and_clerks_at_the_counter(client, mesh)
     body = sample_application(scenario, file_id)
 
     def submit(headers, payload):
-        return mesh.post("/api/applications", json=payload,
-                         headers=dict(headers, **{"Idempotency-Key": uuid.uuid4().hex}))
+        return mesh.post(
+            "/api/applications",
+            json=payload,
+            headers=dict(headers, **{"Idempotency-Key": uuid.uuid4().hex}),
+        )
 
     assert submit(mesh.as_("applicant", OTHER), body).status_code == 403  # impersonation
     assert submit(mesh.as_("applicant"), dict(body, channel="counter")).status_code == 403
@@ -155,17 +188,30 @@ def test_applicants_apply_for_themselves_and_clerks_at_the_counter(client, mesh)
     assert at_counter.status_code == 202, at_counter.text
     application_id = at_counter.json()["id"]
     # the clerk who submitted it and its applicant may read it; another clerk may not
-    assert mesh.get(f"/api/applications/{application_id}",
-                    headers=mesh.as_("clerk", "clerk-0042")).status_code == 200
-    assert mesh.get(f"/api/applications/{application_id}",
-                    headers=mesh.as_("applicant")).status_code == 200
-    assert mesh.get(f"/api/applications/{application_id}",
-                    headers=mesh.as_("clerk", "clerk-0043")).status_code == 404
+    assert (
+        mesh.get(
+            f"/api/applications/{application_id}", headers=mesh.as_("clerk", "clerk-0042")
+        ).status_code
+        == 200
+    )
+    assert (
+        mesh.get(f"/api/applications/{application_id}", headers=mesh.as_("applicant")).status_code
+        == 200
+    )
+    assert (
+        mesh.get(
+            f"/api/applications/{application_id}", headers=mesh.as_("clerk", "clerk-0043")
+        ).status_code
+        == 404
+    )
 
 
 def test_an_officer_sees_only_their_own_departments_rectification_cases(mesh):
-    listing = mesh.get("/api/rectifications", params={"department": "taxation"},
-                       headers=mesh.as_("officer", office="health.430102"))
+    listing = mesh.get(
+        "/api/rectifications",
+        params={"department": "taxation"},
+        headers=mesh.as_("officer", office="health.430102"),
+    )
     assert listing.status_code == 403
     own = mesh.get("/api/rectifications", headers=mesh.as_("officer", office="health.430102"))
     assert own.status_code == 200

@@ -7,6 +7,7 @@ The services answer before reading the rest. The gateway's server (waitress) rea
 body before the application sees it: past the largest limit (an upload's) it answers 413
 before reading; a body between a path's limit and that is read (at most 10 MiB + 64 KiB,
 never waitress's 1 GB default) and then refused."""
+
 import json
 import socket
 from urllib.parse import urlsplit
@@ -37,8 +38,13 @@ def announce(url, path, length, token=None, content_type="application/json"):
     without the rest (a server that waits for the body would time out here)."""
     with socket.create_connection(_address(url), timeout=15) as sock:
         auth = f"Authorization: Bearer {token}\r\n" if token else ""
-        sock.sendall((f"POST {path} HTTP/1.1\r\nHost: test\r\nContent-Type: {content_type}\r\n"
-                      f"{auth}Content-Length: {length}\r\n\r\n").encode() + b"{" * 10)
+        sock.sendall(
+            (
+                f"POST {path} HTTP/1.1\r\nHost: test\r\nContent-Type: {content_type}\r\n"
+                f"{auth}Content-Length: {length}\r\n\r\n"
+            ).encode()
+            + b"{" * 10
+        )
         return _status_line(sock)
 
 
@@ -46,8 +52,12 @@ def stream_chunked(url, path, total, token=None, content_type="application/json"
     """A chunked body of `total` bytes, sent until the server answers or stops reading."""
     with socket.create_connection(_address(url), timeout=15) as sock:
         auth = f"Authorization: Bearer {token}\r\n" if token else ""
-        sock.sendall((f"POST {path} HTTP/1.1\r\nHost: test\r\nContent-Type: {content_type}\r\n"
-                      f"{auth}Transfer-Encoding: chunked\r\n\r\n").encode())
+        sock.sendall(
+            (
+                f"POST {path} HTTP/1.1\r\nHost: test\r\nContent-Type: {content_type}\r\n"
+                f"{auth}Transfer-Encoding: chunked\r\n\r\n"
+            ).encode()
+        )
         chunk = b"%x\r\n" % 65536 + b" " * 65536 + b"\r\n"
         sent = 0
         try:
@@ -62,10 +72,13 @@ def stream_chunked(url, path, total, token=None, content_type="application/json"
 
 @pytest.mark.parametrize("where", ["intake", "license", "feedback", "routing"])
 @pytest.mark.parametrize("authenticated", [False, True])
-def test_an_announced_oversized_json_body_is_413_before_it_is_sent(mesh, where,
-                                                                   authenticated):
-    path = {"intake": "/api/applications", "license": "/api/licenses/verify",
-            "feedback": "/api/reviews/x/follow-up", "routing": "/api/officer/tasks/x/decision"}[where]
+def test_an_announced_oversized_json_body_is_413_before_it_is_sent(mesh, where, authenticated):
+    path = {
+        "intake": "/api/applications",
+        "license": "/api/licenses/verify",
+        "feedback": "/api/reviews/x/follow-up",
+        "routing": "/api/officer/tasks/x/decision",
+    }[where]
     token = mesh.token("applicant") if authenticated else None
     status, head, body = announce(mesh.service_url(where), path, 2 * MIB, token)
     assert " 413 " in status, head
@@ -79,8 +92,9 @@ def test_the_gateway_refuses_a_body_past_the_largest_limit_before_it_is_sent(mes
 
 
 def test_the_gateway_refuses_a_json_body_past_its_limit(mesh):
-    response = mesh.post("/api/applications", data=b" " * (MIB + 1),
-                         headers={"Content-Type": "application/json"})
+    response = mesh.post(
+        "/api/applications", data=b" " * (MIB + 1), headers={"Content-Type": "application/json"}
+    )
     assert response.status_code == 413
     assert response.json()["error"] == "payload_too_large"
 
@@ -90,9 +104,13 @@ def test_a_chunked_upload_past_the_limit_is_413(mesh, where):
     """Straight to intake, a chunked upload used to skip the size check (it looked only at
     Content-Length)."""
     url = mesh.base if where == "gateway" else mesh.service_url("intake")
-    status, head, _ = stream_chunked(url, "/api/uploads", 11 * MIB,
-                                     mesh.token("applicant"),
-                                     content_type="multipart/form-data; boundary=x")
+    status, head, _ = stream_chunked(
+        url,
+        "/api/uploads",
+        11 * MIB,
+        mesh.token("applicant"),
+        content_type="multipart/form-data; boundary=x",
+    )
     assert " 413 " in status, head
 
 
@@ -107,10 +125,11 @@ def test_a_chunked_body_within_the_limit_is_read_whole(mesh):
     """The bounded read puts back what fits: a small chunked request still works."""
     body = json.dumps({"id": "L1", "key_id": "k", "signature": "AAAA"}).encode()
     with socket.create_connection(_address(mesh.base), timeout=15) as sock:
-        sock.sendall(b"POST /api/licenses/verify HTTP/1.1\r\nHost: test\r\n"
-                     b"Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n"
-                     b"Connection: close\r\n\r\n"
-                     + b"%x\r\n" % len(body) + body + b"\r\n0\r\n\r\n")
+        sock.sendall(
+            b"POST /api/licenses/verify HTTP/1.1\r\nHost: test\r\n"
+            b"Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n"
+            b"Connection: close\r\n\r\n" + b"%x\r\n" % len(body) + body + b"\r\n0\r\n\r\n"
+        )
         status, head, rest = _status_line(sock)
         while True:
             more = sock.recv(65536)

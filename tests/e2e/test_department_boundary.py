@@ -5,6 +5,7 @@ health consumer leaves "Hold health" applicants to an officer); other parties th
 try to decide it. Each attempt is refused by routing (dead-lettered with the reason,
 counted) or by the broker, the task stays open, and health's own answer decides it.
 """
+
 import json
 import uuid
 
@@ -23,15 +24,27 @@ HEALTH_ITEM = "HN-WJ-0001"
 
 def refused_counts(mesh):
     text = requests.get(mesh.service_url("routing") + "/metrics", timeout=10).text
-    return {s.labels["reason"]: s.value for family in text_string_to_metric_families(text)
-            for s in family.samples if s.name == "routing_results_refused_total"}
+    return {
+        s.labels["reason"]: s.value
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+        if s.name == "routing_results_refused_total"
+    }
 
 
 def result(task, department, decision="approved"):
-    return make_envelope("approval_result", task["application_id"], {
-        "task_id": task["task_id"], "application_id": task["application_id"],
-        "department": department, "decision": decision, "reason": "",
-        "data": {"reference_number": "FORGED"} if decision == "approved" else {}})
+    return make_envelope(
+        "approval_result",
+        task["application_id"],
+        {
+            "task_id": task["task_id"],
+            "application_id": task["application_id"],
+            "department": department,
+            "decision": decision,
+            "reason": "",
+            "data": {"reference_number": "FORGED"} if decision == "approved" else {},
+        },
+    )
 
 
 def health_task(client, application_id):
@@ -39,8 +52,11 @@ def health_task(client, application_id):
     task = next((t for t in view.get("tasks", []) if t["item_code"] == HEALTH_ITEM), None)
     if task is None or task["state"] != "sent":
         return None
-    return dict(task, application_id=application_id,
-                task_id=task.get("task_id") or f"{application_id}:{HEALTH_ITEM}")
+    return dict(
+        task,
+        application_id=application_id,
+        task_id=task.get("task_id") or f"{application_id}:{HEALTH_ITEM}",
+    )
 
 
 def dead_letters(amqp_uri, message_ids, into):
@@ -77,28 +93,35 @@ def test_only_the_tasks_department_can_decide_it(client, mesh, held_task, tmp_pa
     publish(mesh.amqp_uri, unauthenticated, "health")
     # the broker itself refuses a forged user_id and another department's routing key
     with pytest.raises(PreconditionFailed):
-        departments.publish_result(result(held_task, "health"), "public_security",
-                                   user_id=departments.user("health"))
+        departments.publish_result(
+            result(held_task, "health"), "public_security", user_id=departments.user("health")
+        )
     with pytest.raises(AccessRefused):
-        departments.publish_result(result(held_task, "health"), "public_security",
-                                   routing_department="health")
+        departments.publish_result(
+            result(held_task, "health"), "public_security", routing_department="health"
+        )
 
-    expected = {attempts["impersonation"]["message_id"]: "impersonation",
-                attempts["foreign_task"]["message_id"]: "foreign_task",
-                unauthenticated["message_id"]: "unauthenticated"}
+    expected = {
+        attempts["impersonation"]["message_id"]: "impersonation",
+        attempts["foreign_task"]["message_id"]: "foreign_task",
+        unauthenticated["message_id"]: "unauthenticated",
+    }
     reasons = {}
     discarded = tmp_path / "discarded.jsonl"
-    wait_for(lambda: reasons.update(dead_letters(mesh.amqp_uri, set(expected) - set(reasons),
-                                                 discarded))
-             or len(reasons) == len(expected))
+    wait_for(
+        lambda: (
+            reasons.update(dead_letters(mesh.amqp_uri, set(expected) - set(reasons), discarded))
+            or len(reasons) == len(expected)
+        )
+    )
     for message_id, reason in expected.items():
         assert f"result refused ({reason})" in reasons[message_id]
-    kept = {record["id"]: record for record in map(json.loads,
-                                                   discarded.read_text().splitlines())}
+    kept = {record["id"]: record for record in map(json.loads, discarded.read_text().splitlines())}
     assert set(kept) == set(expected)
     # the sender each refused result came with is on record, and where it failed
     assert kept[attempts["impersonation"]["message_id"]]["sender"] == departments.user(
-        "public_security")
+        "public_security"
+    )
     assert {record["queue"] for record in kept.values()} == {"routing.results"}
     after = refused_counts(mesh)
     for reason in expected.values():
@@ -117,6 +140,9 @@ def test_a_department_consumer_cannot_read_another_departments_queue(mesh):
     with Connection(departments.uri("health")) as connection:
         channel = connection.channel()
         with pytest.raises(Exception, match="ACCESS_REFUSED"):
-            channel.basic_consume("approval.tasks.public_security", callback=lambda *a: None,
-                                  consumer_tag=uuid.uuid4().hex)
+            channel.basic_consume(
+                "approval.tasks.public_security",
+                callback=lambda *a: None,
+                consumer_tag=uuid.uuid4().hex,
+            )
             connection.drain_events(timeout=2)

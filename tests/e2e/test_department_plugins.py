@@ -8,6 +8,7 @@ those departments are answered by consumers an integrator would write:
   as docs/department-guide.md tells a newcomer to do;
 - taxation: the nameko SDK example (departments/examples/nameko-department).
 """
+
 import os
 import shutil
 import signal
@@ -25,8 +26,12 @@ EXTERNAL = ("health", "market_regulation", "taxation")
 
 @pytest.fixture(scope="module")
 def plug_mesh(tmp_path_factory):
-    mesh = Mesh(tmp_path_factory.mktemp("plug"), reset_vhost(f"{TEST_VHOST}_plug"),
-                PORT_BASE + 400, extra_env={"EXTERNAL_DEPARTMENTS": ",".join(EXTERNAL)})
+    mesh = Mesh(
+        tmp_path_factory.mktemp("plug"),
+        reset_vhost(f"{TEST_VHOST}_plug"),
+        PORT_BASE + 400,
+        extra_env={"EXTERNAL_DEPARTMENTS": ",".join(EXTERNAL)},
+    )
     mesh.start()
     yield mesh
     mesh.stop()
@@ -39,8 +44,14 @@ def plug_client(plug_mesh):
 
 def operator_uri(mesh, department):
     """What the operator gives the department: its broker URI, from the CLI."""
-    run = subprocess.run([sys.executable, "-m", "ops.cli", "broker-users", "uri", department],
-                         cwd=ROOT, env=mesh.env, capture_output=True, text=True, check=True)
+    run = subprocess.run(
+        [sys.executable, "-m", "ops.cli", "broker-users", "uri", department],
+        cwd=ROOT,
+        env=mesh.env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return run.stdout.strip()
 
 
@@ -49,8 +60,14 @@ class Consumer:
 
     def __init__(self, command, cwd, env, log_path, ready_text):
         self.log_path = Path(log_path)
-        self.process = subprocess.Popen(command, cwd=cwd, env=env, stdout=open(log_path, "ab"),
-                                        stderr=subprocess.STDOUT, start_new_session=True)
+        self.process = subprocess.Popen(
+            command,
+            cwd=cwd,
+            env=env,
+            stdout=open(log_path, "ab"),
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         deadline = time.monotonic() + 60
         while ready_text not in self.log():
             if self.process.poll() is not None or time.monotonic() > deadline:
@@ -77,10 +94,18 @@ def node_department(plug_mesh, tmp_path_factory):
     assert node, "Node.js 20+ is needed for the Node.js department example"
     folder = ROOT / "departments" / "examples" / "node-department"
     assert (folder / "node_modules" / "amqplib").is_dir(), "run `make setup` (npm ci)"
-    env = {"PATH": os.environ["PATH"], "AMQP_URL": operator_uri(plug_mesh, "health"),
-           "DEPARTMENT": "health"}  # nothing of Python's or ours in its environment
-    consumer = Consumer([node, "department.js"], folder, env,
-                        tmp_path_factory.mktemp("node") / "node.log", "consuming")
+    env = {
+        "PATH": os.environ["PATH"],
+        "AMQP_URL": operator_uri(plug_mesh, "health"),
+        "DEPARTMENT": "health",
+    }  # nothing of Python's or ours in its environment
+    consumer = Consumer(
+        [node, "department.js"],
+        folder,
+        env,
+        tmp_path_factory.mktemp("node") / "node.log",
+        "consuming",
+    )
     yield consumer
     consumer.stop()
 
@@ -105,14 +130,21 @@ def test_a_nodejs_consumer_decides_its_departments_tasks(plug_client, node_depar
 
 
 RULE_MARKER = "    # -- your rules go here (step 4 of the guide) --\n"
-NEW_RULE = ('    if task["applicant"]["name"] == "Refused by the template":\n'
-            '        return {"decision": "rejected", "reason": "template rule: refused"}\n')
+NEW_RULE = (
+    '    if task["applicant"]["name"] == "Refused by the template":\n'
+    '        return {"decision": "rejected", "reason": "template rule: refused"}\n'
+)
 
 
 def python_env(mesh, department):
     """A consumer's environment: the SDK on PYTHONPATH, its broker URI, nothing else."""
-    return {"PATH": os.environ["PATH"], "PYTHONPATH": str(ROOT), "DEPARTMENT": department,
-            "AMQP_URI": operator_uri(mesh, department), "PYTHONUNBUFFERED": "1"}
+    return {
+        "PATH": os.environ["PATH"],
+        "PYTHONPATH": str(ROOT),
+        "DEPARTMENT": department,
+        "AMQP_URI": operator_uri(mesh, department),
+        "PYTHONUNBUFFERED": "1",
+    }
 
 
 @pytest.fixture(scope="module")
@@ -123,14 +155,23 @@ def template_department(plug_mesh, tmp_path_factory):
     shutil.copytree(ROOT / "departments" / "template", repository)
     source = (repository / "department.py").read_text()
     assert RULE_MARKER in source
-    (repository / "department.py").write_text(source.replace(RULE_MARKER,
-                                                             RULE_MARKER + NEW_RULE))
+    (repository / "department.py").write_text(source.replace(RULE_MARKER, RULE_MARKER + NEW_RULE))
     env = python_env(plug_mesh, "market_regulation")
-    tests = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
-                           cwd=repository, env=env, capture_output=True, text=True)
+    tests = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
+        cwd=repository,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     assert tests.returncode == 0, tests.stdout + tests.stderr
-    consumer = Consumer([sys.executable, "department.py"], repository, env,
-                        repository / "consumer.log", "consuming tasks for market_regulation")
+    consumer = Consumer(
+        [sys.executable, "department.py"],
+        repository,
+        env,
+        repository / "consumer.log",
+        "consuming tasks for market_regulation",
+    )
     yield consumer
     consumer.stop()
 
@@ -138,15 +179,20 @@ def template_department(plug_mesh, tmp_path_factory):
 @pytest.fixture(scope="module")
 def nameko_example(plug_mesh, tmp_path_factory):
     folder = ROOT / "departments" / "examples" / "nameko-department"
-    consumer = Consumer([sys.executable, "-m", "nameko", "run", "--config", "config.yaml",
-                         "service"], folder, python_env(plug_mesh, "taxation"),
-                        tmp_path_factory.mktemp("nameko") / "nameko.log", "Connected to")
+    consumer = Consumer(
+        [sys.executable, "-m", "nameko", "run", "--config", "config.yaml", "service"],
+        folder,
+        python_env(plug_mesh, "taxation"),
+        tmp_path_factory.mktemp("nameko") / "nameko.log",
+        "Connected to",
+    )
     yield consumer
     consumer.stop()
 
 
 def test_a_consumer_made_from_the_template_and_the_nameko_example_decide_their_tasks(
-        plug_client, template_department, nameko_example):
+    plug_client, template_department, nameko_example
+):
     approved = plug_client.apply("enterprise_startup")
     refused = plug_client.apply("enterprise_startup", name="Refused by the template")
 

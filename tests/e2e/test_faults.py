@@ -2,6 +2,7 @@
 outcomes while routing, a department consumer and intake are killed with SIGKILL and
 restarted, with two routing processes competing for the same queues; and a broker
 connection cut in the middle of a batch."""
+
 import os
 import random
 import threading
@@ -45,11 +46,15 @@ def plan_batch(client, rng, size):
     batch = []
     for _ in range(size):
         scenario = scenarios[rng.choice(SCENARIOS)]
-        department = rng.choice(sorted({i["department"] for i in scenario["items"]
-                                        if not i["optional"]}))
+        department = rng.choice(
+            sorted({i["department"] for i in scenario["items"] if not i["optional"]})
+        )
         kind = rng.choice(["approve", "reject", "correct"])
-        name = {"approve": "Li Hua", "reject": f"Reject {department}",
-                "correct": f"Correct {department}"}[kind]
+        name = {
+            "approve": "Li Hua",
+            "reject": f"Reject {department}",
+            "correct": f"Correct {department}",
+        }[kind]
         expected = "rejected" if kind == "reject" else "approved"
         batch.append((sample_application(scenario, file_id, name=name), expected))
     return batch
@@ -62,7 +67,8 @@ def settle(client, application_ids, deadline):
     file_id = None
     while len(decided) < len(application_ids):
         assert time.monotonic() < deadline, (
-            f"{len(application_ids) - len(decided)} applications undecided")
+            f"{len(application_ids) - len(decided)} applications undecided"
+        )
         for application_id in application_ids:
             if application_id in decided:
                 continue
@@ -72,10 +78,17 @@ def settle(client, application_ids, deadline):
                     decided[application_id] = view
                 elif view.get("status") == "awaiting_correction":
                     file_id = file_id or client.upload()
-                    asked = {c for t in view["tasks"] if t["state"] == "correction_required"
-                             for c in t["requested_materials"]}
-                    client.post_as_owner(application_id, "corrections", {
-                        "materials": [{"code": c, "file_id": file_id} for c in asked]})
+                    asked = {
+                        c
+                        for t in view["tasks"]
+                        if t["state"] == "correction_required"
+                        for c in t["requested_materials"]
+                    }
+                    client.post_as_owner(
+                        application_id,
+                        "corrections",
+                        {"materials": [{"code": c, "file_id": file_id} for c in asked]},
+                    )
             except (RETRYABLE, ValueError):
                 pass
         time.sleep(0.5)
@@ -90,8 +103,7 @@ def assert_exactly_once(mesh_env, views):
     for application_id, view in views.items():
         history = workflows.find_one({"_id": application_id})["history"]
         assert [h["cause"] for h in history].count("combined_decision") == 1, application_id
-        decided = [h["transition"].split()[1] for h in history
-                   if h["cause"] == "approval_result"]
+        decided = [h["transition"].split()[1] for h in history if h["cause"] == "approval_result"]
         assert len(decided) == len(set(decided)), (application_id, decided)
     assert client[prefix + "intake"].applications.count_documents({}) == len(views)
     client.close()
@@ -99,11 +111,13 @@ def assert_exactly_once(mesh_env, views):
 
 @pytest.fixture(scope="module")
 def fault_mesh(tmp_path_factory):
-    mesh = ProcessMesh(tmp_path_factory.mktemp("faults"), reset_vhost(f"{TEST_VHOST}_faults"),
-                       PORT_BASE + 200).start()
+    mesh = ProcessMesh(
+        tmp_path_factory.mktemp("faults"), reset_vhost(f"{TEST_VHOST}_faults"), PORT_BASE + 200
+    ).start()
     # a second routing process competing for the same queues
-    mesh.start_process("routing", as_name="routing-b",
-                       extra_env={"ROUTING_PORT": str(PORT_BASE + 230)})
+    mesh.start_process(
+        "routing", as_name="routing-b", extra_env={"ROUTING_PORT": str(PORT_BASE + 230)}
+    )
     yield mesh
     mesh.stop()
 
@@ -116,8 +130,9 @@ def chaos(mesh, stop):
         mesh.kill(name)
         time.sleep(1.5)
         if name == "routing-b":
-            mesh.start_process("routing", as_name="routing-b",
-                               extra_env={"ROUTING_PORT": str(PORT_BASE + 230)})
+            mesh.start_process(
+                "routing", as_name="routing-b", extra_env={"ROUTING_PORT": str(PORT_BASE + 230)}
+            )
         else:
             mesh.start_process(name)
 
@@ -132,6 +147,7 @@ def test_a_batch_survives_kills_with_exactly_one_right_decision_each(fault_mesh)
     killer.start()
     deadline = time.monotonic() + 600
     try:
+
         def submit(item):
             own = fault_mesh.client()  # a session per thread
             application_id = submit_until_accepted(own, item[0], uuid.uuid4().hex, deadline)
@@ -143,8 +159,11 @@ def test_a_batch_survives_kills_with_exactly_one_right_decision_each(fault_mesh)
     finally:
         killer.join()
     views = settle(client, ids, deadline)
-    wrong = {i: (views[i]["status"], expected) for i, (_, expected) in zip(ids, batch)
-             if views[i]["status"] != expected}
+    wrong = {
+        i: (views[i]["status"], expected)
+        for i, (_, expected) in zip(ids, batch)
+        if views[i]["status"] != expected
+    }
     assert not wrong, wrong
     assert_exactly_once(fault_mesh.env, views)
 
@@ -153,9 +172,11 @@ def test_a_cut_broker_connection_loses_nothing(tmp_path_factory):
     proxy = CuttableProxy(5672)
     vhost = f"{TEST_VHOST}_proxy"
     reset_vhost(vhost)
-    mesh = ProcessMesh(tmp_path_factory.mktemp("proxy"),
-                       f"amqp://guest:guest@127.0.0.1:{proxy.port}/{vhost}",
-                       PORT_BASE + 300).start()
+    mesh = ProcessMesh(
+        tmp_path_factory.mktemp("proxy"),
+        f"amqp://guest:guest@127.0.0.1:{proxy.port}/{vhost}",
+        PORT_BASE + 300,
+    ).start()
     try:
         client = mesh.client()
         batch = plan_batch(client, random.Random(7), 30)

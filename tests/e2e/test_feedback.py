@@ -3,6 +3,7 @@ one follow-up, a bad review followed to a closed rectification case, and the num
 /api/reviews/stats and /metrics. Every request carries the caller's bearer token: the
 applicant reviews, confirms and disputes as themselves, the department's officer visits and
 rectifies, a supervisor reads the statistics."""
+
 import time
 
 import pytest
@@ -18,16 +19,20 @@ def review(mesh, application_id, level="satisfied", applicant=ENTERPRISE_ID, **e
     """A review as `applicant` (their token; the body names no applicant unless `extra`
     does)."""
     body = dict({"level": level, "channel": "online"}, **extra)
-    return mesh.post(f"/api/applications/{application_id}/reviews", json=body,
-                     headers=mesh.as_("applicant", applicant))
+    return mesh.post(
+        f"/api/applications/{application_id}/reviews",
+        json=body,
+        headers=mesh.as_("applicant", applicant),
+    )
 
 
 def known_to_reviews(mesh, application_id, applicant=ENTERPRISE_ID, timeout=30):
     """Wait until feedback has heard of the application (it learns it from an event)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        listing = mesh.get(f"/api/applications/{application_id}/reviews",
-                           headers=mesh.as_("applicant", applicant))
+        listing = mesh.get(
+            f"/api/applications/{application_id}/reviews", headers=mesh.as_("applicant", applicant)
+        )
         if listing.status_code == 200:
             return listing.json()
         time.sleep(0.1)
@@ -41,8 +46,12 @@ def decided(client, mesh, code="enterprise_startup", applicant=ENTERPRISE_ID, **
     deadline = time.monotonic() + 30
     # decided there: a department that took no part is refused as such (400), where an
     # application not yet decided is refused as undecided (409); nothing is stored
-    while review(mesh, application_id, applicant=applicant,
-                 department="no_such_department").status_code != 400:
+    while (
+        review(
+            mesh, application_id, applicant=applicant, department="no_such_department"
+        ).status_code
+        != 400
+    ):
         assert time.monotonic() < deadline
         time.sleep(0.1)
     return application_id
@@ -54,8 +63,9 @@ def officer(mesh, department, name=None, region="430102"):
 
 
 def group(mesh, by, key):
-    stats = mesh.get("/api/reviews/stats", params={"by": by, "key": key},
-                     headers=mesh.as_("supervisor")).json()
+    stats = mesh.get(
+        "/api/reviews/stats", params={"by": by, "key": key}, headers=mesh.as_("supervisor")
+    ).json()
     return stats["groups"][0] if stats["groups"] else None
 
 
@@ -66,8 +76,9 @@ def test_only_the_applicant_reviews_a_decided_application_once_per_target(client
     assert review(mesh, application_id, applicant=STRANGER).status_code == 404
     assert review(mesh, application_id, applicant_id=STRANGER).status_code == 403
     wrong = review(mesh, application_id, department="health")
-    assert wrong.status_code == 400 and "did not take part" in wrong.json()["fields"][
-        "department"][0]
+    assert (
+        wrong.status_code == 400 and "did not take part" in wrong.json()["fields"]["department"][0]
+    )
 
     whole = review(mesh, application_id, "very_satisfied", tags=["fast"], channel="mobile")
     assert whole.status_code == 201, whole.text
@@ -77,18 +88,25 @@ def test_only_the_applicant_reviews_a_decided_application_once_per_target(client
     department = review(mesh, application_id, "basically_satisfied", department="taxation")
     assert department.status_code == 201
     assert department.json()["items"] == ["HN-SW-0001"]
-    listed = mesh.get(f"/api/applications/{application_id}/reviews",
-                      headers=mesh.as_("applicant", ENTERPRISE_ID)).json()["reviews"]
+    listed = mesh.get(
+        f"/api/applications/{application_id}/reviews", headers=mesh.as_("applicant", ENTERPRISE_ID)
+    ).json()["reviews"]
     assert {r["target"] for r in listed} == {"service_center", "taxation"}
-    assert mesh.get(f"/api/applications/{application_id}/reviews",
-                    headers=mesh.as_("applicant", STRANGER)).status_code == 404
+    assert (
+        mesh.get(
+            f"/api/applications/{application_id}/reviews", headers=mesh.as_("applicant", STRANGER)
+        ).status_code
+        == 404
+    )
 
     follow_up_path = f"/api/reviews/{department.json()['id']}/follow-up"
     body = {"level": "satisfied", "channel": "sms"}
     owner, stranger = mesh.as_("applicant", ENTERPRISE_ID), mesh.as_("applicant", STRANGER)
     assert mesh.post(follow_up_path, json=body, headers=stranger).status_code == 404
-    assert mesh.post(follow_up_path, json=dict(body, applicant_id=STRANGER),
-                     headers=owner).status_code == 403
+    assert (
+        mesh.post(follow_up_path, json=dict(body, applicant_id=STRANGER), headers=owner).status_code
+        == 403
+    )
     followed = mesh.post(follow_up_path, json=body, headers=owner)
     assert followed.status_code == 201
     assert followed.json()["effective_level"] == "satisfied"
@@ -111,49 +129,76 @@ def test_an_application_not_yet_decided_cannot_be_reviewed(client, mesh):
     assert response.status_code == 201, response.text  # a withdrawn application may be reviewed
 
 
-@pytest.mark.parametrize("role, body, fields", [
-    # an applicant's identity is their token; level and channel are always needed
-    ("applicant", {}, {"level", "channel"}),
-    # a counter clerk names the applicant they act for
-    ("clerk", {"level": "satisfied", "channel": "counter"}, {"applicant_id"}),
-    ("applicant", {"applicant_id": "x", "level": "good", "channel": "fax", "extra": 1},
-     {"applicant_id", "level", "channel", "extra"}),
-    ("applicant", {"level": "dissatisfied", "channel": "online"}, {"comment"}),
-    ("applicant", {"level": "satisfied", "channel": "online", "tags": ["x" * 41],
-                   "comment": 5}, {"tags", "comment"}),
-])
+@pytest.mark.parametrize(
+    "role, body, fields",
+    [
+        # an applicant's identity is their token; level and channel are always needed
+        ("applicant", {}, {"level", "channel"}),
+        # a counter clerk names the applicant they act for
+        ("clerk", {"level": "satisfied", "channel": "counter"}, {"applicant_id"}),
+        (
+            "applicant",
+            {"applicant_id": "x", "level": "good", "channel": "fax", "extra": 1},
+            {"applicant_id", "level", "channel", "extra"},
+        ),
+        ("applicant", {"level": "dissatisfied", "channel": "online"}, {"comment"}),
+        (
+            "applicant",
+            {"level": "satisfied", "channel": "online", "tags": ["x" * 41], "comment": 5},
+            {"tags", "comment"},
+        ),
+    ],
+)
 def test_bad_review_input_gets_per_field_messages(mesh, role, body, fields):
-    response = mesh.post(f"/api/applications/{'f' * 32}/reviews", json=body,
-                         headers=mesh.as_(role, ENTERPRISE_ID if role == "applicant" else None))
+    response = mesh.post(
+        f"/api/applications/{'f' * 32}/reviews",
+        json=body,
+        headers=mesh.as_(role, ENTERPRISE_ID if role == "applicant" else None),
+    )
     assert response.status_code == 400
     assert set(response.json()["fields"]) == fields
 
 
-@pytest.mark.parametrize("method, path, body, role", [
-    ("post", f"/api/applications/{'f' * 32}/reviews",
-     {"level": "satisfied", "channel": "online"}, "applicant"),
-    ("get", f"/api/applications/{'f' * 32}/reviews", None, "applicant"),
-    ("get", f"/api/applications/{'f' * 32}/reviews", None, "supervisor"),
-    ("post", "/api/reviews/R123/follow-up", {"level": "satisfied", "channel": "online"},
-     "applicant"),
-    ("get", "/api/rectifications/C123", None, "officer"),
-    ("get", "/api/rectifications/C123", None, "supervisor"),
-    ("post", "/api/rectifications/C123/visit", {"method": "phone", "note": "n"}, "officer"),
-    ("post", "/api/rectifications/C123/confirm", {}, "applicant"),
-])
+@pytest.mark.parametrize(
+    "method, path, body, role",
+    [
+        (
+            "post",
+            f"/api/applications/{'f' * 32}/reviews",
+            {"level": "satisfied", "channel": "online"},
+            "applicant",
+        ),
+        ("get", f"/api/applications/{'f' * 32}/reviews", None, "applicant"),
+        ("get", f"/api/applications/{'f' * 32}/reviews", None, "supervisor"),
+        (
+            "post",
+            "/api/reviews/R123/follow-up",
+            {"level": "satisfied", "channel": "online"},
+            "applicant",
+        ),
+        ("get", "/api/rectifications/C123", None, "officer"),
+        ("get", "/api/rectifications/C123", None, "supervisor"),
+        ("post", "/api/rectifications/C123/visit", {"method": "phone", "note": "n"}, "officer"),
+        ("post", "/api/rectifications/C123/confirm", {}, "applicant"),
+    ],
+)
 def test_unknown_things_are_404(mesh, method, path, body, role):
-    response = getattr(mesh, method)(path, headers=mesh.as_(role),
-                                     **({"json": body} if body is not None else {}))
+    response = getattr(mesh, method)(
+        path, headers=mesh.as_(role), **({"json": body} if body is not None else {})
+    )
     assert response.status_code == 404
 
 
-@pytest.mark.parametrize("path, params", [
-    ("/api/reviews/stats", {"by": "colour"}),
-    ("/api/reviews/stats", {"unknown": "1"}),
-    ("/api/rectifications", {"state": "lost"}),
-    ("/api/rectifications", {"limit": "0"}),
-    ("/api/rectifications", {"overdue": "perhaps"}),
-])
+@pytest.mark.parametrize(
+    "path, params",
+    [
+        ("/api/reviews/stats", {"by": "colour"}),
+        ("/api/reviews/stats", {"unknown": "1"}),
+        ("/api/rectifications", {"state": "lost"}),
+        ("/api/rectifications", {"limit": "0"}),
+        ("/api/rectifications", {"overdue": "perhaps"}),
+    ],
+)
 def test_bad_queries_get_per_field_messages(mesh, path, params):
     response = mesh.get(path, params=params, headers=mesh.as_("supervisor"))
     assert response.status_code == 400 and response.json()["fields"]
@@ -164,14 +209,23 @@ def test_a_bad_review_is_followed_to_a_closed_rectification_case(client, mesh):
     application_id = decided(client, mesh)
     before = group(mesh, "department", "hrss")
     closed_before = metric(feedback, "feedback_rectification_cases", state="closed")
-    reviews_before = metric(feedback, "feedback_reviews_total", department="hrss",
-                            level="very_dissatisfied")
-    probe = EventProbe(mesh.amqp_uri, "feedback",
-                       ["rectification_opened", "rectification_closed", "review_submitted"])
+    reviews_before = metric(
+        feedback, "feedback_reviews_total", department="hrss", level="very_dissatisfied"
+    )
+    probe = EventProbe(
+        mesh.amqp_uri,
+        "feedback",
+        ["rectification_opened", "rectification_closed", "review_submitted"],
+    )
     try:
-        bad = review(mesh, application_id, "very_dissatisfied", department="hrss",
-                     comment="the social insurance window sent me away twice",
-                     tags=["repeated_visits"])
+        bad = review(
+            mesh,
+            application_id,
+            "very_dissatisfied",
+            department="hrss",
+            comment="the social insurance window sent me away twice",
+            tags=["repeated_visits"],
+        )
         assert bad.status_code == 201
         case_id = bad.json()["case_id"]
         path = f"/api/rectifications/{case_id}"
@@ -181,13 +235,20 @@ def test_a_bad_review_is_followed_to_a_closed_rectification_case(client, mesh):
         assert mesh.get(path, headers=hrss).json() == case
         assert mesh.get(path, headers=officer(mesh, "health")).status_code == 404
         assert (case["department"], case["state"], case["level"]) == (
-            "hrss", "awaiting_visit", "very_dissatisfied")
+            "hrss",
+            "awaiting_visit",
+            "very_dissatisfied",
+        )
         assert case["complaint"]["tags"] == ["repeated_visits"]
         # data/feedback/limits.yaml: Changsha (4301xx) rectifies within 10 working days
-        assert case["limits"] == {"return_visit": 1, "confirmation": 5, "rectification":
-                                  10 if case["region"].startswith("4301") else 15}
-        listed = mesh.get("/api/rectifications", params={"state": "open"},
-                          headers=hrss).json()["cases"]  # an officer's: their department's
+        assert case["limits"] == {
+            "return_visit": 1,
+            "confirmation": 5,
+            "rectification": 10 if case["region"].startswith("4301") else 15,
+        }
+        listed = mesh.get("/api/rectifications", params={"state": "open"}, headers=hrss).json()[
+            "cases"
+        ]  # an officer's: their department's
         assert case_id in [c["id"] for c in listed]
         assert {c["department"] for c in listed} == {"hrss"}
 
@@ -196,10 +257,16 @@ def test_a_bad_review_is_followed_to_a_closed_rectification_case(client, mesh):
         assert mesh.post(path + "/rectify", json=fix, headers=hrss).status_code == 409
         visit = {"method": "phone", "note": "apologised; the rule was misapplied"}
         # an officer acts for their own department only, and only on its cases
-        assert mesh.post(path + "/visit", json=dict(visit, department="health"),
-                         headers=hrss).status_code == 403
-        assert mesh.post(path + "/visit", json=visit,
-                         headers=officer(mesh, "health")).status_code == 403
+        assert (
+            mesh.post(
+                path + "/visit", json=dict(visit, department="health"), headers=hrss
+            ).status_code
+            == 403
+        )
+        assert (
+            mesh.post(path + "/visit", json=visit, headers=officer(mesh, "health")).status_code
+            == 403
+        )
         visited = mesh.post(path + "/visit", json=visit, headers=hrss)
         assert visited.status_code == 200 and visited.json()["visit"]["on_time"] is True
         assert visited.json()["visit"]["officer"] == "Liu Yang"
@@ -209,60 +276,105 @@ def test_a_bad_review_is_followed_to_a_closed_rectification_case(client, mesh):
         owner, stranger = mesh.as_("applicant", ENTERPRISE_ID), mesh.as_("applicant", STRANGER)
         # someone else's case is unknown to another applicant; the applicant may not name
         # someone else
-        assert mesh.post(path + "/dispute", json={"reason": "no"},
-                         headers=stranger).status_code == 404
-        assert mesh.post(path + "/dispute", json={"applicant_id": STRANGER, "reason": "no"},
-                         headers=owner).status_code == 403
-        disputed = mesh.post(path + "/dispute", json={"reason": "still two windows"},
-                             headers=owner)
-        assert (disputed.json()["state"], disputed.json()["round"]) == (
-            "awaiting_rectification", 2)
-        mesh.post(path + "/rectify", json={"measures": "the second window is closed"},
-                  headers=hrss)
+        assert (
+            mesh.post(path + "/dispute", json={"reason": "no"}, headers=stranger).status_code == 404
+        )
+        assert (
+            mesh.post(
+                path + "/dispute", json={"applicant_id": STRANGER, "reason": "no"}, headers=owner
+            ).status_code
+            == 403
+        )
+        disputed = mesh.post(path + "/dispute", json={"reason": "still two windows"}, headers=owner)
+        assert (disputed.json()["state"], disputed.json()["round"]) == ("awaiting_rectification", 2)
+        mesh.post(path + "/rectify", json={"measures": "the second window is closed"}, headers=hrss)
         confirmed = mesh.post(path + "/confirm", json={"comment": "fixed"}, headers=owner)
         assert confirmed.status_code == 200
         assert confirmed.json()["state"] == "closed"
         assert confirmed.json()["confirmation"]["answer"] == "confirmed"
         assert mesh.post(path + "/confirm", json={}, headers=owner).status_code == 409
-        events = probe.wait_for(lambda seen: {"rectification_opened", "rectification_closed"}
-                                <= {t for t, p in seen if p.get("case_id") == case_id})
+        events = probe.wait_for(
+            lambda seen: (
+                {"rectification_opened", "rectification_closed"}
+                <= {t for t, p in seen if p.get("case_id") == case_id}
+            )
+        )
     finally:
         probe.close()
-    assert any(t == "review_submitted" and p["review_id"] == bad.json()["id"]
-               for t, p in events)
+    assert any(t == "review_submitted" and p["review_id"] == bad.json()["id"] for t, p in events)
 
     after = group(mesh, "department", "hrss")
     assert after["levels"]["very_dissatisfied"] == (
-        (before["levels"]["very_dissatisfied"] if before else 0) + 1)
-    assert set(after["levels"]) == {"very_satisfied", "satisfied", "basically_satisfied",
-                                    "dissatisfied", "very_dissatisfied"}
+        (before["levels"]["very_dissatisfied"] if before else 0) + 1
+    )
+    assert set(after["levels"]) == {
+        "very_satisfied",
+        "satisfied",
+        "basically_satisfied",
+        "dissatisfied",
+        "very_dissatisfied",
+    }
     assert after["rectification"]["closed"] == (
-        (before["rectification"]["closed"] if before else 0) + 1)
+        (before["rectification"]["closed"] if before else 0) + 1
+    )
     assert after["rectification"]["rate"] is not None
     assert after["rectification"]["visit_timeliness"] is not None
     assert after["active_review_rate"] is not None and after["good_review_rate"] is not None
 
     assert metric(feedback, "feedback_rectification_cases", state="closed") == closed_before + 1
-    assert metric(feedback, "feedback_reviews_total", department="hrss",
-                  level="very_dissatisfied") == reviews_before + 1
-    assert metric(feedback, "feedback_rectification_cases_closed_total", department="hrss",
-                  answer="confirmed") >= 1
-    assert metric(feedback, "feedback_review_levels", dimension="department", key="hrss",
-                  level="very_dissatisfied") == after["levels"]["very_dissatisfied"]
-    assert metric(feedback, "feedback_rectification_ratio", dimension="department",
-                  key="hrss") == after["rectification"]["rate"]
+    assert (
+        metric(feedback, "feedback_reviews_total", department="hrss", level="very_dissatisfied")
+        == reviews_before + 1
+    )
+    assert (
+        metric(
+            feedback,
+            "feedback_rectification_cases_closed_total",
+            department="hrss",
+            answer="confirmed",
+        )
+        >= 1
+    )
+    assert (
+        metric(
+            feedback,
+            "feedback_review_levels",
+            dimension="department",
+            key="hrss",
+            level="very_dissatisfied",
+        )
+        == after["levels"]["very_dissatisfied"]
+    )
+    assert (
+        metric(feedback, "feedback_rectification_ratio", dimension="department", key="hrss")
+        == after["rectification"]["rate"]
+    )
     assert metric(feedback, "feedback_store_scrape_up") == 1
 
 
 def test_statistics_by_item_and_scenario_show_all_five_levels(client, mesh):
     application_id = decided(client, mesh)
     before = group(mesh, "item", "HN-SJ-0001")
-    assert review(mesh, application_id, "dissatisfied", department="market_regulation",
-                  comment="queue too long").status_code == 201
+    assert (
+        review(
+            mesh,
+            application_id,
+            "dissatisfied",
+            department="market_regulation",
+            comment="queue too long",
+        ).status_code
+        == 201
+    )
     after = group(mesh, "item", "HN-SJ-0001")
-    assert after["levels"]["dissatisfied"] == (before["levels"]["dissatisfied"] if before
-                                               else 0) + 1
+    assert (
+        after["levels"]["dissatisfied"] == (before["levels"]["dissatisfied"] if before else 0) + 1
+    )
     scenario = group(mesh, "scenario", "enterprise_startup")
-    assert set(scenario["levels"]) == {"very_satisfied", "satisfied", "basically_satisfied",
-                                       "dissatisfied", "very_dissatisfied"}
+    assert set(scenario["levels"]) == {
+        "very_satisfied",
+        "satisfied",
+        "basically_satisfied",
+        "dissatisfied",
+        "very_dissatisfied",
+    }
     assert scenario["applications"] >= scenario["reviewed"] + scenario["awaiting_review"]

@@ -2,6 +2,7 @@
 the verify endpoint, revocation with its event and metrics, the holder's wallet. Verifying
 and the keys are open; the holder reads their licences with their own token, only an
 operator revokes."""
+
 import base64
 import copy
 import json
@@ -28,8 +29,7 @@ def verify_offline(license, jwks):
     """A third party's check, written from the documentation alone (no onestop code)."""
     keys = {k["kid"]: Ed25519PublicKey.from_public_bytes(_b64(k["x"])) for k in jwks["keys"]}
     signed = {k: v for k, v in license.items() if k not in UNSIGNED}
-    message = json.dumps(signed, sort_keys=True, separators=(",", ":"),
-                         ensure_ascii=False).encode()
+    message = json.dumps(signed, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
     try:
         keys[license["key_id"]].verify(_b64(license["signature"]), message)
     except (InvalidSignature, KeyError):
@@ -43,9 +43,11 @@ def business_license(client, mesh, timeout=30):
     assert client.wait_for_decision(application_id)["status"] == "approved"
     deadline = time.monotonic() + timeout
     while True:
-        found = [lic for lic in client.licenses(ENTERPRISE_ID)
-                 if lic["application_id"] == application_id
-                 and lic["type"] == "business_license"]
+        found = [
+            lic
+            for lic in client.licenses(ENTERPRISE_ID)
+            if lic["application_id"] == application_id and lic["type"] == "business_license"
+        ]
         if found:
             return found[0]
         assert time.monotonic() < deadline, "the business licence was never issued"
@@ -87,12 +89,15 @@ def test_the_verify_endpoint_says_valid_or_forged(mesh, license):
     assert mesh.post("/api/licenses/verify", json=garbled).json()["result"] == "forged"
 
 
-@pytest.mark.parametrize("body, field", [
-    ({"id": "L1", "key_id": "k"}, "signature"),
-    ({"id": "L1", "key_id": ["k"], "signature": "s"}, "key_id"),
-    ({"key_id": "k", "signature": "s"}, "id"),
-    ({"id": "L1", "key_id": "k", "signature": "s", "expires_at": 5}, "expires_at"),
-])
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        ({"id": "L1", "key_id": "k"}, "signature"),
+        ({"id": "L1", "key_id": ["k"], "signature": "s"}, "key_id"),
+        ({"key_id": "k", "signature": "s"}, "id"),
+        ({"id": "L1", "key_id": "k", "signature": "s", "expires_at": 5}, "expires_at"),
+    ],
+)
 def test_verify_refuses_what_is_not_a_license_with_per_field_messages(mesh, body, field):
     response = mesh.post("/api/licenses/verify", json=body)
     assert response.status_code == 400
@@ -101,18 +106,24 @@ def test_verify_refuses_what_is_not_a_license_with_per_field_messages(mesh, body
 
 def test_verify_refuses_a_body_that_is_not_a_json_object(mesh):
     assert mesh.post("/api/licenses/verify", json=[1, 2]).status_code == 400
-    assert mesh.post("/api/licenses/verify", data=b"{",
-                     headers={"Content-Type": "application/json"}).status_code == 400
+    assert (
+        mesh.post(
+            "/api/licenses/verify", data=b"{", headers={"Content-Type": "application/json"}
+        ).status_code
+        == 400
+    )
     assert mesh.post("/api/licenses/verify", data=b"x").status_code == 415
 
 
 def test_revocation_is_published_counted_and_seen_by_verify_and_the_wallet(client, mesh):
     license = business_license(client, mesh)
     license_url = mesh.service_url("license")
-    revoked_before = metric(license_url, "license_licenses_revoked_total",
-                            license_type="business_license")
-    held_before = metric(license_url, "license_licenses", license_type="business_license",
-                         status="revoked")
+    revoked_before = metric(
+        license_url, "license_licenses_revoked_total", license_type="business_license"
+    )
+    held_before = metric(
+        license_url, "license_licenses", license_type="business_license", status="revoked"
+    )
     probe = EventProbe(mesh.amqp_uri, "license", ["license_revoked"])
     path = f"/api/licenses/{license['id']}/revoke"
     try:
@@ -120,12 +131,12 @@ def test_revocation_is_published_counted_and_seen_by_verify_and_the_wallet(clien
         for headers in (holder(mesh), mesh.as_("supervisor")):
             assert mesh.post(path, json={"reason": "x"}, headers=headers).status_code == 403
         assert mesh.post(path, json={}, headers=operator(mesh)).status_code == 400
-        response = mesh.post(path, json={"reason": "the enterprise was deregistered"},
-                             headers=operator(mesh))
+        response = mesh.post(
+            path, json={"reason": "the enterprise was deregistered"}, headers=operator(mesh)
+        )
         assert response.status_code == 200, response.text
         assert response.json()["status"] == "revoked"
-        events = probe.wait_for(lambda seen: any(p["license_id"] == license["id"]
-                                                 for _, p in seen))
+        events = probe.wait_for(lambda seen: any(p["license_id"] == license["id"] for _, p in seen))
     finally:
         probe.close()
     event = next(p for _, p in events if p["license_id"] == license["id"])
@@ -137,24 +148,31 @@ def test_revocation_is_published_counted_and_seen_by_verify_and_the_wallet(clien
     verdict = mesh.post("/api/licenses/verify", json=license).json()
     assert verdict["result"] == "revoked"
     assert verdict["revocation_reason"] == "the enterprise was deregistered"
-    assert mesh.get(f"/api/licenses/{license['id']}",
-                    headers=holder(mesh)).json()["status"] == "revoked"
+    assert (
+        mesh.get(f"/api/licenses/{license['id']}", headers=holder(mesh)).json()["status"]
+        == "revoked"
+    )
 
     wallet = client.licenses(ENTERPRISE_ID)
     statuses = [lic["status"] for lic in wallet]
     assert statuses == sorted(statuses, key=["valid", "expired", "revoked"].index)
     assert "revoked" in statuses and statuses[0] == "valid"
 
-    assert metric(license_url, "license_licenses_revoked_total",
-                  license_type="business_license") == revoked_before + 1
-    assert metric(license_url, "license_licenses", license_type="business_license",
-                  status="revoked") == held_before + 1
+    assert (
+        metric(license_url, "license_licenses_revoked_total", license_type="business_license")
+        == revoked_before + 1
+    )
+    assert (
+        metric(license_url, "license_licenses", license_type="business_license", status="revoked")
+        == held_before + 1
+    )
     assert metric(license_url, "license_verifications_total", result="revoked") >= 1
 
 
 def test_revoking_an_unknown_license_is_404(mesh):
-    response = mesh.post("/api/licenses/L" + "0" * 31 + "/revoke", json={"reason": "test it"},
-                         headers=operator(mesh))
+    response = mesh.post(
+        "/api/licenses/L" + "0" * 31 + "/revoke", json={"reason": "test it"}, headers=operator(mesh)
+    )
     assert response.status_code == 404
 
 
@@ -176,36 +194,45 @@ def test_the_wallet_is_the_holders_own(mesh, license):
         named = mesh.get("/api/licenses", params={"holder": ENTERPRISE_ID}, headers=headers)
         assert named.status_code == 200 and named.json()["holder"] == ENTERPRISE_ID
         assert license["id"] in {lic["id"] for lic in named.json()["licenses"]}
-    other = mesh.get("/api/licenses", params={"holder": ENTERPRISE_ID},
-                     headers=mesh.as_("applicant", PERSON_ID))
+    other = mesh.get(
+        "/api/licenses", params={"holder": ENTERPRISE_ID}, headers=mesh.as_("applicant", PERSON_ID)
+    )
     assert other.status_code == 403
 
 
-@pytest.mark.parametrize("role, params", [
-    ("supervisor", {}),  # staff must name the holder
-    ("clerk", {}),
-    ("applicant", {"holder": "nobody"}),
-    ("supervisor", {"holder": "nobody"}),
-    ("applicant", {"holder": ENTERPRISE_ID, "x": "1"}),
-])
+@pytest.mark.parametrize(
+    "role, params",
+    [
+        ("supervisor", {}),  # staff must name the holder
+        ("clerk", {}),
+        ("applicant", {"holder": "nobody"}),
+        ("supervisor", {"holder": "nobody"}),
+        ("applicant", {"holder": ENTERPRISE_ID, "x": "1"}),
+    ],
+)
 def test_the_wallet_refuses_a_bad_holder_with_a_per_field_message(mesh, role, params):
-    response = mesh.get("/api/licenses", params=params,
-                        headers=mesh.as_(role, ENTERPRISE_ID if role == "applicant" else None))
+    response = mesh.get(
+        "/api/licenses",
+        params=params,
+        headers=mesh.as_(role, ENTERPRISE_ID if role == "applicant" else None),
+    )
     assert response.status_code == 400
     assert response.json()["fields"]
 
 
 def _revoked_license(client, mesh):
     license = business_license(client, mesh)
-    response = mesh.post(f"/api/licenses/{license['id']}/revoke",
-                         json={"reason": "revoked for the attack test"}, headers=operator(mesh))
+    response = mesh.post(
+        f"/api/licenses/{license['id']}/revoke",
+        json={"reason": "revoked for the attack test"},
+        headers=operator(mesh),
+    )
     assert response.status_code == 200, response.text
     return license
 
 
 @pytest.mark.parametrize("tail", ["==", "=", "A", "\n"])
-def test_a_revoked_license_is_never_valid_whatever_is_appended_to_its_signature(
-        client, mesh, tail):
+def test_a_revoked_license_is_never_valid_whatever_is_appended_to_its_signature(client, mesh, tail):
     """The reproduced attack: `"=="` appended to a revoked licence's signature decoded to
     the same bytes (lenient base64) and missed the revocation, matched on the text."""
     license = _revoked_license(client, mesh)
@@ -215,8 +242,7 @@ def test_a_revoked_license_is_never_valid_whatever_is_appended_to_its_signature(
 
 
 def test_verify_answers_with_what_the_signature_covers_not_fields_beside_it(mesh, license):
-    presented = dict(license, status="valid", revocation_reason="none, trust me",
-                     expired_at=None)
+    presented = dict(license, status="valid", revocation_reason="none, trust me", expired_at=None)
     answer = mesh.post("/api/licenses/verify", json=presented).json()
     assert answer["result"] == "valid"
     signed = {k: v for k, v in license.items() if k not in UNSIGNED}
@@ -229,7 +255,8 @@ def test_verify_answers_with_what_the_signature_covers_not_fields_beside_it(mesh
 def test_verify_refuses_a_document_with_a_key_given_twice(mesh, license):
     """{"id": A, ..., "id": B}: one parser reads A, another B; refused, not guessed."""
     body = json.dumps(license)[:-1] + ', "id": "L' + "0" * 31 + '"}'
-    response = mesh.post("/api/licenses/verify", data=body.encode(),
-                         headers={"Content-Type": "application/json"})
+    response = mesh.post(
+        "/api/licenses/verify", data=body.encode(), headers={"Content-Type": "application/json"}
+    )
     assert response.status_code == 400
     assert response.json()["fields"] == {"id": ["given more than once"]}

@@ -1,4 +1,5 @@
 """One application in, one combined decision out, through all five services."""
+
 import time
 import uuid
 
@@ -19,7 +20,8 @@ def test_each_scenario_is_approved_with_licenses(client, mesh, code):
     assert view["status"] == "approved"
     assert view["decision"]["outcome"] == "approved"
     assert {t["item_code"] for t in view["tasks"]} == {
-        i["code"] for i in scenario["items"] if not i["optional"]}
+        i["code"] for i in scenario["items"] if not i["optional"]
+    }
     assert all(t["state"] == "approved" for t in view["tasks"])
     holder = sample_application(scenario, "0" * 32)["applicant"]["id_number"]
     expected = {i["code"] for i in scenario["items"] if i["license_type"] and not i["optional"]}
@@ -49,12 +51,14 @@ def test_a_rejection_cancels_the_undecided_and_explains(client, mesh):
     # the items that depended on the rejected one never went out, and are cancelled
     assert outcomes["HN-YB-0001"]["outcome"] == "cancelled"
     assert outcomes["HN-RS-0001"]["outcome"] == "cancelled"
-    history = mesh.get(f"/api/applications/{application_id}/history",
-                       headers=mesh.as_("applicant")).json()["history"]
+    history = mesh.get(
+        f"/api/applications/{application_id}/history", headers=mesh.as_("applicant")
+    ).json()["history"]
     assert [h["cause"] for h in history].count("combined_decision") == 1
     # no licence comes from a rejected application
-    wallet = mesh.get("/api/licenses", params={"holder": "430102199001011234"},
-                      headers=mesh.as_("applicant")).json()
+    wallet = mesh.get(
+        "/api/licenses", params={"holder": "430102199001011234"}, headers=mesh.as_("applicant")
+    ).json()
     assert not [lic for lic in wallet["licenses"] if lic["application_id"] == application_id]
 
 
@@ -96,8 +100,12 @@ def test_review_of_a_decided_application(client, mesh):
     application_id = client.apply("birth")
     client.wait_for_decision(application_id)
     path = f"/api/applications/{application_id}/reviews"
-    body = {"applicant_id": "430102199001011234", "level": "very_satisfied",
-            "channel": "online", "comment": "fast"}
+    body = {
+        "applicant_id": "430102199001011234",
+        "level": "very_satisfied",
+        "channel": "online",
+        "comment": "fast",
+    }
     review = mesh.post(path, json=body, headers=mesh.as_("applicant"))
     deadline = time.monotonic() + 30
     while review.status_code == 404 and time.monotonic() < deadline:  # decision on its way
@@ -105,11 +113,13 @@ def test_review_of_a_decided_application(client, mesh):
         review = mesh.post(path, json=body, headers=mesh.as_("applicant"))
     assert review.status_code == 201, review.text
     assert (review.json()["level"], review.json()["score"]) == ("very_satisfied", 5)
-    again = mesh.post(path, json=dict(body, level="very_dissatisfied"),
-                      headers=mesh.as_("applicant"))
+    again = mesh.post(
+        path, json=dict(body, level="very_dissatisfied"), headers=mesh.as_("applicant")
+    )
     assert again.status_code == 409
-    unknown = mesh.post(f"/api/applications/{uuid.uuid4().hex}/reviews", json=body,
-                        headers=mesh.as_("applicant"))
+    unknown = mesh.post(
+        f"/api/applications/{uuid.uuid4().hex}/reviews", json=body, headers=mesh.as_("applicant")
+    )
     assert unknown.status_code == 404
     bad = mesh.post(path, json=dict(body, level=9), headers=mesh.as_("applicant"))
     assert bad.status_code == 400 and "level" in bad.json()["fields"]

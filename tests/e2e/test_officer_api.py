@@ -4,6 +4,7 @@ The reference health consumer leaves applicants named "Hold health" to an office
 their health task waits at its office. Only an officer of that office sees it and can
 decide it; the decision travels as the department's result and decides the application.
 """
+
 import uuid
 
 import pytest
@@ -41,6 +42,7 @@ def held(client):
 def officer_of(mesh):
     def mint(office, role="officer", sub="officer-0001"):
         return bearer(auth.mint(role, sub, key=key_of(mesh), office=office))
+
     return mint
 
 
@@ -71,11 +73,14 @@ def test_an_officer_sees_and_decides_only_their_offices_tasks(client, mesh, held
 
     # another office's officer cannot even learn that the task exists
     assert decide(mesh, held["task_id"], elsewhere, decision="approved").status_code == 404
-    assert decide(mesh, f"{uuid.uuid4().hex}:{HEALTH_ITEM}", mine,
-                  decision="approved").status_code == 404
+    assert (
+        decide(mesh, f"{uuid.uuid4().hex}:{HEALTH_ITEM}", mine, decision="approved").status_code
+        == 404
+    )
 
-    accepted = decide(mesh, held["task_id"], mine, decision="approved",
-                      data={"reference_number": "BY-HAND-1"})
+    accepted = decide(
+        mesh, held["task_id"], mine, decision="approved", data={"reference_number": "BY-HAND-1"}
+    )
     assert accepted.status_code == 202, accepted.text
     assert accepted.json()["status"] == "submitted"
     view = client.wait_for_decision(held["application_id"], timeout=60)
@@ -87,14 +92,21 @@ def test_an_officer_sees_and_decides_only_their_offices_tasks(client, mesh, held
     by_officer = [h for h in results if HEALTH_ITEM in h["transition"]]
     assert [h.get("by") for h in by_officer] == ["officer-0001"]
     assert all("by" not in h for h in results if h not in by_officer)
-    assert decide(mesh, held["task_id"], mine, decision="rejected",
-                  reason="too late").status_code == 409
+    assert (
+        decide(mesh, held["task_id"], mine, decision="rejected", reason="too late").status_code
+        == 409
+    )
     assert held["task_id"] not in {t["task_id"] for t in listed(mesh, mine)["tasks"]}
 
 
 def test_an_officers_rejection_decides_the_application(client, mesh, held, officer_of):
-    response = decide(mesh, held["task_id"], officer_of(held["office"]), decision="rejected",
-                      reason="the birth was registered in another province")
+    response = decide(
+        mesh,
+        held["task_id"],
+        officer_of(held["office"]),
+        decision="rejected",
+        reason="the birth was registered in another province",
+    )
     assert response.status_code == 202, response.text
     view = client.wait_for_decision(held["application_id"], timeout=60)
     assert view["status"] == "rejected"
@@ -104,46 +116,62 @@ def test_an_officers_rejection_decides_the_application(client, mesh, held, offic
 
 def test_bad_decisions_get_per_field_messages(mesh, held, officer_of):
     headers = officer_of(held["office"])
-    cases = [({}, "decision"), ({"decision": "maybe"}, "decision"),
-             ({"decision": "rejected"}, "reason"),
-             ({"decision": "correction_required", "reason": "unreadable"}, "materials"),
-             ({"decision": "approved", "extra": 1}, "extra"),
-             ({"decision": "approved", "data": []}, "data")]
+    cases = [
+        ({}, "decision"),
+        ({"decision": "maybe"}, "decision"),
+        ({"decision": "rejected"}, "reason"),
+        ({"decision": "correction_required", "reason": "unreadable"}, "materials"),
+        ({"decision": "approved", "extra": 1}, "extra"),
+        ({"decision": "approved", "data": []}, "data"),
+    ]
     for body, field in cases:
         response = mesh.post(f"{TASKS}/{held['task_id']}/decision", headers=headers, json=body)
         assert response.status_code == 400, (body, response.text)
         assert field in response.json()["fields"], (body, response.json())
-    not_json = mesh.post(f"{TASKS}/{held['task_id']}/decision", data="decision=approved",
-                         headers=dict(headers, **{"Content-Type": "text/plain"}))
+    not_json = mesh.post(
+        f"{TASKS}/{held['task_id']}/decision",
+        data="decision=approved",
+        headers=dict(headers, **{"Content-Type": "text/plain"}),
+    )
     assert not_json.status_code == 415
 
 
 def test_without_an_officers_token_the_api_answers_401_or_403(mesh, held, officer_of):
     key = key_of(mesh)
     path = f"{TASKS}/{held['task_id']}/decision"
-    unauthenticated = [{}, {"Authorization": "Basic b2ZmaWNlcjpwdw=="},
-                       bearer("garbage"),
-                       bearer(auth.mint("officer", "o", key="5e" * 32, office=held["office"])),  # not the mesh's key
-                       bearer(auth.mint("officer", "o", key=key, office=held["office"],
-                                        ttl_seconds=-1))]
+    unauthenticated = [
+        {},
+        {"Authorization": "Basic b2ZmaWNlcjpwdw=="},
+        bearer("garbage"),
+        bearer(
+            auth.mint("officer", "o", key="5e" * 32, office=held["office"])
+        ),  # not the mesh's key
+        bearer(auth.mint("officer", "o", key=key, office=held["office"], ttl_seconds=-1)),
+    ]
     for headers in unauthenticated:
-        for response in (mesh.get(TASKS, headers=headers),
-                         mesh.post(path, headers=headers, json={"decision": "approved"})):
+        for response in (
+            mesh.get(TASKS, headers=headers),
+            mesh.post(path, headers=headers, json={"decision": "approved"}),
+        ):
             assert response.status_code == 401, (headers, response.text)
             assert response.headers["WWW-Authenticate"].startswith("Bearer")
             assert response.json()["error"] == "unauthorized"
-    for role, claims in (("applicant", {}), ("clerk", {"region": "430102"}),
-                         ("supervisor", {}), ("operator", {})):
+    for role, claims in (
+        ("applicant", {}),
+        ("clerk", {"region": "430102"}),
+        ("supervisor", {}),
+        ("operator", {}),
+    ):
         headers = bearer(auth.mint(role, "430102199001011234", key=key, **claims))
         assert mesh.get(TASKS, headers=headers).status_code == 403
-        assert mesh.post(path, headers=headers,
-                         json={"decision": "approved"}).status_code == 403
+        assert mesh.post(path, headers=headers, json={"decision": "approved"}).status_code == 403
     assert held_still_open(mesh, held, officer_of)
 
 
 def held_still_open(mesh, held, officer_of):
-    return held["task_id"] in {t["task_id"]
-                               for t in listed(mesh, officer_of(held["office"]))["tasks"]}
+    return held["task_id"] in {
+        t["task_id"] for t in listed(mesh, officer_of(held["office"]))["tasks"]
+    }
 
 
 def test_the_development_officer_make_run_prints_finds_the_samples_held_task(mesh, held):

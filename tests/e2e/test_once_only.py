@@ -2,14 +2,23 @@
 covers is filled from the licence; a licence that is revoked, someone else's, of the wrong
 type or unknown is refused with a clear message. Each applicant uploads, applies, reads
 their checklist and wallet with their own token; only an operator revokes."""
+
 import time
 
 import pytest
 
 from onestop.client import ENTERPRISE_ID, PERSON_ID, sample_application
 
-SHARED_FIELDS = {"license_id", "license_type", "type_name", "number", "holder_name", "issuer",
-                 "issued_at", "expires_at"}
+SHARED_FIELDS = {
+    "license_id",
+    "license_type",
+    "type_name",
+    "number",
+    "holder_name",
+    "issuer",
+    "issued_at",
+    "expires_at",
+}
 NEWCOMER_ID = "91430100MA4L0AAA2B"  # an enterprise that holds no licence
 
 
@@ -20,7 +29,8 @@ def later_scenario(client, mesh):
     for summary in mesh.get("/api/scenarios").json()["scenarios"]:
         scenario = client.scenario(summary["code"])
         if "enterprise" in scenario["applicant_kinds"] and any(
-                m["code"] == "business_license" for m in scenario["checklist"]):
+            m["code"] == "business_license" for m in scenario["checklist"]
+        ):
             candidates.append(scenario)
     later = [s for s in candidates if s["code"] != "enterprise_startup"]
     later.sort(key=lambda s: s["code"] != "tax_payment")  # the issue's example, when present
@@ -40,8 +50,11 @@ def license_of(client, application_id, license_type, holder=ENTERPRISE_ID, timeo
     """The licence an application produced, from the holder's wallet (their token)."""
     deadline = time.monotonic() + timeout
     while True:
-        found = [lic for lic in client.licenses(holder)
-                 if lic["application_id"] == application_id and lic["type"] == license_type]
+        found = [
+            lic
+            for lic in client.licenses(holder)
+            if lic["application_id"] == application_id and lic["type"] == license_type
+        ]
         if found:
             return found[0]
         assert time.monotonic() < deadline, f"no {license_type} for {application_id}"
@@ -50,8 +63,7 @@ def license_of(client, application_id, license_type, holder=ENTERPRISE_ID, timeo
 
 def checklist_of(mesh, code, holder=ENTERPRISE_ID):
     """The checklist as the holder meets it: the holder is the token's."""
-    response = mesh.get(f"/api/scenarios/{code}/checklist",
-                        headers=mesh.as_("applicant", holder))
+    response = mesh.get(f"/api/scenarios/{code}/checklist", headers=mesh.as_("applicant", holder))
     assert response.status_code == 200, response.text
     return response.json()
 
@@ -65,15 +77,21 @@ def startup(client):
 
 
 def test_a_later_application_reuses_the_business_license_instead_of_a_paper_copy(
-        client, mesh, startup):
+    client, mesh, startup
+):
     issued = license_of(client, startup, "business_license")
     scenario = later_scenario(client, mesh)
 
     checklist = checklist_of(mesh, scenario["code"])
     # a counter clerk sees the same checklist for the applicant they name
-    assert mesh.get(f"/api/scenarios/{scenario['code']}/checklist",
-                    params={"holder": ENTERPRISE_ID},
-                    headers=mesh.as_("clerk")).json() == checklist
+    assert (
+        mesh.get(
+            f"/api/scenarios/{scenario['code']}/checklist",
+            params={"holder": ENTERPRISE_ID},
+            headers=mesh.as_("clerk"),
+        ).json()
+        == checklist
+    )
     marked = {m["code"]: m for m in checklist["checklist"]}["business_license"]
     assert marked["provided_by"] == "e_license"
     assert marked["license"]["license_type"] == "business_license"
@@ -90,8 +108,9 @@ def test_a_later_application_reuses_the_business_license_instead_of_a_paper_copy
     # only what the material needs: no ID number, no department data, no signature
     assert set(filled["license"]) == SHARED_FIELDS
     assert filled["license"]["holder_name"] == issued["holder"]["name"]
-    used = mesh.get(f"/api/licenses/{filled['license_id']}",
-                    headers=mesh.as_("applicant", ENTERPRISE_ID)).json()
+    used = mesh.get(
+        f"/api/licenses/{filled['license_id']}", headers=mesh.as_("applicant", ENTERPRISE_ID)
+    ).json()
     assert used["status"] == "valid" and used["holder"]["id_number"] == ENTERPRISE_ID
     assert client.wait_for_decision(application_id)["status"] == "approved"
 
@@ -111,8 +130,7 @@ def test_a_license_named_explicitly_fills_its_material(client, mesh, startup):
 def test_someone_elses_license_is_refused(client, mesh, startup):
     issued = license_of(client, startup, "business_license")
     scenario = client.scenario("enterprise_startup")  # persons may start an enterprise too
-    body = body_for(client, scenario, holder=PERSON_ID, kind="person",
-                    without={"business_license"})
+    body = body_for(client, scenario, holder=PERSON_ID, kind="person", without={"business_license"})
     body["materials"].append({"code": "business_license", "license_id": issued["id"]})
     response = client.submit(body)
     assert response.status_code == 400
@@ -126,9 +144,14 @@ def test_a_revoked_license_is_refused_and_not_used_automatically(client, mesh):
     first = client.submit(body_for(client, scenario, holder=holder))
     assert client.wait_for_decision(first.json()["id"])["status"] == "approved"
     license = license_of(client, first.json()["id"], "business_license", holder)
-    assert mesh.post(f"/api/licenses/{license['id']}/revoke",
-                     json={"reason": "obtained by fraud"},
-                     headers=mesh.as_("operator")).status_code == 200
+    assert (
+        mesh.post(
+            f"/api/licenses/{license['id']}/revoke",
+            json={"reason": "obtained by fraud"},
+            headers=mesh.as_("operator"),
+        ).status_code
+        == 200
+    )
 
     # a later application, whose checklist asks for the business licence (the start-up
     # package issues it itself, so it does not ask for one)
@@ -140,8 +163,9 @@ def test_a_revoked_license_is_refused_and_not_used_automatically(client, mesh):
     message = response.json()["fields"]["materials"][str(len(body["materials"]) - 1)]
     assert "was revoked" in message["license_id"][0]
 
-    left_out = client.submit(body_for(client, scenario, holder=holder,
-                                      without={"business_license"}))
+    left_out = client.submit(
+        body_for(client, scenario, holder=holder, without={"business_license"})
+    )
     assert left_out.status_code == 400
     missing = left_out.json()["fields"]["materials"]["missing"]
     assert any("business_license" in m and "upload a copy" in m for m in missing)
@@ -150,13 +174,16 @@ def test_a_revoked_license_is_refused_and_not_used_automatically(client, mesh):
 
 
 def test_a_license_of_the_wrong_type_unknown_or_for_an_uncovered_material_is_refused(
-        client, mesh, startup):
+    client, mesh, startup
+):
     issued = license_of(client, startup, "business_license")
     construction = client.scenario("construction_permit")
     uncovered = next(m["code"] for m in construction["checklist"] if not m.get("license_type"))
     body = body_for(client, construction, without={"land_planning_permit", uncovered})
-    body["materials"] += [{"code": "land_planning_permit", "license_id": issued["id"]},
-                          {"code": uncovered, "license_id": "L" + "e" * 31}]
+    body["materials"] += [
+        {"code": "land_planning_permit", "license_id": issued["id"]},
+        {"code": uncovered, "license_id": "L" + "e" * 31},
+    ]
     response = client.submit(body)
     assert response.status_code == 400
     errors = response.json()["fields"]["materials"]
@@ -172,19 +199,25 @@ def test_a_license_of_the_wrong_type_unknown_or_for_an_uncovered_material_is_ref
 
 def test_a_covered_material_is_missing_for_a_holder_without_the_license(client, mesh):
     scenario = later_scenario(client, mesh)  # one that asks for the business licence
-    response = client.submit(body_for(client, scenario, holder=NEWCOMER_ID,
-                                      without={"business_license"}))
+    response = client.submit(
+        body_for(client, scenario, holder=NEWCOMER_ID, without={"business_license"})
+    )
     assert response.status_code == 400
     missing = response.json()["fields"]["materials"]["missing"]
     assert any("hold no valid business_license" in m for m in missing)
 
 
-@pytest.mark.parametrize("material, field", [
-    ({"code": "business_license"}, "file_id"),
-    ({"code": "business_license", "file_id": "a" * 32, "license_id": "L" + "a" * 31},
-     "license_id"),
-    ({"code": "business_license", "license_id": "not-a-licence"}, "license_id"),
-])
+@pytest.mark.parametrize(
+    "material, field",
+    [
+        ({"code": "business_license"}, "file_id"),
+        (
+            {"code": "business_license", "file_id": "a" * 32, "license_id": "L" + "a" * 31},
+            "license_id",
+        ),
+        ({"code": "business_license", "license_id": "not-a-licence"}, "license_id"),
+    ],
+)
 def test_a_material_must_name_exactly_one_source(client, material, field):
     body = body_for(client, client.scenario("enterprise_startup"), without={"business_license"})
     body["materials"].append(material)
@@ -194,23 +227,28 @@ def test_a_material_must_name_exactly_one_source(client, material, field):
     assert field in errors
 
 
-@pytest.mark.parametrize("role, params, status", [
-    ("clerk", {}, 400),  # a counter clerk names the holder; an applicant is the holder
-    ("clerk", {"holder": "x"}, 400),
-    ("applicant", {"holder": "x"}, 400),
-    ("applicant", {"holder": ENTERPRISE_ID, "y": "1"}, 400),
-    ("applicant", {"holder": NEWCOMER_ID}, 403),  # an applicant only for themselves
-])
+@pytest.mark.parametrize(
+    "role, params, status",
+    [
+        ("clerk", {}, 400),  # a counter clerk names the holder; an applicant is the holder
+        ("clerk", {"holder": "x"}, 400),
+        ("applicant", {"holder": "x"}, 400),
+        ("applicant", {"holder": ENTERPRISE_ID, "y": "1"}, 400),
+        ("applicant", {"holder": NEWCOMER_ID}, 403),  # an applicant only for themselves
+    ],
+)
 def test_the_checklist_needs_a_valid_holder(mesh, role, params, status):
     headers = mesh.as_(role, ENTERPRISE_ID if role == "applicant" else None)
-    response = mesh.get("/api/scenarios/enterprise_startup/checklist", params=params,
-                        headers=headers)
+    response = mesh.get(
+        "/api/scenarios/enterprise_startup/checklist", params=params, headers=headers
+    )
     assert response.status_code == status and response.json()["error"]
     if status == 400:
         assert response.json()["fields"]
 
 
 def test_the_checklist_of_an_unknown_scenario_is_404(mesh):
-    response = mesh.get("/api/scenarios/no_such/checklist",
-                        headers=mesh.as_("applicant", ENTERPRISE_ID))
+    response = mesh.get(
+        "/api/scenarios/no_such/checklist", headers=mesh.as_("applicant", ENTERPRISE_ID)
+    )
     assert response.status_code == 404

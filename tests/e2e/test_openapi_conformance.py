@@ -11,6 +11,7 @@ resolved through a `referencing` registry of the whole document), not by hand.
 The gateway's ROUTES and the document's paths are compared both ways, so a
 route cannot be added without its documentation, nor documented without a route.
 """
+
 import json
 import re
 import uuid
@@ -19,8 +20,7 @@ from pathlib import Path
 import pytest
 import requests
 import yaml
-from openapi_schema_validator import (OAS30ReadValidator, OAS30WriteValidator,
-                                      oas30_format_checker)
+from openapi_schema_validator import OAS30ReadValidator, OAS30WriteValidator, oas30_format_checker
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT4
 
@@ -31,8 +31,9 @@ from tests.support.polling import wait_for
 OPENAPI_FILE = Path(__file__).resolve().parents[2] / "docs" / "openapi.yaml"
 SPEC = yaml.safe_load(OPENAPI_FILE.read_text(encoding="utf-8"))
 SPEC_URI = "urn:onestop:openapi"
-REGISTRY = Registry().with_resource(SPEC_URI, Resource.from_contents(
-    SPEC, default_specification=DRAFT4))
+REGISTRY = Registry().with_resource(
+    SPEC_URI, Resource.from_contents(SPEC, default_specification=DRAFT4)
+)
 METHODS = {"get", "put", "post", "delete", "patch", "head", "options", "trace"}
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 STRANGER = "430102198805051234"  # a well-formed ID number that is not the applicant
@@ -43,8 +44,12 @@ def pointer(*parts):
 
 
 def documented_operations():
-    return {(method.upper(), path) for path, item in SPEC["paths"].items()
-            for method in item if method in METHODS}
+    return {
+        (method.upper(), path)
+        for path, item in SPEC["paths"].items()
+        for method in item
+        if method in METHODS
+    }
 
 
 def resolve(node):
@@ -55,10 +60,15 @@ def resolve(node):
 
 
 def schema_errors(validator_class, schema_pointer, instance):
-    validator = validator_class({"$ref": f"{SPEC_URI}#/{schema_pointer}"}, registry=REGISTRY,
-                                format_checker=oas30_format_checker)
-    return [f"{'/'.join(map(str, e.absolute_path)) or '(body)'}: {e.message}"
-            for e in validator.iter_errors(instance)]
+    validator = validator_class(
+        {"$ref": f"{SPEC_URI}#/{schema_pointer}"},
+        registry=REGISTRY,
+        format_checker=oas30_format_checker,
+    )
+    return [
+        f"{'/'.join(map(str, e.absolute_path)) or '(body)'}: {e.message}"
+        for e in validator.iter_errors(instance)
+    ]
 
 
 def conformance_errors(method, template, response, request_json=None):
@@ -66,11 +76,20 @@ def conformance_errors(method, template, response, request_json=None):
     operation = SPEC["paths"][template][method.lower()]
     responses = operation["responses"]
     status = str(response.status_code)
-    key = status if status in responses else f"{status[0]}XX" if (
-        f"{status[0]}XX" in responses) else "default" if "default" in responses else None
+    key = (
+        status
+        if status in responses
+        else f"{status[0]}XX"
+        if (f"{status[0]}XX" in responses)
+        else "default"
+        if "default" in responses
+        else None
+    )
     if key is None:
-        return [f"status {status} is not documented (documented: {sorted(responses)}); "
-                f"body {response.text[:300]}"]
+        return [
+            f"status {status} is not documented (documented: {sorted(responses)}); "
+            f"body {response.text[:300]}"
+        ]
     errors = []
     content = resolve(responses[key]).get("content")
     if content:
@@ -85,15 +104,22 @@ def conformance_errors(method, template, response, request_json=None):
         if "$ref" in responses[key]:
             response_pointer = responses[key]["$ref"].lstrip("#/")
         schema_pointer = f"{response_pointer}/content/{pointer(media)}/schema"
-        errors += [f"{status} body: {e}" for e in
-                   schema_errors(OAS30ReadValidator, schema_pointer, body)]
+        errors += [
+            f"{status} body: {e}" for e in schema_errors(OAS30ReadValidator, schema_pointer, body)
+        ]
     if request_json is not None and response.status_code < 300:
         # a request the server accepted, sent as a client following the document would:
         # the document must not call it invalid
-        request_pointer = (pointer("paths", template, method.lower(), "requestBody", "content")
-                           + "/" + pointer("application/json") + "/schema")
-        errors += [f"accepted request body: {e}" for e in
-                   schema_errors(OAS30WriteValidator, request_pointer, request_json)]
+        request_pointer = (
+            pointer("paths", template, method.lower(), "requestBody", "content")
+            + "/"
+            + pointer("application/json")
+            + "/schema"
+        )
+        errors += [
+            f"accepted request body: {e}"
+            for e in schema_errors(OAS30WriteValidator, request_pointer, request_json)
+        ]
     return errors
 
 
@@ -111,10 +137,10 @@ class Api:
     def call(self, method, template, path_params=None, as_="applicant", **kwargs):
         path = template.format(**(path_params or {}))
         if as_ is not None:
-            role, sub, claims = (as_, None, {}) if isinstance(as_, str) else (
-                as_ + ({},))[:3]
-            kwargs["headers"] = dict(kwargs.get("headers") or {},
-                                     **self.mesh.as_(role, sub, **claims))
+            role, sub, claims = (as_, None, {}) if isinstance(as_, str) else (as_ + ({},))[:3]
+            kwargs["headers"] = dict(
+                kwargs.get("headers") or {}, **self.mesh.as_(role, sub, **claims)
+            )
         response = self.session.request(method, self.mesh.base + path, timeout=30, **kwargs)
         self.seen.setdefault((method, template), []).append(response.status_code)
         errors = conformance_errors(method, template, response, kwargs.get("json"))
@@ -132,9 +158,11 @@ def api(mesh):
 
 def wait_for_status(api, application_id, statuses, as_="applicant"):
     def view():
-        found = api.call("GET", "/api/applications/{application_id}",
-                         {"application_id": application_id}, as_).json()
+        found = api.call(
+            "GET", "/api/applications/{application_id}", {"application_id": application_id}, as_
+        ).json()
         return found if found["status"] in statuses else None
+
     return wait_for(view, f"{application_id} to become one of {statuses}")
 
 
@@ -143,12 +171,21 @@ def apply(api, code, name="Li Hua", **kwargs):
     scenario = api.call("GET", "/api/scenarios/{code}", {"code": code}, None).json()
     body = sample_application(scenario, "0" * 32, name=name, **kwargs)
     applicant = ("applicant", body["applicant"]["id_number"])
-    file_id = api.call("POST", "/api/uploads", as_=applicant, files={
-        "file": ("scan.pdf", SAMPLE_PDF, "application/pdf")}).json()["file_id"]
+    file_id = api.call(
+        "POST",
+        "/api/uploads",
+        as_=applicant,
+        files={"file": ("scan.pdf", SAMPLE_PDF, "application/pdf")},
+    ).json()["file_id"]
     for material in body["materials"]:
         material["file_id"] = file_id
-    response = api.call("POST", "/api/applications", as_=applicant, json=body,
-                        headers={"Idempotency-Key": uuid.uuid4().hex})
+    response = api.call(
+        "POST",
+        "/api/applications",
+        as_=applicant,
+        json=body,
+        headers={"Idempotency-Key": uuid.uuid4().hex},
+    )
     assert response.status_code == 202, response.text
     return response.json()["id"], body, scenario, applicant
 
@@ -164,9 +201,16 @@ def decided_with_licenses(api, code):
         wallet = api.call("GET", "/api/licenses", as_=applicant).json()
         mine = [lic for lic in wallet["licenses"] if lic.get("application_id") == application_id]
         return mine if len(mine) == expected else None
+
     licenses = wait_for(issued, f"the {expected} licences of {application_id}")
-    return {"id": application_id, "body": body, "view": view, "licences": licenses,
-            "scenario": scenario, "applicant": applicant}
+    return {
+        "id": application_id,
+        "body": body,
+        "view": view,
+        "licences": licenses,
+        "scenario": scenario,
+        "applicant": applicant,
+    }
 
 
 @pytest.fixture(scope="module")
@@ -193,15 +237,30 @@ def reviewed(api, birth):
     the bad review opens a rectification case."""
     target = {"application_id": birth["id"]}
     wait_for(lambda: api.status("GET", REVIEWS, target) == 200, "feedback to hear of the decision")
-    good = {"level": "satisfied", "channel": "mobile", "comment": "one form instead of four",
-            "tags": ["fast"]}
+    good = {
+        "level": "satisfied",
+        "channel": "mobile",
+        "comment": "one form instead of four",
+        "tags": ["fast"],
+    }
     # 409 until feedback has heard of the decision too (it learns it from an event)
-    whole = wait_for(lambda: (r := api.call("POST", REVIEWS, target, json=good)).status_code != 409
-                  and r, "feedback to know the application is decided")
+    whole = wait_for(
+        lambda: (r := api.call("POST", REVIEWS, target, json=good)).status_code != 409 and r,
+        "feedback to know the application is decided",
+    )
     assert whole.status_code == 201, whole.text
-    bad = api.call("POST", REVIEWS, target, json={
-        "applicant_id": PERSON_ID, "level": "very_dissatisfied", "channel": "online",
-        "department": "health", "comment": "the hospital desk sent me away twice"})
+    bad = api.call(
+        "POST",
+        REVIEWS,
+        target,
+        json={
+            "applicant_id": PERSON_ID,
+            "level": "very_dissatisfied",
+            "channel": "online",
+            "department": "health",
+            "comment": "the hospital desk sent me away twice",
+        },
+    )
     assert bad.status_code == 201 and bad.json()["case_id"], bad.text
     return {"whole": whole.json(), "bad": bad.json(), "case_id": bad.json()["case_id"]}
 
@@ -214,6 +273,7 @@ def case(method, template):
     def register(func):
         CASES[(method, template)] = func
         return func
+
     return register
 
 
@@ -224,8 +284,9 @@ def _scenarios(api, fixture):
     for audience in ("individual", "enterprise", "project"):
         only = api.call("GET", "/api/scenarios", params={"audience": audience}).json()
         assert only["scenarios"] and {s["audience"] for s in only["scenarios"]} == {audience}
-    found = api.call("GET", "/api/scenarios", params={"q": "birth", "department": "health",
-                                                      "level": "county"}).json()
+    found = api.call(
+        "GET", "/api/scenarios", params={"q": "birth", "department": "health", "level": "county"}
+    ).json()
     assert all("health" in s["departments"] for s in found["scenarios"])
     version = listing["catalog_version"]
     assert api.status("GET", "/api/scenarios", params={"version": version}) == 200
@@ -241,8 +302,9 @@ def _scenario(api, fixture):
         shown = api.call("GET", "/api/scenarios/{code}", {"code": code}, None).json()
         assert shown["code"] == code
     version = fixture("birth")["view"]["catalog_version"]
-    pinned = api.call("GET", "/api/scenarios/{code}", {"code": "birth"},
-                      params={"version": version})
+    pinned = api.call(
+        "GET", "/api/scenarios/{code}", {"code": "birth"}, params={"version": version}
+    )
     assert pinned.json()["catalog_version"] == version
     birth = {"code": "birth"}
     assert api.status("GET", "/api/scenarios/{code}", birth, params={"version": "latest"}) == 400
@@ -257,8 +319,7 @@ def _checklist(api, fixture):
     provided = set()
     for summary in api.call("GET", "/api/scenarios").json()["scenarios"]:
         holder = PERSON_ID if "person" in summary["applicant_kinds"] else ENTERPRISE_ID
-        listing = api.call("GET", path, {"code": summary["code"]},
-                           as_=("applicant", holder)).json()
+        listing = api.call("GET", path, {"code": summary["code"]}, as_=("applicant", holder)).json()
         assert listing["holder"] == holder
         provided |= {m["provided_by"] for m in listing["checklist"]}
     assert "e_license" in provided and "upload" in provided  # the licences above fill some
@@ -276,8 +337,10 @@ def _checklist(api, fixture):
 def _form(api, fixture):
     form = api.call("GET", "/api/scenarios/{code}/form", {"code": "birth"}, None).json()
     assert form["type"] == "object" and form["properties"]
-    assert api.status("GET", "/api/scenarios/{code}/form", {"code": "birth"},
-                      params={"version": "x"}) == 400
+    assert (
+        api.status("GET", "/api/scenarios/{code}/form", {"code": "birth"}, params={"version": "x"})
+        == 400
+    )
     assert api.status("GET", "/api/scenarios/{code}/form", {"code": "no_such_thing"}) == 404
 
 
@@ -286,16 +349,27 @@ def _plan(api, fixture):
     path = "/api/scenarios/{code}/plan"
     scenario = api.call("GET", "/api/scenarios/{code}", {"code": "construction_permit"}).json()
     optional = [i["code"] for i in scenario["items"] if i["optional"]]
-    plan = api.call("GET", path, {"code": "construction_permit"}, None, params={
-        "region": "430102", "start": "2026-09-30", "optional": ",".join(optional)}).json()
+    plan = api.call(
+        "GET",
+        path,
+        {"code": "construction_permit"},
+        None,
+        params={"region": "430102", "start": "2026-09-30", "optional": ",".join(optional)},
+    ).json()
     assert {t["item_code"] for t in plan["tasks"]} == {i["code"] for i in scenario["items"]}
     assert api.status("GET", path, {"code": "birth"}, params={"region": "430102"}) == 200
     assert api.status("GET", path, {"code": "birth"}) == 400
     assert api.status("GET", path, {"code": "birth"}, params={"region": "430000"}) == 400
-    assert api.status("GET", path, {"code": "birth"},
-                      params={"region": "430102", "optional": "NO-SUCH-ITEM"}) == 400
-    assert api.status("GET", path, {"code": "birth"},
-                      params={"region": "430102", "start": "someday"}) == 400
+    assert (
+        api.status(
+            "GET", path, {"code": "birth"}, params={"region": "430102", "optional": "NO-SUCH-ITEM"}
+        )
+        == 400
+    )
+    assert (
+        api.status("GET", path, {"code": "birth"}, params={"region": "430102", "start": "someday"})
+        == 400
+    )
     assert api.status("GET", path, {"code": "no_such_thing"}, params={"region": "430102"}) == 404
 
 
@@ -303,9 +377,17 @@ def _plan(api, fixture):
 def _items(api, fixture):
     page = api.call("GET", "/api/items", as_=None, params={"limit": 500}).json()
     assert page["total"] == len(page["items"]) and page["items"]
-    health = api.call("GET", "/api/items", params={
-        "department": "health", "level": "county", "audience": "individual",
-        "limit": 5, "offset": 1}).json()
+    health = api.call(
+        "GET",
+        "/api/items",
+        params={
+            "department": "health",
+            "level": "county",
+            "audience": "individual",
+            "limit": 5,
+            "offset": 1,
+        },
+    ).json()
     assert all(i["department"] == "health" for i in health["items"])
     assert api.status("GET", "/api/items", params={"scenario": "birth", "q": "birth"}) == 200
     assert api.status("GET", "/api/items", params={"limit": 0}) == 400
@@ -335,8 +417,10 @@ def _department(api, fixture):
         code = department["code"]
         shown = api.call("GET", "/api/departments/{code}", {"code": code}, None).json()
         assert shown["code"] == code
-    assert api.status("GET", "/api/departments/{code}", {"code": "health"},
-                      params={"version": "x"}) == 400
+    assert (
+        api.status("GET", "/api/departments/{code}", {"code": "health"}, params={"version": "x"})
+        == 400
+    )
     assert api.status("GET", "/api/departments/{code}", {"code": "no_such"}) == 404
 
 
@@ -367,8 +451,9 @@ def _versions(api, fixture):
 @case("GET", "/api/catalog/versions/{old}/diff/{new}")
 def _diff(api, fixture):
     path = "/api/catalog/versions/{old}/diff/{new}"
-    numbers = sorted(v["version"] for v in api.call("GET", "/api/catalog/versions").json()[
-        "versions"])
+    numbers = sorted(
+        v["version"] for v in api.call("GET", "/api/catalog/versions").json()["versions"]
+    )
     diff = api.call("GET", path, {"old": numbers[0], "new": numbers[-1]}, None).json()
     assert (diff["from"], diff["to"]) == (numbers[0], numbers[-1])
     assert api.status("GET", path, {"old": "first", "new": numbers[-1]}) == 400
@@ -384,16 +469,28 @@ def _uploads(api, fixture):
     assert api.status("POST", "/api/uploads", as_="clerk", files=pdf) == 201
     assert api.status("POST", "/api/uploads", as_=None, files=pdf) == 401
     assert api.status("POST", "/api/uploads", as_="supervisor", files=pdf) == 403
-    assert api.status("POST", "/api/uploads",
-                      files={"other": ("a.pdf", SAMPLE_PDF, "application/pdf")}) == 400
-    assert api.status("POST", "/api/uploads", files={
-        "file": ("fake.pdf", b"MZ not a pdf", "application/pdf")}) == 400
-    assert api.status("POST", "/api/uploads", files={
-        "file": ("notes.txt", b"hello", "text/plain")}) == 415
+    assert (
+        api.status(
+            "POST", "/api/uploads", files={"other": ("a.pdf", SAMPLE_PDF, "application/pdf")}
+        )
+        == 400
+    )
+    assert (
+        api.status(
+            "POST", "/api/uploads", files={"file": ("fake.pdf", b"MZ not a pdf", "application/pdf")}
+        )
+        == 400
+    )
+    assert (
+        api.status("POST", "/api/uploads", files={"file": ("notes.txt", b"hello", "text/plain")})
+        == 415
+    )
     assert api.status("POST", "/api/uploads", json={"file": "x"}) == 415
     too_big = b"%PDF-1.4\n" + b"0" * (10 * 1024 * 1024 + 8192)
-    assert api.status("POST", "/api/uploads", files={
-        "file": ("huge.pdf", too_big, "application/pdf")}) == 413
+    assert (
+        api.status("POST", "/api/uploads", files={"file": ("huge.pdf", too_big, "application/pdf")})
+        == 413
+    )
 
 
 @case("POST", "/api/applications")
@@ -411,40 +508,77 @@ def _applications(api, fixture):
 
     def fresh():
         return {"Idempotency-Key": uuid.uuid4().hex}
+
     counter = dict(body, channel="counter")
-    assert api.status("POST", "/api/applications", as_="clerk", json=counter,
-                      headers=fresh()) == 202  # a counter clerk applies for the applicant
+    assert (
+        api.status("POST", "/api/applications", as_="clerk", json=counter, headers=fresh()) == 202
+    )  # a counter clerk applies for the applicant
     assert api.status("POST", "/api/applications", json=counter, headers=fresh()) == 403
-    assert api.status("POST", "/api/applications", as_=("applicant", STRANGER), json=body,
-                      headers=fresh()) == 403
+    assert (
+        api.status(
+            "POST", "/api/applications", as_=("applicant", STRANGER), json=body, headers=fresh()
+        )
+        == 403
+    )
     assert api.status("POST", "/api/applications", as_=None, json=body, headers=fresh()) == 401
     bad = dict(body, region="999999", channel="fax", unexpected=True)
     response = api.call("POST", "/api/applications", json=bad, headers=fresh())
     assert response.status_code == 400 and {"channel", "unexpected"} <= set(
-        response.json()["fields"])
-    assert api.status("POST", "/api/applications", json=dict(body, scenario="no_such_thing"),
-                      headers=fresh()) == 400
+        response.json()["fields"]
+    )
+    assert (
+        api.status(
+            "POST", "/api/applications", json=dict(body, scenario="no_such_thing"), headers=fresh()
+        )
+        == 400
+    )
     assert api.status("POST", "/api/applications", json=[body], headers=fresh()) == 400
-    assert api.status("POST", "/api/applications", data="{not json",
-                      headers=dict(fresh(), **{"Content-Type": "application/json"})) == 400
-    assert api.status("POST", "/api/applications", data=json.dumps(body),
-                      headers=dict(fresh(), **{"Content-Type": "text/plain"})) == 415
+    assert (
+        api.status(
+            "POST",
+            "/api/applications",
+            data="{not json",
+            headers=dict(fresh(), **{"Content-Type": "application/json"}),
+        )
+        == 400
+    )
+    assert (
+        api.status(
+            "POST",
+            "/api/applications",
+            data=json.dumps(body),
+            headers=dict(fresh(), **{"Content-Type": "text/plain"}),
+        )
+        == 415
+    )
 
 
 @case("GET", "/api/applications")
 def _application_list(api, fixture):
     birth = fixture("birth")
-    mine = api.call("GET", "/api/applications", as_=birth["applicant"],
-                    params={"scenario": "birth", "limit": 200}).json()
+    mine = api.call(
+        "GET",
+        "/api/applications",
+        as_=birth["applicant"],
+        params={"scenario": "birth", "limit": 200},
+    ).json()
     line = next(a for a in mine["applications"] if a["id"] == birth["id"])
     assert line["outcome"] == "approved" and line["status_url"].endswith(birth["id"])
     holder = birth["applicant"][1]
-    staff = api.call("GET", "/api/applications", as_="supervisor",
-                     params={"applicant": holder, "status": "approved", "limit": 1}).json()
+    staff = api.call(
+        "GET",
+        "/api/applications",
+        as_="supervisor",
+        params={"applicant": holder, "status": "approved", "limit": 1},
+    ).json()
     assert len(staff["applications"]) == 1 and staff["applications"][0]["status"] == "approved"
     assert api.status("GET", "/api/applications", params={"status": "lost"}) == 400
-    assert api.status("GET", "/api/applications", as_=("applicant", STRANGER),
-                      params={"applicant": holder}) == 403
+    assert (
+        api.status(
+            "GET", "/api/applications", as_=("applicant", STRANGER), params={"applicant": holder}
+        )
+        == 403
+    )
     assert api.status("GET", "/api/applications", as_=HEALTH_OFFICER) == 403
     assert api.status("GET", "/api/applications", as_=None) == 401
 
@@ -470,8 +604,10 @@ def _application(api, fixture):
 
 @case("GET", "/api/applications/{application_id}/history")
 def _history(api, fixture):
-    path, target = "/api/applications/{application_id}/history", {
-        "application_id": fixture("birth")["id"]}
+    path, target = (
+        "/api/applications/{application_id}/history",
+        {"application_id": fixture("birth")["id"]},
+    )
     history = api.call("GET", path, target).json()
     assert history["status"] == "approved" and history["history"]
     assert api.status("GET", path, target, ("applicant", STRANGER)) == 404
@@ -487,13 +623,20 @@ def _corrections(api, fixture):
     asking = next(t for t in view["tasks"] if t["state"] == "correction_required")
     target = {"application_id": application_id}
     path = "/api/applications/{application_id}/corrections"
-    supplied = {"materials": [{"code": code, "file_id": file_id}
-                              for code in asking["requested_materials"]]}
+    supplied = {
+        "materials": [{"code": code, "file_id": file_id} for code in asking["requested_materials"]]
+    }
     assert api.status("POST", path, target, json={"materials": []}) == 400
-    assert api.status("POST", path, target, data="materials",
-                      headers={"Content-Type": "text/plain"}) == 415
-    assert api.status("POST", path, target,
-                      json={"materials": [{"code": "eia_report", "file_id": file_id}]}) == 400
+    assert (
+        api.status("POST", path, target, data="materials", headers={"Content-Type": "text/plain"})
+        == 415
+    )
+    assert (
+        api.status(
+            "POST", path, target, json={"materials": [{"code": "eia_report", "file_id": file_id}]}
+        )
+        == 400
+    )
     assert api.status("POST", path, target, None, json=supplied) == 401
     assert api.status("POST", path, target, "supervisor", json=supplied) == 403
     assert api.status("POST", path, target, ("applicant", STRANGER), json=supplied) == 404
@@ -512,8 +655,16 @@ def _withdraw(api, fixture):
     path = "/api/applications/{application_id}/withdraw"
     assert api.status("POST", path, target, json={"reason": ""}) == 400
     assert api.status("POST", path, target, json={"why": "x"}) == 400
-    assert api.status("POST", path, target, data="reason=moved", headers={
-        "Content-Type": "application/x-www-form-urlencoded"}) == 415
+    assert (
+        api.status(
+            "POST",
+            path,
+            target,
+            data="reason=moved",
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+        )
+        == 415
+    )
     assert api.status("POST", path, target, None, json={}) == 401
     assert api.status("POST", path, target, "operator", json={}) == 403
     assert api.status("POST", path, target, ("applicant", STRANGER), json={}) == 404
@@ -532,8 +683,9 @@ def _overdue(api, fixture):
     # test_workflow_paths.py's supervision test); the listing's shape is still checked
     listing = api.call("GET", "/api/supervision/overdue", as_="supervisor").json()
     assert listing["total"] == sum(g["count"] for g in listing["groups"])
-    only = api.call("GET", "/api/supervision/overdue", as_="operator",
-                    params={"department": "health"}).json()
+    only = api.call(
+        "GET", "/api/supervision/overdue", as_="operator", params={"department": "health"}
+    ).json()
     assert all(g["department"] == "health" for g in only["groups"])
     assert api.status("GET", "/api/supervision/overdue", as_=None) == 401
     assert api.status("GET", "/api/supervision/overdue", as_="applicant") == 403
@@ -545,13 +697,19 @@ def held_officer_task(api):
     application_id = apply(api, "birth", name="Hold health")[0]
 
     def sent_health_task():
-        view = api.call("GET", "/api/applications/{application_id}",
-                        {"application_id": application_id}).json()
-        return next((t for t in view["tasks"] if t["department"] == "health"
-                     and t["state"] == "sent"), None)
+        view = api.call(
+            "GET", "/api/applications/{application_id}", {"application_id": application_id}
+        ).json()
+        return next(
+            (t for t in view["tasks"] if t["department"] == "health" and t["state"] == "sent"), None
+        )
+
     task = wait_for(sent_health_task, "the held health task to be sent")
     return dict(task, application_id=application_id), (
-        "officer", "officer-0001", {"office": task["office"]})
+        "officer",
+        "officer-0001",
+        {"office": task["office"]},
+    )
 
 
 @case("GET", "/api/officer/tasks")
@@ -572,8 +730,12 @@ def _officer_decision(api, fixture):
     assert api.status("POST", path, target, "applicant", json=approve) == 403
     assert api.status("POST", path, target, officer, json={"decision": "rejected"}) == 400
     assert api.status("POST", path, target, officer, data="decision=approved") == 415
-    assert api.status("POST", path, {"task_id": f"{uuid.uuid4().hex}:HN-WJ-0001"}, officer,
-                      json=approve) == 404
+    assert (
+        api.status(
+            "POST", path, {"task_id": f"{uuid.uuid4().hex}:HN-WJ-0001"}, officer, json=approve
+        )
+        == 404
+    )
     assert api.status("POST", path, target, officer, json=approve) == 202
     wait_for_status(api, task["application_id"], {"approved"})
     assert api.status("POST", path, target, officer, json=approve) == 409
@@ -606,8 +768,13 @@ def _review(api, fixture):
     assert api.status("POST", REVIEWS, target, json=dict(good, level="dissatisfied")) == 400
     assert api.status("POST", REVIEWS, target, data="level=good") == 415
     assert api.status("POST", REVIEWS, {"application_id": uuid.uuid4().hex}, json=good) == 404
-    by_clerk = api.call("POST", REVIEWS, target, "clerk", json=dict(
-        good, applicant_id=PERSON_ID, department="hrss", level="very_satisfied"))
+    by_clerk = api.call(
+        "POST",
+        REVIEWS,
+        target,
+        "clerk",
+        json=dict(good, applicant_id=PERSON_ID, department="hrss", level="very_satisfied"),
+    )
     assert by_clerk.status_code == 201 and by_clerk.json()["target"] == "hrss"
 
 
@@ -620,8 +787,10 @@ def _follow_up(api, fixture):
     assert api.status("POST", FOLLOW_UP, target, json=dict(body, applicant_id=STRANGER)) == 403
     assert api.status("POST", FOLLOW_UP, target, "supervisor", json=body) == 403
     assert api.status("POST", FOLLOW_UP, target, None, json=body) == 401
-    assert api.status("POST", FOLLOW_UP, target, data="x",
-                      headers={"Content-Type": "text/plain"}) == 415
+    assert (
+        api.status("POST", FOLLOW_UP, target, data="x", headers={"Content-Type": "text/plain"})
+        == 415
+    )
     followed = api.call("POST", FOLLOW_UP, target, json=body)
     assert followed.status_code == 201 and followed.json()["effective_level"] == "very_satisfied"
     assert api.status("POST", FOLLOW_UP, target, json=body) == 409  # one follow-up
@@ -632,14 +801,16 @@ def _follow_up(api, fixture):
 def _stats(api, fixture):
     fixture("reviewed")
     for by, key in (("department", "health"), ("scenario", "birth"), ("item", None)):
-        stats = api.call("GET", "/api/reviews/stats", as_="supervisor",
-                         params={"by": by, **({"key": key} if key else {})}).json()
+        stats = api.call(
+            "GET",
+            "/api/reviews/stats",
+            as_="supervisor",
+            params={"by": by, **({"key": key} if key else {})},
+        ).json()
         assert stats["by"] == by and stats["groups"]
     assert api.status("GET", "/api/reviews/stats", as_="operator") == 200
-    assert api.status("GET", "/api/reviews/stats", as_="supervisor",
-                      params={"by": "colour"}) == 400
-    assert api.status("GET", "/api/reviews/stats", as_="supervisor",
-                      params={"unknown": "1"}) == 400
+    assert api.status("GET", "/api/reviews/stats", as_="supervisor", params={"by": "colour"}) == 400
+    assert api.status("GET", "/api/reviews/stats", as_="supervisor", params={"unknown": "1"}) == 400
     assert api.status("GET", "/api/reviews/stats", as_="applicant") == 403
     assert api.status("GET", "/api/reviews/stats", as_=None) == 401
 
@@ -647,17 +818,30 @@ def _stats(api, fixture):
 @case("GET", "/api/rectifications")
 def _cases(api, fixture):
     case_id = fixture("reviewed")["case_id"]
-    listed = api.call("GET", "/api/rectifications", as_="supervisor",
-                      params={"department": "health", "state": "open"}).json()["cases"]
+    listed = api.call(
+        "GET",
+        "/api/rectifications",
+        as_="supervisor",
+        params={"department": "health", "state": "open"},
+    ).json()["cases"]
     assert case_id in {c["id"] for c in listed}
     own = api.call("GET", "/api/rectifications", as_=HEALTH_OFFICER).json()["cases"]
     assert case_id in {c["id"] for c in own} and {c["department"] for c in own} == {"health"}
-    assert api.status("GET", "/api/rectifications", as_=HEALTH_OFFICER,
-                      params={"department": "taxation"}) == 403
-    assert api.status("GET", "/api/rectifications", as_="operator",
-                      params={"overdue": "true", "limit": 5}) == 200
-    assert api.status("GET", "/api/rectifications", as_="supervisor",
-                      params={"state": "lost"}) == 400
+    assert (
+        api.status(
+            "GET", "/api/rectifications", as_=HEALTH_OFFICER, params={"department": "taxation"}
+        )
+        == 403
+    )
+    assert (
+        api.status(
+            "GET", "/api/rectifications", as_="operator", params={"overdue": "true", "limit": 5}
+        )
+        == 200
+    )
+    assert (
+        api.status("GET", "/api/rectifications", as_="supervisor", params={"state": "lost"}) == 400
+    )
     assert api.status("GET", "/api/rectifications", as_="supervisor", params={"limit": 0}) == 400
     assert api.status("GET", "/api/rectifications", as_="applicant") == 403
     assert api.status("GET", "/api/rectifications", as_=None) == 401
@@ -685,28 +869,38 @@ def rectified(api, reviewed):
     for step, body in (("/visit", visit), ("/rectify", fix)):
         assert api.status("POST", CASE + step, target, None, json=body) == 401
         assert api.status("POST", CASE + step, target, "applicant", json=body) == 403
-        assert api.status("POST", CASE + step, target, officer, json=dict(
-            body, department="taxation")) == 403
+        assert (
+            api.status("POST", CASE + step, target, officer, json=dict(body, department="taxation"))
+            == 403
+        )
         assert api.status("POST", CASE + step, target, officer, data="x") == 415
         assert api.status("POST", CASE + step, nowhere, officer, json=body) == 404
     assert api.status("POST", CASE + "/rectify", target, officer, json=fix) == 409  # visit first
-    assert api.status("POST", CASE + "/visit", target, officer, json=dict(
-        visit, method="pigeon")) == 400
+    assert (
+        api.status("POST", CASE + "/visit", target, officer, json=dict(visit, method="pigeon"))
+        == 400
+    )
     assert api.status("POST", CASE + "/visit", target, "operator", json=visit) == 400  # who?
     visited = api.call("POST", CASE + "/visit", target, officer, json=visit).json()
     assert visited["state"] == "awaiting_rectification"
     assert api.status("POST", CASE + "/visit", target, officer, json=visit) == 409
     assert api.status("POST", CASE + "/rectify", target, officer, json={"measures": ""}) == 400
-    rectified = api.call("POST", CASE + "/rectify", target, "operator", json=dict(
-        fix, department="health", officer="Wang Fang")).json()
+    rectified = api.call(
+        "POST",
+        CASE + "/rectify",
+        target,
+        "operator",
+        json=dict(fix, department="health", officer="Wang Fang"),
+    ).json()
     assert rectified["state"] == "awaiting_confirmation"
     dispute = {"reason": "still two desks"}
     confirm = {"comment": "fixed"}
     for step, body in (("/dispute", dispute), ("/confirm", confirm)):
         assert api.status("POST", CASE + step, target, None, json=body) == 401
         assert api.status("POST", CASE + step, target, officer, json=body) == 403
-        assert api.status("POST", CASE + step, target, json=dict(body, applicant_id=STRANGER)
-                          ) == 403
+        assert (
+            api.status("POST", CASE + step, target, json=dict(body, applicant_id=STRANGER)) == 403
+        )
         assert api.status("POST", CASE + step, target, data="x") == 415
         assert api.status("POST", CASE + step, nowhere, json=body) == 404
     assert api.status("POST", CASE + "/dispute", target, json={"reason": ""}) == 400
@@ -715,8 +909,9 @@ def rectified(api, reviewed):
     assert api.status("POST", CASE + "/dispute", target, json=dispute) == 409
     api.call("POST", CASE + "/rectify", target, officer, json={"measures": "one desk closed"})
     assert api.status("POST", CASE + "/confirm", target, json={"comment": 5}) == 400
-    closed = api.call("POST", CASE + "/confirm", target, "clerk", json=dict(
-        confirm, applicant_id=PERSON_ID)).json()  # at the counter, for the applicant
+    closed = api.call(
+        "POST", CASE + "/confirm", target, "clerk", json=dict(confirm, applicant_id=PERSON_ID)
+    ).json()  # at the counter, for the applicant
     assert closed["state"] == "closed"
     assert api.status("POST", CASE + "/confirm", target, json=confirm) == 409
     return closed
@@ -733,7 +928,8 @@ def _wallet(api, fixture):
     assert wallet["holder"] == PERSON_ID and wallet["licenses"]
     named = api.call("GET", "/api/licenses", as_="supervisor", params={"holder": PERSON_ID})
     assert [lic["id"] for lic in named.json()["licenses"]] == [
-        lic["id"] for lic in wallet["licenses"]]
+        lic["id"] for lic in wallet["licenses"]
+    ]
     assert api.status("GET", "/api/licenses", as_="supervisor") == 400  # name the holder
     assert api.status("GET", "/api/licenses", params={"holder": "nobody"}) == 400
     assert api.status("GET", "/api/licenses", params={"holder": STRANGER}) == 403
@@ -756,8 +952,10 @@ def _verify(api, fixture):
     assert api.call("POST", path, json=forged).json()["result"] == "forged"
     assert api.status("POST", path, json={"id": license["id"]}) == 400
     assert api.status("POST", path, json=[license]) == 400
-    assert api.status("POST", path, data=json.dumps(license),
-                      headers={"Content-Type": "text/plain"}) == 415
+    assert (
+        api.status("POST", path, data=json.dumps(license), headers={"Content-Type": "text/plain"})
+        == 415
+    )
 
 
 @case("GET", "/api/licenses/{license_id}")
@@ -793,7 +991,8 @@ def test_operation_conforms_to_the_document(operation, api, request):
     CASES[operation](api, request.getfixturevalue)
     statuses = api.seen.get(operation, [])
     assert any(200 <= s < 300 for s in statuses), (
-        f"{operation} was never driven to success (statuses seen: {statuses})")
+        f"{operation} was never driven to success (statuses seen: {statuses})"
+    )
 
 
 def test_every_documented_operation_is_driven():
@@ -810,8 +1009,11 @@ def normalise(template):
 
 
 def test_gateway_routes_and_document_agree():
-    routed = {(method.strip().upper(), normalise(path))
-              for path, methods, _ in ROUTES for method in methods.split(",")}
+    routed = {
+        (method.strip().upper(), normalise(path))
+        for path, methods, _ in ROUTES
+        for method in methods.split(",")
+    }
     documented = {(method, normalise(path)) for method, path in documented_operations()}
     assert not routed - documented, f"routed but undocumented: {sorted(routed - documented)}"
     assert not documented - routed, f"documented but not routed: {sorted(documented - routed)}"
@@ -827,6 +1029,7 @@ def test_the_served_document_is_docs_openapi_yaml(mesh):
 def test_the_document_has_no_stray_null_keys():
     """An unquoted ", " in a YAML flow mapping splits a description into a stray key whose
     value is null (it happened four times); nothing in an OpenAPI document is null."""
+
     def nulls(node, path):
         if isinstance(node, dict):
             for key, value in node.items():
@@ -836,4 +1039,5 @@ def test_the_document_has_no_stray_null_keys():
         elif isinstance(node, list):
             for index, value in enumerate(node):
                 yield from nulls(value, f"{path}/{index}")
+
     assert not list(nulls(SPEC, "#")), list(nulls(SPEC, "#"))

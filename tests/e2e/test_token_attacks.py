@@ -4,6 +4,7 @@ docs/adr/0015): a revoked token, a subject whose tokens were revoked, a token th
 shared-key (HS256) token. Each is tried on every service that authenticates, directly on
 its own port and through the gateway; a revocation must hold after a service restarts,
 also one sent while the service was down."""
+
 import subprocess
 import sys
 import time
@@ -35,12 +36,16 @@ def service_url(mesh, service):
 def statuses(mesh, token, gateway=True):
     """service -> status of its probe with this token (and the gateway's, for one path)."""
     headers = {"Authorization": f"Bearer {token}"}
-    found = {service: requests.get(service_url(mesh, service) + path, headers=headers,
-                                   timeout=10).status_code
-             for service, path in PROBES.items()}
+    found = {
+        service: requests.get(
+            service_url(mesh, service) + path, headers=headers, timeout=10
+        ).status_code
+        for service, path in PROBES.items()
+    }
     if gateway:
-        found["gateway"] = requests.get(mesh.base + PROBES["intake"], headers=headers,
-                                        timeout=10).status_code
+        found["gateway"] = requests.get(
+            mesh.base + PROBES["intake"], headers=headers, timeout=10
+        ).status_code
     return found
 
 
@@ -61,8 +66,14 @@ def wait_for(mesh, token, status, timeout=AT_ONCE_SECONDS):
 
 
 def revoke(mesh, *args):
-    run = subprocess.run([sys.executable, "-m", "ops.cli", "token", "revoke", *args],
-                         cwd=ROOT, env=mesh.env, capture_output=True, text=True, timeout=60)
+    run = subprocess.run(
+        [sys.executable, "-m", "ops.cli", "token", "revoke", *args],
+        cwd=ROOT,
+        env=mesh.env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert run.returncode == 0, run.stderr
     return run.stdout
 
@@ -81,8 +92,11 @@ def test_a_revoked_token_is_refused_by_every_service_at_once(mesh):
     assert statuses(mesh, stolen) == everywhere(200)
     revoke(mesh, "--jti", jti_of(stolen))
     print(f"revoked jti refused everywhere after {wait_for(mesh, stolen, 401):.3f}s")
-    body = requests.get(service_url(mesh, "routing") + PROBES["routing"],
-                        headers={"Authorization": f"Bearer {stolen}"}, timeout=10).json()
+    body = requests.get(
+        service_url(mesh, "routing") + PROBES["routing"],
+        headers={"Authorization": f"Bearer {stolen}"},
+        timeout=10,
+    ).json()
     assert body["error"] == "unauthorized" and "revoked" in body["message"]
     assert statuses(mesh, kept) == everywhere(200)  # the same person's other token
 
@@ -102,33 +116,53 @@ def test_revoking_a_subject_refuses_every_token_issued_until_then(mesh):
 def forged(mesh, key=None, drop=(), algorithm="EdDSA", **claims):
     """A supervisor token signed with `key` (default: the mesh's own issuer key)."""
     now = int(time.time())
-    payload = {"iss": tokens.ISSUER, "aud": tokens.AUDIENCE, "sub": "sup-forger",
-               "role": "supervisor", "iat": now, "exp": now + 600, "jti": uuid.uuid4().hex,
-               **claims}
+    payload = {
+        "iss": tokens.ISSUER,
+        "aud": tokens.AUDIENCE,
+        "sub": "sup-forger",
+        "role": "supervisor",
+        "iat": now,
+        "exp": now + 600,
+        "jti": uuid.uuid4().hex,
+        **claims,
+    }
     for name in drop:
         payload.pop(name)
     issuer = tokens.load_private_key(mesh.env["AUTH_SIGNING_KEY"])
     signer = tokens.load_private_key(key) if key else issuer
     kid = tokens.kid_of(issuer.public_key())
-    return jwt.encode(payload, signer if algorithm == "EdDSA" else mesh.env["AUTH_SIGNING_KEY"],
-                      algorithm=algorithm, headers={"kid": kid})
+    return jwt.encode(
+        payload,
+        signer if algorithm == "EdDSA" else mesh.env["AUTH_SIGNING_KEY"],
+        algorithm=algorithm,
+        headers={"kid": kid},
+    )
 
 
-@pytest.mark.parametrize("attack", [
-    "thirty days", "thirty-day applicant", "no jti", "no iat", "stranger's key",
-    "stranger's key under its own kid", "old shared-key HS256"])
+@pytest.mark.parametrize(
+    "attack",
+    [
+        "thirty days",
+        "thirty-day applicant",
+        "no jti",
+        "no iat",
+        "stranger's key",
+        "stranger's key under its own kid",
+        "old shared-key HS256",
+    ],
+)
 def test_forged_and_overlong_tokens_are_refused_everywhere(mesh, attack):
     now = int(time.time())
     stranger = "5e" * 32
     token = {
         "thirty days": lambda: forged(mesh, exp=now + 30 * 86400),
-        "thirty-day applicant": lambda: forged(mesh, role="applicant", sub=HOLDER,
-                                               exp=now + 30 * 86400),
+        "thirty-day applicant": lambda: forged(
+            mesh, role="applicant", sub=HOLDER, exp=now + 30 * 86400
+        ),
         "no jti": lambda: forged(mesh, drop=["jti"]),
         "no iat": lambda: forged(mesh, drop=["iat"]),
         "stranger's key": lambda: forged(mesh, key=stranger),
-        "stranger's key under its own kid": lambda: tokens.mint("supervisor", "s",
-                                                                key=stranger),
+        "stranger's key under its own kid": lambda: tokens.mint("supervisor", "s", key=stranger),
         "old shared-key HS256": lambda: forged(mesh, algorithm="HS256"),
     }[attack]()
     assert statuses(mesh, token) == everywhere(401)
@@ -139,20 +173,28 @@ def test_forged_and_overlong_tokens_are_refused_everywhere(mesh, attack):
 def test_the_cli_says_so_when_no_service_listens_for_revocations(tmp_path):
     vhost = f"{TEST_VHOST}_tokens_empty"
     env = dict(mesh_env_of(tmp_path, reset_vhost(vhost)))
-    run = subprocess.run([sys.executable, "-m", "ops.cli", "token", "revoke", "--sub", "x"],
-                         cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    run = subprocess.run(
+        [sys.executable, "-m", "ops.cli", "token", "revoke", "--sub", "x"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert run.returncode == 3 and "no service listens" in run.stderr
 
 
 def mesh_env_of(data_dir, amqp_uri):
     from tests.support.mesh import mesh_env
+
     return mesh_env(data_dir, amqp_uri, PORT_BASE + 500)
 
 
 @pytest.fixture(scope="module")
 def restartable(tmp_path_factory):
-    mesh = ProcessMesh(tmp_path_factory.mktemp("tokens"), reset_vhost(f"{TEST_VHOST}_tokens"),
-                       PORT_BASE + 500).start()
+    mesh = ProcessMesh(
+        tmp_path_factory.mktemp("tokens"), reset_vhost(f"{TEST_VHOST}_tokens"), PORT_BASE + 500
+    ).start()
     yield mesh
     mesh.stop()
 

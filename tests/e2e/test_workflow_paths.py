@@ -1,4 +1,5 @@
 """Correction, withdrawal and supervision, through the running mesh (issue 4)."""
+
 import time
 
 import pytest
@@ -13,6 +14,7 @@ def wait_for_status(client, application_id, statuses, timeout=30):
     def reached():
         view = client.application(application_id).json()
         return view if view["status"] in statuses else None
+
     return wait_for(reached, f"{application_id} to become one of {statuses}", timeout)
 
 
@@ -23,14 +25,17 @@ def test_correction_goes_back_to_the_asking_department_only_then_approves(client
     assert [t["department"] for t in asking] == ["taxation"]
     assert asking[0]["requested_materials"] and "illegible" in asking[0]["reason"]
 
-    wrong = client.post_as_owner(application_id, "corrections",
-                                 {"materials": [{"code": "eia_report", "file_id": client.upload()}]})
+    wrong = client.post_as_owner(
+        application_id,
+        "corrections",
+        {"materials": [{"code": "eia_report", "file_id": client.upload()}]},
+    )
     assert wrong.status_code == 400 and "missing" in wrong.json()["fields"]["materials"]
 
-    supplied = [{"code": code, "file_id": client.upload()}
-                for code in asking[0]["requested_materials"]]
-    response = client.post_as_owner(application_id, "corrections",
-                                    {"materials": supplied})
+    supplied = [
+        {"code": code, "file_id": client.upload()} for code in asking[0]["requested_materials"]
+    ]
+    response = client.post_as_owner(application_id, "corrections", {"materials": supplied})
     assert response.status_code == 202, response.text
     assert response.json()["tasks"] == [asking[0]["task_id"]]
 
@@ -39,9 +44,13 @@ def test_correction_goes_back_to_the_asking_department_only_then_approves(client
     tasks = {t["department"]: t for t in view["tasks"]}
     assert tasks["taxation"]["corrections"] == 1
     assert all(t["corrections"] == 0 for d, t in tasks.items() if d != "taxation")
-    causes = [h["cause"] for h in
-              mesh.get(f"/api/applications/{application_id}/history",
-                       headers=mesh.as_("applicant", "91430100MA4L0XXX1Y")).json()["history"]]
+    causes = [
+        h["cause"]
+        for h in mesh.get(
+            f"/api/applications/{application_id}/history",
+            headers=mesh.as_("applicant", "91430100MA4L0XXX1Y"),
+        ).json()["history"]
+    ]
     assert causes.count("correction_required") == 1
     assert causes.count("application_corrected") == 1
 
@@ -52,8 +61,15 @@ def test_endless_corrections_end_in_a_rejection_with_the_reason(client, mesh):
         view = wait_for_status(client, application_id, {"awaiting_correction"})
         asked = next(t for t in view["tasks"] if t["state"] == "correction_required")
         assert asked["corrections"] == round_
-        client.post_as_owner(application_id, "corrections", {"materials": [
-            {"code": c, "file_id": client.upload()} for c in asked["requested_materials"]]})
+        client.post_as_owner(
+            application_id,
+            "corrections",
+            {
+                "materials": [
+                    {"code": c, "file_id": client.upload()} for c in asked["requested_materials"]
+                ]
+            },
+        )
         deadline = time.monotonic() + 30
         while client.application(application_id).json()["tasks"][0]["corrections"] == round_:
             assert time.monotonic() < deadline, "the correction was not applied"
@@ -68,8 +84,7 @@ def test_withdrawal_cancels_open_tasks_and_is_final(client, mesh):
     application_id = client.apply("construction_permit", name="Hold natural_resources")
     view = wait_for_status(client, application_id, {"in_review"})
     assert any(t["state"] == "sent" for t in view["tasks"])
-    response = client.post_as_owner(application_id, "withdraw",
-                                    {"reason": "project postponed"})
+    response = client.post_as_owner(application_id, "withdraw", {"reason": "project postponed"})
     assert response.status_code == 202, response.text
     view = client.wait_for_decision(application_id)
     assert view["status"] == "withdrawn"
@@ -77,16 +92,18 @@ def test_withdrawal_cancels_open_tasks_and_is_final(client, mesh):
     assert any(t["reason"] == "project postponed" for t in view["tasks"])
     again = client.post_as_owner(application_id, "withdraw", {})
     assert again.status_code == 409
-    correction = client.post_as_owner(application_id, "corrections",
-                                      {"materials": [{"code": "x", "file_id": "0" * 32}]})
+    correction = client.post_as_owner(
+        application_id, "corrections", {"materials": [{"code": "x", "file_id": "0" * 32}]}
+    )
     assert correction.status_code == 409
 
 
 def test_unknown_application_paths_are_404_not_500(mesh):
     bodies = {"withdraw": {}, "corrections": {"materials": [{"code": "x", "file_id": "0" * 32}]}}
     for path, body in bodies.items():
-        response = mesh.post(f"/api/applications/{'f' * 32}/{path}", json=body,
-                             headers=mesh.as_("applicant"))
+        response = mesh.post(
+            f"/api/applications/{'f' * 32}/{path}", json=body, headers=mesh.as_("applicant")
+        )
         assert response.status_code == 404, (path, response.text)
 
 
@@ -96,10 +113,12 @@ def time_mesh(tmp_path_factory):
     data = tmp_path_factory.mktemp("time-mesh")
     clock_file = data / "clock-offset"
     clock_file.write_text("0")
-    running = Mesh(data, reset_vhost(f"{TEST_VHOST}_time"),
-                   port_base=PORT_BASE + 100,
-                   extra_env={"CLOCK_OFFSET_FILE": str(clock_file),
-                              "SUPERVISION_INTERVAL_SECONDS": "0.5"}).start()
+    running = Mesh(
+        data,
+        reset_vhost(f"{TEST_VHOST}_time"),
+        port_base=PORT_BASE + 100,
+        extra_env={"CLOCK_OFFSET_FILE": str(clock_file), "SUPERVISION_INTERVAL_SECONDS": "0.5"},
+    ).start()
     running.clock_file = clock_file
     yield running
     running.stop()
@@ -109,12 +128,19 @@ def test_supervision_flags_an_unanswered_task_overdue_and_lists_it(time_mesh):
     client = time_mesh.client()
     application_id = client.apply("birth", name="Hold health")
     wait_for_status(client, application_id, {"in_review"})
-    assert time_mesh.get("/api/supervision/overdue", headers=time_mesh.as_("supervisor")).json()["total"] == 0
+    assert (
+        time_mesh.get("/api/supervision/overdue", headers=time_mesh.as_("supervisor")).json()[
+            "total"
+        ]
+        == 0
+    )
 
     time_mesh.clock_file.write_text(str(14 * DAY))  # two weeks later: past the promise
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
-        listing = time_mesh.get("/api/supervision/overdue", headers=time_mesh.as_("supervisor")).json()
+        listing = time_mesh.get(
+            "/api/supervision/overdue", headers=time_mesh.as_("supervisor")
+        ).json()
         if listing["total"]:
             break
         time.sleep(0.2)

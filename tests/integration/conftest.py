@@ -1,4 +1,5 @@
 """Integration tests: real RabbitMQ (own virtual host) and the real embedded store."""
+
 import eventlet
 
 eventlet.monkey_patch()  # noqa: E402  nameko containers need a patched process
@@ -32,10 +33,21 @@ def mongo_uri(tmp_path_factory):
     port = free_port()
     data = tmp_path_factory.mktemp("store")
     binary = Path(sys.executable).with_name("nx-27017")
-    process = subprocess.Popen([str(binary), "--data-dir", str(data), "-p", str(port),
-                                "--log-file", str(data / "nx.log"),
-                                "--pid-file", str(data / "nx.pid")],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    process = subprocess.Popen(
+        [
+            str(binary),
+            "--data-dir",
+            str(data),
+            "-p",
+            str(port),
+            "--log-file",
+            str(data / "nx.log"),
+            "--pid-file",
+            str(data / "nx.pid"),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.STDOUT,
+    )
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:
@@ -79,5 +91,10 @@ def amqp_uri():
 
 @pytest.fixture
 def nameko_config(amqp_uri, mongo_uri):
-    return {"AMQP_URI": amqp_uri, "MONGO_URI": mongo_uri, "serializer": "json",
-            "WEB_SERVER_ADDRESS": f"127.0.0.1:{free_port()}", "max_workers": 4}
+    return {
+        "AMQP_URI": amqp_uri,
+        "MONGO_URI": mongo_uri,
+        "serializer": "json",
+        "WEB_SERVER_ADDRESS": f"127.0.0.1:{free_port()}",
+        "max_workers": 4,
+    }

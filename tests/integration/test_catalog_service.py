@@ -1,5 +1,6 @@
 """The catalog service in a real nameko container on the real broker and store:
 its HTTP API (search, plans, forms, versions) and its RPC (get_scenario, plan)."""
+
 import os
 import uuid
 
@@ -54,8 +55,9 @@ def test_bad_queries_are_400_with_the_field_named(catalog):
     assert plan.status_code == 400 and "region" in plan.json()["fields"]
     missing = catalog("/api/scenarios/birth/plan")
     assert missing.status_code == 400 and "region" in missing.json()["fields"]
-    bad = catalog("/api/scenarios/birth/plan", region="430102", start="someday",
-                  optional="HN-SJ-0001")
+    bad = catalog(
+        "/api/scenarios/birth/plan", region="430102", start="someday", optional="HN-SJ-0001"
+    )
     assert bad.status_code == 400 and "start" in bad.json()["fields"]
     wrong = catalog("/api/scenarios/birth/plan", region="430102", optional="HN-SJ-0001")
     assert wrong.status_code == 400 and "optional" in wrong.json()["fields"]
@@ -67,11 +69,14 @@ def test_bad_queries_are_400_with_the_field_named(catalog):
 
 
 def test_a_plan_with_promised_dates_from_a_start(catalog):
-    plan = catalog("/api/scenarios/enterprise_startup/plan", region="430102",
-                   optional="HN-GJ-0006", start="2026-09-30").json()
+    plan = catalog(
+        "/api/scenarios/enterprise_startup/plan",
+        region="430102",
+        optional="HN-GJ-0006",
+        start="2026-09-30",
+    ).json()
     tasks = {t["item_code"]: t for t in plan["tasks"]}
-    assert set(tasks) == {"HN-SJ-0001", "HN-GA-0010", "HN-SW-0001", "HN-RS-0010",
-                          "HN-GJ-0006"}
+    assert set(tasks) == {"HN-SJ-0001", "HN-GA-0010", "HN-SW-0001", "HN-RS-0010", "HN-GJ-0006"}
     # received on 30 Sep 2026: 1 working day later is 8 Oct (National Day break)
     assert tasks["HN-SJ-0001"]["promised_due"].startswith("2026-10-08")
     assert tasks["HN-RS-0010"]["starts"] == tasks["HN-SW-0001"]["promised_due"]
@@ -104,5 +109,6 @@ ODD_INPUT = [
 
 
 def test_odd_input_is_a_400_not_a_500(catalog):
-    assert [catalog(path, **params).status_code for path, params in ODD_INPUT] == \
-        [400] * len(ODD_INPUT)
+    assert [catalog(path, **params).status_code for path, params in ODD_INPUT] == [400] * len(
+        ODD_INPUT
+    )

@@ -1,6 +1,7 @@
 """Catalog versions in the real store: a changed data set is a new version, applications keep
 the version they were submitted under, and delegation is a data change that new applications
 follow and old ones do not."""
+
 import shutil
 
 import pytest
@@ -19,8 +20,7 @@ def edited_copy(target, edit, filename="items/project.yaml"):
     path = target / filename
     entries = yaml.safe_load(path.read_text(encoding="utf-8"))
     edit(entries)
-    path.write_text(yaml.safe_dump(entries, allow_unicode=True, sort_keys=False),
-                    encoding="utf-8")
+    path.write_text(yaml.safe_dump(entries, allow_unicode=True, sort_keys=False), encoding="utf-8")
     return target
 
 
@@ -43,20 +43,23 @@ def test_loading_the_same_data_twice_is_one_version(versions):
 
 def test_delegation_applies_to_new_applications_and_not_to_old_ones(versions, tmp_path):
     before = versions.load(DEFAULT_DATA_DIR)
-    submitted_before = {"scenario": "land_use_approval", "region": "430223",
-                        "catalog_version": versions.get().version}   # intake stores this
+    submitted_before = {
+        "scenario": "land_use_approval",
+        "region": "430223",
+        "catalog_version": versions.get().version,
+    }  # intake stores this
     after = versions.load(edited_copy(tmp_path / "delegated", delegate_to_city))
     submitted_after = dict(submitted_before, catalog_version=versions.get().version)
     assert (before, after) == (1, 2)
 
     def office_of_delegated_item(submitted):  # routing plans with the stored version
         plan = versions.get(submitted["catalog_version"]).plan(
-            submitted["scenario"], submitted["region"])
+            submitted["scenario"], submitted["region"]
+        )
         assert plan["catalog_version"] == submitted["catalog_version"]
         return next(t for t in plan["tasks"] if t["item_code"] == DELEGATED)
 
-    old, new = office_of_delegated_item(submitted_before), \
-        office_of_delegated_item(submitted_after)
+    old, new = office_of_delegated_item(submitted_before), office_of_delegated_item(submitted_after)
     assert (old["level"], old["office"]) == ("province", "natural_resources.430000")
     assert (new["level"], new["office"]) == ("city", "natural_resources.430200")
     diff = versions.diff(1, 2)

@@ -3,6 +3,7 @@ dead-letters`) on the real broker: both shapes of dead letter are listed with th
 they failed in and why; a replay puts the very message back in that queue (a department's
 result as its department, so routing still knows the sender); a discard keeps it in a file;
 what is not picked, or cannot be replayed, stays."""
+
 import json
 import stat
 import time
@@ -16,10 +17,16 @@ from ops import cli
 from ops.dead_letters import DeadLetterQueue, ReplayFailed
 from onestop.common.messaging import consume_with_sender, dead_letter
 from onestop.contracts.envelope import make_envelope
-from onestop.contracts.topology import (DEAD_LETTER_ARGS, DEAD_LETTER_QUEUE, RESULTS_QUEUE,
-                                        declare_all,
-                                        dead_letter_queue, result_routing_key, results_exchange,
-                                        results_queue)
+from onestop.contracts.topology import (
+    DEAD_LETTER_ARGS,
+    DEAD_LETTER_QUEUE,
+    RESULTS_QUEUE,
+    declare_all,
+    dead_letter_queue,
+    result_routing_key,
+    results_exchange,
+    results_queue,
+)
 from tests.support.departments import department_amqp_uri
 
 DEPARTMENT = "dldept"
@@ -29,16 +36,19 @@ DEPARTMENT = "dldept"
 def broker(amqp_uri, monkeypatch):
     """The topology, an empty dead-letter queue and results queue, two queues of our own."""
     monkeypatch.setenv("AMQP_URI", amqp_uri)
-    names = {"events": f"it-dl-events-{uuid.uuid4().hex[:6]}",
-             "tasks": f"it-dl-tasks-{uuid.uuid4().hex[:6]}"}
+    names = {
+        "events": f"it-dl-events-{uuid.uuid4().hex[:6]}",
+        "tasks": f"it-dl-tasks-{uuid.uuid4().hex[:6]}",
+    }
     with Connection(amqp_uri) as connection:
         declare_all(connection)
         channel = connection.default_channel
         for queue in (dead_letter_queue, results_queue):
             queue.bind(channel).purge()
         Queue(names["events"], durable=True).bind(channel).declare()
-        Queue(names["tasks"], durable=True, queue_arguments=DEAD_LETTER_ARGS
-              ).bind(channel).declare()
+        Queue(names["tasks"], durable=True, queue_arguments=DEAD_LETTER_ARGS).bind(
+            channel
+        ).declare()
     yield dict(names, uri=amqp_uri)
     with Connection(amqp_uri) as connection:
         for name in names.values():
@@ -55,8 +65,9 @@ def failed_in_our_consumer(broker, body):
         queue = connection.SimpleQueue(broker["events"])
         queue.put(body, serializer="json")
         message = queue.get(timeout=5)
-        dead_letter(broker["uri"], message, broker["events"], "bad payload: {'n': ['x']}",
-                    "invalid")
+        dead_letter(
+            broker["uri"], message, broker["events"], "bad payload: {'n': ['x']}", "invalid"
+        )
         message.ack()
         queue.close()
 
@@ -65,9 +76,12 @@ def rejected_by_a_department(broker, body):
     """As the broker does when a department consumer rejects a task: x-death."""
     with pika.BlockingConnection(pika.URLParameters(broker["uri"])) as connection:
         channel = connection.channel()
-        channel.basic_publish("", broker["tasks"], json.dumps(body),
-                              pika.BasicProperties(content_type="application/json",
-                                                   delivery_mode=2))
+        channel.basic_publish(
+            "",
+            broker["tasks"],
+            json.dumps(body),
+            pika.BasicProperties(content_type="application/json", delivery_mode=2),
+        )
         method = None
         while method is None:
             method, _, _ = channel.basic_get(broker["tasks"])
@@ -115,7 +129,8 @@ def test_both_shapes_are_listed_with_where_and_why(broker, capsys):
     assert by_id[ours["message_id"]]["correlation_id"] == ours["correlation_id"]
     assert by_id[theirs["message_id"]]["queue"] == broker["tasks"]
     assert by_id[theirs["message_id"]]["reason"] == (
-        f"the consumer of {broker['tasks']} rejected it")
+        f"the consumer of {broker['tasks']} rejected it"
+    )
     assert by_id[theirs["message_id"]]["type"] == "approval_task"
     # listing removes nothing
     assert waiting(broker["uri"]) == 2
@@ -150,8 +165,11 @@ def test_a_departments_result_is_replayed_as_that_department(broker):
     result = envelope("approval_result")
     with pika.BlockingConnection(pika.URLParameters(uri)) as connection:
         connection.channel().basic_publish(
-            results_exchange.name, result_routing_key(DEPARTMENT), json.dumps(result),
-            pika.BasicProperties(user_id=user, content_type="application/json"))
+            results_exchange.name,
+            result_routing_key(DEPARTMENT),
+            json.dumps(result),
+            pika.BasicProperties(user_id=user, content_type="application/json"),
+        )
     with Connection(broker["uri"]) as connection:  # routing fails on it twice: dead-lettered
         simple = connection.SimpleQueue(results_queue)
         message = simple.get(timeout=5)
@@ -196,12 +214,14 @@ def test_discard_keeps_the_message_in_a_file(broker, tmp_path):
     assert json.loads(record["body"]["text"]) == gone and record["discarded_at"]
 
 
-UNDECODABLE_QUEUE = Queue(f"it-dl-undecodable-{uuid.uuid4().hex[:6]}", durable=True,
-                          queue_arguments=DEAD_LETTER_ARGS)
+UNDECODABLE_QUEUE = Queue(
+    f"it-dl-undecodable-{uuid.uuid4().hex[:6]}", durable=True, queue_arguments=DEAD_LETTER_ARGS
+)
 
 
 class Strict:
     """A boundary consumer like routing's results consumer."""
+
     name = "it_dl_strict"
     received = []
 
@@ -211,23 +231,34 @@ class Strict:
 
 
 def test_a_body_that_cannot_be_decoded_is_dead_lettered_with_the_reason(
-        broker, container_factory, nameko_config):
+    broker, container_factory, nameko_config
+):
     """kombu alone would log it and acknowledge it: gone without a trace."""
     container_factory(Strict, nameko_config).start()
     with pika.BlockingConnection(pika.URLParameters(broker["uri"])) as connection:
         channel = connection.channel()
         for body in (b"not json at all", json.dumps(envelope()).encode()):
-            channel.basic_publish("", UNDECODABLE_QUEUE.name, body, pika.BasicProperties(
-                content_type="application/json", delivery_mode=2))
-        channel.basic_publish("", UNDECODABLE_QUEUE.name, b"<xml/>", pika.BasicProperties(
-            content_type="application/xml", delivery_mode=2))
+            channel.basic_publish(
+                "",
+                UNDECODABLE_QUEUE.name,
+                body,
+                pika.BasicProperties(content_type="application/json", delivery_mode=2),
+            )
+        channel.basic_publish(
+            "",
+            UNDECODABLE_QUEUE.name,
+            b"<xml/>",
+            pika.BasicProperties(content_type="application/xml", delivery_mode=2),
+        )
     deadline = time.monotonic() + 10
     while (not Strict.received or waiting(broker["uri"]) < 2) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert len(Strict.received) == 1  # the good one was handled
     letters = look(broker["uri"])
     assert [(letter.queue, letter.body) for letter in letters] == [
-        (UNDECODABLE_QUEUE.name, b"not json at all"), (UNDECODABLE_QUEUE.name, b"<xml/>")]
+        (UNDECODABLE_QUEUE.name, b"not json at all"),
+        (UNDECODABLE_QUEUE.name, b"<xml/>"),
+    ]
     assert "is not what its content type (application/json) says" in letters[0].reason
     assert letters[1].reason == "content type 'application/xml' is not accepted here (JSON only)"
     with Connection(broker["uri"]) as connection:
@@ -241,11 +272,16 @@ def test_looking_keeps_every_message_in_its_place_and_what_was_recorded(broker):
     failed_in_our_consumer(broker, ours)
     rejected_by_a_department(broker, theirs)
     failed_in_our_consumer(broker, third)
-    looks = [[(letter.id, letter.key, letter.queue, letter.reason)
-              for letter in look(broker["uri"])] for _ in range(25)]
+    looks = [
+        [(letter.id, letter.key, letter.queue, letter.reason) for letter in look(broker["uri"])]
+        for _ in range(25)
+    ]
     assert all(look == looks[0] for look in looks)
     assert [entry[0] for entry in looks[0]] == [
-        ours["message_id"], theirs["message_id"], third["message_id"]]
+        ours["message_id"],
+        theirs["message_id"],
+        third["message_id"],
+    ]
     assert looks[0][1][2:] == (broker["tasks"], f"the consumer of {broker['tasks']} rejected it")
 
 
@@ -256,12 +292,17 @@ def test_looking_does_not_count_against_a_quorum_queues_delivery_limit(broker):
     name = f"it-dl-quorum-{uuid.uuid4().hex[:6]}"
     with pika.BlockingConnection(pika.URLParameters(broker["uri"])) as connection:
         channel = connection.channel()
-        channel.queue_declare(name, durable=True, arguments={"x-queue-type": "quorum",
-                                                             "x-delivery-limit": 2})
+        channel.queue_declare(
+            name, durable=True, arguments={"x-queue-type": "quorum", "x-delivery-limit": 2}
+        )
         channel.confirm_delivery()
         for n in range(3):
-            channel.basic_publish("", name, json.dumps(envelope()), pika.BasicProperties(
-                delivery_mode=2, headers={"x-dead-letter-reason": f"r{n}"}))
+            channel.basic_publish(
+                "",
+                name,
+                json.dumps(envelope()),
+                pika.BasicProperties(delivery_mode=2, headers={"x-dead-letter-reason": f"r{n}"}),
+            )
     try:
         for _ in range(5):
             assert [letter.reason for letter in look(broker["uri"], name)] == ["r0", "r1", "r2"]
@@ -276,15 +317,23 @@ def test_a_forged_sender_header_is_not_believed(broker):
     forged = envelope("approval_result")
     with pika.BlockingConnection(pika.URLParameters(broker["uri"])) as connection:
         connection.channel().basic_publish(
-            results_exchange.name, result_routing_key(DEPARTMENT), json.dumps(forged),
-            pika.BasicProperties(content_type="application/json", headers={
-                "x-original-user-id": f"department.{DEPARTMENT}",
-                "x-original-queue": broker["events"]}))
+            results_exchange.name,
+            result_routing_key(DEPARTMENT),
+            json.dumps(forged),
+            pika.BasicProperties(
+                content_type="application/json",
+                headers={
+                    "x-original-user-id": f"department.{DEPARTMENT}",
+                    "x-original-queue": broker["events"],
+                },
+            ),
+        )
     with Connection(broker["uri"]) as connection:
         simple = connection.SimpleQueue(results_queue)
         message = simple.get(timeout=5)
-        dead_letter(broker["uri"], message, RESULTS_QUEUE, "result refused (unauthenticated)",
-                    "invalid")
+        dead_letter(
+            broker["uri"], message, RESULTS_QUEUE, "result refused (unauthenticated)", "invalid"
+        )
         message.ack()
         simple.close()
     with DeadLetterQueue(broker["uri"]) as queue:
@@ -309,7 +358,8 @@ def test_a_key_picks_one_copy_where_the_message_id_names_them_all(broker, capsys
     # keys are stable from one look to the next, also for what RabbitMQ dead-lettered
     rejected_by_a_department(broker, envelope("approval_task"))
     assert [letter.key for letter in look(broker["uri"])] == [
-        letter.key for letter in look(broker["uri"])]
+        letter.key for letter in look(broker["uri"])
+    ]
 
 
 def test_an_odd_message_does_not_stop_the_others(broker, tmp_path):
@@ -317,9 +367,18 @@ def test_an_odd_message_does_not_stop_the_others(broker, tmp_path):
     with pika.BlockingConnection(pika.URLParameters(broker["uri"])) as connection:
         channel = connection.channel()
         channel.confirm_delivery()
-        channel.basic_publish("approval.dead", "x", b"[" * 5000, pika.BasicProperties(
-            headers={"x-replays": "lots", "x-dead-letter-reason": "deep",
-                     "x-original-queue": broker["events"]}))
+        channel.basic_publish(
+            "approval.dead",
+            "x",
+            b"[" * 5000,
+            pika.BasicProperties(
+                headers={
+                    "x-replays": "lots",
+                    "x-dead-letter-reason": "deep",
+                    "x-original-queue": broker["events"],
+                }
+            ),
+        )
     failed_in_our_consumer(broker, envelope())
     assert [letter.reason for letter in look(broker["uri"])][0] == "deep"
     kept = tmp_path / "odd.jsonl"

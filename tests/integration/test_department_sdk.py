@@ -5,6 +5,7 @@ Both styles (plain pika worker, nameko entrypoint) answer with the validated
 broker drops their connection, and lose no task when it drops in the middle of one.
 A department user cannot touch another department's queue, routing key or identity.
 """
+
 import json
 import shutil
 import subprocess
@@ -21,8 +22,13 @@ from departments.sdk.pika_worker import Worker
 from onestop.common import broker_users
 from tests.support.amqp import take as take_message
 from onestop.contracts.envelope import make_envelope
-from onestop.contracts.topology import (dead_letter_queue, declare_all, department_queue,
-                                        results_exchange, tasks_exchange)
+from onestop.contracts.topology import (
+    dead_letter_queue,
+    declare_all,
+    department_queue,
+    results_exchange,
+    tasks_exchange,
+)
 from tests.support.departments import department_amqp_uri
 
 DEPARTMENT, OTHER = "sdkdept", "sdkother"
@@ -37,8 +43,13 @@ def broker(amqp_uri):
         channel = connection.default_channel
         for queue in (department_queue(DEPARTMENT), department_queue(OTHER), dead_letter_queue):
             queue.bind(channel).purge()
-        probe = Queue(f"sdk-probe-{uuid.uuid4().hex[:8]}", exchange=results_exchange,
-                      routing_key=f"result.{DEPARTMENT}", auto_delete=False, durable=False)
+        probe = Queue(
+            f"sdk-probe-{uuid.uuid4().hex[:8]}",
+            exchange=results_exchange,
+            routing_key=f"result.{DEPARTMENT}",
+            auto_delete=False,
+            durable=False,
+        )
         probe.bind(channel).declare()
     uris = {d: department_amqp_uri(amqp_uri, d) for d in (DEPARTMENT, OTHER)}
     yield {"guest": amqp_uri, **uris, "probe": probe}
@@ -48,22 +59,34 @@ def broker(amqp_uri):
 
 def send_task(amqp_uri, department=DEPARTMENT, message_type="approval_task", raw=None):
     application_id = uuid.uuid4().hex
-    payload = {"task_id": f"{application_id}:IT-1", "application_id": application_id,
-               "scenario": "it", "item_code": "IT-1", "item_name": "Item",
-               "department": department, "office": f"{department}.430102",
-               "region": "430102", "level": "county",
-               "applicant": {"kind": "person", "id_number": "430102199001011234",
-                             "name": "Li Hua"},
-               "form": {}, "materials": []}
+    payload = {
+        "task_id": f"{application_id}:IT-1",
+        "application_id": application_id,
+        "scenario": "it",
+        "item_code": "IT-1",
+        "item_name": "Item",
+        "department": department,
+        "office": f"{department}.430102",
+        "region": "430102",
+        "level": "county",
+        "applicant": {"kind": "person", "id_number": "430102199001011234", "name": "Li Hua"},
+        "form": {},
+        "materials": [],
+    }
     if message_type == "task_cancelled":
         payload = {k: payload[k] for k in ("task_id", "application_id", "department")}
         payload["reason"] = "withdrawn"
-    body = raw if raw is not None else json.dumps(
-        make_envelope(message_type, application_id, payload))
+    body = (
+        raw if raw is not None else json.dumps(make_envelope(message_type, application_id, payload))
+    )
     with Connection(amqp_uri, transport_options={"confirm_publish": True}) as connection:
-        connection.Producer().publish(body, exchange=tasks_exchange, delivery_mode=2,
-                                      routing_key=f"task.{department}.430102",
-                                      content_type="application/json")
+        connection.Producer().publish(
+            body,
+            exchange=tasks_exchange,
+            delivery_mode=2,
+            routing_key=f"task.{department}.430102",
+            content_type="application/json",
+        )
     return payload["task_id"]
 
 
@@ -76,14 +99,24 @@ def drop_connections(user, timeout=20):
     ctl = shutil.which("rabbitmqctl") or "/usr/sbin/rabbitmqctl"
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        listed = subprocess.run([ctl, "list_connections", "-q", "--no-table-headers",
-                                 "user", "pid"], capture_output=True, text=True, check=True)
-        pids = [line.split("\t")[1] for line in listed.stdout.splitlines()
-                if line.split("\t")[0] == user]
+        listed = subprocess.run(
+            [ctl, "list_connections", "-q", "--no-table-headers", "user", "pid"],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        pids = [
+            line.split("\t")[1]
+            for line in listed.stdout.splitlines()
+            if line.split("\t")[0] == user
+        ]
         if pids:
             for pid in pids:
-                subprocess.run([ctl, "close_connection", pid, "test: broker restart"],
-                               capture_output=True, check=True)
+                subprocess.run(
+                    [ctl, "close_connection", pid, "test: broker restart"],
+                    capture_output=True,
+                    check=True,
+                )
             return len(pids)
         time.sleep(0.1)
     raise AssertionError(f"no connection of {user} to drop")
@@ -105,8 +138,11 @@ def assert_result_of(message, task_id):
     assert message.properties["delivery_mode"] == 2
     # the properties docs/asyncapi.yaml asks of a result (sendApprovalResult)
     assert message.properties["message_id"] == body["message_id"]
-    assert message.properties["correlation_id"] == body["correlation_id"] == \
-        body["payload"]["application_id"]
+    assert (
+        message.properties["correlation_id"]
+        == body["correlation_id"]
+        == body["payload"]["application_id"]
+    )
     assert message.content_type == "application/json"
 
 
@@ -136,21 +172,47 @@ def test_a_department_user_cannot_touch_another_departments_work(broker):
     own = broker_users.department_user(DEPARTMENT)
     other = broker_users.department_user(OTHER)
     props = pika.BasicProperties(user_id=own)
-    assert refused(uri, lambda ch: ch.basic_consume(f"approval.tasks.{OTHER}",
-                                                    lambda *a: None)) == 403
-    assert refused(uri, lambda ch: ch.basic_publish("approval.results", f"result.{OTHER}",
-                                                    b"{}", props)) == 403
-    assert refused(uri, lambda ch: ch.basic_publish(
-        "approval.results", f"result.{DEPARTMENT}", b"{}",
-        pika.BasicProperties(user_id=other))) == 406  # RabbitMQ validates user_id
-    assert refused(uri, lambda ch: ch.queue_bind(f"approval.tasks.{DEPARTMENT}",
-                                                 "approval.tasks", "task.#")) == 403
+    assert (
+        refused(uri, lambda ch: ch.basic_consume(f"approval.tasks.{OTHER}", lambda *a: None)) == 403
+    )
+    assert (
+        refused(
+            uri, lambda ch: ch.basic_publish("approval.results", f"result.{OTHER}", b"{}", props)
+        )
+        == 403
+    )
+    assert (
+        refused(
+            uri,
+            lambda ch: ch.basic_publish(
+                "approval.results",
+                f"result.{DEPARTMENT}",
+                b"{}",
+                pika.BasicProperties(user_id=other),
+            ),
+        )
+        == 406
+    )  # RabbitMQ validates user_id
+    assert (
+        refused(
+            uri,
+            lambda ch: ch.queue_bind(f"approval.tasks.{DEPARTMENT}", "approval.tasks", "task.#"),
+        )
+        == 403
+    )
     assert refused(uri, lambda ch: ch.exchange_delete("approval.tasks")) == 403
-    assert refused(uri, lambda ch: ch.basic_publish("approval.tasks", f"task.{OTHER}.1",
-                                                    b"{}", props)) == 403
+    assert (
+        refused(uri, lambda ch: ch.basic_publish("approval.tasks", f"task.{OTHER}.1", b"{}", props))
+        == 403
+    )
     # and what it may: consume its own queue, publish its own results as itself
-    assert refused(uri, lambda ch: ch.basic_publish("approval.results", f"result.{DEPARTMENT}",
-                                                    b"{}", props)) is None
+    assert (
+        refused(
+            uri,
+            lambda ch: ch.basic_publish("approval.results", f"result.{DEPARTMENT}", b"{}", props),
+        )
+        is None
+    )
     take(broker["guest"], broker["probe"])
 
 
@@ -222,7 +284,8 @@ class SdkDepartment:
 
 
 def test_nameko_entrypoint_answers_as_its_user_and_comes_back_after_a_drop(
-        broker, container_factory, nameko_config):
+    broker, container_factory, nameko_config
+):
     config = dict(nameko_config, DEPARTMENT_AMQP_URIS={DEPARTMENT: broker[DEPARTMENT]})
     container = container_factory(SdkDepartment, config)
     container.start()

@@ -1,5 +1,6 @@
 """The feedback store against the embedded store: exactly the operations the service relies
 on (compare-and-set, set-once review state, epoch-second ranges)."""
+
 from datetime import datetime, timedelta, timezone
 
 from services.feedback.store import FeedbackStore
@@ -10,8 +11,13 @@ NOW = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
 def test_review_state_is_set_once_and_a_replayed_decision_keeps_it(db):
     store = FeedbackStore(db)
     store.ensure_indexes()
-    decided = {"status": "approved", "scenario": "birth", "review_due": NOW.isoformat(),
-               "review_due_ts": NOW.timestamp(), "departments": {}}
+    decided = {
+        "status": "approved",
+        "scenario": "birth",
+        "review_due": NOW.isoformat(),
+        "review_due_ts": NOW.timestamp(),
+        "departments": {},
+    }
     store.note_decided("a1", decided, NOW)
     assert store.application("a1")["review_state"] == "awaiting"
     store.mark_reviewed("a1")
@@ -37,8 +43,9 @@ def test_a_submission_then_its_decision_and_the_other_way_round(db):
 def test_windows_closed_without_a_review_are_found_and_marked_once(db):
     store = FeedbackStore(db)
     for name, due in (("old", NOW - timedelta(days=1)), ("open", NOW + timedelta(days=1))):
-        store.note_decided(name, {"status": "approved", "scenario": "birth",
-                                  "review_due_ts": due.timestamp()}, NOW)
+        store.note_decided(
+            name, {"status": "approved", "scenario": "birth", "review_due_ts": due.timestamp()}, NOW
+        )
     assert [a["_id"] for a in store.windows_closed_unreviewed(NOW)] == ["old"]
     assert store.mark_not_reviewed("old") is True
     assert store.mark_not_reviewed("old") is False
@@ -47,8 +54,13 @@ def test_windows_closed_without_a_review_are_found_and_marked_once(db):
 
 def test_a_case_write_is_compare_and_set_and_keeps_unsent_outbox_entries(db):
     store = FeedbackStore(db)
-    case = {"_id": "C1", "state": "awaiting_visit", "department": "taxation",
-            "opened_at": NOW.isoformat(), "earlier_rounds": [{"round": 1, "x": {"y": 2}}]}
+    case = {
+        "_id": "C1",
+        "state": "awaiting_visit",
+        "department": "taxation",
+        "opened_at": NOW.isoformat(),
+        "earlier_rounds": [{"round": 1, "x": {"y": 2}}],
+    }
     assert store.insert("cases", case, {"m1": {"kind": "event"}}, NOW) is True
     assert store.insert("cases", case, {}, NOW) is False
     stored = store.get("cases", "C1")
@@ -71,8 +83,9 @@ def test_review_flags_read_back_as_booleans_after_a_set(db, embedded_store):
     db.raw.update_one({"_id": "r"}, {"$set": {"flag": True}})
     assert (db.raw.find_one({"_id": "r"})["flag"] is True) is (not embedded_store)
     store = FeedbackStore(db)
-    store.insert("reviews", {"_id": "R1", "application_id": "a1", "bad": True,
-                             "case_pending": True}, {}, NOW)
+    store.insert(
+        "reviews", {"_id": "R1", "application_id": "a1", "bad": True, "case_pending": True}, {}, NOW
+    )
     review = store.get("reviews", "R1")
     assert store.save("reviews", dict(review, case_pending=False), {}, NOW)
     for read in (store.get("reviews", "R1"), store.reviews_of("a1")[0]):

@@ -1,5 +1,6 @@
 """The license store against the embedded store: expiry ranges in epoch seconds, the
 compare-and-set status change, readers that see the licence without its bookkeeping."""
+
 from datetime import datetime, timedelta, timezone
 
 from pymongo import monitoring
@@ -13,8 +14,7 @@ def test_licenses_due_to_expire_and_never_expiring_ones(db):
     store = LicenseStore(db)
     store.ensure_indexes()
     base = {"type": "t", "holder": {"id_number": "h"}, "issued_at": NOW.isoformat()}
-    store.insert(dict(base, id="soon", expires_at=(NOW + timedelta(days=1)).isoformat()), {},
-                 NOW)
+    store.insert(dict(base, id="soon", expires_at=(NOW + timedelta(days=1)).isoformat()), {}, NOW)
     store.insert(dict(base, id="never", expires_at=None), {}, NOW)
     assert store.due_to_expire(NOW) == []
     later = NOW + timedelta(days=2)
@@ -44,10 +44,12 @@ class DocumentsRead(monitoring.CommandListener):
 
 
 def test_the_license_gauge_is_tallied_consistently_and_reads_the_same_few_documents_as_licenses_grow(
-        db, mongo_uri):
+    db, mongo_uri
+):
     """docs/adr/0016: the tallies agree with a recount from every licence, and a scrape
     reads as many documents with 20 licences as with 200."""
     import pymongo
+
     reads = DocumentsRead()
     client = pymongo.MongoClient(mongo_uri, event_listeners=[reads])
     store = LicenseStore(client[db.name])
@@ -58,8 +60,17 @@ def test_the_license_gauge_is_tallied_consistently_and_reads_the_same_few_docume
     for batch in (20, 180):
         for n in range(issued, issued + batch):
             expires = (NOW + timedelta(days=1 if n % 7 == 0 else 400)).isoformat()
-            store.insert({"id": f"l{n}", "type": f"t{n % 3}", "holder": {"id_number": "h"},
-                          "issued_at": NOW.isoformat(), "expires_at": expires}, {}, NOW)
+            store.insert(
+                {
+                    "id": f"l{n}",
+                    "type": f"t{n % 3}",
+                    "holder": {"id_number": "h"},
+                    "issued_at": NOW.isoformat(),
+                    "expires_at": expires,
+                },
+                {},
+                NOW,
+            )
             if n % 5 == 0:
                 store.mark(f"l{n}", "valid", {"status": "revoked"}, {}, NOW)
         issued += batch

@@ -1,4 +1,5 @@
 """The scrape-time gauges against the real store and the real broker."""
+
 from datetime import timedelta
 
 from kombu import Connection, Exchange, Queue
@@ -14,8 +15,11 @@ from tests.unit.test_prometheus_gauges import workflow
 
 def samples(registry):
     text = generate_latest(registry).decode()
-    return {(s.name, tuple(sorted(s.labels.items()))): s.value
-            for family in text_string_to_metric_families(text) for s in family.samples}
+    return {
+        (s.name, tuple(sorted(s.labels.items()))): s.value
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+    }
 
 
 def test_workload_gauges_read_routings_store(db):
@@ -28,9 +32,14 @@ def test_workload_gauges_read_routings_store(db):
     decided["status"] = "approved"
     store.insert(decided, {}, now)
     registry = CollectorRegistry()
-    registry.register(WorkloadCollector(store.unfinished,
-                                        now=lambda: utcnow() + timedelta(days=30),
-                                        at_risk_hours=24, cache_seconds=0))
+    registry.register(
+        WorkloadCollector(
+            store.unfinished,
+            now=lambda: utcnow() + timedelta(days=30),
+            at_risk_hours=24,
+            cache_seconds=0,
+        )
+    )
 
     found = samples(registry)
 
@@ -42,8 +51,13 @@ def test_workload_gauges_read_routings_store(db):
 
 
 def test_queue_depth_of_the_meshs_virtual_host(amqp_uri):
-    queue = Queue("h2.exporter.probe", exchange=Exchange("h2.exporter", type="direct"),
-                  routing_key="probe", durable=False, auto_delete=False)
+    queue = Queue(
+        "h2.exporter.probe",
+        exchange=Exchange("h2.exporter", type="direct"),
+        routing_key="probe",
+        durable=False,
+        auto_delete=False,
+    )
     with Connection(amqp_uri) as connection:
         queue.maybe_bind(connection.default_channel)
         queue.declare()

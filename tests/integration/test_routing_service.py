@@ -1,5 +1,6 @@
 """routing in a real nameko container, on the real broker and store; the catalog is stubbed
 (it is outside routing's bounded context)."""
+
 import json
 import os
 import time
@@ -20,17 +21,42 @@ from tests.support.departments import publish_result
 from tests.support.polling import wait_for
 
 DEPARTMENT = "itdept"
-EVENTS_QUEUE = Queue("it-routing-events", exchange=Exchange("routing.events", type="topic",
-                                                            durable=True),
-                     routing_key="#", durable=True)
-PLAN = {"catalog_version": 1, "promised_days": 5, "tasks": [
-    {"item_code": "IT-1", "item_name": "First", "department": DEPARTMENT, "level": "county",
-     "region": "430102", "office": f"{DEPARTMENT}.430102", "depends_on": [],
-     "promised_days": 2, "legal_days": 5, "license_type": None},
-    {"item_code": "IT-2", "item_name": "Second", "department": DEPARTMENT, "level": "county",
-     "region": "430102", "office": f"{DEPARTMENT}.430102", "depends_on": ["IT-1"],
-     "promised_days": 2, "legal_days": 5, "license_type": None},
-]}
+EVENTS_QUEUE = Queue(
+    "it-routing-events",
+    exchange=Exchange("routing.events", type="topic", durable=True),
+    routing_key="#",
+    durable=True,
+)
+PLAN = {
+    "catalog_version": 1,
+    "promised_days": 5,
+    "tasks": [
+        {
+            "item_code": "IT-1",
+            "item_name": "First",
+            "department": DEPARTMENT,
+            "level": "county",
+            "region": "430102",
+            "office": f"{DEPARTMENT}.430102",
+            "depends_on": [],
+            "promised_days": 2,
+            "legal_days": 5,
+            "license_type": None,
+        },
+        {
+            "item_code": "IT-2",
+            "item_name": "Second",
+            "department": DEPARTMENT,
+            "level": "county",
+            "region": "430102",
+            "office": f"{DEPARTMENT}.430102",
+            "depends_on": ["IT-1"],
+            "promised_days": 2,
+            "legal_days": 5,
+            "license_type": None,
+        },
+    ],
+}
 
 
 @pytest.fixture
@@ -54,18 +80,43 @@ def routing(container_factory, nameko_config, amqp_uri, mongo_uri):
 
 def submit(config, application_id):
     dispatch = event_dispatcher(config)
-    dispatch("intake", "application_submitted", {
-        "application_id": application_id, "scenario": "it", "catalog_version": 1,
-        "applicant": {"kind": "person", "id_number": "430102199001011234", "name": "A"},
-        "region": "430102", "channel": "online", "form": {}, "materials": [],
-        "optional_items": [], "submitted_at": datetime.now(timezone.utc).isoformat()})
+    dispatch(
+        "intake",
+        "application_submitted",
+        {
+            "application_id": application_id,
+            "scenario": "it",
+            "catalog_version": 1,
+            "applicant": {"kind": "person", "id_number": "430102199001011234", "name": "A"},
+            "region": "430102",
+            "channel": "online",
+            "form": {},
+            "materials": [],
+            "optional_items": [],
+            "submitted_at": datetime.now(timezone.utc).isoformat(),
+        },
+    )
 
 
 def answer(amqp_uri, task, decision="approved", department=DEPARTMENT, raw=None):
-    body = raw if raw is not None else json.dumps(make_envelope(
-        "approval_result", task["application_id"],
-        {"task_id": task["task_id"], "application_id": task["application_id"],
-         "department": department, "decision": decision, "reason": "", "data": {"n": 1}}))
+    body = (
+        raw
+        if raw is not None
+        else json.dumps(
+            make_envelope(
+                "approval_result",
+                task["application_id"],
+                {
+                    "task_id": task["task_id"],
+                    "application_id": task["application_id"],
+                    "department": department,
+                    "decision": decision,
+                    "reason": "",
+                    "data": {"n": 1},
+                },
+            )
+        )
+    )
     publish_result(amqp_uri, body, department)  # as the department's broker user
 
 
@@ -91,35 +142,55 @@ def test_the_same_submission_twice_plans_once(routing, nameko_config, amqp_uri):
     take(amqp_uri, department_queue(DEPARTMENT))
     time.sleep(1)
     with Connection(amqp_uri) as connection:
-        assert department_queue(DEPARTMENT).bind(connection.default_channel).queue_declare(
-            passive=True).message_count == 0
+        assert (
+            department_queue(DEPARTMENT)
+            .bind(connection.default_channel)
+            .queue_declare(passive=True)
+            .message_count
+            == 0
+        )
     assert routing.count_documents({"_id": application_id}) == 1
 
 
 def test_unprocessable_results_are_dead_lettered_with_a_reason_and_do_not_block(
-        routing, nameko_config, amqp_uri):
+    routing, nameko_config, amqp_uri
+):
     application_id = uuid.uuid4().hex
     submit(nameko_config, application_id)
     task = json.loads(take(amqp_uri, department_queue(DEPARTMENT)).body)["payload"]
     answer(amqp_uri, task, raw=json.dumps({"type": "nonsense"}))
     answer(amqp_uri, task, department="otherdept")  # a department deciding another's task
     answer(amqp_uri, task)
-    reasons = [take(amqp_uri, dead_letter_queue).headers["x-dead-letter-reason"]
-               for _ in range(2)]
+    reasons = [take(amqp_uri, dead_letter_queue).headers["x-dead-letter-reason"] for _ in range(2)]
     assert any("bad envelope" in r for r in reasons)
     assert any("belongs to itdept" in r for r in reasons)
-    wait_for(lambda: routing.find_one({"_id": application_id})["tasks"]["IT-1"]["state"]
-             == "approved")
+    wait_for(
+        lambda: routing.find_one({"_id": application_id})["tasks"]["IT-1"]["state"] == "approved"
+    )
 
 
 def test_a_message_left_in_the_outbox_by_a_crash_is_sent_by_the_sweep(routing, amqp_uri):
     application_id = uuid.uuid4().hex
     envelope = make_envelope("approval_task", application_id, {"task_id": f"{application_id}:X"})
-    routing.insert_one({
-        "_id": application_id, "status": "in_review", "rev": 3, "tasks": {}, "history": [],
-        "outbox": {"m1": {"kind": "amqp", "exchange": "approval.tasks",
-                          "routing_key": f"task.{DEPARTMENT}.430102", "body": envelope}},
-        "outbox_pending": True, "updated_ts": time.time() - 60})
+    routing.insert_one(
+        {
+            "_id": application_id,
+            "status": "in_review",
+            "rev": 3,
+            "tasks": {},
+            "history": [],
+            "outbox": {
+                "m1": {
+                    "kind": "amqp",
+                    "exchange": "approval.tasks",
+                    "routing_key": f"task.{DEPARTMENT}.430102",
+                    "body": envelope,
+                }
+            },
+            "outbox_pending": True,
+            "updated_ts": time.time() - 60,
+        }
+    )
     message = json.loads(take(amqp_uri, department_queue(DEPARTMENT), timeout=20).body)
     assert message["message_id"] == envelope["message_id"]
     wait_for(lambda: routing.find_one({"_id": application_id})["outbox"] == {})
@@ -132,7 +203,8 @@ def long_memory(monkeypatch):
 
 
 def test_a_result_judged_late_on_what_this_process_wrote_is_judged_again_on_the_store(
-        long_memory, routing, nameko_config, amqp_uri):
+    long_memory, routing, nameko_config, amqp_uri
+):
     """Another routing process released IT-2 after this one wrote (no write of this one
     tells it); IT-2's result must not be dropped as 'never sent'."""
     application_id = uuid.uuid4().hex
@@ -143,7 +215,9 @@ def test_a_result_judged_late_on_what_this_process_wrote_is_judged_again_on_the_
     tasks = stored["tasks"]
     tasks["IT-1"].update(state="approved", decided_at=datetime.now(timezone.utc).isoformat())
     tasks["IT-2"].update(state="sent", sent_at=datetime.now(timezone.utc).isoformat())
-    routing.update_one({"_id": application_id}, {"$set": {"tasks": tasks, "rev": stored["rev"] + 1}})
+    routing.update_one(
+        {"_id": application_id}, {"$set": {"tasks": tasks, "rev": stored["rev"] + 1}}
+    )
     answer(amqp_uri, {"task_id": f"{application_id}:IT-2", "application_id": application_id})
     workflow = wait_for(lambda: routing.find_one({"_id": application_id, "status": "approved"}))
     assert workflow["tasks"]["IT-2"]["state"] == "approved"
@@ -157,7 +231,8 @@ def long_linger(monkeypatch):
 
 
 def test_a_result_that_joined_a_batch_after_its_read_is_not_judged_on_that_read(
-        long_linger, routing, nameko_config, amqp_uri):
+    long_linger, routing, nameko_config, amqp_uri
+):
     """A batch read the workflow, then waited; meanwhile another routing process released
     IT-2 and IT-2's result joined the batch. Judged on the earlier read it looks 'never
     sent'; with nothing else to write it must be judged again, not dropped."""
@@ -172,7 +247,9 @@ def test_a_result_that_joined_a_batch_after_its_read_is_not_judged_on_that_read(
     tasks = stored["tasks"]
     tasks["IT-1"].update(state="approved", decided_at=datetime.now(timezone.utc).isoformat())
     tasks["IT-2"].update(state="sent", sent_at=datetime.now(timezone.utc).isoformat())
-    routing.update_one({"_id": application_id}, {"$set": {"tasks": tasks, "rev": stored["rev"] + 1}})
+    routing.update_one(
+        {"_id": application_id}, {"$set": {"tasks": tasks, "rev": stored["rev"] + 1}}
+    )
     answer(amqp_uri, stray)  # IT-2's real answer joins the waiting batch
     workflow = wait_for(lambda: routing.find_one({"_id": application_id, "status": "approved"}))
     assert workflow["tasks"]["IT-2"]["state"] == "approved"

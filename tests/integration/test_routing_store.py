@@ -1,5 +1,6 @@
 """routing's store on the embedded store: compare-and-set writes, and the workflows a
 process remembers having written (`latest`), which never hide another process's write."""
+
 from datetime import datetime, timezone
 
 from services.routing.store import RoutingStore
@@ -8,14 +9,19 @@ NOW = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
 
 
 def workflow(application_id="a1"):
-    return {"_id": application_id, "status": "in_review", "decision": None, "history": [],
-            "materials": [], "tasks": {"IT-1": {"state": "sent", "office": "d.430100"}},
-            "rev": 0}
+    return {
+        "_id": application_id,
+        "status": "in_review",
+        "decision": None,
+        "history": [],
+        "materials": [],
+        "tasks": {"IT-1": {"state": "sent", "office": "d.430100"}},
+        "rev": 0,
+    }
 
 
 def changed(doc, state, decision=None):
-    return dict(doc, tasks={"IT-1": dict(doc["tasks"]["IT-1"], state=state)},
-                decision=decision)
+    return dict(doc, tasks={"IT-1": dict(doc["tasks"]["IT-1"], state=state)}, decision=decision)
 
 
 def test_a_process_starts_its_next_change_from_what_it_wrote(db):
@@ -24,14 +30,18 @@ def test_a_process_starts_its_next_change_from_what_it_wrote(db):
     db.workflows.update_one({"_id": "a1"}, {"$set": {"marker": "only in the store"}})
     remembered = store.remembered("a1")
     assert remembered["rev"] == 1 and "marker" not in remembered  # no store read
-    assert store.save(changed(remembered, "approved"), {"m2": {"kind": "event"}}, NOW,
-                      remove={"m1"})
+    assert store.save(
+        changed(remembered, "approved"), {"m2": {"kind": "event"}}, NOW, remove={"m1"}
+    )
     after = store.remembered("a1")
     assert after["rev"] == 2 and after["tasks"]["IT-1"]["state"] == "approved"
     assert set(after["outbox"]) == {"m2"}
     stored = store.get("a1")
     assert (stored["rev"], set(stored["outbox"]), stored["marker"]) == (
-        2, {"m2"}, "only in the store")
+        2,
+        {"m2"},
+        "only in the store",
+    )
 
 
 def test_another_processs_write_fails_the_stale_one_which_then_reads_the_store(db):

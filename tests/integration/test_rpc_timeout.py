@@ -1,6 +1,7 @@
 """RPC with a time limit (onestop/common/rpc.py) between real nameko containers on the real
 broker: a slow service answers 503 over HTTP instead of holding the request, and a consumer
 requeues its message instead of dead-lettering it."""
+
 import eventlet
 import pytest
 from nameko.exceptions import RemoteError
@@ -60,5 +61,5 @@ def test_a_timed_out_rpc_is_transient_for_consumers_and_unavailable_for_http():
     from nameko.exceptions import RpcTimeout
     from onestop.common.http import UNAVAILABLE_ERRORS
     from onestop.common.messaging import TRANSIENT_ERRORS
-    assert issubclass(RpcTimeout, TRANSIENT_ERRORS) and issubclass(RpcTimeout,
-                                                                    UNAVAILABLE_ERRORS)
+
+    assert issubclass(RpcTimeout, TRANSIENT_ERRORS) and issubclass(RpcTimeout, UNAVAILABLE_ERRORS)

@@ -4,6 +4,7 @@ They would pass on a real MongoDB too (run with MONGO_URI=...). The known gaps o
 nx-27017 that our document shapes avoid are pinned here, so a store upgrade that
 fixes or breaks them is noticed.
 """
+
 import gridfs
 import pytest
 from pymongo.errors import DuplicateKeyError
@@ -20,38 +21,59 @@ def test_unique_index_refuses_a_second_key(db):
 
 def test_conditional_update_on_revision_is_atomic_compare_and_set(db):
     db.wf.insert_one({"_id": "w", "rev": 1, "tasks": {"A": {"state": "sent"}}})
-    first = db.wf.update_one({"_id": "w", "rev": 1},
-                             {"$set": {"rev": 2, "tasks": {"A": {"state": "approved"}}}})
-    stale = db.wf.update_one({"_id": "w", "rev": 1},
-                             {"$set": {"rev": 2, "tasks": {"A": {"state": "rejected"}}}})
+    first = db.wf.update_one(
+        {"_id": "w", "rev": 1}, {"$set": {"rev": 2, "tasks": {"A": {"state": "approved"}}}}
+    )
+    stale = db.wf.update_one(
+        {"_id": "w", "rev": 1}, {"$set": {"rev": 2, "tasks": {"A": {"state": "rejected"}}}}
+    )
     assert (first.matched_count, stale.matched_count) == (1, 0)
     assert db.wf.find_one({"_id": "w"})["tasks"]["A"]["state"] == "approved"
 
 
 def test_dotted_set_and_unset_of_sub_document_entries(db):
     db.wf.insert_one({"_id": "w", "outbox": {}})
-    db.wf.update_one({"_id": "w"}, {"$set": {"outbox.m1": {"kind": "event", "body": {"x": 1}},
-                                             "outbox.m2": {"kind": "amqp"}}})
+    db.wf.update_one(
+        {"_id": "w"},
+        {"$set": {"outbox.m1": {"kind": "event", "body": {"x": 1}}, "outbox.m2": {"kind": "amqp"}}},
+    )
     db.wf.update_one({"_id": "w"}, {"$unset": {"outbox.m1": ""}})
     assert db.wf.find_one({"_id": "w"})["outbox"] == {"m2": {"kind": "amqp"}}
 
 
 def test_query_on_a_nested_field_and_a_missing_field(db):
     db.wf.insert_many([{"_id": 1, "view_rev": 0}, {"_id": 2, "view_rev": 5}])
-    assert db.wf.update_one({"_id": 1, "view_rev": {"$lt": 3}},
-                            {"$set": {"view_rev": 3}}).modified_count == 1
-    assert db.wf.update_one({"_id": 2, "view_rev": {"$lt": 3}},
-                            {"$set": {"view_rev": 3}}).modified_count == 0
+    assert (
+        db.wf.update_one(
+            {"_id": 1, "view_rev": {"$lt": 3}}, {"$set": {"view_rev": 3}}
+        ).modified_count
+        == 1
+    )
+    assert (
+        db.wf.update_one(
+            {"_id": 2, "view_rev": {"$lt": 3}}, {"$set": {"view_rev": 3}}
+        ).modified_count
+        == 0
+    )
 
 
 def test_range_sort_limit_in_and_count(db):
     """Times are queried as epoch seconds (updated_ts): datetime ranges next to another
     condition answered nothing on nx-27017 0.8.1 in one of our runs."""
     from datetime import datetime, timezone
+
     now = datetime.now(timezone.utc)
-    db.wf.insert_many([{"_id": i, "status": "in_review" if i % 2 else "approved",
-                        "outbox_pending": i < 3, "updated_ts": now.timestamp() - i}
-                       for i in range(6)])
+    db.wf.insert_many(
+        [
+            {
+                "_id": i,
+                "status": "in_review" if i % 2 else "approved",
+                "outbox_pending": i < 3,
+                "updated_ts": now.timestamp() - i,
+            }
+            for i in range(6)
+        ]
+    )
     cutoff = now.timestamp() - 1.5
     pending = db.wf.find({"outbox_pending": True, "updated_ts": {"$lt": cutoff}})
     assert [d["_id"] for d in pending] == [2]

@@ -3,6 +3,7 @@ client is bounded (onestop/common/mongo.py connect(): connectTimeoutMS, socketTi
 serverSelectionTimeoutMS). The attack: the store (or the network to it) goes silent —
 connections stay open, nothing answers. A store call must come back with an error within
 the bound instead of blocking."""
+
 import time
 from urllib.parse import urlparse
 
@@ -86,8 +87,7 @@ def test_a_new_connection_to_a_stalled_store_fails_within_the_bound(stalling_sto
     fresh = connect(f"mongodb://127.0.0.1:{proxy.port}/", serverSelectionTimeoutMS=3000)
     try:
         elapsed, error = timed(lambda: fresh["it_store_timeouts"]["things"].find_one())
-        print(f"first call to a stalled store failed after {elapsed:.2f} s: "
-              f"{type(error).__name__}")
+        print(f"first call to a stalled store failed after {elapsed:.2f} s: {type(error).__name__}")
         assert elapsed < 3 + CONNECT_TIMEOUT + 2
     finally:
         fresh.close()

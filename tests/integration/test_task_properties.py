@@ -4,6 +4,7 @@
 The tasks are built by routing's domain (services/routing/domain.py) and published by the
 Outbox provider (onestop/common/outbox.py), from a worker and from the sweep, on the real
 broker and store; the last test drives the routing service itself."""
+
 import json
 import os
 import time
@@ -26,35 +27,59 @@ from tests.support.amqp import take
 
 DEPARTMENT = "itprops"
 NOW = datetime(2026, 11, 26, 9, 0, tzinfo=timezone.utc)
-PLAN = {"catalog_version": 1, "promised_days": 5, "tasks": [
-    {"item_code": "IT-1", "item_name": "First", "department": DEPARTMENT, "level": "county",
-     "region": "430102", "office": f"{DEPARTMENT}.430102", "depends_on": [],
-     "promised_days": 2, "legal_days": 5, "license_type": None}]}
+PLAN = {
+    "catalog_version": 1,
+    "promised_days": 5,
+    "tasks": [
+        {
+            "item_code": "IT-1",
+            "item_name": "First",
+            "department": DEPARTMENT,
+            "level": "county",
+            "region": "430102",
+            "office": f"{DEPARTMENT}.430102",
+            "depends_on": [],
+            "promised_days": 2,
+            "legal_days": 5,
+            "license_type": None,
+        }
+    ],
+}
 
 
 def submitted(application_id):
-    return {"application_id": application_id, "scenario": "it", "catalog_version": 1,
-            "applicant": {"kind": "person", "id_number": "430102199001011234", "name": "A"},
-            "region": "430102", "channel": "online", "form": {}, "materials": [],
-            "optional_items": [], "submitted_at": NOW.isoformat()}
+    return {
+        "application_id": application_id,
+        "scenario": "it",
+        "catalog_version": 1,
+        "applicant": {"kind": "person", "id_number": "430102199001011234", "name": "A"},
+        "region": "430102",
+        "channel": "online",
+        "form": {},
+        "materials": [],
+        "optional_items": [],
+        "submitted_at": NOW.isoformat(),
+    }
 
 
 def workflow_with_outbox(application_id):
     """A new workflow as routing's domain builds it, its task entries in its outbox."""
-    workflow, messages = domain.new_workflow(submitted(application_id), PLAN, NOW,
-                                             WorkingCalendar({"holidays": [], "workdays": []}))
+    workflow, messages = domain.new_workflow(
+        submitted(application_id), PLAN, NOW, WorkingCalendar({"holidays": [], "workdays": []})
+    )
     tasks = [m for m in messages if m["kind"] == "amqp"]
     assert [m["body"]["type"] for m in tasks] == [contract.TASK]
-    return dict(workflow, rev=1, outbox=with_ids(tasks), outbox_pending=True,
-                updated_ts=time.time())
+    return dict(
+        workflow, rev=1, outbox=with_ids(tasks), outbox_pending=True, updated_ts=time.time()
+    )
 
 
 class _Router:
     """A service with a store and an Outbox for department tasks, as routing declares them."""
+
     name = "it_task_properties"
     store = Storage(MongoStore, "it_task_properties")
-    outbox = Outbox("workflows", tasks=tasks_exchange, sweep_interval=0.5,
-                    sweep_after_seconds=1)
+    outbox = Outbox("workflows", tasks=tasks_exchange, sweep_interval=0.5, sweep_after_seconds=1)
 
     @rpc
     def send(self, application_id):
@@ -98,8 +123,9 @@ def test_a_task_published_by_a_worker_carries_message_and_correlation_ids(router
 def test_a_task_the_sweep_sends_carries_them_too(router, amqp_uri):
     application_id = uuid.uuid4().hex
     router.leave_for_the_sweep(application_id)
-    assert_promised_properties(take(amqp_uri, department_queue(DEPARTMENT), timeout=20),
-                               application_id)
+    assert_promised_properties(
+        take(amqp_uri, department_queue(DEPARTMENT), timeout=20), application_id
+    )
 
 
 def test_the_routing_service_sends_tasks_with_them(container_factory, nameko_config, amqp_uri):
@@ -118,6 +144,5 @@ def test_the_routing_service_sends_tasks_with_them(container_factory, nameko_con
     catalog.get_calendar.return_value = {"holidays": [], "workdays": []}
     container.start()
     application_id = uuid.uuid4().hex
-    event_dispatcher(nameko_config)("intake", "application_submitted",
-                                    submitted(application_id))
+    event_dispatcher(nameko_config)("intake", "application_submitted", submitted(application_id))
     assert_promised_properties(take(amqp_uri, department_queue(DEPARTMENT)), application_id)

@@ -7,6 +7,7 @@ broker after two requeues, the old policy. Through the delay queues it is handle
 "store" is back, with its headers intact, and nothing is dead-lettered; a message that keeps
 failing past the retry limit is dead-lettered by us with the reason.
 """
+
 import json
 import uuid
 
@@ -17,8 +18,12 @@ from pymongo.errors import ConnectionFailure
 from onestop.common import messaging
 from onestop.common.messaging import consume, consume_with_sender
 from onestop.contracts import topology
-from onestop.contracts.topology import (DEAD_LETTER_ARGS, dead_letter_queue, declare_all,
-                                        results_exchange)
+from onestop.contracts.topology import (
+    DEAD_LETTER_ARGS,
+    dead_letter_queue,
+    declare_all,
+    results_exchange,
+)
 from tests.support.departments import department_amqp_uri, wait_for
 from onestop.common import broker_users
 
@@ -30,8 +35,12 @@ calls = []
 
 
 def quorum_queue(name, **kwargs):
-    return Queue(name, durable=True, queue_arguments={
-        "x-queue-type": "quorum", "x-delivery-limit": 2, **DEAD_LETTER_ARGS}, **kwargs)
+    return Queue(
+        name,
+        durable=True,
+        queue_arguments={"x-queue-type": "quorum", "x-delivery-limit": 2, **DEAD_LETTER_ARGS},
+        **kwargs,
+    )
 
 
 class Flaky:
@@ -47,8 +56,9 @@ class Flaky:
 class FlakyResults:
     name = "it_flaky_results"
 
-    @consume_with_sender(quorum_queue(SENDER_QUEUE, exchange=results_exchange,
-                                      routing_key=f"result.{DEPARTMENT}"))
+    @consume_with_sender(
+        quorum_queue(SENDER_QUEUE, exchange=results_exchange, routing_key=f"result.{DEPARTMENT}")
+    )
     def handle(self, body, sender):
         calls.append((body, sender))
         if len([c for c in calls if c == (body, sender)]) <= body["fail"]:
@@ -70,19 +80,28 @@ def broker(amqp_uri, monkeypatch):
 
 def publish(amqp_uri, body, **properties):
     with Connection(amqp_uri, transport_options={"confirm_publish": True}) as connection:
-        connection.Producer().publish(json.dumps(body), exchange="", routing_key=QUEUE,
-                                      content_type="application/json", delivery_mode=2,
-                                      **properties)
+        connection.Producer().publish(
+            json.dumps(body),
+            exchange="",
+            routing_key=QUEUE,
+            content_type="application/json",
+            delivery_mode=2,
+            **properties,
+        )
 
 
 def dead_letters(amqp_uri):
     with Connection(amqp_uri) as connection:
-        return dead_letter_queue.bind(connection.default_channel).queue_declare(
-            passive=True).message_count
+        return (
+            dead_letter_queue.bind(connection.default_channel)
+            .queue_declare(passive=True)
+            .message_count
+        )
 
 
 def test_a_store_outage_longer_than_the_delivery_limit_waits_instead(
-        broker, container_factory, nameko_config):
+    broker, container_factory, nameko_config
+):
     container = container_factory(Flaky, nameko_config)
     container.start()
     body = {"n": uuid.uuid4().hex, "fail": FAILURES}
@@ -101,9 +120,14 @@ def test_a_message_held_for_its_sender_waits_too(broker, container_factory, name
     user = broker_users.department_user(DEPARTMENT)
     body = {"n": uuid.uuid4().hex, "fail": FAILURES}
     with Connection(uri, transport_options={"confirm_publish": True}) as connection:
-        connection.Producer().publish(json.dumps(body), exchange=results_exchange,
-                                      routing_key=f"result.{DEPARTMENT}", user_id=user,
-                                      content_type="application/json", delivery_mode=2)
+        connection.Producer().publish(
+            json.dumps(body),
+            exchange=results_exchange,
+            routing_key=f"result.{DEPARTMENT}",
+            user_id=user,
+            content_type="application/json",
+            delivery_mode=2,
+        )
     wait_for(lambda: len(calls) == FAILURES + 1, timeout=30)
     container.stop()
     assert calls == [(body, user)] * (FAILURES + 1)  # still knows its sender
@@ -112,7 +136,8 @@ def test_a_message_held_for_its_sender_waits_too(broker, container_factory, name
 
 
 def test_past_the_retry_limit_it_is_dead_lettered_with_the_reason(
-        broker, container_factory, nameko_config, monkeypatch):
+    broker, container_factory, nameko_config, monkeypatch
+):
     monkeypatch.setenv("TRANSIENT_RETRY_LIMIT", "3")
     container = container_factory(Flaky, nameko_config)
     container.start()

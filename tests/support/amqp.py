@@ -1,4 +1,5 @@
 """Broker helpers for the tests."""
+
 import time
 
 from kombu import Connection

@@ -4,6 +4,7 @@ Users are global to the broker; each test virtual host gets its own user prefix
 (`<vhost>.department.`, as tests/support/mesh.py sets it for a mesh), so meshes
 that share the machine's broker never change each other's passwords.
 """
+
 import json
 import os
 from pathlib import Path
@@ -53,8 +54,12 @@ class MeshDepartments:
     def publish_result(self, body, department, user_id=True, routing_department=None):
         """Publish as the department's user; routing key result.<routing_department or
         department>; user_id True sets the user, None leaves it out, a string forges it."""
-        publish(self.uri(department), body, routing_department or department,
-                self.user(department) if user_id is True else user_id)
+        publish(
+            self.uri(department),
+            body,
+            routing_department or department,
+            self.user(department) if user_id is True else user_id,
+        )
 
 
 def publish(uri, body, department, user_id=None):
@@ -62,12 +67,21 @@ def publish(uri, body, department, user_id=None):
     properties = {"user_id": user_id} if user_id else {}
     payload = body if isinstance(body, (str, bytes)) else json.dumps(body)
     with Connection(uri, transport_options={"confirm_publish": True}) as connection:
-        connection.Producer().publish(payload, exchange=results_exchange,
-                                      content_type="application/json", delivery_mode=2,
-                                      routing_key=f"result.{department}", **properties)
+        connection.Producer().publish(
+            payload,
+            exchange=results_exchange,
+            content_type="application/json",
+            delivery_mode=2,
+            routing_key=f"result.{department}",
+            **properties,
+        )
 
 
 def publish_result(amqp_uri, body, department):
     """Publish as the department's own user with its validated user_id (integration tests)."""
-    publish(department_amqp_uri(amqp_uri, department), body, department,
-            broker_users.department_user(department))
+    publish(
+        department_amqp_uri(amqp_uri, department),
+        body,
+        department,
+        broker_users.department_user(department),
+    )

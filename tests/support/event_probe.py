@@ -1,5 +1,6 @@
 """See which platform events a running mesh published: a queue of our own, bound to one
 service's event exchange (declared the way nameko declares it) before the action."""
+
 import time
 import uuid
 
@@ -11,8 +12,11 @@ class EventProbe:
     def __init__(self, amqp_uri, service, event_types):
         self.connection = Connection(amqp_uri)
         exchange = get_event_exchange(service, {})
-        self.queue = Queue(f"probe-{service}-{uuid.uuid4().hex[:8]}", auto_delete=True,
-                           bindings=[binding(exchange, routing_key=t) for t in event_types])
+        self.queue = Queue(
+            f"probe-{service}-{uuid.uuid4().hex[:8]}",
+            auto_delete=True,
+            bindings=[binding(exchange, routing_key=t) for t in event_types],
+        )
         self.channel = self.connection.channel()
         self.bound = self.queue(self.channel)
         self.bound.declare()

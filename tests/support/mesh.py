@@ -4,6 +4,7 @@ Own RabbitMQ virtual host, own embedded store on its own port and data folder,
 own HTTP ports: a developer's running `make run` is not disturbed and does not
 disturb the tests.
 """
+
 import os
 import shutil
 import signal
@@ -26,12 +27,17 @@ def ensure_vhost(vhost=TEST_VHOST):
     ctl = shutil.which("rabbitmqctl") or "/usr/sbin/rabbitmqctl"
     listed = subprocess.run([ctl, "list_vhosts", "-q"], capture_output=True, text=True)
     if listed.returncode != 0:
-        raise RuntimeError(f"rabbitmqctl failed ({listed.stderr.strip()}); the tests need their "
-                           f"own virtual host {vhost}")
+        raise RuntimeError(
+            f"rabbitmqctl failed ({listed.stderr.strip()}); the tests need their "
+            f"own virtual host {vhost}"
+        )
     if vhost not in listed.stdout.split():
         subprocess.run([ctl, "add_vhost", vhost], check=True, capture_output=True)
-        subprocess.run([ctl, "set_permissions", "-p", vhost, "guest", ".*", ".*", ".*"],
-                       check=True, capture_output=True)
+        subprocess.run(
+            [ctl, "set_permissions", "-p", vhost, "guest", ".*", ".*", ".*"],
+            check=True,
+            capture_output=True,
+        )
     return f"amqp://guest:guest@127.0.0.1:5672/{vhost}"
 
 
@@ -43,9 +49,19 @@ def reset_vhost(vhost=TEST_VHOST):
 
 
 # a test mesh's ports: its port base plus these (the variable that sets each, in mesh_env)
-PORT_OFFSETS = {"gateway": 0, "catalog": 1, "intake": 2, "routing": 3, "license": 4,
-                "feedback": 5, "gateway-metrics": 10, "departments-nameko": 11,
-                "departments-pika": 12, "broker-exporter": 13, "embedded-mongo": 18}
+PORT_OFFSETS = {
+    "gateway": 0,
+    "catalog": 1,
+    "intake": 2,
+    "routing": 3,
+    "license": 4,
+    "feedback": 5,
+    "gateway-metrics": 10,
+    "departments-nameko": 11,
+    "departments-pika": 12,
+    "broker-exporter": 13,
+    "embedded-mongo": 18,
+}
 
 
 def port_variable(name):
@@ -54,9 +70,11 @@ def port_variable(name):
 
 def mesh_env(data_dir, amqp_uri, port_base=PORT_BASE):
     return dict(
-        os.environ, AMQP_URI=amqp_uri, DATA_DIR=str(data_dir), PYTHONPATH=str(ROOT),
-        **{port_variable(name): str(port_base + offset)
-           for name, offset in PORT_OFFSETS.items()},
+        os.environ,
+        AMQP_URI=amqp_uri,
+        DATA_DIR=str(data_dir),
+        PYTHONPATH=str(ROOT),
+        **{port_variable(name): str(port_base + offset) for name, offset in PORT_OFFSETS.items()},
         MONGO_DB_PREFIX=f"t{uuid.uuid4().hex[:8]}_",
         # the tests mint bearer tokens with the key the mesh verifies them with
         AUTH_SIGNING_KEY=os.environ.get("AUTH_SIGNING_KEY") or secrets.token_hex(32),
@@ -87,9 +105,14 @@ class Mesh:
     def start(self, timeout=120):
         self.data_dir.mkdir(parents=True, exist_ok=True)
         log = open(self.log_path, "ab")
-        self.process = subprocess.Popen([sys.executable, "-m", "ops.runner"], cwd=ROOT,
-                                        env=self.env, stdout=log, stderr=subprocess.STDOUT,
-                                        start_new_session=True)
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "ops.runner"],
+            cwd=ROOT,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         ready = self.data_dir / "READY"
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -126,6 +149,7 @@ class Mesh:
 
     def client(self, **kwargs):
         from onestop.client import Client
+
         return Client(self.base, key=self.env["AUTH_SIGNING_KEY"], **kwargs)
 
     def get(self, path, **kwargs):
@@ -135,13 +159,18 @@ class Mesh:
         return requests.post(self.base + path, timeout=30, **kwargs)
 
 
-DEFAULT_SUBS = {"applicant": "430102199001011234", "clerk": "clerk-0001",
-                "officer": "officer-0001", "supervisor": "supervisor-0001",
-                "operator": "operator-0001"}
+DEFAULT_SUBS = {
+    "applicant": "430102199001011234",
+    "clerk": "clerk-0001",
+    "officer": "officer-0001",
+    "supervisor": "supervisor-0001",
+    "operator": "operator-0001",
+}
 
 
 def mint_token(key, role="applicant", sub=None, **claims):
     from onestop.common.auth import mint
+
     if role == "officer":
         claims.setdefault("office", "health.430102")
     return mint(role, sub or DEFAULT_SUBS[role], key=key, **claims)

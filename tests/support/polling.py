@@ -1,4 +1,5 @@
 """The one way the tests wait for an eventually consistent mesh."""
+
 import time
 
 

@@ -1,6 +1,7 @@
 """The mesh's processes started one by one (the same commands `make run` uses, from
 `python -m ops.runner --list-processes`), so fault tests can kill -9 and restart
 any of them while the others keep running."""
+
 import json
 import os
 import signal
@@ -32,9 +33,12 @@ class ProcessMesh:
         self.port_base = port_base
         self.base = f"http://127.0.0.1:{port_base}"
         store_port = port_base + PORT_OFFSETS["embedded-mongo"]
-        self.env = dict(mesh_env(self.data_dir, amqp_uri, port_base),
-                        MONGO_URI=f"mongodb://127.0.0.1:{store_port}/", PYTHONUNBUFFERED="1",
-                        **(extra_env or {}))
+        self.env = dict(
+            mesh_env(self.data_dir, amqp_uri, port_base),
+            MONGO_URI=f"mongodb://127.0.0.1:{store_port}/",
+            PYTHONUNBUFFERED="1",
+            **(extra_env or {}),
+        )
         self.store_port = store_port
         self.table = {}
         self.running = {}
@@ -42,28 +46,50 @@ class ProcessMesh:
 
     def client(self, **kwargs):
         from onestop.client import Client
+
         return Client(self.base, key=self.env["AUTH_SIGNING_KEY"], **kwargs)
 
     def _spawn(self, name, command, env):
         log = open(self.data_dir / f"{name}.log", "ab")
-        return subprocess.Popen(command, cwd=ROOT, env=env, stdout=log,
-                                stderr=subprocess.STDOUT, start_new_session=True)
+        return subprocess.Popen(
+            command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
 
     def start(self):
         self.data_dir.mkdir(parents=True, exist_ok=True)
         (self.data_dir / "mongo").mkdir(exist_ok=True)
-        self.store = self._spawn("store", [
-            str(Path(sys.executable).with_name("nx-27017")), "--data-dir",
-            str(self.data_dir / "mongo"), "-p", str(self.store_port),
-            "--log-file", str(self.data_dir / "nx.log"),
-            "--pid-file", str(self.data_dir / "nx.pid")], self.env)
+        self.store = self._spawn(
+            "store",
+            [
+                str(Path(sys.executable).with_name("nx-27017")),
+                "--data-dir",
+                str(self.data_dir / "mongo"),
+                "-p",
+                str(self.store_port),
+                "--log-file",
+                str(self.data_dir / "nx.log"),
+                "--pid-file",
+                str(self.data_dir / "nx.pid"),
+            ],
+            self.env,
+        )
         wait_port(self.store_port)
-        listed = subprocess.run([sys.executable, "-m", "ops.runner", "--list-processes"],
-                                cwd=ROOT, env=self.env, capture_output=True, text=True,
-                                check=True)
+        listed = subprocess.run(
+            [sys.executable, "-m", "ops.runner", "--list-processes"],
+            cwd=ROOT,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         self.table = json.loads(listed.stdout)
-        subprocess.run([sys.executable, "-m", "ops.runner", "--prepare-only"], cwd=ROOT,
-                       env=self.env, check=True, capture_output=True)
+        subprocess.run(
+            [sys.executable, "-m", "ops.runner", "--prepare-only"],
+            cwd=ROOT,
+            env=self.env,
+            check=True,
+            capture_output=True,
+        )
         for name in self.table:
             self.start_process(name)
         self.wait_healthy()
@@ -85,8 +111,10 @@ class ProcessMesh:
         self.start_process(name, **kwargs)
 
     def wait_healthy(self, timeout=90):
-        urls = {name: f"http://127.0.0.1:{self.port_base + PORT_OFFSETS[name]}/health"
-                for name in ("catalog", "intake", "routing", "license", "feedback")}
+        urls = {
+            name: f"http://127.0.0.1:{self.port_base + PORT_OFFSETS[name]}/health"
+            for name in ("catalog", "intake", "routing", "license", "feedback")
+        }
         urls["gateway"] = f"{self.base}/health"
         pending = wait_until_healthy(urls, timeout, interval=0.2)
         if pending:

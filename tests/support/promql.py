@@ -1,12 +1,19 @@
 """Metric names in PromQL expressions and Grafana queries (for the dashboard and rule tests)."""
+
 import re
 
 import promql_parser
 
 # Grafana's variables, replaced by values of the right kind before parsing
-GRAFANA_VARIABLES = {"$__rate_interval": "5m", "$__interval": "1m", "$__range": "1h",
-                     "${department}": "health", "$department": "health", "${office}": "x",
-                     "$office": "x"}
+GRAFANA_VARIABLES = {
+    "$__rate_interval": "5m",
+    "$__interval": "1m",
+    "$__range": "1h",
+    "${department}": "health",
+    "$department": "health",
+    "${office}": "x",
+    "$office": "x",
+}
 LABEL_VALUES = re.compile(r"^label_values\((?:(?P<selector>.+),\s*)?(?P<label>\w+)\)$")
 
 

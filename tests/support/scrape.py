@@ -1,4 +1,5 @@
 """Read one sample from a service's /metrics (0 when the series does not exist yet)."""
+
 import requests
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -7,7 +8,6 @@ def metric(url, name, **labels):
     text = requests.get(url + "/metrics", timeout=10).text
     for family in text_string_to_metric_families(text):
         for sample in family.samples:
-            if sample.name == name and all(sample.labels.get(k) == v
-                                           for k, v in labels.items()):
+            if sample.name == name and all(sample.labels.get(k) == v for k, v in labels.items()):
                 return sample.value
     return 0.0

@@ -4,6 +4,7 @@ are refused until it is restored. Used between the services and RabbitMQ.
 It can also stall: connections stay open (and new ones are accepted) but nothing is
 forwarded either way until it is restored, as a hung server or a silent network would
 (used between a service and its store)."""
+
 import socket
 import threading
 

@@ -1,4 +1,5 @@
 """Bearer tokens: what is accepted, what is refused and with which status."""
+
 import time
 
 import jwt
@@ -9,7 +10,7 @@ from werkzeug.wrappers import Request
 from ops import cli, runner
 from onestop.common import auth, tokens
 
-KEY = "1f" * 32        # the issuer's Ed25519 key, as its 32-byte seed in hex
+KEY = "1f" * 32  # the issuer's Ed25519 key, as its 32-byte seed in hex
 OTHER_KEY = "2e" * 32
 
 
@@ -32,21 +33,31 @@ def test_a_minted_token_verifies_to_its_principal():
     assert not applicant.is_applicant("430102199001011235")
 
 
-@pytest.mark.parametrize("role,sub,claims,message", [
-    ("boss", "x", {}, "unknown role"),
-    ("officer", "o1", {}, "office"),
-    ("officer", "o1", {"office": "health"}, "office"),
-    ("applicant", "", {}, "sub"),
-    ("clerk", "c1", {"region": "43"}, "region"),
-])
+@pytest.mark.parametrize(
+    "role,sub,claims,message",
+    [
+        ("boss", "x", {}, "unknown role"),
+        ("officer", "o1", {}, "office"),
+        ("officer", "o1", {"office": "health"}, "office"),
+        ("applicant", "", {}, "sub"),
+        ("clerk", "c1", {"region": "43"}, "region"),
+    ],
+)
 def test_tokens_without_what_their_role_needs_cannot_be_minted(role, sub, claims, message):
     with pytest.raises(ValueError, match=message):
         auth.mint(role, sub, key=KEY, **claims)
 
 
 def forged(payload, key=KEY, algorithm="EdDSA", kid=None):
-    base = {"iss": auth.ISSUER, "aud": auth.AUDIENCE, "sub": "s", "role": "operator",
-            "iat": int(time.time()), "exp": int(time.time()) + 60, "jti": "j1"}
+    base = {
+        "iss": auth.ISSUER,
+        "aud": auth.AUDIENCE,
+        "sub": "s",
+        "role": "operator",
+        "iat": int(time.time()),
+        "exp": int(time.time()) + 60,
+        "jti": "j1",
+    }
     private = tokens.load_private_key(key) if algorithm == "EdDSA" else key
     headers = {"kid": kid or tokens.kid_of(tokens.load_private_key(KEY).public_key())}
     return jwt.encode({**base, **payload}, private, algorithm=algorithm, headers=headers)
@@ -56,19 +67,22 @@ def kid_of(key):
     return tokens.kid_of(tokens.load_private_key(key).public_key())
 
 
-@pytest.mark.parametrize("token,reason", [
-    (auth.mint("operator", "op", key=OTHER_KEY), "not one this service accepts"),
-    (forged({}, key=OTHER_KEY), "(?i)signature"),  # another key under our kid
-    (auth.mint("operator", "op", key=KEY, ttl_seconds=60, now=time.time() - 600), "expired"),
-    (forged({"aud": "someone-else"}), "(?i)audience"),
-    (forged({"iss": "someone-else"}), "(?i)issuer"),
-    (forged({"role": "root"}), "role"),
-    (forged({"role": "officer"}), "office"),
-    (forged({"exp": None}), "exp"),
-    (forged({}, algorithm="none", key=None), "algorithm"),
-    (forged({}, algorithm="HS256", key="k" * 40), "algorithm"),  # the old shared-key tokens
-    ("not.a.token", "invalid token"),
-])
+@pytest.mark.parametrize(
+    "token,reason",
+    [
+        (auth.mint("operator", "op", key=OTHER_KEY), "not one this service accepts"),
+        (forged({}, key=OTHER_KEY), "(?i)signature"),  # another key under our kid
+        (auth.mint("operator", "op", key=KEY, ttl_seconds=60, now=time.time() - 600), "expired"),
+        (forged({"aud": "someone-else"}), "(?i)audience"),
+        (forged({"iss": "someone-else"}), "(?i)issuer"),
+        (forged({"role": "root"}), "role"),
+        (forged({"role": "officer"}), "office"),
+        (forged({"exp": None}), "exp"),
+        (forged({}, algorithm="none", key=None), "algorithm"),
+        (forged({}, algorithm="HS256", key="k" * 40), "algorithm"),  # the old shared-key tokens
+        ("not.a.token", "invalid token"),
+    ],
+)
 def test_bad_tokens_are_401_with_the_reason(token, reason):
     with pytest.raises(auth.Unauthorized, match=reason) as raised:
         auth.verify(token, KEY)
@@ -114,8 +128,12 @@ def test_development_tokens_cover_every_role_and_verify():
 
 def test_the_cli_mints_tokens_with_the_configured_key(monkeypatch, capsys):
     monkeypatch.setenv("AUTH_SIGNING_KEY", KEY)
-    assert cli.main(["token", "--role", "officer", "--sub", "o7",
-                     "--office", "public_security.430102"]) == 0
+    assert (
+        cli.main(
+            ["token", "--role", "officer", "--sub", "o7", "--office", "public_security.430102"]
+        )
+        == 0
+    )
     principal = auth.verify(capsys.readouterr().out.strip(), KEY)
     assert principal.office == "public_security.430102" and principal.sub == "o7"
     with pytest.raises(SystemExit):

@@ -1,11 +1,11 @@
 """The benchmark's catalog and report helpers (bench/): no benchmark is run here."""
+
 from bench import catalog_data, report
 from services.catalog.check import check
 from services.catalog.domain import load_data
 
 
-def test_the_bench_catalog_adds_independent_k_department_packages_and_passes_the_check(
-        tmp_path):
+def test_the_bench_catalog_adds_independent_k_department_packages_and_passes_the_check(tmp_path):
     departments = catalog_data.write(tmp_path / "catalog")
     data = load_data(tmp_path / "catalog")
     assert check(data) == []
@@ -20,8 +20,10 @@ def test_the_bench_catalog_adds_independent_k_department_packages_and_passes_the
 
 
 def test_memory_is_flat_within_noise_and_growth_is_named():
-    samples = [{"t_s": 0, "routing": 100.0, "store": 60.0},
-               {"t_s": 600, "routing": 103.0, "store": 90.0}]
+    samples = [
+        {"t_s": 0, "routing": 100.0, "store": 60.0},
+        {"t_s": 600, "routing": 103.0, "store": 90.0},
+    ]
     verdict = report.memory_verdict(samples)
     assert verdict["routing"]["flat"] and not verdict["store"]["flat"]
     assert verdict["store"]["growth_mib"] == 30.0

@@ -1,4 +1,5 @@
 """The working-day calendar data: 2026 as officially announced, 2027 provisional."""
+
 from datetime import date, datetime, timedelta
 
 import chinese_calendar
@@ -19,8 +20,11 @@ def days_of(year):
 
 
 def test_2026_agrees_with_chinesecalendar_on_every_day():
-    differ = [day for day in days_of(2026)
-              if CALENDAR.is_working_day(day) != chinese_calendar.is_workday(day)]
+    differ = [
+        day
+        for day in days_of(2026)
+        if CALENDAR.is_working_day(day) != chinese_calendar.is_workday(day)
+    ]
     assert differ == []
 
 
@@ -32,21 +36,24 @@ def test_2027_is_covered_but_marked_provisional():
     assert [s["status"] for s in DATA["sources"] if s["year"] == 2027] == ["provisional"]
 
 
-@pytest.mark.parametrize("day, working", [
-    ("2027-01-01", False),  # New Year's Day, a Friday
-    ("2027-02-05", False),  # Spring Festival eve
-    ("2027-02-12", False),
-    ("2027-02-15", True),
-    ("2027-01-31", True),   # make-up Sunday
-    ("2027-02-20", True),   # make-up Saturday
-    ("2027-04-05", False),  # Qingming, a Monday
-    ("2027-05-05", False),
-    ("2027-05-08", True),
-    ("2027-06-09", False),  # Dragon Boat
-    ("2027-09-15", False),  # Mid-Autumn
-    ("2027-10-07", False),
-    ("2027-10-09", True),
-])
+@pytest.mark.parametrize(
+    "day, working",
+    [
+        ("2027-01-01", False),  # New Year's Day, a Friday
+        ("2027-02-05", False),  # Spring Festival eve
+        ("2027-02-12", False),
+        ("2027-02-15", True),
+        ("2027-01-31", True),  # make-up Sunday
+        ("2027-02-20", True),  # make-up Saturday
+        ("2027-04-05", False),  # Qingming, a Monday
+        ("2027-05-05", False),
+        ("2027-05-08", True),
+        ("2027-06-09", False),  # Dragon Boat
+        ("2027-09-15", False),  # Mid-Autumn
+        ("2027-10-07", False),
+        ("2027-10-09", True),
+    ],
+)
 def test_2027_follows_the_statutory_holidays(day, working):
     assert CALENDAR.is_working_day(date.fromisoformat(day)) is working
 

@@ -1,4 +1,5 @@
 """The catalog check: the shipped data passes, and each kind of broken copy fails it."""
+
 import copy
 import shutil
 
@@ -54,8 +55,10 @@ def test_a_package_naming_an_unknown_item_is_a_dangling_reference(data):
 
 def test_a_dependency_outside_the_package_is_a_dangling_reference(data):
     entry(data, "birth", "HN-GA-0001")["depends_on"] = ["HN-SJ-0001"]
-    assert any("birth: HN-GA-0001 depends on HN-SJ-0001, which is not in the package" in p
-               for p in problems(data))
+    assert any(
+        "birth: HN-GA-0001 depends on HN-SJ-0001, which is not in the package" in p
+        for p in problems(data)
+    )
 
 
 def test_an_unknown_license_type_is_a_dangling_reference(data):
@@ -92,8 +95,9 @@ def test_a_package_without_a_checklist_fails(data):
 
 def test_an_item_without_the_offline_channel_fails(data):
     item(data, "HN-SW-0008")["channels"] = ["online"]
-    assert any(p.startswith("item HN-SW-0008: must offer both online and offline")
-               for p in problems(data))
+    assert any(
+        p.startswith("item HN-SW-0008: must offer both online and offline") for p in problems(data)
+    )
 
 
 def test_a_promised_limit_above_the_legal_limit_fails(data):
@@ -112,10 +116,14 @@ def test_an_office_exception_pointing_at_no_office_fails(data):
     ecology = next(d for d in data["departments"] if d["code"] == "ecology_environment")
     ecology["offices"]["served_by"] = {"430200": "430203"}  # a county: ecology has none there
     found = problems(data)
-    assert any("department ecology_environment: region 430200 is served by 430203, where the "
-               "department has no office" in p for p in found)
-    assert any(p.startswith("department ecology_environment: no city office for 1 region")
-               for p in found)
+    assert any(
+        "department ecology_environment: region 430200 is served by 430203, where the "
+        "department has no office" in p
+        for p in found
+    )
+    assert any(
+        p.startswith("department ecology_environment: no city office for 1 region") for p in found
+    )
 
 
 def test_a_duplicated_item_code_fails(data):
@@ -135,8 +143,13 @@ def test_a_duplicated_package_name_within_an_audience_fails(data):
 
 def test_a_promise_shorter_than_the_longest_dependency_chain_fails(data):
     scenario(data, "construction_permit")["promised_days"] = 5
-    assert any(p.startswith("scenario construction_permit: promised 5 working days, but its "
-                            "longest dependency chain takes") for p in problems(data))
+    assert any(
+        p.startswith(
+            "scenario construction_permit: promised 5 working days, but its "
+            "longest dependency chain takes"
+        )
+        for p in problems(data)
+    )
 
 
 def test_a_form_field_of_an_unknown_type_fails(data):

@@ -1,5 +1,6 @@
 """The kept catalog answers (onestop/common/catalog_client.py): pinned versions for good, the
 current version for a while, every caller with its own copy."""
+
 from onestop.common.catalog_client import Answers
 
 
@@ -13,8 +14,13 @@ class Catalog:
     def ask(self, method):
         def call(*args, **kwargs):
             self.asked.append((method, args, kwargs))
-            return {"method": method, "args": list(args), "version": self.current,
-                    "tasks": [{"item": "A"}]}
+            return {
+                "method": method,
+                "args": list(args),
+                "version": self.current,
+                "tasks": [{"item": "A"}],
+            }
+
         return call
 
 
@@ -53,15 +59,12 @@ def test_different_arguments_are_different_questions():
 def test_the_current_version_is_asked_again_after_the_keeping_time():
     clock = Clock()
     catalog, answers = Catalog(), Answers(ttl_seconds=2, clock=clock)
-    assert answers.get("get_scenario", ("births",), {}, catalog.ask("get_scenario"))[
-        "version"] == 1
+    assert answers.get("get_scenario", ("births",), {}, catalog.ask("get_scenario"))["version"] == 1
     catalog.current = 2  # the catalog service loads a new version
     clock.now += 1.5
-    assert answers.get("get_scenario", ("births",), {}, catalog.ask("get_scenario"))[
-        "version"] == 1
+    assert answers.get("get_scenario", ("births",), {}, catalog.ask("get_scenario"))["version"] == 1
     clock.now += 1.0
-    assert answers.get("get_scenario", ("births",), {}, catalog.ask("get_scenario"))[
-        "version"] == 2
+    assert answers.get("get_scenario", ("births",), {}, catalog.ask("get_scenario"))["version"] == 2
     assert len(catalog.asked) == 2
 
 

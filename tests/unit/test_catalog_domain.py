@@ -1,4 +1,5 @@
 """The catalog's content and its questions: packages, routing to offices, plans, search, diffs."""
+
 import copy
 from datetime import datetime
 
@@ -13,23 +14,44 @@ CATALOG = Catalog(DATA)
 CALENDAR = WorkingCalendar(DATA["calendar"])
 
 SEED_PACKAGES = {
-    "individual": ["Births", "School enrollment", "Certificate application", "Employment",
-                   "Real estate registration", "Marriage", "Social insurance",
-                   "Medical service", "Special groups service", "Retirement", "Death"],
-    "enterprise": ["Start-up", "Adjustments", "Employment", "Employee insurance",
-                   "Tax payment", "Police implementation", "Financing", "Withdrawal"],
-    "project": ["Tendering and bidding", "Land use approval",
-                "Joint approval of construction drawings", "Construction permits",
-                "Joint acceptance inspection",
-                "Joint installation of water, electricity, and gas",
-                "Acceptance inspection of profitable projects"],
+    "individual": [
+        "Births",
+        "School enrollment",
+        "Certificate application",
+        "Employment",
+        "Real estate registration",
+        "Marriage",
+        "Social insurance",
+        "Medical service",
+        "Special groups service",
+        "Retirement",
+        "Death",
+    ],
+    "enterprise": [
+        "Start-up",
+        "Adjustments",
+        "Employment",
+        "Employee insurance",
+        "Tax payment",
+        "Police implementation",
+        "Financing",
+        "Withdrawal",
+    ],
+    "project": [
+        "Tendering and bidding",
+        "Land use approval",
+        "Joint approval of construction drawings",
+        "Construction permits",
+        "Joint acceptance inspection",
+        "Joint installation of water, electricity, and gas",
+        "Acceptance inspection of profitable projects",
+    ],
 }
 
 
 def test_the_26_packages_of_the_seed_with_their_exact_names():
     for audience, names in SEED_PACKAGES.items():
-        assert [s["name"] for s in CATALOG.scenarios.values()
-                if s["audience"] == audience] == names
+        assert [s["name"] for s in CATALOG.scenarios.values() if s["audience"] == audience] == names
     assert len(CATALOG.scenarios) == 26
 
 
@@ -51,17 +73,31 @@ def test_every_item_carries_the_standard_fields():
 
 def test_the_earlier_codes_stay():
     assert {"birth", "enterprise_startup", "construction_permit"} <= set(CATALOG.scenarios)
-    for code in ("HN-WJ-0001", "HN-WJ-0002", "HN-GA-0001", "HN-YB-0001", "HN-RS-0001",
-                 "HN-SJ-0001", "HN-GA-0010", "HN-SW-0001", "HN-RS-0010", "HN-YB-0010",
-                 "HN-ZR-0001", "HN-ZR-0002", "HN-ZJ-0002", "HN-HB-0001", "HN-ZJ-0001"):
+    for code in (
+        "HN-WJ-0001",
+        "HN-WJ-0002",
+        "HN-GA-0001",
+        "HN-YB-0001",
+        "HN-RS-0001",
+        "HN-SJ-0001",
+        "HN-GA-0010",
+        "HN-SW-0001",
+        "HN-RS-0010",
+        "HN-YB-0010",
+        "HN-ZR-0001",
+        "HN-ZR-0002",
+        "HN-ZJ-0002",
+        "HN-HB-0001",
+        "HN-ZJ-0001",
+    ):
         assert code in CATALOG.items
 
 
 def test_an_item_goes_to_the_office_at_its_level_for_the_applicants_region():
     plan = CATALOG.plan("birth", "430223")  # 攸县, Zhuzhou
     offices = {t["item_code"]: t["office"] for t in plan["tasks"]}
-    assert offices["HN-WJ-0001"] == "health.430223"        # county item
-    assert offices["HN-RS-0001"] == "hrss.430200"          # city item
+    assert offices["HN-WJ-0001"] == "health.430223"  # county item
+    assert offices["HN-RS-0001"] == "hrss.430200"  # city item
     land = CATALOG.plan("land_use_approval", "430223")
     assert {t["item_code"]: t["region"] for t in land["tasks"]}["HN-ZR-0011"] == "430000"
 
@@ -70,18 +106,21 @@ def test_a_region_without_an_office_of_its_own_is_served_as_the_data_says():
     # Changsha's central districts have branches of the city natural resources bureau
     central = CATALOG.plan("real_estate_registration", "430102")
     county = CATALOG.plan("real_estate_registration", "430181")  # 浏阳市 has its own bureau
-    assert {t["item_code"]: t["office"] for t in central["tasks"]}["HN-ZR-0003"] == \
-        "natural_resources.430100"
-    assert {t["item_code"]: t["office"] for t in county["tasks"]}["HN-ZR-0003"] == \
-        "natural_resources.430181"
+    assert {t["item_code"]: t["office"] for t in central["tasks"]}[
+        "HN-ZR-0003"
+    ] == "natural_resources.430100"
+    assert {t["item_code"]: t["office"] for t in county["tasks"]}[
+        "HN-ZR-0003"
+    ] == "natural_resources.430181"
 
 
 def test_optional_items_join_only_when_chosen_and_unknown_ones_are_refused():
     plain = CATALOG.plan("birth", "430102")
     chosen = CATALOG.plan("birth", "430102", ["HN-YB-0002"])
     assert "HN-YB-0002" not in {t["item_code"] for t in plain["tasks"]}
-    assert {t["item_code"]: t["depends_on"] for t in chosen["tasks"]}["HN-YB-0002"] == \
-        ["HN-YB-0001"]
+    assert {t["item_code"]: t["depends_on"] for t in chosen["tasks"]}["HN-YB-0002"] == [
+        "HN-YB-0001"
+    ]
     with pytest.raises(PlanError) as refused:
         CATALOG.plan("birth", "430102", ["HN-SJ-0001"])
     assert refused.value.field == "optional"
@@ -98,8 +137,9 @@ def test_a_schedule_follows_the_dependencies_and_the_holidays():
     assert tasks["HN-GA-0001"]["promised_due"].startswith("2026-10-12")
     assert planned["critical_path_due"] == max(t["promised_due"] for t in tasks.values())
     assert planned["calendar_provisional"] is False
-    late = schedule(CATALOG.plan("birth", "430102"), CALENDAR,
-                    datetime(2026, 12, 28, 9, 0, tzinfo=CHINA))
+    late = schedule(
+        CATALOG.plan("birth", "430102"), CALENDAR, datetime(2026, 12, 28, 9, 0, tzinfo=CHINA)
+    )
     assert late["calendar_provisional"] is True  # runs into 2027, provisionally known
 
 
@@ -108,9 +148,10 @@ def test_item_search_by_words_department_level_and_audience():
     assert "HN-WJ-0001" in found
     assert {i["code"] for i in CATALOG.search_items(q="birth certificate")} >= {"HN-WJ-0001"}
     province_taxation = CATALOG.search_items(department="natural_resources", level="province")
-    assert province_taxation and all(i["level"] == "province" and
-                                     i["department"] == "natural_resources"
-                                     for i in province_taxation)
+    assert province_taxation and all(
+        i["level"] == "province" and i["department"] == "natural_resources"
+        for i in province_taxation
+    )
     project_items = CATALOG.search_items(audience="project")
     assert "HN-ZJ-0001" in {i["code"] for i in project_items}
     assert "HN-WJ-0001" not in {i["code"] for i in project_items}
@@ -150,12 +191,18 @@ def test_a_diff_names_delegations_and_package_changes_field_by_field():
     diff = diff_catalogs(DATA, new)
 
     assert diff["delegations"] == [{"item": "HN-ZR-0011", "from": "province", "to": "city"}]
-    assert diff["items"]["changed"] == [{"code": "HN-ZR-0011", "changes": {
-        "level": {"from": "province", "to": "city"}, "promised_days": {"from": 10, "to": 8}}}]
+    assert diff["items"]["changed"] == [
+        {
+            "code": "HN-ZR-0011",
+            "changes": {
+                "level": {"from": "province", "to": "city"},
+                "promised_days": {"from": 10, "to": 8},
+            },
+        }
+    ]
     assert diff["items"]["added"] == diff["items"]["removed"] == []
     birth_change = diff["scenarios"]["changed"][0]
     assert birth_change["code"] == "birth"
     assert birth_change["items"]["removed"] == ["HN-WJ-0014"]
     assert diff["calendar"]["holidays"] == {"added": ["2027-03-08"], "removed": []}
-    assert diff_catalogs(DATA, DATA)["summary"]["items"] == {"added": 0, "removed": 0,
-                                                             "changed": 0}
+    assert diff_catalogs(DATA, DATA)["summary"]["items"] == {"added": 0, "removed": 0, "changed": 0}

@@ -1,4 +1,5 @@
 """Every package's form is a valid JSON Schema that a generic client can fill."""
+
 import pytest
 from jsonschema import Draft202012Validator, FormatChecker
 

@@ -1,5 +1,6 @@
 """The catalog's HTTP answers and refusals without a container: refusals are domain errors
 that the shared table (onestop.common.http.DOMAIN_STATUSES) turns into statuses."""
+
 from datetime import datetime, timezone
 
 import pytest
@@ -32,11 +33,13 @@ def test_bad_plan_requests_are_400_naming_the_field():
     assert refusal(lambda: views.plan(CATALOG, "birth", query, NOW))[1].keys() == {"region"}
     query = {"region": "430102", "optional": ["HN-SJ-0001"]}
     assert refusal(lambda: views.plan(CATALOG, "birth", query, NOW))[1].keys() == {"optional"}
-    status, _ = refusal(lambda: views.plan(CATALOG, "nothing", {"region": "430102",
-                                                                  "optional": []}, NOW))
+    status, _ = refusal(
+        lambda: views.plan(CATALOG, "nothing", {"region": "430102", "optional": []}, NOW)
+    )
     assert status == 404
-    assert refusal(lambda: views.items(CATALOG, {"department": "nowhere", "limit": 1,
-                                                 "offset": 0}))[1].keys() == {"department"}
+    assert refusal(
+        lambda: views.items(CATALOG, {"department": "nowhere", "limit": 1, "offset": 0})
+    )[1].keys() == {"department"}
     assert domain_status(InvalidCatalog("data", ["a problem"])) == (400, "bad_request")
 
 

@@ -1,4 +1,5 @@
 """The documented settings reach the libraries that read them."""
+
 from nameko.containers import ServiceContainer
 from nameko.rpc import rpc
 
@@ -37,13 +38,16 @@ from onestop.common import config  # noqa: E402
 STRONG = "Vq3-x9LmT_a7Zp0RkW2yBn5Hc8Ue4JdQ"
 
 
-@pytest.mark.parametrize("value, says", [
-    ("CHANGE-ME-auth-signing-key", "placeholder"),
-    ("change_me_too_but_long_enough", "placeholder"),
-    ("short", "too weak"),
-    ("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "too weak"),
-    ("", "too weak"),
-])
+@pytest.mark.parametrize(
+    "value, says",
+    [
+        ("CHANGE-ME-auth-signing-key", "placeholder"),
+        ("change_me_too_but_long_enough", "placeholder"),
+        ("short", "too weak"),
+        ("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "too weak"),
+        ("", "too weak"),
+    ],
+)
 def test_placeholders_and_weak_secrets_are_refused_by_name(value, says):
     with pytest.raises(config.WeakSecret, match=says) as refused:
         config.require_secret("AUTH_SIGNING_KEY", value)
@@ -54,6 +58,7 @@ def test_placeholders_and_weak_secrets_are_refused_by_name(value, says):
 def test_a_strong_secret_passes_and_the_cli_makes_them(capsys):
     assert config.require_secret("X", STRONG) == STRONG
     from ops import cli
+
     assert cli.main(["secret", "--env", "A", "B"]) == 0
     lines = capsys.readouterr().out.split()
     assert [line.split("=", 1)[0] for line in lines] == ["A", "B"]
@@ -64,13 +69,23 @@ def test_a_strong_secret_passes_and_the_cli_makes_them(capsys):
 def test_secret_problems_name_each_bad_setting_and_spare_loopback_defaults():
     assert config.secret_problems({}) == []
     # `make run` and the test suites: guest/guest on this machine's own broker
-    assert config.secret_problems({"AMQP_URI": "amqp://guest:guest@127.0.0.1:5672/t",
-                                   "MONGO_URI": "mongodb://127.0.0.1:27018/"}) == []
-    problems = config.secret_problems({
-        "AUTH_SIGNING_KEY": "CHANGE-ME-auth-signing-key",
-        "BROKER_USERS_SECRET": STRONG,
-        "AMQP_URI": "amqp://onestop:CHANGE-ME-rabbitmq-password@rabbitmq:5672/onestop",
-        "MONGO_URI": f"mongodb://onestop:{STRONG}@mongodb:27017/?authSource=admin"})
+    assert (
+        config.secret_problems(
+            {
+                "AMQP_URI": "amqp://guest:guest@127.0.0.1:5672/t",
+                "MONGO_URI": "mongodb://127.0.0.1:27018/",
+            }
+        )
+        == []
+    )
+    problems = config.secret_problems(
+        {
+            "AUTH_SIGNING_KEY": "CHANGE-ME-auth-signing-key",
+            "BROKER_USERS_SECRET": STRONG,
+            "AMQP_URI": "amqp://onestop:CHANGE-ME-rabbitmq-password@rabbitmq:5672/onestop",
+            "MONGO_URI": f"mongodb://onestop:{STRONG}@mongodb:27017/?authSource=admin",
+        }
+    )
     assert len(problems) == 2
     assert "AUTH_SIGNING_KEY" in problems[0] and "RABBITMQ_PASSWORD" in problems[1]
 
@@ -83,5 +98,6 @@ def test_a_process_refuses_to_start_with_a_placeholder(monkeypatch):
 
 def test_a_placeholder_public_key_set_is_refused_by_name():
     problems = config.secret_problems(
-        {"AUTH_PUBLIC_KEYS": "CHANGE-ME-the-output-of-ops.cli-token-keys"})
+        {"AUTH_PUBLIC_KEYS": "CHANGE-ME-the-output-of-ops.cli-token-keys"}
+    )
     assert len(problems) == 1 and "AUTH_PUBLIC_KEYS is still the placeholder" in problems[0]

@@ -1,4 +1,5 @@
 """The published JSON Schemas say exactly what the marshmallow contract accepts."""
+
 import json
 from datetime import datetime, timezone
 from pathlib import Path
@@ -33,8 +34,9 @@ def registry():
 def message_validator(message_type):
     """The validator of a whole message (envelope + payload), as the AsyncAPI document says."""
     asyncapi = yaml.safe_load((DOCS / "asyncapi.yaml").read_text())
-    message = next(m for m in asyncapi["components"]["messages"].values()
-                   if m["name"] == message_type)
+    message = next(
+        m for m in asyncapi["components"]["messages"].values() if m["name"] == message_type
+    )
     return Draft7Validator(message["payload"]["schema"], registry=registry())
 
 
@@ -92,23 +94,44 @@ def test_the_asyncapi_examples_are_valid_messages_the_platform_accepts():
 
 def platform_messages():
     """Messages exactly as routing and the SDK produce them."""
-    submitted = {"application_id": "app1", "scenario": "birth",
-                 "applicant": {"kind": "person", "id_number": "430102199001011234",
-                               "name": "Li Hua"},
-                 "region": "430102", "channel": "online", "form": {"child_name": "Li Ming"},
-                 "materials": [{"code": "birth_record", "file_id": "f1"}],
-                 "submitted_at": NOW.isoformat()}
-    plan = {"catalog_version": 1, "promised_days": 5, "tasks": [
-        {"item_code": "HN-WJ-0001", "item_name": "Birth certificate", "department": "health",
-         "level": "county", "region": "430102", "office": "health.430102", "depends_on": [],
-         "promised_days": 2, "legal_days": 5, "license_type": None}]}
-    workflow, sent = domain.new_workflow(submitted, plan, NOW,
-                                         WorkingCalendar({"holidays": [], "workdays": []}))
+    submitted = {
+        "application_id": "app1",
+        "scenario": "birth",
+        "applicant": {"kind": "person", "id_number": "430102199001011234", "name": "Li Hua"},
+        "region": "430102",
+        "channel": "online",
+        "form": {"child_name": "Li Ming"},
+        "materials": [{"code": "birth_record", "file_id": "f1"}],
+        "submitted_at": NOW.isoformat(),
+    }
+    plan = {
+        "catalog_version": 1,
+        "promised_days": 5,
+        "tasks": [
+            {
+                "item_code": "HN-WJ-0001",
+                "item_name": "Birth certificate",
+                "department": "health",
+                "level": "county",
+                "region": "430102",
+                "office": "health.430102",
+                "depends_on": [],
+                "promised_days": 2,
+                "legal_days": 5,
+                "license_type": None,
+            }
+        ],
+    }
+    workflow, sent = domain.new_workflow(
+        submitted, plan, NOW, WorkingCalendar({"holidays": [], "workdays": []})
+    )
     task_body = next(m["body"] for m in sent if m["kind"] == "amqp")
     task = task_body["payload"]
     cancel = domain.cancellation_message(workflow, workflow["tasks"]["HN-WJ-0001"], "withdrawn")
-    answer = result_envelope(task, {"decision": "approved", "data": {"reference_number": "R1"},
-                                    "decided_by": "clerk-0731"})
+    answer = result_envelope(
+        task,
+        {"decision": "approved", "data": {"reference_number": "R1"}, "decided_by": "clerk-0731"},
+    )
     return [task_body, cancel["body"], answer]
 
 
@@ -134,8 +157,7 @@ def test_the_schemas_refuse_what_marshmallow_refuses(field, value):
     payload = dict(answer["payload"], **{field: value})
     with pytest.raises(ValidationError):
         messages.ApprovalResultSchema().load(payload)
-    errors = list(message_validator("approval_result").iter_errors(dict(answer,
-                                                                        payload=payload)))
+    errors = list(message_validator("approval_result").iter_errors(dict(answer, payload=payload)))
     assert errors, f"the JSON Schema accepted {field}={value!r}"
 
 
@@ -143,5 +165,6 @@ def test_unknown_fields_are_accepted_so_additive_changes_keep_the_version():
     body = platform_messages()[0]
     body["payload"]["new_optional_field"] = "added in 1.1"
     message_validator("approval_task").validate(body)
-    assert open_envelope(dict(body, schema_version="1.1"), {"approval_task"},
-                         messages.PAYLOAD_SCHEMAS)["payload"]["task_id"]
+    assert open_envelope(
+        dict(body, schema_version="1.1"), {"approval_task"}, messages.PAYLOAD_SCHEMAS
+    )["payload"]["task_id"]

@@ -2,6 +2,7 @@
 only its owner may read it (security issue 14). The attack: a discard into a file others
 can read — a new one under a loose umask, an existing world-readable one, a name planted
 in a shared /tmp (a symbolic link, a FIFO, another user's file)."""
+
 import os
 import stat
 

@@ -1,4 +1,5 @@
 """Department broker users: names, rights, passwords, and routing's check of a result's sender."""
+
 import base64
 import hashlib
 import re
@@ -23,8 +24,14 @@ def test_a_department_may_read_only_its_own_queue_and_write_only_results():
     rights = broker_users.permissions("health")
     assert rights["configure"] == "^$"
     assert re.search(rights["read"], "approval.tasks.health")
-    for name in ("approval.tasks.health_x", "approval.tasks.public_security", "approval.tasks",
-                 "approval.dead", "routing.results", "approval_tasks_health"):
+    for name in (
+        "approval.tasks.health_x",
+        "approval.tasks.public_security",
+        "approval.tasks",
+        "approval.dead",
+        "routing.results",
+        "approval_tasks_health",
+    ):
         assert not re.search(rights["read"], name), name
     assert re.search(rights["write"], "approval.results")
     for name in ("approval.tasks", "approval.dead", "approval.resultsX", "amq.topic"):
@@ -58,9 +65,12 @@ def test_definitions_give_each_department_its_user_and_rights(monkeypatch):
     assert all(u["password_hash"] and u["tags"] == [] for u in body["users"])
     assert {(p["user"], p["read"]) for p in body["permissions"]} == {
         ("department.health", r"^approval\.tasks\.health$"),
-        ("department.hrss", r"^approval\.tasks\.hrss$")}
-    assert {t["write"] for t in body["topic_permissions"]} == {r"^result\.health$",
-                                                               r"^result\.hrss$"}
+        ("department.hrss", r"^approval\.tasks\.hrss$"),
+    }
+    assert {t["write"] for t in body["topic_permissions"]} == {
+        r"^result\.health$",
+        r"^result\.hrss$",
+    }
     unset = broker_users.definitions(["health"], "/")
     assert unset["users"][0]["password_hash"] == ""
 
@@ -87,24 +97,35 @@ def test_the_secret_file_is_generated_once_and_private(tmp_path, monkeypatch):
     assert broker_users.secret() == "from-the-environment"
 
 
-WORKFLOW = {"tasks": {"HN-WJ-0001": {"task_id": "a1:HN-WJ-0001", "department": "health"},
-                      "HN-GA-0001": {"task_id": "a1:HN-GA-0001",
-                                     "department": "public_security"}}}
+WORKFLOW = {
+    "tasks": {
+        "HN-WJ-0001": {"task_id": "a1:HN-WJ-0001", "department": "health"},
+        "HN-GA-0001": {"task_id": "a1:HN-GA-0001", "department": "public_security"},
+    }
+}
 
 
 def result(task_id, department):
-    return {"task_id": task_id, "application_id": "a1", "department": department,
-            "decision": "approved"}
+    return {
+        "task_id": task_id,
+        "application_id": "a1",
+        "department": department,
+        "decision": "approved",
+    }
 
 
-@pytest.mark.parametrize("sender,claimed,task_id,reason", [
-    (None, "health", "a1:HN-WJ-0001", "unauthenticated"),
-    ("guest", "health", "a1:HN-WJ-0001", "unknown_sender"),
-    ("department.health", "public_security", "a1:HN-GA-0001", "impersonation"),
-    ("department.health", "health", "a1:HN-GA-0001", "foreign_task"),
-])
-def test_routing_refuses_results_not_from_the_tasks_department(sender, claimed, task_id,
-                                                               reason, monkeypatch):
+@pytest.mark.parametrize(
+    "sender,claimed,task_id,reason",
+    [
+        (None, "health", "a1:HN-WJ-0001", "unauthenticated"),
+        ("guest", "health", "a1:HN-WJ-0001", "unknown_sender"),
+        ("department.health", "public_security", "a1:HN-GA-0001", "impersonation"),
+        ("department.health", "health", "a1:HN-GA-0001", "foreign_task"),
+    ],
+)
+def test_routing_refuses_results_not_from_the_tasks_department(
+    sender, claimed, task_id, reason, monkeypatch
+):
     monkeypatch.setenv("BROKER_USER_PREFIX", PREFIX)
     before = boundary.RESULTS_REFUSED.labels(reason)._value.get()
     with pytest.raises(InvalidMessage, match=reason):
@@ -114,19 +135,21 @@ def test_routing_refuses_results_not_from_the_tasks_department(sender, claimed, 
 
 def test_routing_accepts_the_tasks_own_department(monkeypatch):
     monkeypatch.setenv("BROKER_USER_PREFIX", PREFIX)
-    boundary.authenticate_result("department.health", result("a1:HN-WJ-0001", "health"),
-                                 WORKFLOW)
+    boundary.authenticate_result("department.health", result("a1:HN-WJ-0001", "health"), WORKFLOW)
     # an unknown application or task is not the boundary's business: routing ignores it later
     assert boundary.refusal("department.health", result("zz:X", "health"), None) is None
 
 
 def test_the_deployment_file_lists_every_catalog_department_without_passwords():
     from ops import cli
+
     body = cli.deployment_definitions()
     assert cli.DEPARTMENT_USERS_FILE.read_text() == cli.render(body), (
-        "run: python -m ops.cli broker-users definitions --write")
+        "run: python -m ops.cli broker-users definitions --write"
+    )
     assert [u["name"] for u in body["users"]] == [
-        f"department.{code}" for code in cli.catalog_departments()]
+        f"department.{code}" for code in cli.catalog_departments()
+    ]
     assert all(u["password_hash"] == "" for u in body["users"])
 
 

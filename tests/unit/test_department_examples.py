@@ -1,4 +1,5 @@
 """The example departments' rules give valid results (departments/examples, template)."""
+
 import importlib.util
 from pathlib import Path
 
@@ -8,8 +9,12 @@ from nameko.testing.services import worker_factory
 from departments.sdk.pika_worker import result_envelope
 
 ROOT = Path(__file__).resolve().parents[2]
-REQUIRED = ["legal_rep_id_card", "articles_of_association", "premises_certificate",
-            "name_declaration"]
+REQUIRED = [
+    "legal_rep_id_card",
+    "articles_of_association",
+    "premises_certificate",
+    "name_declaration",
+]
 
 
 def load(relative, name):
@@ -19,16 +24,33 @@ def load(relative, name):
     return module
 
 
-def task(item_code="HN-SJ-0001", department="market_regulation", materials=REQUIRED,
-         enterprise_name="Changsha Example Trading Co.", inputs=None):
-    return {"task_id": f"app1:{item_code}", "application_id": "app1",
-            "scenario": "enterprise_startup", "item_code": item_code, "item_name": "Item",
-            "department": department, "office": f"{department}.430100", "region": "430100",
-            "level": "city", "applicant": {"kind": "enterprise", "name": "Example Co.",
-                                           "id_number": "91430100MA4L0XXX1Y"},
-            "form": {"enterprise_name": enterprise_name},
-            "materials": [{"code": c, "file_id": "f1"} for c in materials],
-            "inputs": inputs or {}, "due": None}
+def task(
+    item_code="HN-SJ-0001",
+    department="market_regulation",
+    materials=REQUIRED,
+    enterprise_name="Changsha Example Trading Co.",
+    inputs=None,
+):
+    return {
+        "task_id": f"app1:{item_code}",
+        "application_id": "app1",
+        "scenario": "enterprise_startup",
+        "item_code": item_code,
+        "item_name": "Item",
+        "department": department,
+        "office": f"{department}.430100",
+        "region": "430100",
+        "level": "city",
+        "applicant": {
+            "kind": "enterprise",
+            "name": "Example Co.",
+            "id_number": "91430100MA4L0XXX1Y",
+        },
+        "form": {"enterprise_name": enterprise_name},
+        "materials": [{"code": c, "file_id": "f1"} for c in materials],
+        "inputs": inputs or {},
+        "due": None,
+    }
 
 
 @pytest.fixture(scope="module")
@@ -56,8 +78,11 @@ def test_pika_example_rejects_reserved_names_and_approves_the_rest(market_regula
 def test_nameko_example_uses_the_license_from_the_registration_task():
     service = load("departments/examples/nameko-department/service.py", "example_nameko_service")
     worker = worker_factory(service.TaxationDepartment)
-    taxation = task("HN-SW-0001", "taxation",
-                    inputs={"HN-SJ-0001": {"business_licence_number": "91430100ABCDEF1234"}})
+    taxation = task(
+        "HN-SW-0001",
+        "taxation",
+        inputs={"HN-SJ-0001": {"business_licence_number": "91430100ABCDEF1234"}},
+    )
     answer = worker.decide(taxation)
     assert answer["decision"] == "approved"
     assert answer["data"]["business_licence_number"] == "91430100ABCDEF1234"

@@ -1,5 +1,6 @@
 """Deployment files: generated from the one service list (no drift), valid for their tools,
 and holding what operators rely on (healthchecks, limits, non-root, no secrets)."""
+
 import re
 import shutil
 import subprocess
@@ -20,8 +21,9 @@ OVERLAYS = ("local", "production")
 
 
 def tool(name):
-    found = shutil.which(name) or (str(ROOT / ".venv" / "bin" / name)
-                                   if (ROOT / ".venv" / "bin" / name).exists() else None)
+    found = shutil.which(name) or (
+        str(ROOT / ".venv" / "bin" / name) if (ROOT / ".venv" / "bin" / name).exists() else None
+    )
     assert found, f"{name} is missing: scripts/setup.sh installs it"
     return found
 
@@ -31,6 +33,7 @@ def compose_file():
 
 
 # -- no drift --------------------------------------------------------------------------
+
 
 def test_every_generated_file_is_up_to_date():
     assert deploy.stale_files() == [], "run `make deploy-files` and commit the result"
@@ -71,21 +74,46 @@ def test_a_changed_process_in_the_runner_shows_up_as_drift(monkeypatch):
 
 # -- docker compose ----------------------------------------------------------------------
 
+
 def test_compose_is_valid_for_docker_compose(tmp_path):
     env_file = tmp_path / ".env"
     env_file.write_text((ROOT / ".env.example").read_text())
-    checked = subprocess.run([tool("docker-compose"), "--env-file", str(env_file), "-f",
-                              str(ROOT / "docker-compose.yml"), "config", "-q"],
-                             capture_output=True, text=True, timeout=60, cwd=ROOT)
+    checked = subprocess.run(
+        [
+            tool("docker-compose"),
+            "--env-file",
+            str(env_file),
+            "-f",
+            str(ROOT / "docker-compose.yml"),
+            "config",
+            "-q",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=ROOT,
+    )
     assert checked.returncode == 0, checked.stderr
 
 
 def test_compose_refuses_to_start_without_the_secrets(tmp_path):
     env_file = tmp_path / ".env"
     env_file.write_text("# nothing set\n")
-    checked = subprocess.run([tool("docker-compose"), "--env-file", str(env_file), "-f",
-                              str(ROOT / "docker-compose.yml"), "config", "-q"],
-                             capture_output=True, text=True, timeout=60, cwd=ROOT)
+    checked = subprocess.run(
+        [
+            tool("docker-compose"),
+            "--env-file",
+            str(env_file),
+            "-f",
+            str(ROOT / "docker-compose.yml"),
+            "config",
+            "-q",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=ROOT,
+    )
     assert checked.returncode != 0 and "set in .env" in checked.stderr
 
 
@@ -106,8 +134,12 @@ def test_every_long_running_container_has_a_healthcheck_limits_and_ordered_start
 
 def test_compose_has_one_public_entry_point_and_named_volumes():
     document = compose_file()
-    public = [name for name, service in document["services"].items()
-              for port in service.get("ports", []) if not str(port).startswith("127.0.0.1:")]
+    public = [
+        name
+        for name, service in document["services"].items()
+        for port in service.get("ports", [])
+        if not str(port).startswith("127.0.0.1:")
+    ]
     assert public == ["gateway"]
     for service in document["services"].values():
         for volume in service.get("volumes", []):
@@ -121,8 +153,13 @@ def test_no_secret_is_committed_and_every_variable_is_in_env_example():
     defined = set(re.findall(r"^([A-Z_]+)=", example, re.MULTILINE))
     used = set(re.findall(r"\$\{([A-Z_]+)", text))
     assert used <= defined, used - defined
-    for secret in ("RABBITMQ_PASSWORD", "MONGO_PASSWORD", "GRAFANA_ADMIN_PASSWORD",
-                   "BROKER_USERS_SECRET", "AUTH_PUBLIC_KEYS"):
+    for secret in (
+        "RABBITMQ_PASSWORD",
+        "MONGO_PASSWORD",
+        "GRAFANA_ADMIN_PASSWORD",
+        "BROKER_USERS_SECRET",
+        "AUTH_PUBLIC_KEYS",
+    ):
         assert f"${{{secret}:?" in text  # required, never defaulted
         assert re.search(rf"^{secret}=CHANGE-ME", example, re.MULTILINE)
     for name, service in compose_file()["services"].items():
@@ -147,9 +184,11 @@ def test_rabbitmq_has_its_plugins_and_the_definitions_hold_quorum_queues():
 
 # -- Dockerfile ----------------------------------------------------------------------------
 
+
 def test_the_dockerfile_is_lint_clean():
-    linted = subprocess.run([tool("hadolint"), str(ROOT / "Dockerfile")], capture_output=True,
-                            text=True, timeout=60)
+    linted = subprocess.run(
+        [tool("hadolint"), str(ROOT / "Dockerfile")], capture_output=True, text=True, timeout=60
+    )
     assert linted.returncode == 0, linted.stdout + linted.stderr
 
 
@@ -167,13 +206,17 @@ def test_the_image_is_multi_stage_pinned_non_root_and_healthchecked():
 
 # -- Kubernetes ------------------------------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def rendered():
     documents = {}
     for overlay in OVERLAYS:
-        built = subprocess.run([tool("kubectl"), "kustomize",
-                                str(ROOT / "deploy/kubernetes/overlays" / overlay)],
-                               capture_output=True, text=True, timeout=120)
+        built = subprocess.run(
+            [tool("kubectl"), "kustomize", str(ROOT / "deploy/kubernetes/overlays" / overlay)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         assert built.returncode == 0, built.stderr
         documents[overlay] = [d for d in yaml.safe_load_all(built.stdout) if d]
     return documents
@@ -181,8 +224,14 @@ def rendered():
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
 def test_built_in_resources_validate_against_the_kubernetes_schemas(rendered, overlay):
-    custom = {"RabbitmqCluster", "MongoDBCommunity", "ScaledObject", "TriggerAuthentication",
-              "PodMonitor", "PrometheusRule"}
+    custom = {
+        "RabbitmqCluster",
+        "MongoDBCommunity",
+        "ScaledObject",
+        "TriggerAuthentication",
+        "PodMonitor",
+        "PrometheusRule",
+    }
     for document in rendered[overlay]:
         if document["kind"] in custom:
             continue
@@ -264,8 +313,11 @@ def test_every_pod_is_scraped_on_a_port_it_serves_metrics_on(rendered):
         selector = monitor["spec"]["selector"]
         if any(labels.get(k) != v for k, v in selector.get("matchLabels", {}).items()):
             return False
-        return all(labels.get(e["key"]) not in e["values"]
-                   for e in selector.get("matchExpressions", []) if e["operator"] == "NotIn")
+        return all(
+            labels.get(e["key"]) not in e["values"]
+            for e in selector.get("matchExpressions", [])
+            if e["operator"] == "NotIn"
+        )
 
     for name, deployment in by_kind(production, "Deployment").items():
         template = deployment["spec"]["template"]
@@ -273,12 +325,10 @@ def test_every_pod_is_scraped_on_a_port_it_serves_metrics_on(rendered):
             continue
         chosen = [m for m in monitors if picks(m, template["metadata"]["labels"])]
         assert len(chosen) == 1, (name, [m["metadata"]["name"] for m in chosen])
-        ports = {p["name"]: p["containerPort"]
-                 for p in template["spec"]["containers"][0]["ports"]}
+        ports = {p["name"]: p["containerPort"] for p in template["spec"]["containers"][0]["ports"]}
         port_name = chosen[0]["spec"]["podMetricsEndpoints"][0]["port"]
         assert port_name in ports, (name, port_name)
-        assert template["metadata"]["annotations"]["prometheus.io/port"] == str(
-            ports[port_name])
+        assert template["metadata"]["annotations"]["prometheus.io/port"] == str(ports[port_name])
     gateway = by_kind(production, "Deployment")["gateway"]["spec"]["template"]
     assert {p["name"] for p in gateway["spec"]["containers"][0]["ports"]} == {"http", "metrics"}
 
@@ -291,8 +341,11 @@ def test_processes_that_publish_as_departments_get_the_broker_users_secret(rende
     for name in publishing_as_departments:
         assert "BROKER_USERS_SECRET" in services[name]["environment"], name
     for name, deployment in by_kind(rendered[OVERLAYS[0]], "Deployment").items():
-        env = {e["name"] for c in deployment["spec"]["template"]["spec"]["containers"]
-               for e in c.get("env", [])}
+        env = {
+            e["name"]
+            for c in deployment["spec"]["template"]["spec"]["containers"]
+            for e in c.get("env", [])
+        }
         assert ("BROKER_USERS_SECRET" in env) == (name in publishing_as_departments), name
 
 
@@ -301,12 +354,13 @@ def test_services_verify_tokens_with_public_keys_and_no_process_holds_the_issuer
     (the issuer's private key) is given to no container."""
     services = compose_file()["services"]
     for name in config.SERVICES:
-        assert services[name]["environment"]["AUTH_PUBLIC_KEYS"].startswith(
-            "${AUTH_PUBLIC_KEYS:?")
-    assert re.search(r"^AUTH_PUBLIC_KEYS=CHANGE-ME", (ROOT / ".env.example").read_text(),
-                     re.MULTILINE)
-    manifests = [d for d in yaml.safe_load_all(
-        (ROOT / "deploy/kubernetes/base/mesh.yaml").read_text()) if d]
+        assert services[name]["environment"]["AUTH_PUBLIC_KEYS"].startswith("${AUTH_PUBLIC_KEYS:?")
+    assert re.search(
+        r"^AUTH_PUBLIC_KEYS=CHANGE-ME", (ROOT / ".env.example").read_text(), re.MULTILINE
+    )
+    manifests = [
+        d for d in yaml.safe_load_all((ROOT / "deploy/kubernetes/base/mesh.yaml").read_text()) if d
+    ]
     for document in manifests:
         if document.get("kind") != "Deployment":
             continue
@@ -314,7 +368,9 @@ def test_services_verify_tokens_with_public_keys_and_no_process_holds_the_issuer
             env = {e["name"]: e for e in container.get("env", [])}
             if container["name"] in config.SERVICES:
                 assert env["AUTH_PUBLIC_KEYS"]["valueFrom"]["configMapKeyRef"] == {
-                    "name": "onestop-auth-public-keys", "key": "jwks.json"}
+                    "name": "onestop-auth-public-keys",
+                    "key": "jwks.json",
+                }
             assert "AUTH_SIGNING_KEY" not in env
     assert "AUTH_SIGNING_KEY" not in (ROOT / "docker-compose.yml").read_text()
 
@@ -325,7 +381,8 @@ def test_compose_is_safe_by_default():
     services = compose_file()["services"]
     for name, service in services.items():
         assert service.get("profiles") == (
-            ["demo"] if name in config.DEPARTMENT_CONSUMERS else None), name
+            ["demo"] if name in config.DEPARTMENT_CONSUMERS else None
+        ), name
     license_service = services["license"]
     data_dir = license_service["environment"]["DATA_DIR"]
     assert f"license-keys:{data_dir}" in license_service["volumes"]

@@ -7,6 +7,7 @@ constant where a message is built: every use of the constant except in a handler
 decorator, in `load_event(...)`, in a comparison (a filter over messages) or in an f-string
 (a log line or a refusal). A consumer's decorator must name the event's publisher.
 """
+
 import ast
 import re
 from collections import defaultdict
@@ -19,18 +20,25 @@ SERVICES = ROOT / "services"
 TABLE_ROW = re.compile(r"^\|\s*`(?P<event>[a-z_]+)`\s*\|(?P<cells>.*)\|\s*$")
 
 # the event type constants events.py defines (NAME = "noun_pastverb"), not those it imports
-EVENT_TYPES = {node.targets[0].id: node.value.value
-               for node in ast.parse(Path(events.__file__).read_text(encoding="utf-8")).body
-               if isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant)
-               and isinstance(node.value.value, str) and node.targets[0].id.isupper()}
+EVENT_TYPES = {
+    node.targets[0].id: node.value.value
+    for node in ast.parse(Path(events.__file__).read_text(encoding="utf-8")).body
+    if isinstance(node, ast.Assign)
+    and isinstance(node.value, ast.Constant)
+    and isinstance(node.value.value, str)
+    and node.targets[0].id.isupper()
+}
 
 
 def event_of(node):
     """The event type a name or `events.NAME` attribute stands for, or None."""
     if isinstance(node, ast.Name):
         return EVENT_TYPES.get(node.id)
-    if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) \
-            and node.value.id == "events":
+    if (
+        isinstance(node, ast.Attribute)
+        and isinstance(node.value, ast.Name)
+        and node.value.id == "events"
+    ):
         return EVENT_TYPES.get(node.attr)
     return None
 
@@ -40,9 +48,11 @@ def service_name(tree, folder):
     for node in ast.walk(tree):
         if isinstance(node, ast.ClassDef):
             for statement in node.body:
-                if isinstance(statement, ast.Assign) and \
-                        [getattr(t, "id", None) for t in statement.targets] == ["name"] and \
-                        isinstance(statement.value, ast.Constant):
+                if (
+                    isinstance(statement, ast.Assign)
+                    and [getattr(t, "id", None) for t in statement.targets] == ["name"]
+                    and isinstance(statement.value, ast.Constant)
+                ):
                     return statement.value.value
     return folder
 
@@ -57,8 +67,10 @@ def handlers():
             if not isinstance(node, ast.FunctionDef):
                 continue
             for decorator in node.decorator_list:
-                if isinstance(decorator, ast.Call) and \
-                        getattr(decorator.func, "id", None) == "event_handler":
+                if (
+                    isinstance(decorator, ast.Call)
+                    and getattr(decorator.func, "id", None) == "event_handler"
+                ):
                     source, event_type = decorator.args[:2]
                     found.add((event_of(event_type), source.value, f"{service}.{node.name}"))
     return found
@@ -95,9 +107,13 @@ def code_table():
     for event_type, _, handler in handlers():
         consumers[event_type].add(handler)
     built = publishers()
-    return {event_type: (", ".join(sorted(built.get(event_type, ()))) or "—",
-                         consumers.get(event_type, set()))
-            for event_type in EVENT_TYPES.values()}
+    return {
+        event_type: (
+            ", ".join(sorted(built.get(event_type, ()))) or "—",
+            consumers.get(event_type, set()),
+        )
+        for event_type in EVENT_TYPES.values()
+    }
 
 
 def section(title):
@@ -112,8 +128,7 @@ def documented_table():
         match = TABLE_ROW.match(line)
         if match:
             publisher, consumed = [cell.strip() for cell in match["cells"].split("|")]
-            rows[match["event"]] = (publisher, set(re.findall(r"`([a-z_]+\.[a-z_]+)`",
-                                                               consumed)))
+            rows[match["event"]] = (publisher, set(re.findall(r"`([a-z_]+\.[a-z_]+)`", consumed)))
     return rows
 
 
@@ -143,7 +158,9 @@ def test_every_consumed_field_has_its_schema_row():
 
 
 def test_the_documented_boundary_messages_are_the_contracts():
-    documented = {match["event"] for match in map(TABLE_ROW.match,
-                                                  section("Department boundary").splitlines())
-                  if match}
+    documented = {
+        match["event"]
+        for match in map(TABLE_ROW.match, section("Department boundary").splitlines())
+        if match
+    }
     assert documented == set(messages.PAYLOAD_SCHEMAS)

@@ -1,4 +1,5 @@
 """Review and rectification rules without services; the clock and the calendar are passed in."""
+
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -13,20 +14,33 @@ from services.feedback.limits import InvalidLimits, load_limits
 # Monday 2 March 2026, 10:00 China time; in this calendar 3 March is off, Saturday 7 March on
 MONDAY = datetime(2026, 3, 2, 2, 0, tzinfo=timezone.utc)
 CALENDAR = WorkingCalendar({"holidays": ["2026-03-03"], "workdays": ["2026-03-07"]})
-LIMITS = {"default": {"review_window": 15, "follow_up_window": 15, "return_visit": 1,
-                      "rectification": 15, "confirmation": 5},
-          "regions": {"430100": {"rectification": 10}, "430111": {"rectification": 5}}}
+LIMITS = {
+    "default": {
+        "review_window": 15,
+        "follow_up_window": 15,
+        "return_visit": 1,
+        "rectification": 15,
+        "confirmation": 5,
+    },
+    "regions": {"430100": {"rectification": 10}, "430111": {"rectification": 5}},
+}
 APPLICANT = "91430100MA4L0XXX1Y"
 
 
 def decided(outcome="approved"):
-    return {"application_id": "app1", "scenario": "enterprise_startup", "region": "430102",
-            "catalog_version": 1, "applicant": {"id_number": APPLICANT, "kind": "enterprise"},
-            "decision": {"outcome": outcome, "decided_at": MONDAY.isoformat()},
-            "tasks": [{"department": "market_regulation", "region": "430100",
-                       "item_code": "HN-SJ-0001"},
-                      {"department": "taxation", "region": "430102", "item_code": "HN-SW-0001"},
-                      {"department": "taxation", "region": "430102", "item_code": "HN-SW-0009"}]}
+    return {
+        "application_id": "app1",
+        "scenario": "enterprise_startup",
+        "region": "430102",
+        "catalog_version": 1,
+        "applicant": {"id_number": APPLICANT, "kind": "enterprise"},
+        "decision": {"outcome": outcome, "decided_at": MONDAY.isoformat()},
+        "tasks": [
+            {"department": "market_regulation", "region": "430100", "item_code": "HN-SJ-0001"},
+            {"department": "taxation", "region": "430102", "item_code": "HN-SW-0001"},
+            {"department": "taxation", "region": "430102", "item_code": "HN-SW-0009"},
+        ],
+    }
 
 
 def application(outcome="approved"):
@@ -34,13 +48,20 @@ def application(outcome="approved"):
 
 
 def review_body(level="satisfied", department=None, comment="slow window"):
-    return {"applicant_id": APPLICANT, "level": level, "channel": "online",
-            "department": department, "comment": comment, "tags": []}
+    return {
+        "applicant_id": APPLICANT,
+        "level": level,
+        "channel": "online",
+        "department": department,
+        "comment": comment,
+        "tags": [],
+    }
 
 
 def review(level="dissatisfied", department="taxation", at=MONDAY):
-    return domain.new_review("app1", application(), review_body(level, department), LIMITS,
-                             CALENDAR, at)
+    return domain.new_review(
+        "app1", application(), review_body(level, department), LIMITS, CALENDAR, at
+    )
 
 
 def case(at=MONDAY, department="taxation"):
@@ -49,17 +70,21 @@ def case(at=MONDAY, department="taxation"):
 
 # -- limits ---------------------------------------------------------------------------
 def test_limits_inherit_default_then_city_then_county():
-    assert domain.limits_for("430102", LIMITS)["rectification"] == 10   # Changsha city
-    assert domain.limits_for("430111", LIMITS)["rectification"] == 5    # Yuhua district
-    assert domain.limits_for("430202", LIMITS)["rectification"] == 15   # Zhuzhou: default
+    assert domain.limits_for("430102", LIMITS)["rectification"] == 10  # Changsha city
+    assert domain.limits_for("430111", LIMITS)["rectification"] == 5  # Yuhua district
+    assert domain.limits_for("430202", LIMITS)["rectification"] == 15  # Zhuzhou: default
     assert domain.limits_for("430111", LIMITS)["return_visit"] == 1
 
 
-@pytest.mark.parametrize("limits, problem", [
-    ({}, "default"), ({"default": {"review_window": 1}}, "lacks"),
-    (dict(LIMITS, regions={"430100": {"rectification": 0}}), ">= 1"),
-    (dict(LIMITS, regions={"430100": {"rectify": 3}}), "not one of"),
-])
+@pytest.mark.parametrize(
+    "limits, problem",
+    [
+        ({}, "default"),
+        ({"default": {"review_window": 1}}, "lacks"),
+        (dict(LIMITS, regions={"430100": {"rectification": 0}}), ">= 1"),
+        (dict(LIMITS, regions={"430100": {"rectify": 3}}), "not one of"),
+    ],
+)
 def test_an_unusable_limits_configuration_is_named(limits, problem):
     assert any(problem in p for p in domain.check_limits(limits))
 
@@ -83,22 +108,58 @@ def test_decided_and_withdrawn_applications_can_be_reviewed(outcome):
     domain.check_reviewable(application(outcome), APPLICANT, None, None, MONDAY)
 
 
-@pytest.mark.parametrize("app, applicant, department, existing, at, refusal, status, text", [
-    (None, APPLICANT, None, None, MONDAY, Unknown, 404, "no decided application"),
-    ({"status": "submitted", "applicant_id": APPLICANT}, APPLICANT, None, None, MONDAY,
-     Conflicting, 409, "decided or withdrawn"),
-    # someone else's application is unknown to them, decided or not
-    ({"status": "submitted", "applicant_id": APPLICANT}, "430102199001011234", None, None,
-     MONDAY, Unknown, 404, "no decided application"),
-    ("app", "430102199001011234", None, None, MONDAY, Unknown, 404, "no decided application"),
-    ("app", APPLICANT, "health", None, MONDAY, Invalid, 400, "did not take part"),
-    ("app", APPLICANT, None, None, MONDAY + timedelta(days=40), Conflicting, 409,
-     "window closed"),
-    ("app", APPLICANT, "taxation", {"_id": "R1"}, MONDAY, Conflicting, 409,
-     "already been reviewed"),
-])
-def test_reviews_are_refused_with_a_reason(app, applicant, department, existing, at, refusal,
-                                           status, text):
+@pytest.mark.parametrize(
+    "app, applicant, department, existing, at, refusal, status, text",
+    [
+        (None, APPLICANT, None, None, MONDAY, Unknown, 404, "no decided application"),
+        (
+            {"status": "submitted", "applicant_id": APPLICANT},
+            APPLICANT,
+            None,
+            None,
+            MONDAY,
+            Conflicting,
+            409,
+            "decided or withdrawn",
+        ),
+        # someone else's application is unknown to them, decided or not
+        (
+            {"status": "submitted", "applicant_id": APPLICANT},
+            "430102199001011234",
+            None,
+            None,
+            MONDAY,
+            Unknown,
+            404,
+            "no decided application",
+        ),
+        ("app", "430102199001011234", None, None, MONDAY, Unknown, 404, "no decided application"),
+        ("app", APPLICANT, "health", None, MONDAY, Invalid, 400, "did not take part"),
+        (
+            "app",
+            APPLICANT,
+            None,
+            None,
+            MONDAY + timedelta(days=40),
+            Conflicting,
+            409,
+            "window closed",
+        ),
+        (
+            "app",
+            APPLICANT,
+            "taxation",
+            {"_id": "R1"},
+            MONDAY,
+            Conflicting,
+            409,
+            "already been reviewed",
+        ),
+    ],
+)
+def test_reviews_are_refused_with_a_reason(
+    app, applicant, department, existing, at, refusal, status, text
+):
     app = application() if app == "app" else app
     with pytest.raises(refusal) as refused:
         domain.check_reviewable(app, applicant, department, existing, at)
@@ -132,17 +193,23 @@ def test_one_follow_up_within_its_window_and_its_level_counts():
 def test_a_case_has_a_return_visit_and_a_rectification_deadline_of_its_region():
     opened = case()
     assert opened["state"] == "awaiting_visit"
-    assert opened["visit_due"].startswith("2026-03-04T15:59:59")     # 3 March is off
-    assert opened["limits"]["rectification"] == 10                    # Changsha (430102)
+    assert opened["visit_due"].startswith("2026-03-04T15:59:59")  # 3 March is off
+    assert opened["limits"]["rectification"] == 10  # Changsha (430102)
 
 
 def test_the_department_visits_then_rectifies_then_the_applicant_confirms():
-    visited = domain.record_visit(case(), {"department": "taxation", "officer": "Wang",
-                                           "method": "phone", "note": "apologised"}, MONDAY)
+    visited = domain.record_visit(
+        case(),
+        {"department": "taxation", "officer": "Wang", "method": "phone", "note": "apologised"},
+        MONDAY,
+    )
     assert visited["state"] == "awaiting_rectification" and visited["visit"]["on_time"]
-    fixed = domain.record_rectification(visited, {"department": "taxation", "officer": "Wang",
-                                                  "measures": "second window"}, CALENDAR,
-                                        MONDAY + timedelta(days=30))
+    fixed = domain.record_rectification(
+        visited,
+        {"department": "taxation", "officer": "Wang", "measures": "second window"},
+        CALENDAR,
+        MONDAY + timedelta(days=30),
+    )
     assert fixed["state"] == "awaiting_confirmation" and not fixed["rectification"]["on_time"]
     closed = domain.confirm(fixed, {"applicant_id": APPLICANT, "comment": "ok"}, MONDAY)
     assert closed["state"] == "closed" and closed["confirmation"]["answer"] == "confirmed"
@@ -150,29 +217,36 @@ def test_the_department_visits_then_rectifies_then_the_applicant_confirms():
 
 def test_steps_out_of_order_or_by_others_are_refused():
     with pytest.raises(Conflicting):
-        domain.record_rectification(case(), {"department": "taxation", "officer": "W",
-                                             "measures": "m"}, CALENDAR, MONDAY)
+        domain.record_rectification(
+            case(), {"department": "taxation", "officer": "W", "measures": "m"}, CALENDAR, MONDAY
+        )
     with pytest.raises(NotAllowed) as refused:
-        domain.record_visit(case(), {"department": "health", "officer": "W", "method": "sms",
-                                     "note": "n"}, MONDAY)
+        domain.record_visit(
+            case(), {"department": "health", "officer": "W", "method": "sms", "note": "n"}, MONDAY
+        )
     assert refused.value.fields == {"department": ["this case belongs to taxation"]}
     with pytest.raises(Conflicting):
         domain.confirm(case(), {"applicant_id": APPLICANT, "comment": ""}, MONDAY)
 
 
 def test_a_dispute_starts_a_new_round_with_a_new_deadline_of_its_own():
-    visited = domain.record_visit(case(), {"department": "taxation", "officer": "W",
-                                           "method": "phone", "note": "n"}, MONDAY)
-    fixed = domain.record_rectification(visited, {"department": "taxation", "officer": "W",
-                                                  "measures": "m"}, CALENDAR, MONDAY)
+    visited = domain.record_visit(
+        case(), {"department": "taxation", "officer": "W", "method": "phone", "note": "n"}, MONDAY
+    )
+    fixed = domain.record_rectification(
+        visited, {"department": "taxation", "officer": "W", "measures": "m"}, CALENDAR, MONDAY
+    )
     later = MONDAY + timedelta(days=2)
-    disputed = domain.dispute(fixed, {"applicant_id": APPLICANT, "reason": "no change"},
-                              CALENDAR, later)
+    disputed = domain.dispute(
+        fixed, {"applicant_id": APPLICANT, "reason": "no change"}, CALENDAR, later
+    )
     assert (disputed["state"], disputed["round"]) == ("awaiting_rectification", 2)
     assert disputed["earlier_rounds"][0]["disputed"]["reason"] == "no change"
     assert disputed["rectify_due"] > fixed["rectify_due"]
-    found = domain.newly_overdue(domain.mark_overdue(disputed, [("rectification", "", "")],
-                                                     later), later + timedelta(days=60))
+    found = domain.newly_overdue(
+        domain.mark_overdue(disputed, [("rectification", "", "")], later),
+        later + timedelta(days=60),
+    )
     assert [key for key, _, _ in found] == ["rectification#2"]
 
 
@@ -189,27 +263,31 @@ def test_overdue_deadlines_are_found_once_each():
 
 
 def test_silence_closes_a_rectified_case_after_the_confirmation_limit():
-    visited = domain.record_visit(case(), {"department": "taxation", "officer": "W",
-                                           "method": "phone", "note": "n"}, MONDAY)
-    fixed = domain.record_rectification(visited, {"department": "taxation", "officer": "W",
-                                                  "measures": "m"}, CALENDAR, MONDAY)
+    visited = domain.record_visit(
+        case(), {"department": "taxation", "officer": "W", "method": "phone", "note": "n"}, MONDAY
+    )
+    fixed = domain.record_rectification(
+        visited, {"department": "taxation", "officer": "W", "measures": "m"}, CALENDAR, MONDAY
+    )
     assert domain.close_unanswered(fixed, MONDAY + timedelta(days=1)) is None
     closed = domain.close_unanswered(fixed, MONDAY + timedelta(days=20))
     assert closed["confirmation"]["answer"] == "not_answered"
-
 
 
 def test_supervision_publishes_each_passed_deadline_once_and_closes_silence():
     opened = case()
     assert domain.supervision(opened, MONDAY) is None
     marked, events = domain.supervision(opened, MONDAY + timedelta(days=3))
-    assert [(t, body["deadline"]) for t, body in events] == [("rectification_overdue",
-                                                              "return_visit")]
+    assert [(t, body["deadline"]) for t, body in events] == [
+        ("rectification_overdue", "return_visit")
+    ]
     assert domain.supervision(marked, MONDAY + timedelta(days=3)) is None
-    visited = domain.record_visit(case(), {"department": "taxation", "officer": "W",
-                                           "method": "phone", "note": "n"}, MONDAY)
-    fixed = domain.record_rectification(visited, {"department": "taxation", "officer": "W",
-                                                  "measures": "m"}, CALENDAR, MONDAY)
+    visited = domain.record_visit(
+        case(), {"department": "taxation", "officer": "W", "method": "phone", "note": "n"}, MONDAY
+    )
+    fixed = domain.record_rectification(
+        visited, {"department": "taxation", "officer": "W", "measures": "m"}, CALENDAR, MONDAY
+    )
     closed, events = domain.supervision(fixed, MONDAY + timedelta(days=20))
     assert closed["state"] == "closed" and [t for t, _ in events] == ["rectification_closed"]
     assert domain.step_events(visited, MONDAY) == []
@@ -249,20 +327,31 @@ def test_an_officer_lists_and_sees_only_their_departments_cases():
 # -- statistics ---------------------------------------------------------------------------
 def test_statistics_show_the_distribution_and_count_silence_as_not_reviewed():
     apps = [dict(application(), _id=f"a{i}") for i in range(4)]
-    reviews = [dict(review(level, "taxation"), application_id=f"a{i}")
-               for i, level in enumerate(["very_satisfied", "basically_satisfied",
-                                          "very_dissatisfied"])]
+    reviews = [
+        dict(review(level, "taxation"), application_id=f"a{i}")
+        for i, level in enumerate(["very_satisfied", "basically_satisfied", "very_dissatisfied"])
+    ]
     cases = [case()]
     during = domain.statistics(apps, reviews, cases, "department", MONDAY)
     taxation = {g["key"]: g for g in during}["taxation"]
-    assert taxation["levels"] == {"very_satisfied": 1, "satisfied": 0, "basically_satisfied": 1,
-                                  "dissatisfied": 0, "very_dissatisfied": 1}
+    assert taxation["levels"] == {
+        "very_satisfied": 1,
+        "satisfied": 0,
+        "basically_satisfied": 1,
+        "dissatisfied": 0,
+        "very_dissatisfied": 1,
+    }
     assert (taxation["good"], taxation["bad"], taxation["good_review_rate"]) == (2, 1, 0.6667)
-    assert (taxation["reviewed"], taxation["awaiting_review"], taxation["not_reviewed"]) == \
-        (3, 1, 0)
+    assert (taxation["reviewed"], taxation["awaiting_review"], taxation["not_reviewed"]) == (
+        3,
+        1,
+        0,
+    )
     assert taxation["active_review_rate"] == 0.75
-    after = {g["key"]: g for g in domain.statistics(apps, reviews, cases, "department",
-                                                    MONDAY + timedelta(days=60))}["taxation"]
+    after = {
+        g["key"]: g
+        for g in domain.statistics(apps, reviews, cases, "department", MONDAY + timedelta(days=60))
+    }["taxation"]
     assert (after["awaiting_review"], after["not_reviewed"]) == (0, 1)
     assert after["good_review_rate"] == 0.6667  # silence is not a good review
     assert after["rectification"]["visits_late"] == 1
@@ -272,11 +361,13 @@ def test_statistics_show_the_distribution_and_count_silence_as_not_reviewed():
 
 
 def test_statistics_by_item_and_scenario():
-    reviews = [review("satisfied", "taxation"),
-               domain.new_review("app1", application(), review_body("dissatisfied", None),
-                                 LIMITS, CALENDAR, MONDAY)]
-    by_item = {g["key"]: g for g in domain.statistics([application()], reviews, [], "item",
-                                                      MONDAY)}
+    reviews = [
+        review("satisfied", "taxation"),
+        domain.new_review(
+            "app1", application(), review_body("dissatisfied", None), LIMITS, CALENDAR, MONDAY
+        ),
+    ]
+    by_item = {g["key"]: g for g in domain.statistics([application()], reviews, [], "item", MONDAY)}
     assert by_item["HN-SW-0009"]["levels"]["satisfied"] == 1
     assert by_item["HN-SJ-0001"]["reviews"] == 0 and by_item["HN-SJ-0001"]["applications"] == 1
     by_scenario = domain.statistics([application()], reviews, [], "scenario", MONDAY)

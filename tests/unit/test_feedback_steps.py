@@ -1,5 +1,6 @@
 """feedback's steps (read -> domain -> store-and-publish) with a hand-written store and outbox:
 what is stored, what is published, and in which collection; no broker, no database."""
+
 import copy
 from datetime import timedelta
 
@@ -7,8 +8,7 @@ import pytest
 
 from onestop.common.errors import Conflicting, Unknown
 from services.feedback.steps import Steps
-from tests.unit.test_feedback_domain import (APPLICANT, LIMITS, MONDAY, application,
-                                             review_body)
+from tests.unit.test_feedback_domain import APPLICANT, LIMITS, MONDAY, application, review_body
 
 
 class FakeStore:
@@ -34,8 +34,9 @@ class FakeStore:
         if stored is None or stored["rev"] != doc["rev"]:
             return False
         outbox = dict(stored["outbox"], **entries)
-        self.docs[collection][doc["_id"]] = dict(copy.deepcopy(doc), rev=doc["rev"] + 1,
-                                                 outbox=outbox)
+        self.docs[collection][doc["_id"]] = dict(
+            copy.deepcopy(doc), rev=doc["rev"] + 1, outbox=outbox
+        )
         return True
 
     def mark_reviewed(self, application_id):
@@ -45,8 +46,11 @@ class FakeStore:
         return [r for r in self.docs["reviews"].values() if r.get("case_pending")]
 
     def open_cases(self, after=None, limit=200):
-        return [copy.deepcopy(c) for _, c in sorted(self.docs["cases"].items())
-                if c["state"] != "closed" and (after is None or c["_id"] > after)][:limit]
+        return [
+            copy.deepcopy(c)
+            for _, c in sorted(self.docs["cases"].items())
+            if c["state"] != "closed" and (after is None or c["_id"] > after)
+        ][:limit]
 
     def windows_closed_unreviewed(self, now):
         return []
@@ -57,8 +61,9 @@ class FakeOutbox:
         self.published = []  # (collection, doc id, rev, event types)
 
     def publish(self, doc_id, rev, entries, collection=None):
-        self.published.append((collection, doc_id, rev,
-                               sorted(e["event_type"] for e in entries.values())))
+        self.published.append(
+            (collection, doc_id, rev, sorted(e["event_type"] for e in entries.values()))
+        )
 
 
 class FakeCatalog:
@@ -80,7 +85,8 @@ def test_a_bad_review_is_stored_published_and_opens_its_case(steps):
     assert steps.store.docs["applications"]["app1"]["review_state"] == "reviewed"
     assert steps.outbox.published == [
         ("reviews", stored["_id"], 1, ["review_submitted"]),
-        ("cases", stored["case_id"], 1, ["rectification_opened"])]
+        ("cases", stored["case_id"], 1, ["rectification_opened"]),
+    ]
     with pytest.raises(Conflicting, match="already been reviewed"):
         steps.review("app1", review_body("satisfied", "taxation"))
 

@@ -1,5 +1,6 @@
 """The gateway's metrics (services/gateway/app.py): what passed through it, by the service it
 was routed to and the status it got; /metrics is never answered on the public port."""
+
 import socket
 
 from prometheus_client import REGISTRY
@@ -20,16 +21,16 @@ def sample(name, **labels):
 
 def test_requests_are_counted_by_service_method_and_status():
     down = f"http://127.0.0.1:{closed_port()}"
-    client = Client(Gateway({s: down for s in ("catalog", "intake", "routing", "license",
-                                                "feedback")}))
+    client = Client(
+        Gateway({s: down for s in ("catalog", "intake", "routing", "license", "feedback")})
+    )
     before = {
         "unavailable": sample("gateway_upstream_unavailable_total", service="intake"),
-        "intake 503": sample("gateway_requests_total", service="intake", method="POST",
-                             code="503"),
-        "unknown 404": sample("gateway_requests_total", service="gateway", method="GET",
-                              code="404"),
-        "openapi": sample("gateway_requests_total", service="gateway", method="GET",
-                          code="200"),
+        "intake 503": sample("gateway_requests_total", service="intake", method="POST", code="503"),
+        "unknown 404": sample(
+            "gateway_requests_total", service="gateway", method="GET", code="404"
+        ),
+        "openapi": sample("gateway_requests_total", service="gateway", method="GET", code="200"),
         "timed": sample("gateway_request_duration_seconds_count", service="intake"),
     }
     assert client.post("/api/applications", json={}).status_code == 503
@@ -37,12 +38,17 @@ def test_requests_are_counted_by_service_method_and_status():
     assert client.get("/metrics").status_code == 404  # not on the public port
     assert client.get("/api/openapi.json").status_code == 200
     assert sample("gateway_upstream_unavailable_total", service="intake") == (
-        before["unavailable"] + 1)
+        before["unavailable"] + 1
+    )
     assert sample("gateway_requests_total", service="intake", method="POST", code="503") == (
-        before["intake 503"] + 1)
+        before["intake 503"] + 1
+    )
     assert sample("gateway_requests_total", service="gateway", method="GET", code="404") == (
-        before["unknown 404"] + 2)
+        before["unknown 404"] + 2
+    )
     assert sample("gateway_requests_total", service="gateway", method="GET", code="200") == (
-        before["openapi"] + 1)
+        before["openapi"] + 1
+    )
     assert sample("gateway_request_duration_seconds_count", service="intake") == (
-        before["timed"] + 1)
+        before["timed"] + 1
+    )

@@ -1,5 +1,6 @@
 """The provisioned Grafana dashboards: valid, placed, and every query real PromQL over
 metrics the services or RabbitMQ export (docs/metrics.md) or the recording rules."""
+
 import json
 from pathlib import Path
 
@@ -17,8 +18,7 @@ PROVISIONING = ROOT / "deploy" / "grafana" / "provisioning"
 def known_names():
     recording = yaml.safe_load((ROOT / "deploy/prometheus/rules/recording.yml").read_text())
     recorded = {rule["record"] for group in recording["groups"] for rule in group["rules"]}
-    return (inventory.series_names() | recorded | {"ALERTS"}
-            | set(inventory.RABBITMQ_PLUGIN_ONLY))
+    return inventory.series_names() | recorded | {"ALERTS"} | set(inventory.RABBITMQ_PLUGIN_ONLY)
 
 
 def panels(dashboard):
@@ -34,8 +34,11 @@ def queries(dashboard):
 
 
 def test_there_are_the_three_dashboards_for_their_audiences():
-    assert [path.name for path in DASHBOARDS] == ["department.json", "machinery.json",
-                                                  "overview.json"]
+    assert [path.name for path in DASHBOARDS] == [
+        "department.json",
+        "machinery.json",
+        "overview.json",
+    ]
 
 
 @pytest.mark.parametrize("path", DASHBOARDS, ids=lambda path: path.stem)
@@ -89,8 +92,12 @@ def test_the_department_dashboard_selects_a_department_and_its_offices():
 def test_the_overview_shows_what_supervisors_watch():
     dashboard = json.loads((ROOT / "deploy/grafana/dashboards/overview.json").read_text())
     text = " ".join(expr for _, expr in queries(dashboard))
-    for needle in ("scenario:applications_submitted:rate5m", "submit_to_decision_seconds",
-                   "department:tasks_overdue:sum", "feedback_good_review_ratio"):
+    for needle in (
+        "scenario:applications_submitted:rate5m",
+        "submit_to_decision_seconds",
+        "department:tasks_overdue:sum",
+        "feedback_good_review_ratio",
+    ):
         assert needle in text
 
 

@@ -1,4 +1,5 @@
 """Query strings: validated per field, and a parameter given twice is refused, not guessed."""
+
 import pytest
 from marshmallow import Schema, fields
 from werkzeug.test import EnvironBuilder

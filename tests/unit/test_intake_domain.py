@@ -1,5 +1,6 @@
 """Validation of an application against its scenario, and intake's other rules (who may
 apply, idempotent retries, corrections, withdrawals), without services."""
+
 from datetime import datetime, timezone
 
 import pytest
@@ -34,8 +35,9 @@ def errors_of(body, code="birth", region=COUNTY, uploads=frozenset({FILE})):
 @pytest.mark.parametrize("code", list(CATALOG.scenarios))
 def test_a_sample_application_of_every_scenario_is_valid(code):
     form = validate_application(prepared(code), CATALOG.scenario_view(code), COUNTY, {FILE})
-    assert set(form) >= {f["name"] for f in CATALOG.scenario_view(code)["form_fields"]
-                         if f.get("required", True)}
+    assert set(form) >= {
+        f["name"] for f in CATALOG.scenario_view(code)["form_fields"] if f.get("required", True)
+    }
 
 
 def test_missing_required_form_field_is_named():
@@ -88,8 +90,14 @@ def test_applicant_kind_must_suit_the_scenario():
 
 def test_shape_errors_come_per_field():
     with pytest.raises(ValidationError) as raised:
-        ApplicationSchema().load({"scenario": "birth", "channel": "fax", "extra": 1,
-                                  "applicant": {"kind": "alien", "id_number": "1", "name": ""}})
+        ApplicationSchema().load(
+            {
+                "scenario": "birth",
+                "channel": "fax",
+                "extra": 1,
+                "applicant": {"kind": "alien", "id_number": "1", "name": ""},
+            }
+        )
     messages = raised.value.messages
     assert set(messages) >= {"channel", "extra", "applicant", "region", "form", "materials"}
     assert set(messages["applicant"]) == {"kind", "id_number", "name"}
@@ -97,6 +105,7 @@ def test_shape_errors_come_per_field():
 
 def test_a_material_the_package_itself_produces_is_not_asked_of_the_applicant():
     from services.intake.domain import required_materials
+
     view = CATALOG.scenario_view("enterprise_startup")
     business_license = next(m for m in view["checklist"] if m["code"] == "business_license")
     assert business_license["provided_by"] == "HN-SJ-0001"
@@ -129,25 +138,37 @@ def test_applicants_apply_for_themselves_online_and_clerks_at_the_counter():
     body = {"applicant": {"id_number": ME.sub}, "channel": "online"}
     domain.check_submitter(ME, body)
     domain.check_submitter(CLERK, dict(body, channel="counter"))
-    assert refusal(domain.check_submitter, ME, {"applicant": {"id_number": "x"},
-                                                "channel": "online"})[:2] == (
-        403, "an applicant may apply only for themselves")
+    assert refusal(
+        domain.check_submitter, ME, {"applicant": {"id_number": "x"}, "channel": "online"}
+    )[:2] == (403, "an applicant may apply only for themselves")
     assert refusal(domain.check_submitter, ME, dict(body, channel="counter")) == (
-        403, "the counter channel is for counter clerks",
-        {"channel": ["online or mobile for applicants"]})
+        403,
+        "the counter channel is for counter clerks",
+        {"channel": ["online or mobile for applicants"]},
+    )
     assert refusal(domain.check_submitter, CLERK, body)[2] == {"channel": ["counter for clerks"]}
 
 
 def test_who_sees_which_applications():
     query = {"applicant": None, "status": "submitted", "scenario": None}
-    assert domain.list_criteria(ME, query) == {"applicant": ME.sub, "clerk": None,
-                                               "status": "submitted", "scenario": None}
+    assert domain.list_criteria(ME, query) == {
+        "applicant": ME.sub,
+        "clerk": None,
+        "status": "submitted",
+        "scenario": None,
+    }
     assert domain.list_criteria(CLERK, dict(query, applicant="A")) == {
-        "applicant": "A", "clerk": CLERK.sub, "status": "submitted", "scenario": None}
+        "applicant": "A",
+        "clerk": CLERK.sub,
+        "status": "submitted",
+        "scenario": None,
+    }
     operator = Principal("operator", "operator-0001")
     assert domain.list_criteria(operator, query)["applicant"] is None
     assert refusal(domain.list_criteria, ME, dict(query, applicant="someone else"))[::2] == (
-        403, {"applicant": ["only your own ID number"]})
+        403,
+        {"applicant": ["only your own ID number"]},
+    )
 
 
 def test_an_unknown_scenario_is_invalid_when_applying_and_unknown_for_a_checklist():
@@ -156,8 +177,9 @@ def test_an_unknown_scenario_is_invalid_when_applying_and_unknown_for_a_checklis
 
 
 def test_validation_failures_keep_their_messages_per_field():
-    status, message, fields = refusal(domain.checked_form, prepared(), CATALOG.scenario_view(
-        "birth"), None, {FILE}, None)
+    status, message, fields = refusal(
+        domain.checked_form, prepared(), CATALOG.scenario_view("birth"), None, {FILE}, None
+    )
     assert (status, message) == (400, "validation failed") and "region" in fields
 
 
@@ -172,29 +194,45 @@ def test_a_retry_gets_the_stored_application_and_a_different_body_a_conflict():
     assert domain.replayed(application, again) is application
     _, changed = domain.submission(dict(body, channel="mobile"), view, {}, [], ME, "key-1", NOW)
     assert refusal(domain.replayed, application, changed) == (
-        409, "this Idempotency-Key was used for a different application",
-        {"Idempotency-Key": ["reused with a different body"]})
+        409,
+        "this Idempotency-Key was used for a different application",
+        {"Idempotency-Key": ["reused with a different body"]},
+    )
     assert views.accepted(application) == {
-        "id": application["_id"], "status": "submitted",
-        "status_url": f"/api/applications/{application['_id']}"}
+        "id": application["_id"],
+        "status": "submitted",
+        "status_url": f"/api/applications/{application['_id']}",
+    }
 
 
 def test_a_correction_only_when_one_is_awaited_and_only_what_was_asked():
-    tasks = [{"task_id": "t1", "state": "correction_required",
-              "requested_materials": ["birth_certificate"]}, {"task_id": "t2", "state": "done"}]
+    tasks = [
+        {
+            "task_id": "t1",
+            "state": "correction_required",
+            "requested_materials": ["birth_certificate"],
+        },
+        {"task_id": "t2", "state": "done"},
+    ]
     application = {"_id": "a1", "status": "awaiting_correction", "tasks": tasks}
     given = [{"code": "birth_certificate", "file_id": FILE}]
     corrected = domain.correction(application, given, {FILE}, NOW)
     assert corrected["task_ids"] == ["t1"] and corrected["application_id"] == "a1"
     assert refusal(domain.correction, application, given, set(), NOW)[0] == 400
-    assert refusal(domain.correction, dict(application, status="in_review"), given, {FILE},
-                   NOW)[:2] == (409, "the application is in_review; nothing awaits a correction")
+    assert refusal(domain.correction, dict(application, status="in_review"), given, {FILE}, NOW)[
+        :2
+    ] == (409, "the application is in_review; nothing awaits a correction")
 
 
 def test_a_withdrawal_only_before_the_decision():
     withdrawn = domain.withdrawal({"_id": "a1", "status": "in_review"}, "moved away", NOW)
-    assert withdrawn == {"application_id": "a1", "reason": "moved away",
-                         "withdrawn_at": NOW.isoformat()}
+    assert withdrawn == {
+        "application_id": "a1",
+        "reason": "moved away",
+        "withdrawn_at": NOW.isoformat(),
+    }
     for status in ("approved", "rejected", "withdrawn"):
         assert refusal(domain.withdrawal, {"_id": "a1", "status": status}, "r", NOW)[:2] == (
-            409, f"the application is already {status}")
+            409,
+            f"the application is already {status}",
+        )

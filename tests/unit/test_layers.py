@@ -11,6 +11,7 @@ onestop.contracts of the platform (a department installs it); the rest of depart
 (reference departments, template, examples) never imports services/ or ops/. There is no
 import cycle between modules. Standard library and third-party imports are free.
 """
+
 import ast
 import subprocess
 import sys
@@ -68,7 +69,7 @@ def imports_of(module, path):
         elif isinstance(node, ast.ImportFrom):
             if node.level:
                 base = package.split(".")
-                base = base[:len(base) - (node.level - 1)]
+                base = base[: len(base) - (node.level - 1)]
                 source = ".".join(base + ([node.module] if node.module else []))
             else:
                 source = node.module
@@ -116,14 +117,24 @@ def violation(importer, imported):
 
 
 def test_the_sources_are_found():
-    assert {"onestop.common.auth", "onestop.client", "services.routing.service", "ops.cli",
-            "departments.sdk.pika_worker", "onestop.contracts.envelope"} <= set(MODULES)
+    assert {
+        "onestop.common.auth",
+        "onestop.client",
+        "services.routing.service",
+        "ops.cli",
+        "departments.sdk.pika_worker",
+        "onestop.contracts.envelope",
+    } <= set(MODULES)
 
 
 def test_no_module_imports_from_a_layer_above_or_another_service():
-    wrong = [f"{importer}:{line} imports {imported}: {why}"
-             for importer, edges in GRAPH.items() for imported, line in edges
-             for why in [violation(importer, imported)] if why]
+    wrong = [
+        f"{importer}:{line} imports {imported}: {why}"
+        for importer, edges in GRAPH.items()
+        for imported, line in edges
+        for why in [violation(importer, imported)]
+        if why
+    ]
     assert not wrong, "\n".join(wrong)
 
 
@@ -162,8 +173,10 @@ def cycles(graph):
 
 def test_no_import_cycles():
     # a package's __init__ importing its own modules is how packages work, not a cycle
-    graph = {m: [(t, line) for t, line in edges if not (is_package(t) and m.startswith(t + "."))]
-             for m, edges in GRAPH.items()}
+    graph = {
+        m: [(t, line) for t, line in edges if not (is_package(t) and m.startswith(t + "."))]
+        for m, edges in GRAPH.items()
+    }
     assert cycles(graph) == []
 
 
@@ -177,7 +190,8 @@ def test_the_checks_catch_what_they_are_for():
     assert violation("departments.sdk.pika_worker", "onestop.contracts.topology") is None
     assert violation("ops.cli", "services.catalog.domain") is None
     assert cycles({"a": [("b", 1)], "b": [("c", 1)], "c": [("a", 1)], "d": [("a", 1)]}) == [
-        ["a", "b", "c"]]
+        ["a", "b", "c"]
+    ]
 
 
 BLOCKED_IMPORT = """
@@ -192,6 +206,11 @@ print("ok")
 
 @pytest.mark.parametrize("blocked", [("pymongo",), ("pymongo", "onestop.common")])
 def test_the_department_sdk_imports_without_pymongo_or_the_platform_library(blocked):
-    run = subprocess.run([sys.executable, "-c", BLOCKED_IMPORT.format(blocked=blocked)],
-                         cwd=ROOT, capture_output=True, text=True, timeout=60)
+    run = subprocess.run(
+        [sys.executable, "-c", BLOCKED_IMPORT.format(blocked=blocked)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert run.returncode == 0 and run.stdout.strip() == "ok", run.stderr

@@ -1,4 +1,5 @@
 """E-licence rules without services: signing, verifying, status, wallet order, reuse."""
+
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -15,19 +16,28 @@ HOLDER = "91430100MA4L0XXX1Y"
 
 
 def decided(application_id="app1", holder=HOLDER):
-    return {"application_id": application_id,
-            "applicant": {"kind": "enterprise", "id_number": holder, "name": "Xiang Tea Ltd"}}
+    return {
+        "application_id": application_id,
+        "applicant": {"kind": "enterprise", "id_number": holder, "name": "Xiang Tea Ltd"},
+    }
 
 
 def task(item_code="HN-SJ-0001", data=None):
-    return {"task_id": f"app1:{item_code}", "item_code": item_code,
-            "department": "market_regulation", "region": "430100",
-            "data": data if data is not None else {"reference_number": "HN-SJ-0001-ABC"}}
+    return {
+        "task_id": f"app1:{item_code}",
+        "item_code": item_code,
+        "department": "market_regulation",
+        "region": "430100",
+        "data": data if data is not None else {"reference_number": "HN-SJ-0001-ABC"},
+    }
 
 
 def license(validity=None, now=NOW, **changes):
-    license_type = {"code": "business_license", "name": "Business Licence",
-                    "validity_days": validity}
+    license_type = {
+        "code": "business_license",
+        "name": "Business Licence",
+        "validity_days": validity,
+    }
     built = domain.build_license(task(), decided(), license_type, now)
     built.update(changes)
     return domain.sign(built, KEY)
@@ -45,24 +55,37 @@ def test_the_id_is_deterministic_so_issuing_twice_is_one_license():
     assert license()["id"] == license(now=NOW + timedelta(seconds=5))["id"]
 
 
-@pytest.mark.parametrize("change", [
-    {"number": "OTHER"}, {"holder": {"kind": "enterprise", "id_number": HOLDER, "name": "X"}},
-    {"expires_at": "2099-01-01T00:00:00+00:00"}, {"data": {}}, {"extra": 1},
-])
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"number": "OTHER"},
+        {"holder": {"kind": "enterprise", "id_number": HOLDER, "name": "X"}},
+        {"expires_at": "2099-01-01T00:00:00+00:00"},
+        {"data": {}},
+        {"extra": 1},
+    ],
+)
 def test_any_change_to_signed_content_is_forged(change):
     assert domain.verify(dict(license(), **change), KEYS, NOW) == "forged"
 
 
-@pytest.mark.parametrize("change", [
-    {"signature": "%%%"}, {"signature": 5}, {"key_id": "unknown"}, {"key_id": ["list"]},
-])
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"signature": "%%%"},
+        {"signature": 5},
+        {"key_id": "unknown"},
+        {"key_id": ["list"]},
+    ],
+)
 def test_a_broken_signature_or_key_is_forged_not_an_error(change):
     assert domain.verify(dict(license(), **change), KEYS, NOW) == "forged"
 
 
 def test_status_fields_are_not_signed_so_revocation_does_not_break_the_signature():
-    revoked = dict(license(), status="revoked", revoked_at=NOW.isoformat(),
-                   revocation_reason="fraud")
+    revoked = dict(
+        license(), status="revoked", revoked_at=NOW.isoformat(), revocation_reason="fraud"
+    )
     assert domain.verify(revoked, KEYS, NOW, revoked=True) == "revoked"
 
 
@@ -91,16 +114,23 @@ def test_a_shared_view_has_only_what_a_material_needs():
     assert view["holder_name"] == "Xiang Tea Ltd" and view["license_type"] == "business_license"
 
 
-@pytest.mark.parametrize("stored, holder, wanted, message", [
-    (None, HOLDER, "business_license", "there is no e-licence"),
-    ("ok", "430102199001011234", "business_license", "belongs to someone else"),
-    ("ok", HOLDER, "birth_certificate", "is a business_license"),
-    ("revoked", HOLDER, "business_license", "was revoked"),
-    ("expired", HOLDER, "business_license", "expired on"),
-])
+@pytest.mark.parametrize(
+    "stored, holder, wanted, message",
+    [
+        (None, HOLDER, "business_license", "there is no e-licence"),
+        ("ok", "430102199001011234", "business_license", "belongs to someone else"),
+        ("ok", HOLDER, "birth_certificate", "is a business_license"),
+        ("revoked", HOLDER, "business_license", "was revoked"),
+        ("expired", HOLDER, "business_license", "expired on"),
+    ],
+)
 def test_a_license_that_cannot_fill_a_material_says_why(stored, holder, wanted, message):
-    doc = {None: None, "ok": license(), "expired": license(validity=1, now=NOW - timedelta(days=3)),
-           "revoked": dict(license(), status="revoked", revoked_at=NOW.isoformat())}[stored]
+    doc = {
+        None: None,
+        "ok": license(),
+        "expired": license(validity=1, now=NOW - timedelta(days=3)),
+        "revoked": dict(license(), status="revoked", revoked_at=NOW.isoformat()),
+    }[stored]
     assert message in domain.refusal(doc, "L1", holder, wanted, NOW)
     assert domain.refusal(license(), "L1", HOLDER, "business_license", NOW) is None
 
@@ -116,12 +146,16 @@ def test_reuse_picks_the_newest_valid_license_of_each_wanted_type():
 
 def test_the_key_ring_publishes_current_and_retired_keys(tmp_path):
     current = load_or_create(tmp_path / "keys" / "signing.pem")
-    assert load_or_create(tmp_path / "keys" / "signing.pem").public_key().public_bytes_raw()\
+    assert (
+        load_or_create(tmp_path / "keys" / "signing.pem").public_key().public_bytes_raw()
         == current.public_key().public_bytes_raw()
+    )
     retired = domain.public_jwk(KEY.public_key())
     ring = KeyRing(current, [retired])
-    assert [k["kid"] for k in ring.jwks["keys"]] == [domain.key_id(current.public_key()),
-                                                     retired["kid"]]
+    assert [k["kid"] for k in ring.jwks["keys"]] == [
+        domain.key_id(current.public_key()),
+        retired["kid"],
+    ]
     assert domain.verify(license(), ring.public_keys, NOW) == "valid"  # signed by the old key
 
 
@@ -130,8 +164,13 @@ def test_base64url_has_one_text_per_byte_string(raw):
     text = domain.b64url(raw)
     assert domain.unb64url(text) == raw
     # padding, white space, standard-alphabet characters: the same bytes, another text
-    for other in (text + "=", text + "==", text + "\n", " " + text, text.replace("-", "+")
-                  if "-" in text else text + "/"):
+    for other in (
+        text + "=",
+        text + "==",
+        text + "\n",
+        " " + text,
+        text.replace("-", "+") if "-" in text else text + "/",
+    ):
         with pytest.raises(ValueError):
             domain.unb64url(other)
     with pytest.raises(ValueError):  # b"\0" is "AA"; "AB" has a stray trailing bit

@@ -6,6 +6,7 @@ inside a free-text reason (a department's rejection, a dead-letter reason, an ex
 Driven by hypothesis over arbitrary surrounding text; the rule for neighbouring digits is
 documented in onestop/common/logs.py.
 """
+
 import json
 import logging
 import string
@@ -14,27 +15,42 @@ from hypothesis import example, given, settings, strategies as st
 
 from onestop.common.logs import JsonFormatter, mask
 
-PERSON_IDS = st.builds(lambda digits, check: digits + check,
-                       st.text(string.digits, min_size=17, max_size=17),
-                       st.sampled_from(list(string.digits) + ["X", "x"]))
-MOBILES = st.builds(lambda second, rest: "1" + second + rest,
-                    st.sampled_from("3456789"), st.text(string.digits, min_size=9, max_size=9))
+PERSON_IDS = st.builds(
+    lambda digits, check: digits + check,
+    st.text(string.digits, min_size=17, max_size=17),
+    st.sampled_from(list(string.digits) + ["X", "x"]),
+)
+MOBILES = st.builds(
+    lambda second, rest: "1" + second + rest,
+    st.sampled_from("3456789"),
+    st.text(string.digits, min_size=9, max_size=9),
+)
 CODE_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
-CREDIT_CODES = st.builds(lambda a, b, c: a + b + c,
-                         st.text(CODE_CHARS, min_size=2, max_size=2),
-                         st.text(string.digits, min_size=6, max_size=6),
-                         st.text(CODE_CHARS, min_size=10, max_size=10))
+CREDIT_CODES = st.builds(
+    lambda a, b, c: a + b + c,
+    st.text(CODE_CHARS, min_size=2, max_size=2),
+    st.text(string.digits, min_size=6, max_size=6),
+    st.text(CODE_CHARS, min_size=10, max_size=10),
+)
 CHINESE = st.text(st.characters(min_codepoint=0x4E00, max_codepoint=0x9FFF), max_size=8)
 # anything: Chinese, `_`, digits, letters, punctuation, any other Unicode
-SURROUNDING = st.one_of(st.text(max_size=30), CHINESE,
-                        st.text("_" + string.digits + "中文号码身份证", max_size=30))
+SURROUNDING = st.one_of(
+    st.text(max_size=30), CHINESE, st.text("_" + string.digits + "中文号码身份证", max_size=30)
+)
 # what separates an identifier from neighbouring digits: never a digit, capital or X
 SEPARATORS = st.text("_ -:;,.，。：（）abcxyz" + "申请人身份证号码有误", min_size=1, max_size=4)
 
 
 def log_line(message, *args, exc=None):
-    record = logging.LogRecord("onestop.test", logging.WARNING, __file__, 1, message, args,
-                               (type(exc), exc, None) if exc else None)
+    record = logging.LogRecord(
+        "onestop.test",
+        logging.WARNING,
+        __file__,
+        1,
+        message,
+        args,
+        (type(exc), exc, None) if exc else None,
+    )
     line = JsonFormatter("test").format(record)
     json.loads(line)
     return line
@@ -54,13 +70,20 @@ def test_a_resident_id_number_never_appears_whole_wherever_it_stands(person_id, 
 
 
 @settings(max_examples=300, deadline=None)
-@given(PERSON_IDS, st.text(string.digits, max_size=10), SEPARATORS, SEPARATORS,
-       st.text(string.digits, max_size=10))
+@given(
+    PERSON_IDS,
+    st.text(string.digits, max_size=10),
+    SEPARATORS,
+    SEPARATORS,
+    st.text(string.digits, max_size=10),
+)
 def test_digits_apart_from_the_number_are_kept_and_the_number_keeps_3_and_2(
-        person_id, digits_before, sep_before, sep_after, digits_after):
+    person_id, digits_before, sep_before, sep_after, digits_after
+):
     before, after = digits_before + sep_before, sep_after + digits_after
     assert mask(before + person_id + after) == (
-        before + person_id[:3] + "*" * 13 + person_id[-2:] + after)
+        before + person_id[:3] + "*" * 13 + person_id[-2:] + after
+    )
 
 
 def test_digits_glued_to_a_number_are_masked_with_it_as_one_run():
@@ -70,8 +93,11 @@ def test_digits_glued_to_a_number_are_masked_with_it_as_one_run():
 
 
 @settings(max_examples=200, deadline=None)
-@given(MOBILES, SURROUNDING.filter(lambda s: not s[-1:].isdigit()),
-       SURROUNDING.filter(lambda s: not s[:1].isdigit()))
+@given(
+    MOBILES,
+    SURROUNDING.filter(lambda s: not s[-1:].isdigit()),
+    SURROUNDING.filter(lambda s: not s[:1].isdigit()),
+)
 @example("13912345678", "电话", "联系")
 @example("13912345678", "phone_", "_x")
 @example("13912345678", "+86", "")

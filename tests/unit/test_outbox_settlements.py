@@ -1,6 +1,7 @@
 """Settlements.close: nameko stops a container's dependencies all at once, so the store's
 stop and the Settlements' own stop both call close(); neither may return (and let the store
 client close) while a clear is still under way."""
+
 import eventlet
 import eventlet.event
 
@@ -19,6 +20,7 @@ class SlowCollection:
 
         class Result:
             matched_count = 1
+
         return Result()
 
 

@@ -1,4 +1,5 @@
 """Gauges computed at scrape time: routing's workload and the local broker exporter."""
+
 from datetime import datetime, timedelta, timezone
 
 from prometheus_client import CollectorRegistry, generate_latest
@@ -15,23 +16,46 @@ CALENDAR = WorkingCalendar({"holidays": [], "workdays": []})
 
 
 def workflow(application_id, scenario, *tasks, promised_days=10):
-    plan = {"catalog_version": 1, "promised_days": promised_days, "tasks": [
-        {"item_code": code, "item_name": code, "department": dept, "level": "county",
-         "region": "430102", "office": f"{dept}.430102", "depends_on": list(deps),
-         "promised_days": 2, "legal_days": 5, "license_type": None}
-        for code, dept, deps in tasks]}
-    submitted = {"application_id": application_id, "scenario": scenario,
-                 "applicant": {"kind": "person", "id_number": "430102199001011234", "name": "A"},
-                 "region": "430102", "channel": "online", "form": {}, "materials": [],
-                 "submitted_at": NOW.isoformat()}
+    plan = {
+        "catalog_version": 1,
+        "promised_days": promised_days,
+        "tasks": [
+            {
+                "item_code": code,
+                "item_name": code,
+                "department": dept,
+                "level": "county",
+                "region": "430102",
+                "office": f"{dept}.430102",
+                "depends_on": list(deps),
+                "promised_days": 2,
+                "legal_days": 5,
+                "license_type": None,
+            }
+            for code, dept, deps in tasks
+        ],
+    }
+    submitted = {
+        "application_id": application_id,
+        "scenario": scenario,
+        "applicant": {"kind": "person", "id_number": "430102199001011234", "name": "A"},
+        "region": "430102",
+        "channel": "online",
+        "form": {},
+        "materials": [],
+        "submitted_at": NOW.isoformat(),
+    }
     doc, _ = domain.new_workflow(submitted, plan, NOW, CALENDAR)
     return doc
 
 
 def samples(registry):
     text = generate_latest(registry).decode()
-    return {(s.name, tuple(sorted(s.labels.items()))): s.value
-            for family in text_string_to_metric_families(text) for s in family.samples}
+    return {
+        (s.name, tuple(sorted(s.labels.items()))): s.value
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+    }
 
 
 class FakeStore:
@@ -45,8 +69,9 @@ class FakeStore:
 
 
 def test_open_tasks_are_counted_per_office_and_overdue_after_their_due_date():
-    births = [workflow(f"a{i}", "birth", ("I1", "health", ()), ("I2", "hrss", ("I1",)))
-              for i in range(3)]
+    births = [
+        workflow(f"a{i}", "birth", ("I1", "health", ()), ("I2", "hrss", ("I1",))) for i in range(3)
+    ]
 
     counts = workload(births, NOW, timedelta(hours=24))
 
@@ -89,8 +114,9 @@ def test_the_collector_reports_zero_when_work_is_done_rather_than_dropping_the_s
     doc = workflow("a1", "birth", ("I1", "health", ()))
     store = FakeStore([doc])
     registry = CollectorRegistry()
-    registry.register(WorkloadCollector(store.unfinished, now=lambda: NOW, at_risk_hours=24,
-                                        cache_seconds=0))
+    registry.register(
+        WorkloadCollector(store.unfinished, now=lambda: NOW, at_risk_hours=24, cache_seconds=0)
+    )
     key = ("routing_tasks_open", (("department", "health"), ("office", "health.430102")))
     assert samples(registry)[key] == 1
 
@@ -114,8 +140,9 @@ def test_a_store_outage_is_reported_and_does_not_fail_the_scrape():
 def test_the_store_is_read_at_most_once_per_cache_period():
     store = FakeStore([workflow("a1", "birth", ("I1", "health", ()))])
     registry = CollectorRegistry()
-    registry.register(WorkloadCollector(store.unfinished, now=lambda: NOW, at_risk_hours=24,
-                                        cache_seconds=3600))
+    registry.register(
+        WorkloadCollector(store.unfinished, now=lambda: NOW, at_risk_hours=24, cache_seconds=3600)
+    )
     samples(registry)
     samples(registry)
     assert store.queries == 1
@@ -124,8 +151,14 @@ def test_the_store_is_read_at_most_once_per_cache_period():
 def test_queue_depth_uses_the_names_of_rabbitmqs_own_plugin():
     def list_queues(vhost):
         assert vhost == "onestop"
-        return [{"name": "approval.tasks.health", "messages_ready": 4,
-                 "messages_unacknowledged": 1, "consumers": 2}]
+        return [
+            {
+                "name": "approval.tasks.health",
+                "messages_ready": 4,
+                "messages_unacknowledged": 1,
+                "consumers": 2,
+            }
+        ]
 
     registry = CollectorRegistry()
     registry.register(QueueCollector("onestop", list_queues))

@@ -1,5 +1,6 @@
 """Prometheus: the scrape configurations, recording rules and alerts, checked by promtool,
 with a unit test for every alert, and the metrics inventory kept honest."""
+
 import functools
 import re
 import shutil
@@ -63,10 +64,18 @@ def test_every_alert_behaves_as_its_unit_test_says():
 
 def test_every_alert_has_a_test_that_fires_it_and_a_runbook():
     tests = yaml.safe_load(ALERT_TESTS.read_text())["tests"]
-    fired = {case["alertname"] for test in tests for case in test.get("alert_rule_test", [])
-             if case.get("exp_alerts")}
-    quiet = {case["alertname"] for test in tests for case in test.get("alert_rule_test", [])
-             if not case.get("exp_alerts")}
+    fired = {
+        case["alertname"]
+        for test in tests
+        for case in test.get("alert_rule_test", [])
+        if case.get("exp_alerts")
+    }
+    quiet = {
+        case["alertname"]
+        for test in tests
+        for case in test.get("alert_rule_test", [])
+        if not case.get("exp_alerts")
+    }
     runbook = OPERATIONS.read_text(encoding="utf-8")
     for alert in alerts():
         name = alert["alert"]
@@ -98,20 +107,26 @@ def test_rules_use_only_bounded_labels():
 
 @functools.cache
 def python_sources():
-    return "\n".join(path.read_text(encoding="utf-8")
-                     for folder in ("onestop", "services", "ops", "departments")
-                     for path in (ROOT / folder).rglob("*.py"))
+    return "\n".join(
+        path.read_text(encoding="utf-8")
+        for folder in ("onestop", "services", "ops", "departments")
+        for path in (ROOT / folder).rglob("*.py")
+    )
 
 
-@pytest.mark.parametrize("metric", sorted(inventory.documented().values(), key=lambda m: m.name),
-                         ids=lambda metric: metric.name)
+@pytest.mark.parametrize(
+    "metric",
+    sorted(inventory.documented().values(), key=lambda m: m.name),
+    ids=lambda metric: metric.name,
+)
 def test_the_inventory_says_truly_what_the_code_exports(metric):
     """A metric is exported when the code names it; `(issue N)` marks those not yet exported."""
     if metric.source in ("prometheus",) or metric.source.startswith("rabbitmq"):
         return
     sources = python_sources()
-    named = (f'"{metric.name}"' in sources
-             or metric.name.endswith(("_entrypoint_calls_total", "_entrypoint_duration_seconds")))
+    named = f'"{metric.name}"' in sources or metric.name.endswith(
+        ("_entrypoint_calls_total", "_entrypoint_duration_seconds")
+    )
     if metric.pending:
         assert not named, f"{metric.name} is exported now: remove the issue from its `from` cell"
     else:

@@ -1,6 +1,7 @@
 """routing/batching.py: results of one application that arrive together are applied in one
 batch, in arrival order; each caller returns once its result is applied; one refused result
 fails alone."""
+
 import time
 
 import eventlet
@@ -58,8 +59,11 @@ def test_a_refused_result_fails_alone_and_a_failed_write_fails_the_batch():
     queues = ApplicationQueues()
 
     def refuse_second(application_id, items):
-        return {index: InvalidMessage(f"refused {item}") for index, item in enumerate(items)
-                if item == "bad"}
+        return {
+            index: InvalidMessage(f"refused {item}")
+            for index, item in enumerate(items)
+            if item == "bad"
+        }
 
     good = eventlet.spawn(queues.submit, "a1", "good", refuse_second)
     bad = eventlet.spawn(queues.submit, "a1", "bad", refuse_second)
@@ -77,12 +81,21 @@ def test_a_refused_result_fails_alone_and_a_failed_write_fails_the_batch():
 
 def test_only_the_last_snapshot_of_a_batch_is_published():
     def updated(rev, status):
-        return {"kind": "event", "event_type": APPLICATION_UPDATED,
-                "body": {"rev": rev, "status": status}}
+        return {
+            "kind": "event",
+            "event_type": APPLICATION_UPDATED,
+            "body": {"rev": rev, "status": status},
+        }
+
     task = {"kind": "amqp", "routing_key": "task.x.430100", "body": {}}
     decided = {"kind": "event", "event_type": APPLICATION_DECIDED, "body": {}}
-    messages = [updated(2, "in_review"), task, updated(2, "in_review"), decided,
-                updated(2, "approved")]
+    messages = [
+        updated(2, "in_review"),
+        task,
+        updated(2, "in_review"),
+        decided,
+        updated(2, "approved"),
+    ]
     assert latest_snapshot_only(messages) == [task, decided, updated(2, "approved")]
     assert latest_snapshot_only([task]) == [task]
 
@@ -90,11 +103,14 @@ def test_only_the_last_snapshot_of_a_batch_is_published():
 def lingering(queues, batches, expected, timeout):
     """An apply_batch that waits for `expected` more results, records each batch, and
     refuses the results named "bad"."""
+
     def apply_batch(application_id, items):
         items.extend(queues.take_more(application_id, expected, timeout=timeout))
         batches.append(list(items))
-        return {index: InvalidMessage("refused") for index, item in enumerate(items)
-                if item == "bad"}
+        return {
+            index: InvalidMessage("refused") for index, item in enumerate(items) if item == "bad"
+        }
+
     return apply_batch
 
 

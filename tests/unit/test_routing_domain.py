@@ -1,4 +1,5 @@
 """The workflow rules without a broker or a store."""
+
 from datetime import datetime, timezone
 
 import pytest
@@ -11,16 +12,37 @@ CALENDAR = WorkingCalendar({"holidays": [], "workdays": []})
 
 
 def plan(*tasks):
-    return {"catalog_version": 3, "promised_days": 10, "tasks": [
-        {"item_code": code, "item_name": code, "department": dept, "level": "county",
-         "region": "430102", "office": f"{dept}.430102", "depends_on": list(deps),
-         "promised_days": 2, "legal_days": 5, "license_type": None}
-        for code, dept, deps in tasks]}
+    return {
+        "catalog_version": 3,
+        "promised_days": 10,
+        "tasks": [
+            {
+                "item_code": code,
+                "item_name": code,
+                "department": dept,
+                "level": "county",
+                "region": "430102",
+                "office": f"{dept}.430102",
+                "depends_on": list(deps),
+                "promised_days": 2,
+                "legal_days": 5,
+                "license_type": None,
+            }
+            for code, dept, deps in tasks
+        ],
+    }
 
 
-SUBMITTED = {"application_id": "app1", "scenario": "s", "applicant": {"kind": "person",
-             "id_number": "430102199001011234", "name": "A"}, "region": "430102",
-             "channel": "online", "form": {}, "materials": [], "submitted_at": NOW.isoformat()}
+SUBMITTED = {
+    "application_id": "app1",
+    "scenario": "s",
+    "applicant": {"kind": "person", "id_number": "430102199001011234", "name": "A"},
+    "region": "430102",
+    "channel": "online",
+    "form": {},
+    "materials": [],
+    "submitted_at": NOW.isoformat(),
+}
 
 
 def start(*tasks):
@@ -30,14 +52,22 @@ def start(*tasks):
 
 
 def result(item, decision, department=None, reason=""):
-    return {"task_id": f"app1:{item}", "application_id": "app1",
-            "department": department or item.lower(), "decision": decision, "reason": reason,
-            "data": {"reference_number": f"R-{item}"} if decision == "approved" else {}}
+    return {
+        "task_id": f"app1:{item}",
+        "application_id": "app1",
+        "department": department or item.lower(),
+        "decision": decision,
+        "reason": reason,
+        "data": {"reference_number": f"R-{item}"} if decision == "approved" else {},
+    }
 
 
 def sent_items(messages):
-    return [m["body"]["payload"]["item_code"] for m in messages
-            if m["kind"] == "amqp" and m["body"]["type"] == "approval_task"]
+    return [
+        m["body"]["payload"]["item_code"]
+        for m in messages
+        if m["kind"] == "amqp" and m["body"]["type"] == "approval_task"
+    ]
 
 
 def step(workflow, item, decision, **kwargs):
@@ -79,8 +109,11 @@ def test_a_rejection_cancels_open_and_blocked_tasks_and_tells_only_those_that_re
     outcome = step(workflow, "B", "rejected", reason="wrong address")
     tasks = outcome.workflow["tasks"]
     assert [tasks[k]["state"] for k in "ABC"] == ["cancelled", "rejected", "cancelled"]
-    cancellations = [m["body"]["payload"]["task_id"] for m in outcome.messages
-                     if m["kind"] == "amqp" and m["body"]["type"] == "task_cancelled"]
+    cancellations = [
+        m["body"]["payload"]["task_id"]
+        for m in outcome.messages
+        if m["kind"] == "amqp" and m["body"]["type"] == "task_cancelled"
+    ]
     assert cancellations == ["app1:A"]
     decision = outcome.workflow["decision"]
     assert decision["outcome"] == "rejected"
@@ -134,15 +167,18 @@ def test_task_deadline_is_counted_in_working_days_from_the_day_after_sending():
 
 
 def correction(codes, task_ids=()):
-    return {"application_id": "app1", "correction_id": "c1", "task_ids": list(task_ids),
-            "materials": [{"code": c, "file_id": "f" * 32} for c in codes],
-            "corrected_at": NOW.isoformat()}
+    return {
+        "application_id": "app1",
+        "correction_id": "c1",
+        "task_ids": list(task_ids),
+        "materials": [{"code": c, "file_id": "f" * 32} for c in codes],
+        "corrected_at": NOW.isoformat(),
+    }
 
 
 def ask(workflow, item, materials=("m1",), message_id=None, **kwargs):
     answer = dict(result(item, "correction_required"), materials=list(materials))
-    outcome = domain.apply_result(workflow, answer, NOW, CALENDAR, message_id=message_id,
-                                  **kwargs)
+    outcome = domain.apply_result(workflow, answer, NOW, CALENDAR, message_id=message_id, **kwargs)
     if outcome.workflow is not None:
         outcome.workflow["rev"] = workflow["rev"] + 1
     return outcome
@@ -163,6 +199,7 @@ def test_correction_pauses_the_task_and_the_application_waits_while_others_go_on
 
 def test_a_correction_sends_only_the_asking_task_back_with_its_clock_extended():
     from datetime import timedelta
+
     workflow, _ = start(("A", "a", []), ("B", "b", []))
     asked = ask(workflow, "A", ["m1"]).workflow
     later = NOW + timedelta(days=7)  # Thursday to Thursday: 5 working days paused
@@ -201,8 +238,11 @@ def test_withdrawal_cancels_open_tasks_and_a_late_result_is_recorded_and_ignored
     assert outcome.workflow["status"] == "withdrawn"
     assert outcome.workflow["decision"]["outcome"] == "withdrawn"
     assert {t["state"] for t in outcome.workflow["tasks"].values()} == {"cancelled"}
-    cancelled = [m["body"]["payload"]["task_id"] for m in outcome.messages
-                 if m["kind"] == "amqp" and m["body"]["type"] == "task_cancelled"]
+    cancelled = [
+        m["body"]["payload"]["task_id"]
+        for m in outcome.messages
+        if m["kind"] == "amqp" and m["body"]["type"] == "task_cancelled"
+    ]
     assert cancelled == ["app1:A"]  # B was never sent: nobody to tell
     withdrawn = outcome.workflow
     withdrawn["rev"] = 2
@@ -221,6 +261,7 @@ def test_withdrawal_after_the_decision_is_too_late():
 
 def test_supervision_flags_overdue_once_then_escalates_at_the_legal_limit():
     from datetime import timedelta
+
     workflow, _ = start(("A", "a", []), ("B", "b", []))
     assert domain.supervise(workflow, NOW + timedelta(days=1)).kind == "duplicate"
     overdue = domain.supervise(workflow, NOW + timedelta(days=5))  # past 30 Nov, before 3 Dec
@@ -236,6 +277,7 @@ def test_supervision_flags_overdue_once_then_escalates_at_the_legal_limit():
 
 def test_a_task_waiting_for_correction_is_not_overdue():
     from datetime import timedelta
+
     workflow, _ = start(("A", "a", []))
     asked = ask(workflow, "A").workflow
     assert asked["watch_ts"] is None
@@ -244,6 +286,7 @@ def test_a_task_waiting_for_correction_is_not_overdue():
 
 def test_plan_tasks_carry_their_items_materials_to_departments():
     from services.catalog.domain import Catalog, load_data
+
     catalog = Catalog(load_data())
     plan_ = catalog.plan("birth", "430102")
     workflow, messages = domain.new_workflow(SUBMITTED, plan_, NOW, CALENDAR)
@@ -253,12 +296,16 @@ def test_plan_tasks_carry_their_items_materials_to_departments():
 
 def test_the_audit_trail_names_who_decided_for_the_department_when_the_result_says():
     workflow, _ = start(("A", "a", []), ("B", "b", []))
-    by_officer = dict(result("A", "correction_required"), materials=["id_card"],
-                      decided_by="officer-0042")
+    by_officer = dict(
+        result("A", "correction_required"), materials=["id_card"], decided_by="officer-0042"
+    )
     first = domain.apply_result(workflow, by_officer, NOW, CALENDAR)
     second = step(first.workflow, "B", "approved")
-    entries = {h["cause"]: h for h in second.workflow["history"]
-               if h["cause"] in ("correction_required", "approval_result")}
+    entries = {
+        h["cause"]: h
+        for h in second.workflow["history"]
+        if h["cause"] in ("correction_required", "approval_result")
+    }
     assert entries["correction_required"]["by"] == "officer-0042"
     assert entries["correction_required"]["actor"] == "department:a"
     assert "by" not in entries["approval_result"]  # nobody named: no `by`

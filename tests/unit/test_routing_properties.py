@@ -1,5 +1,6 @@
 """Duplicate and reordered results, driven by hypothesis: whatever the broker's redelivery
 does, an application gets the decision its first answers imply, exactly once."""
+
 from hypothesis import given, settings, strategies as st
 
 from tests.unit.test_routing_domain import CALENDAR, NOW, result, start
@@ -15,11 +16,13 @@ def run(deliveries):
     workflow, _ = start(*TASKS)
     decided_events = 0
     for item, decision, message_id in deliveries:
-        outcome = domain.apply_result(workflow, result(item, decision), NOW, CALENDAR,
-                                      message_id=message_id)
+        outcome = domain.apply_result(
+            workflow, result(item, decision), NOW, CALENDAR, message_id=message_id
+        )
         if outcome.workflow is not None:
-            decided_events += sum(1 for m in outcome.messages
-                                  if m.get("event_type") == "application_decided")
+            decided_events += sum(
+                1 for m in outcome.messages if m.get("event_type") == "application_decided"
+            )
             outcome.workflow["rev"] = workflow["rev"] + 1
             workflow = outcome.workflow
     return workflow, decided_events
@@ -76,6 +79,7 @@ def test_duplicates_change_nothing(plan, rng):
             doubled.append(delivery)
     second, decided_events = run(doubled)
     assert decided_events == 1
-    assert {k: t["state"] for k, t in first["tasks"].items()} == \
-           {k: t["state"] for k, t in second["tasks"].items()}
+    assert {k: t["state"] for k, t in first["tasks"].items()} == {
+        k: t["state"] for k, t in second["tasks"].items()
+    }
     assert first["decision"]["outcome"] == second["decision"]["outcome"]

@@ -1,4 +1,5 @@
 """What routing's HTTP API shows, from workflow documents alone, and what it refuses."""
+
 from datetime import datetime, timezone
 
 import pytest
@@ -13,15 +14,35 @@ CALENDAR = WorkingCalendar({"holidays": [], "workdays": []})
 
 
 def workflow(application_id, *tasks):
-    plan = {"catalog_version": 1, "promised_days": 10, "tasks": [
-        {"item_code": code, "item_name": code, "department": department, "level": "county",
-         "region": region, "office": f"{department}.{region}", "depends_on": [],
-         "promised_days": 2, "legal_days": 5, "license_type": None}
-        for code, department, region in tasks]}
-    submitted = {"application_id": application_id, "scenario": "s", "applicant": {
-        "kind": "person", "id_number": "430102199001011234", "name": "A"},
-        "region": "430102", "channel": "online", "form": {}, "materials": [],
-        "submitted_at": NOW.isoformat()}
+    plan = {
+        "catalog_version": 1,
+        "promised_days": 10,
+        "tasks": [
+            {
+                "item_code": code,
+                "item_name": code,
+                "department": department,
+                "level": "county",
+                "region": region,
+                "office": f"{department}.{region}",
+                "depends_on": [],
+                "promised_days": 2,
+                "legal_days": 5,
+                "license_type": None,
+            }
+            for code, department, region in tasks
+        ],
+    }
+    submitted = {
+        "application_id": application_id,
+        "scenario": "s",
+        "applicant": {"kind": "person", "id_number": "430102199001011234", "name": "A"},
+        "region": "430102",
+        "channel": "online",
+        "form": {},
+        "materials": [],
+        "submitted_at": NOW.isoformat(),
+    }
     return domain.new_workflow(submitted, plan, NOW, CALENDAR)[0]
 
 
@@ -30,17 +51,21 @@ def overdue(doc, code, due):
     return doc
 
 
-@pytest.mark.parametrize("region, prefix", [(None, ""), ("430000", "43"), ("430100", "4301"),
-                                            ("430102", "430102")])
+@pytest.mark.parametrize(
+    "region, prefix", [(None, ""), ("430000", "43"), ("430100", "4301"), ("430102", "430102")]
+)
 def test_a_region_covers_the_regions_below_it(region, prefix):
     assert views.region_prefix(region) == prefix
 
 
 def test_overdue_tasks_are_grouped_oldest_promise_first_within_the_supervisors_region():
-    docs = [overdue(workflow("a1", ("A", "health", "430102")), "A", "2026-11-20"),
-            overdue(workflow("a2", ("A", "health", "430102"), ("B", "police", "430202")),
-                    "A", "2026-11-10"),
-            overdue(workflow("a3", ("B", "police", "430202")), "B", "2026-11-15")]
+    docs = [
+        overdue(workflow("a1", ("A", "health", "430102")), "A", "2026-11-20"),
+        overdue(
+            workflow("a2", ("A", "health", "430102"), ("B", "police", "430202")), "A", "2026-11-10"
+        ),
+        overdue(workflow("a3", ("B", "police", "430202")), "B", "2026-11-15"),
+    ]
     docs[1]["tasks"]["B"]["overdue"] = True
     docs[1]["tasks"]["B"]["due"] = "2026-11-01"
 

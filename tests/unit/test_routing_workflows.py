@@ -1,5 +1,6 @@
 """routing's WorkflowUpdater with hand-written fakes of its store, outbox and catalog: the
 compare-and-set retry, and which outbox entries each write publishes and removes."""
+
 import copy
 from datetime import datetime, timezone
 
@@ -10,15 +11,37 @@ from services.routing import domain, metrics
 from services.routing.workflows import WorkflowUpdater
 
 NOW = datetime(2026, 11, 26, 9, 0, tzinfo=timezone.utc)
-PLAN = {"catalog_version": 3, "promised_days": 10, "tasks": [
-    {"item_code": code, "item_name": code, "department": "health", "level": "county",
-     "region": "430102", "office": "health.430102", "depends_on": deps,
-     "promised_days": 2, "legal_days": 5, "license_type": None}
-    for code, deps in (("A", []), ("B", ["A"]))]}
-SUBMITTED = {"application_id": "app1", "scenario": "s", "applicant": {
-    "kind": "person", "id_number": "430102199001011234", "name": "A"}, "region": "430102",
-    "channel": "online", "form": {}, "materials": [], "submitted_at": NOW.isoformat(),
-    "optional_items": [], "catalog_version": 3}
+PLAN = {
+    "catalog_version": 3,
+    "promised_days": 10,
+    "tasks": [
+        {
+            "item_code": code,
+            "item_name": code,
+            "department": "health",
+            "level": "county",
+            "region": "430102",
+            "office": "health.430102",
+            "depends_on": deps,
+            "promised_days": 2,
+            "legal_days": 5,
+            "license_type": None,
+        }
+        for code, deps in (("A", []), ("B", ["A"]))
+    ],
+}
+SUBMITTED = {
+    "application_id": "app1",
+    "scenario": "s",
+    "applicant": {"kind": "person", "id_number": "430102199001011234", "name": "A"},
+    "region": "430102",
+    "channel": "online",
+    "form": {},
+    "materials": [],
+    "submitted_at": NOW.isoformat(),
+    "optional_items": [],
+    "catalog_version": 3,
+}
 
 
 class FakeStore:
@@ -48,8 +71,9 @@ class FakeStore:
         stored = self.docs[workflow["_id"]]
         assert stored["rev"] == workflow["rev"]
         outbox = {m: e for m, e in stored["outbox"].items() if m not in remove}
-        self.docs[workflow["_id"]] = dict(copy.deepcopy(workflow), rev=workflow["rev"] + 1,
-                                          outbox=dict(outbox, **entries))
+        self.docs[workflow["_id"]] = dict(
+            copy.deepcopy(workflow), rev=workflow["rev"] + 1, outbox=dict(outbox, **entries)
+        )
         self.removed.append(set(remove))
         return True
 
@@ -87,9 +111,18 @@ def started(store=None, outbox=None):
 
 
 def result(item, decision="approved"):
-    return make_envelope("approval_result", "app1", {
-        "task_id": f"app1:{item}", "application_id": "app1", "department": "health",
-        "decision": decision, "reason": "", "data": {}})
+    return make_envelope(
+        "approval_result",
+        "app1",
+        {
+            "task_id": f"app1:{item}",
+            "application_id": "app1",
+            "department": "health",
+            "decision": decision,
+            "reason": "",
+            "data": {},
+        },
+    )
 
 
 def test_a_submission_is_stored_and_its_first_task_published_as_the_whole_outbox():
@@ -161,10 +194,12 @@ def test_results_of_one_application_are_applied_in_one_write_and_a_foreign_one_r
     workflow_updater = updater(store, outbox)
     workflow_updater.apply_result(result("A"), "department.health")
     assert store.docs["app1"]["tasks"]["A"]["state"] == "approved"
-    tasks = [e["body"]["payload"]["item_code"] for e in outbox.published[-1][2].values()
-             if e["kind"] == "amqp"]
+    tasks = [
+        e["body"]["payload"]["item_code"]
+        for e in outbox.published[-1][2].values()
+        if e["kind"] == "amqp"
+    ]
     assert tasks == ["B"]
     with pytest.raises(InvalidMessage):
         workflow_updater.apply_result(result("B"), "department.police")
     assert store.docs["app1"]["tasks"]["B"]["state"] == "sent"
-

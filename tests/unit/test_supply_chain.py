@@ -4,6 +4,7 @@ with the same name and version; an unpinned dependency slips in. The answers: `m
 audits every pin (scripts/audit.py, pip-audit) and fails on a known vulnerability; every
 pin carries its sha256 hashes, so pip installs in hash-checking mode and refuses any file
 whose hash is not listed, and any package that is not pinned."""
+
 import json
 import os
 import re
@@ -38,15 +39,36 @@ sys.exit({status})
 
 def audit(*files, env=None):
     environment = {k: v for k, v in os.environ.items() if k != "AUDIT_REQUIRED"}
-    return subprocess.run([sys.executable, str(AUDIT), *map(str, files)], capture_output=True,
-                          text=True, env={**environment, **(env or {})}, timeout=300)
+    return subprocess.run(
+        [sys.executable, str(AUDIT), *map(str, files)],
+        capture_output=True,
+        text=True,
+        env={**environment, **(env or {})},
+        timeout=300,
+    )
 
 
 def test_a_known_vulnerability_fails_the_audit(tmp_path):
-    fake = fake_pip_audit(tmp_path, {"dependencies": [
-        {"name": "urllib3", "version": "1.26.4", "vulns": [
-            {"id": "PYSEC-2021-108", "fix_versions": ["1.26.5"], "aliases": ["CVE-2021-33503"]}]},
-        {"name": "pika", "version": "1.4.4", "vulns": []}], "fixes": []})
+    fake = fake_pip_audit(
+        tmp_path,
+        {
+            "dependencies": [
+                {
+                    "name": "urllib3",
+                    "version": "1.26.4",
+                    "vulns": [
+                        {
+                            "id": "PYSEC-2021-108",
+                            "fix_versions": ["1.26.5"],
+                            "aliases": ["CVE-2021-33503"],
+                        }
+                    ],
+                },
+                {"name": "pika", "version": "1.4.4", "vulns": []},
+            ],
+            "fixes": [],
+        },
+    )
     done = audit("requirements.txt", env={"PIP_AUDIT": str(fake)})
     assert done.returncode == 1
     assert "urllib3==1.26.4: PYSEC-2021-108 (fixed in: 1.26.5)" in done.stderr
@@ -54,23 +76,41 @@ def test_a_known_vulnerability_fails_the_audit(tmp_path):
 
 def test_packages_that_could_not_be_checked_are_never_reported_clean(tmp_path):
     """pip-audit skips (and passes) a package whose data it cannot fetch."""
-    fake = fake_pip_audit(tmp_path, {"dependencies": [
-        {"name": "pika", "version": "1.4.4",
-         "skip_reason": "Dependency not found on PyPI and could not be audited"}]}, status=0)
+    fake = fake_pip_audit(
+        tmp_path,
+        {
+            "dependencies": [
+                {
+                    "name": "pika",
+                    "version": "1.4.4",
+                    "skip_reason": "Dependency not found on PyPI and could not be audited",
+                }
+            ]
+        },
+        status=0,
+    )
     done = audit("requirements.txt", env={"PIP_AUDIT": str(fake)})
     assert done.returncode == 0 and "NOT CHECKED" in done.stderr
     assert "no known vulnerability" not in done.stdout
-    assert audit("requirements.txt", env={"PIP_AUDIT": str(fake),
-                                          "AUDIT_REQUIRED": "1"}).returncode == 2
+    assert (
+        audit("requirements.txt", env={"PIP_AUDIT": str(fake), "AUDIT_REQUIRED": "1"}).returncode
+        == 2
+    )
 
 
 def test_offline_the_audit_says_nothing_was_checked(tmp_path):
-    fake = fake_pip_audit(tmp_path, None, stderr="requests.exceptions.ConnectionError: "
-                          "Max retries exceeded (Failed to resolve host)\n")
+    fake = fake_pip_audit(
+        tmp_path,
+        None,
+        stderr="requests.exceptions.ConnectionError: "
+        "Max retries exceeded (Failed to resolve host)\n",
+    )
     done = audit("requirements.txt", env={"PIP_AUDIT": str(fake)})
     assert done.returncode == 0 and "NOT CHECKED" in done.stderr
-    assert audit("requirements.txt", env={"PIP_AUDIT": str(fake),
-                                          "AUDIT_REQUIRED": "1"}).returncode == 2
+    assert (
+        audit("requirements.txt", env={"PIP_AUDIT": str(fake), "AUDIT_REQUIRED": "1"}).returncode
+        == 2
+    )
 
 
 def test_the_real_audit_fails_on_a_known_vulnerable_pin(tmp_path):

@@ -1,4 +1,5 @@
 """Asymmetric bearer tokens (issue 13), their lifetimes, key ids and revocation (issue 14)."""
+
 import json
 import time
 
@@ -11,8 +12,8 @@ from onestop.common import auth, tokens
 from ops import cli, runner
 
 KEY = "3c" * 32
-NEXT_KEY = "4d" * 32   # the key a rotation moves to
-STRANGER = "5e" * 32   # nobody's key
+NEXT_KEY = "4d" * 32  # the key a rotation moves to
+STRANGER = "5e" * 32  # nobody's key
 
 
 def public(key):
@@ -26,12 +27,24 @@ def kid(key):
 def signed(claims, key=KEY, headers=None, drop=()):
     """A token signed with `key`, with these claims over sound ones, minus `drop`."""
     now = int(time.time())
-    payload = {"iss": tokens.ISSUER, "aud": tokens.AUDIENCE, "sub": "430102199001011234",
-               "role": "applicant", "iat": now, "exp": now + 600, "jti": "a1b2", **claims}
+    payload = {
+        "iss": tokens.ISSUER,
+        "aud": tokens.AUDIENCE,
+        "sub": "430102199001011234",
+        "role": "applicant",
+        "iat": now,
+        "exp": now + 600,
+        "jti": "a1b2",
+        **claims,
+    }
     for name in drop:
         payload.pop(name)
-    return jwt.encode(payload, tokens.load_private_key(key), algorithm="EdDSA",
-                      headers={"kid": kid(key)} if headers is None else headers)
+    return jwt.encode(
+        payload,
+        tokens.load_private_key(key),
+        algorithm="EdDSA",
+        headers={"kid": kid(key)} if headers is None else headers,
+    )
 
 
 def refused(token, keys=KEY, revoked=None, match=None):
@@ -43,11 +56,15 @@ def test_a_token_names_its_key_and_verifies_with_the_public_half_alone():
     token = tokens.mint("clerk", "c1", key=KEY, region="430102")
     assert jwt.get_unverified_header(token) == {"alg": "EdDSA", "kid": kid(KEY), "typ": "JWT"}
     claims = tokens.verify(token, tokens.KeySet([public(KEY)]))
-    assert claims["role"] == "clerk" and claims["jti"] and claims["exp"] - claims["iat"] == 12 * 3600
+    assert (
+        claims["role"] == "clerk" and claims["jti"] and claims["exp"] - claims["iat"] == 12 * 3600
+    )
 
 
-@pytest.mark.parametrize("role,hours", [("applicant", 8), ("clerk", 12), ("officer", 12),
-                                        ("supervisor", 1), ("operator", 1)])
+@pytest.mark.parametrize(
+    "role,hours",
+    [("applicant", 8), ("clerk", 12), ("officer", 12), ("supervisor", 1), ("operator", 1)],
+)
 def test_each_role_has_a_longest_lifetime_and_longer_is_refused(role, hours):
     claims = {"office": "health.430102"} if role == "officer" else {}
     cap = hours * 3600
@@ -64,8 +81,10 @@ def test_a_thirty_day_token_is_refused_even_signed_with_the_right_key():
     now = int(time.time())
     refused(signed({"role": "operator", "iat": now, "exp": now + 30 * 86400}), match="at most")
     # an iat moved back to shorten the apparent lifetime makes the token expired instead
-    refused(signed({"role": "operator", "iat": now - 30 * 86400 + 600, "exp": now + 600}),
-            match="at most")
+    refused(
+        signed({"role": "operator", "iat": now - 30 * 86400 + 600, "exp": now + 600}),
+        match="at most",
+    )
 
 
 @pytest.mark.parametrize("missing", ["jti", "iat", "exp", "sub", "aud", "iss"])
@@ -73,10 +92,16 @@ def test_a_token_without_a_required_claim_is_refused(missing):
     refused(signed({}, drop=[missing]), match=missing if missing != "sub" else None)
 
 
-@pytest.mark.parametrize("claims,match", [
-    ({"jti": ""}, "jti"), ({"jti": 7}, "(?i)jti|jwt id"), ({"jti": "x" * 200}, "jti"),
-    ({"iat": "now"}, "iat"), ({"exp": 1.5e12}, None),
-])
+@pytest.mark.parametrize(
+    "claims,match",
+    [
+        ({"jti": ""}, "jti"),
+        ({"jti": 7}, "(?i)jti|jwt id"),
+        ({"jti": "x" * 200}, "jti"),
+        ({"iat": "now"}, "iat"),
+        ({"exp": 1.5e12}, None),
+    ],
+)
 def test_odd_jti_iat_exp_are_refused(claims, match):
     refused(signed(claims), match=match)
 
@@ -120,7 +145,8 @@ def test_the_public_key_set_comes_from_a_file_and_is_checked(tmp_path, monkeypat
 
 
 def test_without_public_keys_one_machine_verifies_with_the_development_keys_public_half(
-        tmp_path, monkeypatch):
+    tmp_path, monkeypatch
+):
     for name in ("AUTH_PUBLIC_KEYS", "AUTH_PUBLIC_KEYS_FILE", "AUTH_SIGNING_KEY"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("DATA_DIR", str(tmp_path))
@@ -140,8 +166,9 @@ def test_the_runner_gives_its_processes_public_keys_only(monkeypatch):
 
 
 def test_a_revoked_jti_is_refused_and_others_are_not():
-    first, second = (tokens.mint("officer", "o1", key=KEY, office="health.430102")
-                     for _ in range(2))
+    first, second = (
+        tokens.mint("officer", "o1", key=KEY, office="health.430102") for _ in range(2)
+    )
     revoked = tokens.Revocations([tokens.revocation(jti=tokens.verify(first, KEY)["jti"])])
     refused(first, revoked=revoked, match="revoked")
     assert tokens.verify(second, KEY, revoked)["sub"] == "o1"
@@ -165,9 +192,13 @@ def test_revocations_are_checked_and_forgotten_once_nothing_they_refuse_can_live
         tokens.revocation()
     with pytest.raises(ValueError):
         tokens.revocation(jti="a", sub="b")
-    for bad in ({"jti": "a"}, {"id": "sub:x", "jti": "a", "revoked_at": 1, "expires_at": 2},
-                {"id": "sub:x", "sub": "x", "before": 1, "revoked_at": "1", "expires_at": 2},
-                "jti:a", {"sub": ["x"], "before": 1}):
+    for bad in (
+        {"jti": "a"},
+        {"id": "sub:x", "jti": "a", "revoked_at": 1, "expires_at": 2},
+        {"id": "sub:x", "sub": "x", "before": 1, "revoked_at": "1", "expires_at": 2},
+        "jti:a",
+        {"sub": ["x"], "before": 1},
+    ):
         with pytest.raises(ValueError):
             tokens.check_revocation(bad)
     entry = tokens.revocation(sub="x", now=1000, by="ops.cli")
@@ -181,8 +212,9 @@ def test_revocations_are_checked_and_forgotten_once_nothing_they_refuse_can_live
 
 
 def request(token):
-    return Request(EnvironBuilder(path="/x", headers={"Authorization": f"Bearer {token}"})
-                   .get_environ())
+    return Request(
+        EnvironBuilder(path="/x", headers={"Authorization": f"Bearer {token}"}).get_environ()
+    )
 
 
 def test_a_guard_applies_a_revocation_event_at_once():
@@ -243,7 +275,7 @@ def test_a_service_keeps_revocations_in_its_store_and_loads_them_when_it_starts(
     running = authenticator(store)
     running.get_dependency(None).record_revocation(tokens.revocation(sub="op-1"))
     running.record(tokens.revocation(jti="gone", now=int(time.time()) - 2 * 86400))  # expired
-    store.docs["junk"] = {"_id": "junk", "expires_at": 2 ** 40}
+    store.docs["junk"] = {"_id": "junk", "expires_at": 2**40}
     restarted = authenticator(store)
     restarted.load()
     assert len(restarted.revoked) == 1
