@@ -166,11 +166,11 @@ def again(state):
         f"after down/up: the old token is accepted, all {len(state['applications'])} "
         f"applications kept their decisions"
     )
-    result = verify(state["licence"])
+    result = verify(state["license"])
     assert result == "valid", result
     wallet = get("/api/licenses", old_token).json()["licenses"]
-    assert state["licence"]["id"] in {lic["id"] for lic in wallet}
-    say(f"after down/up: the old licence {state['licence']['id']} still verifies: {result}")
+    assert state["license"]["id"] in {lic["id"] for lic in wallet}
+    say(f"after down/up: the old licence {state['license']['id']} still verifies: {result}")
     c = client()
     application_id = c.apply("birth")
     view = c.wait_for_decision(application_id, timeout=TIMEOUT, interval=0.5)
