@@ -135,8 +135,9 @@ def release_ready_tasks(workflow, now, calendar):
     return messages
 
 
-def task_message(workflow, task, inputs):
-    payload = {
+def task_identity(workflow, task):
+    """What names a task wherever it is shown: to its department, and to an officer."""
+    return {
         "task_id": task["task_id"],
         "application_id": workflow["_id"],
         "scenario": workflow["scenario"],
@@ -146,6 +147,12 @@ def task_message(workflow, task, inputs):
         "office": task["office"],
         "region": task["region"],
         "level": task["level"],
+    }
+
+
+def task_message(workflow, task, inputs):
+    payload = {
+        **task_identity(workflow, task),
         "applicant": workflow["applicant"],
         "form": workflow["form"],
         "materials": workflow["materials"],

@@ -6,6 +6,7 @@ the HTTP layer maps to its status.
 
 from onestop.common.auth import may_read_application
 from onestop.common.errors import Conflicting, Unknown
+from services.routing import domain
 
 
 def region_prefix(region):
@@ -79,15 +80,7 @@ def officer_task_view(workflow, task):
     """What an officer sees of one task: the task as a department receives it, and its state."""
     tasks = workflow["tasks"]
     return {
-        "task_id": task["task_id"],
-        "application_id": workflow["_id"],
-        "scenario": workflow["scenario"],
-        "item_code": task["item_code"],
-        "item_name": task["item_name"],
-        "department": task["department"],
-        "office": task["office"],
-        "region": task["region"],
-        "level": task["level"],
+        **domain.task_identity(workflow, task),
         "state": task["state"],
         "sent_at": task["sent_at"],
         "due": task["due"],
