@@ -56,8 +56,39 @@ class ProcessMesh:
         )
 
     def start(self):
-        self.data_dir.mkdir(parents=True, exist_ok=True)
-        (self.data_dir / "mongo").mkdir(exist_ok=True)
+        """Start everything; on any failure stop what was started (no stray store or
+        service left listening on the test's ports) and raise."""
+        try:
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            (self.data_dir / "mongo").mkdir(exist_ok=True)
+            self.start_store()
+            listed = subprocess.run(
+                [sys.executable, "-m", "ops.runner", "--list-processes"],
+                cwd=ROOT,
+                env=self.env,
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+            self.table = json.loads(listed.stdout)
+            subprocess.run(
+                [sys.executable, "-m", "ops.runner", "--prepare-only"],
+                cwd=ROOT,
+                env=self.env,
+                check=True,
+                capture_output=True,
+            )
+            for name in self.table:
+                self.start_process(name)
+            self.wait_healthy()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def start_store(self):
+        """Start the embedded store on its port and data folder (again, after stop_store:
+        what it had written is still there)."""
         self.store = self._spawn(
             "store",
             [
@@ -74,26 +105,12 @@ class ProcessMesh:
             self.env,
         )
         wait_port(self.store_port)
-        listed = subprocess.run(
-            [sys.executable, "-m", "ops.runner", "--list-processes"],
-            cwd=ROOT,
-            env=self.env,
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        self.table = json.loads(listed.stdout)
-        subprocess.run(
-            [sys.executable, "-m", "ops.runner", "--prepare-only"],
-            cwd=ROOT,
-            env=self.env,
-            check=True,
-            capture_output=True,
-        )
-        for name in self.table:
-            self.start_process(name)
-        self.wait_healthy()
-        return self
+
+    def stop_store(self):
+        """The store goes away as in a crash: SIGKILL, nothing flushed on the way out."""
+        if self.store and self.store.poll() is None:
+            os.killpg(self.store.pid, signal.SIGKILL)
+            self.store.wait(30)
 
     def start_process(self, name, as_name=None, extra_env=None):
         spec = self.table[name]

@@ -11,3 +11,14 @@ def metric(url, name, **labels):
             if sample.name == name and all(sample.labels.get(k) == v for k, v in labels.items()):
                 return sample.value
     return 0.0
+
+
+def metric_total(url, name):
+    """The sum of every sample of `name` on a service's /metrics, whatever its labels."""
+    text = requests.get(url + "/metrics", timeout=10).text
+    return sum(
+        sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+        if sample.name == name
+    )
