@@ -127,8 +127,11 @@ class _Documents:
         return found
 
 
-def _match(word, via, fields):
-    match = {"word": word, "fields": fields}
+def _match(word, via, fields=None):
+    """How one word matched; a package code (a synonym's target) shows without its mark."""
+    match = {"word": word.removeprefix(CODE_TOKEN.format(""))}
+    if fields is not None:
+        match["fields"] = fields
     if via:
         match["via"] = via
     return match
@@ -238,7 +241,7 @@ class SearchIndex:
         answer = {
             "catalog_version": self.version,
             "q": q,
-            "words": [dict(word=w, **({"via": via} if via else {})) for w, via in words],
+            "words": [_match(word, via) for word, via in words],
             "total": len(results),
             "limit": limit,
             "offset": offset,
