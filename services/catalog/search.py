@@ -117,6 +117,14 @@ class _Documents:
     def scores(self, words):
         return dict(zip(self.keys, self.bm25.get_scores(words))) if words else {}
 
+    def containing(self, words):
+        """The keys of the documents that hold at least one of the words."""
+        return {
+            key
+            for key, counts in zip(self.keys, self.bm25.doc_freqs)
+            if any(word in counts for word in words)
+        }
+
     def matched(self, key, query_words):
         """[{word, via, fields}] for the query words found in the document's fields."""
         found = []
@@ -218,45 +226,45 @@ class SearchIndex:
     def search(self, q, limit=10, offset=0):
         words = self.query_words(q)
         plain = [w for w, _ in words]
-        package_scores = self.packages.scores(plain)
-        item_scores = self.items.scores(plain)
-        results = []
-        for code, score in package_scores.items():
-            matched = self.packages.matched(code, words)
-            if not matched or score <= 0:
-                continue
-            scenario = self.catalog.scenarios[code]
-            results.append(
-                {
-                    "code": code,
-                    "name": scenario["name"],
-                    "name_zh": scenario["name_zh"],
-                    "audience": scenario["audience"],
-                    "score": round(float(score), 4),
-                    "matched": matched,
-                    "items": self._items_of(scenario, words, item_scores),
-                }
-            )
-        results.sort(key=lambda r: (-r["score"], r["code"]))
+        scores = self.packages.scores(plain)
+        ranked = sorted(self.packages.containing(plain), key=lambda c: (-scores[c], c))
+        page = ranked[offset : offset + limit]
+        item_scores, items_found = {}, set()
+        if page:
+            item_scores, items_found = self.items.scores(plain), self.items.containing(plain)
         answer = {
             "catalog_version": self.version,
             "q": q,
             "words": [_match(word, via) for word, via in words],
-            "total": len(results),
+            "total": len(ranked),
             "limit": limit,
             "offset": offset,
-            "results": results[offset : offset + limit],
+            "results": [
+                self._result(code, scores[code], words, item_scores, items_found) for code in page
+            ],
         }
-        if not results:
+        if not ranked:
             answer["hint"] = HINT
         return answer
 
-    def _items_of(self, scenario, words, item_scores):
+    def _result(self, code, score, words, item_scores, items_found):
+        scenario = self.catalog.scenarios[code]
+        return {
+            "code": code,
+            "name": scenario["name"],
+            "name_zh": scenario["name_zh"],
+            "audience": scenario["audience"],
+            "score": round(float(score), 4),
+            "matched": self.packages.matched(code, words),
+            "items": self._items_of(scenario, words, item_scores, items_found),
+        }
+
+    def _items_of(self, scenario, words, item_scores, items_found):
+        """The package's items that hold a word of the query, best first (at most 5)."""
         found = []
         for entry in scenario["items"]:
             code = entry["item"]
-            matched = self.items.matched(code, words)
-            if matched and item_scores[code] > 0:
+            if code in items_found:
                 item = self.catalog.items[code]
                 found.append(
                     {
@@ -264,8 +272,8 @@ class SearchIndex:
                         "name": item["name"],
                         "name_zh": item["name_zh"],
                         "score": round(float(item_scores[code]), 4),
-                        "matched": matched,
+                        "matched": self.items.matched(code, words),
                     }
                 )
-        found.sort(key=lambda i: -i["score"])
+        found.sort(key=lambda i: (-i["score"], i["code"]))
         return found[:ITEMS_PER_PACKAGE]

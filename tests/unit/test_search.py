@@ -153,3 +153,13 @@ def test_a_bad_synonym_fails_the_catalog_check(entry, problem):
 def test_targets_may_be_package_codes_or_words_inside_catalog_names():
     synonyms = {"synonyms": [{"words": ["吃饭"], "means": ["birth", "设立登记", "营业执照"]}]}
     assert check_synonyms(CATALOG, synonyms) == []
+
+
+def test_the_benchmark_measures_the_query_set_in_process():
+    from bench import search as bench_search
+
+    queries = [{"q": "生孩子", "expect": "birth"}, {"q": "开公司", "expect": "enterprise_startup"}]
+    result = bench_search.measure(lambda q: search(q), queries, rounds=2)
+    assert result["queries"] == 2 and result["answers"] == 4
+    assert result["first_share"] == 1.0
+    assert 0 < result["median_ms"] <= result["p99_ms"] <= result["max_ms"]
