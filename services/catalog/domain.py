@@ -179,6 +179,11 @@ class Catalog:
         self._search_index = None
 
     # -- search (services/catalog/search.py) ---------------------------------
+    @property
+    def search_ready(self):
+        """Whether this version's search index is built (the loader builds the current one)."""
+        return self._search_index is not None
+
     def search_index(self):
         """The search index of this version, built on first use and kept."""
         if self._search_index is None:
