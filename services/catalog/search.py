@@ -19,6 +19,7 @@ docs/adr/00XX-search-search-libraries.md says why these libraries and this shape
 import logging
 import re
 import threading
+import time
 import unicodedata
 
 import jieba
@@ -149,6 +150,7 @@ class SearchIndex:
     """The index of one catalog version; `search(q)` answers GET /api/search."""
 
     def __init__(self, catalog):
+        started = time.monotonic()
         data = catalog.data
         synonyms = data.get("synonyms") or {}
         self.version = catalog.version
@@ -162,6 +164,15 @@ class SearchIndex:
             list(catalog.scenarios),
             {c: self._package_fields(s) for c, s in catalog.scenarios.items()},
             PACKAGE_FIELDS,
+        )
+        log.info(
+            "search index of catalog version %s built in %.2f s: %d packages, %d items, "
+            "%d everyday words",
+            self.version,
+            time.monotonic() - started,
+            len(catalog.scenarios),
+            len(catalog.items),
+            len(self.synonyms),
         )
 
     # -- building -------------------------------------------------------------
