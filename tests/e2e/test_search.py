@@ -28,6 +28,10 @@ def test_everyday_words_find_the_package_without_a_token(mesh):
     assert searches_counted(mesh, "found") == before + len(SEARCHES)
 
 
+def test_the_python_client_searches(client):
+    assert client.search("退休了领养老金", limit=1)["results"][0]["code"] == "retirement"
+
+
 def test_a_page_of_the_answer(mesh):
     whole = mesh.get("/api/search", params={"q": "登记", "limit": 26}).json()
     page = mesh.get("/api/search", params={"q": "登记", "limit": 2, "offset": 2}).json()
