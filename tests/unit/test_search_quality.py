@@ -47,3 +47,5 @@ def test_the_right_package_is_first_for_at_least_90_percent():
     for miss in misses:
         print("  miss:", miss)
     assert hits / len(QUERIES) >= 0.9, misses
+    # wording nobody tuned for: a guard against synonyms that fit the set and nothing else
+    assert held_out >= 40 and held_out_hits / held_out >= 0.7, misses
