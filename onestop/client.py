@@ -110,6 +110,12 @@ class Client:
         response.raise_for_status()
         return response.json()
 
+    def search(self, q, **params):
+        """GET /api/search: the packages for `q` in a person's own words, best first."""
+        response = self.session.get(f"{self.base}/api/search", params=dict(params, q=q), timeout=30)
+        response.raise_for_status()
+        return response.json()
+
     def upload(
         self, data=SAMPLE_PDF, filename="material.pdf", content_type="application/pdf", token=None
     ):

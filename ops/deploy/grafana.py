@@ -189,7 +189,19 @@ def overview():
                     "{{scenario}}",
                 )
             ],
-            width=24,
+            width=12,
+        ),
+        panel(
+            lay,
+            "Searches per hour (catalog; nothing found: the synonyms lack people's words)",
+            [
+                (
+                    "sum by (result) (rate(catalog_searches_total[$__rate_interval])) * 3600",
+                    "{{result}}",
+                )
+            ],
+            stack=True,
+            width=12,
         ),
         lay.row("Decision time and promised limits"),
         panel(

@@ -5,8 +5,9 @@
 It reports every problem, one line each: dangling references, dependency cycles,
 checklists that are not the de-duplicated union of their items' materials, items
 without both channels, promised limits above legal ones, offices missing where an
-item needs one, duplicated codes or names, forms a client cannot fill, and a
-calendar that contradicts itself. docs/catalog.md describes the data.
+item needs one, duplicated codes or names, forms a client cannot fill, a
+calendar that contradicts itself, and search synonyms that point nowhere.
+docs/catalog.md describes the data.
 """
 
 import sys
@@ -62,6 +63,56 @@ def check(data):
         problems.extend(_check_scenario(catalog, scenario))
     problems.extend(_check_offices(catalog))
     problems.extend(check_calendar(data.get("calendar") or {}))
+    problems.extend(check_synonyms(catalog, data.get("synonyms") or {}))
+    return problems
+
+
+def _strings(value):
+    return (
+        isinstance(value, list)
+        and bool(value)
+        and all(isinstance(v, str) and v.strip() for v in value)
+    )
+
+
+def check_synonyms(catalog, synonyms):
+    """synonyms.yaml (search): every target is a package code or occurs in a Chinese name of
+    the catalog (package, item, material, licence type), and an everyday word appears once."""
+    if not isinstance(synonyms, dict):
+        return ["synonyms: must be a mapping with stop_words and synonyms"]
+    problems = []
+    stop_words = synonyms.get("stop_words") or []
+    if stop_words and not _strings(stop_words):
+        problems.append("synonyms: stop_words must be a list of words")
+        stop_words = []
+    names = [
+        entry["name_zh"]
+        for table in (catalog.scenarios, catalog.items, catalog.materials, catalog.license_types)
+        for entry in table.values()
+        if entry.get("name_zh")
+    ]
+    seen = []
+    for number, entry in enumerate(synonyms.get("synonyms") or [], start=1):
+        where = f"synonyms: entry {number}"
+        if not isinstance(entry, dict) or set(entry) - {"words", "means"}:
+            problems.append(f"{where}: must have only words and means")
+            continue
+        if not _strings(entry.get("words")) or not _strings(entry.get("means")):
+            problems.append(f"{where}: words and means must be non-empty lists of words")
+            continue
+        seen.extend(entry["words"])
+        for target in entry["means"]:
+            if target in catalog.scenarios:
+                continue
+            if target in stop_words:
+                problems.append(f"{where}: target {target!r} is a stop word")
+            elif not any(target in name for name in names):
+                problems.append(
+                    f"{where}: target {target!r} is neither a package code nor a word of "
+                    "the catalog's Chinese names"
+                )
+    for dup in _duplicates(seen):
+        problems.append(f"synonyms: everyday word {dup!r} is listed twice")
     return problems
 
 

@@ -73,6 +73,34 @@ def diff_calendar(old, new):
     return result
 
 
+def diff_synonyms(old, new):
+    """Search synonyms (synonyms.yaml): everyday words added, removed, or meaning otherwise;
+    stop words added and removed."""
+
+    def table(synonyms):
+        return {
+            word: sorted(entry.get("means") or [])
+            for entry in (synonyms or {}).get("synonyms") or []
+            for word in entry.get("words") or []
+        }
+
+    before, after = table(old), table(new)
+    stop_before, stop_after = (set((s or {}).get("stop_words") or []) for s in (old, new))
+    return {
+        "added": sorted(after.keys() - before.keys()),
+        "removed": sorted(before.keys() - after.keys()),
+        "changed": [
+            {"word": word, "from": before[word], "to": after[word]}
+            for word in sorted(before.keys() & after.keys())
+            if before[word] != after[word]
+        ],
+        "stop_words": {
+            "added": sorted(stop_after - stop_before),
+            "removed": sorted(stop_before - stop_after),
+        },
+    }
+
+
 def diff_catalogs(old, new):
     """The difference from data `old` to data `new`, per kind of entry, with a summary."""
     result = {
@@ -84,6 +112,7 @@ def diff_catalogs(old, new):
         for name in KEYED
     }
     result["calendar"] = diff_calendar(old.get("calendar") or {}, new.get("calendar") or {})
+    result["synonyms"] = diff_synonyms(old.get("synonyms"), new.get("synonyms"))
     result["delegations"] = [
         {
             "item": entry["code"],

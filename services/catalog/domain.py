@@ -13,6 +13,7 @@ from pathlib import Path
 import yaml
 
 from onestop.common.errors import Invalid, Unknown
+from services.catalog.search import SearchIndex
 
 LEVELS = ("province", "city", "county")
 AUDIENCES = ("individual", "enterprise", "project")
@@ -26,7 +27,9 @@ DATA_FILES = (
     "items",
     "scenarios",
     "calendar",
+    "synonyms",
 )
+OPTIONAL_DATA_FILES = ("synonyms",)  # an absent one reads as {}
 DEFAULT_DATA_DIR = Path(__file__).resolve().parents[2] / "data" / "catalog"
 
 
@@ -45,7 +48,11 @@ def load_data(data_dir=DEFAULT_DATA_DIR):
     for name in DATA_FILES:
         if name == "items":
             continue
-        data[name] = _read_yaml(data_dir / f"{name}.yaml")
+        path = data_dir / f"{name}.yaml"
+        if name in OPTIONAL_DATA_FILES and not path.exists():
+            data[name] = {}
+            continue
+        data[name] = _read_yaml(path)
     items = []
     if (data_dir / "items.yaml").exists():
         items.extend(_read_yaml(data_dir / "items.yaml"))
@@ -169,6 +176,19 @@ class Catalog:
             for entry in scenario["items"]:
                 self.scenarios_of_item.setdefault(entry["item"], []).append(scenario["code"])
         self._views = {}
+        self._search_index = None
+
+    # -- search (services/catalog/search.py) ---------------------------------
+    @property
+    def search_ready(self):
+        """Whether this version's search index is built (the loader builds the current one)."""
+        return self._search_index is not None
+
+    def search_index(self):
+        """The search index of this version, built on first use and kept."""
+        if self._search_index is None:
+            self._search_index = SearchIndex(self)
+        return self._search_index
 
     # -- scenarios ------------------------------------------------------------
     def scenario(self, code):

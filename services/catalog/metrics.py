@@ -8,3 +8,10 @@ SCENARIO_REQUESTS = Counter(
     "Scenario views, forms and plans answered, by scenario (only scenarios that exist)",
     ["scenario", "kind"],
 )
+
+# result: found (at least one package matched), none (the answer was empty, with a hint)
+SEARCHES = Counter(
+    "catalog_searches_total",
+    "Searches answered (GET /api/search), by whether any package matched",
+    ["result"],
+)

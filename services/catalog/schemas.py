@@ -6,6 +6,7 @@ from marshmallow import Schema, ValidationError, fields, validate, RAISE
 
 from onestop.common.working_days import CHINA
 from services.catalog.domain import AUDIENCES, LEVELS
+from services.catalog.search import MAX_QUERY_CHARS
 
 CODE = validate.Regexp(r"^[A-Za-z0-9_.-]{1,64}$", error="letters, digits, _ . - only")
 
@@ -32,6 +33,29 @@ class ScenarioQuery(VersionQuery):
     audience = fields.String(validate=validate.OneOf(AUDIENCES))
     department = fields.String(validate=CODE)
     level = fields.String(validate=validate.OneOf(LEVELS))
+
+
+def _not_blank(text):
+    if not text.strip():
+        raise ValidationError("请输入要办的事，例如“生孩子”“开公司” (q is blank)")
+
+
+class SearchQuery(VersionQuery):
+    """GET /api/search: the person's own words, and a bounded page of the ranked answer."""
+
+    q = fields.String(
+        required=True,
+        validate=[
+            validate.Length(
+                max=MAX_QUERY_CHARS,
+                error=f"最多{MAX_QUERY_CHARS}个字，请说得简短些 (at most {{max}} characters)",
+            ),
+            _not_blank,
+        ],
+        error_messages={"required": "请输入要办的事，例如“生孩子”“开公司” (q is required)"},
+    )
+    limit = fields.Integer(load_default=10, validate=validate.Range(min=1, max=26))
+    offset = fields.Integer(load_default=0, validate=validate.Range(min=0, max=100))
 
 
 class StartField(fields.Field):

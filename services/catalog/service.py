@@ -8,8 +8,15 @@ from onestop.common.http import http, load, load_query
 from onestop.common.service import ServiceBase
 from services.catalog import views
 from services.catalog.domain import PlanError, UnknownScenario
-from services.catalog.metrics import SCENARIO_REQUESTS
-from services.catalog.schemas import DiffPath, ItemQuery, PlanQuery, ScenarioQuery, VersionQuery
+from services.catalog.metrics import SCENARIO_REQUESTS, SEARCHES
+from services.catalog.schemas import (
+    DiffPath,
+    ItemQuery,
+    PlanQuery,
+    ScenarioQuery,
+    SearchQuery,
+    VersionQuery,
+)
 from services.catalog.versions import CatalogData
 
 
@@ -50,6 +57,13 @@ class CatalogService(ServiceBase):
     @http("GET", "/api/items/<string:code>")
     def show_item(self, request, code):
         return self.catalog.get(self._version(request)).item_detail(code)
+
+    @http("GET", "/api/search")
+    def search(self, request):
+        query = self._query(SearchQuery(), request)
+        answer = views.search(self.catalog.get(query.pop("version", None)), query)
+        SEARCHES.labels("found" if answer["total"] else "none").inc()
+        return answer
 
     @http("GET", "/api/departments")
     def list_departments(self, request):

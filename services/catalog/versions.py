@@ -72,6 +72,7 @@ class CatalogVersions:
         current = self.get(self.current)
         for code in current.scenarios:
             current.scenario_view(code)
+        current.search_index()  # built here, once per loaded version, not on a request
         return self.current
 
     def get(self, version=None):

@@ -40,3 +40,8 @@ def departments(catalog):
 
 def calendar(catalog):
     return dict(catalog.data["calendar"], catalog_version=catalog.version)
+
+
+def search(catalog, query):
+    """GET /api/search: the version's index (built at load) answers."""
+    return catalog.search_index().search(query["q"], query["limit"], query["offset"])

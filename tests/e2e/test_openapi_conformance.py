@@ -395,6 +395,19 @@ def _items(api, fixture):
     assert api.status("GET", "/api/items", params={"version": 999999}) == 404
 
 
+@case("GET", "/api/search")
+def _search(api, fixture):
+    found = api.call("GET", "/api/search", as_=None, params={"q": "生孩子要办什么"}).json()
+    assert found["results"][0]["code"] == "birth" and found["results"][0]["items"]
+    empty = api.call("GET", "/api/search", as_=None, params={"q": "明天天气预报"}).json()
+    assert empty["results"] == [] and empty["hint"]
+    assert api.status("GET", "/api/search", params={"q": "登记", "limit": 26, "offset": 3}) == 200
+    assert api.status("GET", "/api/search") == 400
+    assert api.status("GET", "/api/search", params={"q": "我" * 101}) == 400
+    assert api.status("GET", "/api/search", params={"q": "生孩子", "limit": 27}) == 400
+    assert api.status("GET", "/api/search", params={"q": "生孩子", "version": 999999}) == 404
+
+
 @case("GET", "/api/items/{code}")
 def _item(api, fixture):
     code = api.call("GET", "/api/items", params={"limit": 1}).json()["items"][0]["code"]

@@ -46,6 +46,21 @@ def test_items_and_packages_are_searched(catalog):
     assert blank["total"] == 300
 
 
+def test_search_in_plain_chinese(catalog):
+    found = catalog("/api/search", q="盖房子要什么手续").json()
+    assert found["results"][0]["code"] == "construction_permit"
+    version = found["catalog_version"]
+    pinned = catalog("/api/search", q="盖房子要什么手续", version=version).json()
+    assert pinned["results"] == found["results"]
+    assert catalog("/api/search", q="盖房子", version=999999).status_code == 404
+    twice = catalog("/api/search", q=["生孩子", "开公司"])
+    assert twice.status_code == 400 and twice.json()["fields"] == {
+        "q": ["give this parameter once"]
+    }
+    long = catalog("/api/search", q="我" * 101)
+    assert long.status_code == 400 and long.json()["fields"].keys() == {"q"}
+
+
 def test_bad_queries_are_400_with_the_field_named(catalog):
     assert catalog("/api/items", level="village").json()["fields"].keys() == {"level"}
     assert "department" in catalog("/api/items", department="nowhere").json()["fields"]

@@ -67,6 +67,24 @@ def test_delegation_applies_to_new_applications_and_not_to_old_ones(versions, tm
     assert diff["summary"]["items"] == {"added": 0, "removed": 0, "changed": 1}
 
 
+def test_each_version_searches_with_its_own_synonyms_and_the_index_is_built_at_load(
+    versions, tmp_path
+):
+    def add_synonym(synonyms):
+        synonyms["synonyms"].append({"words": ["吃席"], "means": ["death"]})
+
+    versions.load(DEFAULT_DATA_DIR)
+    assert versions.get().search_ready  # built by the load, not by the first search
+    assert versions.get().search_index().search("吃席")["results"] == []
+    assert versions.load(edited_copy(tmp_path / "synonyms", add_synonym, "synonyms.yaml")) == 2
+    current = versions.get()
+    assert current.version == 2 and current.search_ready
+    found = current.search_index().search("吃席")
+    assert found["catalog_version"] == 2 and found["results"][0]["code"] == "death"
+    assert versions.get(1).search_index().search("吃席")["results"] == []
+    assert versions.diff(1, 2)["synonyms"]["added"] == ["吃席"]
+
+
 def test_another_process_sees_versions_loaded_after_it_started(versions, db, tmp_path):
     versions.load(DEFAULT_DATA_DIR)
     other = CatalogVersions(CatalogStore(db))

@@ -206,3 +206,27 @@ def test_a_diff_names_delegations_and_package_changes_field_by_field():
     assert birth_change["items"]["removed"] == ["HN-WJ-0014"]
     assert diff["calendar"]["holidays"] == {"added": ["2027-03-08"], "removed": []}
     assert diff_catalogs(DATA, DATA)["summary"]["items"] == {"added": 0, "removed": 0, "changed": 0}
+
+
+def test_the_diff_names_changed_search_synonyms():
+    new = copy.deepcopy(DATA)
+    entries = new["synonyms"]["synonyms"]
+    entries.append({"words": ["吃席"], "means": ["death"]})
+    births = next(e for e in entries if "生孩子" in e["words"])
+    births["means"] = ["birth"]
+    entries.remove(next(e for e in entries if "低保" in e["words"]))
+    new["synonyms"]["stop_words"].append("哦")
+
+    synonyms = diff_catalogs(DATA, new)["synonyms"]
+
+    assert synonyms["added"] == ["吃席"]
+    assert synonyms["removed"] == ["低保"]
+    assert {
+        "word": "生孩子",
+        "from": sorted(["birth", "出生", "新生儿", "生育"]),
+        "to": ["birth"],
+    } in (synonyms["changed"])
+    assert {c["word"] for c in synonyms["changed"]} == set(births["words"])
+    assert synonyms["stop_words"] == {"added": ["哦"], "removed": []}
+    unchanged = diff_catalogs(DATA, DATA)["synonyms"]
+    assert unchanged["added"] == unchanged["removed"] == unchanged["changed"] == []
