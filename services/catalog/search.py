@@ -13,7 +13,7 @@ Pure domain: no nameko, no pymongo. One `SearchIndex` per catalog version, built
   three times, its description, its items' names, materials and licence types) and over one
   document per item (its name twice, materials, licence type).
 
-docs/adr/00XX-search-search-libraries.md says why these libraries and this shape.
+docs/adr/0017-search-libraries.md says why these libraries and this shape.
 """
 
 import logging
