@@ -294,3 +294,52 @@ def test_the_figures_hold_no_personal_data(mesh, batch):
     text = mesh.get("/api/statistics", params={"region": LIUYANG}).text
     for personal in (PERSON_ID, ENTERPRISE_ID, "Li Hua", *batch["ids"]):
         assert personal not in text
+
+
+def test_replayed_events_count_once(mesh, batch):
+    """routing's application_decided and intake's application_submitted of a counted
+    application, published again as they were: the figures do not move."""
+    from nameko.standalone.events import event_dispatcher
+
+    from services.routing.domain import decided_event
+
+    wait_until(lambda: settled(mesh, SHAOSHAN, 1, 0), "Shaoshan's figures settle")
+    feedback = mesh.service_url("feedback")
+    rejected = batch["ids"][4]
+    client = mongo(mesh)
+    try:
+        workflow = database(client, mesh, "routing").workflows.find_one({"_id": rejected})
+        stored = database(client, mesh, "intake").applications.find_one({"_id": rejected})
+    finally:
+        client.close()
+    submitted = {
+        k: stored[k]
+        for k in (
+            "application_id",
+            "scenario",
+            "catalog_version",
+            "applicant",
+            "region",
+            "channel",
+            "form",
+            "materials",
+            "optional_items",
+            "submitted_at",
+            "submitted_by",
+        )
+    }
+    before = stats(mesh, region=SHAOSHAN)
+
+    def handled(entrypoint):
+        return metric(
+            feedback, "feedback_entrypoint_calls_total", entrypoint=entrypoint, outcome="ok"
+        )
+
+    calls = {e: handled(e) for e in ("count_application_decided", "count_application_submitted")}
+    dispatch = event_dispatcher({"AMQP_URI": mesh.amqp_uri})
+    dispatch("routing", "application_decided", decided_event(workflow)["body"])
+    dispatch("intake", "application_submitted", submitted)
+    for entrypoint, count in calls.items():
+        wait_until(lambda: handled(entrypoint) >= count + 1, f"{entrypoint} handles the replay")
+    assert stats(mesh, region=SHAOSHAN) == before
+    assert before["totals"]["rejected"] == 1
