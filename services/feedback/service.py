@@ -46,11 +46,18 @@ from services.feedback.steps import Steps
 from services.feedback.store import FeedbackStore
 
 
+class PublishedStorage(Storage):
+    """The published statistics' store, on feedback's database beside `store`; the Outbox
+    writes through `store` alone (it takes the Storage that `provides_store`)."""
+
+    provides_store = False
+
+
 class FeedbackService(ServiceBase):
     name = "feedback"
 
     store = Storage(FeedbackStore, "feedback")
-    published = Storage(StatisticsStore, "feedback")  # the published statistics' part
+    published = PublishedStorage(StatisticsStore, "feedback")  # statistics.py
     outbox = Outbox("reviews", "cases")  # notifications: confirmed, not mandatory
     gauges = StoreGauges(FeedbackStore, "feedback", store_gauges)
     catalog = CatalogProxy()
