@@ -12,8 +12,13 @@
     dead-letters replay ID... | --all send messages back to the queue they failed in
     dead-letters discard ID... | --all --into FILE
                                       remove messages, kept in a JSON-lines file
+    statistics recount [--repair] [--json]
+                                      recompute the published statistics from feedback's
+                                      stored applications, reviews and cases and compare
+                                      them with the incrementally kept buckets (exit 1 when
+                                      they differ); --repair rewrites the buckets
 
-Configuration comes from the environment, as for the services (AMQP_URI,
+Configuration comes from the environment, as for the services (AMQP_URI, MONGO_URI,
 BROKER_USERS_SECRET or DATA_DIR, BROKER_USER_PREFIX, AUTH_SIGNING_KEY).
 docs/operations.md, "Token keys and rotation", and docs/adr/0015.
 """
@@ -259,6 +264,55 @@ def secret_command(args):
     return 0
 
 
+def statistics_recount(store, repair=False):
+    """The published statistics recounted from feedback's store: {"buckets", "differences",
+    "equal", "repaired"}; with `repair`, the buckets are rewritten from the recount when they
+    differ (docs/operations.md, "Published statistics")."""
+    from services.feedback import statistics
+
+    contributions = statistics.contributions(
+        store.all_facts(), store.all_reviews(), store.all_cases()
+    )
+    recounted = statistics.add_up(contributions.values())
+    differences = statistics.compare(store.all_buckets(), recounted)
+    if differences and repair:
+        store.replace_buckets(recounted, contributions)
+    return {
+        "buckets": len(recounted),
+        "differences": [
+            {"bucket": key, "figure": figure, "kept": kept, "recounted": value}
+            for key, figure, kept, value in differences
+        ],
+        "equal": not differences,
+        "repaired": bool(differences and repair),
+    }
+
+
+def statistics_command(args):
+    from onestop.common import config
+    from onestop.common.mongo import connect
+    from services.feedback.statistics_store import StatisticsStore
+
+    client = connect()
+    try:
+        result = statistics_recount(
+            StatisticsStore(client[config.db_name("feedback")]), repair=args.repair
+        )
+    finally:
+        client.close()
+    if args.json:
+        sys.stdout.write(render(result))
+    else:
+        for d in result["differences"]:
+            print(f"{d['bucket']} {d['figure']}: kept {d['kept']}, recounted {d['recounted']}")
+        state = "equal" if result["equal"] else f"{len(result['differences'])} differences"
+        print(
+            f"{result['buckets']} buckets recounted: {state}"
+            + ("; buckets rewritten from the recount" if result["repaired"] else "")
+        )
+    return 0 if result["equal"] or result["repaired"] else 1
+
+
 def parser():
     top = argparse.ArgumentParser(
         prog="python -m ops.cli", description="One-step Approval operators' command line"
@@ -344,6 +398,18 @@ def parser():
     dead.add_argument("--into", help="discard: the JSON-lines file that keeps them")
     dead.add_argument("--json", action="store_true", help="list: as JSON")
     dead.set_defaults(run=dead_letters_command)
+
+    stats = commands.add_parser(
+        "statistics",
+        help="recount the published statistics (GET /api/statistics) from feedback's store",
+        description="Recompute every bucket of the published statistics from the stored "
+        "applications' facts, reviews and cases, and compare with the buckets the event "
+        "handlers keep; exit status 1 when they differ (unless --repair rewrote them).",
+    )
+    stats.add_argument("action", choices=["recount"])
+    stats.add_argument("--repair", action="store_true", help="rewrite the buckets from the recount")
+    stats.add_argument("--json", action="store_true", help="the result as JSON")
+    stats.set_defaults(run=statistics_command)
     return top
 
 

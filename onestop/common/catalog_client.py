@@ -27,6 +27,7 @@ from onestop.common.rpc import TimedRpcProxy
 VERSIONED = {
     "get_scenario": 1,
     "get_region": 1,
+    "get_department": 1,
     "plan": 3,
     "get_calendar": 0,
     "get_license_types": 0,

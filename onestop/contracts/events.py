@@ -108,6 +108,10 @@ class DecidedTaskSchema(Schema):
     state = fields.String(required=True)
     license_type = fields.String(allow_none=True, load_default=None)
     data = fields.Dict(allow_none=True, load_default=dict)
+    # the task's promised date (its clock stopped during corrections; None: never sent) and
+    # when it was decided or cancelled; absent only in events older than these fields
+    due = fields.String(allow_none=True, load_default=None)
+    decided_at = fields.String(allow_none=True, load_default=None)
 
 
 class ApplicationDecidedSchema(Schema):

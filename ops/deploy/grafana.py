@@ -315,6 +315,53 @@ def overview():
             unit="percentunit",
             width=12,
         ),
+        lay.row("Published statistics (GET /api/statistics)"),
+        panel(
+            lay,
+            "Decided on time and share handled online (last 30 days)",
+            [
+                (
+                    'sum(increase(feedback_statistics_total{figure="decided_on_time"}[30d])) / '
+                    'sum(increase(feedback_statistics_total{figure="decided"}[30d]))',
+                    "decided on time",
+                ),
+                (
+                    'sum(increase(feedback_statistics_total{figure="submitted",channel=~"online|mobile"}[30d])) / '
+                    'sum(increase(feedback_statistics_total{figure="submitted"}[30d]))',
+                    "online + mobile",
+                ),
+            ],
+            kind="stat",
+            unit="percentunit",
+            width=8,
+            description="Counters restart with feedback's process: the published figures "
+            "(GET /api/statistics) are the record; these follow them between restarts.",
+        ),
+        panel(
+            lay,
+            "Average working days to decision by department (last 30 days)",
+            [
+                (
+                    'sort_desc(sum by (department) (increase(feedback_statistics_department_total{figure="working_days"}[30d])) / '
+                    'sum by (department) (increase(feedback_statistics_department_total{figure="decided"}[30d])))',
+                    "{{department}}",
+                )
+            ],
+            kind="bargauge",
+            width=8,
+        ),
+        panel(
+            lay,
+            "Materials and counter visits saved per day",
+            [
+                (
+                    'sum(increase(feedback_statistics_total{figure="materials_saved"}[1d]))',
+                    "materials (e-licences reused)",
+                ),
+                ('sum(increase(feedback_statistics_total{figure="visits_saved"}[1d]))', "visits"),
+            ],
+            width=8,
+        ),
         lay.row("Licences and alerts"),
         panel(
             lay,

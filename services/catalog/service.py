@@ -120,6 +120,11 @@ class CatalogService(ServiceBase):
         return self.catalog.get(version).regions.get(code)
 
     @rpc
+    def get_department(self, code, version=None):
+        """The department (code, names, offices), or None when the catalog has none."""
+        return self.catalog.get(version).departments.get(code)
+
+    @rpc
     def plan(self, code, region, optional_items=(), version=None):
         """The tasks of one application; {"error": ...} when the request cannot be planned."""
         try:

@@ -8,20 +8,26 @@ from onestop.common.auth import acting_applicant, may_read_application
 from onestop.common.catalog_client import CatalogProxy
 from onestop.common.clock import Clock
 from onestop.common.collectors import StoreGauges
-from onestop.common.errors import Unknown
+from onestop.common.errors import Invalid, Unknown
 from onestop.common.http import http, load, load_query, read_json
 from onestop.common.messaging import event_handler
 from onestop.common.mongo import Storage
 from onestop.common.outbox import Outbox
 from onestop.common.service import ServiceBase
+from onestop.contracts.envelope import InvalidMessage
 from onestop.contracts.events import (
     APPLICATION_DECIDED,
     APPLICATION_SUBMITTED,
+    RECTIFICATION_CLOSED,
+    RECTIFICATION_OPENED,
+    REVIEW_SUBMITTED,
     ApplicationDecidedSchema,
     ApplicationSubmittedSchema,
+    RectificationEventSchema,
+    ReviewSubmittedSchema,
     load_event,
 )
-from services.feedback import domain
+from services.feedback import domain, statistics, statistics_metrics
 from services.feedback.limits import ReviewLimits
 from services.feedback.metrics import store_gauges
 from services.feedback.schemas import (
@@ -34,14 +40,24 @@ from services.feedback.schemas import (
     StatsQuerySchema,
     VisitSchema,
 )
+from services.feedback.statistics_schemas import PublishedStatisticsQuerySchema, months_of
+from services.feedback.statistics_store import StatisticsStore
 from services.feedback.steps import Steps
 from services.feedback.store import FeedbackStore
+
+
+class PublishedStorage(Storage):
+    """The published statistics' store, on feedback's database beside `store`; the Outbox
+    writes through `store` alone (it takes the Storage that `provides_store`)."""
+
+    provides_store = False
 
 
 class FeedbackService(ServiceBase):
     name = "feedback"
 
     store = Storage(FeedbackStore, "feedback")
+    published = PublishedStorage(StatisticsStore, "feedback")  # statistics.py
     outbox = Outbox("reviews", "cases")  # notifications: confirmed, not mandatory
     gauges = StoreGauges(FeedbackStore, "feedback", store_gauges)
     catalog = CatalogProxy()
@@ -141,6 +157,71 @@ class FeedbackService(ServiceBase):
     @timer(interval=2)
     def sweep(self):
         self._steps().supervise()
+
+    # -- published statistics (statistics.py: incremental, idempotent per event) ------------
+    @http("GET", "/api/statistics")
+    def published_statistics(self, request):
+        """Public, no token: figures only, never personal data."""
+        query = months_of(load_query(PublishedStatisticsQuerySchema(), request))
+        self._check_known(query)
+        buckets = self.published.buckets(
+            query["department"] or statistics.ALL, query["from"], query["to"]
+        )
+        return statistics.report(buckets, query)
+
+    @event_handler("intake", APPLICATION_SUBMITTED)
+    def count_application_submitted(self, payload):
+        submitted = load_event(ApplicationSubmittedSchema, payload, APPLICATION_SUBMITTED)
+        plan = self.catalog.plan(
+            submitted["scenario"],
+            submitted["region"],
+            submitted["optional_items"],
+            submitted["catalog_version"],
+        )
+        facts = statistics.submitted_facts(submitted, None if "error" in plan else plan)
+        self.published.note_facts(submitted["application_id"], "submitted", facts)
+        self._refresh(submitted["application_id"])
+
+    @event_handler("routing", APPLICATION_DECIDED)
+    def count_application_decided(self, payload):
+        decided = load_event(ApplicationDecidedSchema, payload, APPLICATION_DECIDED)
+        calendar = self._steps().calendar(decided.get("catalog_version"))
+        try:
+            facts = statistics.decided_facts(decided, calendar)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise InvalidMessage(f"bad {APPLICATION_DECIDED}: {exc!r}") from None
+        self.published.note_facts(decided["application_id"], "decided", facts)
+        self._refresh(decided["application_id"])
+
+    @event_handler("feedback", REVIEW_SUBMITTED)
+    def count_review(self, payload):
+        self._refresh(
+            load_event(ReviewSubmittedSchema, payload, REVIEW_SUBMITTED)["application_id"]
+        )
+
+    @event_handler("feedback", RECTIFICATION_OPENED)
+    def count_rectification_opened(self, payload):
+        body = load_event(RectificationEventSchema, payload, RECTIFICATION_OPENED)
+        self._refresh(body["application_id"])
+
+    @event_handler("feedback", RECTIFICATION_CLOSED)
+    def count_rectification_closed(self, payload):
+        body = load_event(RectificationEventSchema, payload, RECTIFICATION_CLOSED)
+        self._refresh(body["application_id"])
+
+    def _refresh(self, application_id):
+        statistics_metrics.count(statistics.refresh(self.published, application_id))
+
+    def _check_known(self, query):
+        unknown = {}
+        department = query["department"]
+        if department and department != statistics.SERVICE_CENTER:
+            if self.catalog.get_department(department) is None:
+                unknown["department"] = ["no such department; see GET /api/departments"]
+        if query["region"] and self.catalog.get_region(query["region"]) is None:
+            unknown["region"] = ["no such region; see GET /api/regions"]
+        if unknown:
+            raise Invalid("unknown filter values", fields=unknown)
 
     # -- who acts, and the steps ---------------------------------------------------------
     def _as_applicant(self, request, schema):

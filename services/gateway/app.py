@@ -60,6 +60,7 @@ ROUTES = [
     ("/api/officer/tasks/<task_id>/decision", "POST", "routing"),
     ("/api/applications/<application_id>/reviews", "GET,POST", "feedback"),
     ("/api/reviews/stats", "GET", "feedback"),
+    ("/api/statistics", "GET", "feedback"),
     ("/api/reviews/<review_id>/follow-up", "POST", "feedback"),
     ("/api/rectifications", "GET", "feedback"),
     ("/api/rectifications/<case_id>", "GET", "feedback"),

@@ -530,6 +530,10 @@ def decided_event(workflow):
                     "state": t["state"],
                     "license_type": t.get("license_type"),
                     "data": t["data"],
+                    # the promised date (clock stopped during corrections) and when it was
+                    # decided: feedback's published statistics count decisions on time
+                    "due": t["due"],
+                    "decided_at": t["decided_at"],
                 }
                 for t in sorted(workflow["tasks"].values(), key=lambda t: t["order"])
             ],

@@ -828,6 +828,18 @@ def _stats(api, fixture):
     assert api.status("GET", "/api/reviews/stats", as_=None) == 401
 
 
+@case("GET", "/api/statistics")
+def _published_statistics(api, fixture):
+    fixture("reviewed")
+    for params in ({}, {"month": "2026-03"}, {"from": "2026-01", "to": "2026-12"}):
+        assert api.status("GET", "/api/statistics", as_=None, params=params) == 200
+    filters = {"department": "health", "region": "430100", "channel": "online"}
+    assert api.call("GET", "/api/statistics", as_=None, params=filters).json()["months"] is not None
+    assert api.status("GET", "/api/statistics", as_=None, params={"month": "2026-13"}) == 400
+    assert api.status("GET", "/api/statistics", as_=None, params={"region": "439999"}) == 400
+    assert api.status("GET", "/api/statistics", as_=None, params={"department": "nobody"}) == 400
+
+
 @case("GET", "/api/rectifications")
 def _cases(api, fixture):
     case_id = fixture("reviewed")["case_id"]

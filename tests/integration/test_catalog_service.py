@@ -31,6 +31,9 @@ def test_rpc_answers_every_package_and_plans_it(catalog, nameko_config):
             assert [t["item_code"] for t in plan["tasks"]] == [i["code"] for i in view["items"]]
         assert rpc.get_scenario("nothing") is None
         assert "error" in rpc.plan("birth", "999999")
+        # the published statistics check a department filter with it (issue 18)
+        assert rpc.get_department("health")["code"] == "health"
+        assert rpc.get_department("nothing") is None
 
 
 def test_items_and_packages_are_searched(catalog):

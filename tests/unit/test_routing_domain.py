@@ -309,3 +309,26 @@ def test_the_audit_trail_names_who_decided_for_the_department_when_the_result_sa
     assert entries["correction_required"]["by"] == "officer-0042"
     assert entries["correction_required"]["actor"] == "department:a"
     assert "by" not in entries["approval_result"]  # nobody named: no `by`
+
+
+def test_the_decided_event_carries_each_tasks_promised_date_and_decision_time():
+    """feedback's published statistics count a decision on time from these (issue 18)."""
+    workflow, _ = start(("A", "a", []), ("B", "b", ["A"]))
+    first = step(workflow, "A", "approved")
+    rejected = step(first.workflow, "B", "rejected", reason="no")
+    body = next(
+        m["body"] for m in rejected.messages if m.get("event_type") == "application_decided"
+    )
+    tasks = {t["item_code"]: t for t in body["tasks"]}
+    for code in ("A", "B"):
+        stored = rejected.workflow["tasks"][code]
+        assert tasks[code]["due"] == stored["due"] == "2026-11-30T15:59:59+00:00"
+        assert tasks[code]["decided_at"] == stored["decided_at"] == NOW.isoformat()
+    blocked_then_cancelled = step(start(("A", "a", []), ("B", "b", ["A"]))[0], "A", "rejected")
+    body = next(
+        m["body"]
+        for m in blocked_then_cancelled.messages
+        if m.get("event_type") == "application_decided"
+    )
+    never_sent = {t["item_code"]: t for t in body["tasks"]}["B"]
+    assert never_sent["due"] is None and never_sent["decided_at"] == NOW.isoformat()
