@@ -10,6 +10,7 @@ APPLICATION_UPDATED = "application_updated"  # routing: a new snapshot of the wo
 APPLICATION_DECIDED = "application_decided"  # routing: the combined decision
 APPLICATION_CORRECTED = "application_corrected"  # intake: supplementary materials supplied
 APPLICATION_WITHDRAWN = "application_withdrawn"  # intake: the applicant withdrew
+TASK_DUE_SOON = "task_due_soon"  # routing: a task nears its promised date
 TASK_OVERDUE = "task_overdue"  # routing: a task passed its promised date
 TASK_ESCALATED = "task_escalated"  # routing: a task passed its legal limit
 # notify: a notification stored for a delivery channel, to be delivered (its own consumer)
@@ -130,8 +131,8 @@ class ApplicationDecidedSchema(Schema):
 
 
 class TaskSupervisionSchema(Schema):
-    """task_overdue (limit: the promised date) and task_escalated (limit: the legal one):
-    routing's supervision_event; notify tells the office."""
+    """task_due_soon and task_overdue (limit: the promised date), task_escalated (limit: the
+    legal one): routing's supervision_event; notify tells the office."""
 
     class Meta:
         unknown = INCLUDE

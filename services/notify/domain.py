@@ -194,6 +194,7 @@ def notifications(notice, preferences, offered, now):
                 "created_ts": now.timestamp(),
                 "state": "delivered" if channel == INBOX else "pending",
                 "attempts": 0,
+                "read": False,  # a boolean, not read_at: the embedded store matches no null
                 "read_at": None,
             }
         )
@@ -244,7 +245,7 @@ def inbox_view(doc):
         "text": doc["text"],
         "application_id": doc.get("application_id"),
         "created_at": doc["created_at"],
-        "read": doc.get("read_at") is not None,
+        "read": bool(doc.get("read")),
         "read_at": doc.get("read_at"),
     }
 

@@ -20,6 +20,7 @@ from onestop.contracts.events import (
     APPLICATION_UPDATED,
     LICENSE_ISSUED,
     NOTIFICATION_QUEUED,
+    TASK_DUE_SOON,
     TASK_ESCALATED,
     TASK_OVERDUE,
     ApplicationDecidedSchema,
@@ -73,6 +74,10 @@ class NotifyService(ServiceBase):
     @event_handler("license", LICENSE_ISSUED)
     def handle_license_issued(self, payload):
         self._notify(load_event(LicenseEventSchema, payload, LICENSE_ISSUED))
+
+    @event_handler("routing", TASK_DUE_SOON)
+    def handle_task_due_soon(self, payload):
+        self._notify(load_event(TaskSupervisionSchema, payload, TASK_DUE_SOON))
 
     @event_handler("routing", TASK_OVERDUE)
     def handle_task_overdue(self, payload):

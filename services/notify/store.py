@@ -57,7 +57,7 @@ class NotifyStore(MongoStore):
     def inbox(self, person, offset, limit, unread_only=False):
         """(a page of the person's inbox, newest first; how many in all; how many unread)."""
         query = {"person": person, "channel": "inbox"}
-        unread = dict(query, read_at=None)
+        unread = dict(query, read=False)
         page = list(
             self.db.notifications.find(unread if unread_only else query)
             .sort([("created_ts", DESCENDING), ("_id", DESCENDING)])
@@ -71,8 +71,8 @@ class NotifyStore(MongoStore):
         """The notification, read (the first time sets read_at); None when it is not this
         person's inbox notification."""
         self.db.notifications.update_one(
-            {"_id": notification_id, "person": person, "channel": "inbox", "read_at": None},
-            {"$set": {"read_at": now.isoformat()}},
+            {"_id": notification_id, "person": person, "channel": "inbox", "read": False},
+            {"$set": {"read": True, "read_at": now.isoformat()}},
         )
         doc = self.db.notifications.find_one(
             {"_id": notification_id, "person": person, "channel": "inbox"}
@@ -96,6 +96,10 @@ class NotifyStore(MongoStore):
         return self.db.preferences.find_one({"_id": person}, {"_id": 0})
 
     def save_preferences(self, person, preferences, now):
-        self.db.preferences.replace_one(
-            {"_id": person}, dict(preferences, updated_at=now.isoformat()), upsert=True
+        # $set with upsert, not replace_one: the embedded store's replace_one upsert drops
+        # the filter's _id (it inserts under a new ObjectId)
+        self.db.preferences.update_one(
+            {"_id": person},
+            {"$set": dict(preferences, updated_at=now.isoformat())},
+            upsert=True,
         )

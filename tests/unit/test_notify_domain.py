@@ -78,6 +78,7 @@ SAMPLES = {
     events.LICENSE_ISSUED: LICENSE,
     events.TASK_OVERDUE: OVERDUE,
     events.TASK_ESCALATED: OVERDUE,
+    events.TASK_DUE_SOON: OVERDUE,
 }
 CHINESE = re.compile(r"[\u4e00-\u9fff]")
 
