@@ -1,13 +1,14 @@
 """Notifications through the running mesh (issue 18): an application's life told to its
 applicant in Chinese (inbox and the file channel), a replayed event told once, chosen
 channels respected, nobody reads another's inbox, a failing SMS gateway retried then
-dead-lettered, and an office told of its overdue task.
+dead-lettered, and an office told when its task nears and passes its promised date.
 
 A mesh of its own: its SMS gateway is a test server here that refuses every message, its
 file channel a file of the test's, and its clock one the last test moves."""
 
 import json
 import threading
+from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -260,18 +261,34 @@ def test_chosen_channels_are_respected_and_a_failing_sms_gateway_is_dead_lettere
     assert not [line for line in file_lines(mesh) if application_id in line["text"]]
 
 
-def test_an_office_is_told_of_its_overdue_task(notify_mesh):
+def test_an_office_is_told_when_its_task_nears_and_passes_its_promised_date(notify_mesh):
     mesh = notify_mesh
     office = mesh.as_("officer", office="health.430102")
     client = mesh.client()
     application_id = client.apply("birth", name="Hold health")
-    wait_for(
-        lambda: client.application(application_id).json()["status"] == "in_review", "in review"
-    )
+
+    def in_review():
+        view = client.application(application_id).json()
+        return view if view["status"] == "in_review" else None
+
+    view = wait_for(in_review, "in review")
     assert not notices_for(mesh, office, application_id)
-    mesh.clock_file.write_text(str(14 * DAY))  # two weeks later: past the promise (last test)
-    (overdue,) = wait_for(lambda: notices_for(mesh, office, application_id), "the office told")
-    assert overdue["notice"] == "task_overdue" and overdue["title"] == "办件已超期"
-    assert application_id in overdue["text"] and "承诺办结时限" in overdue["text"]
+    (task,) = [t for t in view["tasks"] if t["department"] == "health" and t["due"]]
+    due = datetime.fromisoformat(task["due"])
+    # the mesh's clock moved to half a day before the promised date (later tests: none)
+    offset = (due - datetime.now(timezone.utc)).total_seconds() - 12 * 3600
+    mesh.clock_file.write_text(str(offset))
+    (soon,) = wait_for(lambda: notices_for(mesh, office, application_id), "the warning")
+    assert soon["notice"] == "task_due_soon" and soon["title"] == "办件即将到期"
+    assert due.date().isoformat() in soon["text"] and application_id in soon["text"]
+
+    mesh.clock_file.write_text(str(offset + DAY))  # half a day past the promise
+    told = wait_for(
+        lambda: len(notices_for(mesh, office, application_id)) == 2, "the overdue notice"
+    ) and notices_for(mesh, office, application_id)
+    assert [n["notice"] for n in told] == ["task_due_soon", "task_overdue"]
+    assert told[1]["title"] == "办件已超期" and "承诺办结时限" in told[1]["text"]
     elsewhere = mesh.as_("officer", office="taxation.430102")
     assert not notices_for(mesh, elsewhere, application_id)
+    applicant = mesh.as_("applicant", PERSON_ID)
+    assert "task_overdue" not in {n["notice"] for n in notices_for(mesh, applicant, application_id)}
