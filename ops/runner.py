@@ -200,6 +200,9 @@ def announce_when_ready(manager, timeout=90):
     lines += [
         f"  Store:           {os.environ['MONGO_URI']}",
         f"  Broker:          {config.amqp_uri()}",
+        "  Notifications:   "
+        + str(os.environ.get("NOTIFY_FILE") or data_dir() / "notifications.jsonl")
+        + " (notify's file channel; each person's inbox: GET /api/notifications)",
         "  Development tokens (Authorization: Bearer <token>; more: "
         "python -m ops.cli token --help):",
     ]
