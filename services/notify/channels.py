@@ -7,7 +7,8 @@ raises DeliveryFailed (transient: the message is retried later, then dead-letter
   that took a message whose answer was lost can drop the resend;
 - file (development): one JSON line per message appended to NOTIFY_FILE.
 
-Which channels a deployment offers: NOTIFY_CHANNELS (comma-separated; default `file`).
+Which channels a deployment offers: NOTIFY_CHANNELS (comma-separated; default none, the
+inbox alone: a container does not fill its /tmp unasked; `make run` sets `file`).
 """
 
 import json
@@ -90,7 +91,7 @@ def offered_channels(value):
 def build_channels(environ):
     """name -> channel for what the environment offers; ValueError when an offered
     channel lacks its setting (a deployment fails at start, not at the first message)."""
-    names = offered_channels(environ.get("NOTIFY_CHANNELS", "file"))
+    names = offered_channels(environ.get("NOTIFY_CHANNELS", ""))
     timeout = float(environ.get("NOTIFY_HTTP_TIMEOUT_SECONDS", DEFAULT_TIMEOUT_SECONDS))
     channels = {}
     for name in names:

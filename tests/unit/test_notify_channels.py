@@ -100,7 +100,7 @@ def test_the_deployment_offers_the_channels_it_names_with_their_settings(tmp_pat
     assert channels["sms"].url == "http://sms.example/send" and channels["sms"].timeout == 3
     assert channels["file"].path == tmp_path / "notifications.jsonl"
     assert list(build_channels({"NOTIFY_CHANNELS": ""})) == []
-    assert list(build_channels({})) == ["file"]  # development's default
+    assert list(build_channels({})) == []  # the inbox alone, unless a deployment says
 
 
 def test_an_offered_channel_without_its_setting_or_an_unknown_one_fails_at_start():
