@@ -27,6 +27,7 @@ SERVICE_CLASSES = {
     "routing": "services.routing.service:RoutingService",
     "license": "services.license.service:LicenseService",
     "feedback": "services.feedback.service:FeedbackService",
+    "notify": "services.notify.service:NotifyService",
     "departments-nameko": "departments.reference.nameko_department:ReferenceDepartment",
 }
 

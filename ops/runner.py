@@ -200,6 +200,9 @@ def announce_when_ready(manager, timeout=90):
     lines += [
         f"  Store:           {os.environ['MONGO_URI']}",
         f"  Broker:          {config.amqp_uri()}",
+        "  Notifications:   "
+        + str(os.environ.get("NOTIFY_FILE") or data_dir() / "notifications.jsonl")
+        + " (notify's file channel; each person's inbox: GET /api/notifications)",
         "  Development tokens (Authorization: Bearer <token>; more: "
         "python -m ops.cli token --help):",
     ]
@@ -243,6 +246,8 @@ def main(argv=None):
         prepare(departments)
         manager = Manager()
         env = dict(verifier_env(os.environ), PYTHONUNBUFFERED="1", PYTHONPATH=str(ROOT))
+        env.setdefault("DATA_DIR", str(data_dir()))  # e.g. notify's file channel writes there
+        env.setdefault("NOTIFY_CHANNELS", "file")  # locally: notifications appear in a file
         for name, (command, extra) in processes(departments).items():
             manager.add_process(name, " ".join(command), env=dict(env, **extra), cwd=str(ROOT))
         threading.Thread(target=announce_when_ready, args=(manager,), daemon=True).start()

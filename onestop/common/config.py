@@ -16,6 +16,7 @@ SERVICES = {
     "routing": 8003,
     "license": 8004,
     "feedback": 8005,
+    "notify": 8006,
 }
 GATEWAY_PORT = 8000
 # the gateway's metrics, on a port of their own: the gateway's own port is public

@@ -84,8 +84,12 @@ RETRY_COUNT_HEADER = "x-retry-count"
 DEFAULT_RETRY_LIMIT = 120  # 1 + 5 + 15 + 117 * 30 s: about an hour of outage
 
 
-def retry_limit():
-    return int(config.env("TRANSIENT_RETRY_LIMIT", DEFAULT_RETRY_LIMIT))
+def retry_limit(variable="TRANSIENT_RETRY_LIMIT"):
+    """How many times a transiently failing message is retried later before it is
+    dead-lettered: `variable` (a handler may name its own, e.g. notify's deliveries),
+    else TRANSIENT_RETRY_LIMIT."""
+    value = config.env(variable) if variable != "TRANSIENT_RETRY_LIMIT" else None
+    return int(value or config.env("TRANSIENT_RETRY_LIMIT", DEFAULT_RETRY_LIMIT))
 
 
 def retries_of(message):
@@ -211,6 +215,7 @@ class FailurePolicy:
     """Mixin for nameko Consumer subclasses: the policy described in the module docstring."""
 
     queue_consumer = DeadLetteringQueueConsumer()
+    retry_limit_variable = "TRANSIENT_RETRY_LIMIT"  # a handler may name its own
 
     def undecodable(self, message, exc):
         if isinstance(exc, ContentDisallowed):
@@ -238,7 +243,7 @@ class FailurePolicy:
     def _retry_later(self, message, queue_name, exc):
         retries = retries_of(message)
         reason = f"{type(exc).__name__}: {exc}"
-        if retries >= retry_limit():
+        if retries >= retry_limit(self.retry_limit_variable):
             self._dead_letter(
                 message,
                 queue_name,
@@ -343,7 +348,14 @@ class SenderAwareConsumer(ReliableConsumer):
 
 
 class ReliableEventHandler(FailurePolicy, EventHandler):
-    """`@event_handler(...)` with the failure policy above and a dead-letter exchange on its queue."""
+    """`@event_handler(...)` with the failure policy above and a dead-letter exchange on its
+    queue. `retry_limit_variable="X"`: the environment variable that sets how often this
+    handler's transient failures are retried (default: TRANSIENT_RETRY_LIMIT's)."""
+
+    def __init__(self, source_service, event_type, retry_limit_variable=None, **kwargs):
+        super().__init__(source_service, event_type, **kwargs)
+        if retry_limit_variable:
+            self.retry_limit_variable = retry_limit_variable
 
     def setup(self):
         super().setup()

@@ -10,8 +10,11 @@ APPLICATION_UPDATED = "application_updated"  # routing: a new snapshot of the wo
 APPLICATION_DECIDED = "application_decided"  # routing: the combined decision
 APPLICATION_CORRECTED = "application_corrected"  # intake: supplementary materials supplied
 APPLICATION_WITHDRAWN = "application_withdrawn"  # intake: the applicant withdrew
+TASK_DUE_SOON = "task_due_soon"  # routing: a task nears its promised date
 TASK_OVERDUE = "task_overdue"  # routing: a task passed its promised date
 TASK_ESCALATED = "task_escalated"  # routing: a task passed its legal limit
+# notify: a notification stored for a delivery channel, to be delivered (its own consumer)
+NOTIFICATION_QUEUED = "notification_queued"
 
 
 class ApplicantSchema(Schema):
@@ -129,6 +132,33 @@ class ApplicationDecidedSchema(Schema):
     submitted_at = fields.String(required=True)
     decision = fields.Nested(DecisionSchema, required=True)
     tasks = fields.List(fields.Nested(DecidedTaskSchema), required=True)
+
+
+class TaskSupervisionSchema(Schema):
+    """task_due_soon and task_overdue (limit: the promised date), task_escalated (limit: the
+    legal one): routing's supervision_event; notify tells the office."""
+
+    class Meta:
+        unknown = INCLUDE
+
+    application_id = fields.String(required=True)
+    task_id = fields.String(required=True)
+    scenario = fields.String(required=True)
+    item_code = fields.String(required=True)
+    department = fields.String(required=True)
+    office = fields.String(required=True)
+    region = fields.String(required=True)
+    limit = fields.String(required=True)
+    sent_at = fields.String(allow_none=True, load_default=None)
+
+
+class NotificationQueuedSchema(Schema):
+    """notify's own delivery message: which stored notification to deliver."""
+
+    class Meta:
+        unknown = INCLUDE
+
+    notification_id = fields.String(required=True)
 
 
 # license: e-licence life cycle

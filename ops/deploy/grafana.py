@@ -2,7 +2,8 @@
 
 Three dashboards, each for one audience:
 - overview (supervisors): throughput, decision time by scenario, open and overdue
-  work by department, review scores, rectification, licences, firing alerts;
+  work by department, review scores, rectification, notifications, licences, firing
+  alerts;
 - department (a department's office, with department and office selectors);
 - machinery (operators): per-entrypoint calls, errors and latency, dead letters,
   publisher confirms, queue depth and consumers, MongoDB latency.
@@ -361,6 +362,33 @@ def overview():
                 ('sum(increase(feedback_statistics_total{figure="visits_saved"}[1d]))', "visits"),
             ],
             width=8,
+        ),
+        lay.row("Notifications"),
+        panel(
+            lay,
+            "Notifications per hour, by notice",
+            [
+                (
+                    'sum by (notice) (rate(notify_notifications_total{channel="inbox"}'
+                    "[$__rate_interval])) * 3600",
+                    "{{notice}}",
+                )
+            ],
+            width=12,
+            stack=True,
+        ),
+        panel(
+            lay,
+            "Deliveries per hour, by channel and outcome",
+            [
+                (
+                    "sum by (channel, outcome) (rate(notify_deliveries_total[$__rate_interval]))"
+                    " * 3600",
+                    "{{channel}} {{outcome}}",
+                )
+            ],
+            width=12,
+            description="failed: refused or timed out, retried later, then dead-lettered",
         ),
         lay.row("Licences and alerts"),
         panel(

@@ -73,6 +73,9 @@ ROUTES = [
     ("/api/licenses/verify", "POST", "license"),
     ("/api/licenses/<license_id>", "GET", "license"),
     ("/api/licenses/<license_id>/revoke", "POST", "license"),
+    ("/api/notifications", "GET", "notify"),
+    ("/api/notifications/preferences", "GET,PUT", "notify"),
+    ("/api/notifications/<notification_id>/read", "POST", "notify"),
 ]
 # public aliases: path -> (service, path at the service)
 ALIASES = {"/.well-known/license-keys.json": ("license", "/api/licenses/keys")}

@@ -12,13 +12,14 @@ application early or twice.
 
 import copy
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from onestop.contracts import messages as contract
 from onestop.contracts.envelope import make_envelope
 from onestop.contracts.events import (
     APPLICATION_DECIDED,
     APPLICATION_UPDATED,
+    TASK_DUE_SOON,
     TASK_ESCALATED,
     TASK_OVERDUE,
 )
@@ -28,6 +29,7 @@ OPEN_STATES = ("blocked", "sent", "correction_required")
 FINAL_STATES = ("approved", "rejected", "cancelled")
 DECIDED_STATUSES = ("approved", "rejected", "withdrawn")
 MAX_CORRECTION_ROUNDS = 2
+DUE_SOON = timedelta(days=1)  # how long before its promised date a task is said to near it
 SEEN_RESULTS_KEPT = 20
 
 
@@ -65,6 +67,7 @@ def new_workflow(submitted, plan, now, calendar):
             corrections=0,
             requested_materials=[],
             paused_at=None,
+            due_soon=False,
             overdue=False,
             escalated=False,
             seen=[],
@@ -395,12 +398,24 @@ def decide(workflow, now, withdrawn=False):
 
 
 def supervise(workflow, now):
-    """Mark sent tasks past their promised date overdue (once), escalate at the legal limit."""
+    """Warn of sent tasks nearing their promised date (once, DUE_SOON before it), mark those
+    past it overdue (once), escalate at the legal limit."""
     workflow = copy.deepcopy(workflow)
     messages = []
     for task in sorted(workflow["tasks"].values(), key=lambda t: t["order"]):
         if task["state"] != "sent":
             continue
+        due = datetime.fromisoformat(task["due"])
+        if not task.get("due_soon") and not task["overdue"] and due - DUE_SOON <= now < due:
+            task["due_soon"] = True
+            messages.append(supervision_event(workflow, task, TASK_DUE_SOON, task["due"]))
+            record(
+                workflow,
+                now,
+                "supervision",
+                TASK_DUE_SOON,
+                f"task {task['item_code']} at {task['office']} nears its promised date",
+            )
         if not task["overdue"] and datetime.fromisoformat(task["due"]) < now:
             task["overdue"] = True
             messages.append(supervision_event(workflow, task, TASK_OVERDUE, task["due"]))
@@ -439,7 +454,10 @@ def set_watch(workflow):
         if task["state"] != "sent" or workflow["decision"] is not None:
             continue
         if not task["overdue"]:
-            moments.append(datetime.fromisoformat(task["due"]).timestamp())
+            due = datetime.fromisoformat(task["due"])
+            if not task.get("due_soon"):
+                moments.append((due - DUE_SOON).timestamp())  # then warn that it nears
+            moments.append(due.timestamp())
         elif not task["escalated"]:
             moments.append(datetime.fromisoformat(task["legal_due"]).timestamp())
     workflow["watch_ts"] = min(moments) if moments else None

@@ -35,7 +35,8 @@ DECISION_SECONDS = Histogram(
 )
 SUPERVISION_EVENTS = Counter(
     "routing_supervision_events_total",
-    "Tasks flagged by supervision (overdue: promised date passed; escalated: legal limit passed)",
+    "Tasks flagged by supervision (due_soon: promised date near; overdue: promised date "
+    "passed; escalated: legal limit passed)",
     ["department", "event"],
 )
 TASK_DECISION_SECONDS = Histogram(
@@ -69,7 +70,11 @@ def count_change(before, after, now):
     """What a written change did: tasks flagged by supervision, decided or sent back for a
     correction, and the combined decision."""
     for code, task in after["tasks"].items():
-        for flag, event in (("overdue", "overdue"), ("escalated", "escalated")):
+        for flag, event in (
+            ("due_soon", "due_soon"),
+            ("overdue", "overdue"),
+            ("escalated", "escalated"),
+        ):
             if task.get(flag) and not before["tasks"][code].get(flag):
                 SUPERVISION_EVENTS.labels(task["department"], event).inc()
         changed = task["state"] != before["tasks"][code]["state"]

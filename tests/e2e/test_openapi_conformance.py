@@ -1011,6 +1011,67 @@ def _revoke(api, fixture):
     assert verdict["result"] == "revoked"
 
 
+NOTIFICATIONS = "/api/notifications"
+
+
+def told(api, application_id):
+    """The applicant's inbox notices about one application, once the licence is told."""
+
+    def found():
+        inbox = api.call("GET", NOTIFICATIONS, params={"limit": 100}).json()["notifications"]
+        mine = [n for n in inbox if n["application_id"] == application_id]
+        return mine if "license_issued" in {n["notice"] for n in mine} else None
+
+    return wait_for(found, f"the notices of {application_id}")
+
+
+@case("GET", NOTIFICATIONS)
+def _inbox(api, fixture):
+    notices = told(api, fixture("birth")["id"])
+    assert {"application_submitted", "application_approved"} <= {n["notice"] for n in notices}
+    page = api.call("GET", NOTIFICATIONS, params={"limit": 1, "unread": "true"}).json()
+    assert len(page["notifications"]) == 1 and page["limit"] == 1
+    assert api.call("GET", NOTIFICATIONS, as_=("applicant", STRANGER)).json()["total"] == 0
+    assert api.status("GET", NOTIFICATIONS, params={"limit": 101}) == 400
+    assert api.status("GET", NOTIFICATIONS, params={"page": 2}) == 400
+    assert api.status("GET", NOTIFICATIONS, as_="supervisor") == 403
+    assert api.status("GET", NOTIFICATIONS, as_=None) == 401
+
+
+@case("POST", NOTIFICATIONS + "/{notification_id}/read")
+def _read(api, fixture):
+    path = NOTIFICATIONS + "/{notification_id}/read"
+    target = {"notification_id": told(api, fixture("birth")["id"])[0]["id"]}
+    assert api.status("POST", path, target, ("applicant", STRANGER)) == 404
+    assert api.status("POST", path, target, "supervisor") == 403
+    assert api.status("POST", path, target, None) == 401
+    assert api.call("POST", path, target).json()["read"] is True
+    assert api.status("POST", path, {"notification_id": "no-such"}) == 404
+
+
+@case("GET", NOTIFICATIONS + "/preferences")
+def _preferences(api, fixture):
+    path = NOTIFICATIONS + "/preferences"
+    shown = api.call("GET", path, as_=("applicant", STRANGER)).json()
+    assert shown["always"] == ["inbox"] and shown["chosen"] is False
+    assert api.status("GET", path, as_="operator") == 403
+    assert api.status("GET", path, as_=None) == 401
+
+
+@case("PUT", NOTIFICATIONS + "/preferences")
+def _choose_preferences(api, fixture):
+    path, who = NOTIFICATIONS + "/preferences", ("applicant", STRANGER)
+    kept = api.call("PUT", path, as_=who, json={"channels": ["file"]}).json()
+    assert kept["channels"] == ["file"] and kept["chosen"] is True
+    assert api.call("PUT", path, as_=who, json={"channels": ["fax"]}).status_code == 400
+    assert api.status("PUT", path, as_=who, json={"channels": ["sms"]}) == 400  # not offered
+    assert api.status("PUT", path, as_=who, json={"channels": []}) == 200
+    assert api.status("PUT", path, as_=who, json={}) == 400
+    assert api.status("PUT", path, as_=who, data="channels=file") == 415
+    assert api.status("PUT", path, as_="operator", json={"channels": []}) == 403
+    assert api.status("PUT", path, as_=None, json={"channels": []}) == 401
+
+
 @pytest.mark.parametrize("operation", sorted(CASES), ids=lambda op: " ".join(op))
 def test_operation_conforms_to_the_document(operation, api, request):
     CASES[operation](api, request.getfixturevalue)

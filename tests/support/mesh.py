@@ -56,6 +56,7 @@ PORT_OFFSETS = {
     "routing": 3,
     "license": 4,
     "feedback": 5,
+    "notify": 6,
     "gateway-metrics": 10,
     "departments-nameko": 11,
     "departments-pika": 12,

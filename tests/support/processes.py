@@ -130,7 +130,7 @@ class ProcessMesh:
     def wait_healthy(self, timeout=90):
         urls = {
             name: f"http://127.0.0.1:{self.port_base + PORT_OFFSETS[name]}/health"
-            for name in ("catalog", "intake", "routing", "license", "feedback")
+            for name in ("catalog", "intake", "routing", "license", "feedback", "notify")
         }
         urls["gateway"] = f"{self.base}/health"
         pending = wait_until_healthy(urls, timeout, interval=0.2)

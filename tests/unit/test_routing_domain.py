@@ -275,6 +275,38 @@ def test_supervision_flags_overdue_once_then_escalates_at_the_legal_limit():
     assert escalated.workflow["watch_ts"] is None
 
 
+def supervision_events(outcome):
+    return [m for m in outcome.messages if m.get("event_type", "").startswith("task_")]
+
+
+def test_supervision_warns_once_a_day_before_the_promised_date_then_flags_overdue():
+    from datetime import timedelta
+
+    workflow, _ = start(("A", "a", []))
+    due = datetime.fromisoformat(workflow["tasks"]["A"]["due"])
+    assert workflow["watch_ts"] == (due - domain.DUE_SOON).timestamp()  # wakes for the warning
+    assert domain.supervise(workflow, due - timedelta(days=2)).kind == "duplicate"
+    near = domain.supervise(workflow, due - timedelta(hours=3))
+    (warning,) = supervision_events(near)
+    assert warning["event_type"] == "task_due_soon"
+    assert warning["body"]["limit"] == workflow["tasks"]["A"]["due"]
+    assert warning["body"]["office"] == workflow["tasks"]["A"]["office"]
+    assert near.workflow["tasks"]["A"]["due_soon"] and not near.workflow["tasks"]["A"]["overdue"]
+    assert near.workflow["watch_ts"] == due.timestamp()  # next: when it passes
+    assert domain.supervise(near.workflow, due - timedelta(hours=1)).kind == "duplicate"
+    late = domain.supervise(near.workflow, due + timedelta(hours=1))
+    assert [m["event_type"] for m in supervision_events(late)] == ["task_overdue"]
+
+
+def test_a_task_first_seen_past_its_promised_date_is_overdue_without_a_warning():
+    from datetime import timedelta
+
+    workflow, _ = start(("A", "a", []))
+    due = datetime.fromisoformat(workflow["tasks"]["A"]["due"])
+    late = domain.supervise(workflow, due + timedelta(hours=1))
+    assert [m["event_type"] for m in supervision_events(late)] == ["task_overdue"]
+
+
 def test_a_task_waiting_for_correction_is_not_overdue():
     from datetime import timedelta
 

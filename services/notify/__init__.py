@@ -1,0 +1,1 @@
+"""notify: tells applicants and offices what happened, through the channels they chose."""
