@@ -196,12 +196,13 @@ def check_submitter(principal, body):
 
 def list_criteria(principal, query):
     """Whose applications a list shows: an applicant their own, a clerk their own
-    submissions, supervisors those of their region (all without one), operators all (or
-    one applicant's); then the filters."""
+    submissions in their counter's region, supervisors those of their region (all without
+    one), operators all (or one applicant's); then the filters."""
     criteria = {
         "applicant": None,
         "clerk": None,
-        "region": principal.region if principal.role == "supervisor" else None,
+        # a supervisor's region; a clerk's counter (their work at another counter is not theirs)
+        "region": principal.region if principal.role in ("supervisor", "clerk") else None,
         "status": query["status"],
         "scenario": query["scenario"],
     }

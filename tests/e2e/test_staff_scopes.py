@@ -86,6 +86,10 @@ def test_a_clerk_works_only_on_what_they_submitted(mesh, at_counter):
     # the same clerk moved to another counter no longer reaches it either
     moved = clerk(mesh, region="430200")
     assert mesh.get(path, headers=moved).status_code == 404
+    listed = mesh.get("/api/applications", headers=moved).json()["applications"]
+    assert at_counter not in {a["id"] for a in listed}
+    listed = mesh.get("/api/applications", headers=clerk(mesh)).json()["applications"]
+    assert at_counter in {a["id"] for a in listed}
     assert mesh.get(path, headers=clerk(mesh)).status_code == 200
     # its own clerk reaches it (withdrawn, or 409 when the departments decided already)
     assert mesh.post(path + "/withdraw", json={}, headers=clerk(mesh)).status_code in (202, 409)

@@ -184,7 +184,7 @@ def test_who_sees_which_applications():
     assert domain.list_criteria(CLERK, dict(query, applicant="A")) == {
         "applicant": "A",
         "clerk": CLERK.sub,
-        "region": None,
+        "region": "430102",
         "status": "submitted",
         "scenario": None,
     }
