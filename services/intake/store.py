@@ -32,6 +32,7 @@ class IntakeStore(MongoStore):
         self.db.applications.create_index("applicant.id_number")
         self.db.applications.create_index("submitted_by.sub")  # a clerk's own submissions
         self.db.applications.create_index("submitted_at")  # lists, newest first
+        self.db.applications.create_index("region")  # a supervisor's or a clerk's region
 
     # -- uploads ------------------------------------------------------------
     def save_upload(self, data, filename, content_type, now, uploaded_by=None):
