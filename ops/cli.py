@@ -94,6 +94,10 @@ def token_command(args):
     if not (args.role and args.sub):
         print("token: --role and --sub are required to mint a token", file=sys.stderr)
         return 2
+    if args.role == "clerk" and not args.region:
+        # a clerk without a counter region cannot apply (docs/adr/0020-staff-scopes.md)
+        print("token: a clerk's token needs --region (their counter's region)", file=sys.stderr)
+        return 2
     claims = {
         k: v
         for k, v in (("office", args.office), ("name", args.name), ("region", args.region))
@@ -354,7 +358,9 @@ def parser():
         "(revoke: every token of this subject)",
     )
     token.add_argument("--office", help="officer: department.region (e.g. health.430102)")
-    token.add_argument("--region", help="clerk or supervisor: their region code")
+    token.add_argument(
+        "--region", help="clerk (required: their counter's) or supervisor (optional): a region code"
+    )
     token.add_argument("--name", help="display name")
     token.add_argument(
         "--ttl",

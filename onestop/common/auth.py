@@ -34,6 +34,7 @@ from nameko.extensions import DependencyProvider
 
 from onestop.common import config, tokens
 from onestop.common.http import ApiError
+from onestop.common.scopes import check_counter_clerk, region_covers  # noqa: F401
 from onestop.common.tokens import (  # noqa: F401  (the names callers used to find here)
     ALGORITHM,
     AUDIENCE,
@@ -236,39 +237,39 @@ def _document(entry):
 
 
 # -- who may do what: one place for the rules every service applies (docs/adr/0009) ------
-STAFF_READERS = ("supervisor", "operator")
-
-
 def acting_applicant(principal, claimed=None):
     """The applicant a caller acts for: an applicant only for themselves (a different
-    `claimed` id is 403), a counter clerk for the applicant they name."""
-    from onestop.common.http import BadRequest
-
+    `claimed` id is 403). Nobody acts in a citizen's name here: a counter clerk files an
+    application at the counter (check_counter_clerk) and works on what they submitted,
+    but never reviews, confirms, disputes or reads a wallet for someone (docs/adr/0007)."""
     if principal.role == "applicant":
         if claimed not in (None, "", principal.sub):
             raise Forbidden("an applicant may act only for themselves")
         return principal.sub
     if principal.role == "clerk":
-        if not claimed:
-            raise BadRequest(
-                "a counter clerk names the applicant",
-                fields={"applicant_id": ["required when a clerk acts"]},
-            )
-        return claimed
+        raise Forbidden(
+            "a counter clerk may not do this in a citizen's name; the citizen does it "
+            "themselves (online, mobile or the counter's self-service terminal)"
+        )
     raise Forbidden(f"a {principal.role} may not act for an applicant")
 
 
-def may_read_application(principal, applicant_id, submitted_by=None, offices=()):
-    """The owner, the clerk who submitted it, an officer of an office holding one of its
-    tasks, supervisors and operators. Callers answer 404 otherwise (existence must not
-    leak to someone guessing ids)."""
-    if principal.role in STAFF_READERS:
+def may_read_application(principal, applicant_id, submitted_by=None, offices=(), region=None):
+    """The owner, the clerk who submitted it (inside their counter's region), an officer of
+    an office holding one of its tasks, supervisors (of its region, when their token names
+    one) and operators. Callers answer 404 otherwise (existence must not leak to someone
+    guessing ids)."""
+    if principal.role == "operator":
         return True
+    if principal.role == "supervisor":
+        return region is None or region_covers(principal.region, region)
     if principal.role == "applicant":
         return principal.sub == applicant_id
     if principal.role == "clerk":  # submitted_by: {"role", "sub"} of who submitted it
-        return (submitted_by or {}).get("role") == "clerk" and (
-            principal.sub == submitted_by.get("sub")
+        return (
+            (submitted_by or {}).get("role") == "clerk"
+            and principal.sub == submitted_by.get("sub")
+            and (region is None or region_covers(principal.region, region))
         )
     if principal.role == "officer":
         return principal.office in set(offices)

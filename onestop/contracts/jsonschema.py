@@ -34,6 +34,8 @@ DESCRIPTIONS = {
     "application was rejected elsewhere or withdrawn).",
 }
 
+RESULT_DATA_KEY = "^[^.$\\u0000][^$\\u0000]*$"  # messages.key_problem, as a pattern
+
 _SIMPLE_TYPES = {
     fields.String: "string",
     fields.Integer: "integer",
@@ -95,6 +97,18 @@ def validator_schema(validator):
         return bounds
     if isinstance(validator, validate.Regexp):
         return {"pattern": validator.regex.pattern}
+    if isinstance(validator, messages.ResultData):
+        # JSON Schema cannot bound an encoded size or a depth: said in words; the keys of
+        # the first level as a pattern (the same rule holds at every depth)
+        return {
+            "description": (
+                f"Free-form, at most {validator.max_bytes} bytes encoded as compact JSON "
+                f"(UTF-8), nested at most {validator.max_depth} objects or arrays deep; "
+                "every key, at any depth, a non-empty string without '$', a leading '.' "
+                "or NUL. A result breaking this is dead-lettered with the reason."
+            ),
+            "propertyNames": {"pattern": RESULT_DATA_KEY},
+        }
     raise UntranslatableField(f"no JSON Schema for validator {type(validator).__name__}")
 
 

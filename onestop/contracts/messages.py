@@ -4,12 +4,72 @@ Additive changes keep the version; a breaking change gets a new major version
 and both are served for a transition period (docs/asyncapi.yaml).
 """
 
-from marshmallow import Schema, fields, validate, INCLUDE, EXCLUDE
+import json
+
+from marshmallow import Schema, ValidationError, fields, validate, INCLUDE, EXCLUDE
 
 DECISIONS = ("approved", "rejected", "correction_required")
 TASK = "approval_task"
 RESULT = "approval_result"
 CANCELLATION = "task_cancelled"
+
+
+class ResultData(validate.Validator):
+    """The free-form `data` of a result (a department's or an officer's): at most
+    `max_bytes` encoded as compact JSON (UTF-8), nested at most `max_depth` objects or
+    arrays deep, every key a non-empty string without `$`, a leading `.` or NUL, at any
+    depth (what MongoDB stores safely). Checked at the boundary, so a bad result is refused
+    alone (dead-lettered with the reason, or a 400 to an officer) and never reaches the
+    store, where it would fail the write of every result applied with it."""
+
+    MAX_BYTES = 16 * 1024
+    MAX_DEPTH = 8
+
+    def __init__(self, max_bytes=MAX_BYTES, max_depth=MAX_DEPTH):
+        self.max_bytes = max_bytes
+        self.max_depth = max_depth
+
+    def __call__(self, value):
+        problem = self._key_or_depth_problem(value, 1, "data")
+        if problem:
+            raise ValidationError(problem)
+        size = len(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8"))
+        if size > self.max_bytes:
+            raise ValidationError(
+                f"data is {size} bytes encoded; at most {self.max_bytes} bytes are accepted"
+            )
+        return value
+
+    def _key_or_depth_problem(self, value, depth, path):
+        """The first problem of `value` (at nesting `depth`, found at `path`), else None."""
+        if isinstance(value, (dict, list)) and depth > self.max_depth:
+            return f"{path} is nested deeper than {self.max_depth} levels"
+        if isinstance(value, dict):
+            for key, item in value.items():
+                problem = key_problem(key) or self._key_or_depth_problem(
+                    item, depth + 1, f"{path}.{key}"
+                )
+                if problem:
+                    return problem if problem.startswith(path) else f"{path}: {problem}"
+        elif isinstance(value, list):
+            for index, item in enumerate(value):
+                problem = self._key_or_depth_problem(item, depth + 1, f"{path}[{index}]")
+                if problem:
+                    return problem
+        return None
+
+
+def key_problem(key):
+    """Why `key` may not be a key of result data, else None."""
+    if not isinstance(key, str) or not key:
+        return "keys must be non-empty strings"
+    if "$" in key:
+        return f"key {key!r} contains '$'"
+    if key.startswith("."):
+        return f"key {key!r} starts with '.'"
+    if "\0" in key:
+        return "a key contains NUL"
+    return None
 
 
 class ApplicantSchema(Schema):
@@ -63,8 +123,14 @@ class ApprovalResultSchema(Schema):
     department = fields.String(required=True, validate=validate.Length(min=1))
     decision = fields.String(required=True, validate=validate.OneOf(DECISIONS))
     reason = fields.String(load_default="", validate=validate.Length(max=2000))
-    materials = fields.List(fields.String(), load_default=list)
-    data = fields.Dict(load_default=dict)
+    # since 1.2: at most 100 materials of at most 64 characters each (an officer's limits)
+    materials = fields.List(
+        fields.String(validate=validate.Length(min=1, max=64)),
+        load_default=list,
+        validate=validate.Length(max=100),
+    )
+    # since 1.2: at most 16 KiB encoded, 8 levels deep, MongoDB-safe keys (ResultData)
+    data = fields.Dict(load_default=dict, validate=ResultData())
     # since 1.1: who decided at the department, as the department names them (the officer
     # API fills in the officer's account); kept in the application's audit trail
     decided_by = fields.String(load_default="", validate=validate.Length(max=200))

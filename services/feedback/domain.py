@@ -18,6 +18,7 @@ import hashlib
 from datetime import datetime
 
 from onestop.common.errors import Conflicting, Invalid, NotAllowed, Unknown
+from onestop.common.scopes import region_covers
 from onestop.contracts.events import (
     RECTIFICATION_CLOSED,
     RECTIFICATION_OPENED,
@@ -258,10 +259,24 @@ def review_submitted(review, now):
 
 
 def officer_of(principal, application):
-    """An officer of a department that took part in the application."""
-    return principal.role == "officer" and principal.department in application.get(
-        "departments", ()
-    )
+    """An officer of an office (department and region) that took part in the application."""
+    if principal.role != "officer":
+        return False
+    taking_part = application.get("departments", {}).get(principal.department)
+    return taking_part is not None and taking_part.get("region") == office_region(principal)
+
+
+def office_region(principal):
+    """The region of an officer's office (`<department>.<region>`), else None."""
+    return principal.office.rsplit(".", 1)[1] if principal.office else None
+
+
+def staff_region(principal):
+    """The region a supervisor is confined to (their `region` claim, a province, city or
+    county and everything in it); None (everywhere) for operators and region-less ones."""
+    if principal.role == "supervisor":
+        return principal.region
+    return None
 
 
 # -- rectification cases --------------------------------------------------------
@@ -324,14 +339,16 @@ def step_events(case, now):
 
 
 def acting_department(principal, body):
-    """Who records a case step: an officer for their own department (the token's, and the
-    token's name unless the body names the officer); an operator names both."""
+    """Who records a case step: an officer for their own office (the token's department and
+    region, and the token's name unless the body names the officer); an operator names the
+    department and officer (any region)."""
     if principal.role == "officer":
         if body["department"] not in (None, principal.department):
             raise NotAllowed("an officer acts for their own department")
         return dict(
             body,
             department=principal.department,
+            office_region=office_region(principal),
             officer=body["officer"] or principal.name or principal.sub,
         )
     missing = [name for name in ("department", "officer") if not body[name]]
@@ -341,22 +358,30 @@ def acting_department(principal, body):
 
 
 def cases_visible_to(principal, query):
-    """A case listing query as the caller may ask it: an office sees its own department's
-    cases (naming another is refused)."""
+    """A case listing query as the caller may ask it: an office sees its own cases (its
+    department in its region; naming another department is refused), a supervisor with a
+    region the cases of that region, operators all."""
     if principal.role != "officer":
-        return query
+        return dict(query, region=staff_region(principal), office_region=None)
     if query["department"] not in (None, principal.department):
         raise NotAllowed("an officer sees their own department's cases")
-    return dict(query, department=principal.department)
+    return dict(
+        query, department=principal.department, region=None, office_region=office_region(principal)
+    )
 
 
 def may_see_case(principal, case):
-    """Supervisors, operators, the department's officers and the applicant."""
-    return (
-        principal.role in ("supervisor", "operator")
-        or (principal.role == "officer" and principal.department == case["department"])
-        or principal.is_applicant(case.get("applicant_id"))
-    )
+    """Operators, supervisors (of its region, when their token names one), the officers of
+    its office and the applicant."""
+    if principal.role == "operator":
+        return True
+    if principal.role == "supervisor":
+        return region_covers(principal.region, case.get("region"))
+    if principal.role == "officer":
+        return principal.department == case["department"] and office_region(principal) == case.get(
+            "region"
+        )
+    return principal.is_applicant(case.get("applicant_id"))
 
 
 def _require_state(case, *states):
@@ -364,13 +389,19 @@ def _require_state(case, *states):
         raise Conflicting(f"the case is {case['state']}; this step needs {' or '.join(states)}")
 
 
-def check_department(case, department):
-    if case["department"] != department:
+def check_department(case, body):
+    """The case is the acting office's (an operator names the department only)."""
+    if case["department"] != body["department"]:
         raise NotAllowed(f"this case belongs to {case['department']}", field="department")
+    if body.get("office_region") not in (None, case.get("region")):
+        raise NotAllowed(
+            f"this case belongs to the office {case['department']}.{case.get('region')}; "
+            f"yours is {body['department']}.{body['office_region']}"
+        )
 
 
 def record_visit(case, body, now):
-    check_department(case, body["department"])
+    check_department(case, body)
     _require_state(case, "awaiting_visit")
     case = copy.deepcopy(case)
     case["visit"] = {
@@ -385,7 +416,7 @@ def record_visit(case, body, now):
 
 
 def record_rectification(case, body, calendar, now):
-    check_department(case, body["department"])
+    check_department(case, body)
     _require_state(case, "awaiting_rectification")
     case = copy.deepcopy(case)
     case["rectification"] = {

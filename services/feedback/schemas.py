@@ -29,7 +29,7 @@ class _Strict(Schema):
 class FollowUpSchema(_Strict):
     """A follow-up review: the same as a review, for the review it follows."""
 
-    # from the bearer token for applicants; a counter clerk names the applicant
+    # from the applicant's bearer token (given, it must be theirs); nobody acts for them
     applicant_id = fields.String(load_default=None, validate=APPLICANT_ID)
     level = fields.String(required=True, validate=validate.OneOf(LEVELS))
     channel = fields.String(required=True, validate=validate.OneOf(CHANNELS))
@@ -72,13 +72,13 @@ class RectificationSchema(_Strict):
 
 
 class ConfirmationSchema(_Strict):
-    # from the bearer token for applicants; a counter clerk names the applicant
+    # from the applicant's bearer token (given, it must be theirs); nobody acts for them
     applicant_id = fields.String(load_default=None, validate=APPLICANT_ID)
     comment = fields.String(load_default="", validate=validate.Length(max=1000))
 
 
 class DisputeSchema(_Strict):
-    # from the bearer token for applicants; a counter clerk names the applicant
+    # from the applicant's bearer token (given, it must be theirs); nobody acts for them
     applicant_id = fields.String(load_default=None, validate=APPLICANT_ID)
     reason = fields.String(required=True, validate=TEXT)
 

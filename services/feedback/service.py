@@ -92,7 +92,9 @@ class FeedbackService(ServiceBase):
         principal = self.auth.require(request)
         application = self.store.application(application_id)
         if application is None or not (
-            may_read_application(principal, application.get("applicant_id"))
+            may_read_application(
+                principal, application.get("applicant_id"), region=application.get("region")
+            )
             or domain.officer_of(principal, application)
         ):
             raise Unknown("no decided application with this id is known to reviews")
@@ -108,12 +110,13 @@ class FeedbackService(ServiceBase):
 
     @http("GET", "/api/reviews/stats")
     def statistics(self, request):
-        self.auth.require(request, "supervisor", "operator")
+        principal = self.auth.require(request, "supervisor", "operator")
         query = load_query(StatsQuerySchema(), request)
+        region = domain.staff_region(principal)  # a supervisor's region: only its data
         return domain.statistics_report(
-            self.store.decided_applications(),
-            self.store.all_reviews(),
-            self.store.all_cases(),
+            self.store.decided_applications(region),
+            self.store.all_reviews(region),
+            self.store.all_cases(region),
             query["by"],
             query["key"],
             self.now(),
@@ -124,7 +127,13 @@ class FeedbackService(ServiceBase):
     def list_cases(self, request):
         principal = self.auth.require(request, "officer", "supervisor", "operator")
         query = domain.cases_visible_to(principal, load_query(CaseQuerySchema(), request))
-        cases = self.store.list_cases(query["department"], query["state"], query["limit"])
+        cases = self.store.list_cases(
+            query["department"],
+            query["state"],
+            query["limit"],
+            query["region"],
+            query["office_region"],
+        )
         return {"cases": domain.case_list(cases, query["overdue"], self.now())}
 
     @http("GET", "/api/rectifications/<string:case_id>")
@@ -225,8 +234,10 @@ class FeedbackService(ServiceBase):
 
     # -- who acts, and the steps ---------------------------------------------------------
     def _as_applicant(self, request, schema):
-        """An applicant acts for themselves (their token); a counter clerk names them."""
+        """An applicant acts for themselves (their token). Nobody acts in their name: a
+        counter clerk is refused (403) by acting_applicant."""
         principal = self.auth.require(request, "applicant", "clerk")
+        acting_applicant(principal)  # a clerk: 403 before the body is read
         body = load(schema, read_json(request))
         return dict(body, applicant_id=acting_applicant(principal, body["applicant_id"]))
 

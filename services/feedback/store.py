@@ -9,6 +9,7 @@ published entries at the same time).
 from pymongo import ASCENDING
 from pymongo.errors import DuplicateKeyError
 
+from onestop.common.scopes import region_query
 from onestop.common.store import MongoStore
 from services.feedback.domain import OPEN_CASE_STATES, REVIEWABLE_STATUSES
 
@@ -33,6 +34,9 @@ class FeedbackStore(MongoStore):
         self.db.reviews.create_index("outbox_pending")  # the sweeps' lookup (docs/adr/0009)
         self.db.reviews.create_index("case_pending")
         self.db.cases.create_index([("department", ASCENDING), ("state", ASCENDING)])
+        self.db.cases.create_index("region")  # a supervisor's or an office's cases
+        self.db.reviews.create_index("region")
+        self.db.applications.create_index("region")
         self.db.cases.create_index([("outbox_pending", ASCENDING), ("updated_ts", ASCENDING)])
         self.db.cases.create_index("outbox_pending")
         self.db.applications.create_index(
@@ -148,8 +152,12 @@ class FeedbackStore(MongoStore):
     def reviews_awaiting_case(self, limit=200):
         return [_read(d) for d in self.reviews.find({"case_pending": True}).limit(limit)]
 
-    def list_cases(self, department=None, state=None, limit=100):
-        query = {}
+    def list_cases(self, department=None, state=None, limit=100, region=None, office_region=None):
+        """Cases, newest first: of a region scope (`region`, and what is inside it) or of
+        exactly one office's region (`office_region`), when given."""
+        query = _in_region(region)
+        if office_region:
+            query["region"] = office_region
         if department:
             query["department"] = department
         if state == "open":
@@ -167,18 +175,18 @@ class FeedbackStore(MongoStore):
         return list(self.cases.find(query).sort("_id", ASCENDING).limit(limit))
 
     # -- statistics -------------------------------------------------------------------
-    def decided_applications(self):
+    def decided_applications(self, region=None):
         return list(
             self.db.applications.find(
-                {"status": {"$in": list(REVIEWABLE_STATUSES)}},
+                {"status": {"$in": list(REVIEWABLE_STATUSES)}, **_in_region(region)},
                 {"scenario": 1, "status": 1, "departments": 1, "review_due": 1},
             )
         )
 
-    def all_reviews(self):
+    def all_reviews(self, region=None):
         return list(
             self.reviews.find(
-                {},
+                _in_region(region),
                 {
                     "application_id": 1,
                     "target": 1,
@@ -190,10 +198,10 @@ class FeedbackStore(MongoStore):
             )
         )
 
-    def all_cases(self):
+    def all_cases(self, region=None):
         return list(
             self.cases.find(
-                {},
+                _in_region(region),
                 {
                     "scenario": 1,
                     "department": 1,
@@ -212,3 +220,8 @@ class FeedbackStore(MongoStore):
         for doc in self.cases.find({}, {"state": 1}):
             counts[doc["state"]] = counts.get(doc["state"], 0) + 1
         return counts
+
+
+def _in_region(region):
+    """The query part confining records to a staff member's region (None: no confinement)."""
+    return {"region": region_query(region)} if region else {}

@@ -10,6 +10,7 @@ import uuid
 from marshmallow import Schema, fields, validate, ValidationError, RAISE
 
 from onestop.common.errors import Conflicting, Invalid, NotAllowed, Unknown
+from onestop.common.scopes import check_counter_clerk
 from services.intake import once_only
 
 FINAL_STATUSES = ("approved", "rejected", "withdrawn")
@@ -126,7 +127,7 @@ def check_materials(body, scenario, uploads, licenses=None):
             if problem:
                 errors[str(index)] = {"license_id": [problem]}
         elif material["file_id"] not in uploads:
-            errors[str(index)] = {"file_id": ["no such upload; upload with POST /api/uploads"]}
+            errors[str(index)] = {"file_id": [not_your_upload(code)]}
         seen.add(code)
     missing = [
         code
@@ -138,6 +139,12 @@ def check_materials(body, scenario, uploads, licenses=None):
             once_only.missing_message(code, scenario, licenses) for code in missing
         ]
     return errors
+
+
+def not_your_upload(code):
+    """An upload id the caller did not upload (or that does not exist: the same answer, so
+    an id seen elsewhere tells nothing about whose file it is)."""
+    return f"{code}: no upload of yours with this id; upload the file with POST /api/uploads"
 
 
 def check_correction(view_tasks, materials, uploads):
@@ -158,7 +165,7 @@ def check_correction(view_tasks, materials, uploads):
                 ]
             }
         elif material["file_id"] not in uploads:
-            errors[str(index)] = {"file_id": ["no such upload; upload with POST /api/uploads"]}
+            errors[str(index)] = {"file_id": [not_your_upload(material["code"])]}
         given.add(material["code"])
     missing = sorted(asked - given)
     if missing:
@@ -169,7 +176,7 @@ def check_correction(view_tasks, materials, uploads):
 # -- who applies -------------------------------------------------------------------------
 def check_submitter(principal, body):
     """Applicants apply for themselves online or by mobile; counter clerks apply on behalf
-    of the applicant at the counter."""
+    of the applicant at the counter, inside their counter's region."""
     if principal.role == "applicant":
         if body["applicant"]["id_number"] != principal.sub:
             raise NotAllowed("an applicant may apply only for themselves")
@@ -183,14 +190,19 @@ def check_submitter(principal, body):
             "a counter clerk applies through the counter channel",
             fields={"channel": ["counter for clerks"]},
         )
+    else:
+        check_counter_clerk(principal, body["region"])
 
 
 def list_criteria(principal, query):
     """Whose applications a list shows: an applicant their own, a clerk their own
-    submissions, supervisors and operators all (or one applicant's); then the filters."""
+    submissions in their counter's region, supervisors those of their region (all without
+    one), operators all (or one applicant's); then the filters."""
     criteria = {
         "applicant": None,
         "clerk": None,
+        # a supervisor's region; a clerk's counter (their work at another counter is not theirs)
+        "region": principal.region if principal.role in ("supervisor", "clerk") else None,
         "status": query["status"],
         "scenario": query["scenario"],
     }
@@ -278,8 +290,14 @@ def new_application(submitted, body, idempotency_key):
         decision=None,
         view_rev=0,
         fingerprint=fingerprint(body),
-        idempotency_key=f"{body['applicant']['id_number']}:{idempotency_key}",
+        idempotency_key=scoped_key(submitted["submitted_by"], idempotency_key),
     )
+
+
+def scoped_key(caller, idempotency_key):
+    """An Idempotency-Key belongs to its caller ({"role", "sub"}): the same key from an
+    applicant and from a clerk acting for them, or from two clerks, names two submissions."""
+    return f"{caller['role']}:{caller['sub']}:{idempotency_key}"
 
 
 def replayed(existing, application):

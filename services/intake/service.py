@@ -45,7 +45,7 @@ class IntakeService(ServiceBase):
         uploader = self.auth.require(request, "applicant", "clerk")
         data, filename, content_type = uploads.read_file(request)
         doc = self.store.save_upload(
-            data, filename, content_type, self.now(), uploaded_by=uploader.sub
+            data, filename, content_type, self.now(), uploaded_by=uploads.owner(uploader)
         )
         upload_accepted(content_type, len(data))
         return 201, uploads.receipt(doc)
@@ -56,7 +56,7 @@ class IntakeService(ServiceBase):
         key = idempotency_key(request)
         body = load(ApplicationSchema(), read_json(request))
         domain.check_submitter(principal, body)
-        scenario, form, materials = self._checked(body)
+        scenario, form, materials = self._checked(body, principal)
         now = self.now()
         submitted, application = domain.submission(
             body, scenario, form, materials, principal, key, now
@@ -73,14 +73,16 @@ class IntakeService(ServiceBase):
         self.outbox.publish(application["_id"], 1, entries, alone=True)
         return 202, views.accepted(application)
 
-    def _checked(self, body):
+    def _checked(self, body, principal):
         """The scenario, normalised form and recorded materials of a valid application;
         an invalid one is refused (Invalid) and counted."""
         scenario = self.catalog.get_scenario(body["scenario"])
         try:
             domain.known_scenario(scenario, body["scenario"])
             region = self.catalog.get_region(body["region"], scenario["catalog_version"])
-            files = self.store.existing_uploads(domain.upload_ids(body["materials"]))
+            files = self.store.own_uploads(
+                domain.upload_ids(body["materials"]), uploads.owner(principal)
+            )
             needed = domain.required_materials(scenario, body["optional_items"])
             licenses = once_only.resolve(body, scenario, needed, self.license)
             form = domain.checked_form(body, scenario, region, files, licenses)
@@ -107,9 +109,11 @@ class IntakeService(ServiceBase):
     @http("POST", "/api/applications/<string:application_id>/corrections")
     def correct(self, request, application_id):
         """Supply the materials the departments asked for; only their tasks go back."""
-        application = self._application(application_id, request, "applicant", "clerk")
+        principal, application = self._application(
+            application_id, request, "applicant", "clerk", with_principal=True
+        )
         materials = load(CorrectionSchema(), read_json(request))["materials"]
-        files = self.store.existing_uploads(domain.upload_ids(materials))
+        files = self.store.own_uploads(domain.upload_ids(materials), uploads.owner(principal))
         now = self.now()
         corrected = domain.correction(application, materials, files, now)
         self._publish(application_id, APPLICATION_CORRECTED, corrected, now)
@@ -128,12 +132,15 @@ class IntakeService(ServiceBase):
 
     @http("GET", "/api/scenarios/<string:code>/checklist")
     def checklist(self, request, code):
-        """A scenario's checklist for one holder: what their valid e-licences fill (once-only)."""
+        """A scenario's checklist for one holder: what their valid e-licences fill (once-only).
+        A counter clerk gets the plain checklist: they never read a citizen's licences (the
+        citizen shows a licence's id at the counter)."""
         principal = self.auth.require(request, "applicant", "clerk")
-        holder = acting_applicant(
-            principal, load_query(ChecklistQuerySchema(), request).get("holder")
-        )
+        claimed = load_query(ChecklistQuerySchema(), request).get("holder")
         scenario = domain.listed_scenario(self.catalog.get_scenario(code), code)
+        if principal.role == "clerk" and not claimed:
+            return once_only.checklist_view(scenario, {}, None)
+        holder = acting_applicant(principal, claimed)
         held = once_only.held_licenses(scenario, holder, self.license)
         return once_only.checklist_view(scenario, held, holder)
 
@@ -142,17 +149,21 @@ class IntakeService(ServiceBase):
         view = load_event(ApplicationUpdatedSchema, payload, APPLICATION_UPDATED)
         self.store.apply_view(view["application_id"], view, self.now())
 
-    def _application(self, application_id, request, *roles):
+    def _application(self, application_id, request, *roles, with_principal=False):
         """The application if the caller may see it (and has one of `roles`, when given);
         Unknown (404) for everyone else, so a guessed id reveals nothing."""
         principal = self.auth.require(request, *roles)
         doc = self.store.get_application(application_id)
         offices = {t.get("office") for t in (doc or {}).get("tasks", [])}
         if doc is None or not may_read_application(
-            principal, doc["applicant"]["id_number"], doc.get("submitted_by"), offices
+            principal,
+            doc["applicant"]["id_number"],
+            doc.get("submitted_by"),
+            offices,
+            doc.get("region"),
         ):
             raise Unknown(f"no application {application_id}")
-        return doc
+        return (principal, doc) if with_principal else doc
 
     def _publish(self, application_id, event_type, body, now, changes=None):
         """Store the event in the application's outbox (with `changes`), then publish it."""

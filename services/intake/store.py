@@ -7,6 +7,7 @@ import gridfs
 from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
+from onestop.common.scopes import region_query
 from onestop.common.store import MongoStore
 
 
@@ -31,6 +32,7 @@ class IntakeStore(MongoStore):
         self.db.applications.create_index("applicant.id_number")
         self.db.applications.create_index("submitted_by.sub")  # a clerk's own submissions
         self.db.applications.create_index("submitted_at")  # lists, newest first
+        self.db.applications.create_index("region")  # a supervisor's or a clerk's region
 
     # -- uploads ------------------------------------------------------------
     def save_upload(self, data, filename, content_type, now, uploaded_by=None):
@@ -49,11 +51,17 @@ class IntakeStore(MongoStore):
         self.db.uploads.insert_one(doc)
         return doc
 
-    def existing_uploads(self, file_ids):
+    def own_uploads(self, file_ids, owner):
+        """The ids among `file_ids` of uploads that `owner` ({"role", "sub"}) uploaded."""
         file_ids = list(file_ids)
-        if not file_ids:  # an application without uploads costs no round trip
+        if not file_ids:
             return set()
-        return {d["_id"] for d in self.db.uploads.find({"_id": {"$in": file_ids}}, {"_id": 1})}
+        query = {
+            "_id": {"$in": file_ids},
+            "uploaded_by.role": owner["role"],
+            "uploaded_by.sub": owner["sub"],
+        }
+        return {d["_id"] for d in self.db.uploads.find(query, {"_id": 1})}
 
     def get_upload(self, file_id):
         return self.db.uploads.find_one({"_id": file_id})
@@ -98,6 +106,8 @@ class IntakeStore(MongoStore):
             query.update({"submitted_by.sub": criteria["clerk"], "submitted_by.role": "clerk"})
         if criteria["applicant"]:
             query["applicant.id_number"] = criteria["applicant"]
+        if criteria.get("region"):
+            query["region"] = region_query(criteria["region"])
         query.update({name: criteria[name] for name in ("status", "scenario") if criteria[name]})
         found = list(
             self.db.applications.find(query, LIST_FIELDS)

@@ -54,3 +54,9 @@ def receipt(doc):
         "sha256": doc["sha256"],
         "content_type": doc["content_type"],
     }
+
+
+def owner(principal):
+    """Who an upload belongs to: its uploader (role and subject). Only they may attach it to
+    an application or a correction (an upload id seen elsewhere is of no use to anyone else)."""
+    return {"role": principal.role, "sub": principal.sub}

@@ -18,6 +18,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from onestop.common.errors import Conflicting, Unknown
+from onestop.common.scopes import region_covers
 from onestop.contracts.envelope import InvalidMessage
 
 UNSIGNED_FIELDS = ("signature", "status", "revoked_at", "revocation_reason", "expired_at")
@@ -284,3 +285,11 @@ def lifecycle_event(license, at, reason=""):
         "at": at.isoformat(),
         "reason": reason,
     }
+
+
+def in_scope(principal, license):
+    """A supervisor with a region sees the licences issued in it; everyone else who may
+    read licences sees them all."""
+    if principal.role != "supervisor":
+        return True
+    return region_covers(principal.region, license["issuer"]["region"])

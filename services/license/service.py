@@ -58,18 +58,21 @@ class LicenseService(ServiceBase):
 
     @http("GET", "/api/licenses")
     def wallet(self, request):
-        """A holder's licences: applicants see their own; counter clerks, supervisors and
-        operators name the holder."""
-        principal = self.auth.require(request, "applicant", "clerk", "supervisor", "operator")
+        """A holder's licences: applicants see their own; supervisors (of the issuing
+        region, when their token names one) and operators name the holder. A counter clerk
+        never reads a wallet (the citizen shows a licence at the counter)."""
+        principal = self.auth.require(request, "applicant", "supervisor", "operator")
         holder = load_query(WalletQuerySchema(), request).get("holder")
-        if principal.role in ("applicant", "clerk"):
+        if principal.role == "applicant":
             holder = acting_applicant(principal, holder)
         elif not holder:
             raise Invalid("name the holder", field="holder")
-        return {
-            "holder": holder,
-            "licenses": domain.wallet_order(self.store.by_holder(holder), self.now()),
-        }
+        licenses = [
+            license
+            for license in self.store.by_holder(holder)
+            if domain.in_scope(principal, license)
+        ]
+        return {"holder": holder, "licenses": domain.wallet_order(licenses, self.now())}
 
     @http("GET", "/api/licenses/keys")
     def public_keys(self, request):
@@ -81,7 +84,7 @@ class LicenseService(ServiceBase):
         principal = self.auth.require(request)
         license = self.store.get(license_id)
         if license is None or not (
-            principal.role in ("clerk", "supervisor", "operator")
+            (principal.role in ("supervisor", "operator") and domain.in_scope(principal, license))
             or principal.is_applicant(license["holder"]["id_number"])
         ):
             raise Unknown(f"no e-licence {license_id}")

@@ -31,6 +31,10 @@ DECIDED_STATUSES = ("approved", "rejected", "withdrawn")
 MAX_CORRECTION_ROUNDS = 2
 DUE_SOON = timedelta(days=1)  # how long before its promised date a task is said to near it
 SEEN_RESULTS_KEPT = 20
+# late results for a cancelled task recorded in the audit trail; later ones are dropped
+# unrecorded (counted in routing_results_ignored_total{kind="late"}), so a department
+# repeating them cannot grow a workflow without bound (issue 14)
+LATE_RESULTS_RECORDED = 5
 
 
 @dataclass
@@ -214,7 +218,10 @@ def apply_result(
             return Outcome("duplicate", detail=f"task {task['task_id']} is already {task['state']}")
         detail = f"task {task['task_id']} is already {task['state']}"
         if task["state"] == "cancelled" and message_id not in task.get("seen", []):
+            if task.get("late_results", 0) >= LATE_RESULTS_RECORDED:
+                return Outcome("late", detail=detail + " (late results: no longer recorded)")
             # recorded in the audit trail, and otherwise ignored
+            task["late_results"] = task.get("late_results", 0) + 1
             task["seen"] = (task.get("seen", []) + [message_id or ""])[-SEEN_RESULTS_KEPT:]
             record(
                 workflow,

@@ -18,7 +18,7 @@ class OfficerDecisionSchema(Schema):
         load_default=list,
         validate=validate.Length(max=100),
     )
-    data = fields.Dict(load_default=dict)
+    data = fields.Dict(load_default=dict, validate=contract.ResultData())  # as a department's
 
     @validates_schema
     def check_decision_needs(self, data, **kwargs):

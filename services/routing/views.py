@@ -66,7 +66,7 @@ def history(workflow, application_id, principal):
     offices = {t["office"] for t in (workflow or {}).get("tasks", {}).values()}
     submitted_by = (workflow or {}).get("submitted_by")
     if workflow is None or not may_read_application(
-        principal, workflow["applicant"]["id_number"], submitted_by, offices
+        principal, workflow["applicant"]["id_number"], submitted_by, offices, workflow.get("region")
     ):
         raise Unknown(f"no workflow for application {application_id}")
     return {

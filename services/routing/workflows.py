@@ -112,14 +112,18 @@ class WorkflowUpdater:
                 except InvalidMessage as exc:
                     refused[index] = exc
                     continue
-                outcome = domain.apply_result(
-                    current,
-                    result,
-                    now,
-                    calendar,
-                    message_id=envelope["message_id"],
-                    max_corrections=max_rounds,
-                )
+                try:
+                    outcome = domain.apply_result(
+                        current,
+                        result,
+                        now,
+                        calendar,
+                        message_id=envelope["message_id"],
+                        max_corrections=max_rounds,
+                    )
+                except Exception as exc:  # a pure step: this result fails the same way again
+                    refused[index] = InvalidMessage(f"result could not be applied: {exc!r}")
+                    continue  # alone: the batch's other results are still written
                 if outcome.kind == "refused":
                     metrics.RESULTS_IGNORED.labels("refused").inc()
                     refused[index] = InvalidMessage(outcome.detail)

@@ -15,9 +15,10 @@ def new_person():
 
 
 def submit(mesh, client, code, holder, headers=None, **kwargs):
-    body = sample_application(client.scenario(code), client.upload(), **kwargs)
-    body["applicant"]["id_number"] = holder
     headers = headers or mesh.as_("applicant", holder)
+    token = headers["Authorization"].split(" ", 1)[1]  # the submitter uploads their own files
+    body = sample_application(client.scenario(code), client.upload(token=token), **kwargs)
+    body["applicant"]["id_number"] = holder
     response = mesh.post(
         "/api/applications",
         json=body,

@@ -184,7 +184,11 @@ def test_applicants_apply_for_themselves_and_clerks_at_the_counter(client, mesh)
     assert submit(mesh.as_("applicant", OTHER), body).status_code == 403  # impersonation
     assert submit(mesh.as_("applicant"), dict(body, channel="counter")).status_code == 403
     assert submit(mesh.as_("clerk"), body).status_code == 403  # clerks use the counter
-    at_counter = submit(mesh.as_("clerk", "clerk-0042"), dict(body, channel="counter"))
+    scan = client.upload(token=mesh.token("clerk", "clerk-0042", region="430102"))
+    materials = [dict(m, file_id=scan) for m in body["materials"]]  # the clerk's own scan
+    at_counter = submit(
+        mesh.as_("clerk", "clerk-0042"), dict(body, channel="counter", materials=materials)
+    )
     assert at_counter.status_code == 202, at_counter.text
     application_id = at_counter.json()["id"]
     # the clerk who submitted it and its applicant may read it; another clerk may not

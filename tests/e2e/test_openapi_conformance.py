@@ -323,9 +323,10 @@ def _checklist(api, fixture):
         assert listing["holder"] == holder
         provided |= {m["provided_by"] for m in listing["checklist"]}
     assert "e_license" in provided and "upload" in provided  # the licences above fill some
-    clerk = api.call("GET", path, {"code": "birth"}, "clerk", params={"holder": PERSON_ID})
-    assert clerk.json()["holder"] == PERSON_ID
-    assert api.status("GET", path, {"code": "birth"}, "clerk") == 400  # a clerk names them
+    # a counter clerk never reads a citizen's licences: the plain checklist, naming one is 403
+    assert api.call("GET", path, {"code": "birth"}, "clerk").json()["holder"] is None
+    clerk = api.status("GET", path, {"code": "birth"}, "clerk", params={"holder": PERSON_ID})
+    assert clerk == 403
     assert api.status("GET", path, {"code": "birth"}, params={"holder": "nobody"}) == 400
     assert api.status("GET", path, {"code": "birth"}, params={"holder": STRANGER}) == 403
     assert api.status("GET", path, {"code": "birth"}, "supervisor") == 403
@@ -523,6 +524,13 @@ def _applications(api, fixture):
         return {"Idempotency-Key": uuid.uuid4().hex}
 
     counter = dict(body, channel="counter")
+    # an upload belongs to its uploader: the clerk's own scan, not the applicant's upload
+    assert (
+        api.status("POST", "/api/applications", as_="clerk", json=counter, headers=fresh()) == 400
+    )
+    pdf = {"file": ("scan.pdf", SAMPLE_PDF, "application/pdf")}
+    scan = api.call("POST", "/api/uploads", as_="clerk", files=pdf).json()["file_id"]
+    counter["materials"] = [dict(m, file_id=scan) for m in body["materials"]]
     assert (
         api.status("POST", "/api/applications", as_="clerk", json=counter, headers=fresh()) == 202
     )  # a counter clerk applies for the applicant
@@ -781,14 +789,13 @@ def _review(api, fixture):
     assert api.status("POST", REVIEWS, target, json=dict(good, level="dissatisfied")) == 400
     assert api.status("POST", REVIEWS, target, data="level=good") == 415
     assert api.status("POST", REVIEWS, {"application_id": uuid.uuid4().hex}, json=good) == 404
-    by_clerk = api.call(
-        "POST",
-        REVIEWS,
-        target,
-        "clerk",
-        json=dict(good, applicant_id=PERSON_ID, department="hrss", level="very_satisfied"),
+    hrss = dict(good, department="hrss", level="very_satisfied")
+    # nobody reviews in a citizen's name, a counter clerk neither
+    assert (
+        api.status("POST", REVIEWS, target, "clerk", json=dict(hrss, applicant_id=PERSON_ID)) == 403
     )
-    assert by_clerk.status_code == 201 and by_clerk.json()["target"] == "hrss"
+    by_applicant = api.call("POST", REVIEWS, target, json=hrss)
+    assert by_applicant.status_code == 201 and by_applicant.json()["target"] == "hrss"
 
 
 @case("POST", "/api/reviews/{review_id}/follow-up")
@@ -934,9 +941,13 @@ def rectified(api, reviewed):
     assert api.status("POST", CASE + "/dispute", target, json=dispute) == 409
     api.call("POST", CASE + "/rectify", target, officer, json={"measures": "one desk closed"})
     assert api.status("POST", CASE + "/confirm", target, json={"comment": 5}) == 400
-    closed = api.call(
-        "POST", CASE + "/confirm", target, "clerk", json=dict(confirm, applicant_id=PERSON_ID)
-    ).json()  # at the counter, for the applicant
+    assert (
+        api.status(
+            "POST", CASE + "/confirm", target, "clerk", json=dict(confirm, applicant_id=PERSON_ID)
+        )
+        == 403
+    )  # not even at the counter: the applicant confirms themselves
+    closed = api.call("POST", CASE + "/confirm", target, json=confirm).json()
     assert closed["state"] == "closed"
     assert api.status("POST", CASE + "/confirm", target, json=confirm) == 409
     return closed
@@ -988,7 +999,7 @@ def _license(api, fixture):
     target = {"license_id": fixture("birth")["licences"][0]["id"]}
     shown = api.call("GET", "/api/licenses/{license_id}", target).json()
     assert shown["id"] == target["license_id"] and shown["status"] == "valid"
-    assert api.status("GET", "/api/licenses/{license_id}", target, "clerk") == 200
+    assert api.status("GET", "/api/licenses/{license_id}", target, "clerk") == 404
     assert api.status("GET", "/api/licenses/{license_id}", target, ("applicant", STRANGER)) == 404
     assert api.status("GET", "/api/licenses/{license_id}", target, None) == 401
     assert api.status("GET", "/api/licenses/{license_id}", {"license_id": "no-such"}) == 404

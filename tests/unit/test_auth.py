@@ -138,6 +138,11 @@ def test_the_cli_mints_tokens_with_the_configured_key(monkeypatch, capsys):
     assert principal.office == "public_security.430102" and principal.sub == "o7"
     with pytest.raises(SystemExit):
         cli.main(["token", "--role", "officer", "--sub", "o7"])  # no office
+    # a clerk's token names their counter's region: without it they could not apply
+    assert cli.main(["token", "--role", "clerk", "--sub", "c1"]) == 2
+    assert "--region" in capsys.readouterr().err
+    assert cli.main(["token", "--role", "clerk", "--sub", "c1", "--region", "430102"]) == 0
+    assert auth.verify(capsys.readouterr().out.strip(), KEY).region == "430102"
 
 
 def test_a_clerk_reads_what_they_submitted_at_the_counter_and_nothing_else():

@@ -315,13 +315,36 @@ def test_an_officer_acts_for_their_own_department_and_an_operator_names_both():
 def test_an_officer_lists_and_sees_only_their_departments_cases():
     query = {"department": None, "state": None, "overdue": None, "limit": 100}
     assert domain.cases_visible_to(OFFICER, query)["department"] == "taxation"
-    assert domain.cases_visible_to(OPERATOR, query) == query
+    assert domain.cases_visible_to(OFFICER, query)["office_region"] == "430102"
+    assert domain.cases_visible_to(OPERATOR, query) == dict(query, region=None, office_region=None)
     with pytest.raises(NotAllowed):
         domain.cases_visible_to(OFFICER, dict(query, department="health"))
     assert domain.may_see_case(OFFICER, case())
     assert not domain.may_see_case(OFFICER, case(department="market_regulation"))
     assert domain.may_see_case(Principal("applicant", APPLICANT), case())
     assert not domain.may_see_case(Principal("applicant", "430102199001011234"), case())
+
+
+def test_an_officer_acts_only_for_their_office_not_the_whole_department():
+    elsewhere = Principal("officer", "o-2", office="taxation.430111", name="Zhao")
+    assert not domain.may_see_case(elsewhere, case())  # taxation, but of 430102
+    assert not domain.officer_of(elsewhere, application())
+    assert domain.officer_of(OFFICER, application())
+    body = {"department": None, "officer": None, "method": "phone", "note": "n"}
+    with pytest.raises(NotAllowed, match="taxation.430102; yours is taxation.430111"):
+        domain.record_visit(case(), domain.acting_department(elsewhere, body), MONDAY)
+    visited = domain.record_visit(case(), domain.acting_department(OFFICER, body), MONDAY)
+    assert visited["state"] == "awaiting_rectification"
+
+
+def test_a_supervisor_with_a_region_sees_only_that_regions_cases():
+    query = {"department": None, "state": None, "overdue": None, "limit": 100}
+    changsha = Principal("supervisor", "s-1", region="430100")
+    zhuzhou = Principal("supervisor", "s-2", region="430200")
+    assert domain.cases_visible_to(changsha, query)["region"] == "430100"
+    assert domain.may_see_case(changsha, case())  # 430102 lies in Changsha city
+    assert not domain.may_see_case(zhuzhou, case())
+    assert domain.may_see_case(Principal("supervisor", "s-3"), case())  # no region: all
 
 
 # -- statistics ---------------------------------------------------------------------------

@@ -124,7 +124,7 @@ def test_a_produced_material_may_still_be_given_but_is_not_required():
 # -- the rules the service applies (refusals are onestop.common.errors, mapped to HTTP) ----
 NOW = datetime(2026, 3, 2, 9, 30, tzinfo=timezone.utc)
 ME = Principal("applicant", "430102199001011234")
-CLERK = Principal("clerk", "clerk-0001")
+CLERK = Principal("clerk", "clerk-0001", region="430102")
 
 
 def refusal(call, *args):
@@ -135,7 +135,7 @@ def refusal(call, *args):
 
 
 def test_applicants_apply_for_themselves_online_and_clerks_at_the_counter():
-    body = {"applicant": {"id_number": ME.sub}, "channel": "online"}
+    body = {"applicant": {"id_number": ME.sub}, "channel": "online", "region": "430102"}
     domain.check_submitter(ME, body)
     domain.check_submitter(CLERK, dict(body, channel="counter"))
     assert refusal(
@@ -149,22 +149,49 @@ def test_applicants_apply_for_themselves_online_and_clerks_at_the_counter():
     assert refusal(domain.check_submitter, CLERK, body)[2] == {"channel": ["counter for clerks"]}
 
 
+def test_a_counter_clerk_applies_only_inside_their_counters_region():
+    body = {"applicant": {"id_number": ME.sub}, "channel": "counter", "region": "430111"}
+    assert refusal(domain.check_submitter, CLERK, body) == (
+        403,
+        "a counter clerk of region 430102 may not apply for region 430111",
+        {"region": ["outside your counter's region 430102"]},
+    )
+    city_counter = Principal("clerk", "clerk-0002", region="430100")
+    domain.check_submitter(city_counter, body)  # Yuhua district lies in Changsha city
+    no_region = Principal("clerk", "clerk-0003")
+    assert refusal(domain.check_submitter, no_region, body)[:2] == (
+        403,
+        "a counter clerk's token must name their counter's region (claim region)",
+    )
+
+
+def test_an_idempotency_key_belongs_to_its_caller():
+    assert domain.scoped_key({"role": "applicant", "sub": ME.sub}, "k1") != domain.scoped_key(
+        {"role": "clerk", "sub": CLERK.sub}, "k1"
+    )
+    assert domain.not_your_upload("M01").startswith("M01: no upload of yours")
+
+
 def test_who_sees_which_applications():
     query = {"applicant": None, "status": "submitted", "scenario": None}
     assert domain.list_criteria(ME, query) == {
         "applicant": ME.sub,
         "clerk": None,
+        "region": None,
         "status": "submitted",
         "scenario": None,
     }
     assert domain.list_criteria(CLERK, dict(query, applicant="A")) == {
         "applicant": "A",
         "clerk": CLERK.sub,
+        "region": "430102",
         "status": "submitted",
         "scenario": None,
     }
     operator = Principal("operator", "operator-0001")
     assert domain.list_criteria(operator, query)["applicant"] is None
+    supervisor = Principal("supervisor", "supervisor-0001", region="430100")
+    assert domain.list_criteria(supervisor, query)["region"] == "430100"
     assert refusal(domain.list_criteria, ME, dict(query, applicant="someone else"))[::2] == (
         403,
         {"applicant": ["only your own ID number"]},
@@ -188,7 +215,7 @@ def test_a_retry_gets_the_stored_application_and_a_different_body_a_conflict():
     body = prepared()
     submitted, application = domain.submission(body, view, {}, [], ME, "key-1", NOW)
     assert application["_id"] == submitted["application_id"]
-    assert application["idempotency_key"] == f"{body['applicant']['id_number']}:key-1"
+    assert application["idempotency_key"] == f"applicant:{ME.sub}:key-1"
     assert submitted["submitted_at"] == NOW.isoformat() and "fingerprint" not in submitted
     _, again = domain.submission(body, view, {}, [], ME, "key-1", NOW)
     assert domain.replayed(application, again) is application

@@ -364,3 +364,20 @@ def test_the_decided_event_carries_each_tasks_promised_date_and_decision_time():
     )
     never_sent = {t["item_code"]: t for t in body["tasks"]}["B"]
     assert never_sent["due"] is None and never_sent["decided_at"] == NOW.isoformat()
+
+
+def test_late_results_for_a_cancelled_task_do_not_grow_the_workflow_without_bound():
+    workflow, _ = start(("A", "a", []))
+    workflow = domain.withdraw(workflow, NOW).workflow
+    sizes = []
+    for index in range(3 * domain.LATE_RESULTS_RECORDED):
+        late = domain.apply_result(
+            workflow, result("A", "approved"), NOW, CALENDAR, message_id=f"late-{index}"
+        )
+        assert late.kind == "late"
+        workflow = late.workflow or workflow  # None: nothing to write
+        sizes.append(len(workflow["history"]))
+    recorded = [e for e in workflow["history"] if e["cause"] == "late_result"]
+    assert len(recorded) == domain.LATE_RESULTS_RECORDED
+    assert sizes[-1] == sizes[domain.LATE_RESULTS_RECORDED - 1]  # no growth after the cap
+    assert workflow["tasks"]["A"]["late_results"] == domain.LATE_RESULTS_RECORDED

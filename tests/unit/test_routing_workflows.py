@@ -203,3 +203,39 @@ def test_results_of_one_application_are_applied_in_one_write_and_a_foreign_one_r
     with pytest.raises(InvalidMessage):
         workflow_updater.apply_result(result("B"), "department.police")
     assert store.docs["app1"]["tasks"]["B"]["state"] == "sent"
+
+
+def test_a_result_the_domain_cannot_apply_fails_alone_and_the_batch_is_written():
+    store, outbox = started()
+    broken = result("A")
+    del broken["payload"]["decision"]  # as if it had slipped past the boundary's schema
+    refused = updater(store, outbox)._apply_results(
+        "app1", [(broken, "department.health"), (result("A"), "department.health")]
+    )
+    assert list(refused) == [0] and isinstance(refused[0], InvalidMessage)
+    assert "could not be applied" in str(refused[0])
+    assert store.docs["app1"]["tasks"]["A"]["state"] == "approved"
+
+
+def test_result_data_past_the_boundarys_limits_is_refused_by_the_schema():
+    from marshmallow import ValidationError
+
+    from onestop.contracts.messages import ApprovalResultSchema, ResultData
+
+    payload = result("A")["payload"]
+    assert ApprovalResultSchema().load(payload)["data"] == {}
+    for data, problem in (
+        ({"x": "y" * ResultData.MAX_BYTES}, "bytes encoded"),
+        ({"a": [[[[[[[[1]]]]]]]]}, "nested deeper than 8"),
+        ({"$gt": 1}, "contains '$'"),
+        ({"a": {".b": 1}}, "starts with '.'"),
+        ({"a": [{"b\u0000": 1}]}, "NUL"),
+        ({"": 1}, "non-empty"),
+    ):
+        with pytest.raises(ValidationError) as refused:
+            ApprovalResultSchema().load(dict(payload, data=data))
+        assert problem in refused.value.messages["data"][0], data
+    deep_enough = {"a": {"b": {"c": {"d": {"e": {"f": {"g": 1}}}}}}}  # 7 objects
+    assert ApprovalResultSchema().load(dict(payload, data=deep_enough))["data"] == deep_enough
+    with pytest.raises(ValidationError):
+        ApprovalResultSchema().load(dict(payload, materials=["m"] * 101))
