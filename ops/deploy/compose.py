@@ -13,7 +13,7 @@ from pathlib import Path
 import yaml
 
 from ops import runner
-from onestop.common import config
+from onestop.common import broker_users, config
 from ops.deploy.prometheus import RABBITMQ_PROMETHEUS_PORT, default_port
 from ops.deploy.rabbitmq import departments
 
@@ -93,6 +93,21 @@ def common_environment():
     }
 
 
+def service_amqp_uri(name):
+    """A service connects as its own broker user (docs/adr/0016-h13); its password only."""
+    variable = broker_users.service_password_variable(name)
+    user = broker_users.service_user(name, broker_users.DEFAULT_SERVICE_PREFIX)
+    return f"amqp://{user}:${{{variable}:?set in .env}}@rabbitmq:5672/{VHOST}"
+
+
+def service_password_environment():
+    """What broker-setup needs to create the services' users with the operator's passwords."""
+    return {
+        variable: f"${{{variable}:?set in .env}}"
+        for variable in map(broker_users.service_password_variable, config.SERVICES)
+    }
+
+
 def mesh_service(name, command, extra):
     uses_store = name in config.SERVICES
     depends = {"broker-setup": {"condition": "service_completed_successfully"}}
@@ -107,10 +122,15 @@ def mesh_service(name, command, extra):
         extra["BROKER_USERS_SECRET"] = BROKER_USERS_SECRET
     if uses_store:  # the services verify bearer tokens with the public keys only (ADR 0015)
         extra["AUTH_PUBLIC_KEYS"] = AUTH_PUBLIC_KEYS
+    environment = {**common_environment(), **extra, "ONESTOP_PROCESS": name}
+    if uses_store:
+        environment["AMQP_URI"] = service_amqp_uri(name)
+    if name == "gateway":  # it forwards HTTP only: no broker credentials at all
+        del environment["AMQP_URI"]
     service = {
         "image": IMAGE,
         "command": ["python", *command[1:]],
-        "environment": {**common_environment(), **extra, "ONESTOP_PROCESS": name},
+        "environment": environment,
         "depends_on": depends,
         "healthcheck": healthcheck(["CMD", "python", "-m", "ops.deploy.healthcheck"]),
         "restart": "unless-stopped",
@@ -177,6 +197,7 @@ def infrastructure():
             "environment": {
                 "AMQP_URI": AMQP_URI,
                 "RABBITMQ_MANAGEMENT_URL": "http://rabbitmq:15672",
+                **service_password_environment(),
             },
             "depends_on": {"rabbitmq": {"condition": "service_healthy"}},
             "restart": "on-failure",

@@ -168,8 +168,10 @@ HEALTH_PID=$!
 # the token issuer's key (an Ed25519 seed): the test mints tokens with it; no container has it
 export AUTH_SIGNING_KEY="$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n')"
 {
+    # shellcheck disable=SC2046  # one password per service of the inventory
     "$PY" -m ops.cli secret --env RABBITMQ_PASSWORD MONGO_PASSWORD BROKER_USERS_SECRET \
-        GRAFANA_ADMIN_PASSWORD
+        GRAFANA_ADMIN_PASSWORD $("$PY" -c 'from onestop.common import broker_users, config
+print(*map(broker_users.service_password_variable, config.SERVICES))')
     # the services get only the public keys; the issuer's key stays with this script
     echo "AUTH_PUBLIC_KEYS=$(AUTH_SIGNING_KEY="$AUTH_SIGNING_KEY" "$PY" -m ops.cli token keys)"
     cat <<EOF

@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from ops import runner
-from onestop.common import config
+from onestop.common import broker_users, config
 from ops.deploy import __main__ as deploy, compose, rabbitmq
 from onestop.contracts.events import APPLICATION_SUBMITTED
 
@@ -167,7 +167,24 @@ def test_no_secret_is_committed_and_every_variable_is_in_env_example():
             if re.search(r"PASS|SECRET|TOKEN|_KEY$", key):
                 assert str(value).startswith("${"), (name, key)
             if "://" in str(value) and "@" in str(value):  # credentials inside a URI
-                assert re.search(r"://\$\{\w+:\?[^}]*\}:\$\{\w+:\?[^}]*\}@", value), (name, key)
+                user = r"(?:\$\{\w+:\?[^}]*\}|[\w.-]+)"  # a variable, or a user name
+                assert re.search(rf"://{user}:\$\{{\w+:\?[^}}]*\}}@", value), (name, key)
+
+
+def test_each_service_connects_as_its_own_broker_user_and_the_gateway_as_none():
+    """Least privilege (issue 13): a service's AMQP_URI names its own user and only its own
+    password variable; broker-setup gets them all to create the users; the gateway talks
+    to no broker."""
+    services = compose_file()["services"]
+    example = (ROOT / ".env.example").read_text()
+    for name in config.SERVICES:
+        variable = broker_users.service_password_variable(name)
+        uri = services[name]["environment"]["AMQP_URI"]
+        assert uri.startswith(f"amqp://service.{name}:${{{variable}:?"), uri
+        assert "RABBITMQ_PASSWORD" not in str(services[name]["environment"])
+        assert variable in services["broker-setup"]["environment"]
+        assert re.search(rf"^{variable}=CHANGE-ME", example, re.MULTILINE)
+    assert "AMQP_URI" not in services["gateway"]["environment"]
 
 
 def test_rabbitmq_has_its_plugins_and_the_definitions_hold_quorum_queues():
