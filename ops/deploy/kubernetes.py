@@ -202,10 +202,12 @@ def disruption_budget(name):
     }
 
 
-def mesh_documents():
+def mesh_documents(demo=False):
+    """The platform's processes (demo=False) or the reference departments (demo=True): these
+    approve by rule, so they exist only in the demo overlay, never in production."""
     documents = []
     for name, (command, extra) in runner.processes(departments()).items():
-        if name in LOCAL_ONLY:
+        if name in LOCAL_ONLY or (name in config.DEPARTMENT_CONSUMERS) != demo:
             continue
         port = config.GATEWAY_PORT if name == "gateway" else default_port(name)
         documents += [
@@ -245,8 +247,7 @@ def scaled_object(name, queues, minimum, maximum, per_replica):
 
 
 def autoscaling_documents():
-    """KEDA: routing on what it consumes, each department consumer on its departments' queues."""
-    nameko_departments, pika_departments = runner.split_departments(departments())
+    """KEDA: routing on what it consumes."""
     routing_queues = [
         topology.RESULTS_QUEUE,
         f"evt-intake-{APPLICATION_SUBMITTED}--routing.handle_application_submitted",
@@ -263,6 +264,13 @@ def autoscaling_documents():
             },
         },
         scaled_object("routing", routing_queues, 2, 8, 50),
+    ]
+
+
+def demo_autoscaling_documents():
+    """KEDA for the reference departments (demo overlay): each on its departments' queues."""
+    nameko_departments, pika_departments = runner.split_departments(departments())
+    return [
         scaled_object(
             "departments-nameko",
             [topology.department_queue_name(d) for d in nameko_departments],
@@ -356,8 +364,139 @@ def monitoring_documents():
     ]
 
 
-def generated_files():
+# -- NetworkPolicy: deny everything, then allow what each component needs ------------------
+BROKER_PODS = {"app.kubernetes.io/component": "rabbitmq"}
+STORE_PODS = {"app": "onestop-mongodb-svc"}  # the MongoDB Community operator's pod label
+# namespaces of the cluster's own components (kubernetes.io/metadata.name is set by the API)
+INGRESS_NAMESPACE = "ingress-nginx"
+MONITORING_NAMESPACE = "monitoring"
+OPERATOR_NAMESPACES = ("rabbitmq-system", "mongodb", "keda")
+
+
+def namespace(name):
+    return {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": name}}}
+
+
+def pods(match):
+    return {"podSelector": {"matchLabels": match}}
+
+
+def tcp(*ports):
+    return [{"protocol": "TCP", "port": port} for port in ports]
+
+
+def network_policy(name, selector, ingress=None, egress=None):
+    types = [kind for kind, rules in (("Ingress", ingress), ("Egress", egress)) if rules]
+    spec = {"podSelector": {"matchLabels": selector}, "policyTypes": types}
+    if ingress:
+        spec["ingress"] = ingress
+    if egress:
+        spec["egress"] = egress
     return {
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "NetworkPolicy",
+        "metadata": {"name": name, "labels": {"app.kubernetes.io/part-of": "onestop"}},
+        "spec": spec,
+    }
+
+
+def _process_policy(name):
+    """A mesh process: out to the broker (and the store, for a service); in from the gateway
+    (a service's HTTP) and from Prometheus (its metrics port)."""
+    # routing's init container applies the topology through the management API
+    broker_ports = (5672, 15672) if name == "routing" else (5672,)
+    egress = [{"to": [pods(BROKER_PODS)], "ports": tcp(*broker_ports)}]
+    ingress = [
+        {"from": [namespace(MONITORING_NAMESPACE)], "ports": tcp(default_metrics_port(name))}
+    ]
+    if name in config.SERVICES:
+        egress.append({"to": [pods(STORE_PODS)], "ports": tcp(27017)})
+        ingress.append({"from": [pods(labels("gateway"))], "ports": tcp(default_port(name))})
+    return network_policy(name, labels(name), ingress, egress)
+
+
+def network_policies(names):
+    """Default deny for every pod of the namespace, DNS for all, then one allow policy per
+    component (docs/operations.md, "Network policies")."""
+    dns = {
+        "to": [namespace("kube-system")],
+        "ports": [{"protocol": p, "port": 53} for p in ("UDP", "TCP")],
+    }
+    mesh = [pods(labels(n)) for n in names]
+    gateway = network_policy(
+        "gateway",
+        labels("gateway"),
+        ingress=[
+            {"from": [namespace(INGRESS_NAMESPACE)], "ports": tcp(config.GATEWAY_PORT)},
+            {"from": [namespace(MONITORING_NAMESPACE)], "ports": tcp(config.GATEWAY_METRICS_PORT)},
+        ],
+        egress=[{"to": [pods(labels(s))], "ports": tcp(default_port(s))} for s in config.SERVICES],
+    )
+    broker = network_policy(
+        "rabbitmq",
+        BROKER_PODS,
+        ingress=[
+            {"from": mesh, "ports": tcp(5672)},
+            {"from": [pods(labels("routing"))], "ports": tcp(15672)},
+            # external departments: AMQP over TLS only, from outside the cluster
+            {"ports": tcp(5671)},
+            {"from": [pods(BROKER_PODS)]},  # clustering between the nodes
+            {"from": [namespace(MONITORING_NAMESPACE)], "ports": tcp(15692)},
+            {"from": [namespace(n) for n in OPERATOR_NAMESPACES], "ports": tcp(5672, 15672)},
+        ],
+        egress=[{"to": [pods(BROKER_PODS)]}],
+    )
+    store = network_policy(
+        "mongodb",
+        STORE_PODS,
+        ingress=[
+            {"from": [pods(labels(s)) for s in config.SERVICES], "ports": tcp(27017)},
+            {"from": [pods(STORE_PODS)]},  # the replica set's members
+            {"from": [namespace(n) for n in OPERATOR_NAMESPACES], "ports": tcp(27017)},
+        ],
+        egress=[{"to": [pods(STORE_PODS)]}],
+    )
+    deny = network_policy("default-deny", {})
+    deny["spec"] = {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}
+    return [
+        deny,
+        network_policy("dns", {}, egress=[dns]),
+        gateway,
+        broker,
+        store,
+        *[_process_policy(n) for n in names if n != "gateway"],
+    ]
+
+
+def mesh_names(demo=False):
+    return [
+        name
+        for name in runner.processes(departments())
+        if name not in LOCAL_ONLY and (name in config.DEPARTMENT_CONSUMERS) == demo
+    ]
+
+
+DEMO_COMPONENT = """\
+# The reference departments, which approve by rule (docs/operations.md): for trying the
+# mesh only. Included by overlays/demo, never by production. Generated beside it:
+# demo.yaml (python -m ops.deploy).
+apiVersion: kustomize.config.k8s.io/v1alpha1
+kind: Component
+resources:
+  - demo.yaml
+"""
+
+
+def generated_files():
+    demo = KUBE_DIR / "components" / "demo-departments"
+    return {
+        KUBE_DIR / "base" / "network-policies.yaml": render(network_policies(mesh_names())),
+        demo / "kustomization.yaml": DEMO_COMPONENT,
+        demo / "demo.yaml": render(
+            mesh_documents(demo=True)
+            + demo_autoscaling_documents()
+            + network_policies(mesh_names(demo=True))[-len(config.DEPARTMENT_CONSUMERS) :]
+        ),
         KUBE_DIR / "base" / "mesh.yaml": render(mesh_documents()),
         KUBE_DIR / "base" / "autoscaling.yaml": render(autoscaling_documents()),
         KUBE_DIR / "components" / "monitoring" / "generated.yaml": render(monitoring_documents()),

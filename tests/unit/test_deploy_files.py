@@ -12,12 +12,12 @@ import yaml
 
 from ops import runner
 from onestop.common import broker_users, config
-from ops.deploy import __main__ as deploy, compose, rabbitmq
+from ops.deploy import __main__ as deploy, compose, prometheus, rabbitmq
 from onestop.contracts.events import APPLICATION_SUBMITTED
 
 ROOT = Path(__file__).resolve().parents[2]
 KUBERNETES_VERSION = "1.30.0"
-OVERLAYS = ("local", "production")
+OVERLAYS = ("local", "production", "demo")
 
 
 def tool(name):
@@ -265,6 +265,8 @@ def test_every_process_has_a_safe_deployment_a_service_and_a_disruption_budget(r
     deployments = by_kind(documents, "Deployment")
     with deploy.default_environment():
         expected = set(runner.processes(rabbitmq.departments())) - set(compose.LOCAL_ONLY)
+    if overlay != "demo":  # the reference departments approve by rule: demo only
+        expected -= set(config.DEPARTMENT_CONSUMERS)
     assert set(deployments) == expected
     assert set(by_kind(documents, "Service")) == expected
     assert set(by_kind(documents, "PodDisruptionBudget")) == expected
@@ -293,11 +295,11 @@ def test_the_broker_is_a_quorum_cluster_and_the_store_a_replica_set(rendered):
 
 
 def test_autoscaling_watches_queues_that_exist_and_targets_that_exist(rendered):
-    production = rendered["production"]
+    demo = rendered["demo"]
     queues = {q["name"] for q in rabbitmq.definitions()["queues"]}
     queues.add(f"evt-intake-{APPLICATION_SUBMITTED}--routing.handle_application_submitted")
-    deployments = by_kind(production, "Deployment")
-    scaled = by_kind(production, "ScaledObject")
+    deployments = by_kind(demo, "Deployment")
+    scaled = by_kind(demo, "ScaledObject")
     assert set(scaled) == {"routing", "departments-nameko", "departments-pika"}
     watched = set()
     for name, scaled_object in scaled.items():
@@ -357,7 +359,7 @@ def test_processes_that_publish_as_departments_get_the_broker_users_secret(rende
     services = compose_file()["services"]
     for name in publishing_as_departments:
         assert "BROKER_USERS_SECRET" in services[name]["environment"], name
-    for name, deployment in by_kind(rendered[OVERLAYS[0]], "Deployment").items():
+    for name, deployment in by_kind(rendered["demo"], "Deployment").items():
         env = {
             e["name"]
             for c in deployment["spec"]["template"]["spec"]["containers"]
@@ -415,3 +417,57 @@ def test_the_local_images_override_changes_only_images_and_the_store():
             continue
         assert set(service) <= {"image", "profiles", "environment"}, name
         assert set(service.get("environment", {})) <= {"MONGO_URI"}, name
+
+
+def test_production_has_no_reference_department(rendered):
+    """They approve by rule: a real deployment must not issue licences nobody looked at."""
+    for overlay in ("production", "local"):
+        documents = rendered[overlay]
+        for kind in ("Deployment", "ScaledObject", "Service", "PodDisruptionBudget"):
+            assert not set(by_kind(documents, kind)) & set(config.DEPARTMENT_CONSUMERS), kind
+    assert set(config.DEPARTMENT_CONSUMERS) <= set(by_kind(rendered["demo"], "Deployment"))
+
+
+def selects(policy, pod_labels):
+    wanted = policy["spec"]["podSelector"].get("matchLabels", {})
+    return all(pod_labels.get(key) == value for key, value in wanted.items())
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_network_is_denied_by_default_and_every_pod_has_its_allow_policy(rendered, overlay):
+    policies = by_kind(rendered[overlay], "NetworkPolicy")
+    deny = policies["default-deny"]["spec"]
+    assert deny["podSelector"] == {} and set(deny["policyTypes"]) == {"Ingress", "Egress"}
+    assert "ingress" not in deny and "egress" not in deny
+    for name, deployment in by_kind(rendered[overlay], "Deployment").items():
+        pod_labels = deployment["spec"]["template"]["metadata"]["labels"]
+        own = [
+            p
+            for n, p in policies.items()
+            if n not in ("default-deny", "dns") and selects(p, pod_labels)
+        ]
+        assert own, f"{name}: no allow policy selects its pods"
+
+
+def test_network_policies_allow_only_what_each_component_needs(rendered):
+    policies = by_kind(rendered["production"], "NetworkPolicy")
+
+    def ports(rules):
+        return {p["port"] for rule in rules for p in rule.get("ports", [])}
+
+    gateway = policies["gateway"]["spec"]
+    # the public side: only from the ingress controller, to the gateway's own port
+    public = [r for r in gateway["ingress"] if "ingress-nginx" in str(r["from"])]
+    assert ports(public) == {config.GATEWAY_PORT}
+    assert ports(gateway["egress"]) == {prometheus.default_port(s) for s in config.SERVICES}
+    assert "27017" not in str(gateway["egress"]) and "5672" not in str(gateway["egress"])
+    for service in config.SERVICES:
+        spec = policies[service]["spec"]
+        assert ports(spec["egress"]) <= {5672, 15672, 27017}
+        assert 15672 not in ports(spec["egress"]) or service == "routing"
+        # Prometheus reaches the metrics port, nothing else comes in but the gateway
+        sources = {str(r["from"]) for r in spec["ingress"]}
+        assert all("monitoring" in s or "gateway" in s for s in sources)
+    store = policies["mongodb"]["spec"]
+    allowed = str(store["ingress"])
+    assert "gateway" not in allowed and all(s in allowed for s in config.SERVICES)
