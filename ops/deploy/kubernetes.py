@@ -14,7 +14,7 @@ from pathlib import Path
 import yaml
 
 from ops import runner
-from onestop.common import config
+from onestop.common import broker_users, config
 from onestop.contracts import topology
 from onestop.contracts.events import APPLICATION_SUBMITTED
 from ops.deploy import grafana
@@ -58,12 +58,42 @@ def secret_env(name, secret, key):
     return {"name": name, "valueFrom": {"secretKeyRef": {"name": secret, "key": key}}}
 
 
+SERVICE_BROKER_SECRET = "onestop-broker-service-users"
+K8S_VHOST = "%2F"  # the RabbitmqCluster's default virtual host
+
+
+def service_broker_env(name):
+    """AMQP_URI as the service's own user: its password from its key of the secret."""
+    user = broker_users.service_user(name, broker_users.DEFAULT_SERVICE_PREFIX)
+    return [
+        secret_env("BROKER_PASSWORD", SERVICE_BROKER_SECRET, name),
+        {
+            "name": "AMQP_URI",
+            "value": f"amqp://{user}:$(BROKER_PASSWORD)@rabbitmq:5672/{K8S_VHOST}",
+        },
+    ]
+
+
+def broker_setup_env():
+    """The topology job: an administrator's AMQP_URI, the department secret and every
+    service's password (it creates their users)."""
+    return [
+        secret_env("AMQP_URI", "onestop-amqp", "AMQP_URI"),
+        secret_env("BROKER_USERS_SECRET", "onestop-broker-users", "secret"),
+        *[
+            secret_env(broker_users.service_password_variable(s), SERVICE_BROKER_SECRET, s)
+            for s in config.SERVICES
+        ],
+    ]
+
+
 def container(name, command, extra):
     port = default_port(name) if name != "gateway" else config.GATEWAY_PORT
     health = "/metrics" if name == "departments-pika" else "/health"
     ready = "/ready" if name in config.SERVICES else health
     env = [secret_env("AMQP_URI", "onestop-amqp", "AMQP_URI")]
-    if name in config.SERVICES:
+    if name in config.SERVICES:  # its own broker user, its password only (docs/adr)
+        env = service_broker_env(name)
         env.append(
             secret_env("MONGO_URI", "onestop-mongodb-admin-onestop", "connectionString.standard")
         )
@@ -137,7 +167,7 @@ def deployment(name, command, extra):
         )
     if name == "routing":  # the department boundary exists before tasks are published
         topology = container(name, ["python", "-m", "ops.deploy.broker_setup"], {})
-        topology["env"].append(secret_env("BROKER_USERS_SECRET", "onestop-broker-users", "secret"))
+        topology["env"] = broker_setup_env()
         pod_spec["initContainers"] = [
             {
                 key: topology[key]
