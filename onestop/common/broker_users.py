@@ -13,8 +13,9 @@ officer API can publish as the department, without a password store.
 Each nameko service of the mesh has a broker user of its own too (`service_user`,
 prefix BROKER_SERVICE_USER_PREFIX, default `service.`), its password derived from the same
 secret; its rights are read from the service's class by ops/deploy/broker_permissions.py
-(docs/adr/0016-h13). A service is given only its own password (compose: its AMQP_URI from
-.env; Kubernetes: its key of the `onestop-broker-service-users` secret), never the secret.
+(docs/adr/00XX-h13-least-privilege.md). A service is given only its own password
+(compose: its AMQP_URI from .env; Kubernetes: its key of the `onestop-broker-service-users`
+secret), never the secret.
 
 Users are global to a RabbitMQ node, permissions are per virtual host: meshes
 that share a broker (tests, developers) keep apart by BROKER_USER_PREFIX and

@@ -2,7 +2,7 @@
 
 Nothing here is written by hand per service: a nameko `ServiceContainer` is built (not
 started) for each class of `onestop.run_service.SERVICE_CLASSES` that `config.SERVICES`
-names, and its extensions say what it does on the broker (docs/adr/0016-h13):
+names, and its extensions say what it does on the broker (docs/adr/00XX-h13-least-privilege.md):
 
 - an `@rpc` method: consumes `rpc-<service>` bound to `nameko-rpc` (`<service>.*`), answers
   on `nameko-rpc` to the caller's reply routing key;

@@ -94,7 +94,8 @@ def common_environment():
 
 
 def service_amqp_uri(name):
-    """A service connects as its own broker user (docs/adr/0016-h13); its password only."""
+    """A service connects as its own broker user with its own password only
+    (docs/adr/00XX-h13-least-privilege.md)."""
     variable = broker_users.service_password_variable(name)
     user = broker_users.service_user(name, broker_users.DEFAULT_SERVICE_PREFIX)
     return f"amqp://{user}:${{{variable}:?set in .env}}@rabbitmq:5672/{VHOST}"
