@@ -62,6 +62,33 @@ SERVICE_BROKER_SECRET = "onestop-broker-service-users"
 K8S_VHOST = "%2F"  # the RabbitmqCluster's default virtual host
 
 
+K8S_DB_PREFIX = "onestop_"  # MONGO_DB_PREFIX in base/config.yaml
+
+
+def store_secret(service):
+    """The connection string Secret the MongoDB operator makes for the service's user."""
+    return f"onestop-mongodb-admin-{service}"
+
+
+def store_users_patch():
+    """JSON patch adding one MongoDB user per service to the MongoDBCommunity resource:
+    readWrite on its own database (config.db_name) and nothing else."""
+    return [
+        {
+            "op": "add",
+            "path": "/spec/users/-",
+            "value": {
+                "name": service,
+                "db": "admin",
+                "passwordSecretRef": {"name": f"onestop-mongodb-{service}-password"},
+                "roles": [{"name": "readWrite", "db": f"{K8S_DB_PREFIX}{service}"}],
+                "scramCredentialsSecretName": f"onestop-mongodb-{service}-scram",
+            },
+        }
+        for service in config.SERVICES
+    ]
+
+
 def service_broker_env(name):
     """AMQP_URI as the service's own user: its password from its key of the secret."""
     user = broker_users.service_user(name, broker_users.DEFAULT_SERVICE_PREFIX)
@@ -91,12 +118,12 @@ def container(name, command, extra):
     port = default_port(name) if name != "gateway" else config.GATEWAY_PORT
     health = "/metrics" if name == "departments-pika" else "/health"
     ready = "/ready" if name in config.SERVICES else health
-    env = [secret_env("AMQP_URI", "onestop-amqp", "AMQP_URI")]
+    # the gateway forwards HTTP only: no broker credentials
+    env = [] if name == "gateway" else [secret_env("AMQP_URI", "onestop-amqp", "AMQP_URI")]
     if name in config.SERVICES:  # its own broker user, its password only (docs/adr)
         env = service_broker_env(name)
-        env.append(
-            secret_env("MONGO_URI", "onestop-mongodb-admin-onestop", "connectionString.standard")
-        )
+        # its own store user, readWrite on its own database only (mongodb-users.yaml)
+        env.append(secret_env("MONGO_URI", store_secret(name), "connectionString.standard"))
         # bearer tokens are verified with the public keys only (docs/adr/0015)
         env.append(
             {
@@ -521,6 +548,8 @@ def generated_files():
     demo = KUBE_DIR / "components" / "demo-departments"
     return {
         KUBE_DIR / "base" / "network-policies.yaml": render(network_policies(mesh_names())),
+        KUBE_DIR / "base" / "mongodb-users.yaml": HEADER
+        + yaml.safe_dump(store_users_patch(), sort_keys=False, width=100),
         demo / "kustomization.yaml": DEMO_COMPONENT,
         demo / "demo.yaml": render(
             mesh_documents(demo=True)

@@ -471,3 +471,25 @@ def test_network_policies_allow_only_what_each_component_needs(rendered):
     store = policies["mongodb"]["spec"]
     allowed = str(store["ingress"])
     assert "gateway" not in allowed and all(s in allowed for s in config.SERVICES)
+
+
+def test_each_service_reads_the_store_as_its_own_user_with_rights_on_its_own_database(rendered):
+    production = rendered["production"]
+    users = {
+        u["name"]: u
+        for u in by_kind(production, "MongoDBCommunity")["onestop-mongodb"]["spec"]["users"]
+    }
+    deployments = by_kind(production, "Deployment")
+    for service in config.SERVICES:
+        assert users[service]["roles"] == [{"name": "readWrite", "db": config.db_name(service)}]
+        env = {
+            e["name"]: e
+            for e in deployments[service]["spec"]["template"]["spec"]["containers"][0]["env"]
+        }
+        secret = env["MONGO_URI"]["valueFrom"]["secretKeyRef"]["name"]
+        assert secret == f"onestop-mongodb-admin-{service}"
+        # and its broker user, with its own password key
+        assert env["AMQP_URI"]["value"].startswith(f"amqp://service.{service}:$(BROKER_PASSWORD)@")
+        assert env["BROKER_PASSWORD"]["valueFrom"]["secretKeyRef"]["key"] == service
+    gateway_env = str(deployments["gateway"]["spec"]["template"]["spec"]["containers"][0]["env"])
+    assert "MONGO_URI" not in gateway_env and "AMQP_URI" not in gateway_env
