@@ -168,10 +168,11 @@ HEALTH_PID=$!
 # the token issuer's key (an Ed25519 seed): the test mints tokens with it; no container has it
 export AUTH_SIGNING_KEY="$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n')"
 {
-    # shellcheck disable=SC2046  # one password per service of the inventory
+    # shellcheck disable=SC2046  # a broker and a store password per service of the inventory
     "$PY" -m ops.cli secret --env RABBITMQ_PASSWORD MONGO_PASSWORD BROKER_USERS_SECRET \
         GRAFANA_ADMIN_PASSWORD $("$PY" -c 'from onestop.common import broker_users, config
-print(*map(broker_users.service_password_variable, config.SERVICES))')
+from ops.deploy.compose import store_password_variable as store
+print(*map(broker_users.service_password_variable, config.SERVICES), *map(store, config.SERVICES))')
     # the services get only the public keys; the issuer's key stays with this script
     echo "AUTH_PUBLIC_KEYS=$(AUTH_SIGNING_KEY="$AUTH_SIGNING_KEY" "$PY" -m ops.cli token keys)"
     cat <<EOF
@@ -188,6 +189,9 @@ EOF
 } > "$RUNDIR/env"
 chmod 600 "$RUNDIR/env"
 export BASE="http://127.0.0.1:$PUBLIC_PORT" PROMETHEUS="http://127.0.0.1:$PROMETHEUS_PORT"
+export RABBITMQ_MANAGEMENT="http://127.0.0.1:$RABBITMQ_MANAGEMENT_PORT"
+RABBITMQ_ADMIN="onestop:$(sed -n 's/^RABBITMQ_PASSWORD=//p' "$RUNDIR/env")"
+export RABBITMQ_ADMIN
 STATE="$RUNDIR/state.json"
 step() { timeout "$STEP_TIMEOUT" "$PY" tests/compose/scenario.py "$1" "$STATE" || die "step $1"; }
 
@@ -229,6 +233,7 @@ up() {
 up
 step first
 step prometheus
+step least_privilege    # every service as its own broker user, none as the administrator
 
 log "routing killed with applications in flight, then started again"
 step submit            # applications on their way through routing ...

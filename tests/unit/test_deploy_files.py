@@ -187,6 +187,25 @@ def test_each_service_connects_as_its_own_broker_user_and_the_gateway_as_none():
     assert "AMQP_URI" not in services["gateway"]["environment"]
 
 
+def test_each_service_reads_the_store_as_its_own_user_and_root_is_for_the_init_only():
+    services = compose_file()["services"]
+    example = (ROOT / ".env.example").read_text()
+    store = services["mongodb"]
+    assert store["environment"]["ONESTOP_SERVICES"].split() == list(config.SERVICES)
+    assert any("docker-entrypoint-initdb.d" in volume for volume in store["volumes"])
+    for name in config.SERVICES:
+        variable = compose.store_password_variable(name)
+        uri = services[name]["environment"]["MONGO_URI"]
+        assert uri.startswith(f"mongodb://{name}:${{{variable}:?"), uri
+        assert variable in store["environment"]
+        assert re.search(rf"^{variable}=CHANGE-ME", example, re.MULTILINE)
+    for name, service in services.items():  # the root password: the store and nobody else
+        if name != "mongodb":
+            assert "MONGO_PASSWORD}" not in str(service.get("environment", {})), name
+    script = (ROOT / "deploy/mongodb/onestop-users.sh").read_text()
+    assert '"readWrite"' in script and "AnyDatabase" not in script
+
+
 def test_rabbitmq_has_its_plugins_and_the_definitions_hold_quorum_queues():
     plugins = (ROOT / "deploy/rabbitmq/enabled_plugins").read_text()
     assert "rabbitmq_management" in plugins and "rabbitmq_prometheus" in plugins
