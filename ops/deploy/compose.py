@@ -176,9 +176,16 @@ def infrastructure():
                 "rabbitmq-data:/var/lib/rabbitmq",
                 "./deploy/rabbitmq/enabled_plugins:/etc/rabbitmq/enabled_plugins:ro",
                 "./deploy/rabbitmq/rabbitmq.conf:/etc/rabbitmq/conf.d/20-onestop.conf:ro",
+                # AMQPS for external departments: certificates by `python -m ops.cli certs`
+                "./deploy/rabbitmq/tls.conf:/etc/rabbitmq/conf.d/30-tls.conf:ro",
+                "${RABBITMQ_TLS_DIR:-./deploy/tls}:/etc/rabbitmq/tls:ro",
             ],
-            "ports": ["127.0.0.1:${RABBITMQ_MANAGEMENT_PORT:-15672}:15672"],
-            "expose": ["5672", str(RABBITMQ_PROMETHEUS_PORT)],
+            # the management UI on this host only; AMQPS for departments on every interface
+            "ports": [
+                "127.0.0.1:${RABBITMQ_MANAGEMENT_PORT:-15672}:15672",
+                "${AMQPS_PORT:-5671}:5671",
+            ],
+            "expose": ["5672", "5671", str(RABBITMQ_PROMETHEUS_PORT)],
             "healthcheck": healthcheck(
                 ["CMD", "rabbitmq-diagnostics", "-q", "check_running"], start_period="30s"
             ),

@@ -16,7 +16,8 @@
 #     licences kept;
 #  5. everything it started is removed (containers, networks, volumes, the podman service),
 #     also on failure.
-# Host ports 28000 (gateway), 28090 (Prometheus), 28672 (RabbitMQ management): apart from
+# Host ports 28000 (gateway), 28090 (Prometheus), 28672 (RabbitMQ management), 28671
+# (AMQPS for departments): apart from
 # `make run` (8000-8013) and the test suites (18000+). Needs root (podman as root).
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
@@ -29,6 +30,7 @@ DEBIAN_MIRROR="${DEBIAN_MIRROR:-http://deb.debian.org/debian}"
 PUBLIC_PORT="${COMPOSE_TEST_PORT:-28000}"
 PROMETHEUS_PORT=$((PUBLIC_PORT + 90))
 RABBITMQ_MANAGEMENT_PORT=$((PUBLIC_PORT + 672))
+AMQPS_PORT=$((PUBLIC_PORT + 671))
 PROJECT="onestopct$$"
 UP_TIMEOUT=420      # seconds for `up` and every container healthy
 STEP_TIMEOUT=300    # seconds for any one scenario step
@@ -164,6 +166,12 @@ for _ in $(seq 100); do [ -S "$RUNDIR/podman.sock" ] && break; sleep 0.2; done
   done ) &
 HEALTH_PID=$!
 
+# --- AMQPS: the broker's certificate (ops.cli certs), its CA for the department ---------
+# the key readable by the broker's user inside the container (the directory is the run's own)
+"$PY" -m ops.cli certs --out "$RUNDIR/tls" --host localhost --ip 127.0.0.1 --key-mode 644 \
+    >/dev/null || die "ops.cli certs failed"
+chmod 755 "$RUNDIR/tls"
+
 # --- .env: strong random secrets, the test's own ports and images ---------------------
 # the token issuer's key (an Ed25519 seed): the test mints tokens with it; no container has it
 export AUTH_SIGNING_KEY="$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n')"
@@ -181,6 +189,8 @@ MONGO_USER=onestop
 PUBLIC_PORT=$PUBLIC_PORT
 PROMETHEUS_PORT=$PROMETHEUS_PORT
 RABBITMQ_MANAGEMENT_PORT=$RABBITMQ_MANAGEMENT_PORT
+AMQPS_PORT=$AMQPS_PORT
+RABBITMQ_TLS_DIR=$RUNDIR/tls
 GRAFANA_PORT=$((PUBLIC_PORT + 30))
 ONESTOP_IMAGE=onestop:compose-test
 RABBITMQ_LOCAL_IMAGE=$RABBITMQ_LOCAL_IMAGE
@@ -192,6 +202,9 @@ export BASE="http://127.0.0.1:$PUBLIC_PORT" PROMETHEUS="http://127.0.0.1:$PROMET
 export RABBITMQ_MANAGEMENT="http://127.0.0.1:$RABBITMQ_MANAGEMENT_PORT"
 RABBITMQ_ADMIN="onestop:$(sed -n 's/^RABBITMQ_PASSWORD=//p' "$RUNDIR/env")"
 export RABBITMQ_ADMIN
+export AMQPS_PORT TLS_CA="$RUNDIR/tls/ca.pem"
+BROKER_USERS_SECRET="$(sed -n 's/^BROKER_USERS_SECRET=//p' "$RUNDIR/env")"
+export BROKER_USERS_SECRET
 STATE="$RUNDIR/state.json"
 step() { timeout "$STEP_TIMEOUT" "$PY" tests/compose/scenario.py "$1" "$STATE" || die "step $1"; }
 
@@ -234,6 +247,7 @@ up
 step first
 step prometheus
 step least_privilege    # every service as its own broker user, none as the administrator
+step tls_department     # a department over AMQPS, the broker verified with the CA
 
 log "routing killed with applications in flight, then started again"
 step submit            # applications on their way through routing ...

@@ -20,6 +20,10 @@ Steps:
              every service is connected as its own user and nothing of the mesh as the
              administrator; routing's user has no right on intake's queue nor on
              license.events (the refusal itself: tests/integration/test_service_broker_users.py)
+  tls_department
+             a department connects over AMQPS (AMQPS_PORT) as its own user, verifying the
+             broker with the CA (TLS_CA) the way docs/department-guide.md says; a client
+             without that CA refuses the broker (BROKER_USERS_SECRET derives the password)
 """
 
 import json
@@ -214,6 +218,39 @@ def least_privilege(state):
     say("broker: routing's user may not read intake's queue nor publish on license.events")
 
 
+def tls_department(state):
+    """A department connects over AMQPS as its own user the way docs/department-guide.md
+    tells the SDK's pika worker to (an amqps:// URI, the platform's CA in SSL_CERT_FILE):
+    the broker is verified with the CA and its name; without that CA it is refused."""
+    import pika
+
+    from onestop.common import broker_users
+
+    department = "health"
+    user = broker_users.department_user(department, broker_users.DEFAULT_PREFIX)
+    secret = broker_users.password(user, config.env("BROKER_USERS_SECRET"))
+    uri = f"amqps://{user}:{secret}@localhost:{config.env('AMQPS_PORT')}/onestop"
+
+    def connect():
+        # pika makes the default TLS context when it reads the URI: SSL_CERT_FILE counts then
+        return pika.BlockingConnection(pika.URLParameters(uri + "?connection_attempts=3"))
+
+    os.environ["SSL_CERT_FILE"] = config.env("TLS_CA")
+    connection = connect()
+    try:
+        connection.channel().queue_declare(f"approval.tasks.{department}", passive=True)
+    finally:
+        connection.close()
+    say(f"department {department} connected over AMQPS as {user}, the broker verified by the CA")
+    del os.environ["SSL_CERT_FILE"]
+    try:
+        connect().close()  # the system's trust store only
+    except pika.exceptions.AMQPConnectionError:
+        say("without the platform's CA the broker's certificate is refused")
+    else:
+        raise AssertionError("a client that does not know the CA trusted the broker")
+
+
 STEPS = {
     "first": first,
     "submit": submit,
@@ -222,6 +259,7 @@ STEPS = {
     "prometheus": prometheus,
     "again": again,
     "least_privilege": least_privilege,
+    "tls_department": tls_department,
 }
 
 

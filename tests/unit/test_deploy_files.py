@@ -135,15 +135,17 @@ def test_every_long_running_container_has_a_healthcheck_limits_and_ordered_start
 def test_compose_has_one_public_entry_point_and_named_volumes():
     document = compose_file()
     public = [
-        name
+        (name, str(port).rsplit(":", 1)[-1])
         for name, service in document["services"].items()
         for port in service.get("ports", [])
         if not str(port).startswith("127.0.0.1:")
     ]
-    assert public == ["gateway"]
+    # the API, and AMQPS (TLS only) for external departments; plain AMQP stays inside
+    assert sorted(public) == [("gateway", "8000"), ("rabbitmq", "5671")]
     for service in document["services"].values():
         for volume in service.get("volumes", []):
-            source = volume.split(":")[0]
+            source = volume.replace("${RABBITMQ_TLS_DIR:-./deploy/tls}", "./deploy/tls")
+            source = source.split(":")[0]
             assert source.startswith("./deploy/") or source in document["volumes"], volume
 
 
@@ -287,7 +289,8 @@ def test_every_process_has_a_safe_deployment_a_service_and_a_disruption_budget(r
     if overlay != "demo":  # the reference departments approve by rule: demo only
         expected -= set(config.DEPARTMENT_CONSUMERS)
     assert set(deployments) == expected
-    assert set(by_kind(documents, "Service")) == expected
+    amqps = {"rabbitmq-amqps"} if overlay == "production" else set()  # departments' TLS door
+    assert set(by_kind(documents, "Service")) == expected | amqps
     assert set(by_kind(documents, "PodDisruptionBudget")) == expected
     assert not by_kind(documents, "Secret"), "secrets are referenced, never committed"
     for name, deployment in deployments.items():
@@ -512,3 +515,28 @@ def test_each_service_reads_the_store_as_its_own_user_with_rights_on_its_own_dat
         assert env["BROKER_PASSWORD"]["valueFrom"]["secretKeyRef"]["key"] == service
     gateway_env = str(deployments["gateway"]["spec"]["template"]["spec"]["containers"][0]["env"])
     assert "MONGO_URI" not in gateway_env and "AMQP_URI" not in gateway_env
+
+
+def test_departments_reach_the_broker_over_tls_only():
+    rabbitmq_service = compose_file()["services"]["rabbitmq"]
+    assert "${AMQPS_PORT:-5671}:5671" in rabbitmq_service["ports"]
+    assert not any(str(p).endswith(":5672") for p in rabbitmq_service["ports"])
+    tls = (ROOT / "deploy/rabbitmq/tls.conf").read_text()
+    assert "listeners.ssl.default = 5671" in tls
+    assert any(
+        v.endswith(":/etc/rabbitmq/conf.d/30-tls.conf:ro") for v in rabbitmq_service["volumes"]
+    )
+    assert "deploy/tls/" in (ROOT / ".gitignore").read_text()  # keys are never committed
+
+
+def test_kubernetes_offers_departments_amqps_and_nothing_else_from_outside(rendered):
+    production = rendered["production"]
+    cluster = by_kind(production, "RabbitmqCluster")["rabbitmq"]["spec"]
+    assert cluster["tls"]["secretName"] == "onestop-rabbitmq-tls"
+    exposed = [
+        (name, port["port"])
+        for name, service in by_kind(production, "Service").items()
+        if service["spec"].get("type") in ("LoadBalancer", "NodePort")
+        for port in service["spec"]["ports"]
+    ]
+    assert exposed == [("rabbitmq-amqps", 5671)]
