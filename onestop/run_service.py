@@ -12,7 +12,6 @@ import eventlet  # noqa: E402
 
 eventlet.monkey_patch()  # noqa: E402  (must precede every other import)
 
-import importlib  # noqa: E402
 import logging  # noqa: E402
 import sys  # noqa: E402
 
@@ -20,21 +19,7 @@ from nameko.runners import ServiceRunner  # noqa: E402
 
 from onestop.common import broker_users, config  # noqa: E402
 from onestop.common.logs import configure_logging  # noqa: E402
-
-SERVICE_CLASSES = {
-    "catalog": "services.catalog.service:CatalogService",
-    "intake": "services.intake.service:IntakeService",
-    "routing": "services.routing.service:RoutingService",
-    "license": "services.license.service:LicenseService",
-    "feedback": "services.feedback.service:FeedbackService",
-    "notify": "services.notify.service:NotifyService",
-    "departments-nameko": "departments.reference.nameko_department:ReferenceDepartment",
-}
-
-
-def service_class(name):
-    module, _, attr = SERVICE_CLASSES[name].partition(":")
-    return getattr(importlib.import_module(module), attr)
+from onestop.service_classes import SERVICE_CLASSES, service_class  # noqa: E402
 
 
 def main(argv=None):

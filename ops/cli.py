@@ -8,6 +8,8 @@
                                       refuse one token, or every token of a subject issued
                                       until now, in every service at once
     token keys [--also JWKS_FILE]     the public key set (JWKS) the services verify with
+    certs --out DIR --host NAME       a CA and the broker's AMQPS server certificate
+                                      (external departments; ops/certs.py)
     dead-letters list                 what waits in the dead-letter queue, and why
     dead-letters replay ID... | --all send messages back to the queue they failed in
     dead-letters discard ID... | --all --into FILE
@@ -317,6 +319,20 @@ def statistics_command(args):
     return 0 if result["equal"] or result["repaired"] else 1
 
 
+def certs_command(args):
+    from ops import certs
+
+    try:
+        paths = certs.make(args.out, args.host, args.ip, int(args.key_mode, 8))
+    except (ValueError, FileExistsError) as exc:
+        print(f"certs: {exc}", file=sys.stderr)
+        return 2
+    for path in paths:
+        print(f"wrote {path}")
+    print("give departments ca.pem; keep ca.key offline (it signs the next certificate)")
+    return 0
+
+
 def parser():
     top = argparse.ArgumentParser(
         prog="python -m ops.cli", description="One-step Approval operators' command line"
@@ -384,6 +400,19 @@ def parser():
         "--env", metavar="NAME", nargs="*", help="print NAME=<new secret> lines, one per name"
     )
     secret.set_defaults(run=secret_command)
+
+    certs = commands.add_parser(
+        "certs", help="a CA and the broker's server certificate for AMQPS (departments)"
+    )
+    certs.add_argument("--out", required=True, help="directory for the four files (new ones)")
+    certs.add_argument("--host", action="append", default=[], help="a DNS name of the broker")
+    certs.add_argument("--ip", action="append", default=[], help="an IP address of the broker")
+    certs.add_argument(
+        "--key-mode",
+        default="600",
+        help="octal mode of server.key (the broker's user must read it; default 600)",
+    )
+    certs.set_defaults(run=certs_command)
 
     dead = commands.add_parser(
         "dead-letters",

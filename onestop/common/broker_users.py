@@ -10,8 +10,16 @@ under DATA_DIR that is never committed): the platform can hand a department its
 password (`python -m ops.cli broker-users --password health`) and the
 officer API can publish as the department, without a password store.
 
+Each nameko service of the mesh has a broker user of its own too (`service_user`,
+prefix BROKER_SERVICE_USER_PREFIX, default `service.`), its password derived from the same
+secret; its rights are read from the service's class by ops/deploy/broker_permissions.py
+(docs/adr/0021-least-privilege.md). A service is given only its own password
+(compose: its AMQP_URI from .env; Kubernetes: its key of the `onestop-broker-service-users`
+secret), never the secret.
+
 Users are global to a RabbitMQ node, permissions are per virtual host: meshes
-that share a broker (tests, developers) keep apart by BROKER_USER_PREFIX.
+that share a broker (tests, developers) keep apart by BROKER_USER_PREFIX and
+BROKER_SERVICE_USER_PREFIX.
 """
 
 import base64
@@ -30,6 +38,7 @@ from onestop.common import config
 from onestop.contracts.topology import RESULTS_EXCHANGE, department_queue_name, result_routing_key
 
 DEFAULT_PREFIX = "department."
+DEFAULT_SERVICE_PREFIX = "service."
 SECRET_FILE_NAME = "broker-users.secret"
 HASHING_ALGORITHM = "rabbit_password_hashing_sha256"
 
@@ -40,6 +49,15 @@ def user_prefix():
 
 def department_user(department, prefix=None):
     return f"{user_prefix() if prefix is None else prefix}{department}"
+
+
+def service_prefix():
+    return config.env("BROKER_SERVICE_USER_PREFIX", DEFAULT_SERVICE_PREFIX)
+
+
+def service_user(service, prefix=None):
+    """The broker user a service of the mesh connects as."""
+    return f"{service_prefix() if prefix is None else prefix}{service}"
 
 
 def department_of_user(user, prefix=None):
@@ -90,10 +108,32 @@ def rabbit_password_hash(plain, salt=None):
 
 def amqp_uri_for(department, base_uri=None, key=None, prefix=None):
     """base_uri (host, port, vhost) with the department user's credentials."""
+    return amqp_uri_as(department_user(department, prefix), base_uri, key)
+
+
+def service_password_variable(service):
+    """The variable that gives a service user's password explicitly (compose's .env)."""
+    return f"BROKER_PASSWORD_{service.upper().replace('-', '_')}"
+
+
+def service_password(service, key=None, prefix=None):
+    """BROKER_PASSWORD_<SERVICE> when the operator gives it, else derived from the secret."""
+    given = config.env(service_password_variable(service))
+    return given or password(service_user(service, prefix), key or secret())
+
+
+def service_amqp_uri(service, base_uri=None, key=None, prefix=None):
+    """base_uri (host, port, vhost) with the service user's credentials."""
+    user = service_user(service, prefix)
+    return amqp_uri_as(user, base_uri, key, service_password(service, key, prefix))
+
+
+def amqp_uri_as(user, base_uri=None, key=None, plain=None):
+    """base_uri (host, port, vhost) with `user` and its password (derived unless given)."""
     parts = urlsplit(base_uri or config.amqp_uri())
-    user = department_user(department, prefix)
     host = parts.hostname or "127.0.0.1"
-    netloc = f"{quote(user, safe='')}:{quote(password(user, key or secret()), safe='')}@{host}"
+    plain = plain if plain is not None else password(user, key or secret())
+    netloc = f"{quote(user, safe='')}:{quote(plain, safe='')}@{host}"
     if parts.port:
         netloc += f":{parts.port}"
     return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
@@ -189,6 +229,45 @@ def definitions(departments, vhost, key=None, prefix=None):
     }
 
 
+def service_definitions(grants, vhost, key=None, prefix=None):
+    """RabbitMQ definitions of the services' users: grants is service -> (permissions,
+    topic permissions), as ops/deploy/broker_permissions.py reads them from the classes."""
+    users, permissions_, topics = [], [], []
+    for service in sorted(grants):
+        user = service_user(service, prefix)
+        grant, topic_grants = grants[service]
+        users.append(
+            {
+                "name": user,
+                "hashing_algorithm": HASHING_ALGORITHM,
+                "tags": [],
+                "password_hash": (
+                    rabbit_password_hash(service_password(service, key, prefix)) if key else ""
+                ),
+            }
+        )
+        permissions_.append({"user": user, "vhost": vhost, **grant})
+        topics += [{"user": user, "vhost": vhost, **each} for each in topic_grants]
+    return {
+        "users": users,
+        "vhosts": [{"name": vhost}],
+        "permissions": permissions_,
+        "topic_permissions": topics,
+    }
+
+
+def provision_services(grants, amqp_uri=None, key=None, management_url=None, wait_seconds=15):
+    """Create (or update) the services' users in the vhost of amqp_uri (idempotent). A
+    service user whose rights shrank loses the topic permissions it no longer has only on
+    a fresh broker: definitions add and replace, they never delete."""
+    amqp_uri = amqp_uri or config.amqp_uri()
+    key = key or secret()
+    body = service_definitions(grants, vhost_of(amqp_uri), key)
+    import_definitions(body, amqp_uri, management_url)
+    wait_until_login(service_amqp_uri(sorted(grants)[-1], amqp_uri, key), wait_seconds)
+    return [user["name"] for user in body["users"]]
+
+
 def rabbitmqctl():
     found = shutil.which("rabbitmqctl") or "/usr/sbin/rabbitmqctl"
     if not Path(found).exists():
@@ -255,5 +334,5 @@ def wait_until_login(uri, seconds):
                 return
         except Exception as exc:  # access refused until the import has finished
             if time.monotonic() > deadline:
-                raise RuntimeError(f"department users cannot log in after the import: {exc}")
+                raise RuntimeError(f"broker users cannot log in after the import: {exc}")
             time.sleep(0.2)

@@ -2,8 +2,10 @@
 
 Waits for the management API, then imports deploy/rabbitmq/definitions.json
 into the mesh's virtual host and, when BROKER_USERS_SECRET is set, creates the
-departments' broker users (docs/adr/0005); both idempotent. `make run` does the
-same with declare_all and broker_users.provision against the machine's broker. RABBITMQ_MANAGEMENT_URL names the API;
+departments' broker users (docs/adr/0005) and each service's own user with the rights
+its class needs (ops/deploy/broker_permissions.py, docs/adr/0021-least-privilege.md);
+all idempotent. `make run` does the same with declare_all and broker_users.provision
+against the machine's broker. RABBITMQ_MANAGEMENT_URL names the API;
 the credentials and virtual host come from AMQP_URI (an administrator there).
 """
 
@@ -16,6 +18,7 @@ import requests
 
 from ops.broker_exporter import vhost_of
 from onestop.common import broker_users, config
+from ops.deploy.broker_permissions import service_grants
 from ops.deploy.rabbitmq import DEFINITIONS, departments
 
 
@@ -56,6 +59,11 @@ def main():
             departments(), config.amqp_uri(), management_url=management_url
         )
         print(f"department broker users in place: {len(users)}", flush=True)
+        # each service's own user, its rights read from its class (docs/adr/00XX-h13-...)
+        users = broker_users.provision_services(
+            service_grants(), config.amqp_uri(), management_url=management_url
+        )
+        print(f"service broker users in place: {', '.join(users)}", flush=True)
     return 0
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import yaml
 
 from ops import runner
-from onestop.common import config
+from onestop.common import broker_users, config
 from onestop.contracts import topology
 from onestop.contracts.events import APPLICATION_SUBMITTED
 from ops.deploy import grafana
@@ -58,15 +58,72 @@ def secret_env(name, secret, key):
     return {"name": name, "valueFrom": {"secretKeyRef": {"name": secret, "key": key}}}
 
 
+SERVICE_BROKER_SECRET = "onestop-broker-service-users"
+K8S_VHOST = "%2F"  # the RabbitmqCluster's default virtual host
+
+
+K8S_DB_PREFIX = "onestop_"  # MONGO_DB_PREFIX in base/config.yaml
+
+
+def store_secret(service):
+    """The connection string Secret the MongoDB operator makes for the service's user."""
+    return f"onestop-mongodb-admin-{service}"
+
+
+def store_users_patch():
+    """JSON patch adding one MongoDB user per service to the MongoDBCommunity resource:
+    readWrite on its own database (config.db_name) and nothing else."""
+    return [
+        {
+            "op": "add",
+            "path": "/spec/users/-",
+            "value": {
+                "name": service,
+                "db": "admin",
+                "passwordSecretRef": {"name": f"onestop-mongodb-{service}-password"},
+                "roles": [{"name": "readWrite", "db": f"{K8S_DB_PREFIX}{service}"}],
+                "scramCredentialsSecretName": f"onestop-mongodb-{service}-scram",
+            },
+        }
+        for service in config.SERVICES
+    ]
+
+
+def service_broker_env(name):
+    """AMQP_URI as the service's own user: its password from its key of the secret."""
+    user = broker_users.service_user(name, broker_users.DEFAULT_SERVICE_PREFIX)
+    return [
+        secret_env("BROKER_PASSWORD", SERVICE_BROKER_SECRET, name),
+        {
+            "name": "AMQP_URI",
+            "value": f"amqp://{user}:$(BROKER_PASSWORD)@rabbitmq:5672/{K8S_VHOST}",
+        },
+    ]
+
+
+def broker_setup_env():
+    """The topology job: an administrator's AMQP_URI, the department secret and every
+    service's password (it creates their users)."""
+    return [
+        secret_env("AMQP_URI", "onestop-amqp", "AMQP_URI"),
+        secret_env("BROKER_USERS_SECRET", "onestop-broker-users", "secret"),
+        *[
+            secret_env(broker_users.service_password_variable(s), SERVICE_BROKER_SECRET, s)
+            for s in config.SERVICES
+        ],
+    ]
+
+
 def container(name, command, extra):
     port = default_port(name) if name != "gateway" else config.GATEWAY_PORT
     health = "/metrics" if name == "departments-pika" else "/health"
     ready = "/ready" if name in config.SERVICES else health
-    env = [secret_env("AMQP_URI", "onestop-amqp", "AMQP_URI")]
-    if name in config.SERVICES:
-        env.append(
-            secret_env("MONGO_URI", "onestop-mongodb-admin-onestop", "connectionString.standard")
-        )
+    # the gateway forwards HTTP only: no broker credentials
+    env = [] if name == "gateway" else [secret_env("AMQP_URI", "onestop-amqp", "AMQP_URI")]
+    if name in config.SERVICES:  # its own broker user, its password only (docs/adr)
+        env = service_broker_env(name)
+        # its own store user, readWrite on its own database only (mongodb-users.yaml)
+        env.append(secret_env("MONGO_URI", store_secret(name), "connectionString.standard"))
         # bearer tokens are verified with the public keys only (docs/adr/0015)
         env.append(
             {
@@ -137,7 +194,7 @@ def deployment(name, command, extra):
         )
     if name == "routing":  # the department boundary exists before tasks are published
         topology = container(name, ["python", "-m", "ops.deploy.broker_setup"], {})
-        topology["env"].append(secret_env("BROKER_USERS_SECRET", "onestop-broker-users", "secret"))
+        topology["env"] = broker_setup_env()
         pod_spec["initContainers"] = [
             {
                 key: topology[key]
@@ -202,10 +259,12 @@ def disruption_budget(name):
     }
 
 
-def mesh_documents():
+def mesh_documents(demo=False):
+    """The platform's processes (demo=False) or the reference departments (demo=True): these
+    approve by rule, so they exist only in the demo overlay, never in production."""
     documents = []
     for name, (command, extra) in runner.processes(departments()).items():
-        if name in LOCAL_ONLY:
+        if name in LOCAL_ONLY or (name in config.DEPARTMENT_CONSUMERS) != demo:
             continue
         port = config.GATEWAY_PORT if name == "gateway" else default_port(name)
         documents += [
@@ -245,8 +304,7 @@ def scaled_object(name, queues, minimum, maximum, per_replica):
 
 
 def autoscaling_documents():
-    """KEDA: routing on what it consumes, each department consumer on its departments' queues."""
-    nameko_departments, pika_departments = runner.split_departments(departments())
+    """KEDA: routing on what it consumes."""
     routing_queues = [
         topology.RESULTS_QUEUE,
         f"evt-intake-{APPLICATION_SUBMITTED}--routing.handle_application_submitted",
@@ -263,6 +321,13 @@ def autoscaling_documents():
             },
         },
         scaled_object("routing", routing_queues, 2, 8, 50),
+    ]
+
+
+def demo_autoscaling_documents():
+    """KEDA for the reference departments (demo overlay): each on its departments' queues."""
+    nameko_departments, pika_departments = runner.split_departments(departments())
+    return [
         scaled_object(
             "departments-nameko",
             [topology.department_queue_name(d) for d in nameko_departments],
@@ -356,8 +421,141 @@ def monitoring_documents():
     ]
 
 
-def generated_files():
+# -- NetworkPolicy: deny everything, then allow what each component needs ------------------
+BROKER_PODS = {"app.kubernetes.io/component": "rabbitmq"}
+STORE_PODS = {"app": "onestop-mongodb-svc"}  # the MongoDB Community operator's pod label
+# namespaces of the cluster's own components (kubernetes.io/metadata.name is set by the API)
+INGRESS_NAMESPACE = "ingress-nginx"
+MONITORING_NAMESPACE = "monitoring"
+OPERATOR_NAMESPACES = ("rabbitmq-system", "mongodb", "keda")
+
+
+def namespace(name):
+    return {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": name}}}
+
+
+def pods(match):
+    return {"podSelector": {"matchLabels": match}}
+
+
+def tcp(*ports):
+    return [{"protocol": "TCP", "port": port} for port in ports]
+
+
+def network_policy(name, selector, ingress=None, egress=None):
+    types = [kind for kind, rules in (("Ingress", ingress), ("Egress", egress)) if rules]
+    spec = {"podSelector": {"matchLabels": selector}, "policyTypes": types}
+    if ingress:
+        spec["ingress"] = ingress
+    if egress:
+        spec["egress"] = egress
     return {
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "NetworkPolicy",
+        "metadata": {"name": name, "labels": {"app.kubernetes.io/part-of": "onestop"}},
+        "spec": spec,
+    }
+
+
+def _process_policy(name):
+    """A mesh process: out to the broker (and the store, for a service); in from the gateway
+    (a service's HTTP) and from Prometheus (its metrics port)."""
+    # routing's init container applies the topology through the management API
+    broker_ports = (5672, 15672) if name == "routing" else (5672,)
+    egress = [{"to": [pods(BROKER_PODS)], "ports": tcp(*broker_ports)}]
+    ingress = [
+        {"from": [namespace(MONITORING_NAMESPACE)], "ports": tcp(default_metrics_port(name))}
+    ]
+    if name in config.SERVICES:
+        egress.append({"to": [pods(STORE_PODS)], "ports": tcp(27017)})
+        ingress.append({"from": [pods(labels("gateway"))], "ports": tcp(default_port(name))})
+    return network_policy(name, labels(name), ingress, egress)
+
+
+def network_policies(names):
+    """Default deny for every pod of the namespace, DNS for all, then one allow policy per
+    component (docs/operations.md, "Network policies")."""
+    dns = {
+        "to": [namespace("kube-system")],
+        "ports": [{"protocol": p, "port": 53} for p in ("UDP", "TCP")],
+    }
+    mesh = [pods(labels(n)) for n in names]
+    gateway = network_policy(
+        "gateway",
+        labels("gateway"),
+        ingress=[
+            {"from": [namespace(INGRESS_NAMESPACE)], "ports": tcp(config.GATEWAY_PORT)},
+            {"from": [namespace(MONITORING_NAMESPACE)], "ports": tcp(config.GATEWAY_METRICS_PORT)},
+        ],
+        egress=[{"to": [pods(labels(s))], "ports": tcp(default_port(s))} for s in config.SERVICES],
+    )
+    broker = network_policy(
+        "rabbitmq",
+        BROKER_PODS,
+        ingress=[
+            {"from": mesh, "ports": tcp(5672)},
+            {"from": [pods(labels("routing"))], "ports": tcp(15672)},
+            # external departments: AMQP over TLS only, from outside the cluster
+            {"ports": tcp(5671)},
+            {"from": [pods(BROKER_PODS)]},  # clustering between the nodes
+            {"from": [namespace(MONITORING_NAMESPACE)], "ports": tcp(15692)},
+            {"from": [namespace(n) for n in OPERATOR_NAMESPACES], "ports": tcp(5672, 15672)},
+        ],
+        egress=[{"to": [pods(BROKER_PODS)]}],
+    )
+    store = network_policy(
+        "mongodb",
+        STORE_PODS,
+        ingress=[
+            {"from": [pods(labels(s)) for s in config.SERVICES], "ports": tcp(27017)},
+            {"from": [pods(STORE_PODS)]},  # the replica set's members
+            {"from": [namespace(n) for n in OPERATOR_NAMESPACES], "ports": tcp(27017)},
+        ],
+        egress=[{"to": [pods(STORE_PODS)]}],
+    )
+    deny = network_policy("default-deny", {})
+    deny["spec"] = {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}
+    return [
+        deny,
+        network_policy("dns", {}, egress=[dns]),
+        gateway,
+        broker,
+        store,
+        *[_process_policy(n) for n in names if n != "gateway"],
+    ]
+
+
+def mesh_names(demo=False):
+    return [
+        name
+        for name in runner.processes(departments())
+        if name not in LOCAL_ONLY and (name in config.DEPARTMENT_CONSUMERS) == demo
+    ]
+
+
+DEMO_COMPONENT = """\
+# The reference departments, which approve by rule (docs/operations.md): for trying the
+# mesh only. Included by overlays/demo, never by production. Generated beside it:
+# demo.yaml (python -m ops.deploy).
+apiVersion: kustomize.config.k8s.io/v1alpha1
+kind: Component
+resources:
+  - demo.yaml
+"""
+
+
+def generated_files():
+    demo = KUBE_DIR / "components" / "demo-departments"
+    return {
+        KUBE_DIR / "base" / "network-policies.yaml": render(network_policies(mesh_names())),
+        KUBE_DIR / "base" / "mongodb-users.yaml": HEADER
+        + yaml.safe_dump(store_users_patch(), sort_keys=False, width=100),
+        demo / "kustomization.yaml": DEMO_COMPONENT,
+        demo / "demo.yaml": render(
+            mesh_documents(demo=True)
+            + demo_autoscaling_documents()
+            + network_policies(mesh_names(demo=True))[-len(config.DEPARTMENT_CONSUMERS) :]
+        ),
         KUBE_DIR / "base" / "mesh.yaml": render(mesh_documents()),
         KUBE_DIR / "base" / "autoscaling.yaml": render(autoscaling_documents()),
         KUBE_DIR / "components" / "monitoring" / "generated.yaml": render(monitoring_documents()),

@@ -16,7 +16,8 @@
 #     licences kept;
 #  5. everything it started is removed (containers, networks, volumes, the podman service),
 #     also on failure.
-# Host ports 28000 (gateway), 28090 (Prometheus), 28672 (RabbitMQ management): apart from
+# Host ports 28000 (gateway), 28090 (Prometheus), 28672 (RabbitMQ management), 28671
+# (AMQPS for departments): apart from
 # `make run` (8000-8013) and the test suites (18000+). Needs root (podman as root).
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
@@ -29,6 +30,7 @@ DEBIAN_MIRROR="${DEBIAN_MIRROR:-http://deb.debian.org/debian}"
 PUBLIC_PORT="${COMPOSE_TEST_PORT:-28000}"
 PROMETHEUS_PORT=$((PUBLIC_PORT + 90))
 RABBITMQ_MANAGEMENT_PORT=$((PUBLIC_PORT + 672))
+AMQPS_PORT=$((PUBLIC_PORT + 671))
 PROJECT="onestopct$$"
 UP_TIMEOUT=420      # seconds for `up` and every container healthy
 STEP_TIMEOUT=300    # seconds for any one scenario step
@@ -164,12 +166,21 @@ for _ in $(seq 100); do [ -S "$RUNDIR/podman.sock" ] && break; sleep 0.2; done
   done ) &
 HEALTH_PID=$!
 
+# --- AMQPS: the broker's certificate (ops.cli certs), its CA for the department ---------
+# the key readable by the broker's user inside the container (the directory is the run's own)
+"$PY" -m ops.cli certs --out "$RUNDIR/tls" --host localhost --ip 127.0.0.1 --key-mode 644 \
+    >/dev/null || die "ops.cli certs failed"
+chmod 755 "$RUNDIR/tls"
+
 # --- .env: strong random secrets, the test's own ports and images ---------------------
 # the token issuer's key (an Ed25519 seed): the test mints tokens with it; no container has it
 export AUTH_SIGNING_KEY="$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n')"
 {
+    # shellcheck disable=SC2046  # a broker and a store password per service of the inventory
     "$PY" -m ops.cli secret --env RABBITMQ_PASSWORD MONGO_PASSWORD BROKER_USERS_SECRET \
-        GRAFANA_ADMIN_PASSWORD
+        GRAFANA_ADMIN_PASSWORD $("$PY" -c 'from onestop.common import broker_users, config
+from ops.deploy.compose import store_password_variable as store
+print(*map(broker_users.service_password_variable, config.SERVICES), *map(store, config.SERVICES))')
     # the services get only the public keys; the issuer's key stays with this script
     echo "AUTH_PUBLIC_KEYS=$(AUTH_SIGNING_KEY="$AUTH_SIGNING_KEY" "$PY" -m ops.cli token keys)"
     cat <<EOF
@@ -178,6 +189,8 @@ MONGO_USER=onestop
 PUBLIC_PORT=$PUBLIC_PORT
 PROMETHEUS_PORT=$PROMETHEUS_PORT
 RABBITMQ_MANAGEMENT_PORT=$RABBITMQ_MANAGEMENT_PORT
+AMQPS_PORT=$AMQPS_PORT
+RABBITMQ_TLS_DIR=$RUNDIR/tls
 GRAFANA_PORT=$((PUBLIC_PORT + 30))
 ONESTOP_IMAGE=onestop:compose-test
 RABBITMQ_LOCAL_IMAGE=$RABBITMQ_LOCAL_IMAGE
@@ -186,6 +199,12 @@ EOF
 } > "$RUNDIR/env"
 chmod 600 "$RUNDIR/env"
 export BASE="http://127.0.0.1:$PUBLIC_PORT" PROMETHEUS="http://127.0.0.1:$PROMETHEUS_PORT"
+export RABBITMQ_MANAGEMENT="http://127.0.0.1:$RABBITMQ_MANAGEMENT_PORT"
+RABBITMQ_ADMIN="onestop:$(sed -n 's/^RABBITMQ_PASSWORD=//p' "$RUNDIR/env")"
+export RABBITMQ_ADMIN
+export AMQPS_PORT TLS_CA="$RUNDIR/tls/ca.pem"
+BROKER_USERS_SECRET="$(sed -n 's/^BROKER_USERS_SECRET=//p' "$RUNDIR/env")"
+export BROKER_USERS_SECRET
 STATE="$RUNDIR/state.json"
 step() { timeout "$STEP_TIMEOUT" "$PY" tests/compose/scenario.py "$1" "$STATE" || die "step $1"; }
 
@@ -227,6 +246,8 @@ up() {
 up
 step first
 step prometheus
+step least_privilege    # every service as its own broker user, none as the administrator
+step tls_department     # a department over AMQPS, the broker verified with the CA
 
 log "routing killed with applications in flight, then started again"
 step submit            # applications on their way through routing ...

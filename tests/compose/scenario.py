@@ -15,6 +15,15 @@ Steps:
   prometheus every target of the compose file's Prometheus is `up`
   again      after `down` and `up` on the same volumes: the old token, the old
              applications and decisions, the old licence `valid`, and a new application
+  least_privilege
+             on the broker (management API, RABBITMQ_MANAGEMENT and RABBITMQ_ADMIN=user:pass):
+             every service is connected as its own user and nothing of the mesh as the
+             administrator; routing's user has no right on intake's queue nor on
+             license.events (the refusal itself: tests/integration/test_service_broker_users.py)
+  tls_department
+             a department connects over AMQPS (AMQPS_PORT) as its own user, verifying the
+             broker with the CA (TLS_CA) the way docs/department-guide.md says; a client
+             without that CA refuses the broker (BROKER_USERS_SECRET derives the password)
 """
 
 import json
@@ -178,6 +187,72 @@ def again(state):
     say(f"after down/up: a new application {application_id} is decided {outcome(view)}")
 
 
+def least_privilege(state):
+    import re
+
+    base = config.env("RABBITMQ_MANAGEMENT").rstrip("/")
+    admin = tuple(config.env("RABBITMQ_ADMIN").split(":", 1))
+    deadline = time.monotonic() + 60
+    while True:
+        connections = requests.get(f"{base}/api/connections", auth=admin, timeout=10).json()
+        users = {c["user"] for c in connections}
+        services = {f"service.{name}" for name in config.SERVICES}
+        if services <= users or time.monotonic() > deadline:
+            break
+        time.sleep(2)
+    assert services <= users, f"services not connected as their own users: {services - users}"
+    assert admin[0] not in users, f"something of the mesh connects as the administrator: {users}"
+    others = users - services
+    assert all(u.startswith("department.") for u in others), others
+    say(
+        f"broker: {len(connections)} connections, as {', '.join(sorted(services))} "
+        f"and {len(others)} department users; none as the administrator"
+    )
+    grant = requests.get(
+        f"{base}/api/users/service.routing/permissions", auth=admin, timeout=10
+    ).json()[0]
+    intake_queue = "evt-routing-application_updated--intake.handle_application_updated"
+    assert not re.fullmatch(grant["read"], intake_queue), grant
+    assert not re.fullmatch(grant["write"], "license.events"), grant
+    assert re.fullmatch(grant["write"], "routing.events"), grant
+    say("broker: routing's user may not read intake's queue nor publish on license.events")
+
+
+def tls_department(state):
+    """A department connects over AMQPS as its own user the way docs/department-guide.md
+    tells the SDK's pika worker to (an amqps:// URI, the platform's CA in SSL_CERT_FILE):
+    the broker is verified with the CA and its name; without that CA it is refused."""
+    import ssl
+
+    import pika
+
+    from onestop.common import broker_users
+
+    department = "health"
+    user = broker_users.department_user(department, broker_users.DEFAULT_PREFIX)
+    secret = broker_users.password(user, config.env("BROKER_USERS_SECRET"))
+    uri = f"amqps://{user}:{secret}@localhost:{config.env('AMQPS_PORT')}/onestop"
+
+    def connect():
+        # pika makes the default TLS context when it reads the URI: SSL_CERT_FILE counts then
+        return pika.BlockingConnection(pika.URLParameters(uri + "?connection_attempts=3"))
+
+    os.environ["SSL_CERT_FILE"] = config.env("TLS_CA")
+    connection = connect()
+    try:
+        connection.channel().queue_declare(f"approval.tasks.{department}", passive=True)
+    finally:
+        connection.close()
+    say(f"department {department} connected over AMQPS as {user}, the broker verified by the CA")
+    del os.environ["SSL_CERT_FILE"]
+    try:
+        connect().close()  # the system's trust store only
+    except ssl.SSLCertVerificationError as exc:  # pika raises the handshake's own error
+        say(f"without the platform's CA the broker's certificate is refused: {exc.reason}")
+    else:
+        raise AssertionError("a client that does not know the CA trusted the broker")
+
+
 STEPS = {
     "first": first,
     "submit": submit,
@@ -185,6 +260,8 @@ STEPS = {
     "decided": decided,
     "prometheus": prometheus,
     "again": again,
+    "least_privilege": least_privilege,
+    "tls_department": tls_department,
 }
 
 

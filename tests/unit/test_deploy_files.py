@@ -11,13 +11,13 @@ import pytest
 import yaml
 
 from ops import runner
-from onestop.common import config
-from ops.deploy import __main__ as deploy, compose, rabbitmq
+from onestop.common import broker_users, config
+from ops.deploy import __main__ as deploy, compose, prometheus, rabbitmq
 from onestop.contracts.events import APPLICATION_SUBMITTED
 
 ROOT = Path(__file__).resolve().parents[2]
 KUBERNETES_VERSION = "1.30.0"
-OVERLAYS = ("local", "production")
+OVERLAYS = ("local", "production", "demo")
 
 
 def tool(name):
@@ -135,15 +135,17 @@ def test_every_long_running_container_has_a_healthcheck_limits_and_ordered_start
 def test_compose_has_one_public_entry_point_and_named_volumes():
     document = compose_file()
     public = [
-        name
+        (name, str(port).rsplit(":", 1)[-1])
         for name, service in document["services"].items()
         for port in service.get("ports", [])
         if not str(port).startswith("127.0.0.1:")
     ]
-    assert public == ["gateway"]
+    # the API, and AMQPS (TLS only) for external departments; plain AMQP stays inside
+    assert sorted(public) == [("gateway", "8000"), ("rabbitmq", "5671")]
     for service in document["services"].values():
         for volume in service.get("volumes", []):
-            source = volume.split(":")[0]
+            source = volume.replace("${RABBITMQ_TLS_DIR:-./deploy/tls}", "./deploy/tls")
+            source = source.split(":")[0]
             assert source.startswith("./deploy/") or source in document["volumes"], volume
 
 
@@ -167,7 +169,43 @@ def test_no_secret_is_committed_and_every_variable_is_in_env_example():
             if re.search(r"PASS|SECRET|TOKEN|_KEY$", key):
                 assert str(value).startswith("${"), (name, key)
             if "://" in str(value) and "@" in str(value):  # credentials inside a URI
-                assert re.search(r"://\$\{\w+:\?[^}]*\}:\$\{\w+:\?[^}]*\}@", value), (name, key)
+                user = r"(?:\$\{\w+:\?[^}]*\}|[\w.-]+)"  # a variable, or a user name
+                assert re.search(rf"://{user}:\$\{{\w+:\?[^}}]*\}}@", value), (name, key)
+
+
+def test_each_service_connects_as_its_own_broker_user_and_the_gateway_as_none():
+    """Least privilege (issue 13): a service's AMQP_URI names its own user and only its own
+    password variable; broker-setup gets them all to create the users; the gateway talks
+    to no broker."""
+    services = compose_file()["services"]
+    example = (ROOT / ".env.example").read_text()
+    for name in config.SERVICES:
+        variable = broker_users.service_password_variable(name)
+        uri = services[name]["environment"]["AMQP_URI"]
+        assert uri.startswith(f"amqp://service.{name}:${{{variable}:?"), uri
+        assert "RABBITMQ_PASSWORD" not in str(services[name]["environment"])
+        assert variable in services["broker-setup"]["environment"]
+        assert re.search(rf"^{variable}=CHANGE-ME", example, re.MULTILINE)
+    assert "AMQP_URI" not in services["gateway"]["environment"]
+
+
+def test_each_service_reads_the_store_as_its_own_user_and_root_is_for_the_init_only():
+    services = compose_file()["services"]
+    example = (ROOT / ".env.example").read_text()
+    store = services["mongodb"]
+    assert store["environment"]["ONESTOP_SERVICES"].split() == list(config.SERVICES)
+    assert any("docker-entrypoint-initdb.d" in volume for volume in store["volumes"])
+    for name in config.SERVICES:
+        variable = compose.store_password_variable(name)
+        uri = services[name]["environment"]["MONGO_URI"]
+        assert uri.startswith(f"mongodb://{name}:${{{variable}:?"), uri
+        assert variable in store["environment"]
+        assert re.search(rf"^{variable}=CHANGE-ME", example, re.MULTILINE)
+    for name, service in services.items():  # the root password: the store and nobody else
+        if name != "mongodb":
+            assert "MONGO_PASSWORD}" not in str(service.get("environment", {})), name
+    script = (ROOT / "deploy/mongodb/onestop-users.sh").read_text()
+    assert '"readWrite"' in script and "AnyDatabase" not in script
 
 
 def test_rabbitmq_has_its_plugins_and_the_definitions_hold_quorum_queues():
@@ -248,8 +286,11 @@ def test_every_process_has_a_safe_deployment_a_service_and_a_disruption_budget(r
     deployments = by_kind(documents, "Deployment")
     with deploy.default_environment():
         expected = set(runner.processes(rabbitmq.departments())) - set(compose.LOCAL_ONLY)
+    if overlay != "demo":  # the reference departments approve by rule: demo only
+        expected -= set(config.DEPARTMENT_CONSUMERS)
     assert set(deployments) == expected
-    assert set(by_kind(documents, "Service")) == expected
+    amqps = {"rabbitmq-amqps"} if overlay == "production" else set()  # departments' TLS door
+    assert set(by_kind(documents, "Service")) == expected | amqps
     assert set(by_kind(documents, "PodDisruptionBudget")) == expected
     assert not by_kind(documents, "Secret"), "secrets are referenced, never committed"
     for name, deployment in deployments.items():
@@ -276,11 +317,11 @@ def test_the_broker_is_a_quorum_cluster_and_the_store_a_replica_set(rendered):
 
 
 def test_autoscaling_watches_queues_that_exist_and_targets_that_exist(rendered):
-    production = rendered["production"]
+    demo = rendered["demo"]
     queues = {q["name"] for q in rabbitmq.definitions()["queues"]}
     queues.add(f"evt-intake-{APPLICATION_SUBMITTED}--routing.handle_application_submitted")
-    deployments = by_kind(production, "Deployment")
-    scaled = by_kind(production, "ScaledObject")
+    deployments = by_kind(demo, "Deployment")
+    scaled = by_kind(demo, "ScaledObject")
     assert set(scaled) == {"routing", "departments-nameko", "departments-pika"}
     watched = set()
     for name, scaled_object in scaled.items():
@@ -340,7 +381,7 @@ def test_processes_that_publish_as_departments_get_the_broker_users_secret(rende
     services = compose_file()["services"]
     for name in publishing_as_departments:
         assert "BROKER_USERS_SECRET" in services[name]["environment"], name
-    for name, deployment in by_kind(rendered[OVERLAYS[0]], "Deployment").items():
+    for name, deployment in by_kind(rendered["demo"], "Deployment").items():
         env = {
             e["name"]
             for c in deployment["spec"]["template"]["spec"]["containers"]
@@ -398,3 +439,104 @@ def test_the_local_images_override_changes_only_images_and_the_store():
             continue
         assert set(service) <= {"image", "profiles", "environment"}, name
         assert set(service.get("environment", {})) <= {"MONGO_URI"}, name
+
+
+def test_production_has_no_reference_department(rendered):
+    """They approve by rule: a real deployment must not issue licences nobody looked at."""
+    for overlay in ("production", "local"):
+        documents = rendered[overlay]
+        for kind in ("Deployment", "ScaledObject", "Service", "PodDisruptionBudget"):
+            assert not set(by_kind(documents, kind)) & set(config.DEPARTMENT_CONSUMERS), kind
+    assert set(config.DEPARTMENT_CONSUMERS) <= set(by_kind(rendered["demo"], "Deployment"))
+
+
+def selects(policy, pod_labels):
+    wanted = policy["spec"]["podSelector"].get("matchLabels", {})
+    return all(pod_labels.get(key) == value for key, value in wanted.items())
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_network_is_denied_by_default_and_every_pod_has_its_allow_policy(rendered, overlay):
+    policies = by_kind(rendered[overlay], "NetworkPolicy")
+    deny = policies["default-deny"]["spec"]
+    assert deny["podSelector"] == {} and set(deny["policyTypes"]) == {"Ingress", "Egress"}
+    assert "ingress" not in deny and "egress" not in deny
+    for name, deployment in by_kind(rendered[overlay], "Deployment").items():
+        pod_labels = deployment["spec"]["template"]["metadata"]["labels"]
+        own = [
+            p
+            for n, p in policies.items()
+            if n not in ("default-deny", "dns") and selects(p, pod_labels)
+        ]
+        assert own, f"{name}: no allow policy selects its pods"
+
+
+def test_network_policies_allow_only_what_each_component_needs(rendered):
+    policies = by_kind(rendered["production"], "NetworkPolicy")
+
+    def ports(rules):
+        return {p["port"] for rule in rules for p in rule.get("ports", [])}
+
+    gateway = policies["gateway"]["spec"]
+    # the public side: only from the ingress controller, to the gateway's own port
+    public = [r for r in gateway["ingress"] if "ingress-nginx" in str(r["from"])]
+    assert ports(public) == {config.GATEWAY_PORT}
+    assert ports(gateway["egress"]) == {prometheus.default_port(s) for s in config.SERVICES}
+    assert "27017" not in str(gateway["egress"]) and "5672" not in str(gateway["egress"])
+    for service in config.SERVICES:
+        spec = policies[service]["spec"]
+        assert ports(spec["egress"]) <= {5672, 15672, 27017}
+        assert 15672 not in ports(spec["egress"]) or service == "routing"
+        # Prometheus reaches the metrics port, nothing else comes in but the gateway
+        sources = {str(r["from"]) for r in spec["ingress"]}
+        assert all("monitoring" in s or "gateway" in s for s in sources)
+    store = policies["mongodb"]["spec"]
+    allowed = str(store["ingress"])
+    assert "gateway" not in allowed and all(s in allowed for s in config.SERVICES)
+
+
+def test_each_service_reads_the_store_as_its_own_user_with_rights_on_its_own_database(rendered):
+    production = rendered["production"]
+    users = {
+        u["name"]: u
+        for u in by_kind(production, "MongoDBCommunity")["onestop-mongodb"]["spec"]["users"]
+    }
+    deployments = by_kind(production, "Deployment")
+    for service in config.SERVICES:
+        assert users[service]["roles"] == [{"name": "readWrite", "db": config.db_name(service)}]
+        env = {
+            e["name"]: e
+            for e in deployments[service]["spec"]["template"]["spec"]["containers"][0]["env"]
+        }
+        secret = env["MONGO_URI"]["valueFrom"]["secretKeyRef"]["name"]
+        assert secret == f"onestop-mongodb-admin-{service}"
+        # and its broker user, with its own password key
+        assert env["AMQP_URI"]["value"].startswith(f"amqp://service.{service}:$(BROKER_PASSWORD)@")
+        assert env["BROKER_PASSWORD"]["valueFrom"]["secretKeyRef"]["key"] == service
+    gateway_env = str(deployments["gateway"]["spec"]["template"]["spec"]["containers"][0]["env"])
+    assert "MONGO_URI" not in gateway_env and "AMQP_URI" not in gateway_env
+
+
+def test_departments_reach_the_broker_over_tls_only():
+    rabbitmq_service = compose_file()["services"]["rabbitmq"]
+    assert "${AMQPS_PORT:-5671}:5671" in rabbitmq_service["ports"]
+    assert not any(str(p).endswith(":5672") for p in rabbitmq_service["ports"])
+    tls = (ROOT / "deploy/rabbitmq/tls.conf").read_text()
+    assert "listeners.ssl.default = 5671" in tls
+    assert any(
+        v.endswith(":/etc/rabbitmq/conf.d/30-tls.conf:ro") for v in rabbitmq_service["volumes"]
+    )
+    assert "deploy/tls/" in (ROOT / ".gitignore").read_text()  # keys are never committed
+
+
+def test_kubernetes_offers_departments_amqps_and_nothing_else_from_outside(rendered):
+    production = rendered["production"]
+    cluster = by_kind(production, "RabbitmqCluster")["rabbitmq"]["spec"]
+    assert cluster["tls"]["secretName"] == "onestop-rabbitmq-tls"
+    exposed = [
+        (name, port["port"])
+        for name, service in by_kind(production, "Service").items()
+        if service["spec"].get("type") in ("LoadBalancer", "NodePort")
+        for port in service["spec"]["ports"]
+    ]
+    assert exposed == [("rabbitmq-amqps", 5671)]

@@ -1,0 +1,173 @@
+"""The broker rights of each service's own user, read from the service's nameko class.
+
+Nothing here is written by hand per service: a nameko `ServiceContainer` is built (not
+started) for each class of `onestop.service_classes.SERVICE_CLASSES` that `config.SERVICES`
+names, and its extensions say what it does on the broker (docs/adr/0021-least-privilege.md):
+
+- an `@rpc` method: consumes `rpc-<service>` bound to `nameko-rpc` (`<service>.*`), answers
+  on `nameko-rpc` to the caller's reply routing key;
+- an `RpcProxy`: its reply queue `rpc.reply-<service>-<uuid>`, requests on `nameko-rpc` to
+  `<target>.<method>` only;
+- an `@event_handler(source, event)`: its queue `evt-<source>-<event>--<service>.<method>`,
+  bound to `<source>.events` with that one event type (a topic permission);
+- an `EventDispatcher` (the outbox's events): publishes on `<service>.events`;
+- a `Publisher` / `@consume` queue: that exchange / that queue;
+- any consumer: the dead-letter exchange and the retry (delay) exchanges and queues of
+  onestop/common/messaging.py.
+
+A permission regex is matched against exchange and queue names alike; topic permissions
+(routing keys on topic exchanges) narrow what a user may publish and bind. The gateway
+talks to no broker and gets no user.
+"""
+
+import re
+from dataclasses import dataclass, field
+
+from nameko.containers import ServiceContainer
+from nameko.events import BROADCAST, EventDispatcher, EventHandler, get_event_exchange
+from nameko.messaging import Consumer, Publisher
+from nameko.rpc import ReplyListener, RpcConsumer, RpcProxy
+
+from onestop.common import config
+from onestop.contracts import topology
+
+RPC_EXCHANGE = "nameko-rpc"
+REPLY_KEY = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+BROADCAST_ID = "[0-9a-f]{32}"
+# building a container reads no broker or store: these only fill the config it wants
+PLACEHOLDER_CONFIG = {"AMQP_URI": "amqp://placeholder/", "serializer": "json"}
+
+
+@dataclass
+class Needs:
+    """Name patterns (already regular expressions) per right, and topic keys per exchange."""
+
+    configure: set = field(default_factory=set)
+    write: set = field(default_factory=set)
+    read: set = field(default_factory=set)
+    publish_keys: dict = field(default_factory=dict)  # topic exchange -> routing key patterns
+    bind_keys: dict = field(default_factory=dict)  # topic exchange -> binding key patterns
+
+    def exchange(self, name, publish=(), bind=()):
+        self.configure.add(re.escape(name))
+        if publish:
+            self.write.add(re.escape(name))
+            self.publish_keys.setdefault(name, set()).update(publish)
+        if bind:
+            self.read.add(re.escape(name))
+            self.bind_keys.setdefault(name, set()).update(bind)
+
+    def queue(self, pattern):
+        """A queue the service declares, binds (write) and consumes (read)."""
+        self.configure.add(pattern)
+        self.write.add(pattern)
+        self.read.add(pattern)
+
+
+def _alternatives(patterns):
+    return f"^(?:{'|'.join(sorted(patterns))})$" if patterns else "^$"
+
+
+def _queue_pattern(name, unique, unique_pattern):
+    """The queue name as a regex, its per-process part `unique` (a uuid, which changes with
+    every start) matched by `unique_pattern`."""
+    if unique and unique in name:
+        before, _, after = name.partition(unique)
+        return re.escape(before) + unique_pattern + re.escape(after)
+    return re.escape(name)
+
+
+def _broadcast_pattern(name):
+    """A BROADCAST handler's queue: nameko appends a new identifier (uuid hex) per start."""
+    return _queue_pattern(name, name.rsplit("-", 1)[-1], BROADCAST_ID)
+
+
+def _retry_and_dead_letter(needs):
+    needs.exchange(topology.DEAD_LETTER_EXCHANGE, publish={".*"})
+    for seconds in topology.RETRY_DELAYS_SECONDS:
+        name = topology.retry_name(seconds)
+        # a fanout exchange and its queue of the same name; publishing there re-declares both
+        needs.configure.add(re.escape(name))
+        needs.write.add(re.escape(name))
+        needs.read.add(re.escape(name))
+
+
+def needs_of(service_cls):
+    """What a nameko service class does on the broker (its container built, not started)."""
+    container = ServiceContainer(service_cls, dict(PLACEHOLDER_CONFIG))
+    name = container.service_name
+    needs = Needs()
+    consumes = False
+    for extension in container.extensions:
+        if isinstance(extension, RpcConsumer):
+            extension.setup()
+            needs.queue(re.escape(extension.queue.name))
+            needs.exchange(RPC_EXCHANGE, publish={REPLY_KEY}, bind={re.escape(f"{name}.*")})
+            consumes = True
+        elif isinstance(extension, ReplyListener):
+            extension.setup()
+            queue = extension.queue
+            needs.queue(_queue_pattern(queue.name, queue.routing_key, REPLY_KEY))
+            needs.exchange(RPC_EXCHANGE, bind={REPLY_KEY})
+        elif isinstance(extension, RpcProxy):
+            target = re.escape(extension.target_service)
+            needs.exchange(RPC_EXCHANGE, publish={f"{target}\\.[^.]+"})
+        elif isinstance(extension, EventHandler):
+            extension.setup()
+            queue_name = extension.queue.name
+            broadcast = extension.handler_type == BROADCAST
+            needs.queue(_broadcast_pattern(queue_name) if broadcast else re.escape(queue_name))
+            needs.exchange(extension.queue.exchange.name, bind={re.escape(extension.event_type)})
+            consumes = True
+        elif isinstance(extension, EventDispatcher):
+            needs.exchange(get_event_exchange(name, {}).name, publish={".*"})
+        elif isinstance(extension, Publisher):
+            needs.exchange(extension.exchange.name, publish={".*"})
+        elif isinstance(extension, Consumer):
+            queue = extension.queue
+            needs.queue(re.escape(queue.name))
+            needs.exchange(queue.exchange.name, bind={re.escape(queue.routing_key)})
+            consumes = True
+    if consumes:
+        _retry_and_dead_letter(needs)
+    return needs
+
+
+def permissions(needs):
+    """configure / write / read regexes of a user in the vhost."""
+    return {
+        "configure": _alternatives(needs.configure),
+        "write": _alternatives(needs.write),
+        "read": _alternatives(needs.read),
+    }
+
+
+def topic_permissions(needs):
+    """One topic permission per topic exchange the user publishes on or binds to."""
+    exchanges = sorted(set(needs.publish_keys) | set(needs.bind_keys))
+    return [
+        {
+            "exchange": exchange,
+            "write": _alternatives(needs.publish_keys.get(exchange, ())),
+            "read": _alternatives(needs.bind_keys.get(exchange, ())),
+        }
+        for exchange in exchanges
+    ]
+
+
+def broker_services():
+    """The services (config.SERVICES, data-driven) that connect to the broker, with their
+    nameko classes."""
+    from onestop.service_classes import service_class
+
+    return {name: service_class(name) for name in config.SERVICES}
+
+
+def service_grants(services=None):
+    """service -> (permissions, topic permissions) for every nameko service of the mesh."""
+    services = broker_services() if services is None else services
+    grants = {}
+    for name, service_cls in services.items():
+        needs = needs_of(service_cls)
+        grants[name] = (permissions(needs), topic_permissions(needs))
+    return grants
