@@ -293,7 +293,7 @@ class FeedbackStore(MongoStore):
             late = self.db[collection].find({"tally_due_ts": {"$lt": now.timestamp()}})
             tallies.adjusted(found, collection, late.limit(UNSWEPT_LIMIT), now)
         return {
-            tally: counts
+            tally: {name: n for name, n in counts.items() if n}
             for tally, counts in found.items()
             if region_covers(region, tally[0] or None) and dimension in (None, tally[1])
         }
