@@ -79,6 +79,7 @@ class FeedbackStore(MongoStore):
         for collection in TALLIED_COLLECTIONS:  # the re-tally sweep's and reads' lookup
             self.db[collection].create_index("tally_due_ts")
         self.db.review_tallies.create_index([("dimension", ASCENDING), ("region", ASCENDING)])
+        self.db.review_tallies.create_index("dimension")  # nx-27017 uses single-field ones
         if self.db.review_tallies.find_one({"_id": TALLIED_MARK}, {"_id": 1}) is None:
             self.rebuild_review_tallies()  # once: documents stored before the tallies
 

@@ -205,3 +205,21 @@ def test_a_statistics_call_and_a_scrape_read_the_same_few_documents_as_the_data_
     documents = sum(store.db[c].count_documents({}) for c in ("applications", "reviews", "cases"))
     assert read[0] == read[1], read  # the same commands and documents with five times the data
     assert read[1][1] < documents / 4, (read, documents)
+
+
+def test_the_bounded_reads_are_served_by_an_index(world):
+    """The store's own plan (explain): the documents a read counts as now and the tallies of
+    one dimension in a supervisor's region are found through an index, not a scan."""
+    store, steps, clock, _ = world
+    apply_batch(steps, clock, 0, 6)
+    late = {"tally_due_ts": {"$lt": clock["now"].timestamp()}}
+    plans = [
+        store.db.applications.find(late).limit(200).explain(),
+        store.db.cases.find(late).limit(200).explain(),
+        store.db.review_tallies.find(
+            {"dimension": "department", "region": {"$gte": "430100", "$lte": "430199"}}
+        ).explain(),
+    ]
+    for plan in plans:
+        winning = str(plan["queryPlanner"]["winningPlan"])
+        assert "USING INDEX" in winning or "IXSCAN" in winning, winning
