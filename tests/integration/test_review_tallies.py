@@ -11,6 +11,7 @@ import pytest
 from pymongo import monitoring
 
 from onestop.common.errors import Conflicting
+from ops.cli import tallies_check
 from services.feedback import domain, tallies
 from services.feedback.metrics import store_gauges
 from services.feedback.steps import Steps
@@ -223,3 +224,18 @@ def test_the_bounded_reads_are_served_by_an_index(world):
     for plan in plans:
         winning = str(plan["queryPlanner"]["winningPlan"])
         assert "USING INDEX" in winning or "IXSCAN" in winning, winning
+
+
+def test_the_operators_check_finds_a_tally_a_crash_left_behind_and_rebuilds_it(world):
+    """A crash between a document's write and its `$inc` leaves a tally off by one: the
+    operator's check (python -m ops.cli tallies check feedback) finds it, --rebuild fixes it."""
+    store, steps, clock, _ = world
+    apply_batch(steps, clock, 0, 9)
+    now = clock["now"]
+    assert tallies_check("feedback", store, now)["equal"]
+    store.db.review_tallies.update_one(
+        {"_id": "430102|department|taxation"}, {"$inc": {"n_reviewed": 1}}
+    )
+    found = tallies_check("feedback", store, now, rebuild=True)
+    assert [d["dimension"] for d in found["differences"]] == ["department"]
+    assert found["rebuilt"] and tallies_check("feedback", store, now)["equal"]
