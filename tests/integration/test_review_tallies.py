@@ -10,6 +10,7 @@ import pymongo
 import pytest
 from pymongo import monitoring
 
+from onestop.common.clock import utcnow
 from onestop.common.errors import Conflicting
 from ops.cli import tallies_check
 from services.feedback import domain, tallies
@@ -239,3 +240,25 @@ def test_the_operators_check_finds_a_tally_a_crash_left_behind_and_rebuilds_it(w
     found = tallies_check("feedback", store, now, rebuild=True)
     assert [d["dimension"] for d in found["differences"]] == ["department"]
     assert found["rebuilt"] and tallies_check("feedback", store, now)["equal"]
+
+
+def test_the_first_start_after_the_upgrade_tallies_what_was_stored_before(db):
+    """Documents stored before the tallies (no rev on applications, no reviewed_targets, no
+    tallied) are counted once at the first ensure_indexes, and written again afterwards."""
+    steps = Steps(None, Outbox(), LIMITS, Catalog(), lambda: MONDAY)
+    application = domain.decided_application(decided(1), LIMITS, steps.calendar(1))
+    db.applications.insert_one(dict(application, _id="old", review_state="reviewed"))
+    review = domain.new_review(
+        "old", application, body("dissatisfied", "taxation"), LIMITS, steps.calendar(1), MONDAY
+    )
+    db.reviews.insert_one(dict(review, rev=1))
+    store = FeedbackStore(db)
+    store.ensure_indexes()  # tallies as of the real clock: check at the real clock
+    now = utcnow()
+    assert store.application("old")["reviewed_targets"] == ["taxation"]
+    assert store.check_review_tallies(now) == {}
+    store.mark_reviewed("old", "taxation", now)  # compare-and-set without a rev
+    assert store.application("old")["rev"] == 1
+    assert store.check_review_tallies(now) == {}
+    store.ensure_indexes()  # built once: a second start changes nothing
+    assert store.check_review_tallies(now) == {}
