@@ -19,6 +19,11 @@
                                       stored applications, reviews and cases and compare
                                       them with the incrementally kept buckets (exit 1 when
                                       they differ); --repair rewrites the buckets
+    tallies check feedback|license [--rebuild] [--json]
+                                      recount the review statistics (feedback) or licences by
+                                      type and status (license) from every document and
+                                      compare with the tallies kept on write (exit 1 when
+                                      they differ); --rebuild rebuilds them (docs/adr/0016)
 
 Configuration comes from the environment, as for the services (AMQP_URI, MONGO_URI,
 BROKER_USERS_SECRET or DATA_DIR, BROKER_USER_PREFIX, AUTH_SIGNING_KEY).
@@ -333,6 +338,63 @@ def certs_command(args):
     return 0
 
 
+def tallies_check(service, store, now, rebuild=False):
+    """The tallies a service keeps on write (docs/adr/0016) against a recount from every
+    document: {"service", "differences", "equal", "rebuilt"}; with `rebuild`, the tallies
+    are rebuilt from the documents when they differ."""
+    if service == "feedback":
+        found = store.check_review_tallies(now)
+        differences = [
+            {"dimension": dimension, "kept": both["tallied"], "recounted": both["recounted"]}
+            for dimension, both in sorted(found.items())
+        ]
+    else:
+        kept, recounted = store.count_by_type_and_status(now), store.recount_by_type_and_status(now)
+        differences = [
+            {"license_type": key[0], "status": key[1], "kept": kept.get(key, 0), "recounted": n}
+            for key, n in sorted({**{k: 0 for k in kept}, **recounted}.items())
+            if kept.get(key, 0) != n
+        ]
+    if differences and rebuild:
+        if service == "feedback":
+            store.rebuild_review_tallies(now)
+        else:
+            store.rebuild_tallies()
+    return {
+        "service": service,
+        "differences": differences,
+        "equal": not differences,
+        "rebuilt": bool(differences and rebuild),
+    }
+
+
+def tallies_command(args):
+    from onestop.common import config
+    from onestop.common.clock import utcnow
+    from onestop.common.mongo import connect
+    from services.feedback.store import FeedbackStore
+    from services.license.store import LicenseStore
+
+    store_class = FeedbackStore if args.service == "feedback" else LicenseStore
+    client = connect()
+    try:
+        store = store_class(client[config.db_name(args.service)])
+        result = tallies_check(args.service, store, utcnow(), rebuild=args.rebuild)
+    finally:
+        client.close()
+    if args.json:
+        sys.stdout.write(render(result))
+    else:
+        for d in result["differences"]:
+            print(json.dumps(d, ensure_ascii=False, sort_keys=True))
+        state = "equal" if result["equal"] else f"{len(result['differences'])} differences"
+        print(
+            f"{args.service} tallies: {state}"
+            + ("; rebuilt from the documents" if result["rebuilt"] else "")
+        )
+    return 0 if result["equal"] or result["rebuilt"] else 1
+
+
 def parser():
     top = argparse.ArgumentParser(
         prog="python -m ops.cli", description="One-step Approval operators' command line"
@@ -445,6 +507,19 @@ def parser():
     stats.add_argument("--repair", action="store_true", help="rewrite the buckets from the recount")
     stats.add_argument("--json", action="store_true", help="the result as JSON")
     stats.set_defaults(run=statistics_command)
+
+    kept = commands.add_parser(
+        "tallies",
+        help="check the tallies behind feedback's review statistics or license's gauge",
+        description="Recount from every document and compare with the tallies kept on "
+        "write (docs/adr/0016); exit status 1 when they differ (unless --rebuild rebuilt "
+        "them). Reads whole collections: an operator's check, not for a schedule.",
+    )
+    kept.add_argument("action", choices=["check"])
+    kept.add_argument("service", choices=["feedback", "license"])
+    kept.add_argument("--rebuild", action="store_true", help="rebuild them when they differ")
+    kept.add_argument("--json", action="store_true", help="the result as JSON")
+    kept.set_defaults(run=tallies_command)
     return top
 
 

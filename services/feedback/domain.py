@@ -551,16 +551,40 @@ def _ratio(part, whole):
     return round(part / whole, 4) if whole else None
 
 
-def _timeliness(cases, now, step, deadline):
-    """(on time, late) for one step: done by its due date, or done late / overdue now."""
-    on_time = late = 0
-    for case in cases:
-        done = case.get(step)
-        if done:
-            on_time, late = (on_time + 1, late) if done["on_time"] else (on_time, late + 1)
-        elif deadline in overdue_now(case, now):
-            late += 1
-    return on_time, late
+CASE_COUNTS = (
+    "cases",
+    "closed",
+    "overdue",
+    "visits_on_time",
+    "visits_late",
+    "rectifications_on_time",
+    "rectifications_late",
+)
+
+
+def _timeliness(case, now, step, deadline):
+    """(on time, late) of one case's step: done by its due date, or done late / overdue now."""
+    done = case.get(step)
+    if done:
+        return (1, 0) if done["on_time"] else (0, 1)
+    return (0, 1) if deadline in overdue_now(case, now) else (0, 0)
+
+
+def case_counts(case, now):
+    """What one case counts for in the statistics now (CASE_COUNTS): itself, closed, open
+    and past a deadline, and the timeliness of its return visit and rectification."""
+    visit_on_time, visit_late = _timeliness(case, now, "visit", "return_visit")
+    fix_on_time, fix_late = _timeliness(case, now, "rectification", "rectification")
+    closed = case["state"] == "closed"
+    return {
+        "cases": 1,
+        "closed": int(closed),
+        "overdue": int(not closed and bool(overdue_now(case, now))),
+        "visits_on_time": visit_on_time,
+        "visits_late": visit_late,
+        "rectifications_on_time": fix_on_time,
+        "rectifications_late": fix_late,
+    }
 
 
 def _subjects(application, dimension):
@@ -571,6 +595,19 @@ def _subjects(application, dimension):
     if dimension == "department":
         return [(SERVICE_CENTER, SERVICE_CENTER)] + [(d, d) for d in departments]
     return [(item, d) for d, entry in departments.items() for item in entry["items"]]
+
+
+def subjects(application, dimension):
+    """The (key, review target) pairs a decided application is counted under."""
+    return _subjects(application, dimension)
+
+
+def review_keys(review, dimension):
+    return _review_keys(review, dimension)
+
+
+def case_keys(case, dimension):
+    return _case_keys(case, dimension)
 
 
 def _review_keys(review, dimension):
@@ -612,7 +649,7 @@ def statistics(applications, reviews, cases, dimension, now):
                 "awaiting_review": 0,
                 "not_reviewed": 0,
                 "levels": {level: 0 for level in LEVELS},
-                "cases": [],
+                "counts": dict.fromkeys(CASE_COUNTS, 0),
             },
         )
 
@@ -633,9 +670,12 @@ def statistics(applications, reviews, cases, dimension, now):
         for key in _review_keys(review, dimension):
             group(key)["levels"][effective_level(review)] += 1
     for case in cases:
+        counts = case_counts(case, now)
         for key in _case_keys(case, dimension):
-            group(key)["cases"].append(case)
-    return [_summary(entry, now) for _, entry in sorted(groups.items())]
+            entry = group(key)["counts"]
+            for name, count in counts.items():
+                entry[name] += count
+    return [summary(entry) for _, entry in sorted(groups.items())]
 
 
 def statistics_report(applications, reviews, cases, dimension, key, now):
@@ -652,13 +692,15 @@ def statistics_report(applications, reviews, cases, dimension, key, now):
     }
 
 
-def _summary(entry, now):
-    cases = entry.pop("cases")
+def summary(entry):
+    """A statistics group from its counts: `key`, applications, reviewed, awaiting_review,
+    not_reviewed, `levels` (the five) and `counts` (CASE_COUNTS of its cases)."""
+    counts = entry.pop("counts")
     reviews = sum(entry["levels"].values())
     good = sum(entry["levels"][level] for level in GOOD_LEVELS)
-    closed = sum(1 for c in cases if c["state"] == "closed")
-    visit_on_time, visit_late = _timeliness(cases, now, "visit", "return_visit")
-    fix_on_time, fix_late = _timeliness(cases, now, "rectification", "rectification")
+    cases, closed = counts["cases"], counts["closed"]
+    visit_on_time, visit_late = counts["visits_on_time"], counts["visits_late"]
+    fix_on_time, fix_late = counts["rectifications_on_time"], counts["rectifications_late"]
     entry.update(
         reviews=reviews,
         good=good,
@@ -666,10 +708,10 @@ def _summary(entry, now):
         good_review_rate=_ratio(good, reviews),
         active_review_rate=_ratio(entry["reviewed"], entry["applications"]),
         rectification={
-            "cases": len(cases),
-            "open": len(cases) - closed,
+            "cases": cases,
+            "open": cases - closed,
             "closed": closed,
-            "rate": _ratio(closed, len(cases)),
+            "rate": _ratio(closed, cases),
             "visits_on_time": visit_on_time,
             "visits_late": visit_late,
             "visit_timeliness": _ratio(visit_on_time, visit_on_time + visit_late),

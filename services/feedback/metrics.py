@@ -1,5 +1,5 @@
 """feedback's business metrics (docs/metrics.md): counters of what happened, and review
-statistics as gauges computed from the store at each scrape.
+statistics as gauges read from the store's tallies at each scrape (docs/adr/0016).
 
 Labels are bounded: department (a catalog code, or service_center), dimension (department,
 item, scenario), key (a catalog code), level (the five levels), state. Ratios are omitted
@@ -14,7 +14,7 @@ from onestop.contracts.events import (
     RECTIFICATION_OPENED,
     RECTIFICATION_OVERDUE,
 )
-from services.feedback import domain
+from services.feedback import domain, tallies
 
 REVIEWS = Counter(
     "feedback_reviews_total",
@@ -58,19 +58,17 @@ def count_case_events(case, events):
 
 
 def store_gauges(store, now):
+    """The gauges from the review tallies (docs/adr/0016): a scrape reads the tallies and a
+    bounded number of documents, whatever the number of applications, reviews and cases."""
+    found = store.review_tallies(now)
     cases = GaugeMetricFamily(
         "feedback_rectification_cases", "Rectification cases by state now", labels=["state"]
     )
-    counts = store.count_cases_by_state()
+    counts = tallies.cases_by_state(found)
     for state in domain.CASE_STATES:
         cases.add_metric([state], counts.get(state, 0))
     yield cases
 
-    applications, reviews, all_cases = (
-        store.decided_applications(),
-        store.all_reviews(),
-        store.all_cases(),
-    )
     open_cases = GaugeMetricFamily(
         "feedback_rectification_cases_open",
         "Open rectification cases by department",
@@ -81,14 +79,7 @@ def store_gauges(store, now):
         "Open rectification cases past a deadline, by department",
         labels=["department"],
     )
-    by_department = {}
-    for case in all_cases:
-        if case.get("state") == "closed":
-            continue
-        counts = by_department.setdefault(case["department"], [0, 0])
-        counts[0] += 1
-        counts[1] += bool(domain.case_view(case, now).get("overdue_now"))
-    for department, (opened, overdue) in sorted(by_department.items()):
+    for department, (opened, overdue) in sorted(tallies.cases_by_department(found).items()):
         open_cases.add_metric([department], opened)
         overdue_cases.add_metric([department], overdue)
     yield open_cases
@@ -126,7 +117,7 @@ def store_gauges(store, now):
         ),
     }
     for dimension in domain.DIMENSIONS:
-        for group in domain.statistics(applications, reviews, all_cases, dimension, now):
+        for group in tallies.groups(found, dimension):
             key = [dimension, group["key"]]
             for level, count in group["levels"].items():
                 families["levels"].add_metric(key + [level], count)

@@ -27,7 +27,7 @@ from onestop.contracts.events import (
     ReviewSubmittedSchema,
     load_event,
 )
-from services.feedback import domain, statistics, statistics_metrics
+from services.feedback import domain, statistics, statistics_metrics, tallies
 from services.feedback.limits import ReviewLimits
 from services.feedback.metrics import store_gauges
 from services.feedback.schemas import (
@@ -113,14 +113,10 @@ class FeedbackService(ServiceBase):
         principal = self.auth.require(request, "supervisor", "operator")
         query = load_query(StatsQuerySchema(), request)
         region = domain.staff_region(principal)  # a supervisor's region: only its data
-        return domain.statistics_report(
-            self.store.decided_applications(region),
-            self.store.all_reviews(region),
-            self.store.all_cases(region),
-            query["by"],
-            query["key"],
-            self.now(),
-        )
+        now = self.now()
+        # tallies kept as things change (docs/adr/0016): bounded, whatever the data
+        found = self.store.review_tallies(now, region, query["by"])
+        return tallies.report(found, query["by"], query["key"], now)
 
     # -- rectification cases -----------------------------------------------------------
     @http("GET", "/api/rectifications")

@@ -64,7 +64,7 @@ class Steps:
         entries = entries_of(domain.review_submitted(review, now))
         if not self.store.insert("reviews", review, entries, now):
             raise Conflicting("this has already been reviewed")
-        self.store.mark_reviewed(application_id)
+        self.store.mark_reviewed(application_id, review["target"], now)
         REVIEWS.labels(review["target"], review["level"]).inc()
         self.outbox.publish(review["_id"], 1, entries, collection="reviews")
         return self._with_case_opened(review)
@@ -147,7 +147,7 @@ class Steps:
     def supervise(self):
         """Open cases that a crash left unopened; publish deadlines passed (once per case and
         deadline); close cases the applicant left unanswered; count applications whose
-        review window closed without a review."""
+        review window closed without a review; re-tally what time alone changed."""
         now = self.now()
         for review in self.store.reviews_awaiting_case():
             self.open_case(review["_id"])
@@ -159,6 +159,7 @@ class Steps:
         for application in self.store.windows_closed_unreviewed(now):
             if self.store.mark_not_reviewed(application["_id"]):
                 NOT_REVIEWED.labels(application.get("scenario", "unknown")).inc()
+        self.store.retally_due(now)  # review windows closed, deadlines passed (adr/0016)
 
     def _next_open_cases(self):
         """The next page of open cases (SWEEP_PAGE), round and round in id order: a sweep

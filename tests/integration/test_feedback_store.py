@@ -4,6 +4,7 @@ on (compare-and-set, set-once review state, epoch-second ranges)."""
 from datetime import datetime, timedelta, timezone
 
 from services.feedback.store import FeedbackStore
+from services.feedback.tallies import cases_by_state
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
 
@@ -20,7 +21,7 @@ def test_review_state_is_set_once_and_a_replayed_decision_keeps_it(db):
     }
     store.note_decided("a1", decided, NOW)
     assert store.application("a1")["review_state"] == "awaiting"
-    store.mark_reviewed("a1")
+    store.mark_reviewed("a1", "service_center", NOW)
     store.note_decided("a1", decided, NOW)  # the same event again
     assert store.application("a1")["review_state"] == "reviewed"
 
@@ -28,7 +29,12 @@ def test_review_state_is_set_once_and_a_replayed_decision_keeps_it(db):
 def test_a_submission_then_its_decision_and_the_other_way_round(db):
     store = FeedbackStore(db)
     store.ensure_indexes()
-    decided = {"status": "approved", "scenario": "birth", "review_due_ts": NOW.timestamp()}
+    decided = {
+        "status": "approved",
+        "scenario": "birth",
+        "review_due": NOW.isoformat(),
+        "review_due_ts": NOW.timestamp(),
+    }
     store.note_submitted("first", "430100", "birth", NOW)
     store.note_submitted("first", "430100", "birth", NOW)  # replayed: no error, no change
     store.note_decided("first", decided, NOW)
@@ -44,7 +50,14 @@ def test_windows_closed_without_a_review_are_found_and_marked_once(db):
     store = FeedbackStore(db)
     for name, due in (("old", NOW - timedelta(days=1)), ("open", NOW + timedelta(days=1))):
         store.note_decided(
-            name, {"status": "approved", "scenario": "birth", "review_due_ts": due.timestamp()}, NOW
+            name,
+            {
+                "status": "approved",
+                "scenario": "birth",
+                "review_due": due.isoformat(),
+                "review_due_ts": due.timestamp(),
+            },
+            NOW,
         )
     assert [a["_id"] for a in store.windows_closed_unreviewed(NOW)] == ["old"]
     assert store.mark_not_reviewed("old") is True
@@ -58,7 +71,14 @@ def test_a_case_write_is_compare_and_set_and_keeps_unsent_outbox_entries(db):
         "_id": "C1",
         "state": "awaiting_visit",
         "department": "taxation",
+        "scenario": "birth",
+        "items": ["tax-1"],
+        "region": "430102",
         "opened_at": NOW.isoformat(),
+        "visit_due": (NOW + timedelta(days=1)).isoformat(),
+        "rectify_due": (NOW + timedelta(days=15)).isoformat(),
+        "visit": None,
+        "rectification": None,
         "earlier_rounds": [{"round": 1, "x": {"y": 2}}],
     }
     assert store.insert("cases", case, {"m1": {"kind": "event"}}, NOW) is True
@@ -73,7 +93,7 @@ def test_a_case_write_is_compare_and_set_and_keeps_unsent_outbox_entries(db):
     assert stored["earlier_rounds"] == [{"round": 1, "x": {"y": 2}}]
     assert [c["_id"] for c in store.list_cases("taxation", "open")] == ["C1"]
     assert store.list_cases("health") == []
-    assert store.count_cases_by_state() == {"awaiting_rectification": 1}
+    assert cases_by_state(store.review_tallies(NOW)) == {"awaiting_rectification": 1}
 
 
 def test_review_flags_read_back_as_booleans_after_a_set(db, embedded_store):
@@ -84,7 +104,19 @@ def test_review_flags_read_back_as_booleans_after_a_set(db, embedded_store):
     assert (db.raw.find_one({"_id": "r"})["flag"] is True) is (not embedded_store)
     store = FeedbackStore(db)
     store.insert(
-        "reviews", {"_id": "R1", "application_id": "a1", "bad": True, "case_pending": True}, {}, NOW
+        "reviews",
+        {
+            "_id": "R1",
+            "application_id": "a1",
+            "bad": True,
+            "case_pending": True,
+            "level": "dissatisfied",
+            "target": "service_center",
+            "scenario": "birth",
+            "items": [],
+        },
+        {},
+        NOW,
     )
     review = store.get("reviews", "R1")
     assert store.save("reviews", dict(review, case_pending=False), {}, NOW)

@@ -39,8 +39,13 @@ class FakeStore:
         )
         return True
 
-    def mark_reviewed(self, application_id):
-        self.docs["applications"][application_id]["review_state"] = "reviewed"
+    def mark_reviewed(self, application_id, target, now):
+        application = self.docs["applications"][application_id]
+        application["review_state"] = "reviewed"
+        application.setdefault("reviewed_targets", []).append(target)
+
+    def retally_due(self, now):
+        self.retallied = now
 
     def reviews_awaiting_case(self):
         return [r for r in self.docs["reviews"].values() if r.get("case_pending")]
@@ -83,6 +88,7 @@ def test_a_bad_review_is_stored_published_and_opens_its_case(steps):
     stored = steps.review("app1", review_body("dissatisfied", "taxation"))
     assert stored["case_id"] and stored["case_pending"] is False
     assert steps.store.docs["applications"]["app1"]["review_state"] == "reviewed"
+    assert steps.store.docs["applications"]["app1"]["reviewed_targets"] == ["taxation"]
     assert steps.outbox.published == [
         ("reviews", stored["_id"], 1, ["review_submitted"]),
         ("cases", stored["case_id"], 1, ["rectification_opened"]),
