@@ -9,7 +9,14 @@ from onestop.common.service import ServiceBase
 from services.catalog import views
 from services.catalog.domain import PlanError, UnknownScenario
 from services.catalog.metrics import SCENARIO_REQUESTS
-from services.catalog.schemas import DiffPath, ItemQuery, PlanQuery, ScenarioQuery, VersionQuery
+from services.catalog.schemas import (
+    DiffPath,
+    GuideQuery,
+    ItemQuery,
+    PlanQuery,
+    ScenarioQuery,
+    VersionQuery,
+)
 from services.catalog.versions import CatalogData
 
 
@@ -42,6 +49,13 @@ class CatalogService(ServiceBase):
         SCENARIO_REQUESTS.labels(code, "plan").inc()
         return plan
 
+    @http("GET", "/api/scenarios/<string:code>/guide")
+    def show_guide(self, request, code):
+        query = self._query(GuideQuery(), request)
+        guide = views.scenario_guide(self.catalog.get(query.get("version")), code, query)
+        SCENARIO_REQUESTS.labels(code, "guide").inc()
+        return guide
+
     @http("GET", "/api/items")
     def list_items(self, request):
         query = self._query(ItemQuery(), request)
@@ -49,7 +63,7 @@ class CatalogService(ServiceBase):
 
     @http("GET", "/api/items/<string:code>")
     def show_item(self, request, code):
-        return self.catalog.get(self._version(request)).item_detail(code)
+        return views.item(self.catalog.get(self._version(request)), code)
 
     @http("GET", "/api/departments")
     def list_departments(self, request):

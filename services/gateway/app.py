@@ -43,6 +43,7 @@ ROUTES = [
     ("/api/catalog/versions/<old>/diff/<new>", "GET", "catalog"),
     ("/api/scenarios/<code>/plan", "GET", "catalog"),
     ("/api/scenarios/<code>/form", "GET", "catalog"),
+    ("/api/scenarios/<code>/guide", "GET", "catalog"),
     ("/api/items", "GET", "catalog"),
     ("/api/items/<code>", "GET", "catalog"),
     ("/api/departments", "GET", "catalog"),
