@@ -5,7 +5,8 @@ from datetime import datetime, timezone
 
 from marshmallow import Schema, fields, validate, ValidationError, RAISE
 
-SCHEMA_VERSION = "1.1"  # 1.1: approval_result.decided_by (docs/asyncapi.yaml)
+# 1.1: approval_result.decided_by; 1.2: approval_task.level township (docs/asyncapi.yaml)
+SCHEMA_VERSION = "1.2"
 
 
 class EnvelopeSchema(Schema):
