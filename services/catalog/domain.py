@@ -308,6 +308,8 @@ class Catalog:
             license_type=item.get("license"),
             fee=item.get("fee", 0),
             legal_basis=item.get("legal_basis", ""),
+            # where it is handled at a lower level than its own (docs/catalog.md)
+            delegated_to=item.get("delegated_to") or [],
         )
         return view
 
