@@ -22,7 +22,7 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from scripts.catalog_law_names import LAW_NAMES_ZH  # noqa: E402
+from scripts.catalog_law_names import IMPLEMENTING_RULES, LAW_NAMES_ZH  # noqa: E402
 from services.catalog.domain import DEFAULT_DATA_DIR, Catalog, load_data  # noqa: E402
 from services.catalog.guides import FREE, fee_amount, limit_text  # noqa: E402
 
@@ -81,17 +81,27 @@ DEPARTMENT_CONDITIONS = {
 
 # per kind of item, told by its Chinese name: (words, condition)
 KINDS = (
+    (("退休",), "达到法定（弹性）退休年龄，累计缴费年限符合规定"),
+    (("报销",), "费用符合基本医疗保险支付范围，票据和费用清单真实完整"),
+    (("报装", "并网"), "报装地址产权清晰或经产权人同意，具备接入条件"),
+    (("贷款", "担保"), "符合贷款（担保）的对象和额度条件，信用记录良好"),
+    (("招标", "开标", "中标"), "项目已依法履行审批、核准或备案手续，招标条件已具备"),
+    (("待遇", "金申领", "领取", "保障申请"), "符合待遇享受的对象和条件，未重复享受同类待遇"),
     (
-        ("补贴", "补助", "津贴", "救助", "资助", "返还", "抚恤", "贴息"),
+        ("补贴", "补助", "津贴", "救助", "资助", "返还", "抚恤", "贴息", "保障金", "养老金"),
         "符合相关政策规定的享受对象、标准和期限，未重复享受同类待遇",
     ),
     (("许可", "审批", "核准", "审查", "审核", "批准"), "符合法律法规规定的许可条件和技术标准"),
     (("备案",), "备案事项真实、完整，符合备案管理规定"),
-    (("注销",), "已结清相关费用、税款和待遇，无未办结事项"),
+    (("注销", "缴销"), "已结清相关费用、税款和待遇，无未办结事项"),
     (("变更", "转移", "过户", "迁", "接续"), "变更（转移）事项真实、合法，原登记信息准确"),
     (("登记", "参保", "开户", "设立"), "登记事项真实、合法，符合登记条件"),
     (("证明", "查询", "打印", "出具"), "申请查询或出具证明的事项属于本人（本单位）或经其授权"),
-    (("验收",), "工程已按批准的设计文件和合同约定建设完成，具备验收条件"),
+    (("验收", "核实"), "工程已按批准的设计文件、规划许可和合同约定建设完成，具备验收（核实）条件"),
+    (("提取",), "符合住房公积金提取的情形，提取额度不超过个人账户余额"),
+    (("申报", "缴纳", "缴费"), "在规定期限内如实申报，申报数据与实际情况一致"),
+    (("检查", "签约", "服务", "接种"), "申请人自愿申请，属于服务对象范围"),
+    (("复评", "复核", "认定", "鉴定"), "符合认定（鉴定）的条件，在规定期限内提出申请"),
     (("证", "照", "卡"), "符合证照（卡）申领、换领、补领的条件"),
 )
 DEFAULT_KIND = "申请事项属于本机关职权范围，申请人对申请材料的真实性负责"
@@ -188,12 +198,15 @@ def materials_condition(catalog, item):
 
 def legal_basis_zh(legal_basis):
     """'Civil Code, art. 209 and 214; Passport Law' -> '《中华人民共和国民法典》第209条、第214条；...'"""
-    parts = []
+    parts, previous = [], None
     for part in legal_basis.split(";"):
         part = part.strip()
         match = re.match(r"^(.*?)(?:, (arts?\. .*|items? .*))?$", part)
         name, cited = match.group(1), match.group(2) or ""
-        zh = LAW_NAMES_ZH.get(name)
+        if name in IMPLEMENTING_RULES and previous:
+            zh = previous + "实施细则"  # the rules implementing the law cited just before
+        else:
+            zh = LAW_NAMES_ZH.get(name)
         if zh is None:
             raise SystemExit(
                 f"no Chinese name for {name!r}: add it to scripts/catalog_law_names.py"
@@ -201,6 +214,7 @@ def legal_basis_zh(legal_basis):
         numbers = re.findall(r"[0-9]+", cited)
         unit = "项" if cited.startswith("item") else "条"
         parts.append(f"《{zh}》" + "、".join(f"第{n}{unit}" for n in numbers))
+        previous = zh
     return "；".join(parts)
 
 

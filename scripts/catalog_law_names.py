@@ -1,5 +1,10 @@
 """Chinese names of the laws, regulations and documents the catalog's items cite (their
-English `legal_basis`), for the service guides' 设定依据 (scripts/catalog_guides.py)."""
+English `legal_basis`), for the service guides' 设定依据 (scripts/catalog_guides.py).
+
+"Detailed Rules", "Detailed Rules for Implementation" and "Implementing Rules" name the
+implementing rules of the law cited just before them (IMPLEMENTING_RULES)."""
+
+IMPLEMENTING_RULES = ("Detailed Rules", "Detailed Rules for Implementation", "Implementing Rules")
 
 LAW_NAMES_ZH = {
     "Administrative Measures for Export Tax Refunds (2022)": "出口退（免）税管理办法（2022）",
@@ -16,8 +21,6 @@ LAW_NAMES_ZH = {
     "Decision of the NPC Standing Committee on Gradually Raising the Statutory Retirement Age"
     " (2024)": "全国人民代表大会常务委员会关于实施渐进式延迟法定退休年龄的决定（2024）",
     "Deed Tax Law": "中华人民共和国契税法",
-    "Detailed Rules": "不动产登记暂行条例实施细则",
-    "Detailed Rules for Implementation": "不动产登记暂行条例实施细则",
     "Detailed Rules for Implementation of the Interim Regulations on Real Estate Registration": (
         "不动产登记暂行条例实施细则"
     ),
@@ -67,7 +70,6 @@ LAW_NAMES_ZH = {
     "Hunan opinions on household registration reform (2015)": "湖南省人民政府关于进一步推进户籍制度改革的实施意见（2015）",
     "Implementation Plan for the Childcare Subsidy System (General Offices of the CPC Central"
     " Committee and the State Council, 2025)": "育儿补贴制度实施方案（中共中央办公厅、国务院办公厅，2025）",
-    "Implementing Rules": "实施细则",
     "Individual Income Tax Law": "中华人民共和国个人所得税法",
     "Interim Measures for Social Assistance": "社会救助暂行办法",
     "Interim Measures for Special Additional Deductions": "个人所得税专项附加扣除操作办法（试行）",
