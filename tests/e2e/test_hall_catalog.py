@@ -35,10 +35,8 @@ def test_one_guide_for_the_whole_package(mesh):
     assert item["guide"]["legal_basis"] == registration["guide"]["legal_basis"]
 
 
-def test_the_guide_of_a_package_done_online_takes_no_visit_and_names_the_township_hall(mesh):
-    response = guide(mesh, "special_groups", region="430121001", optional=TOWNSHIP_ITEM)
-    assert response.status_code == 200, response.text
-    package = response.json()
+def test_the_guide_of_a_package_done_online_takes_no_visit_and_names_the_township_hall(client):
+    package = client.guide("special_groups", "430121001", [TOWNSHIP_ITEM])
     assert package["optional_items"] == [TOWNSHIP_ITEM]
     assert package["visits"] == 0 and package["total_fee"] == 0
     allowance = next(i for i in package["items"] if i["code"] == TOWNSHIP_ITEM)
