@@ -49,8 +49,7 @@ def load_data(data_dir=DEFAULT_DATA_DIR):
     for name in DATA_FILES:
         if name == "items":
             continue
-        path = data_dir / f"{name}.yaml"
-        data[name] = _read_yaml(path)
+        data[name] = _read_yaml(data_dir / f"{name}.yaml")
     # a guide file maps item code -> guide; kept as a list of entries with a code, like the
     # other data, so an item guided twice is visible to the check and diffs work by code
     data["guides"] = [

@@ -11,7 +11,9 @@ import yaml
 from scripts import catalog_guides
 from services.catalog import check as catalog_check
 from services.catalog.domain import DEFAULT_DATA_DIR, Catalog, load_data
+from services.catalog import views
 from services.catalog.guides import GUIDE_FIELDS, Guides
+from onestop.common.errors import Unknown
 
 DATA = load_data()
 CATALOG = Catalog(DATA)
@@ -212,3 +214,13 @@ def test_a_package_done_entirely_online_takes_no_visit_and_optional_items_count_
     assert without["optional_items"] == [] and with_all["optional_items"] == optional
     assert len(with_all["materials"]) >= len(without["materials"])
     assert all(i["guide"]["conditions"] for i in with_all["items"])
+
+
+def test_a_version_stored_before_guides_existed_answers_without_them():
+    """Versions stay servable: an old one has neither guides nor halls (no 500)."""
+    old = {k: v for k, v in copy.deepcopy(DATA).items() if k not in ("guides", "halls")}
+    catalog = Catalog(old, version=1)
+    assert "guide" not in views.item(catalog, "HN-WJ-0001")
+    with pytest.raises(Unknown) as refused:
+        views.scenario_guide(catalog, "birth", {"optional": []})
+    assert "predates service guides" in str(refused.value)
