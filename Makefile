@@ -42,6 +42,7 @@ audit: setup
 
 catalog-check: setup
 	@$(PY) -m services.catalog.check
+	@$(PY) scripts/catalog_guides.py --check
 
 # the department contract: JSON Schemas in step with onestop/contracts, AsyncAPI document valid
 contract-check: setup

@@ -56,6 +56,22 @@ def bench_items(departments):
     ]
 
 
+def bench_guides(items):
+    """A complete, consistent service guide per bench item (the check refuses items without)."""
+    return {
+        item["code"]: {
+            "conditions": ["基准测试专用，不对外办理"],
+            "legal_basis": "基准测试专用（bench/catalog_data.py）",
+            "fee": "不收费",
+            "delivery": ["网上送达"],
+            "visits": 0,
+            "promised_limit": f"{item['promised_days']}个工作日",
+            "legal_limit": f"{item['legal_days']}个工作日",
+        }
+        for item in items
+    }
+
+
 def bench_scenarios(items, ks=KS):
     return [
         {
@@ -86,6 +102,8 @@ def write(out_dir, source=DEFAULT_DATA_DIR):
     items = bench_items(departments)
     with open(out_dir / "items" / "zz_bench.yaml", "w", encoding="utf-8") as handle:
         yaml.safe_dump(items, handle, allow_unicode=True, sort_keys=False)
+    with open(out_dir / "guides" / "zz_bench.yaml", "w", encoding="utf-8") as handle:
+        yaml.safe_dump(bench_guides(items), handle, allow_unicode=True, sort_keys=False)
     with open(out_dir / "scenarios.yaml", "a", encoding="utf-8") as handle:
         handle.write("\n# benchmark packages (bench/catalog_data.py)\n")
         yaml.safe_dump(bench_scenarios(items), handle, allow_unicode=True, sort_keys=False)

@@ -116,6 +116,17 @@ class Client:
         response.raise_for_status()
         return response.json()
 
+    def guide(self, code, region=None, optional_items=()):
+        """The package's one service guide (办事指南); with a region, where to apply there."""
+        params = {"region": region, "optional": ",".join(optional_items) or None}
+        response = self.session.get(
+            f"{self.base}/api/scenarios/{code}/guide",
+            params={k: v for k, v in params.items() if v},
+            timeout=30,
+        )
+        response.raise_for_status()
+        return response.json()
+
     def upload(
         self, data=SAMPLE_PDF, filename="material.pdf", content_type="application/pdf", token=None
     ):

@@ -47,7 +47,8 @@ MAX_LIFETIME_SECONDS = {
 LONGEST_LIFETIME_SECONDS = max(MAX_LIFETIME_SECONDS.values())
 CLOCK_SKEW_SECONDS = 60  # between the issuer's clock and a verifier's
 MAX_JTI_LENGTH = 128
-OFFICE = re.compile(r"^[a-z][a-z0-9_]*\.\d{6}$")
+# an office is <department>.<region>: a county or above (six digits) or a township (nine)
+OFFICE = re.compile(r"^[a-z][a-z0-9_]*\.\d{6}(\d{3})?$")
 REGION = re.compile(r"^\d{6}$")
 HEX_SEED = re.compile(r"^[0-9a-fA-F]{64}$")
 

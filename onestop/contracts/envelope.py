@@ -5,7 +5,9 @@ from datetime import datetime, timezone
 
 from marshmallow import Schema, fields, validate, ValidationError, RAISE
 
-SCHEMA_VERSION = "1.2"  # 1.2: approval_result limits; 1.1: decided_by (docs/asyncapi.yaml)
+# 1.1: approval_result.decided_by; 1.2: approval_result limits, approval_task.level township
+# (docs/asyncapi.yaml)
+SCHEMA_VERSION = "1.2"
 
 
 class EnvelopeSchema(Schema):

@@ -104,7 +104,11 @@ class ApprovalTaskSchema(Schema):
     department = fields.String(required=True)
     office = fields.String(required=True)
     region = fields.String(required=True)
-    level = fields.String(required=True, validate=validate.OneOf(["province", "city", "county"]))
+    # since 1.2: township, a task delegated to a township or street's service centre; the
+    # region (and office) is then the township's nine-digit code
+    level = fields.String(
+        required=True, validate=validate.OneOf(["province", "city", "county", "township"])
+    )
     applicant = fields.Nested(ApplicantSchema, required=True)
     form = fields.Dict(required=True)
     materials = fields.List(fields.Nested(MaterialRefSchema), required=True)

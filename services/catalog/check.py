@@ -20,12 +20,16 @@ from services.catalog.domain import (
     DEFAULT_DATA_DIR,
     FORM_FIELD_TYPES,
     LEVELS,
+    REGION_LEVELS,
     Catalog,
+    PlanError,
     critical_path_days,
     find_cycle,
     load_data,
+    office_of,
     office_region,
 )
+from services.catalog.guides import guide_problems, hall_problems
 
 APPLICANT_KINDS = ("person", "enterprise")
 # (data file, key whose duplicates are refused); regions share names across provinces only
@@ -34,7 +38,7 @@ UNIQUE = [
     for name in ("departments", "regions", "materials", "license_types", "items", "scenarios")
     for key in ("code", "name")
     if (name, key) not in {("regions", "name"), ("scenarios", "name")}
-]
+] + [("guides", "code")]
 
 
 def _duplicates(values):
@@ -45,7 +49,7 @@ def check(data):
     """Every problem found, as readable strings; an empty list means the data is sound."""
     problems = []
     for name, key in UNIQUE:
-        for dup in _duplicates(entry.get(key) for entry in data[name]):
+        for dup in _duplicates(entry.get(key) for entry in data.get(name) or []):
             problems.append(f"{name}: {key} {dup!r} is duplicated")
     for name in ("items", "scenarios"):
         for dup in _duplicates(e["name_zh"] for e in data[name] if e.get("name_zh")):
@@ -57,8 +61,13 @@ def check(data):
     problems.extend(_check_regions(catalog))
     problems.extend(_check_departments(catalog))
     problems.extend(_check_license_types(catalog))
+    problems.extend(hall_problems(catalog))
     for item in catalog.items.values():
         problems.extend(_check_item(catalog, item))
+        problems.extend(guide_problems(item, catalog.guides.get(item["code"])))
+        problems.extend(_check_delegation(catalog, item))
+    for code in sorted(set(catalog.guides) - set(catalog.items)):
+        problems.append(f"guides: a guide for unknown item {code}")
     for scenario in catalog.scenarios.values():
         problems.extend(_check_scenario(catalog, scenario))
     problems.extend(_check_offices(catalog))
@@ -119,12 +128,70 @@ def check_synonyms(catalog, synonyms):
 def _check_regions(catalog):
     problems = []
     for region in catalog.regions.values():
-        if region.get("level") not in LEVELS:
+        if region.get("level") not in REGION_LEVELS:
             problems.append(
-                f"region {region['code']}: level {region.get('level')} is not one of {LEVELS}"
+                f"region {region['code']}: level {region.get('level')} is not one of "
+                f"{REGION_LEVELS}"
             )
         if region["parent"] is not None and region["parent"] not in catalog.regions:
             problems.append(f"region {region['code']}: parent {region['parent']} does not exist")
+        elif region.get("level") == "township" and not (
+            len(region["code"]) == 9
+            and catalog.regions[region["parent"]]["level"] == "county"
+            and region["code"].startswith(region["parent"])
+        ):
+            problems.append(
+                f"region {region['code']}: a township's code is its county's six digits and "
+                f"three more, and its parent that county"
+            )
+    return problems
+
+
+def _check_delegation(catalog, item):
+    """delegated_to: a lower level than the item's, regions that exist, and an office of the
+    department at that level for every applicant region the delegation covers."""
+    code = item["code"]
+    problems = []
+    department = catalog.departments.get(item.get("department"))
+    for delegation in item.get("delegated_to") or []:
+        level, regions = delegation.get("level"), delegation.get("regions") or []
+        if level not in REGION_LEVELS or item.get("level") not in LEVELS:
+            problems.append(f"item {code}: delegated to level {level}, not one of {REGION_LEVELS}")
+            continue
+        if REGION_LEVELS.index(level) <= REGION_LEVELS.index(item["level"]):
+            problems.append(
+                f"item {code}: delegated to level {level}, which is not below its own level "
+                f"{item['level']}"
+            )
+        if not regions:
+            problems.append(f"item {code}: delegation to {level} names no regions")
+        for region in regions:
+            if region not in catalog.regions:
+                problems.append(f"item {code}: delegated to {level} in unknown region {region}")
+                continue
+            covered = [
+                r
+                for r in catalog.regions.values()
+                if r["level"] == level and _contains(catalog, region, r["code"])
+            ]
+            if not covered:
+                problems.append(
+                    f"item {code}: delegated to {level} in region {region}, which has no "
+                    f"{level}-level region"
+                )
+            if department is None:
+                continue
+            levels = (department.get("offices") or {}).get("levels") or []
+            for applicant in covered:
+                try:
+                    office = office_of(department, applicant["code"], level, catalog.regions)
+                except PlanError:
+                    office = None
+                if office is None or catalog.regions.get(office, {}).get("level") not in levels:
+                    problems.append(
+                        f"item {code}: delegated to {level} in {region}, but "
+                        f"{item['department']} has no {level} office for {applicant['code']}"
+                    )
     return problems
 
 
@@ -134,8 +201,10 @@ def _check_departments(catalog):
         offices = department.get("offices") or {}
         levels = offices.get("levels") or []
         for level in levels:
-            if level not in LEVELS:
-                problems.append(f"department {code}: office level {level} is not one of {LEVELS}")
+            if level not in REGION_LEVELS:
+                problems.append(
+                    f"department {code}: office level {level} is not one of {REGION_LEVELS}"
+                )
         for region, office in (offices.get("served_by") or {}).items():
             if region not in catalog.regions:
                 problems.append(f"department {code}: served_by names unknown region {region}")

@@ -2,10 +2,11 @@
 
 Pure functions over the loaded data dicts (services.catalog.domain.load_data);
 the catalog service answers GET /api/catalog/versions/{a}/diff/{b} with them.
-A delegation shows up as an item whose `level` changed.
+A delegation shows up as an item whose `level` changed (province-wide) or whose
+`delegated_to` changed (by region).
 """
 
-KEYED = ("items", "scenarios", "departments", "materials", "license_types", "regions")
+KEYED = ("items", "scenarios", "departments", "materials", "license_types", "regions", "guides")
 
 
 def field_changes(old, new, skip=()):
@@ -113,6 +114,7 @@ def diff_catalogs(old, new):
     }
     result["calendar"] = diff_calendar(old.get("calendar") or {}, new.get("calendar") or {})
     result["synonyms"] = diff_synonyms(old.get("synonyms"), new.get("synonyms"))
+    result["halls"] = field_changes(old.get("halls") or {}, new.get("halls") or {})
     result["delegations"] = [
         {
             "item": entry["code"],
@@ -121,6 +123,16 @@ def diff_catalogs(old, new):
         }
         for entry in result["items"]["changed"]
         if "level" in entry["changes"]
+    ] + [
+        {
+            "item": entry["code"],
+            "regional": {
+                "from": entry["changes"]["delegated_to"]["from"] or [],
+                "to": entry["changes"]["delegated_to"]["to"] or [],
+            },
+        }
+        for entry in result["items"]["changed"]
+        if "delegated_to" in entry["changes"]
     ]
     result["summary"] = {
         name: {kind: len(result[name][kind]) for kind in ("added", "removed", "changed")}

@@ -15,7 +15,9 @@ import yaml
 from onestop.common.errors import Invalid, Unknown
 from services.catalog.search import SearchIndex
 
-LEVELS = ("province", "city", "county")
+LEVELS = ("province", "city", "county")  # an item's own level
+# a region's level; township (乡镇/街道) offices handle only what is delegated to them
+REGION_LEVELS = LEVELS + ("township",)
 AUDIENCES = ("individual", "enterprise", "project")
 CHANNELS = ("online", "offline")
 FORM_FIELD_TYPES = ("string", "integer", "number", "boolean", "date")
@@ -28,6 +30,7 @@ DATA_FILES = (
     "scenarios",
     "calendar",
     "synonyms",
+    "halls",
 )
 OPTIONAL_DATA_FILES = ("synonyms",)  # an absent one reads as {}
 DEFAULT_DATA_DIR = Path(__file__).resolve().parents[2] / "data" / "catalog"
@@ -41,7 +44,8 @@ def _read_yaml(path):
 def load_data(data_dir=DEFAULT_DATA_DIR):
     """Read every catalog data file into one dict, keyed by file name.
 
-    Items may live in items.yaml, in items/*.yaml (read in name order), or both.
+    Items may live in items.yaml, in items/*.yaml (read in name order), or both; their
+    service guides in guides/*.yaml, each a mapping from item code to guide.
     """
     data_dir = Path(data_dir)
     data = {}
@@ -53,6 +57,13 @@ def load_data(data_dir=DEFAULT_DATA_DIR):
             data[name] = {}
             continue
         data[name] = _read_yaml(path)
+    # a guide file maps item code -> guide; kept as a list of entries with a code, like the
+    # other data, so an item guided twice is visible to the check and diffs work by code
+    data["guides"] = [
+        dict(guide or {}, code=code)
+        for path in sorted((data_dir / "guides").glob("*.yaml"))
+        for code, guide in (_read_yaml(path) or {}).items()
+    ]
     items = []
     if (data_dir / "items.yaml").exists():
         items.extend(_read_yaml(data_dir / "items.yaml"))
@@ -94,17 +105,51 @@ class PlanError(Invalid):
 def office_region(region_code, level, regions):
     """The region at `level` that contains `region_code` (GB/T 2260 prefixes).
 
-    43 00 00 province, 43 01 00 prefecture, 43 01 02 county/district.
+    43 00 00 province, 43 01 00 prefecture, 43 01 02 county/district, 430102 001
+    township/street (GB/T 10114: the county's code and three digits).
     """
     if level == "province":
         code = region_code[:2] + "0000"
     elif level == "city":
         code = region_code[:4] + "00"
+    elif level == "county":
+        code = region_code[:6]
     else:
         code = region_code
-    if code not in regions:
+    if code not in regions or regions[code].get("level", level) != level:
         raise PlanError(f"no region {code} for level {level}", "region")
     return code
+
+
+def lineage(region_code, regions):
+    """The region and every region above it, nearest first."""
+    found = []
+    while region_code is not None and region_code in regions and region_code not in found:
+        found.append(region_code)
+        region_code = regions[region_code].get("parent")
+    return found
+
+
+def handling_level(item, region_code, regions):
+    """The level at which `item` is handled for an applicant in `region_code`.
+
+    An item's `delegated_to` entries ({level, regions}) move it to a lower level inside
+    the regions they name (and every region within them); the first entry that applies
+    wins. An entry applies only when the applicant's region is at or below its level: a
+    township delegation needs the applicant's township, so an applicant who names only
+    the county is handled at the item's own level. Elsewhere, the item's own level.
+    """
+    region = regions.get(region_code)
+    if region is None:
+        return item["level"]
+    depth = REGION_LEVELS.index(region["level"])
+    within = set(lineage(region_code, regions))
+    for delegation in item.get("delegated_to") or []:
+        if depth >= REGION_LEVELS.index(delegation["level"]) and within & set(
+            delegation["regions"]
+        ):
+            return delegation["level"]
+    return item["level"]
 
 
 def office_of(department, region_code, level, regions):
@@ -171,6 +216,9 @@ class Catalog:
         self.license_types = {t["code"]: t for t in data["license_types"]}
         self.items = {i["code"]: i for i in data["items"]}
         self.scenarios = OrderedDict((s["code"], s) for s in data["scenarios"])
+        # versions stored before guides and halls existed have neither
+        self.guides = {g["code"]: g for g in data.get("guides") or []}
+        self.halls = data.get("halls") or {}
         self.scenarios_of_item = {}
         for scenario in self.scenarios.values():
             for entry in scenario["items"]:
@@ -279,6 +327,8 @@ class Catalog:
             license_type=item.get("license"),
             fee=item.get("fee", 0),
             legal_basis=item.get("legal_basis", ""),
+            # where it is handled at a lower level than its own (docs/catalog.md)
+            delegated_to=item.get("delegated_to") or [],
         )
         return view
 
@@ -418,15 +468,16 @@ class Catalog:
             if entry["item"] not in chosen:
                 continue
             item = self.items[entry["item"]]
-            at = office_of(
-                self.departments[item["department"]], region, item["level"], self.regions
-            )
+            level = handling_level(item, region, self.regions)
+            at = office_of(self.departments[item["department"]], region, level, self.regions)
             tasks.append(
                 {
                     "item_code": item["code"],
                     "item_name": item["name"],
                     "department": item["department"],
-                    "level": item["level"],
+                    # the level that handles it here: the item's own, or a delegated one
+                    "level": level,
+                    "delegated": level != item["level"],
                     "region": at,
                     "office": f"{item['department']}.{at}",
                     # a dependency on an optional item that was not chosen does not apply
@@ -446,11 +497,14 @@ class Catalog:
         }
 
     def county(self, code):
-        """A region a plan may be asked for: a county-level one (a 400 naming the field)."""
+        """A region a plan may be asked for: a county or district, or a township or street
+        inside one (a 400 naming the field)."""
         region = self.regions.get(code)
-        if region is None or region["level"] != "county":
+        if region is None or region["level"] not in ("county", "township"):
             raise Invalid(
-                "name a county or district (a county-level code from GET /api/regions)", "region"
+                "name a county or district, or a township or street "
+                "(a county- or township-level code from GET /api/regions)",
+                "region",
             )
         return region
 

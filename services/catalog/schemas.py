@@ -88,13 +88,23 @@ class OptionalItemsField(fields.Field):
         return codes
 
 
+APPLICANT_REGION = validate.Regexp(
+    r"^[0-9]{6}([0-9]{3})?$",
+    error="a county-level GB/T 2260 code (six digits) or a township's (nine digits)",
+)
+
+
 class PlanQuery(VersionQuery):
-    region = fields.String(
-        required=True,
-        validate=validate.Regexp(r"^[0-9]{6}$", error="a county-level GB/T 2260 code, six digits"),
-    )
+    region = fields.String(required=True, validate=APPLICANT_REGION)
     optional = OptionalItemsField(load_default=list)
     start = StartField()
+
+
+class GuideQuery(VersionQuery):
+    """GET /api/scenarios/<code>/guide: where to apply is resolved when a region is given."""
+
+    region = fields.String(validate=APPLICANT_REGION)
+    optional = OptionalItemsField(load_default=list)
 
 
 def version_number(text):

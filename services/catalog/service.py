@@ -11,6 +11,7 @@ from services.catalog.domain import PlanError, UnknownScenario
 from services.catalog.metrics import SCENARIO_REQUESTS, SEARCHES
 from services.catalog.schemas import (
     DiffPath,
+    GuideQuery,
     ItemQuery,
     PlanQuery,
     ScenarioQuery,
@@ -49,6 +50,13 @@ class CatalogService(ServiceBase):
         SCENARIO_REQUESTS.labels(code, "plan").inc()
         return plan
 
+    @http("GET", "/api/scenarios/<string:code>/guide")
+    def show_guide(self, request, code):
+        query = self._query(GuideQuery(), request)
+        guide = views.scenario_guide(self.catalog.get(query.get("version")), code, query)
+        SCENARIO_REQUESTS.labels(code, "guide").inc()
+        return guide
+
     @http("GET", "/api/items")
     def list_items(self, request):
         query = self._query(ItemQuery(), request)
@@ -56,7 +64,7 @@ class CatalogService(ServiceBase):
 
     @http("GET", "/api/items/<string:code>")
     def show_item(self, request, code):
-        return self.catalog.get(self._version(request)).item_detail(code)
+        return views.item(self.catalog.get(self._version(request)), code)
 
     @http("GET", "/api/search")
     def search(self, request):

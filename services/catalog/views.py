@@ -2,8 +2,10 @@
 version) and the query its schema validated. Pure: no nameko, no web; refusals are the
 domain's (UnknownScenario, PlanError, ...), mapped to HTTP statuses by onestop.common.http."""
 
+from onestop.common.errors import Unknown
 from onestop.common.working_days import WorkingCalendar
 from services.catalog.domain import schedule
+from services.catalog.guides import Guides
 
 
 def scenarios(catalog, query):
@@ -29,6 +31,27 @@ def plan(catalog, code, query, now):
     catalog.county(query["region"])
     planned = catalog.plan(code, query["region"], query["optional"])
     return schedule(planned, WorkingCalendar(catalog.data["calendar"]), query.get("start") or now)
+
+
+def item(catalog, code):
+    """One item with the packages that offer it and its service guide (no region: where to
+    apply by level; absent in a version stored before guides existed)."""
+    detail = catalog.item_detail(code)
+    if not catalog.halls:
+        return detail
+    return dict(detail, guide=Guides(catalog).item_guide(code))
+
+
+def scenario_guide(catalog, code, query):
+    """The package's one guide; with a region, each item's hall and window there."""
+    catalog.scenario(code)
+    if not catalog.halls:
+        raise Unknown(
+            f"catalog version {catalog.version} predates service guides; ask a later version"
+        )
+    if query.get("region"):
+        catalog.county(query["region"])
+    return Guides(catalog).scenario_guide(code, query.get("region"), query["optional"])
 
 
 def departments(catalog):

@@ -77,13 +77,14 @@ def case_id(application_id, department):
 
 # -- limits -------------------------------------------------------------------
 def limits_for(region, limits):
-    """The limits for a region: the default, overridden by its province, city, then county.
+    """The limits for a region: the default, overridden by its province, city, county, then
+    township (an applicant may name a township, nine digits: its county's limits apply too).
 
     limits: {"default": {...}, "regions": {code: {...}}} (data/feedback/limits.yaml).
     """
     merged = dict(limits["default"])
     if region:
-        for code in (region[:2] + "0000", region[:4] + "00", region):
+        for code in dict.fromkeys((region[:2] + "0000", region[:4] + "00", region[:6], region)):
             merged.update(limits.get("regions", {}).get(code, {}))
     return merged
 

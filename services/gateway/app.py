@@ -44,6 +44,7 @@ ROUTES = [
     ("/api/scenarios/<code>/plan", "GET", "catalog"),
     ("/api/scenarios/<code>/form", "GET", "catalog"),
     ("/api/search", "GET", "catalog"),
+    ("/api/scenarios/<code>/guide", "GET", "catalog"),
     ("/api/items", "GET", "catalog"),
     ("/api/items/<code>", "GET", "catalog"),
     ("/api/departments", "GET", "catalog"),

@@ -61,8 +61,11 @@ def validate_application(body, scenario, region, uploads, licenses=None):
         }
     if region is None:
         errors["region"] = ["unknown region; see GET /api/regions"]
-    elif region["level"] != "county":
-        errors["region"] = ["name the county or district (a county-level GB/T 2260 code)"]
+    elif region["level"] not in ("county", "township"):
+        errors["region"] = [
+            "name the county or district (a county-level GB/T 2260 code), or the township "
+            "or street (乡镇/街道) where an item is handled there"
+        ]
     optional = {i["code"] for i in scenario["items"] if i["optional"]}
     unknown_optional = sorted(set(body["optional_items"]) - optional)
     if unknown_optional:

@@ -85,7 +85,10 @@ class ApplicationSchema(Schema):
     applicant = fields.Nested(ApplicantSchema, required=True)
     region = fields.String(
         required=True,
-        validate=validate.Regexp(r"^[0-9]{6}$", error="must be a six-digit GB/T 2260 region code"),
+        validate=validate.Regexp(
+            r"^[0-9]{6}([0-9]{3})?$",
+            error="must be a six-digit GB/T 2260 county code or a nine-digit township code",
+        ),
     )
     channel = fields.String(required=True, validate=validate.OneOf(CHANNELS))
     form = fields.Dict(required=True)

@@ -374,6 +374,25 @@ def _plan(api, fixture):
     assert api.status("GET", path, {"code": "no_such_thing"}, params={"region": "430102"}) == 404
 
 
+@case("GET", "/api/scenarios/{code}/guide")
+def _guide(api, fixture):
+    path = "/api/scenarios/{code}/guide"
+    for summary in api.call("GET", "/api/scenarios").json()["scenarios"]:  # every package
+        whole = api.call("GET", path, {"code": summary["code"]}, None).json()
+        assert all(i["guide"]["conditions"] for i in whole["items"])
+    township = api.call(
+        "GET",
+        path,
+        {"code": "special_groups"},
+        None,
+        params={"region": "430121001", "optional": "HN-MZ-0007"},
+    ).json()
+    assert township["optional_items"] == ["HN-MZ-0007"]
+    assert api.status("GET", path, {"code": "birth"}, params={"region": "430100"}) == 400
+    assert api.status("GET", path, {"code": "birth"}, params={"optional": "NO-SUCH"}) == 400
+    assert api.status("GET", path, {"code": "no_such_thing"}) == 404
+
+
 @case("GET", "/api/items")
 def _items(api, fixture):
     page = api.call("GET", "/api/items", as_=None, params={"limit": 500}).json()
@@ -449,7 +468,7 @@ def _calendar(api, fixture):
 @case("GET", "/api/regions")
 def _regions(api, fixture):
     everything = api.call("GET", "/api/regions", as_=None).json()["regions"]
-    assert {r["level"] for r in everything} == {"province", "city", "county"}
+    assert {r["level"] for r in everything} == {"province", "city", "county", "township"}
     cities = api.call("GET", "/api/regions", params={"level": "city"}).json()["regions"]
     assert cities and all(r["level"] == "city" for r in cities)
     counties = api.call("GET", "/api/regions", params={"parent": cities[0]["code"]}).json()

@@ -104,3 +104,51 @@ def test_data_that_fails_the_check_is_not_loaded(versions, tmp_path):
         versions.load(edited_copy(tmp_path / "broken", break_channels))
     assert "must offer both online and offline channels" in str(refused.value)
     assert [v["version"] for v in versions.listing()] == [1]
+
+
+REGIONAL = "HN-MZ-0005"  # 最低生活保障申请: county level, in the special_groups package
+
+
+def delegate_to_townships_of_changsha_county(items):
+    entry = next(i for i in items if i["code"] == REGIONAL)
+    entry["delegated_to"] = [{"level": "township", "regions": ["430121"]}]
+
+
+def test_a_regional_delegation_applies_to_new_applications_only(versions, tmp_path):
+    versions.load(DEFAULT_DATA_DIR)
+    submitted_before = {
+        "scenario": "special_groups",
+        "region": "430121002",  # 湘龙街道, 长沙县
+        "optional_items": [REGIONAL],
+        "catalog_version": versions.get().version,
+    }
+    versions.load(
+        edited_copy(
+            tmp_path / "regional", delegate_to_townships_of_changsha_county, "items/individual.yaml"
+        )
+    )
+    submitted_after = dict(submitted_before, catalog_version=versions.get().version)
+    elsewhere = dict(submitted_after, region="430223101")  # 网岭镇, 攸县: not delegated
+
+    def task_of(submitted):  # routing plans with the stored version
+        plan = versions.get(submitted["catalog_version"]).plan(
+            submitted["scenario"], submitted["region"], submitted["optional_items"]
+        )
+        return next(t for t in plan["tasks"] if t["item_code"] == REGIONAL)
+
+    assert (task_of(submitted_before)["office"], task_of(submitted_before)["delegated"]) == (
+        "civil_affairs.430121",
+        False,
+    )
+    assert (task_of(submitted_after)["office"], task_of(submitted_after)["delegated"]) == (
+        "civil_affairs.430121002",
+        True,
+    )
+    assert task_of(elsewhere)["office"] == "civil_affairs.430223"
+    diff = versions.diff(1, 2)
+    assert diff["delegations"] == [
+        {
+            "item": REGIONAL,
+            "regional": {"from": [], "to": [{"level": "township", "regions": ["430121"]}]},
+        }
+    ]

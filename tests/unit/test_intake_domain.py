@@ -76,6 +76,16 @@ def test_region_must_exist_and_be_a_county():
     assert errors_of(prepared(), region={"code": "430100", "level": "city"})["region"]
 
 
+def test_a_township_is_a_region_an_applicant_may_name():
+    """Items delegated to townships (乡镇/街道) are handled there when the township is named."""
+    body = prepared(region="430121001")
+    township = {"code": "430121001", "level": "township"}
+    assert validate_application(body, CATALOG.scenario_view("birth"), township, {FILE})
+    with pytest.raises(ValidationError) as refused:
+        prepared(region="4301210")  # neither six digits nor nine
+    assert "region" in refused.value.messages
+
+
 def test_optional_item_materials_are_required_only_when_chosen():
     body = prepared(optional_items=["HN-WJ-0002"])
     messages = errors_of(body)["materials"]["missing"]
