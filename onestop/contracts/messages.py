@@ -50,6 +50,9 @@ class ApprovalTaskSchema(Schema):
     materials = fields.List(fields.Nested(MaterialRefSchema), required=True)
     inputs = fields.Dict(load_default=dict)
     due = fields.String(load_default=None, allow_none=True)
+    # the item's standard list of materials: a correction may ask only among these (a
+    # request naming another is dead-lettered, reason extra_material)
+    item_materials = fields.List(fields.String(), load_default=list)
 
 
 class ApprovalResultSchema(Schema):

@@ -52,7 +52,36 @@ def application_view(doc):
         "optional_items": doc.get("optional_items", []),
         "materials": doc["materials"],
         "tasks": doc.get("tasks", []),
+        "correction_notice": correction_notice(doc.get("tasks", [])),
         "decision": doc.get("decision"),
+    }
+
+
+def correction_notice(tasks):
+    """The one-time notice (一次性告知): every material every department asked for, at once,
+    with who asked and why; None while nothing is asked."""
+    waiting = [t for t in tasks if t.get("state") == "correction_required"]
+    if not waiting:
+        return None
+    materials = []
+    for task in waiting:
+        for code in task.get("requested_materials", []):
+            if code not in materials:
+                materials.append(code)
+    return {
+        "materials": materials,
+        "requests": [
+            {
+                "task_id": t.get("task_id"),
+                "item_code": t.get("item_code"),
+                "item_name": t.get("item_name"),
+                "department": t.get("department"),
+                "materials": t.get("requested_materials", []),
+                "reason": t.get("reason", ""),
+            }
+            for t in waiting
+        ],
+        "message_zh": "请一次性补正以下全部材料：" + "、".join(materials),
     }
 
 

@@ -135,6 +135,23 @@ def release_ready_tasks(workflow, now, calendar):
     return messages
 
 
+def extra_materials(task, materials):
+    """The materials of a correction request that are not on the task's item's standard list
+    (the seed: no additional materials beyond the standardised list). A task stored before
+    the plan carried the list (no `materials`) is not checked."""
+    if "materials" not in task:
+        return []
+    standard = set(task["materials"])
+    return [code for code in materials if code not in standard]
+
+
+def extra_materials_message(task, code):
+    return (
+        f"{code} is not on the standard list of item {task['item_code']}; "
+        f"ask only among: {', '.join(task['materials']) or 'nothing'}"
+    )
+
+
 def task_identity(workflow, task):
     """What names a task wherever it is shown: to its department, and to an officer."""
     return {

@@ -94,6 +94,7 @@ class OfficerApi:
         application_id = task_id.rpartition(":")[0]
         workflow = self.store.get(application_id) if application_id else None
         task = views.task_to_decide(workflow, task_id, officer.office)
+        views.check_requested_materials(task, decision)
         envelope = make_envelope(
             contract.RESULT,
             application_id,

@@ -5,7 +5,7 @@ the HTTP layer maps to its status.
 """
 
 from onestop.common.auth import may_read_application
-from onestop.common.errors import Conflicting, Unknown
+from onestop.common.errors import Conflicting, Invalid, Unknown
 from services.routing import domain
 
 
@@ -116,3 +116,20 @@ def task_to_decide(workflow, task_id, office):
     if task["state"] != "sent":
         raise Conflicting(f"task {task_id} is {task['state']}, not awaiting a decision")
     return task
+
+
+def check_requested_materials(task, decision):
+    """A correction request names only materials of the item's standard list: a 400 naming
+    each one that is not (the seed: no additional materials)."""
+    if decision["decision"] != "correction_required":
+        return
+    messages = {
+        str(index): [domain.extra_materials_message(task, code)]
+        for index, code in enumerate(decision["materials"])
+        if domain.extra_materials(task, [code])
+    }
+    if messages:
+        raise Invalid(
+            "a correction may ask only for materials on the item's standard list",
+            fields={"materials": messages},
+        )
