@@ -12,7 +12,7 @@ from marshmallow import Schema, fields, validate, ValidationError, RAISE
 from onestop.common.errors import Conflicting, Invalid, NotAllowed, Unknown
 from services.intake import once_only
 
-FINAL_STATUSES = ("approved", "rejected", "withdrawn")
+FINAL_STATUSES = ("approved", "rejected", "withdrawn", "not_accepted")
 
 FIELD_TYPES = {
     "string": fields.String,

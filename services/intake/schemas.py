@@ -61,7 +61,16 @@ class ChecklistQuerySchema(Schema):
     holder = fields.String(load_default=None, validate=ID_NUMBER)  # a clerk names it
 
 
-STATUSES = ("submitted", "in_review", "awaiting_correction", "approved", "rejected", "withdrawn")
+STATUSES = (
+    "submitted",
+    "accepting",
+    "in_review",
+    "awaiting_correction",
+    "approved",
+    "rejected",
+    "withdrawn",
+    "not_accepted",
+)
 
 
 class ApplicationListQuerySchema(Schema):

@@ -136,6 +136,8 @@ class IntakeStore(MongoStore):
                     "status": view["status"],
                     "tasks": view["tasks"],
                     "decision": view.get("decision"),
+                    "acceptance": view.get("acceptance"),
+                    "notices": view.get("notices", []),
                     "view_updated_at": now,
                 }
             },

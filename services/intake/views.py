@@ -53,6 +53,11 @@ def application_view(doc):
         "materials": doc["materials"],
         "tasks": doc.get("tasks", []),
         "correction_notice": correction_notice(doc.get("tasks", [])),
+        "acceptance": doc.get("acceptance"),
+        "notices": [
+            dict(n, url=f"{status_url(doc['_id'])}/notices/{n['notice_id']}")
+            for n in doc.get("notices", [])
+        ],
         "decision": doc.get("decision"),
     }
 

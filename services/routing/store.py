@@ -33,7 +33,7 @@ SETTLE_DELAY_SECONDS = 0.25
 REMEMBERED_SECONDS = 0.2
 assert REMEMBERED_SECONDS < SETTLE_DELAY_SECONDS, "a remembered workflow would outlive its outbox"
 # not decided, as the workload gauges count them (routing/gauges.py)
-TERMINAL_STATUSES = ("approved", "rejected", "withdrawn", "cancelled")
+TERMINAL_STATUSES = ("approved", "rejected", "withdrawn", "cancelled", "not_accepted")
 
 
 class RoutingStore(MongoStore):
@@ -115,6 +115,9 @@ class RoutingStore(MongoStore):
             "decision": workflow["decision"],
             "history": workflow["history"],
             "materials": workflow["materials"],
+            "due": workflow.get("due"),
+            "acceptance": workflow.get("acceptance"),
+            "notices": workflow.get("notices", []),
             "watch_ts": workflow.get("watch_ts"),
             "overdue_count": workflow.get("overdue_count", 0),
             "rev": workflow["rev"] + 1,
@@ -179,4 +182,12 @@ class RoutingStore(MongoStore):
     def with_overdue_tasks(self, limit=1000):
         return list(
             self.db.workflows.find({"overdue_count": {"$gt": 0}}, {"outbox": 0}).limit(limit)
+        )
+
+    def accepting(self, limit=500):
+        """Workflows awaiting the hall's acceptance, oldest first (an index lookup by status)."""
+        return list(
+            self.db.workflows.find({"status": "accepting"}, {"outbox": 0})
+            .sort("updated_ts", 1)
+            .limit(limit)
         )

@@ -133,3 +133,51 @@ def check_requested_materials(task, decision):
             "a correction may ask only for materials on the item's standard list",
             fields={"materials": messages},
         )
+
+
+def within_region(principal, workflow):
+    """A hall clerk acts for the applications of their region and the regions below it."""
+    return bool(principal.region) and workflow["region"].startswith(region_prefix(principal.region))
+
+
+def acceptance_listing(workflows, principal):
+    """The applications awaiting the clerk's hall's acceptance, soonest due first."""
+    waiting = [
+        {
+            "application_id": w["_id"],
+            "scenario": w["scenario"],
+            "region": w["region"],
+            "channel": w["channel"],
+            "applicant": {"kind": w["applicant"]["kind"], "name": w["applicant"]["name"]},
+            "submitted_at": w["submitted_at"],
+            "materials": w["materials"],
+            "items": [
+                {"item_code": t["item_code"], "item_name": t["item_name"]}
+                for t in sorted(w["tasks"].values(), key=lambda t: t["order"])
+            ],
+            "acceptance": domain.acceptance_view(w),
+        }
+        for w in workflows
+        if within_region(principal, w)
+    ]
+    waiting.sort(key=lambda a: (a["acceptance"]["due"], a["application_id"]))
+    return {"region": principal.region, "total": len(waiting), "applications": waiting}
+
+
+def application_to_accept(workflow, application_id, principal):
+    """The workflow a clerk may decide acceptance of now: 404 outside their region, 409 when
+    it is not awaiting acceptance."""
+    if workflow is None or not within_region(principal, workflow):
+        raise Unknown(f"no application {application_id} in region {principal.region}")
+    if workflow["status"] != "accepting":
+        raise Conflicting(f"application {application_id} is {workflow['status']}, not accepting")
+    return workflow
+
+
+def acceptance_answer(workflow):
+    return {
+        "application_id": workflow["_id"],
+        "status": workflow["status"],
+        "acceptance": domain.acceptance_view(workflow),
+        "notices": workflow.get("notices", []),
+    }

@@ -34,7 +34,12 @@ class WorkflowUpdater:
         submission already stored changes nothing (counted)."""
         now = self.now()
         workflow, messages = domain.new_workflow(
-            submitted, plan, now, self.calendar(plan["catalog_version"])
+            submitted,
+            plan,
+            now,
+            self.calendar(plan["catalog_version"]),
+            acceptance=acceptance_mode(),
+            acceptance_days=int(env("ACCEPTANCE_DAYS", domain.ACCEPTANCE_DAYS)),
         )
         entries = with_ids(messages)
         if not self.store.insert(workflow, entries, now):
@@ -56,6 +61,20 @@ class WorkflowUpdater:
             correction["application_id"],
             lambda workflow, now: domain.apply_correction(
                 workflow, correction, now, self.calendar(workflow["catalog_version"])
+            ),
+        )
+
+    def decide_acceptance(self, application_id, decision, by, reasons):
+        """The hall's acceptance (受理) or refusal to accept (不予受理) of an application."""
+        self.update(
+            application_id,
+            lambda workflow, now: domain.decide_acceptance(
+                workflow,
+                now,
+                self.calendar(workflow["catalog_version"]),
+                decision,
+                by,
+                reasons,
             ),
         )
 
@@ -173,6 +192,14 @@ class WorkflowUpdater:
         # a write's messages (tasks to distinct departments, one snapshot, the decision) do not
         # depend on each other's order: their confirms are awaited together
         self.outbox.publish(application_id, rev, entries, alone=alone, concurrently=True)
+
+
+def acceptance_mode():
+    """ACCEPTANCE: auto (default: accepted on arrival) or manual (a hall clerk accepts)."""
+    mode = env("ACCEPTANCE", "auto")
+    if mode not in domain.ACCEPTANCE_MODES:
+        raise ValueError(f"ACCEPTANCE must be one of {domain.ACCEPTANCE_MODES}, not {mode!r}")
+    return mode
 
 
 def refuse_or_ignore_unknown(items):
