@@ -5,7 +5,9 @@ from datetime import datetime, timezone
 
 from marshmallow import Schema, fields, validate, ValidationError, RAISE
 
-SCHEMA_VERSION = "1.1"  # 1.1: approval_result.decided_by (docs/asyncapi.yaml)
+SCHEMA_VERSION = (
+    "1.2"  # 1.1: approval_result.decided_by; 1.2: fees and payments (docs/asyncapi.yaml)
+)
 
 
 class EnvelopeSchema(Schema):

@@ -52,6 +52,8 @@ class ApplicationSubmittedSchema(Schema):
     submitted_at = fields.String(required=True)
     # who submitted it: {"role", "sub"} (a counter clerk for an applicant); routing keeps it
     submitted_by = fields.Dict(allow_none=True, load_default=None)
+    # a counter application's counter: {region, centre_code, centre_name, window, clerk}
+    counter = fields.Dict(allow_none=True, load_default=None)
 
 
 class ApplicationUpdatedSchema(Schema):

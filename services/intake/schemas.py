@@ -66,6 +66,7 @@ STATUSES = (
     "accepting",
     "in_review",
     "awaiting_correction",
+    "awaiting_payment",
     "approved",
     "rejected",
     "withdrawn",
@@ -86,6 +87,20 @@ class ApplicationListQuerySchema(Schema):
     offset = fields.Integer(load_default=0, validate=validate.Range(min=0, max=100000))
 
 
+class CounterSchema(Schema):
+    """The service centre (政务服务中心) of a counter application; its region is the clerk's."""
+
+    class Meta:
+        unknown = RAISE
+
+    centre_code = fields.String(
+        required=True,
+        validate=validate.Regexp(r"^[A-Za-z0-9_-]{1,32}$", error="1 to 32 letters, digits, _ or -"),
+    )
+    centre_name = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    window = fields.String(load_default=None, validate=validate.Length(min=1, max=20))
+
+
 class ApplicationSchema(Schema):
     class Meta:
         unknown = RAISE
@@ -100,6 +115,8 @@ class ApplicationSchema(Schema):
     form = fields.Dict(required=True)
     materials = fields.List(fields.Nested(MaterialSchema), required=True)
     optional_items = fields.List(fields.String(validate=validate.Length(max=64)), load_default=list)
+    # the counter channel only: which service centre received it (statistics, the receipt)
+    counter = fields.Nested(CounterSchema, load_default=None)
 
 
 class CorrectionSchema(Schema):

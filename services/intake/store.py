@@ -137,6 +137,7 @@ class IntakeStore(MongoStore):
                     "tasks": view["tasks"],
                     "decision": view.get("decision"),
                     "acceptance": view.get("acceptance"),
+                    "due": view.get("due"),
                     "notices": view.get("notices", []),
                     "view_updated_at": now,
                 }

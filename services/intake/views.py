@@ -46,9 +46,11 @@ def application_view(doc):
         "catalog_version": doc["catalog_version"],
         "status": doc["status"],
         "channel": doc["channel"],
+        "counter": doc.get("counter"),
         "region": doc["region"],
         "applicant": {"kind": doc["applicant"]["kind"], "name": doc["applicant"]["name"]},
         "submitted_at": doc["submitted_at"],
+        "promised_due": doc.get("due"),
         "optional_items": doc.get("optional_items", []),
         "materials": doc["materials"],
         "tasks": doc.get("tasks", []),
@@ -59,6 +61,33 @@ def application_view(doc):
             for n in doc.get("notices", [])
         ],
         "decision": doc.get("decision"),
+    }
+
+
+def receipt(doc, base_url, scenario_name=None):
+    """The receipt (回执) handed over at the counter, or shown online: the application number,
+    the package, the materials received, the promised date once routing set it, and where to
+    follow it (the URL a QR code on the printed receipt carries)."""
+    return {
+        "application_id": doc["_id"],
+        "scenario": doc["scenario"],
+        "scenario_name": scenario_name,
+        "channel": doc["channel"],
+        "counter": doc.get("counter"),
+        "applicant": {"kind": doc["applicant"]["kind"], "name": doc["applicant"]["name"]},
+        "region": doc["region"],
+        "submitted_at": doc["submitted_at"],
+        "materials_received": [
+            {
+                "code": m["code"],
+                "form": "e_license" if m.get("license_id") else "upload",
+            }
+            for m in doc["materials"]
+        ],
+        "status": doc["status"],
+        "acceptance": doc.get("acceptance"),
+        "promised_due": doc.get("due"),
+        "follow_up_url": f"{base_url.rstrip('/')}{status_url(doc['_id'])}",
     }
 
 

@@ -26,7 +26,7 @@ from onestop.contracts.events import (
 )
 from onestop.contracts.topology import TASKS_EXCHANGE, task_routing_key
 
-OPEN_STATES = ("blocked", "sent", "correction_required")
+OPEN_STATES = ("blocked", "sent", "correction_required", "awaiting_payment")
 FINAL_STATES = ("approved", "rejected", "cancelled")
 DECIDED_STATUSES = ("approved", "rejected", "withdrawn", "not_accepted")
 MAX_CORRECTION_ROUNDS = 2
@@ -99,6 +99,7 @@ def new_workflow(submitted, plan, now, calendar, acceptance="auto", acceptance_d
         "materials": submitted["materials"],
         "submitted_at": submitted["submitted_at"],
         "submitted_by": submitted.get("submitted_by"),
+        "counter": submitted.get("counter"),
         "promised_days": plan["promised_days"],
         "due": calendar.add_working_days(now, plan["promised_days"]).isoformat(),
         "status": "accepting",
@@ -280,6 +281,7 @@ def task_message(workflow, task, inputs):
         "due": task["due"],
         "attempt": task["attempt"],
         "item_materials": task.get("materials", []),
+        "fee": task.get("fee", 0),
     }
     return department_message(contract.TASK, workflow, task, payload)
 
@@ -346,6 +348,11 @@ def apply_result(
         return Outcome("late", detail=f"task {task['task_id']} was never sent")
     if task["state"] == "correction_required":
         return Outcome("late", detail=f"task {task['task_id']} awaits the applicant's correction")
+    if task["state"] == "awaiting_payment":
+        return Outcome("late", detail=f"task {task['task_id']} awaits the applicant's payment")
+    payment = result.get("payment") if result["decision"] == "approved" else None
+    if payment and not fee_matches(task, payment["amount"]):
+        return Outcome("refused", detail=wrong_amount(task, payment["amount"]))
     if message_id:
         task["seen"] = (task.get("seen", []) + [message_id])[-SEEN_RESULTS_KEPT:]
     actor = f"department:{task['department']}"
@@ -374,6 +381,26 @@ def apply_result(
         )
         workflow["status"] = "awaiting_correction"
         return finish(workflow, now, [])
+    if decision == "approved" and task.get("fee", 0) > 0 and not payment:
+        # decided by the department; the decision waits for the applicant's payment, and the
+        # application's clock stops meanwhile (docs/adr/00XX-hall-flow-acceptance.md)
+        task.update(
+            state="awaiting_payment",
+            reason="",
+            data=result.get("data", {}),
+            paused_at=now.isoformat(),
+        )
+        record(
+            workflow,
+            now,
+            actor,
+            "awaiting_payment",
+            f"task {task['item_code']} approved, awaiting payment of {task['fee']} CNY",
+            by=result.get("decided_by", ""),
+        )
+        return finish(workflow, now, [])
+    if payment:
+        task["payment"] = dict(payment, paid_at=now.isoformat())
     task.update(
         state=decision, reason=reason, data=result.get("data", {}), decided_at=now.isoformat()
     )
@@ -392,13 +419,76 @@ def apply_result(
     return finish(workflow, now, messages)
 
 
+def fee_matches(task, amount):
+    return abs(float(amount) - float(task.get("fee", 0))) < 0.005
+
+
+def wrong_amount(task, amount):
+    return (
+        f"payment of {amount} CNY for task {task['task_id']} does not match its fee of "
+        f"{task.get('fee', 0)} CNY"
+    )
+
+
+def apply_payment(workflow, payment, now, calendar, message_id=None):
+    """The applicant paid a task's fee (the department confirms): the task is approved, the
+    application's clock resumes, later tasks go out, the decision may follow."""
+    workflow = copy.deepcopy(workflow)
+    task = next((t for t in workflow["tasks"].values() if t["task_id"] == payment["task_id"]), None)
+    if task is None:
+        return Outcome("unknown", detail=f"no task {payment['task_id']}")
+    if payment["department"] != task["department"]:
+        return Outcome("refused", detail=f"task {task['task_id']} belongs to {task['department']}")
+    if task["state"] != "awaiting_payment":
+        kind = "duplicate" if task.get("payment") else "late"
+        return Outcome(
+            kind, detail=f"task {task['task_id']} is {task['state']}, not awaiting payment"
+        )
+    if not fee_matches(task, payment["amount"]):
+        return Outcome("refused", detail=wrong_amount(task, payment["amount"]))
+    paused = calendar.working_days_between(datetime.fromisoformat(task["paused_at"]), now)
+    if paused and workflow.get("due"):
+        workflow["due"] = calendar.add_working_days(
+            datetime.fromisoformat(workflow["due"]), paused
+        ).isoformat()
+    paused_seconds = (now - datetime.fromisoformat(task["paused_at"])).total_seconds()
+    task["paused_seconds"] = task.get("paused_seconds", 0) + max(0.0, paused_seconds)
+    if message_id:
+        task["seen"] = (task.get("seen", []) + [message_id])[-SEEN_RESULTS_KEPT:]
+    task.update(
+        state="approved",
+        paused_at=None,
+        decided_at=now.isoformat(),
+        payment={
+            "amount": payment["amount"],
+            "receipt_number": payment["receipt_number"],
+            "paid_at": now.isoformat(),
+        },
+    )
+    record(
+        workflow,
+        now,
+        f"department:{task['department']}",
+        "payment_confirmed",
+        f"task {task['item_code']}: {payment['amount']} CNY paid (receipt "
+        f"{payment['receipt_number']}); clock resumed after {paused} working days",
+    )
+    return finish(workflow, now, release_ready_tasks(workflow, now, calendar))
+
+
 def finish(workflow, now, messages):
     """Common tail of every change: decide if the task states imply it, set the status,
     announce the new snapshot."""
     messages = messages + decide(workflow, now)
     if workflow["decision"] is None and workflow["status"] != "accepting":
-        waiting = any(t["state"] == "correction_required" for t in workflow["tasks"].values())
-        workflow["status"] = "awaiting_correction" if waiting else "in_review"
+        states = {t["state"] for t in workflow["tasks"].values()}
+        workflow["status"] = (
+            "awaiting_correction"
+            if "correction_required" in states
+            else "awaiting_payment"
+            if "awaiting_payment" in states
+            else "in_review"
+        )
     set_watch(workflow)
     messages.append(updated_event(workflow))
     return Outcome("applied", workflow, messages)
@@ -469,7 +559,7 @@ def cancel_open_tasks(workflow, now, reason):
     messages = []
     for task in sorted(workflow["tasks"].values(), key=lambda t: t["order"]):
         if task["state"] in OPEN_STATES:
-            if task["state"] in ("sent", "correction_required"):
+            if task["state"] in ("sent", "correction_required", "awaiting_payment"):
                 messages.append(cancellation_message(workflow, task, reason))
             task.update(state="cancelled", reason=reason, decided_at=now.isoformat())
             record(workflow, now, "routing", "cascade", f"task {task['item_code']} cancelled")
@@ -654,6 +744,8 @@ def task_views(workflow):
             "requested_materials": t.get("requested_materials", []),
             "corrections": t.get("corrections", 0),
             "overdue": t.get("overdue", False),
+            "fee": t.get("fee", 0),
+            "payment": t.get("payment"),
         }
         for t in sorted(workflow["tasks"].values(), key=lambda t: t["order"])
     ]
@@ -670,6 +762,7 @@ def updated_event(workflow):
             "status": workflow["status"],
             "tasks": task_views(workflow),
             "decision": workflow["decision"],
+            "due": workflow.get("due"),
             "acceptance": acceptance_view(workflow),
             "notices": workflow.get("notices", []),
         },
@@ -697,6 +790,7 @@ def decided_event(workflow):
             "channel": workflow["channel"],
             "submitted_at": workflow["submitted_at"],
             "submitted_by": workflow.get("submitted_by"),
+            "counter": workflow.get("counter"),
             "decision": workflow["decision"],
             "notices": workflow.get("notices", []),
             "tasks": [

@@ -81,7 +81,9 @@ class RoutingService(HallApi, OfficerApi, ServiceBase):
 
     @consume_with_sender(results_queue)
     def handle_approval_result(self, body, sender):
-        envelope = open_envelope(body, {contract.RESULT}, contract.PAYLOAD_SCHEMAS)
+        envelope = open_envelope(
+            body, {contract.RESULT, contract.PAYMENT}, contract.PAYLOAD_SCHEMAS
+        )
         self.workflows.apply_result(envelope, sender)
 
     @event_handler("intake", APPLICATION_CORRECTED)

@@ -154,7 +154,7 @@ class RoutingStore(MongoStore):
         cutoff = now.timestamp() - older_than_seconds
         # one equality per status (an index lookup), not $in (a scan on the embedded store)
         found = []
-        for status in ("in_review", "awaiting_correction"):
+        for status in ("in_review", "awaiting_correction", "awaiting_payment"):
             found.extend(
                 self.db.workflows.find({"status": status, "updated_ts": {"$lt": cutoff}}).limit(
                     limit - len(found)

@@ -10,6 +10,7 @@ working calendars) is kept on the class.
 from onestop.common.config import env
 from onestop.common.outbox import with_ids
 from onestop.common.working_days import WorkingCalendar
+from onestop.contracts import messages as contract
 from onestop.contracts.envelope import InvalidMessage
 from services.routing import domain, metrics
 from services.routing.batching import ApplicationQueues, latest_snapshot_only
@@ -131,14 +132,19 @@ class WorkflowUpdater:
                 except InvalidMessage as exc:
                     refused[index] = exc
                     continue
-                outcome = domain.apply_result(
-                    current,
-                    result,
-                    now,
-                    calendar,
-                    message_id=envelope["message_id"],
-                    max_corrections=max_rounds,
-                )
+                if envelope["type"] == contract.PAYMENT:
+                    outcome = domain.apply_payment(
+                        current, result, now, calendar, message_id=envelope["message_id"]
+                    )
+                else:
+                    outcome = domain.apply_result(
+                        current,
+                        result,
+                        now,
+                        calendar,
+                        message_id=envelope["message_id"],
+                        max_corrections=max_rounds,
+                    )
                 if outcome.kind == "refused":
                     metrics.RESULTS_IGNORED.labels("refused").inc()
                     refused[index] = InvalidMessage(outcome.detail)

@@ -986,6 +986,20 @@ def _revoke(api, fixture):
     assert verdict["result"] == "revoked"
 
 
+@case("GET", "/api/applications/{application_id}/receipt")
+def _receipt(api, fixture):
+    path, target = (
+        "/api/applications/{application_id}/receipt",
+        {"application_id": fixture("birth")["id"]},
+    )
+    receipt = api.call("GET", path, target).json()
+    assert receipt["application_id"] == target["application_id"] and receipt["promised_due"]
+    assert receipt["follow_up_url"].endswith(f"/api/applications/{target['application_id']}")
+    assert api.status("GET", path, target, ("applicant", STRANGER)) == 404
+    assert api.status("GET", path, target, None) == 401
+    assert api.status("GET", path, {"application_id": uuid.uuid4().hex}) == 404
+
+
 NOTICES = "/api/applications/{application_id}/notices"
 HALL = "/api/hall/applications"
 HALL_CLERK = ("clerk", "clerk-0042", {"region": "430100"})

@@ -1,4 +1,4 @@
-"""Acceptance (受理 / 不予受理) and the formal notices, as pure workflow rules."""
+"""Acceptance (受理 / 不予受理), the formal notices and fees, as pure workflow rules."""
 
 from datetime import timedelta
 
@@ -127,3 +127,92 @@ def test_a_withdrawal_while_awaiting_acceptance_ends_it_quietly():
     assert outcome.workflow["status"] == "withdrawn"
     assert sent_items(outcome.messages) == []
     assert not [m for m in outcome.messages if m.get("kind") == "amqp"]
+
+
+# -- fees -----------------------------------------------------------------------------
+def with_fee(fee=9.0):
+    p = plan(("A", "a", ()), ("B", "b", ("A",)))
+    p["tasks"][0]["fee"] = fee
+    workflow, _ = domain.new_workflow(SUBMITTED, p, NOW, CALENDAR)
+    workflow["rev"] = 1
+    return workflow
+
+
+def payment(amount=9.0, receipt="PAY-1"):
+    return {
+        "task_id": "app1:A",
+        "application_id": "app1",
+        "department": "a",
+        "amount": amount,
+        "receipt_number": receipt,
+    }
+
+
+def test_an_approved_task_with_a_fee_waits_for_its_payment_and_the_clock_stops():
+    workflow = with_fee()
+    assert workflow["tasks"]["A"]["fee"] == 9.0
+    waiting = step(workflow, "A", "approved").workflow
+    assert waiting["tasks"]["A"]["state"] == "awaiting_payment"
+    assert waiting["status"] == "awaiting_payment" and waiting["decision"] is None
+    assert waiting["tasks"]["B"]["state"] == "blocked"  # later tasks wait for the payment
+    assert waiting["watch_ts"] is None  # nothing of the department's is overdue meanwhile
+    # three working days later (Thursday to the next Tuesday) the applicant pays
+    later = NOW + timedelta(days=5)
+    wrong = domain.apply_payment(waiting, payment(amount=8), later, CALENDAR)
+    assert wrong.kind == "refused" and "does not match its fee of 9.0" in wrong.detail
+    paid = domain.apply_payment(waiting, payment(), later, CALENDAR, message_id="m1")
+    assert paid.kind == "applied"
+    after = paid.workflow
+    assert after["tasks"]["A"]["state"] == "approved"
+    assert after["tasks"]["A"]["payment"]["receipt_number"] == "PAY-1"
+    assert sent_items(paid.messages) == ["B"]
+    assert after["status"] == "in_review"
+    # the application's promise moved by the working days spent waiting on the applicant
+    paused = CALENDAR.working_days_between(NOW, later)
+    assert paused == 3
+    assert (
+        after["due"]
+        == CALENDAR.add_working_days(
+            domain.datetime.fromisoformat(workflow["due"]), paused
+        ).isoformat()
+    )
+    after["rev"] = 2
+    assert domain.apply_payment(after, payment(), later, CALENDAR).kind == "duplicate"
+
+
+def test_an_approval_that_carries_its_payment_approves_at_once_and_free_items_skip_it():
+    workflow = with_fee()
+    approval = {
+        "task_id": "app1:A",
+        "application_id": "app1",
+        "department": "a",
+        "decision": "approved",
+        "reason": "",
+        "data": {},
+    }
+    result = dict(approval, payment={"amount": 9.0, "receipt_number": "PAY-2"})
+    outcome = domain.apply_result(workflow, result, NOW, CALENDAR)
+    assert outcome.workflow["tasks"]["A"]["state"] == "approved"
+    assert outcome.workflow["tasks"]["A"]["payment"]["amount"] == 9.0
+    short = dict(approval, payment={"amount": 1.0, "receipt_number": "PAY-3"})
+    assert domain.apply_result(workflow, short, NOW, CALENDAR).kind == "refused"
+    free = with_fee(fee=0)
+    assert step(free, "A", "approved").workflow["tasks"]["A"]["state"] == "approved"
+
+
+def test_a_rejection_elsewhere_cancels_a_task_awaiting_payment_and_tells_its_department():
+    p = plan(("A", "a", ()), ("C", "c", ()))
+    p["tasks"][0]["fee"] = 9.0
+    workflow, _ = domain.new_workflow(SUBMITTED, p, NOW, CALENDAR)
+    workflow["rev"] = 1
+    waiting = step(workflow, "A", "approved").workflow
+    waiting["rev"] = 2
+    rejected = step(waiting, "C", "rejected", reason="no")
+    assert rejected.workflow["tasks"]["A"]["state"] == "cancelled"
+    cancelled = [
+        m["body"]["payload"]["task_id"]
+        for m in rejected.messages
+        if m["kind"] == "amqp" and m["body"]["type"] == "task_cancelled"
+    ]
+    assert cancelled == ["app1:A"]
+    assert rejected.workflow["decision"]["outcome"] == "rejected"
