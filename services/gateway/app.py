@@ -63,6 +63,7 @@ ROUTES = [
     ("/api/supervision/overdue", "GET", "routing"),
     ("/api/officer/tasks", "GET", "routing"),
     ("/api/officer/tasks/<task_id>/decision", "POST", "routing"),
+    ("/api/officer/tasks/<task_id>/payment", "POST", "routing"),
     ("/api/applications/<application_id>/reviews", "GET,POST", "feedback"),
     ("/api/reviews/stats", "GET", "feedback"),
     ("/api/reviews/<review_id>/follow-up", "POST", "feedback"),

@@ -49,3 +49,13 @@ class AcceptanceDecisionSchema(Schema):
             raise ValidationError(
                 "a refusal to accept states its reasons (不予受理须说明理由)", "reasons"
             )
+
+
+class OfficerPaymentSchema(Schema):
+    """A department's cashier confirms the fee of a task awaiting payment was paid."""
+
+    class Meta:
+        unknown = RAISE
+
+    amount = fields.Float(required=True, validate=validate.Range(min=0))
+    receipt_number = fields.String(required=True, validate=validate.Length(min=1, max=64))

@@ -19,8 +19,15 @@ from onestop.common.store import MongoStore
 
 
 def open_offices(workflow):
-    """The offices holding a task of this workflow that awaits their decision (indexed)."""
-    return sorted({t["office"] for t in workflow["tasks"].values() if t["state"] == "sent"})
+    """The offices holding a task of this workflow that awaits their decision, or their
+    confirmation of its fee's payment (indexed)."""
+    return sorted(
+        {
+            t["office"]
+            for t in workflow["tasks"].values()
+            if t["state"] in ("sent", "awaiting_payment")
+        }
+    )
 
 
 RECENT_WORKFLOWS = 2000  # remembered per process at most (undecided ones; a few kB each)

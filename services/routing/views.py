@@ -85,6 +85,7 @@ def officer_task_view(workflow, task):
         "sent_at": task["sent_at"],
         "due": task["due"],
         "attempt": task.get("attempt", 1),
+        "fee": task.get("fee", 0),
         "applicant": workflow["applicant"],
         "channel": workflow["channel"],
         "form": workflow["form"],
@@ -94,12 +95,13 @@ def officer_task_view(workflow, task):
 
 
 def officer_tasks(workflows, office):
-    """The tasks awaiting `office`'s decision, soonest due first."""
+    """The tasks awaiting `office`'s decision (state sent) or its confirmation of their fee's
+    payment (state awaiting_payment), soonest due first."""
     tasks = [
         officer_task_view(workflow, task)
         for workflow in workflows
         for task in workflow["tasks"].values()
-        if task["office"] == office and task["state"] == "sent"
+        if task["office"] == office and task["state"] in ("sent", "awaiting_payment")
     ]
     tasks.sort(key=lambda t: (t["due"] or "", t["task_id"]))
     return {"office": office, "total": len(tasks), "tasks": tasks}
@@ -116,6 +118,27 @@ def task_to_decide(workflow, task_id, office):
     if task["state"] != "sent":
         raise Conflicting(f"task {task_id} is {task['state']}, not awaiting a decision")
     return task
+
+
+def task_awaiting_payment(workflow, task_id, office):
+    """The task of `workflow` whose payment an officer of `office` may confirm now."""
+    task = next(
+        (t for t in (workflow or {}).get("tasks", {}).values() if t["task_id"] == task_id), None
+    )
+    if task is None or task["office"] != office:
+        raise Unknown(f"no task {task_id} at office {office}")
+    if task["state"] != "awaiting_payment":
+        raise Conflicting(f"task {task_id} is {task['state']}, not awaiting payment")
+    return task
+
+
+def check_payment(task, payment):
+    """The amount must be the task's fee: a 400 naming it otherwise."""
+    if not domain.fee_matches(task, payment["amount"]):
+        raise Invalid(
+            "the amount is not the task's fee",
+            fields={"amount": [domain.wrong_amount(task, payment["amount"])]},
+        )
 
 
 def check_requested_materials(task, decision):

@@ -1000,6 +1000,31 @@ def _receipt(api, fixture):
     assert api.status("GET", path, {"application_id": uuid.uuid4().hex}) == 404
 
 
+@case("POST", "/api/officer/tasks/{task_id}/payment")
+def _officer_payment(api, fixture):
+    application_id, _, _, applicant = apply(api, "marriage", name="Unpaid civil_affairs")
+    view = wait_for_status(api, application_id, {"awaiting_payment"}, applicant)
+    task = next(t for t in view["tasks"] if t["state"] == "awaiting_payment")
+    cashier = ("officer", "cashier-01", {"office": task["office"]})
+    path, target = "/api/officer/tasks/{task_id}/payment", {"task_id": task["task_id"]}
+    listed = api.call("GET", "/api/officer/tasks", as_=cashier).json()["tasks"]
+    assert task["task_id"] in {t["task_id"] for t in listed}
+    paid = {"amount": task["fee"], "receipt_number": "PAY-OAS-1"}
+    assert api.status("POST", path, target, cashier, json=dict(paid, amount=1)) == 400
+    assert api.status("POST", path, target, cashier, json={"amount": task["fee"]}) == 400
+    assert api.status("POST", path, target, "applicant", json=paid) == 403
+    assert api.status("POST", path, target, None, json=paid) == 401
+    elsewhere = ("officer", "cashier-02", {"office": "health.430102"})
+    assert api.status("POST", path, target, elsewhere, json=paid) == 404
+    assert (
+        api.status("POST", path, target, cashier, data="x", headers={"Content-Type": "text/plain"})
+        == 415
+    )
+    assert api.call("POST", path, target, cashier, json=paid).status_code == 202
+    assert wait_for_status(api, application_id, {"approved"}, applicant)
+    assert api.status("POST", path, target, cashier, json=paid) == 409
+
+
 NOTICES = "/api/applications/{application_id}/notices"
 HALL = "/api/hall/applications"
 HALL_CLERK = ("clerk", "clerk-0042", {"region": "430100"})

@@ -119,3 +119,18 @@ def test_an_officers_correction_names_only_the_items_standard_materials():
     assert "M-ID, M-BIRTH" in messages["2"][0]
     views.check_requested_materials(task, dict(asked, materials=["M-BIRTH"]))
     views.check_requested_materials(task, {"decision": "approved", "materials": ["M-EXTRA"]})
+
+
+def test_an_officer_confirms_only_the_fee_of_their_offices_task_awaiting_payment():
+    task = {"task_id": "a1:X", "office": "civil_affairs.430102", "state": "awaiting_payment"}
+    flow = {"tasks": {"X": dict(task, fee=9.0)}}
+    found = views.task_awaiting_payment(flow, "a1:X", "civil_affairs.430102")
+    views.check_payment(found, {"amount": 9})
+    with pytest.raises(Invalid) as wrong:
+        views.check_payment(found, {"amount": 8.5})
+    assert "does not match its fee of 9.0" in wrong.value.fields["amount"][0]
+    with pytest.raises(Unknown):
+        views.task_awaiting_payment(flow, "a1:X", "health.430102")
+    flow["tasks"]["X"]["state"] = "approved"
+    with pytest.raises(Conflicting):
+        views.task_awaiting_payment(flow, "a1:X", "civil_affairs.430102")
