@@ -202,6 +202,7 @@ def issue_notice(workflow, kind, now, by, reasons=()):
     workflow.setdefault("notices", []).append(
         {k: notice[k] for k in ("notice_id", "kind", "title_zh", "issued_at")}
     )
+    record(workflow, now, "routing", NOTICE_ISSUED, f"{notice['title_zh']} {notice['notice_id']}")
     return {"kind": "event", "event_type": NOTICE_ISSUED, "body": notice}
 
 

@@ -102,6 +102,10 @@ def test_accepted_then_approved_then_decided_with_a_signed_acceptance_notice(
     causes = [h["cause"] for h in history]
     assert causes.index("awaiting_acceptance") < causes.index("accepted")
     assert causes.index("accepted") < causes.index("dependencies_met")
+    assert any(
+        h["cause"] == "notice_issued" and f"{application_id}:acceptance" in h["transition"]
+        for h in history
+    )
 
 
 def test_a_refusal_to_accept_ends_the_application_with_its_notice(hall_mesh, hall_client):
