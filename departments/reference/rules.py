@@ -6,7 +6,9 @@ expressions over dotted paths into the task (`applicant.name`, `form.x`,
 `department`, `attempt`); `{department}` in a pattern or reason stands for the task's
 department. `latency_ms` delays the answer (simulated work). Decision `none` gives
 no answer at all (the task waits for an officer, or for supervision to flag it);
-materials `first_item_material` asks for the first material the item needs.
+materials `first_item_material` asks for the first material the item needs. An approval
+of a task with a fee carries its payment (the department's cashier took it), unless the
+rule says `payment: none` (the task then waits for a payment_confirmed message).
 """
 
 import hashlib
@@ -69,6 +71,12 @@ class Rules:
         }
         if answer["decision"] == "approved":
             answer["data"] = {"reference_number": reference_number(task)}
+            fee = float(task.get("fee") or 0)
+            if fee > 0 and chosen.get("payment") != "none":  # the fee was paid at its window
+                answer["payment"] = {
+                    "amount": fee,
+                    "receipt_number": "PAY-" + reference_number(task),
+                }
         return answer, latency
 
     def decide(self, task, sleep=time.sleep):

@@ -37,6 +37,7 @@ def result_envelope(task, answer):
         "materials": answer.get("materials", []),
         "data": answer.get("data", {}),
         "decided_by": answer.get("decided_by", ""),
+        "payment": answer.get("payment"),
     }
     try:
         payload = contract.ApprovalResultSchema().load(payload)

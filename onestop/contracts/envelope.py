@@ -5,8 +5,8 @@ from datetime import datetime, timezone
 
 from marshmallow import Schema, fields, validate, ValidationError, RAISE
 
-# 1.1: approval_result.decided_by; 1.2: approval_result limits, approval_task.level township
-# (docs/asyncapi.yaml)
+# 1.1: approval_result.decided_by; 1.2: approval_result limits, approval_task.level township,
+# fees and payments (docs/asyncapi.yaml)
 SCHEMA_VERSION = "1.2"
 
 

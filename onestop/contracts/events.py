@@ -15,6 +15,8 @@ TASK_OVERDUE = "task_overdue"  # routing: a task passed its promised date
 TASK_ESCALATED = "task_escalated"  # routing: a task passed its legal limit
 # notify: a notification stored for a delivery channel, to be delivered (its own consumer)
 NOTIFICATION_QUEUED = "notification_queued"
+NOTICE_ISSUED = "notice_issued"  # routing: a formal notice (受理 / 不予受理 / 不予许可), to sign
+ACCEPTANCE_OVERDUE = "acceptance_overdue"  # routing: the hall did not accept in time
 
 
 class ApplicantSchema(Schema):
@@ -53,6 +55,8 @@ class ApplicationSubmittedSchema(Schema):
     submitted_at = fields.String(required=True)
     # who submitted it: {"role", "sub"} (a counter clerk for an applicant); routing keeps it
     submitted_by = fields.Dict(allow_none=True, load_default=None)
+    # a counter application's counter: {region, centre_code, centre_name, window, clerk}
+    counter = fields.Dict(allow_none=True, load_default=None)
 
 
 class ApplicationUpdatedSchema(Schema):
@@ -159,6 +163,26 @@ class NotificationQueuedSchema(Schema):
         unknown = INCLUDE
 
     notification_id = fields.String(required=True)
+
+
+class NoticeIssuedSchema(Schema):
+    """A formal notice to the applicant, as routing issues it; license signs and serves it."""
+
+    class Meta:
+        unknown = INCLUDE
+
+    notice_id = fields.String(required=True)
+    kind = fields.String(required=True)
+    title_zh = fields.String(required=True)
+    application_id = fields.String(required=True)
+    scenario = fields.String(required=True)
+    applicant = fields.Nested(ApplicantSchema, required=True)
+    submitted_by = fields.Dict(allow_none=True, load_default=None)
+    region = fields.String(required=True)
+    issued_at = fields.String(required=True)
+    issued_by = fields.String(required=True)
+    reasons = fields.List(fields.String(), load_default=list)
+    appeal = fields.Dict(load_default=None, allow_none=True)
 
 
 # license: e-licence life cycle

@@ -109,6 +109,13 @@ def validator_schema(validator):
             ),
             "propertyNames": {"pattern": RESULT_DATA_KEY},
         }
+    if isinstance(validator, validate.Range):
+        bounds = {}
+        if validator.min is not None:
+            bounds["minimum" if validator.min_inclusive else "exclusiveMinimum"] = validator.min
+        if validator.max is not None:
+            bounds["maximum" if validator.max_inclusive else "exclusiveMaximum"] = validator.max
+        return bounds
     raise UntranslatableField(f"no JSON Schema for validator {type(validator).__name__}")
 
 

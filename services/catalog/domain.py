@@ -487,12 +487,14 @@ class Catalog:
                     "license_type": item.get("license"),
                     # the item's own standard materials (a correction asks among these)
                     "materials": list(item["materials"]),
+                    "fee": item.get("fee", 0),  # CNY; the decision waits for its payment
                 }
             )
         return {
             "scenario": code,
             "catalog_version": self.version,
             "promised_days": scenario["promised_days"],
+            "fee_total": sum(t["fee"] for t in tasks),
             "tasks": tasks,
         }
 

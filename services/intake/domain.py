@@ -13,7 +13,7 @@ from onestop.common.errors import Conflicting, Invalid, NotAllowed, Unknown
 from onestop.common.scopes import check_counter_clerk
 from services.intake import once_only
 
-FINAL_STATUSES = ("approved", "rejected", "withdrawn")
+FINAL_STATUSES = ("approved", "rejected", "withdrawn", "not_accepted")
 
 FIELD_TYPES = {
     "string": fields.String,
@@ -195,6 +195,26 @@ def check_submitter(principal, body):
         )
     else:
         check_counter_clerk(principal, body["region"])
+    if body.get("counter") and body["channel"] != "counter":
+        raise Invalid(
+            "only a counter application names its service centre",
+            fields={"counter": ["only with channel counter"]},
+        )
+
+
+def counter_of(principal, body):
+    """Where a counter application was received: the clerk's region (from their token, else
+    the application's) and the service centre the body names; None for other channels."""
+    if body["channel"] != "counter":
+        return None
+    named = body.get("counter") or {}
+    return {
+        "region": principal.region or body["region"],
+        "centre_code": named.get("centre_code"),
+        "centre_name": named.get("centre_name"),
+        "window": named.get("window"),
+        "clerk": principal.sub,
+    }
 
 
 def list_criteria(principal, query):
@@ -279,6 +299,7 @@ def submitted_event(body, scenario, form, materials, principal, now):
         "optional_items": body["optional_items"],
         "submitted_at": now.isoformat(),
         "submitted_by": {"role": principal.role, "sub": principal.sub},
+        "counter": counter_of(principal, body),
     }
 
 

@@ -119,4 +119,18 @@ def checklist_view(scenario, held, holder):
         "checklist": checklist,
         "to_upload": [m["code"] for m in checklist if m["provided_by"] == "upload"],
         "filled_from_licences": [m["code"] for m in checklist if m["provided_by"] == "e_license"],
+        # what the applicant will pay (CNY), seen before submitting: the decision waits for it
+        "fees": [
+            {
+                "item_code": i["code"],
+                "item_name": i.get("name_zh") or i["name"],
+                "fee": i.get("fee", 0),
+                "optional": i.get("optional", False),
+            }
+            for i in scenario.get("items", [])
+            if i.get("fee", 0) > 0
+        ],
+        "fee_total": sum(
+            i.get("fee", 0) for i in scenario.get("items", []) if not i.get("optional")
+        ),
     }

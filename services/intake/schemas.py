@@ -61,7 +61,17 @@ class ChecklistQuerySchema(Schema):
     holder = fields.String(load_default=None, validate=ID_NUMBER)  # a clerk names it
 
 
-STATUSES = ("submitted", "in_review", "awaiting_correction", "approved", "rejected", "withdrawn")
+STATUSES = (
+    "submitted",
+    "accepting",
+    "in_review",
+    "awaiting_correction",
+    "awaiting_payment",
+    "approved",
+    "rejected",
+    "withdrawn",
+    "not_accepted",
+)
 
 
 class ApplicationListQuerySchema(Schema):
@@ -75,6 +85,20 @@ class ApplicationListQuerySchema(Schema):
     applicant = fields.String(load_default=None, validate=ID_NUMBER)  # staff filter by holder
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
     offset = fields.Integer(load_default=0, validate=validate.Range(min=0, max=100000))
+
+
+class CounterSchema(Schema):
+    """The service centre (政务服务中心) of a counter application; its region is the clerk's."""
+
+    class Meta:
+        unknown = RAISE
+
+    centre_code = fields.String(
+        required=True,
+        validate=validate.Regexp(r"^[A-Za-z0-9_-]{1,32}$", error="1 to 32 letters, digits, _ or -"),
+    )
+    centre_name = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    window = fields.String(load_default=None, validate=validate.Length(min=1, max=20))
 
 
 class ApplicationSchema(Schema):
@@ -94,6 +118,8 @@ class ApplicationSchema(Schema):
     form = fields.Dict(required=True)
     materials = fields.List(fields.Nested(MaterialSchema), required=True)
     optional_items = fields.List(fields.String(validate=validate.Length(max=64)), load_default=list)
+    # the counter channel only: which service centre received it (statistics, the receipt)
+    counter = fields.Nested(CounterSchema, load_default=None)
 
 
 class CorrectionSchema(Schema):

@@ -3,6 +3,7 @@
 from onestop.common.auth import acting_applicant, may_read_application
 from onestop.common.catalog_client import CatalogProxy
 from onestop.common.clock import Clock
+from onestop.common.config import env
 from onestop.common.errors import Invalid, Unknown
 from onestop.common.http import http, json_response, load, load_query, read_json
 from onestop.common.messaging import event_handler
@@ -143,6 +144,14 @@ class IntakeService(ServiceBase):
         holder = acting_applicant(principal, claimed)
         held = once_only.held_licenses(scenario, holder, self.license)
         return once_only.checklist_view(scenario, held, holder)
+
+    @http("GET", "/api/applications/<string:application_id>/receipt")
+    def receipt(self, request, application_id):
+        """The receipt of an application (a counter prints it; its QR code is the URL)."""
+        doc = self._application(application_id, request)
+        scenario = self.catalog.get_scenario(doc["scenario"], doc["catalog_version"]) or {}
+        name = scenario.get("name_zh") or scenario.get("name")
+        return views.receipt(doc, env("PUBLIC_BASE_URL", "http://127.0.0.1:8000"), name)
 
     @event_handler("routing", APPLICATION_UPDATED)
     def handle_application_updated(self, payload):

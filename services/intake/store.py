@@ -146,6 +146,9 @@ class IntakeStore(MongoStore):
                     "status": view["status"],
                     "tasks": view["tasks"],
                     "decision": view.get("decision"),
+                    "acceptance": view.get("acceptance"),
+                    "due": view.get("due"),
+                    "notices": view.get("notices", []),
                     "view_updated_at": now,
                 }
             },

@@ -46,13 +46,76 @@ def application_view(doc):
         "catalog_version": doc["catalog_version"],
         "status": doc["status"],
         "channel": doc["channel"],
+        "counter": doc.get("counter"),
         "region": doc["region"],
         "applicant": {"kind": doc["applicant"]["kind"], "name": doc["applicant"]["name"]},
         "submitted_at": doc["submitted_at"],
+        "promised_due": doc.get("due"),
         "optional_items": doc.get("optional_items", []),
         "materials": doc["materials"],
         "tasks": doc.get("tasks", []),
+        "correction_notice": correction_notice(doc.get("tasks", [])),
+        "acceptance": doc.get("acceptance"),
+        "notices": [
+            dict(n, url=f"{status_url(doc['_id'])}/notices/{n['notice_id']}")
+            for n in doc.get("notices", [])
+        ],
         "decision": doc.get("decision"),
+    }
+
+
+def receipt(doc, base_url, scenario_name=None):
+    """The receipt (回执) handed over at the counter, or shown online: the application number,
+    the package, the materials received, the promised date once routing set it, and where to
+    follow it (the URL a QR code on the printed receipt carries)."""
+    return {
+        "application_id": doc["_id"],
+        "scenario": doc["scenario"],
+        "scenario_name": scenario_name,
+        "channel": doc["channel"],
+        "counter": doc.get("counter"),
+        "applicant": {"kind": doc["applicant"]["kind"], "name": doc["applicant"]["name"]},
+        "region": doc["region"],
+        "submitted_at": doc["submitted_at"],
+        "materials_received": [
+            {
+                "code": m["code"],
+                "form": "e_license" if m.get("license_id") else "upload",
+            }
+            for m in doc["materials"]
+        ],
+        "status": doc["status"],
+        "acceptance": doc.get("acceptance"),
+        "promised_due": doc.get("due"),
+        "follow_up_url": f"{base_url.rstrip('/')}{status_url(doc['_id'])}",
+    }
+
+
+def correction_notice(tasks):
+    """The one-time notice (一次性告知): every material every department asked for, at once,
+    with who asked and why; None while nothing is asked."""
+    waiting = [t for t in tasks if t.get("state") == "correction_required"]
+    if not waiting:
+        return None
+    materials = []
+    for task in waiting:
+        for code in task.get("requested_materials", []):
+            if code not in materials:
+                materials.append(code)
+    return {
+        "materials": materials,
+        "requests": [
+            {
+                "task_id": t.get("task_id"),
+                "item_code": t.get("item_code"),
+                "item_name": t.get("item_name"),
+                "department": t.get("department"),
+                "materials": t.get("requested_materials", []),
+                "reason": t.get("reason", ""),
+            }
+            for t in waiting
+        ],
+        "message_zh": "请一次性补正以下全部材料：" + "、".join(materials),
     }
 
 

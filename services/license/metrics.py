@@ -9,6 +9,12 @@ EXPIRED = Counter(
     "license_licenses_expired_total", "E-licences found expired by the sweep", ["license_type"]
 )
 VERIFIED = Counter("license_verifications_total", "Verify requests by result", ["result"])
+NOTICES_SIGNED = Counter(
+    "license_notices_signed_total", "Formal notices signed and stored, by kind", ["kind"]
+)
+NOTICES_VERIFIED = Counter(
+    "license_notice_verifications_total", "Notice verify requests by result", ["result"]
+)
 REUSED = Counter(
     "license_reuse_checks_total",
     "Licences asked for to fill a material (once-only), by outcome",

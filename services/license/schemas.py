@@ -35,3 +35,15 @@ class RevocationSchema(Schema):
         unknown = RAISE
 
     reason = fields.String(required=True, validate=validate.Length(min=3, max=500))
+
+
+class NoticeDocumentSchema(Schema):
+    """The shape a notice must have before its signature is worth checking (anything else
+    is kept and simply breaks the signature)."""
+
+    class Meta:
+        unknown = INCLUDE
+
+    id = fields.String(required=True, validate=validate.Length(min=1, max=120))
+    key_id = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    signature = fields.String(required=True, validate=validate.Length(min=1, max=200))

@@ -18,13 +18,29 @@ from onestop.contracts.events import (
     LICENSE_EXPIRED,
     LICENSE_ISSUED,
     LICENSE_REVOKED,
+    NOTICE_ISSUED,
     ApplicationDecidedSchema,
+    NoticeIssuedSchema,
     load_event,
 )
-from services.license import domain
+from services.license import domain, notices
 from services.license.keys import SigningKeys
-from services.license.metrics import EXPIRED, ISSUED, REUSED, REVOKED, VERIFIED, store_gauges
-from services.license.schemas import LicenseDocumentSchema, RevocationSchema, WalletQuerySchema
+from services.license.metrics import (
+    EXPIRED,
+    ISSUED,
+    NOTICES_SIGNED,
+    NOTICES_VERIFIED,
+    REUSED,
+    REVOKED,
+    VERIFIED,
+    store_gauges,
+)
+from services.license.schemas import (
+    LicenseDocumentSchema,
+    NoticeDocumentSchema,
+    RevocationSchema,
+    WalletQuerySchema,
+)
 from services.license.store import LicenseStore
 
 
@@ -55,6 +71,36 @@ class LicenseService(ServiceBase):
             if self.store.insert(license, entries, now):
                 ISSUED.labels(license["type"]).inc()
                 self.outbox.publish(license["id"], 1, entries)
+
+    @event_handler("routing", NOTICE_ISSUED)
+    def handle_notice_issued(self, payload):
+        """Sign a formal notice with the licences' key and keep it (idempotent by its id)."""
+        issued = load_event(NoticeIssuedSchema, payload, NOTICE_ISSUED)
+        notice = notices.sign(notices.build(issued), self.keys.signing_key)
+        if self.store.insert_notice(notice, issued.get("submitted_by")):
+            NOTICES_SIGNED.labels(notice["kind"]).inc()
+
+    @http("GET", "/api/applications/<string:application_id>/notices")
+    def application_notices(self, request, application_id):
+        principal = self.auth.require(request)
+        listed = notices.readable(principal, self.store.notices_of(application_id), application_id)
+        return {"application_id": application_id, "notices": listed}
+
+    @http("GET", "/api/applications/<string:application_id>/notices/<string:notice_id>")
+    def application_notice(self, request, application_id, notice_id):
+        principal = self.auth.require(request)
+        listed = notices.readable(principal, self.store.notices_of(application_id), application_id)
+        found = next((n for n in listed if n["id"] == notice_id), None)
+        if found is None:
+            raise Unknown(f"no notice {notice_id} for application {application_id}")
+        return found
+
+    @http("POST", "/api/notices/verify")
+    def verify_notice(self, request):
+        notice = validated(NoticeDocumentSchema(), read_json(request), "not a notice document")
+        result, body = notices.verification(notice, self.keys.public_keys)
+        NOTICES_VERIFIED.labels(result).inc()
+        return body
 
     @http("GET", "/api/licenses")
     def wallet(self, request):

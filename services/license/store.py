@@ -38,6 +38,7 @@ class LicenseStore(MongoStore):
         self.db.licenses.create_index([("outbox_pending", ASCENDING), ("updated_ts", ASCENDING)])
         self.db.licenses.create_index("outbox_pending")  # the sweep's lookup (docs/adr/0009)
         self.db.licenses.create_index("status")  # the expiry sweep's lookup
+        self.db.notices.create_index("application_id")
         if self.db.tallies.find_one({"_id": TALLIED_MARK}, {"_id": 1}) is None:
             self.rebuild_tallies()  # once: licences issued before the tallies existed
 
@@ -159,3 +160,16 @@ class LicenseStore(MongoStore):
                 }
             )
         self.db.tallies.insert_one({"_id": TALLIED_MARK})
+
+    # -- notices (services/license/notices.py) -------------------------------------------
+    def insert_notice(self, notice, submitted_by):
+        """Store a signed notice (with who submitted the application, to authorize readers);
+        False when it was already stored."""
+        try:
+            self.db.notices.insert_one(dict(notice, _id=notice["id"], submitted_by=submitted_by))
+        except DuplicateKeyError:
+            return False
+        return True
+
+    def notices_of(self, application_id):
+        return list(self.db.notices.find({"application_id": application_id}))

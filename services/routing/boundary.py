@@ -4,12 +4,14 @@ Every result carries the AMQP `user_id` property, which RabbitMQ checks against
 the publishing connection's user; each department has its own user
 (docs/adr/0005-department-broker-users.md). A result that is not signed that way,
 that speaks for another department, or that answers another department's task is
-refused: dead-lettered with the reason (onestop.common.messaging) and counted in
+refused; so is a correction request naming a material outside the item's standard list
+(the seed: no additional materials; reason `extra_material`): dead-lettered with the reason (onestop.common.messaging) and counted in
 routing_results_refused_total{reason}.
 """
 
 from onestop.common.broker_users import department_of_user
 from onestop.contracts.envelope import InvalidMessage
+from services.routing.domain import extra_materials, extra_materials_message
 from services.routing.metrics import RESULTS_REFUSED
 
 
@@ -28,6 +30,10 @@ def refusal(sender, result, workflow, prefix=None):
         return "foreign_task", (
             f"task {task['task_id']} belongs to {task['department']}, not {department}"
         )
+    if task is not None and result.get("decision") == "correction_required":
+        extra = extra_materials(task, result.get("materials", []))
+        if extra:  # no additional materials beyond the item's standard list (design §1)
+            return "extra_material", "; ".join(extra_materials_message(task, c) for c in extra)
     return None
 
 

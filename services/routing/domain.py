@@ -17,19 +17,36 @@ from datetime import datetime, timedelta
 from onestop.contracts import messages as contract
 from onestop.contracts.envelope import make_envelope
 from onestop.contracts.events import (
+    ACCEPTANCE_OVERDUE,
     APPLICATION_DECIDED,
     APPLICATION_UPDATED,
     TASK_DUE_SOON,
+    NOTICE_ISSUED,
     TASK_ESCALATED,
     TASK_OVERDUE,
 )
 from onestop.contracts.topology import TASKS_EXCHANGE, task_routing_key
 
-OPEN_STATES = ("blocked", "sent", "correction_required")
+OPEN_STATES = ("blocked", "sent", "correction_required", "awaiting_payment")
 FINAL_STATES = ("approved", "rejected", "cancelled")
-DECIDED_STATUSES = ("approved", "rejected", "withdrawn")
+DECIDED_STATUSES = ("approved", "rejected", "withdrawn", "not_accepted")
 MAX_CORRECTION_ROUNDS = 2
 DUE_SOON = timedelta(days=1)  # how long before its promised date a task is said to near it
+# acceptance (受理): "auto" accepts on arrival (development, tests, a mesh without a hall);
+# "manual" waits for a hall clerk's acceptance within ACCEPTANCE_DAYS working days
+ACCEPTANCE_MODES = ("auto", "manual")
+ACCEPTANCE_DAYS = 1
+NOTICE_TITLES = {
+    "acceptance": "受理通知书",
+    "non_acceptance": "不予受理通知书",
+    "rejection": "不予许可决定书",
+}
+APPEAL_RIGHTS = {
+    "reconsideration_days": 60,
+    "litigation_months": 6,
+    "text_zh": "如不服本决定，可以自收到本文书之日起60日内依法申请行政复议，"
+    "或者自收到本文书之日起6个月内依法向人民法院提起行政诉讼。",
+}
 SEEN_RESULTS_KEPT = 20
 # late results for a cancelled task recorded in the audit trail; later ones are dropped
 # unrecorded (counted in routing_results_ignored_total{kind="late"}), so a department
@@ -51,8 +68,10 @@ def task_id(application_id, item_code):
     return f"{application_id}:{item_code}"
 
 
-def new_workflow(submitted, plan, now, calendar):
-    """The workflow of a freshly submitted application, with its first tasks sent."""
+def new_workflow(submitted, plan, now, calendar, acceptance="auto", acceptance_days=None):
+    """The workflow of a freshly submitted application. Accepted on arrival (`auto`): its
+    first tasks are sent; else (`manual`) it waits in `accepting` for the hall's acceptance
+    within `acceptance_days` working days."""
     application_id = submitted["application_id"]
     tasks = {}
     for order, planned in enumerate(plan["tasks"]):
@@ -87,11 +106,24 @@ def new_workflow(submitted, plan, now, calendar):
         "materials": submitted["materials"],
         "submitted_at": submitted["submitted_at"],
         "submitted_by": submitted.get("submitted_by"),
+        "counter": submitted.get("counter"),
         "promised_days": plan["promised_days"],
         "due": calendar.add_working_days(now, plan["promised_days"]).isoformat(),
-        "status": "in_review",
+        "status": "accepting",
         "decision": None,
         "tasks": tasks,
+        "acceptance": {
+            "state": "pending",
+            "mode": acceptance,
+            "due": calendar.add_working_days(
+                now, ACCEPTANCE_DAYS if acceptance_days is None else acceptance_days
+            ).isoformat(),
+            "decided_at": None,
+            "by": None,
+            "reasons": [],
+            "overdue": False,
+        },
+        "notices": [],
         "history": [],
         "rev": 0,
     }
@@ -102,10 +134,83 @@ def new_workflow(submitted, plan, now, calendar):
         "application_submitted",
         f"planned {len(tasks)} tasks from catalog version {plan['catalog_version']}",
     )
-    messages = release_ready_tasks(workflow, now, calendar)
+    if acceptance == "auto":
+        messages = accepted(workflow, now, calendar, "routing", "auto")
+    else:
+        record(workflow, now, "routing", "awaiting_acceptance", "awaiting the hall's acceptance")
+        messages = []
     set_watch(workflow)
     messages.append(updated_event(workflow))
     return workflow, messages
+
+
+def accepted(workflow, now, calendar, actor, by):
+    """受理: the acceptance notice, the promised date counted from now, the first tasks."""
+    workflow["acceptance"].update(state="accepted", decided_at=now.isoformat(), by=by)
+    workflow["status"] = "in_review"
+    workflow["due"] = calendar.add_working_days(now, workflow["promised_days"]).isoformat()
+    record(workflow, now, actor, "accepted", "application accepted (受理)", by=by)
+    messages = [issue_notice(workflow, "acceptance", now, by)]
+    return messages + release_ready_tasks(workflow, now, calendar)
+
+
+def decide_acceptance(workflow, now, calendar, decision, by, reasons=()):
+    """The hall's decision on an application in `accepting`: accept (受理), and its tasks
+    go out; or refuse to accept (不予受理) with reasons, and the application ends."""
+    workflow = copy.deepcopy(workflow)
+    if workflow["status"] != "accepting":
+        state = (workflow.get("acceptance") or {}).get("state")
+        kind = (
+            "duplicate" if state == ("accepted" if decision == "accept" else "refused") else "late"
+        )
+        return Outcome(kind, detail=f"application is {workflow['status']}, not accepting")
+    if decision == "accept":
+        return finish(workflow, now, accepted(workflow, now, calendar, "hall", by))
+    workflow["acceptance"].update(
+        state="refused", decided_at=now.isoformat(), by=by, reasons=list(reasons)
+    )
+    reason = "不予受理：" + "；".join(reasons)
+    record(workflow, now, "hall", "not_accepted", reason, by=by)
+    for task in workflow["tasks"].values():  # none was sent: nobody to tell
+        task.update(state="cancelled", reason=reason, decided_at=now.isoformat())
+    messages = [issue_notice(workflow, "non_acceptance", now, by, reasons)]
+    messages.extend(decide(workflow, now, outcome="not_accepted", reasons=reasons))
+    return finish(workflow, now, messages)
+
+
+def issue_notice(workflow, kind, now, by, reasons=()):
+    """A formal notice (受理通知书 / 不予受理通知书 / 不予许可决定书): kept by reference on the
+    workflow, published whole in `notice_issued` for the license service to sign and serve.
+    One notice of a kind per application: its id says which."""
+    notice = {
+        "notice_id": f"{workflow['_id']}:{kind}",
+        "kind": kind,
+        "title_zh": NOTICE_TITLES[kind],
+        "application_id": workflow["_id"],
+        "scenario": workflow["scenario"],
+        "catalog_version": workflow["catalog_version"],
+        "applicant": workflow["applicant"],
+        "submitted_by": workflow.get("submitted_by"),
+        "region": workflow["region"],
+        "channel": workflow["channel"],
+        "submitted_at": workflow["submitted_at"],
+        "issued_at": now.isoformat(),
+        "issued_by": by,
+        "items": [
+            {"item_code": t["item_code"], "item_name": t["item_name"]}
+            for t in sorted(workflow["tasks"].values(), key=lambda t: t["order"])
+        ],
+        "reasons": list(reasons),
+    }
+    if kind == "acceptance":
+        notice["promised_due"] = workflow["due"]
+    else:  # a refusal to accept and a rejection are administrative acts: they may be appealed
+        notice["appeal"] = dict(APPEAL_RIGHTS)
+    workflow.setdefault("notices", []).append(
+        {k: notice[k] for k in ("notice_id", "kind", "title_zh", "issued_at")}
+    )
+    record(workflow, now, "routing", NOTICE_ISSUED, f"{notice['title_zh']} {notice['notice_id']}")
+    return {"kind": "event", "event_type": NOTICE_ISSUED, "body": notice}
 
 
 def record(workflow, now, actor, cause, transition, by=""):
@@ -142,6 +247,23 @@ def release_ready_tasks(workflow, now, calendar):
     return messages
 
 
+def extra_materials(task, materials):
+    """The materials of a correction request that are not on the task's item's standard list
+    (the seed: no additional materials beyond the standardised list). A task stored before
+    the plan carried the list (no `materials`) is not checked."""
+    if "materials" not in task:
+        return []
+    standard = set(task["materials"])
+    return [code for code in materials if code not in standard]
+
+
+def extra_materials_message(task, code):
+    return (
+        f"{code} is not on the standard list of item {task['item_code']}; "
+        f"ask only among: {', '.join(task['materials']) or 'nothing'}"
+    )
+
+
 def task_identity(workflow, task):
     """What names a task wherever it is shown: to its department, and to an officer."""
     return {
@@ -167,6 +289,7 @@ def task_message(workflow, task, inputs):
         "due": task["due"],
         "attempt": task["attempt"],
         "item_materials": task.get("materials", []),
+        "fee": task.get("fee", 0),
     }
     return department_message(contract.TASK, workflow, task, payload)
 
@@ -236,6 +359,11 @@ def apply_result(
         return Outcome("late", detail=f"task {task['task_id']} was never sent")
     if task["state"] == "correction_required":
         return Outcome("late", detail=f"task {task['task_id']} awaits the applicant's correction")
+    if task["state"] == "awaiting_payment":
+        return Outcome("late", detail=f"task {task['task_id']} awaits the applicant's payment")
+    payment = result.get("payment") if result["decision"] == "approved" else None
+    if payment and not fee_matches(task, payment["amount"]):
+        return Outcome("refused", detail=wrong_amount(task, payment["amount"]))
     if message_id:
         task["seen"] = (task.get("seen", []) + [message_id])[-SEEN_RESULTS_KEPT:]
     actor = f"department:{task['department']}"
@@ -264,6 +392,26 @@ def apply_result(
         )
         workflow["status"] = "awaiting_correction"
         return finish(workflow, now, [])
+    if decision == "approved" and task.get("fee", 0) > 0 and not payment:
+        # decided by the department; the decision waits for the applicant's payment, and the
+        # application's clock stops meanwhile (docs/adr/0023-acceptance-and-notices.md)
+        task.update(
+            state="awaiting_payment",
+            reason="",
+            data=result.get("data", {}),
+            paused_at=now.isoformat(),
+        )
+        record(
+            workflow,
+            now,
+            actor,
+            "awaiting_payment",
+            f"task {task['item_code']} approved, awaiting payment of {task['fee']} CNY",
+            by=result.get("decided_by", ""),
+        )
+        return finish(workflow, now, [])
+    if payment:
+        task["payment"] = dict(payment, paid_at=now.isoformat())
     task.update(
         state=decision, reason=reason, data=result.get("data", {}), decided_at=now.isoformat()
     )
@@ -282,13 +430,76 @@ def apply_result(
     return finish(workflow, now, messages)
 
 
+def fee_matches(task, amount):
+    return abs(float(amount) - float(task.get("fee", 0))) < 0.005
+
+
+def wrong_amount(task, amount):
+    return (
+        f"payment of {amount} CNY for task {task['task_id']} does not match its fee of "
+        f"{task.get('fee', 0)} CNY"
+    )
+
+
+def apply_payment(workflow, payment, now, calendar, message_id=None):
+    """The applicant paid a task's fee (the department confirms): the task is approved, the
+    application's clock resumes, later tasks go out, the decision may follow."""
+    workflow = copy.deepcopy(workflow)
+    task = next((t for t in workflow["tasks"].values() if t["task_id"] == payment["task_id"]), None)
+    if task is None:
+        return Outcome("unknown", detail=f"no task {payment['task_id']}")
+    if payment["department"] != task["department"]:
+        return Outcome("refused", detail=f"task {task['task_id']} belongs to {task['department']}")
+    if task["state"] != "awaiting_payment":
+        kind = "duplicate" if task.get("payment") else "late"
+        return Outcome(
+            kind, detail=f"task {task['task_id']} is {task['state']}, not awaiting payment"
+        )
+    if not fee_matches(task, payment["amount"]):
+        return Outcome("refused", detail=wrong_amount(task, payment["amount"]))
+    paused = calendar.working_days_between(datetime.fromisoformat(task["paused_at"]), now)
+    if paused and workflow.get("due"):
+        workflow["due"] = calendar.add_working_days(
+            datetime.fromisoformat(workflow["due"]), paused
+        ).isoformat()
+    paused_seconds = (now - datetime.fromisoformat(task["paused_at"])).total_seconds()
+    task["paused_seconds"] = task.get("paused_seconds", 0) + max(0.0, paused_seconds)
+    if message_id:
+        task["seen"] = (task.get("seen", []) + [message_id])[-SEEN_RESULTS_KEPT:]
+    task.update(
+        state="approved",
+        paused_at=None,
+        decided_at=now.isoformat(),
+        payment={
+            "amount": payment["amount"],
+            "receipt_number": payment["receipt_number"],
+            "paid_at": now.isoformat(),
+        },
+    )
+    record(
+        workflow,
+        now,
+        f"department:{task['department']}",
+        "payment_confirmed",
+        f"task {task['item_code']}: {payment['amount']} CNY paid (receipt "
+        f"{payment['receipt_number']}); clock resumed after {paused} working days",
+    )
+    return finish(workflow, now, release_ready_tasks(workflow, now, calendar))
+
+
 def finish(workflow, now, messages):
     """Common tail of every change: decide if the task states imply it, set the status,
     announce the new snapshot."""
     messages = messages + decide(workflow, now)
-    if workflow["decision"] is None:
-        waiting = any(t["state"] == "correction_required" for t in workflow["tasks"].values())
-        workflow["status"] = "awaiting_correction" if waiting else "in_review"
+    if workflow["decision"] is None and workflow["status"] != "accepting":
+        states = {t["state"] for t in workflow["tasks"].values()}
+        workflow["status"] = (
+            "awaiting_correction"
+            if "correction_required" in states
+            else "awaiting_payment"
+            if "awaiting_payment" in states
+            else "in_review"
+        )
     set_watch(workflow)
     messages.append(updated_event(workflow))
     return Outcome("applied", workflow, messages)
@@ -359,7 +570,7 @@ def cancel_open_tasks(workflow, now, reason):
     messages = []
     for task in sorted(workflow["tasks"].values(), key=lambda t: t["order"]):
         if task["state"] in OPEN_STATES:
-            if task["state"] in ("sent", "correction_required"):
+            if task["state"] in ("sent", "correction_required", "awaiting_payment"):
                 messages.append(cancellation_message(workflow, task, reason))
             task.update(state="cancelled", reason=reason, decided_at=now.isoformat())
             record(workflow, now, "routing", "cascade", f"task {task['item_code']} cancelled")
@@ -378,11 +589,12 @@ def combined_outcome(tasks):
     return None
 
 
-def decide(workflow, now, withdrawn=False):
-    """Set the combined decision if the stored task states imply one; return the event."""
+def decide(workflow, now, withdrawn=False, outcome=None, reasons=()):
+    """Set the combined decision if the stored task states imply one (or `outcome` says
+    it); return the event, and the rejection notice (不予许可决定书) of a rejection."""
     if workflow["decision"] is not None:
         return []
-    outcome = "withdrawn" if withdrawn else combined_outcome(workflow["tasks"])
+    outcome = outcome or ("withdrawn" if withdrawn else combined_outcome(workflow["tasks"]))
     if outcome is None:
         return []
     workflow["status"] = outcome
@@ -400,8 +612,21 @@ def decide(workflow, now, withdrawn=False):
             for t in sorted(workflow["tasks"].values(), key=lambda t: t["order"])
         ],
     }
+    notices = []
+    if outcome == "rejected":
+        reasons = [
+            f"{t['item_name']}（{t['department']}）：{t['reason']}"
+            for t in sorted(workflow["tasks"].values(), key=lambda t: t["order"])
+            if t["state"] == "rejected"
+        ]
+        notices.append(issue_notice(workflow, "rejection", now, "routing", reasons))
+    if reasons:
+        workflow["decision"]["reasons"] = list(reasons)
+    if outcome in ("rejected", "not_accepted"):
+        workflow["decision"]["appeal"] = dict(APPEAL_RIGHTS)
+    workflow["decision"]["notices"] = [n["notice_id"] for n in workflow.get("notices", [])]
     record(workflow, now, "routing", "combined_decision", f"application {outcome}")
-    return [decided_event(workflow)]
+    return notices + [decided_event(workflow)]
 
 
 def supervise(workflow, now):
@@ -409,6 +634,21 @@ def supervise(workflow, now):
     past it overdue (once), escalate at the legal limit."""
     workflow = copy.deepcopy(workflow)
     messages = []
+    acceptance = workflow.get("acceptance") or {}
+    if (
+        workflow["status"] == "accepting"
+        and not acceptance.get("overdue")
+        and datetime.fromisoformat(acceptance["due"]) < now
+    ):
+        acceptance["overdue"] = True
+        messages.append(acceptance_overdue_event(workflow))
+        record(
+            workflow,
+            now,
+            "supervision",
+            ACCEPTANCE_OVERDUE,
+            "the hall did not decide on acceptance by its deadline",
+        )
     for task in sorted(workflow["tasks"].values(), key=lambda t: t["order"]):
         if task["state"] != "sent":
             continue
@@ -457,6 +697,9 @@ def set_watch(workflow):
     overdue_count: open tasks flagged overdue (lets supervisors list them with one query).
     """
     moments = []
+    acceptance = workflow.get("acceptance") or {}
+    if workflow["status"] == "accepting" and not acceptance.get("overdue"):
+        moments.append(datetime.fromisoformat(acceptance["due"]).timestamp())
     for task in workflow["tasks"].values():
         if task["state"] != "sent" or workflow["decision"] is not None:
             continue
@@ -473,6 +716,21 @@ def set_watch(workflow):
         for t in workflow["tasks"].values()
         if t["overdue"] and t["state"] in ("sent",) and workflow["decision"] is None
     )
+
+
+def acceptance_overdue_event(workflow):
+    return {
+        "kind": "event",
+        "event_type": ACCEPTANCE_OVERDUE,
+        "body": {
+            "application_id": workflow["_id"],
+            "scenario": workflow["scenario"],
+            "region": workflow["region"],
+            "channel": workflow["channel"],
+            "limit": workflow["acceptance"]["due"],
+            "submitted_at": workflow["submitted_at"],
+        },
+    }
 
 
 def supervision_event(workflow, task, event_type, limit):
@@ -512,6 +770,8 @@ def task_views(workflow):
             "requested_materials": t.get("requested_materials", []),
             "corrections": t.get("corrections", 0),
             "overdue": t.get("overdue", False),
+            "fee": t.get("fee", 0),
+            "payment": t.get("payment"),
         }
         for t in sorted(workflow["tasks"].values(), key=lambda t: t["order"])
     ]
@@ -528,8 +788,19 @@ def updated_event(workflow):
             "status": workflow["status"],
             "tasks": task_views(workflow),
             "decision": workflow["decision"],
+            "due": workflow.get("due"),
+            "acceptance": acceptance_view(workflow),
+            "notices": workflow.get("notices", []),
         },
     }
+
+
+def acceptance_view(workflow):
+    """The acceptance step as the applicant sees it (None for a workflow stored before it)."""
+    acceptance = workflow.get("acceptance")
+    if acceptance is None:
+        return None
+    return {k: acceptance.get(k) for k in ("state", "due", "decided_at", "reasons", "overdue")}
 
 
 def decided_event(workflow):
@@ -544,7 +815,10 @@ def decided_event(workflow):
             "region": workflow["region"],
             "channel": workflow["channel"],
             "submitted_at": workflow["submitted_at"],
+            "submitted_by": workflow.get("submitted_by"),
+            "counter": workflow.get("counter"),
             "decision": workflow["decision"],
+            "notices": workflow.get("notices", []),
             "tasks": [
                 {
                     "task_id": t["task_id"],

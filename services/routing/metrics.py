@@ -23,7 +23,7 @@ RESULTS_REFUSED = Counter(
     "routing_results_refused_total",
     "Results refused at the department boundary and dead-lettered "
     "(reason: unauthenticated, unknown_sender, impersonation, "
-    "foreign_task)",
+    "foreign_task, extra_material)",
     ["reason"],
 )
 DECISIONS = Counter("routing_decisions_total", "Combined decisions", ["scenario", "outcome"])

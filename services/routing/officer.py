@@ -2,6 +2,7 @@
 
     GET  /api/officer/tasks                      the open tasks of the officer's office
     POST /api/officer/tasks/{task_id}/decision   decide one of them
+    POST /api/officer/tasks/{task_id}/payment    confirm the fee of one awaiting payment
 
 Officers authenticate with a bearer token of role `officer` whose `office` claim is their
 office (`<department>.<region>`, onestop.common.auth). A decision is published as an
@@ -23,7 +24,7 @@ from onestop.contracts import messages as contract
 from onestop.contracts.envelope import make_envelope
 from onestop.contracts.topology import result_routing_key, results_exchange
 from services.routing import views
-from services.routing.schemas import OfficerDecisionSchema
+from services.routing.schemas import OfficerDecisionSchema, OfficerPaymentSchema
 
 log = logging.getLogger(__name__)
 
@@ -94,6 +95,7 @@ class OfficerApi:
         application_id = task_id.rpartition(":")[0]
         workflow = self.store.get(application_id) if application_id else None
         task = views.task_to_decide(workflow, task_id, officer.office)
+        views.check_requested_materials(task, decision)
         envelope = make_envelope(
             contract.RESULT,
             application_id,
@@ -116,6 +118,34 @@ class OfficerApi:
         return 202, {
             "task_id": task_id,
             "decision": decision["decision"],
+            "status": "submitted",
+            "message_id": envelope["message_id"],
+        }
+
+    @http("POST", "/api/officer/tasks/<string:task_id>/payment")
+    def officer_payment(self, request, task_id):
+        """The office's cashier confirms a task's fee was paid: published as a
+        `payment_confirmed` of the department, like a payment service's."""
+        officer = self.auth.require(request, "officer")
+        payment = load(OfficerPaymentSchema(), read_json(request))
+        application_id = task_id.rpartition(":")[0]
+        workflow = self.store.get(application_id) if application_id else None
+        task = views.task_awaiting_payment(workflow, task_id, officer.office)
+        views.check_payment(task, payment)
+        envelope = make_envelope(
+            contract.PAYMENT,
+            application_id,
+            {
+                "task_id": task_id,
+                "application_id": application_id,
+                "department": task["department"],
+                **payment,
+            },
+        )
+        self.department_results.publish(task["department"], envelope)
+        log.info("officer %s confirmed the payment of task %s", officer.sub, task_id)
+        return 202, {
+            "task_id": task_id,
             "status": "submitted",
             "message_id": envelope["message_id"],
         }

@@ -28,3 +28,34 @@ class OfficerDecisionSchema(Schema):
             raise ValidationError(
                 "list every material to supplement (one-time notification)", "materials"
             )
+
+
+class AcceptanceDecisionSchema(Schema):
+    """What a hall clerk sends: accept (受理), or refuse to accept (不予受理) with reasons."""
+
+    class Meta:
+        unknown = RAISE
+
+    decision = fields.String(required=True, validate=validate.OneOf(["accept", "refuse"]))
+    reasons = fields.List(
+        fields.String(validate=validate.Length(min=1, max=500)),
+        load_default=list,
+        validate=validate.Length(max=20),
+    )
+
+    @validates_schema
+    def check_reasons(self, data, **kwargs):
+        if data["decision"] == "refuse" and not [r for r in data["reasons"] if r.strip()]:
+            raise ValidationError(
+                "a refusal to accept states its reasons (不予受理须说明理由)", "reasons"
+            )
+
+
+class OfficerPaymentSchema(Schema):
+    """A department's cashier confirms the fee of a task awaiting payment was paid."""
+
+    class Meta:
+        unknown = RAISE
+
+    amount = fields.Float(required=True, validate=validate.Range(min=0))
+    receipt_number = fields.String(required=True, validate=validate.Length(min=1, max=64))

@@ -32,6 +32,7 @@ from onestop.contracts.events import (
 from onestop.contracts.topology import results_queue, tasks_exchange
 from services.routing import domain, views
 from services.routing.gauges import WorkloadGauges
+from services.routing.hall import HallApi
 from services.routing.officer import OfficerApi
 from services.routing.store import SETTLE_DELAY_SECONDS, RoutingStore
 from services.routing.workflows import WorkflowUpdater
@@ -39,7 +40,7 @@ from services.routing.workflows import WorkflowUpdater
 log = logging.getLogger(__name__)
 
 
-class RoutingService(OfficerApi, ServiceBase):
+class RoutingService(HallApi, OfficerApi, ServiceBase):
     name = "routing"
 
     store = Storage(RoutingStore, "routing")
@@ -80,7 +81,9 @@ class RoutingService(OfficerApi, ServiceBase):
 
     @consume_with_sender(results_queue)
     def handle_approval_result(self, body, sender):
-        envelope = open_envelope(body, {contract.RESULT}, contract.PAYLOAD_SCHEMAS)
+        envelope = open_envelope(
+            body, {contract.RESULT, contract.PAYMENT}, contract.PAYLOAD_SCHEMAS
+        )
         self.workflows.apply_result(envelope, sender)
 
     @event_handler("intake", APPLICATION_CORRECTED)

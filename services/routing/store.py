@@ -19,8 +19,15 @@ from onestop.common.store import MongoStore
 
 
 def open_offices(workflow):
-    """The offices holding a task of this workflow that awaits their decision (indexed)."""
-    return sorted({t["office"] for t in workflow["tasks"].values() if t["state"] == "sent"})
+    """The offices holding a task of this workflow that awaits their decision, or their
+    confirmation of its fee's payment (indexed)."""
+    return sorted(
+        {
+            t["office"]
+            for t in workflow["tasks"].values()
+            if t["state"] in ("sent", "awaiting_payment")
+        }
+    )
 
 
 RECENT_WORKFLOWS = 2000  # remembered per process at most (undecided ones; a few kB each)
@@ -33,7 +40,7 @@ SETTLE_DELAY_SECONDS = 0.25
 REMEMBERED_SECONDS = 0.2
 assert REMEMBERED_SECONDS < SETTLE_DELAY_SECONDS, "a remembered workflow would outlive its outbox"
 # not decided, as the workload gauges count them (routing/gauges.py)
-TERMINAL_STATUSES = ("approved", "rejected", "withdrawn", "cancelled")
+TERMINAL_STATUSES = ("approved", "rejected", "withdrawn", "cancelled", "not_accepted")
 
 
 class RoutingStore(MongoStore):
@@ -115,6 +122,9 @@ class RoutingStore(MongoStore):
             "decision": workflow["decision"],
             "history": workflow["history"],
             "materials": workflow["materials"],
+            "due": workflow.get("due"),
+            "acceptance": workflow.get("acceptance"),
+            "notices": workflow.get("notices", []),
             "watch_ts": workflow.get("watch_ts"),
             "overdue_count": workflow.get("overdue_count", 0),
             "rev": workflow["rev"] + 1,
@@ -151,7 +161,7 @@ class RoutingStore(MongoStore):
         cutoff = now.timestamp() - older_than_seconds
         # one equality per status (an index lookup), not $in (a scan on the embedded store)
         found = []
-        for status in ("in_review", "awaiting_correction"):
+        for status in ("in_review", "awaiting_correction", "awaiting_payment"):
             found.extend(
                 self.db.workflows.find({"status": status, "updated_ts": {"$lt": cutoff}}).limit(
                     limit - len(found)
@@ -179,4 +189,12 @@ class RoutingStore(MongoStore):
     def with_overdue_tasks(self, limit=1000):
         return list(
             self.db.workflows.find({"overdue_count": {"$gt": 0}}, {"outbox": 0}).limit(limit)
+        )
+
+    def accepting(self, limit=500):
+        """Workflows awaiting the hall's acceptance, oldest first (an index lookup by status)."""
+        return list(
+            self.db.workflows.find({"status": "accepting"}, {"outbox": 0})
+            .sort("updated_ts", 1)
+            .limit(limit)
         )

@@ -5,7 +5,7 @@ the HTTP layer maps to its status.
 """
 
 from onestop.common.auth import may_read_application
-from onestop.common.errors import Conflicting, Unknown
+from onestop.common.errors import Conflicting, Invalid, Unknown
 from services.routing import domain
 
 
@@ -85,6 +85,7 @@ def officer_task_view(workflow, task):
         "sent_at": task["sent_at"],
         "due": task["due"],
         "attempt": task.get("attempt", 1),
+        "fee": task.get("fee", 0),
         "applicant": workflow["applicant"],
         "channel": workflow["channel"],
         "form": workflow["form"],
@@ -94,12 +95,13 @@ def officer_task_view(workflow, task):
 
 
 def officer_tasks(workflows, office):
-    """The tasks awaiting `office`'s decision, soonest due first."""
+    """The tasks awaiting `office`'s decision (state sent) or its confirmation of their fee's
+    payment (state awaiting_payment), soonest due first."""
     tasks = [
         officer_task_view(workflow, task)
         for workflow in workflows
         for task in workflow["tasks"].values()
-        if task["office"] == office and task["state"] == "sent"
+        if task["office"] == office and task["state"] in ("sent", "awaiting_payment")
     ]
     tasks.sort(key=lambda t: (t["due"] or "", t["task_id"]))
     return {"office": office, "total": len(tasks), "tasks": tasks}
@@ -116,3 +118,89 @@ def task_to_decide(workflow, task_id, office):
     if task["state"] != "sent":
         raise Conflicting(f"task {task_id} is {task['state']}, not awaiting a decision")
     return task
+
+
+def task_awaiting_payment(workflow, task_id, office):
+    """The task of `workflow` whose payment an officer of `office` may confirm now."""
+    task = next(
+        (t for t in (workflow or {}).get("tasks", {}).values() if t["task_id"] == task_id), None
+    )
+    if task is None or task["office"] != office:
+        raise Unknown(f"no task {task_id} at office {office}")
+    if task["state"] != "awaiting_payment":
+        raise Conflicting(f"task {task_id} is {task['state']}, not awaiting payment")
+    return task
+
+
+def check_payment(task, payment):
+    """The amount must be the task's fee: a 400 naming it otherwise."""
+    if not domain.fee_matches(task, payment["amount"]):
+        raise Invalid(
+            "the amount is not the task's fee",
+            fields={"amount": [domain.wrong_amount(task, payment["amount"])]},
+        )
+
+
+def check_requested_materials(task, decision):
+    """A correction request names only materials of the item's standard list: a 400 naming
+    each one that is not (the seed: no additional materials)."""
+    if decision["decision"] != "correction_required":
+        return
+    messages = {
+        str(index): [domain.extra_materials_message(task, code)]
+        for index, code in enumerate(decision["materials"])
+        if domain.extra_materials(task, [code])
+    }
+    if messages:
+        raise Invalid(
+            "a correction may ask only for materials on the item's standard list",
+            fields={"materials": messages},
+        )
+
+
+def within_region(principal, workflow):
+    """A hall clerk acts for the applications of their region and the regions below it."""
+    return bool(principal.region) and workflow["region"].startswith(region_prefix(principal.region))
+
+
+def acceptance_listing(workflows, principal):
+    """The applications awaiting the clerk's hall's acceptance, soonest due first."""
+    waiting = [
+        {
+            "application_id": w["_id"],
+            "scenario": w["scenario"],
+            "region": w["region"],
+            "channel": w["channel"],
+            "applicant": {"kind": w["applicant"]["kind"], "name": w["applicant"]["name"]},
+            "submitted_at": w["submitted_at"],
+            "materials": w["materials"],
+            "items": [
+                {"item_code": t["item_code"], "item_name": t["item_name"]}
+                for t in sorted(w["tasks"].values(), key=lambda t: t["order"])
+            ],
+            "acceptance": domain.acceptance_view(w),
+        }
+        for w in workflows
+        if within_region(principal, w)
+    ]
+    waiting.sort(key=lambda a: (a["acceptance"]["due"], a["application_id"]))
+    return {"region": principal.region, "total": len(waiting), "applications": waiting}
+
+
+def application_to_accept(workflow, application_id, principal):
+    """The workflow a clerk may decide acceptance of now: 404 outside their region, 409 when
+    it is not awaiting acceptance."""
+    if workflow is None or not within_region(principal, workflow):
+        raise Unknown(f"no application {application_id} in region {principal.region}")
+    if workflow["status"] != "accepting":
+        raise Conflicting(f"application {application_id} is {workflow['status']}, not accepting")
+    return workflow
+
+
+def acceptance_answer(workflow):
+    return {
+        "application_id": workflow["_id"],
+        "status": workflow["status"],
+        "acceptance": domain.acceptance_view(workflow),
+        "notices": workflow.get("notices", []),
+    }

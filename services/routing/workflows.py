@@ -10,6 +10,7 @@ working calendars) is kept on the class.
 from onestop.common.config import env
 from onestop.common.outbox import with_ids
 from onestop.common.working_days import WorkingCalendar
+from onestop.contracts import messages as contract
 from onestop.contracts.envelope import InvalidMessage
 from services.routing import domain, metrics
 from services.routing.batching import ApplicationQueues, latest_snapshot_only
@@ -34,7 +35,12 @@ class WorkflowUpdater:
         submission already stored changes nothing (counted)."""
         now = self.now()
         workflow, messages = domain.new_workflow(
-            submitted, plan, now, self.calendar(plan["catalog_version"])
+            submitted,
+            plan,
+            now,
+            self.calendar(plan["catalog_version"]),
+            acceptance=acceptance_mode(),
+            acceptance_days=int(env("ACCEPTANCE_DAYS", domain.ACCEPTANCE_DAYS)),
         )
         entries = with_ids(messages)
         if not self.store.insert(workflow, entries, now):
@@ -56,6 +62,20 @@ class WorkflowUpdater:
             correction["application_id"],
             lambda workflow, now: domain.apply_correction(
                 workflow, correction, now, self.calendar(workflow["catalog_version"])
+            ),
+        )
+
+    def decide_acceptance(self, application_id, decision, by, reasons):
+        """The hall's acceptance (受理) or refusal to accept (不予受理) of an application."""
+        self.update(
+            application_id,
+            lambda workflow, now: domain.decide_acceptance(
+                workflow,
+                now,
+                self.calendar(workflow["catalog_version"]),
+                decision,
+                by,
+                reasons,
             ),
         )
 
@@ -113,14 +133,19 @@ class WorkflowUpdater:
                     refused[index] = exc
                     continue
                 try:
-                    outcome = domain.apply_result(
-                        current,
-                        result,
-                        now,
-                        calendar,
-                        message_id=envelope["message_id"],
-                        max_corrections=max_rounds,
-                    )
+                    if envelope["type"] == contract.PAYMENT:
+                        outcome = domain.apply_payment(
+                            current, result, now, calendar, message_id=envelope["message_id"]
+                        )
+                    else:
+                        outcome = domain.apply_result(
+                            current,
+                            result,
+                            now,
+                            calendar,
+                            message_id=envelope["message_id"],
+                            max_corrections=max_rounds,
+                        )
                 except Exception as exc:  # a pure step: this result fails the same way again
                     refused[index] = InvalidMessage(f"result could not be applied: {exc!r}")
                     continue  # alone: the batch's other results are still written
@@ -177,6 +202,14 @@ class WorkflowUpdater:
         # a write's messages (tasks to distinct departments, one snapshot, the decision) do not
         # depend on each other's order: their confirms are awaited together
         self.outbox.publish(application_id, rev, entries, alone=alone, concurrently=True)
+
+
+def acceptance_mode():
+    """ACCEPTANCE: auto (default: accepted on arrival) or manual (a hall clerk accepts)."""
+    mode = env("ACCEPTANCE", "auto")
+    if mode not in domain.ACCEPTANCE_MODES:
+        raise ValueError(f"ACCEPTANCE must be one of {domain.ACCEPTANCE_MODES}, not {mode!r}")
+    return mode
 
 
 def refuse_or_ignore_unknown(items):

@@ -1102,6 +1102,149 @@ def _choose_preferences(api, fixture):
     assert api.status("PUT", path, as_=None, json={"channels": []}) == 401
 
 
+@case("GET", "/api/applications/{application_id}/receipt")
+def _receipt(api, fixture):
+    path, target = (
+        "/api/applications/{application_id}/receipt",
+        {"application_id": fixture("birth")["id"]},
+    )
+    receipt = api.call("GET", path, target).json()
+    assert receipt["application_id"] == target["application_id"] and receipt["promised_due"]
+    assert receipt["follow_up_url"].endswith(f"/api/applications/{target['application_id']}")
+    assert api.status("GET", path, target, ("applicant", STRANGER)) == 404
+    assert api.status("GET", path, target, None) == 401
+    assert api.status("GET", path, {"application_id": uuid.uuid4().hex}) == 404
+
+
+@case("POST", "/api/officer/tasks/{task_id}/payment")
+def _officer_payment(api, fixture):
+    application_id, _, _, applicant = apply(api, "marriage", name="Unpaid civil_affairs")
+    view = wait_for_status(api, application_id, {"awaiting_payment"}, applicant)
+    task = next(t for t in view["tasks"] if t["state"] == "awaiting_payment")
+    cashier = ("officer", "cashier-01", {"office": task["office"]})
+    path, target = "/api/officer/tasks/{task_id}/payment", {"task_id": task["task_id"]}
+    listed = api.call("GET", "/api/officer/tasks", as_=cashier).json()["tasks"]
+    assert task["task_id"] in {t["task_id"] for t in listed}
+    paid = {"amount": task["fee"], "receipt_number": "PAY-OAS-1"}
+    assert api.status("POST", path, target, cashier, json=dict(paid, amount=1)) == 400
+    assert api.status("POST", path, target, cashier, json={"amount": task["fee"]}) == 400
+    assert api.status("POST", path, target, "applicant", json=paid) == 403
+    assert api.status("POST", path, target, None, json=paid) == 401
+    elsewhere = ("officer", "cashier-02", {"office": "health.430102"})
+    assert api.status("POST", path, target, elsewhere, json=paid) == 404
+    assert (
+        api.status("POST", path, target, cashier, data="x", headers={"Content-Type": "text/plain"})
+        == 415
+    )
+    assert api.call("POST", path, target, cashier, json=paid).status_code == 202
+    assert wait_for_status(api, application_id, {"approved"}, applicant)
+    assert api.status("POST", path, target, cashier, json=paid) == 409
+
+
+NOTICES = "/api/applications/{application_id}/notices"
+HALL = "/api/hall/applications"
+HALL_CLERK = ("clerk", "clerk-0042", {"region": "430100"})
+
+
+def hall_api(api, fixture):
+    """The mesh whose hall accepts by hand (ACCEPTANCE=manual), seen through the document;
+    what it answers counts as this module's api's."""
+    hall = Api(fixture("hall_mesh"))
+    hall.seen = api.seen
+    return hall
+
+
+@case("GET", NOTICES)
+def _notices(api, fixture):
+    target = {"application_id": fixture("birth")["id"]}
+    listed = wait_for(
+        lambda: (r := api.call("GET", NOTICES, target)).status_code == 200 and r.json(),
+        "the acceptance notice to be signed",
+    )
+    assert [n["kind"] for n in listed["notices"]] == ["acceptance"]
+    assert api.status("GET", NOTICES, target, "supervisor") == 200
+    assert api.status("GET", NOTICES, target, ("applicant", STRANGER)) == 404
+    assert api.status("GET", NOTICES, target, None) == 401
+    assert api.status("GET", NOTICES, {"application_id": uuid.uuid4().hex}) == 404
+
+
+@case("GET", NOTICES + "/{notice_id}")
+def _notice(api, fixture):
+    application_id = fixture("birth")["id"]
+    target = {"application_id": application_id, "notice_id": f"{application_id}:acceptance"}
+    path = NOTICES + "/{notice_id}"
+    shown = wait_for(
+        lambda: (r := api.call("GET", path, target)).status_code == 200 and r.json(),
+        "the acceptance notice to be signed",
+    )
+    assert shown["title_zh"] == "受理通知书" and shown["signature"]
+    assert api.status("GET", path, dict(target, notice_id="x:rejection")) == 404
+    assert api.status("GET", path, target, ("applicant", STRANGER)) == 404
+
+
+@case("POST", "/api/notices/verify")
+def _verify_notice(api, fixture):
+    application_id = fixture("birth")["id"]
+    target = {"application_id": application_id, "notice_id": f"{application_id}:acceptance"}
+    notice = wait_for(
+        lambda: (
+            (r := api.call("GET", NOTICES + "/{notice_id}", target)).status_code == 200 and r.json()
+        ),
+        "the acceptance notice to be signed",
+    )
+    path = "/api/notices/verify"
+    assert api.call("POST", path, as_=None, json=notice).json()["result"] == "valid"
+    forged = dict(notice, promised_due="2099-12-31T23:59:59+08:00")
+    assert api.call("POST", path, json=forged).json()["result"] == "forged"
+    assert api.status("POST", path, json={"id": notice["id"]}) == 400
+    assert (
+        api.status("POST", path, data=json.dumps(notice), headers={"Content-Type": "text/plain"})
+        == 415
+    )
+
+
+@case("GET", HALL)
+def _hall_applications(api, fixture):
+    hall = hall_api(api, fixture)
+    application_id = apply(hall, "birth")[0]
+    wait_for_status(hall, application_id, {"accepting"})
+    listed = hall.call("GET", HALL, as_=HALL_CLERK).json()
+    assert application_id in {a["application_id"] for a in listed["applications"]}
+    assert hall.status("GET", HALL, as_="applicant") == 403
+    assert hall.status("GET", HALL, as_=None) == 401
+
+
+@case("POST", HALL + "/{application_id}/acceptance")
+def _hall_acceptance(api, fixture):
+    hall = hall_api(api, fixture)
+    application_id = apply(hall, "birth")[0]
+    wait_for_status(hall, application_id, {"accepting"})
+    path, target = HALL + "/{application_id}/acceptance", {"application_id": application_id}
+    assert hall.status("POST", path, target, HALL_CLERK, json={"decision": "refuse"}) == 400
+    assert hall.status("POST", path, target, HALL_CLERK, json={"decision": "maybe"}) == 400
+    assert hall.status("POST", path, target, "applicant", json={"decision": "accept"}) == 403
+    assert hall.status("POST", path, target, None, json={"decision": "accept"}) == 401
+    assert (
+        hall.status(
+            "POST",
+            path,
+            {"application_id": uuid.uuid4().hex},
+            HALL_CLERK,
+            json={"decision": "accept"},
+        )
+        == 404
+    )
+    assert (
+        hall.status(
+            "POST", path, target, HALL_CLERK, data="accept", headers={"Content-Type": "text/plain"}
+        )
+        == 415
+    )
+    accepted = hall.call("POST", path, target, HALL_CLERK, json={"decision": "accept"})
+    assert accepted.status_code == 200 and accepted.json()["acceptance"]["state"] == "accepted"
+    assert hall.status("POST", path, target, HALL_CLERK, json={"decision": "accept"}) == 409
+
+
 @pytest.mark.parametrize("operation", sorted(CASES), ids=lambda op: " ".join(op))
 def test_operation_conforms_to_the_document(operation, api, request):
     CASES[operation](api, request.getfixturevalue)

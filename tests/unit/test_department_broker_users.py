@@ -166,3 +166,29 @@ def test_consumers_connect_as_given_derived_or_default(monkeypatch):
     assert f":{broker_users.password('department.health', 's')}@" in derived
     monkeypatch.delenv("BROKER_USERS_SECRET")
     assert broker_users.consumer_uris(["health"]) == {}
+
+
+def test_a_correction_naming_a_material_outside_the_items_standard_list_is_refused(monkeypatch):
+    monkeypatch.setenv("BROKER_USER_PREFIX", PREFIX)
+    workflow = {
+        "tasks": {
+            "HN-WJ-0001": {
+                "task_id": "a1:HN-WJ-0001",
+                "item_code": "HN-WJ-0001",
+                "department": "health",
+                "materials": ["M-ID", "M-BIRTH"],
+            }
+        }
+    }
+    asked = dict(
+        result("a1:HN-WJ-0001", "health"),
+        decision="correction_required",
+        materials=["M-BIRTH", "M-EXTRA"],
+    )
+    before = boundary.RESULTS_REFUSED.labels("extra_material")._value.get()
+    with pytest.raises(InvalidMessage, match="extra_material.*M-EXTRA is not on the standard"):
+        boundary.authenticate_result("department.health", asked, workflow)
+    assert boundary.RESULTS_REFUSED.labels("extra_material")._value.get() == before + 1
+    # the standard list's materials are fine, and so is an approval that names none
+    boundary.authenticate_result("department.health", dict(asked, materials=["M-ID"]), workflow)
+    boundary.authenticate_result("department.health", result("a1:HN-WJ-0001", "health"), workflow)

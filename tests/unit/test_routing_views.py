@@ -5,7 +5,7 @@ from datetime import datetime, timezone
 import pytest
 
 from onestop.common.auth import Principal
-from onestop.common.errors import Conflicting, Unknown
+from onestop.common.errors import Conflicting, Invalid, Unknown
 from onestop.common.working_days import WorkingCalendar
 from services.routing import domain, views
 
@@ -106,3 +106,31 @@ def test_a_history_is_unknown_to_whoever_may_not_read_the_application():
         views.history(doc, "a1", Principal(role="applicant", sub="someone else"))
     with pytest.raises(Unknown):
         views.history(None, "a1", owner)
+
+
+def test_an_officers_correction_names_only_the_items_standard_materials():
+    task = {"item_code": "HN-WJ-0001", "materials": ["M-ID", "M-BIRTH"]}
+    asked = {"decision": "correction_required", "materials": ["M-ID", "M-EXTRA", "M-OTHER"]}
+    with pytest.raises(Invalid) as refused:
+        views.check_requested_materials(task, asked)
+    messages = refused.value.fields["materials"]
+    assert sorted(messages) == ["1", "2"]
+    assert "M-EXTRA is not on the standard list of item HN-WJ-0001" in messages["1"][0]
+    assert "M-ID, M-BIRTH" in messages["2"][0]
+    views.check_requested_materials(task, dict(asked, materials=["M-BIRTH"]))
+    views.check_requested_materials(task, {"decision": "approved", "materials": ["M-EXTRA"]})
+
+
+def test_an_officer_confirms_only_the_fee_of_their_offices_task_awaiting_payment():
+    task = {"task_id": "a1:X", "office": "civil_affairs.430102", "state": "awaiting_payment"}
+    flow = {"tasks": {"X": dict(task, fee=9.0)}}
+    found = views.task_awaiting_payment(flow, "a1:X", "civil_affairs.430102")
+    views.check_payment(found, {"amount": 9})
+    with pytest.raises(Invalid) as wrong:
+        views.check_payment(found, {"amount": 8.5})
+    assert "does not match its fee of 9.0" in wrong.value.fields["amount"][0]
+    with pytest.raises(Unknown):
+        views.task_awaiting_payment(flow, "a1:X", "health.430102")
+    flow["tasks"]["X"]["state"] = "approved"
+    with pytest.raises(Conflicting):
+        views.task_awaiting_payment(flow, "a1:X", "civil_affairs.430102")
