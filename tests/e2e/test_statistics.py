@@ -54,9 +54,11 @@ def database(client, mesh, service):
 def at_counter(client, mesh, code, region):
     """An application a counter clerk submits for the sample applicant."""
     scenario = client.scenario(code)
-    body = sample_application(scenario, client.upload(token=client.token_for(PERSON_ID)))
+    # a clerk of that region's counter, who scans the paper materials there (ADR 0020)
+    clerk = mesh.token("clerk", f"clerk-{uuid.uuid4().hex[:6]}", region=region)
+    body = sample_application(scenario, client.upload(token=clerk))
     body.update(region=region, channel="counter")
-    response = client.submit(body, token=mesh.token("clerk", f"clerk-{uuid.uuid4().hex[:6]}"))
+    response = client.submit(body, token=clerk)
     assert response.status_code == 202, response.text
     return response.json()["id"]
 
@@ -98,7 +100,7 @@ def batch(client, mesh):
     )
     assert bad.status_code == 201, bad.text
     path = f"/api/rectifications/{bad.json()['case_id']}"
-    taxation = officer(mesh, "taxation", name="Wang Fang")
+    taxation = officer(mesh, "taxation", name="Wang Fang", region=LIUYANG)
     assert (
         mesh.post(
             path + "/visit", json={"method": "phone", "note": "apologised"}, headers=taxation
