@@ -19,6 +19,7 @@ from onestop.contracts.events import (
     APPLICATION_SUBMITTED,
     APPLICATION_UPDATED,
     LICENSE_ISSUED,
+    NOTICE_ISSUED,
     NOTIFICATION_QUEUED,
     TASK_DUE_SOON,
     TASK_ESCALATED,
@@ -27,6 +28,7 @@ from onestop.contracts.events import (
     ApplicationSubmittedSchema,
     ApplicationUpdatedSchema,
     LicenseEventSchema,
+    NoticeIssuedSchema,
     NotificationQueuedSchema,
     TaskSupervisionSchema,
     load_event,
@@ -66,6 +68,10 @@ class NotifyService(ServiceBase):
     @event_handler("routing", APPLICATION_UPDATED)
     def handle_application_updated(self, payload):
         self._notify(load_event(ApplicationUpdatedSchema, payload, APPLICATION_UPDATED))
+
+    @event_handler("routing", NOTICE_ISSUED)
+    def handle_notice_issued(self, payload):
+        self._notify(load_event(NoticeIssuedSchema, payload, NOTICE_ISSUED))
 
     @event_handler("routing", APPLICATION_DECIDED)
     def handle_application_decided(self, payload):

@@ -71,8 +71,21 @@ OVERDUE = {
     "limit": "2026-03-04T09:00:00+00:00",
     "sent_at": "2026-03-02T09:00:01+00:00",
 }
+ACCEPTED = {
+    "notice_id": "A-1:acceptance",
+    "kind": "acceptance",
+    "title_zh": "受理通知书",
+    "application_id": "A-1",
+    "scenario": "birth",
+    "applicant": APPLICANT,
+    "region": "110101",
+    "issued_at": "2026-03-02T09:00:00+08:00",
+    "issued_by": "hall",
+    "reasons": [],
+}
 SAMPLES = {
     events.APPLICATION_SUBMITTED: SUBMITTED,
+    events.NOTICE_ISSUED: ACCEPTED,
     events.APPLICATION_UPDATED: UPDATED,
     events.APPLICATION_DECIDED: DECIDED,
     events.LICENSE_ISSUED: LICENSE,
@@ -108,6 +121,18 @@ def test_who_is_told_what():
     (correction,) = domain.notices(events.APPLICATION_UPDATED, UPDATED, applicant_of)
     assert correction["notice"] == "correction_requested"
     assert "户口登记" in correction["text"] and "照片不清晰" in correction["text"]
+    (accepted,) = domain.notices(events.NOTICE_ISSUED, ACCEPTED, applicant_of)
+    assert accepted["notice"] == "application_accepted"
+    assert (
+        accepted["person"] == f"applicant:{ID_NUMBER}"
+        and "已于 2026-03-02 受理" in accepted["text"]
+    )
+    refused = dict(ACCEPTED, notice_id="A-1:non_acceptance", kind="non_acceptance")
+    assert [n["notice"] for n in domain.notices(events.NOTICE_ISSUED, refused, applicant_of)] == [
+        "application_not_accepted"
+    ]
+    rejection = dict(ACCEPTED, notice_id="A-1:rejection", kind="rejection")
+    assert domain.notices(events.NOTICE_ISSUED, rejection, applicant_of) == []  # told as decided
     (overdue,) = domain.notices(events.TASK_OVERDUE, OVERDUE, applicant_of)
     assert overdue["person"] == "office:health.110101"
     assert "2026-03-04" in overdue["text"]
