@@ -46,10 +46,12 @@ def outage_mesh(tmp_path_factory):
         broker.remove()
 
 
-def outages(mesh, broker, accepted, log):
-    """Once the batch is under way: the store away for 60 s, then a broker restart."""
+def outages(mesh, broker, accepted, log, stop):
+    """Once the batch is under way: the store away for 60 s, then a broker restart (none of
+    it when the submissions stopped first: `stop` is set when they end, however)."""
     while len(accepted) < BATCH // 6:
-        time.sleep(0.2)
+        if stop.wait(0.2):
+            return
     log.append(("store down", len(accepted)))
     mesh.stop_store()
     time.sleep(STORE_OUTAGE_SECONDS)
@@ -68,8 +70,8 @@ def test_a_store_outage_and_a_broker_restart_under_load_lose_nothing(outage_mesh
     mesh, broker = outage_mesh
     client = mesh.client()
     batch = plan_batch(client, random.Random(20261203), BATCH)
-    accepted, log = [], []
-    chaos = threading.Thread(target=outages, args=(mesh, broker, accepted, log))
+    accepted, log, stop = [], [], threading.Event()
+    chaos = threading.Thread(target=outages, args=(mesh, broker, accepted, log, stop))
     chaos.start()
     deadline = time.monotonic() + 900
 
@@ -85,6 +87,7 @@ def test_a_store_outage_and_a_broker_restart_under_load_lose_nothing(outage_mesh
         with ThreadPoolExecutor(3) as pool:
             ids = list(pool.map(submit, batch))
     finally:
+        stop.set()
         chaos.join()
     # the outages really happened while applications were coming in
     assert [event for event, _ in log] == ["store down", "store up", "broker down", "broker up"]

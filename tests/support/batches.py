@@ -7,7 +7,7 @@ import time
 import pymongo
 import requests
 
-from onestop.client import sample_application
+from onestop.client import ENTERPRISE_ID, PERSON_ID, sample_application
 
 SCENARIOS = ["birth", "enterprise_startup", "construction_permit"]
 RETRYABLE = (requests.ConnectionError, requests.Timeout)
@@ -31,10 +31,14 @@ def submit_until_accepted(client, body, key, deadline):
 def plan_batch(client, rng, size):
     """(body, expected outcome) for each application: approve, reject or correct-then-approve."""
     scenarios = {code: client.scenario(code) for code in SCENARIOS}
-    file_id = client.upload()
+    uploads = {}  # an upload is its uploader's (ADR 0020): one per applicant
     batch = []
     for _ in range(size):
         scenario = scenarios[rng.choice(SCENARIOS)]
+        applicant = PERSON_ID if scenario["applicant_kinds"][0] == "person" else ENTERPRISE_ID
+        if applicant not in uploads:
+            uploads[applicant] = client.upload(token=client.token_for(applicant))
+        file_id = uploads[applicant]
         department = rng.choice(
             sorted({i["department"] for i in scenario["items"] if not i["optional"]})
         )
@@ -53,7 +57,7 @@ def settle(client, application_ids, deadline):
     """Poll until every application is decided, answering correction requests like an
     applicant would. Returns id -> final view."""
     decided = {}
-    file_id = None
+    uploads = {}  # the owner's own upload, one per owner (ADR 0020)
     while len(decided) < len(application_ids):
         assert time.monotonic() < deadline, (
             f"{len(application_ids) - len(decided)} applications undecided"
@@ -66,7 +70,10 @@ def settle(client, application_ids, deadline):
                 if view.get("decision"):
                     decided[application_id] = view
                 elif view.get("status") == "awaiting_correction":
-                    file_id = file_id or client.upload()
+                    owner = client._owners[application_id]
+                    if owner not in uploads:
+                        uploads[owner] = client.upload(token=owner)
+                    file_id = uploads[owner]
                     asked = {
                         c
                         for t in view["tasks"]
