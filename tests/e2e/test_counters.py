@@ -19,7 +19,9 @@ CLERK = ("clerk", "clerk-0077")
 
 
 def submit(mesh, client, headers, **changes):
-    body = dict(sample_application(client.scenario("birth"), client.upload()), **changes)
+    # the caller's own upload: a clerk scans the paper at the counter (ADR 0020)
+    own = client.upload(token=headers["Authorization"].removeprefix("Bearer "))
+    body = dict(sample_application(client.scenario("birth"), own), **changes)
     return mesh.post(
         "/api/applications",
         json=body,
