@@ -27,8 +27,11 @@ def optional_items(scenario):
 
 
 def apply_for_every_item(client, scenario):
-    body = sample_application(scenario, client.upload(), optional_items=optional_items(scenario))
+    holder = HOLDERS[scenario["applicant_kinds"][0]]
+    own = client.upload(token=client.token_for(holder))  # an upload is its uploader's
+    body = sample_application(scenario, own, optional_items=optional_items(scenario))
     body["applicant"]["id_number"] = HOLDERS[body["applicant"]["kind"]]
+    assert body["applicant"]["id_number"] == holder
     response = client.submit(body)
     assert response.status_code == 202, response.text
     return response.json()["id"]

@@ -23,7 +23,7 @@ from tests.e2e.test_once_only import body_for, later_scenario
 from tests.support.mesh import ROOT
 from tests.support.scrape import metric
 
-LIUYANG, SHAOSHAN = "430181", "430382"  # counties of Changsha and Xiangtan
+YUELU, SHAOSHAN = "430104", "430382"  # counties of Changsha and Xiangtan that no other test uses
 
 
 def stats(mesh, **params):
@@ -75,15 +75,15 @@ def batch(client, mesh):
     counters_before = metric(
         feedback, "feedback_statistics_total", figure="submitted", channel="counter"
     )
-    startup = decided(client, mesh, region=LIUYANG)
+    startup = decided(client, mesh, region=YUELU)
     reused = client.submit(
         dict(
             body_for(client, later_scenario(client, mesh), without={"business_license"}),
-            region=LIUYANG,
+            region=YUELU,
         )
     )
     assert reused.status_code == 202, reused.text
-    counter = at_counter(client, mesh, "birth", LIUYANG)
+    counter = at_counter(client, mesh, "birth", YUELU)
     mobile = decided(client, mesh, "birth", PERSON_ID, region=SHAOSHAN, channel="mobile")
     rejected = client.apply("birth", name="Reject all", region=SHAOSHAN)
     withdrawn = client.apply("construction_permit", name="Hold all", region=SHAOSHAN)
@@ -100,7 +100,7 @@ def batch(client, mesh):
     )
     assert bad.status_code == 201, bad.text
     path = f"/api/rectifications/{bad.json()['case_id']}"
-    taxation = officer(mesh, "taxation", name="Wang Fang", region=LIUYANG)
+    taxation = officer(mesh, "taxation", name="Wang Fang", region=YUELU)
     assert (
         mesh.post(
             path + "/visit", json={"method": "phone", "note": "apologised"}, headers=taxation
@@ -148,21 +148,21 @@ def settled(mesh, region, reviews, closed):
 def test_the_published_figures_are_what_happened(mesh, batch):
     views = batch["views"]
     assert {v["status"] for v in views.values()} == {"approved", "rejected", "withdrawn"}
-    liuyang = wait_until(lambda: settled(mesh, LIUYANG, 2, 1), "Liuyang's figures settle")
-    want = expected_submissions(views, LIUYANG)
-    assert liuyang["applications_submitted"] == want["submitted"] == 3
-    assert liuyang["submitted_by_channel"] == want["by_channel"]
-    assert liuyang["share_online"] == round(2 / 3, 4)
-    assert liuyang["materials_saved"] == want["materials_saved"] >= 1  # the reused licence
-    assert liuyang["visits_saved"] == want["visits_saved"]
-    assert (liuyang["applications_decided"], liuyang["approved"]) == (3, 3)
+    yuelu = wait_until(lambda: settled(mesh, YUELU, 2, 1), "Yuelu's figures settle")
+    want = expected_submissions(views, YUELU)
+    assert yuelu["applications_submitted"] == want["submitted"] == 3
+    assert yuelu["submitted_by_channel"] == want["by_channel"]
+    assert yuelu["share_online"] == round(2 / 3, 4)
+    assert yuelu["materials_saved"] == want["materials_saved"] >= 1  # the reused licence
+    assert yuelu["visits_saved"] == want["visits_saved"]
+    assert (yuelu["applications_decided"], yuelu["approved"]) == (3, 3)
     # the simulated departments answer at once: every decision within its promised date
-    assert liuyang["decided_on_time"] == 3 and liuyang["on_time_rate"] == 1.0
-    assert liuyang["average_working_days"] in (0.0, 0.33, 0.67, 1.0)  # across midnight at most
-    assert liuyang["reviews"]["levels"]["very_satisfied"] == 1
-    assert liuyang["reviews"]["levels"]["very_dissatisfied"] == 1
-    assert liuyang["reviews"]["good_rate"] == 0.5
-    assert (liuyang["rectifications_opened"], liuyang["rectifications_closed"]) == (1, 1)
+    assert yuelu["decided_on_time"] == 3 and yuelu["on_time_rate"] == 1.0
+    assert yuelu["average_working_days"] in (0.0, 0.33, 0.67, 1.0)  # across midnight at most
+    assert yuelu["reviews"]["levels"]["very_satisfied"] == 1
+    assert yuelu["reviews"]["levels"]["very_dissatisfied"] == 1
+    assert yuelu["reviews"]["good_rate"] == 0.5
+    assert (yuelu["rectifications_opened"], yuelu["rectifications_closed"]) == (1, 1)
 
     shaoshan = wait_until(lambda: settled(mesh, SHAOSHAN, 1, 0), "Shaoshan's figures settle")
     want = expected_submissions(views, SHAOSHAN)
@@ -181,11 +181,11 @@ def test_the_published_figures_are_what_happened(mesh, batch):
     assert shaoshan["reviews"]["levels"]["satisfied"] == 1
 
     # by department: the tax office's own review and case; a city adds up its counties
-    taxation = stats(mesh, region=LIUYANG, department="taxation")["totals"]
+    taxation = stats(mesh, region=YUELU, department="taxation")["totals"]
     assert taxation["reviews"]["levels"]["very_dissatisfied"] == 1
     assert taxation["reviews"]["levels"]["very_satisfied"] == 0  # the whole application's
     assert taxation["rectifications_closed"] == 1
-    only_counter = stats(mesh, region=LIUYANG, channel="counter")["totals"]
+    only_counter = stats(mesh, region=YUELU, channel="counter")["totals"]
     assert only_counter["applications_submitted"] == 1 and only_counter["share_online"] == 0.0
     changsha = stats(mesh, region="430100")["totals"]
     assert changsha["applications_submitted"] >= 3  # other tests apply in Changsha too
@@ -196,7 +196,7 @@ def test_the_figures_agree_with_the_applications_intake_stored(mesh, batch):
     client = mongo(mesh)
     try:
         stored = database(client, mesh, "intake").applications
-        for region in (LIUYANG, SHAOSHAN):
+        for region in (YUELU, SHAOSHAN):
             by_channel = {
                 c: stored.count_documents({"region": region, "channel": c})
                 for c in statistics.CHANNELS
@@ -210,7 +210,7 @@ def test_the_figures_agree_with_the_applications_intake_stored(mesh, batch):
     "query",
     [
         {},
-        {"region": LIUYANG},
+        {"region": YUELU},
         {"region": SHAOSHAN, "channel": "online"},
         {"department": "taxation"},
         {"department": "service_center", "region": "430000"},
@@ -218,7 +218,7 @@ def test_the_figures_agree_with_the_applications_intake_stored(mesh, batch):
     ],
 )
 def test_the_published_figures_equal_a_recount_from_the_stores(mesh, batch, query):
-    wait_until(lambda: settled(mesh, LIUYANG, 2, 1), "Liuyang's figures settle")
+    wait_until(lambda: settled(mesh, YUELU, 2, 1), "Yuelu's figures settle")
     client = mongo(mesh)
     try:
         store = StatisticsStore(database(client, mesh, "feedback"))
@@ -237,7 +237,7 @@ def test_the_published_figures_equal_a_recount_from_the_stores(mesh, batch, quer
 
 
 def test_the_operators_recount_command_finds_them_equal(mesh, batch):
-    wait_until(lambda: settled(mesh, LIUYANG, 2, 1), "Liuyang's figures settle")
+    wait_until(lambda: settled(mesh, YUELU, 2, 1), "Yuelu's figures settle")
 
     def recount():
         result = subprocess.run(
@@ -257,7 +257,7 @@ def test_the_operators_recount_command_finds_them_equal(mesh, batch):
 
 
 def test_the_counters_follow_the_figures(mesh, batch):
-    wait_until(lambda: settled(mesh, LIUYANG, 2, 1), "Liuyang's figures settle")
+    wait_until(lambda: settled(mesh, YUELU, 2, 1), "Yuelu's figures settle")
     feedback = mesh.service_url("feedback")
     after = metric(feedback, "feedback_statistics_total", figure="submitted", channel="counter")
     assert after >= batch["counters_before"] + 1
@@ -293,7 +293,7 @@ def test_bad_filters_are_400_per_field(mesh, params, fields):
 
 
 def test_the_figures_hold_no_personal_data(mesh, batch):
-    text = mesh.get("/api/statistics", params={"region": LIUYANG}).text
+    text = mesh.get("/api/statistics", params={"region": YUELU}).text
     for personal in (PERSON_ID, ENTERPRISE_ID, "Li Hua", *batch["ids"]):
         assert personal not in text
 

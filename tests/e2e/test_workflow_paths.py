@@ -25,16 +25,15 @@ def test_correction_goes_back_to_the_asking_department_only_then_approves(client
     assert [t["department"] for t in asking] == ["taxation"]
     assert asking[0]["requested_materials"] and "illegible" in asking[0]["reason"]
 
+    own = client.upload(token=client._owners[application_id])  # the enterprise's own upload
     wrong = client.post_as_owner(
         application_id,
         "corrections",
-        {"materials": [{"code": "eia_report", "file_id": client.upload()}]},
+        {"materials": [{"code": "eia_report", "file_id": own}]},
     )
     assert wrong.status_code == 400 and "missing" in wrong.json()["fields"]["materials"]
 
-    supplied = [
-        {"code": code, "file_id": client.upload()} for code in asking[0]["requested_materials"]
-    ]
+    supplied = [{"code": code, "file_id": own} for code in asking[0]["requested_materials"]]
     response = client.post_as_owner(application_id, "corrections", {"materials": supplied})
     assert response.status_code == 202, response.text
     assert response.json()["tasks"] == [asking[0]["task_id"]]
