@@ -3,7 +3,7 @@
 PY := .venv/bin/python
 PYTEST := $(PY) -m pytest
 
-.PHONY: setup run test lint audit unit-tests integration-tests e2e-tests catalog-check contract-check clean \
+.PHONY: setup run test lint audit unit-tests integration-tests e2e-tests browser-tests screenshots catalog-check contract-check clean \
 	deploy-files deploy-check prometheus bench bench-quick bench-setup compose-test
 
 setup:
@@ -22,6 +22,7 @@ test: setup
 	@$(PYTEST) tests/unit
 	@$(PYTEST) tests/integration
 	@$(PYTEST) tests/e2e
+	@$(PYTEST) tests/browser
 
 unit-tests: setup
 	@$(PYTEST) tests/unit
@@ -31,6 +32,14 @@ integration-tests: setup
 
 e2e-tests: setup
 	@$(PYTEST) tests/e2e
+
+# the screens in Debian's Chromium (Playwright), axe-core on every page (tests/browser)
+browser-tests: setup
+	@$(PYTEST) tests/browser
+
+# the browser tests, leaving their screenshots and axe-core counts in docs/screenshots (README)
+screenshots: setup
+	@SCREENSHOTS_DIR=docs/screenshots $(PYTEST) tests/browser
 
 # supply chain: every pinned requirement against the known vulnerabilities (scripts/audit.py)
 lint: setup

@@ -131,6 +131,12 @@ def processes(departments):
         },
     )
     table["gateway"] = ([PYTHON, "-m", "services.gateway.app"], {})
+    # the screens sign people in, so they alone get the issuer's key (else the development
+    # key under DATA_DIR, as ops.cli uses); locally the demo people's sign-in is on
+    web_env = {"WEB_DEV_SIGNIN": config.env("WEB_DEV_SIGNIN", "true")}
+    if config.env("AUTH_SIGNING_KEY"):
+        web_env["AUTH_SIGNING_KEY"] = config.env("AUTH_SIGNING_KEY")
+    table["web"] = ([PYTHON, "-m", "services.web.app"], web_env)
     table["broker-exporter"] = ([PYTHON, "-m", "ops.broker_exporter"], {})
     return table
 
@@ -164,6 +170,7 @@ def health_urls():
     urls = {name: f"{config.service_url(name)}/health" for name in config.SERVICES}
     urls["departments-nameko"] = f"http://127.0.0.1:{config.port_of('departments-nameko')}/health"
     urls["gateway"] = f"http://127.0.0.1:{config.gateway_port()}/health"
+    urls["web"] = f"http://127.0.0.1:{config.port_of('web')}/health"
     return urls
 
 
@@ -192,6 +199,8 @@ def announce_when_ready(manager, timeout=90):
         "",
         "=" * 72,
         "One-step Approval mesh is running.",
+        f"  Screens:         {base}/   (sign in as a demo person: applicant, clerk, officer,"
+        " supervisor)",
         f"  Public API:      {base}/api   (OpenAPI: {base}/api/openapi.json)",
         "  Metrics:",
     ]

@@ -28,6 +28,10 @@ fi
 missing=()
 command -v promtool >/dev/null || missing+=(prometheus)
 command -v docker-compose >/dev/null || missing+=(docker-compose)
+# the browser tests (tests/browser): Debian's Chromium, driven by Playwright, and a Chinese
+# font so that the pages (and the README's screenshots) show Chinese text, not boxes
+[ -x /usr/bin/chromium ] || missing+=(chromium)
+[ -d /usr/share/fonts/truetype/wqy ] || missing+=(fonts-wqy-microhei)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     echo "setup: install ${missing[*]} (Debian packages) as root, then run make again" >&2
@@ -44,7 +48,7 @@ if ! kubectl kustomize --help >/dev/null 2>&1; then
 fi
 # Node.js tools and examples, pinned by their lockfiles: the AsyncAPI validator, the
 # Node.js example department (docs/department-guide.md).
-for dir in tools/asyncapi departments/examples/node-department; do
+for dir in tools/asyncapi departments/examples/node-department services/web/frontend; do
   [ -f "$dir/package-lock.json" ] || continue
   if [ ! -f "$dir/node_modules/.installed" ] || [ "$dir/package-lock.json" -nt "$dir/node_modules/.installed" ]; then
     if ! command -v npm >/dev/null; then
@@ -56,3 +60,10 @@ for dir in tools/asyncapi departments/examples/node-department; do
     touch "$dir/node_modules/.installed"
   fi
 done
+# The screens (services/web): built into services/web/dist from the pinned front-end sources
+# whenever a source is newer than the last build (docs/adr/0024-web-front-end.md)
+web=services/web
+if [ ! -f "$web/dist/index.html" ] || [ -n "$(find "$web/frontend" -path "$web/frontend/node_modules" -prune -o -type f -newer "$web/dist/index.html" -print -quit)" ]; then
+  echo "setup: building the screens (npm run build in $web/frontend)"
+  (cd "$web/frontend" && npm run build --silent >/dev/null)
+fi

@@ -26,6 +26,10 @@ DEPARTMENT_CONSUMERS = {
     "departments-nameko": 8011,
     "departments-pika": 8012,
 }
+# the screens (services/web): static pages and sign-in, behind the gateway's "/"
+FRONTENDS = {
+    "web": 8007,
+}
 # local-only helpers: name -> metrics port (compose and Kubernetes use RabbitMQ's own plugin)
 EXPORTERS = {
     "broker-exporter": 8013,
@@ -54,7 +58,11 @@ def db_name(service):
 def port_of(name):
     """The HTTP port of a service or department consumer; <NAME>_PORT overrides the default."""
     default = (
-        SERVICES.get(name) or DEPARTMENT_CONSUMERS.get(name) or EXPORTERS.get(name) or GATEWAY_PORT
+        SERVICES.get(name)
+        or FRONTENDS.get(name)
+        or DEPARTMENT_CONSUMERS.get(name)
+        or EXPORTERS.get(name)
+        or GATEWAY_PORT
     )
     return int(env(f"{name.upper().replace('-', '_')}_PORT", default))
 

@@ -1,6 +1,7 @@
 """The public entry point: a route table from API paths to the services that own them.
 
-It adds nothing but routing, JSON errors for paths and methods nobody serves, a
+Every path outside `/api` goes to the screens (services/web: the front end and its
+sign-in). It adds nothing but routing, JSON errors for paths and methods nobody serves, a
 503 naming the service that is down, the OpenAPI document, and metrics of what passed
 through it (requests by service, method and status, latency, services found down) on a
 port of their own, GATEWAY_METRICS_PORT (8010), never on the public one. Run with
@@ -87,6 +88,8 @@ ROUTES = [
 ]
 # public aliases: path -> (service, path at the service)
 ALIASES = {"/.well-known/license-keys.json": ("license", "/api/licenses/keys")}
+# the screens' process answers these on its own port only, never through the public one
+PRIVATE = {"/metrics", "/ready"}
 HOP_BY_HOP = {
     "connection",
     "keep-alive",
@@ -135,7 +138,9 @@ class Gateway:
             ],
             strict_slashes=False,
         )
-        self.service_urls = service_urls or {s: config.service_url(s) for s in config.SERVICES}
+        self.service_urls = service_urls or {
+            s: config.service_url(s) for s in [*config.SERVICES, *config.FRONTENDS]
+        }
         self.session = requests.Session()
         adapter = requests.adapters.HTTPAdapter(pool_connections=8, pool_maxsize=64)
         self.session.mount("http://", adapter)
@@ -165,6 +170,11 @@ class Gateway:
         if request.path in ALIASES:
             service, path = ALIASES[request.path]
             return service, self.forward(request, service, path)
+        if request.path in PRIVATE:
+            return "gateway", json_error(404, "not_found", f"nothing public at {request.path}")
+        if not (request.path == "/api" or request.path.startswith("/api/")):
+            # the screens and their sign-in (services/web): everything outside /api
+            return "web", self.forward(request, "web", request.path)
         try:
             service, _ = self.url_map.bind_to_environ(request.environ).match()
         except HTTPException as exc:

@@ -57,6 +57,7 @@ PORT_OFFSETS = {
     "license": 4,
     "feedback": 5,
     "notify": 6,
+    "web": 7,
     "gateway-metrics": 10,
     "departments-nameko": 11,
     "departments-pika": 12,
