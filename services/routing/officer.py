@@ -88,26 +88,41 @@ class OfficerApi:
         officer = self.auth.require(request, "officer")
         return views.officer_tasks(self.store.with_open_tasks_at(officer.office), officer.office)
 
-    @http("POST", "/api/officer/tasks/<string:task_id>/decision")
-    def officer_decision(self, request, task_id):
+    def _officer_task(self, request, task_id, schema, find):
+        """(officer, validated body, application id, task) for a request about one task of
+        the officer's office; `find` is the views function that says whether this task may
+        be acted on (a 404 or 409 otherwise)."""
         officer = self.auth.require(request, "officer")
-        decision = load(OfficerDecisionSchema(), read_json(request))
+        body = load(schema, read_json(request))
         application_id = task_id.rpartition(":")[0]
         workflow = self.store.get(application_id) if application_id else None
-        task = views.task_to_decide(workflow, task_id, officer.office)
-        views.check_requested_materials(task, decision)
+        return officer, body, application_id, find(workflow, task_id, officer.office)
+
+    def _publish_as_department(self, kind, application_id, task_id, task, fields):
+        """Publish a message of `kind` about the task as its department's broker user,
+        exactly as the department's own integration would; the envelope published."""
         envelope = make_envelope(
-            contract.RESULT,
+            kind,
             application_id,
             {
                 "task_id": task_id,
                 "application_id": application_id,
                 "department": task["department"],
-                **decision,
-                "decided_by": officer.sub,
+                **fields,
             },
         )
         self.department_results.publish(task["department"], envelope)
+        return envelope
+
+    @http("POST", "/api/officer/tasks/<string:task_id>/decision")
+    def officer_decision(self, request, task_id):
+        officer, decision, application_id, task = self._officer_task(
+            request, task_id, OfficerDecisionSchema(), views.task_to_decide
+        )
+        views.check_requested_materials(task, decision)
+        envelope = self._publish_as_department(
+            contract.RESULT, application_id, task_id, task, {**decision, "decided_by": officer.sub}
+        )
         log.info(
             "officer %s of %s decided task %s: %s",
             officer.sub,
@@ -126,23 +141,13 @@ class OfficerApi:
     def officer_payment(self, request, task_id):
         """The office's cashier confirms a task's fee was paid: published as a
         `payment_confirmed` of the department, like a payment service's."""
-        officer = self.auth.require(request, "officer")
-        payment = load(OfficerPaymentSchema(), read_json(request))
-        application_id = task_id.rpartition(":")[0]
-        workflow = self.store.get(application_id) if application_id else None
-        task = views.task_awaiting_payment(workflow, task_id, officer.office)
-        views.check_payment(task, payment)
-        envelope = make_envelope(
-            contract.PAYMENT,
-            application_id,
-            {
-                "task_id": task_id,
-                "application_id": application_id,
-                "department": task["department"],
-                **payment,
-            },
+        officer, payment, application_id, task = self._officer_task(
+            request, task_id, OfficerPaymentSchema(), views.task_awaiting_payment
         )
-        self.department_results.publish(task["department"], envelope)
+        views.check_payment(task, payment)
+        envelope = self._publish_as_department(
+            contract.PAYMENT, application_id, task_id, task, payment
+        )
         log.info("officer %s confirmed the payment of task %s", officer.sub, task_id)
         return 202, {
             "task_id": task_id,
