@@ -19,6 +19,7 @@ from onestop.contracts.topology import dead_letter_queue, declare_all, departmen
 from services.routing.service import RoutingService
 from tests.support.departments import publish_result
 from tests.support.polling import wait_for
+from tests.support.plans import plan, plan_task
 
 DEPARTMENT = "itdept"
 EVENTS_QUEUE = Queue(
@@ -27,36 +28,10 @@ EVENTS_QUEUE = Queue(
     routing_key="#",
     durable=True,
 )
-PLAN = {
-    "catalog_version": 1,
-    "promised_days": 5,
-    "tasks": [
-        {
-            "item_code": "IT-1",
-            "item_name": "First",
-            "department": DEPARTMENT,
-            "level": "county",
-            "region": "430102",
-            "office": f"{DEPARTMENT}.430102",
-            "depends_on": [],
-            "promised_days": 2,
-            "legal_days": 5,
-            "license_type": None,
-        },
-        {
-            "item_code": "IT-2",
-            "item_name": "Second",
-            "department": DEPARTMENT,
-            "level": "county",
-            "region": "430102",
-            "office": f"{DEPARTMENT}.430102",
-            "depends_on": ["IT-1"],
-            "promised_days": 2,
-            "legal_days": 5,
-            "license_type": None,
-        },
-    ],
-}
+PLAN = plan(
+    plan_task("IT-1", "First", DEPARTMENT),
+    plan_task("IT-2", "Second", DEPARTMENT, depends_on=["IT-1"]),
+)
 
 
 @pytest.fixture

@@ -24,27 +24,11 @@ from onestop.contracts import messages as contract
 from onestop.contracts.topology import declare_all, department_queue, tasks_exchange
 from services.routing import domain
 from tests.support.amqp import take
+from tests.support.plans import plan, plan_task
 
 DEPARTMENT = "itprops"
 NOW = datetime(2026, 11, 26, 9, 0, tzinfo=timezone.utc)
-PLAN = {
-    "catalog_version": 1,
-    "promised_days": 5,
-    "tasks": [
-        {
-            "item_code": "IT-1",
-            "item_name": "First",
-            "department": DEPARTMENT,
-            "level": "county",
-            "region": "430102",
-            "office": f"{DEPARTMENT}.430102",
-            "depends_on": [],
-            "promised_days": 2,
-            "legal_days": 5,
-            "license_type": None,
-        }
-    ],
-}
+PLAN = plan(plan_task("IT-1", "First", DEPARTMENT))
 
 
 def submitted(application_id):
