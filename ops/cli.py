@@ -299,29 +299,53 @@ def statistics_recount(store, repair=False):
     }
 
 
-def statistics_command(args):
+def with_store(service, store_class, run):
+    """run(store) with a store of `service`'s own database, connection closed after."""
     from onestop.common import config
     from onestop.common.mongo import connect
-    from services.feedback.statistics_store import StatisticsStore
 
     client = connect()
     try:
-        result = statistics_recount(
-            StatisticsStore(client[config.db_name("feedback")]), repair=args.repair
-        )
+        return run(store_class(client[config.db_name(service)]))
     finally:
         client.close()
+
+
+def report_recount(args, result, lines, subject, fixed_key, fixed_words):
+    """Print a recount (JSON with --json: the result; else each difference line, then
+    '<subject>: equal | N differences[; <fixed_words>]'); its exit status: 0 when equal
+    or fixed, 1 when the differences stay."""
+    fixed = result[fixed_key]
     if args.json:
         sys.stdout.write(render(result))
     else:
-        for d in result["differences"]:
-            print(f"{d['bucket']} {d['figure']}: kept {d['kept']}, recounted {d['recounted']}")
+        for line in lines:
+            print(line)
         state = "equal" if result["equal"] else f"{len(result['differences'])} differences"
-        print(
-            f"{result['buckets']} buckets recounted: {state}"
-            + ("; buckets rewritten from the recount" if result["repaired"] else "")
-        )
-    return 0 if result["equal"] or result["repaired"] else 1
+        print(f"{subject}: {state}" + (f"; {fixed_words}" if fixed else ""))
+    return 0 if result["equal"] or fixed else 1
+
+
+def statistics_command(args):
+    from services.feedback.statistics_store import StatisticsStore
+
+    result = with_store(
+        "feedback",
+        StatisticsStore,
+        lambda store: statistics_recount(store, repair=args.repair),
+    )
+    lines = [
+        f"{d['bucket']} {d['figure']}: kept {d['kept']}, recounted {d['recounted']}"
+        for d in result["differences"]
+    ]
+    return report_recount(
+        args,
+        result,
+        lines,
+        f"{result['buckets']} buckets recounted",
+        "repaired",
+        "buckets rewritten from the recount",
+    )
 
 
 def certs_command(args):
@@ -369,30 +393,19 @@ def tallies_check(service, store, now, rebuild=False):
 
 
 def tallies_command(args):
-    from onestop.common import config
     from onestop.common.clock import utcnow
-    from onestop.common.mongo import connect
     from services.feedback.store import FeedbackStore
     from services.license.store import LicenseStore
 
-    store_class = FeedbackStore if args.service == "feedback" else LicenseStore
-    client = connect()
-    try:
-        store = store_class(client[config.db_name(args.service)])
-        result = tallies_check(args.service, store, utcnow(), rebuild=args.rebuild)
-    finally:
-        client.close()
-    if args.json:
-        sys.stdout.write(render(result))
-    else:
-        for d in result["differences"]:
-            print(json.dumps(d, ensure_ascii=False, sort_keys=True))
-        state = "equal" if result["equal"] else f"{len(result['differences'])} differences"
-        print(
-            f"{args.service} tallies: {state}"
-            + ("; rebuilt from the documents" if result["rebuilt"] else "")
-        )
-    return 0 if result["equal"] or result["rebuilt"] else 1
+    result = with_store(
+        args.service,
+        FeedbackStore if args.service == "feedback" else LicenseStore,
+        lambda store: tallies_check(args.service, store, utcnow(), rebuild=args.rebuild),
+    )
+    lines = [json.dumps(d, ensure_ascii=False, sort_keys=True) for d in result["differences"]]
+    return report_recount(
+        args, result, lines, f"{args.service} tallies", "rebuilt", "rebuilt from the documents"
+    )
 
 
 def parser():
