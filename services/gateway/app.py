@@ -16,6 +16,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 import requests
+import urllib3
 import yaml
 from prometheus_client import Counter, Histogram, start_http_server
 from werkzeug.exceptions import HTTPException
@@ -99,7 +100,6 @@ HOP_BY_HOP = {
     "trailers",
     "transfer-encoding",
     "upgrade",
-    "content-encoding",
     "content-length",
 }
 
@@ -193,6 +193,8 @@ class Gateway:
             for k, v in request.headers.items()
             if k.lower() not in HOP_BY_HOP and k.lower() != "host"
         }
+        # the caller's own choice of encoding, never requests' default (gzip, deflate)
+        headers.setdefault("Accept-Encoding", "identity")
         try:
             upstream = self.session.request(
                 # re-encoded: a decoded "?", "#" or "%" in a path segment must reach the
@@ -204,15 +206,22 @@ class Gateway:
                 headers=headers,
                 timeout=30,
                 allow_redirects=False,
+                stream=True,
             )
-        except requests.RequestException as exc:
+            # the body as the service sent it: a gzipped page stays gzipped (its
+            # Content-Encoding is passed on), nothing is decoded and encoded again
+            try:
+                body = upstream.raw.read(decode_content=False)
+            finally:
+                upstream.raw.release_conn()  # back to the pool, kept alive
+        except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
             log.warning("%s unreachable: %s", service, exc)
             UNAVAILABLE.labels(service).inc()
             return json_error(503, "unavailable", f"the {service} service is unavailable")
         response_headers = [
             (k, v) for k, v in upstream.headers.items() if k.lower() not in HOP_BY_HOP
         ]
-        return Response(upstream.content, status=upstream.status_code, headers=response_headers)
+        return Response(body, status=upstream.status_code, headers=response_headers)
 
 
 def main():

@@ -15,6 +15,7 @@ uses nothing but the public API with them (no back door into the services). Run 
 `python -m services.web.app` (waitress).
 """
 
+import gzip
 import json
 import logging
 import mimetypes
@@ -43,6 +44,9 @@ SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
 }
+
+# text files are sent gzipped to a browser that takes it (most of a first load is JavaScript)
+COMPRESSIBLE = ("text/", "application/javascript", "application/json", "image/svg+xml")
 
 SIGN_INS = Counter("web_sign_ins_total", "Tokens issued by the sign-in", ["method", "role"])
 
@@ -84,6 +88,7 @@ class Web:
             strict_slashes=False,
         )
         self.metrics = make_wsgi_app()
+        self.gzipped = {}  # (path, mtime) -> the file's bytes, gzipped once
 
     def __call__(self, environ, start_response):
         request = Request(environ)
@@ -114,7 +119,8 @@ class Web:
             return json_error(404, "not_found", f"no API at /{path}; see /api/openapi.json")
         target = (self.dist / path).resolve() if path else None
         if target and target.is_file() and self.dist.resolve() in target.parents:
-            return self.file(target, IMMUTABLE if path.startswith("assets/") else "no-cache")
+            cache = IMMUTABLE if path.startswith("assets/") else "no-cache"
+            return self.file(request, target, cache)
         if path.startswith("assets/") or Path(path).suffix:
             return json_error(404, "not_found", f"no file /{path}")
         index = self.dist / "index.html"
@@ -122,13 +128,26 @@ class Web:
             return json_error(
                 503, "unbuilt", "the screens are not built: run `make setup` (npm run build)"
             )
-        return self.file(index, "no-cache")
+        return self.file(request, index, "no-cache")
 
-    @staticmethod
-    def file(path, cache):
+    def file(self, request, path, cache):
         mimetype = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-        response = Response(path.read_bytes(), mimetype=mimetype)
+        body = path.read_bytes()
+        gzipped = (
+            "gzip" in request.headers.get("Accept-Encoding", "")
+            and mimetype.startswith(COMPRESSIBLE)
+            and len(body) > 1024
+        )
+        if gzipped:
+            key = (str(path), path.stat().st_mtime_ns)
+            if key not in self.gzipped:
+                self.gzipped[key] = gzip.compress(body, compresslevel=9, mtime=0)
+            body = self.gzipped[key]
+        response = Response(body, mimetype=mimetype)
         response.headers["Cache-Control"] = cache
+        response.headers["Vary"] = "Accept-Encoding"
+        if gzipped:
+            response.headers["Content-Encoding"] = "gzip"
         return response
 
     # -- sign-in ---------------------------------------------------------------------

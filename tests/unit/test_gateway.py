@@ -52,3 +52,35 @@ def test_requests_are_counted_by_service_method_and_status():
     assert sample("gateway_request_duration_seconds_count", service="intake") == (
         before["timed"] + 1
     )
+
+
+def test_a_gzipped_page_passes_through_as_sent_and_metrics_stay_private(tmp_path):
+    """The screens' files reach the browser gzipped as the web process sent them (not
+    decoded and sent raw); /metrics and /ready of the process behind "/" stay private."""
+    import gzip
+    import threading
+    from wsgiref.simple_server import WSGIRequestHandler, make_server
+
+    from services.web.app import Web
+
+    (tmp_path / "index.html").write_text("<!doctype html><div id=root></div>" + "x" * 4000)
+
+    class Quiet(WSGIRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    server = make_server("127.0.0.1", 0, Web(dist=tmp_path, dev_sign_in=False), handler_class=Quiet)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        client = Client(Gateway({"web": f"http://127.0.0.1:{server.server_port}"}))
+        page = client.get("/applications/123", headers={"Accept-Encoding": "gzip"})
+        assert page.status_code == 200
+        assert page.headers["Content-Encoding"] == "gzip"
+        assert gzip.decompress(page.data).startswith(b"<!doctype html><div id=root>")
+        plain = client.get("/applications/123")
+        assert "Content-Encoding" not in plain.headers and plain.data.startswith(b"<!doctype")
+        assert client.get("/metrics").status_code == 404
+        assert client.get("/ready").status_code == 404
+        assert client.get("/auth/config").json == {"dev": False, "oidc": False, "oidc_name": None}
+    finally:
+        server.shutdown()
