@@ -82,9 +82,18 @@ def bench_scenarios(items, ks=KS):
             "applicant_kinds": ["person"],
             "promised_days": 5,
             "description": f"{k} independent items of {k} departments, all sent at once.",
+            "description_zh": f"{k}个部门的{k}个相互独立的事项，同时派发（仅供基准测试）。",
             "items": [{"item": item["code"]} for item in items[:k]],
             "checklist": [MATERIAL],
-            "form": [{"name": "note", "title": "Note", "type": "string", "maxLength": 50}],
+            "form": [
+                {
+                    "name": "note",
+                    "title": "Note",
+                    "title_zh": "备注",
+                    "type": "string",
+                    "maxLength": 50,
+                }
+            ],
         }
         for k in ks
     ]

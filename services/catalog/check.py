@@ -5,7 +5,8 @@
 It reports every problem, one line each: dangling references, dependency cycles,
 checklists that are not the de-duplicated union of their items' materials, items
 without both channels, promised limits above legal ones, offices missing where an
-item needs one, duplicated codes or names, forms a client cannot fill, a
+item needs one, duplicated codes or names, forms a client cannot fill, form fields
+and packages without their Chinese text (title_zh, enum_zh, description_zh), a
 calendar that contradicts itself, and search synonyms that point nowhere.
 docs/catalog.md describes the data.
 """
@@ -353,8 +354,14 @@ def _check_scenario(catalog, scenario):
                     f"scenario {code}: promised {scenario.get('promised_days')} "
                     f"working days, but its longest dependency chain takes {longest}"
                 )
+    if not _text(scenario.get("description_zh")):
+        problems.append(f"scenario {code}: description_zh is missing (one sentence in Chinese)")
     problems.extend(_check_form(code, scenario.get("form") or []))
     return problems
+
+
+def _text(value):
+    return isinstance(value, str) and bool(value.strip())
 
 
 def _check_form(code, form):
@@ -363,7 +370,10 @@ def _check_form(code, form):
         problems.append(f"scenario {code}: has no form fields")
     for dup in _duplicates(f.get("name") for f in form):
         problems.append(f"scenario {code}: form field {dup} is duplicated")
+    for dup in _duplicates(f["title_zh"] for f in form if _text(f.get("title_zh"))):
+        problems.append(f"scenario {code}: two form fields have the title_zh {dup!r}")
     for field in form:
+        problems.extend(_check_form_labels(code, field))
         kind = field.get("type", "string")
         if kind not in FORM_FIELD_TYPES:
             problems.append(
@@ -374,6 +384,25 @@ def _check_form(code, form):
             problems.append(
                 f"scenario {code}: form field {field.get('name')} has a pattern but is not a string"
             )
+    return problems
+
+
+def _check_form_labels(code, field):
+    """What a citizen reads: a Chinese title, and a Chinese title for each enum value."""
+    where = f"scenario {code}: form field {field.get('name')}"
+    problems = []
+    if not _text(field.get("title_zh")):
+        problems.append(f"{where} has no title_zh")
+    enum, enum_zh = field.get("enum"), field.get("enum_zh")
+    if enum is None:
+        if enum_zh is not None:
+            problems.append(f"{where} has enum_zh but no enum")
+    elif not (isinstance(enum_zh, list) and all(_text(t) for t in enum_zh)):
+        problems.append(f"{where} has an enum but no enum_zh (a Chinese title for each value)")
+    elif len(enum_zh) != len(enum):
+        problems.append(f"{where} has {len(enum)} enum values but {len(enum_zh)} enum_zh titles")
+    elif _duplicates(enum_zh):
+        problems.append(f"{where} has enum_zh titles listed twice: {_duplicates(enum_zh)}")
     return problems
 
 

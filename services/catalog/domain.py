@@ -164,10 +164,17 @@ def office_of(department, region_code, level, regions):
 
 
 def form_json_schema(scenario):
-    """The scenario's form as a JSON Schema (draft 2020-12) a generic client can render."""
+    """The scenario's form as a JSON Schema (draft 2020-12) a generic client can render.
+
+    Chinese labels ride along as annotations a validator ignores: "x-title-zh" (the field's
+    title_zh) and "x-enum-titles-zh" (enum_zh, parallel to "enum"); "title" stays English.
+    A version stored before the labels existed has neither.
+    """
     properties, required = {}, []
     for field in scenario.get("form", []):
         prop = {"title": field.get("title", field["name"])}
+        if field.get("title_zh"):
+            prop["x-title-zh"] = field["title_zh"]
         kind = field.get("type", "string")
         if kind == "date":
             prop.update(type="string", format="date")
@@ -175,6 +182,8 @@ def form_json_schema(scenario):
             prop["type"] = kind
         if "enum" in field:
             prop["enum"] = list(field["enum"])
+            if field.get("enum_zh"):
+                prop["x-enum-titles-zh"] = list(field["enum_zh"])
         for key in ("pattern", "minimum", "maximum", "maxLength", "minLength", "description"):
             if key in field:
                 prop[key] = field[key]
@@ -188,6 +197,7 @@ def form_json_schema(scenario):
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": f"urn:onestop:scenario:{scenario['code']}:form",
         "title": scenario["name"],
+        **({"x-title-zh": scenario["name_zh"]} if scenario.get("name_zh") else {}),
         "type": "object",
         "properties": properties,
         "required": required,
@@ -353,6 +363,7 @@ class Catalog:
             "name": scenario["name"],
             "name_zh": scenario.get("name_zh", ""),
             "description": scenario.get("description", ""),
+            "description_zh": scenario.get("description_zh", ""),
             "audience": scenario["audience"],
             "applicant_kinds": scenario["applicant_kinds"],
             "promised_days": scenario["promised_days"],
@@ -412,8 +423,8 @@ class Catalog:
         return found
 
     def search_scenarios(self, q=None, audience=None, department=None, level=None):
-        """Packages whose code, name, description or one of whose items' names contains q,
-        filtered; those whose code or name matches come first."""
+        """Packages whose code, name, description (English or Chinese) or one of whose items'
+        names contains q, filtered; those whose code or name matches come first."""
         found = []
         for code, scenario in self.scenarios.items():
             summary = self.scenario_summary(code)
@@ -434,7 +445,8 @@ class Catalog:
                         self.items[e["item"]].get("name_zh"),
                     )
                 ]
-                if not _matches(q, scenario.get("description"), *item_names):
+                descriptions = (scenario.get("description"), scenario.get("description_zh"))
+                if not _matches(q, *descriptions, *item_names):
                     continue
             found.append((rank, summary))
         # packages named by the words first, then those that mention them (stable order)

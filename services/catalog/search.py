@@ -10,7 +10,7 @@ Pure domain: no nameko, no pymongo. One `SearchIndex` per catalog version, built
 - Everyday words: data/catalog/synonyms.yaml maps what people say ("生孩子") to catalog terms
   ("出生", "生育") or to a package code; a synonym applies when its word occurs in the query.
 - Ranking: BM25 (rank_bm25.BM25Okapi) over one document per package (its name, counted
-  three times, its description, its items' names, materials and licence types) and over one
+  three times, its English description, its items' names, materials and licence types) and over one
   document per item (its name twice, materials, licence type).
 
 docs/adr/0017-search-libraries.md says why these libraries and this shape.
@@ -194,7 +194,10 @@ class SearchIndex:
         fields = {
             "code": {CODE_TOKEN.format(scenario["code"])},
             "name": self._words(scenario["name_zh"].removesuffix(PACKAGE_SUFFIX)),
-            "description": self._words(scenario.get("description_zh"), scenario.get("description")),
+            # the English description only: description_zh restates the items' names with
+            # generic words (社保, 办理, 一并) and lowered the query set's score when indexed
+            # (docs/catalog.md "Search synonyms")
+            "description": self._words(scenario.get("description")),
             "items": set(),
             "materials": set(),
             "license_types": set(),

@@ -157,6 +157,79 @@ def test_a_form_field_of_an_unknown_type_fails(data):
     assert any("form field child_name has type colour" in p for p in problems(data))
 
 
+def field(data, scenario_code, name):
+    return next(f for f in scenario(data, scenario_code)["form"] if f["name"] == name)
+
+
+@pytest.mark.parametrize("title_zh", [None, "", "  ", ["姓名"]])
+def test_a_form_field_without_a_chinese_title_fails(data, title_zh):
+    if title_zh is None:
+        del field(data, "birth", "child_name")["title_zh"]
+    else:
+        field(data, "birth", "child_name")["title_zh"] = title_zh
+    assert "scenario birth: form field child_name has no title_zh" in problems(data)
+
+
+def test_two_form_fields_with_the_same_chinese_title_fail(data):
+    field(data, "birth", "father_id_number")["title_zh"] = "母亲公民身份号码"
+    assert "scenario birth: two form fields have the title_zh '母亲公民身份号码'" in problems(data)
+
+
+def test_an_enum_without_chinese_titles_fails(data):
+    del field(data, "birth", "child_sex")["enum_zh"]
+    assert (
+        "scenario birth: form field child_sex has an enum but no enum_zh "
+        "(a Chinese title for each value)" in problems(data)
+    )
+
+
+def test_an_enum_with_a_blank_chinese_title_fails(data):
+    field(data, "birth", "child_sex")["enum_zh"] = ["女", ""]
+    assert any("form field child_sex has an enum but no enum_zh" in p for p in problems(data))
+
+
+@pytest.mark.parametrize("enum_zh", [["女"], ["女", "男", "其他"]])
+def test_chinese_enum_titles_not_parallel_to_the_enum_fail(data, enum_zh):
+    field(data, "birth", "child_sex")["enum_zh"] = enum_zh
+    assert (
+        f"scenario birth: form field child_sex has 2 enum values but {len(enum_zh)} "
+        "enum_zh titles" in problems(data)
+    )
+
+
+def test_chinese_enum_titles_listed_twice_fail(data):
+    field(data, "birth", "child_sex")["enum_zh"] = ["男", "男"]
+    assert (
+        "scenario birth: form field child_sex has enum_zh titles listed twice: ['男']"
+        in problems(data)
+    )
+
+
+def test_chinese_enum_titles_without_an_enum_fail(data):
+    field(data, "birth", "child_name")["enum_zh"] = ["甲"]
+    assert "scenario birth: form field child_name has enum_zh but no enum" in problems(data)
+
+
+@pytest.mark.parametrize("description_zh", [None, "", " "])
+def test_a_package_without_a_chinese_description_fails(data, description_zh):
+    if description_zh is None:
+        del scenario(data, "marriage")["description_zh"]
+    else:
+        scenario(data, "marriage")["description_zh"] = description_zh
+    assert "scenario marriage: description_zh is missing (one sentence in Chinese)" in problems(
+        data
+    )
+
+
+def test_every_shipped_form_field_and_package_has_its_chinese_text():
+    """The shipped data itself: 26 packages, every field titled, every enum parallel."""
+    fields = [f for s in DATA["scenarios"] for f in s["form"]]
+    assert len(DATA["scenarios"]) == 26 and len(fields) >= 140
+    assert all(s["description_zh"].strip() for s in DATA["scenarios"])
+    assert all(f["title_zh"].strip() for f in fields)
+    assert all(len(f["enum_zh"]) == len(f["enum"]) for f in fields if "enum" in f)
+
+
 def test_a_holiday_on_a_weekend_and_a_make_up_day_on_a_weekday_fail(data):
     data["calendar"]["holidays"].append("2026-03-07")  # a Saturday
     data["calendar"]["workdays"].append("2026-03-09")  # a Monday

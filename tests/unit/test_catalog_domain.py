@@ -230,3 +230,33 @@ def test_the_diff_names_changed_search_synonyms():
     assert synonyms["stop_words"] == {"added": ["哦"], "removed": []}
     unchanged = diff_catalogs(DATA, DATA)["synonyms"]
     assert unchanged["added"] == unchanged["removed"] == unchanged["changed"] == []
+
+
+def without_chinese_labels(data):
+    """The data as a version stored before title_zh, enum_zh and description_zh existed."""
+    old = copy.deepcopy(data)
+    for scenario in old["scenarios"]:
+        scenario.pop("description_zh")
+        for field in scenario["form"]:
+            field.pop("title_zh")
+            field.pop("enum_zh", None)
+    return old
+
+
+def test_a_version_stored_before_the_chinese_labels_still_serves_its_forms():
+    old = Catalog(without_chinese_labels(DATA), version=1)
+    view = old.scenario_view("birth")
+    assert view["description_zh"] == ""
+    assert "x-title-zh" not in view["form_schema"]["properties"]["child_name"]
+    assert view["form_schema"]["properties"]["child_sex"]["enum"] == ["female", "male"]
+    assert old.search_index().search("生孩子")["results"][0]["code"] == "birth"
+
+
+def test_the_diff_shows_the_chinese_labels_added_to_a_package():
+    diff = diff_catalogs(without_chinese_labels(DATA), DATA)
+    birth = next(c for c in diff["scenarios"]["changed"] if c["code"] == "birth")
+    assert birth["changes"]["description_zh"]["from"] is None
+    assert birth["changes"]["description_zh"]["to"].startswith("一次申请")
+    form = birth["changes"]["form"]
+    assert "title_zh" not in form["from"][0] and form["to"][0]["title_zh"] == "新生儿姓名"
+    assert diff["summary"]["scenarios"]["changed"] == 26
