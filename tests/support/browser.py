@@ -46,7 +46,7 @@ _axe_results = {}
 def axe_check(page, name, impacts=("serious", "critical")):
     """Run axe-core on the page as it is now; returns the violations of `impacts` (the
     tests assert there are none) and records every violation's count under `name`."""
-    page.add_script_tag(path=str(AXE))
+    page.evaluate(AXE.read_text())
     result = page.evaluate(
         """async () => {
             const r = await axe.run(document, {resultTypes: ["violations"]});
