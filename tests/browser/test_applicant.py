@@ -276,3 +276,48 @@ def test_submit_on_a_phone(phone):
     assert phone.evaluate("document.documentElement.scrollWidth") <= 390
     assert axe_check(phone, "application-phone") == []
     screenshot(phone, "application-phone")
+
+
+def test_server_field_errors_and_a_retry_keeps_its_idempotency_key(page):
+    """The service's own 400 field messages land at their fields; a failed attempt retried
+    as it was keeps its Idempotency-Key (the service answers it once), a changed one does
+    not. The first two answers are the service's as they would come (intercepted)."""
+    sign_in(page, "李华")
+    page.goto("/scenarios/birth")
+    fill_birth_form(page, "李华")
+    upload_birth_materials(page)
+    keys = []
+    fake = [
+        (
+            400,
+            {
+                "error": "bad_request",
+                "message": "validation failed",
+                "fields": {"form": {"birth_hospital": ["Not a valid hospital."]}},
+            },
+        ),
+        (503, {"error": "unavailable", "message": "the broker is down"}),
+    ]
+
+    def answer(route):
+        if route.request.method != "POST":
+            return route.continue_()
+        keys.append(route.request.headers["idempotency-key"])
+        if fake:
+            status, body = fake.pop(0)
+            return route.fulfill(status=status, json=body)
+        return route.continue_()
+
+    page.route("**/api/applications", answer)
+    page.get_by_role("button", name="提交申请").click()
+    expect(page.locator("#field_birth_hospital__error")).to_contain_text("填写内容有误")
+    expect(page.get_by_role("alert").filter(has_text="提交未成功")).to_be_visible()
+
+    page.locator("#field_birth_hospital").fill("长沙市妇幼保健院")
+    page.get_by_role("button", name="提交申请").click()
+    expect(page.get_by_role("alert").filter(has_text="服务暂时不可用")).to_be_visible()
+    page.get_by_role("button", name="重试").click()
+    expect(page).to_have_url(APPLICATION_URL)
+    assert len(keys) == 3
+    assert keys[1] != keys[0], "a changed application is a new attempt"
+    assert keys[2] == keys[1], "the retry of the same attempt keeps its key"

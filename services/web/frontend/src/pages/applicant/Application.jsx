@@ -22,7 +22,7 @@ function Tasks({ application, scenario, departments }) {
     <section aria-labelledby="tasks-heading">
       <h2 id="tasks-heading">{t("progress.heading")}</h2>
       <div className="table-wrap">
-        <table>
+        <table className="stacking">
           <caption className="visually-hidden">{t("progress.caption")}</caption>
           <thead>
             <tr>
@@ -37,19 +37,25 @@ function Tasks({ application, scenario, departments }) {
               const item = items[task.item_code];
               return (
                 <tr key={task.task_id} data-item={task.item_code}>
-                  <td>{item ? named(item, lang) : task.item_name}</td>
-                  <td>{named(departments[task.department], lang) || task.department}</td>
-                  <td>
-                    <StatusBadge status={task.state} kind="task_state" />
-                    {task.reason && ["rejected", "correction_required"].includes(task.state) ? (
-                      <div className="hint">{task.reason}</div>
-                    ) : null}
+                  <td data-label={t("progress.item")}>{item ? named(item, lang) : task.item_name}</td>
+                  <td data-label={t("progress.department")}>{named(departments[task.department], lang) || task.department}</td>
+                  <td data-label={t("progress.state")}>
+                    <div>
+                      <StatusBadge status={task.state} kind="task_state" />
+                      {task.reason && ["rejected", "correction_required"].includes(task.state) ? (
+                        <div className="hint">{task.reason}</div>
+                      ) : null}
+                    </div>
                   </td>
-                  <td>
-                    {item ? <div>{t("progress.limit", { days: workingDays(item.promised_days) })}</div> : null}
-                    {task.due ? <div>{t("progress.due", { date: formatDate(task.due) })}</div> : null}
-                    {task.decided_at ? <div className="hint">{t("progress.decided", { date: formatDateTime(task.decided_at) })}</div> : null}
-                    {task.overdue ? <strong className="warning">{t("progress.overdue")}</strong> : null}
+                  <td data-label={t("progress.deadline")}>
+                    <div>
+                      {item ? <div>{t("progress.limit", { days: workingDays(item.promised_days) })}</div> : null}
+                      {task.due ? <div>{t("progress.due", { date: formatDate(task.due) })}</div> : null}
+                      {task.decided_at ? (
+                        <div className="hint">{t("progress.decided", { date: formatDateTime(task.decided_at) })}</div>
+                      ) : null}
+                      {task.overdue ? <strong className="warning">{t("progress.overdue")}</strong> : null}
+                    </div>
                   </td>
                 </tr>
               );
@@ -220,8 +226,11 @@ function Decision({ application, scenario, departments }) {
         <ul>
           {decision.departments.map((d) => (
             <li key={d.item_code}>
-              {items[d.item_code] ? named(items[d.item_code], lang) : d.item_name}（{named(departments[d.department], lang) || d.department}）：
-              {t(`outcome.${d.outcome}`, { defaultValue: d.outcome })}
+              {t("decision.line", {
+                item: items[d.item_code] ? named(items[d.item_code], lang) : d.item_name,
+                department: named(departments[d.department], lang) || d.department,
+                outcome: t(`outcome.${d.outcome}`, { defaultValue: d.outcome }),
+              })}
               {d.reason ? <span className="hint">{t("decision.reason", { reason: d.reason })}</span> : null}
             </li>
           ))}
@@ -421,7 +430,7 @@ function History({ id, refresh }) {
               <span>{t(`history.causes.${h.cause}`, { defaultValue: h.cause })}</span>
               <span className="hint">
                 {" "}
-                {h.transition}（{h.by ? `${h.actor} / ${h.by}` : h.actor}）
+                {t("history.detail", { transition: h.transition, actor: h.by ? `${h.actor} / ${h.by}` : h.actor })}
               </span>
             </li>
           ))}
