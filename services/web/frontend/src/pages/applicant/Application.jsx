@@ -9,7 +9,7 @@ import { Link } from "wouter";
 import { api } from "../../api.js";
 import { ErrorMessage, Loading, RequireRole, useApi } from "../../components/common.jsx";
 import { formatDate, formatDateTime, workingDays } from "../../format.js";
-import { FINAL, LicenceCard, MaterialUpload, named, StatusBadge, useDepartments } from "./shared.jsx";
+import { FINAL, joined, LicenceCard, MaterialUpload, named, StatusBadge, useDepartments } from "./shared.jsx";
 
 const POLL_MS = 2500;
 const LEVELS = ["very_satisfied", "satisfied", "basically_satisfied", "dissatisfied", "very_dissatisfied"];
@@ -115,8 +115,11 @@ function Correction({ application, scenario, onDone }) {
         {notice.requests.map((r) => (
           <li key={r.task_id}>
             <strong>{items[r.item_code] ? named(items[r.item_code], lang) : r.item_name}</strong>
-            {"："}
-            {r.materials.map((c) => named(materials[c], lang) || c).join("、")}
+            {lang === "en" ? ": " : "："}
+            {joined(
+              r.materials.map((c) => named(materials[c], lang) || c),
+              lang,
+            )}
             {r.reason ? <div className="hint">{t("correction.reason", { reason: r.reason })}</div> : null}
           </li>
         ))}

@@ -10,7 +10,7 @@ import { Link, useLocation } from "wouter";
 import { ErrorMessage, Loading, useApi } from "../../components/common.jsx";
 import { workingDays } from "../../format.js";
 import { useSession } from "../../session.js";
-import { holderKind, named, useDepartments } from "./shared.jsx";
+import { holderKind, joined, named, useDepartments } from "./shared.jsx";
 
 const ApplicationForm = lazy(() => import("./ApplicationForm.jsx"));
 
@@ -56,7 +56,10 @@ function Items({ scenario, chosen, onToggle, departments }) {
                   {item.depends_on?.length ? (
                     <div className="hint">
                       {t("scenario.after", {
-                        items: item.depends_on.map((c) => named(byCode[c], lang) || c).join("、"),
+                        items: joined(
+                          item.depends_on.map((c) => named(byCode[c], lang) || c),
+                          lang,
+                        ),
                       })}
                     </div>
                   ) : null}
@@ -176,7 +179,10 @@ export default function Scenario({ params }) {
         <p className="meta">
           {t("scenario.meta", {
             items: data.items.length,
-            departments: data.departments.map((d) => named(departments[d], lang) || d).join("、"),
+            departments: joined(
+              data.departments.map((d) => named(departments[d], lang) || d),
+              lang,
+            ),
             days: workingDays(data.promised_days),
           })}
         </p>

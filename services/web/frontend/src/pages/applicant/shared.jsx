@@ -15,6 +15,11 @@ export function named(thing, lang) {
   return lang === "en" ? thing.name || thing.name_zh || thing.code : thing.name_zh || thing.name || thing.code;
 }
 
+// a list said in the page's language: 甲、乙、丙 / A, B, C
+export function joined(list, lang) {
+  return list.join(lang === "en" ? ", " : "、");
+}
+
 // department code -> the department as the catalog lists it (names in both languages)
 export function useDepartments() {
   const { data } = useApi("/api/departments", { anonymous: true });
