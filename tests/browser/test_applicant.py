@@ -169,11 +169,27 @@ def _tab_to(page, predicate_js, limit=80):
     raise AssertionError(f"Tab never reached {predicate_js}")
 
 
+def _date_keys(page):
+    """The digits that type 2026-11-20 into Chromium's date field, whose order (month first
+    or year first) is the browser's own language's: tried on a field added for it."""
+    page.evaluate(
+        "() => { const i = document.createElement('input');"
+        " i.type = 'date'; i.id = 'probe-date'; document.body.append(i); }"
+    )
+    probe = page.locator("#probe-date")
+    probe.focus()
+    page.keyboard.type("11202026")
+    keys = "11202026" if probe.input_value() == "2026-11-20" else "20261120"
+    page.evaluate("document.getElementById('probe-date').remove()")
+    return keys
+
+
 def test_keyboard_only_apply_and_withdraw(page):
     sign_in(page, "李华")
     page.goto("/scenarios/birth")
     expect(page.get_by_role("heading", name="在线申请")).to_be_visible()
     expect(page.locator("#field__applicant_name")).to_be_visible()
+    date_keys = _date_keys(page)
     page.locator("body").focus()
 
     _tab_to(page, "el.id === 'field__applicant_name'")
@@ -184,8 +200,7 @@ def test_keyboard_only_apply_and_withdraw(page):
     page.keyboard.type("李小宝")
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.id") == "field_child_birth_date"
-    # Chromium's date field, as it shows it here: month, day, year
-    page.keyboard.type("11202026")
+    page.keyboard.type(date_keys)
     expect(page.locator("#field_child_birth_date")).to_have_value("2026-11-20")
     _tab_to(page, "el.id === 'field_child_sex'")
     page.keyboard.press("ArrowDown")

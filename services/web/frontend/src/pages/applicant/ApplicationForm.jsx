@@ -73,6 +73,7 @@ export default function ApplicationForm({ scenario, claims, needed, optional }) 
   const [sending, setSending] = useState(false);
   // one attempt: the same body sent again (a retry) keeps its Idempotency-Key
   const attempt = useRef({ key: null, body: null });
+  const inFlight = useRef(false);
 
   const toUpload = needed.filter((m) => m.how === "upload");
 
@@ -89,6 +90,7 @@ export default function ApplicationForm({ scenario, claims, needed, optional }) 
   }
 
   async function submit({ formData: values }) {
+    if (inFlight.current) return; // one submission at a time (Enter pressed again while sending)
     const missing = checkMaterials();
     if (Object.keys(missing).length) {
       focusFirstMissing(missing);
@@ -106,6 +108,7 @@ export default function ApplicationForm({ scenario, claims, needed, optional }) 
     };
     const text = JSON.stringify(body);
     if (attempt.current.body !== text) attempt.current = { key: newIdempotencyKey(), body: text };
+    inFlight.current = true;
     setSending(true);
     setFailure(null);
     setServerErrors({});
@@ -124,6 +127,7 @@ export default function ApplicationForm({ scenario, claims, needed, optional }) 
       if (fields.region) errors[REGION] = { __errors: [].concat(fields.region).map(serverMessage) };
       setServerErrors(errors);
       setSending(false);
+      inFlight.current = false;
     }
   }
 
