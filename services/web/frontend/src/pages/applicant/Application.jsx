@@ -488,7 +488,7 @@ function ApplicationView({ id }) {
             <dt>{t("application.promised_due")}</dt>
             <dd>
               {formatDate(data.promised_due)}
-              {scenario.data ? `（${t("application.promise", { days: workingDays(scenario.data.promised_days) })}）` : null}
+              {scenario.data ? t("application.promise", { days: workingDays(scenario.data.promised_days) }) : null}
             </dd>
           </>
         ) : null}

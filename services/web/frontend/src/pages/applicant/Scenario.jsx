@@ -10,7 +10,7 @@ import { Link, useLocation } from "wouter";
 import { ErrorMessage, Loading, useApi } from "../../components/common.jsx";
 import { workingDays } from "../../format.js";
 import { useSession } from "../../session.js";
-import { holderKind, joined, named, useDepartments } from "./shared.jsx";
+import { holderKind, joined, licenceTypeName, named, useDepartments } from "./shared.jsx";
 
 const ApplicationForm = lazy(() => import("./ApplicationForm.jsx"));
 
@@ -108,7 +108,7 @@ function Notice({ needed, signedIn, scenario }) {
               <span className="hint">
                 {" "}
                 {t("notice.reused_detail", {
-                  type: t(`licence_types.${m.license.license_type}`, { defaultValue: m.license.type_name }),
+                  type: licenceTypeName(m.license, t),
                   number: m.license.number,
                 })}
               </span>

@@ -8,6 +8,7 @@ import QRCode from "qrcode";
 import { api } from "../../api.js";
 import { useApi } from "../../components/common.jsx";
 import { formatDate } from "../../format.js";
+import i18n from "../../i18n/index.js";
 
 // the catalog's own Chinese name when the page is Chinese, else its English name
 export function named(thing, lang) {
@@ -66,8 +67,10 @@ export function QrCode({ text, label, size = 160 }) {
   return <img className="qr" src={src} width={size} height={size} alt={label} data-qr-text={text} />;
 }
 
+// the licence type's name: the licence's own (English) name in English, ours in Chinese
 export function licenceTypeName(licence, t) {
   const type = licence.type || licence.license_type;
+  if (i18n.language === "en") return licence.type_name || type;
   return t(`licence_types.${type}`, { defaultValue: licence.type_name || type });
 }
 
