@@ -75,7 +75,7 @@ class Web:
                 Rule("/metrics", endpoint="metrics"),
                 Rule("/auth/config", methods=["GET"], endpoint="auth_config"),
                 Rule("/auth/dev/people", methods=["GET"], endpoint="dev_people"),
-                Rule("/auth/dev/sign-in", methods=["POST"], endpoint="dev_sign_in"),
+                Rule("/auth/dev/sign-in", methods=["POST"], endpoint="dev_signin"),
                 Rule("/auth/oidc/login", methods=["GET"], endpoint="oidc_login"),
                 Rule("/auth/oidc/callback", methods=["GET"], endpoint="oidc_callback"),
                 Rule("/", endpoint="page"),
@@ -147,7 +147,7 @@ class Web:
             return json_error(404, "not_found", "the development sign-in is off here")
         return json_response({"people": listing()})
 
-    def dev_sign_in(self, request):
+    def dev_signin(self, request):
         if not self.dev_sign_in:
             return json_error(404, "not_found", "the development sign-in is off here")
         body = request.get_json(silent=True)

@@ -44,9 +44,11 @@ def test_english_switch_and_phone_layout(phone):
 def test_unknown_page_and_api_paths_stay_apart(page, mesh):
     import requests
 
-    assert requests.get(mesh.base + "/applications/whatever", timeout=10).headers[
-        "Content-Type"
-    ].startswith("text/html")
+    assert (
+        requests.get(mesh.base + "/applications/whatever", timeout=10)
+        .headers["Content-Type"]
+        .startswith("text/html")
+    )
     api = requests.get(mesh.base + "/api/nothing-here", timeout=10)
     assert api.status_code == 404 and api.json()["error"] == "not_found"
     assert requests.get(mesh.base + "/metrics", timeout=10).status_code == 404
