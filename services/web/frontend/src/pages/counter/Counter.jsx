@@ -7,7 +7,7 @@ import { useMemo, useRef, useState } from "react";
 import { useTranslation } from "react-i18next";
 import { Link, useLocation } from "wouter";
 import Form from "@rjsf/core";
-import validator from "@rjsf/validator-ajv8";
+import validator from "./validator.js";
 import { api, newIdempotencyKey } from "../../api.js";
 import { ErrorMessage, Loading, RequireRole, useApi } from "../../components/common.jsx";
 import { formatDateTime, workingDays } from "../../format.js";
