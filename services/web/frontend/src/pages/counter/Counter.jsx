@@ -184,7 +184,7 @@ function ApplicationForm({ code, onCancel }) {
   const [optional, setOptional] = useState([]);
   const [formData, setFormData] = useState({});
   const [files, setFiles] = useState({});
-  const [problems, setProblems] = useState({});
+  const [attempted, setAttempted] = useState(false);
   const [serverError, setServerError] = useState(null);
   const [busy, setBusy] = useState(false);
   const key = useRef(newIdempotencyKey());
@@ -219,13 +219,15 @@ function ApplicationForm({ code, onCancel }) {
     for (const m of needed) if (!files[m.code]) found[`material-${m.code}`] = t("materials.required");
     return found;
   }
+  // once a submission was tried, each entry's message follows what is filled now
+  const problems = attempted ? check() : {};
 
   async function submit(event) {
     event.preventDefault();
     setServerError(null);
     const found = check();
     const formValid = formRef.current ? formRef.current.validateForm() : true;
-    setProblems(found);
+    setAttempted(true);
     if (Object.keys(found).length || !formValid) {
       const first = document.querySelector("[aria-invalid='true'], .field-error, .rjsf .error-detail");
       first?.scrollIntoView?.({ block: "center" });

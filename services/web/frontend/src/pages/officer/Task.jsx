@@ -89,19 +89,26 @@ function Decision({ task, item, onDone }) {
   const [decision, setDecision] = useState("");
   const [reason, setReason] = useState("");
   const [materials, setMaterials] = useState([]);
-  const [problems, setProblems] = useState({});
+  const [attempted, setAttempted] = useState(false);
   const [error, setError] = useState(null);
   const [busy, setBusy] = useState(false);
   const standard = item?.material_details || (item?.materials || []).map((code) => ({ code }));
 
-  async function submit(event) {
-    event.preventDefault();
+  function check() {
     const found = {};
     if (!decision) found.decision = t("decide.choose");
     if (decision && decision !== "approved" && !reason.trim()) found.reason = t("decide.reason_required");
     if (decision === "correction_required" && !materials.length)
       found.materials = t("decide.materials_required");
-    setProblems(found);
+    return found;
+  }
+  // once a submission was tried, each message follows what is chosen and written now
+  const problems = attempted ? check() : {};
+
+  async function submit(event) {
+    event.preventDefault();
+    const found = check();
+    setAttempted(true);
     setError(null);
     if (Object.keys(found).length) return;
     const body = { decision };
