@@ -2,8 +2,10 @@
 material in the page, asks for a correction naming a material of the item's standard list,
 approves one task (keyboard only) and rejects another with its reasons."""
 
+import re
 import struct
 import zlib
+from datetime import datetime, timezone
 
 import pytest
 from playwright.sync_api import expect
@@ -47,12 +49,29 @@ def apply_held(mesh, client, scan, content_type):
 def held(mesh):
     """Three applications whose health task waits at the Furong health office."""
     client = mesh.client()
+    officer = mesh.as_("officer", office=OFFICE)
+    # one filed three weeks ago (the mesh's clock moved back for a moment): overdue today
+    mesh.clock_file.write_text(str(-21 * 86400))
+    try:
+        late = apply_held(mesh, client, SAMPLE_PDF, "application/pdf")
+        wait_for(
+            lambda: (
+                late
+                in {
+                    t["application_id"]
+                    for t in mesh.get("/api/officer/tasks", headers=officer).json()["tasks"]
+                }
+            ),
+            "the late task to reach the office",
+        )
+    finally:
+        mesh.clock_file.write_text("0")
     ids = {
+        "late": late,
         "correct": apply_held(mesh, client, png(), "image/png"),
         "approve": apply_held(mesh, client, SAMPLE_PDF, "application/pdf"),
         "reject": apply_held(mesh, client, SAMPLE_PDF, "application/pdf"),
     }
-    officer = mesh.as_("officer", office=OFFICE)
 
     def listed():
         tasks = mesh.get("/api/officer/tasks", headers=officer).json()["tasks"]
@@ -80,10 +99,13 @@ def test_the_queue_lists_the_offices_tasks_overdue_first(page, mesh, held):
         expect(task_link(page, application_id)).to_be_visible()
     expect(page.get_by_text("出生医学证明签发").first).to_be_visible()
     expect(page.get_by_text("剩余").first).to_be_visible()  # working days left
+    # the late task comes first, marked overdue in working days
+    first = page.locator("table.queue tbody tr").first
+    expect(first.get_by_role("link")).to_contain_text(held["late"][:8])
+    expect(first).to_contain_text("已超期")
+    expect(page.get_by_text(re.compile(r"其中 \d+ 件已超期，排在最前"))).to_be_visible()
     # the order on the page: overdue first, then the soonest due (as the API's data says)
     tasks = mesh.get("/api/officer/tasks", headers=mesh.as_("officer", office=OFFICE)).json()
-    from datetime import datetime, timezone
-
     now = datetime.now(timezone.utc).isoformat()
     expected = sorted(
         tasks["tasks"], key=lambda t: (not (t["due"] and t["due"] < now), t["due"], t["task_id"])
@@ -182,3 +204,45 @@ def test_the_officer_approves_with_the_keyboard_only(page, mesh, held):
     )
     assert health_task(mesh, application_id)[1]["state"] == "approved"
     assert view["decision"]["outcome"] == "approved"
+
+
+def test_the_offices_cashier_confirms_a_fee_paid(page, mesh):
+    """A marriage registration's civil affairs task waits for its fee (the reference
+    department asks "Unpaid civil_affairs" to pay); the office's cashier confirms it."""
+    client = mesh.client()
+    application_id = client.apply("marriage", name="Unpaid civil_affairs")
+
+    def unpaid():
+        view = client.application(application_id).json()
+        return next((t for t in view["tasks"] if t["state"] == "awaiting_payment"), None)
+
+    task = wait_for(unpaid, "the task to await its fee")
+    # no demo person works at that office: the cashier's token goes where sign-in puts it
+    token = mesh.token("officer", "cashier-01", office=task["office"])
+    page.goto("/")
+    page.evaluate("(token) => sessionStorage.setItem('onestop.token', token)", token)
+    page.goto("/officer")
+    row = page.locator("table.queue tbody tr", has=task_link(page, application_id))
+    expect(row).to_contain_text("待确认缴费")
+    task_link(page, application_id).click()
+    expect(page.get_by_role("heading", name="确认缴费")).to_be_visible()
+    expect(page.get_by_text(f"应缴费用：{task['fee']:g} 元")).to_be_visible()
+    assert axe_check(page, "officer-payment") == []
+    page.get_by_label("实缴金额（元）").fill("1")
+    page.get_by_label("缴费票据号").fill("PAY-WEB-1")
+    page.get_by_role("button", name="确认已缴费").click()
+    expect(page.get_by_role("alert")).to_contain_text("amount")  # the service: not the fee
+    page.get_by_label("实缴金额（元）").fill(f"{task['fee']:g}")
+    page.get_by_role("button", name="确认已缴费").click()
+    expect(page.get_by_role("status")).to_have_text("已确认缴费。")
+    wait_for(
+        lambda: (
+            next(
+                t
+                for t in client.application(application_id).json()["tasks"]
+                if t["task_id"] == task["task_id"]
+            )["state"]
+            == "approved"
+        ),
+        "the paid task to be approved",
+    )
