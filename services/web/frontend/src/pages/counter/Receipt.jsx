@@ -58,8 +58,12 @@ function ReceiptBody({ id }) {
               <>
                 {" "}
                 <span className="nowrap">
-                  （{t(`receipt.id_${receipt.applicant.kind}`)}：
-                  {receipt.applicant.id_number_masked}）
+                  {t("paren", {
+                    text: t(`receipt.id_label`, {
+                      label: t(`receipt.id_${receipt.applicant.kind}`),
+                      id: receipt.applicant.id_number_masked,
+                    }),
+                  })}
                 </span>
               </>
             ) : null}
@@ -106,7 +110,8 @@ function ReceiptBody({ id }) {
       <ul>
         {receipt.materials_received.map((m) => (
           <li key={m.code}>
-            {materialNames[m.code] || m.code}（{t(`receipt.form_${m.form}`)}）
+            {materialNames[m.code] || m.code}
+            {t("paren", { text: t(`receipt.form_${m.form}`) })}
           </li>
         ))}
       </ul>

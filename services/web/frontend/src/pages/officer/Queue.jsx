@@ -21,7 +21,7 @@ export function Deadline({ due, calendar }) {
   return (
     <span className={late ? "status bad" : left !== null && left <= 1 ? "status wait" : ""}>
       {formatDate(due)}
-      {words ? `（${words}）` : ""}
+      {words ? t("paren", { text: words }) : ""}
     </span>
   );
 }
@@ -99,7 +99,7 @@ function QueueBody() {
                   <td>{task.applicant?.name}</td>
                   <td>
                     {t(`state.${task.state}`, { defaultValue: task.state })}
-                    {task.attempt > 1 ? `（${t("queue.attempt", { count: task.attempt })}）` : ""}
+                    {task.attempt > 1 ? t("paren", { text: t("queue.attempt", { count: task.attempt }) }) : ""}
                   </td>
                   <td>{formatDateTime(task.sent_at)}</td>
                   <td>

@@ -258,7 +258,7 @@ function History({ applicationId }) {
             <li key={index}>
               <time dateTime={h.at}>{formatDateTime(h.at)}</time>{" "}
               <span>{h.transition}</span>
-              {h.by ? <span className="meta">（{t("history.by", { by: h.by })}）</span> : null}
+              {h.by ? <span className="meta">{t("paren", { text: t("history.by", { by: h.by }) })}</span> : null}
             </li>
           ))}
         </ol>
