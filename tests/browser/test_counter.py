@@ -15,6 +15,16 @@ BIRTH_MATERIALS = ["父母双方居民身份证", "医疗机构分娩记录", "�
 
 def test_the_clerk_applies_for_a_person_and_prints_the_receipt(page, mesh):
     sign_in(page, CLERK)
+
+    # the catalog's Chinese titles of the form's fields (x-title-zh, x-enum-titles-zh)
+    def with_chinese_titles(route):
+        scenario = route.fetch().json()
+        fields = scenario["form_schema"]["properties"]
+        fields["child_name"]["x-title-zh"] = "新生儿姓名"
+        fields["child_sex"]["x-enum-titles-zh"] = ["女", "男"]
+        route.fulfill(json=scenario)
+
+    page.route("**/api/scenarios/birth", with_chinese_titles)
     page.goto("/counter")
     expect(page.get_by_role("heading", name="窗口受理", exact=True)).to_be_visible()
     page.get_by_label("一件事", exact=True).select_option(label="出生一件事")
@@ -34,6 +44,8 @@ def test_the_clerk_applies_for_a_person_and_prints_the_receipt(page, mesh):
     expect(page.get_by_label("申请人所在区县（行政区划代码）")).to_have_value("430102")
     page.get_by_label("窗口号（选填）").fill("3")
     # the form generated from the package's JSON Schema (rjsf names its fields root_<name>)
+    expect(page.get_by_label("新生儿姓名")).to_be_visible()
+    expect(page.locator("#root_child_sex option", has_text="女")).to_have_count(1)
     page.locator("#root_child_name").fill("李小华")
     page.locator("#root_child_birth_date").fill("2026-11-20")
     page.locator("#root_child_sex").select_option(index=1)
@@ -70,6 +82,14 @@ def test_the_clerk_applies_for_a_person_and_prints_the_receipt(page, mesh):
     expect(page.get_by_text("姓名含有不允许的字符")).to_be_visible()
     expect(page.get_by_role("alert")).to_contain_text("materials.0.file_id")
     page.unroute("**/api/applications", refused)
+
+    # an e-licence the applicant shows instead of a paper: the service checks it (a 400 here)
+    photo_licence = page.get_by_label("或：申请人出示的电子证照编号").last
+    photo_licence.fill("L" + "0" * 31)
+    page.get_by_role("button", name="提交申请").click()
+    expect(page.get_by_role("alert")).to_contain_text("license_id")
+    photo_licence.fill("")  # back to the scanned photo
+    expect(page.get_by_text(re.compile("^已上传：scan.pdf"))).to_have_count(len(BIRTH_MATERIALS))
     assert axe_check(page, "counter-form") == []
     screenshot(page, "counter-form")
 

@@ -133,10 +133,9 @@ function MaterialUpload({ material, value, onChange, error }) {
     setState({ busy: true, error: null });
     try {
       const stored = await api("/api/uploads", { method: "POST", form });
-      onChange({ file_id: stored.file_id, name: file.name, size: stored.size });
+      onChange({ ...value, file_id: stored.file_id, name: file.name, size: stored.size });
       setState({ busy: false, error: null });
     } catch (e) {
-      onChange(null);
       setState({ busy: false, error: e });
     }
   }
@@ -155,9 +154,30 @@ function MaterialUpload({ material, value, onChange, error }) {
       <p id={`${id}-state`} className="hint" aria-live="polite">
         {state.busy
           ? t("materials.uploading")
-          : value
-            ? t("materials.uploaded", { name: value.name, size: Math.ceil(value.size / 1024) })
-            : t("materials.missing")}
+          : value?.license_id
+            ? t("materials.from_licence", { id: value.license_id })
+            : value?.file_id
+              ? t("materials.uploaded", { name: value.name, size: Math.ceil(value.size / 1024) })
+              : t("materials.missing")}
+      </p>
+      <label htmlFor={`${id}-licence`} className="secondary-label">
+        {t("materials.licence")}
+      </label>
+      <input
+        id={`${id}-licence`}
+        className="licence-input"
+        value={value?.license_id || ""}
+        maxLength={32}
+        autoComplete="off"
+        aria-describedby={`${id}-licence-hint`}
+        onChange={(e) => {
+          const { license_id: _, ...rest } = value || {};
+          const licence = e.target.value.trim();
+          onChange(licence ? { ...rest, license_id: licence } : rest.file_id ? rest : null);
+        }}
+      />
+      <p id={`${id}-licence-hint`} className="hint">
+        {t("materials.licence_hint")}
       </p>
       {error ? <p className="field-error">{error}</p> : null}
       <ErrorMessage error={state.error} />
@@ -241,7 +261,11 @@ function ApplicationForm({ code, onCancel }) {
       region,
       channel: "counter",
       form: formData,
-      materials: needed.map((m) => ({ code: m.code, file_id: files[m.code].file_id })),
+      materials: needed.map((m) =>
+        files[m.code].license_id
+          ? { code: m.code, license_id: files[m.code].license_id }
+          : { code: m.code, file_id: files[m.code].file_id },
+      ),
       optional_items: optional,
       counter: {
         centre_code: counter.centre_code,

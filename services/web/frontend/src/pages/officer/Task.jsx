@@ -360,6 +360,22 @@ function TaskBody({ taskId }) {
         </dl>
       </section>
 
+      {Object.keys(task.inputs || {}).length ? (
+        <section aria-labelledby="inputs-heading">
+          <h2 id="inputs-heading">{t("task.inputs")}</h2>
+          <dl className="facts">
+            {Object.entries(task.inputs).map(([code, data]) => (
+              <div key={code} className="fact">
+                <dt>{code}</dt>
+                <dd>
+                  <code>{JSON.stringify(data)}</code>
+                </dd>
+              </div>
+            ))}
+          </dl>
+        </section>
+      ) : null}
+
       <section aria-labelledby="materials-heading">
         <h2 id="materials-heading">{t("materials.heading")}</h2>
         <ul className="materials">
