@@ -27,6 +27,12 @@ def test_the_clerk_applies_for_a_person_and_prints_the_receipt(page, mesh):
     page.route("**/api/scenarios/birth", with_chinese_titles)
     page.goto("/counter")
     expect(page.get_by_role("heading", name="窗口受理", exact=True)).to_be_visible()
+    # the package found in the applicant's own words, or chosen from the list
+    page.get_by_label("或按群众说的话查找").fill("生孩子")
+    page.get_by_role("button", name="查找", exact=True).click()
+    page.get_by_role("button", name="受理：出生一件事").click()
+    expect(page.get_by_role("heading", name="受理：出生一件事")).to_be_visible()
+    page.get_by_role("button", name="更换事项").click()
     page.get_by_label("一件事", exact=True).select_option(label="出生一件事")
     page.get_by_role("button", name="开始受理").click()
     expect(page.get_by_role("heading", name="受理：出生一件事")).to_be_visible()

@@ -45,6 +45,7 @@ function PackagePicker({ onPick }) {
   const { data, error, loading, reload } = useApi("/api/scenarios", { anonymous: true });
   const [q, setQ] = useState("");
   const [found, setFound] = useState(null);
+  const [searchError, setSearchError] = useState(null);
   const [chosen, setChosen] = useState("");
 
   async function search(event) {
@@ -55,8 +56,10 @@ function PackagePicker({ onPick }) {
         anonymous: true,
       });
       setFound(answer.results);
+      setSearchError(null);
     } catch (e) {
-      setFound([]);
+      setFound(null);
+      setSearchError(e);
     }
   }
 
@@ -102,6 +105,7 @@ function PackagePicker({ onPick }) {
           </button>
         </div>
       </form>
+      <ErrorMessage error={searchError} />
       <div aria-live="polite">
         {found && !found.length ? <p>{t("pick.no_results")}</p> : null}
         {found?.length ? (
@@ -352,7 +356,7 @@ function ApplicationForm({ code, onCancel }) {
           t(kind === "enterprise" ? "applicant.credit_code" : "applicant.id_number"),
           applicant.id_number,
           (v) => setApplicant({ ...applicant, id_number: v.toUpperCase() }),
-          { maxLength: 18, autoComplete: "off", inputMode: kind === "person" ? "text" : "text" },
+          { maxLength: 18, autoComplete: "off", spellCheck: false },
         )}
         {field("region", t("applicant.region"), region, setRegion, {
           maxLength: 9,
