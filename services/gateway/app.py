@@ -57,6 +57,7 @@ ROUTES = [
     ("/api/applications/<application_id>", "GET", "intake"),
     ("/api/applications/<application_id>/history", "GET", "routing"),
     ("/api/applications/<application_id>/receipt", "GET", "intake"),
+    ("/api/applications/<application_id>/materials/<file_id>", "GET", "intake"),
     ("/api/applications/<application_id>/notices", "GET", "license"),
     ("/api/applications/<application_id>/notices/<notice_id>", "GET", "license"),
     ("/api/notices/verify", "POST", "license"),

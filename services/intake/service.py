@@ -6,6 +6,7 @@ from onestop.common.clock import Clock
 from onestop.common.config import env
 from onestop.common.errors import Invalid, Unknown
 from onestop.common.http import http, json_response, load, load_query, read_json
+from werkzeug.wrappers import Response
 from onestop.common.messaging import event_handler
 from onestop.common.mongo import Storage
 from onestop.common.outbox import Outbox, event, with_ids
@@ -117,7 +118,14 @@ class IntakeService(ServiceBase):
         files = self.store.own_uploads(domain.upload_ids(materials), uploads.owner(principal))
         now = self.now()
         corrected = domain.correction(application, materials, files, now)
-        self._publish(application_id, APPLICATION_CORRECTED, corrected, now)
+        # the corrected materials' files stay readable with the application's (material_file)
+        self._publish(
+            application_id,
+            APPLICATION_CORRECTED,
+            corrected,
+            now,
+            {f"corrected_materials.{corrected['correction_id']}": materials},
+        )
         return 202, views.correction_accepted(corrected)
 
     @http("POST", "/api/applications/<string:application_id>/withdraw")
@@ -130,6 +138,20 @@ class IntakeService(ServiceBase):
             application_id, APPLICATION_WITHDRAWN, withdrawn, now, {"withdrawal_requested_at": now}
         )
         return 202, views.withdrawal_accepted(application_id)
+
+    @http("GET", "/api/applications/<string:application_id>/materials/<string:file_id>")
+    def material_file(self, request, application_id, file_id):
+        """One uploaded file of an application's materials (as submitted or corrected), for
+        those who may read the application: an officer of an office holding one of its
+        tasks views it before deciding. A file the application does not name is a 404, as
+        an unknown application: an upload id alone opens nothing."""
+        doc = self._application(application_id, request)
+        upload = self.store.get_upload(file_id) if file_id in views.attached_uploads(doc) else None
+        if upload is None:
+            raise Unknown(f"no material file {file_id} in application {application_id}")
+        return Response(
+            self.store.read_upload(upload), 200, headers=uploads.download_headers(upload)
+        )
 
     @http("GET", "/api/scenarios/<string:code>/checklist")
     def checklist(self, request, code):

@@ -2,6 +2,8 @@
 bytes are checked before anything is stored. Refusals are request-parsing errors (413,
 415, 400), as for any body the API cannot read."""
 
+from urllib.parse import quote
+
 from onestop.common.config import env
 from onestop.common.http import BadRequest, PayloadTooLarge, UnsupportedMediaType
 
@@ -53,6 +55,18 @@ def receipt(doc):
         "size": doc["size"],
         "sha256": doc["sha256"],
         "content_type": doc["content_type"],
+    }
+
+
+def download_headers(upload):
+    """How a stored file is sent back: its checked type, never sniffed, not cached by
+    shared caches, as an attachment when opened directly (the screens show it from a blob)."""
+    name = quote(upload.get("filename") or "material", safe="")
+    return {
+        "Content-Type": upload["content_type"],
+        "Content-Disposition": f"attachment; filename*=UTF-8''{name}",
+        "X-Content-Type-Options": "nosniff",
+        "Cache-Control": "private, no-store",
     }
 
 

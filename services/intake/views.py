@@ -1,5 +1,7 @@
 """What the API shows of stored applications. Pure functions over the stored document."""
 
+from onestop.common.logs import mask
+
 
 def status_url(application_id):
     return f"/api/applications/{application_id}"
@@ -74,7 +76,12 @@ def receipt(doc, base_url, scenario_name=None):
         "scenario_name": scenario_name,
         "channel": doc["channel"],
         "counter": doc.get("counter"),
-        "applicant": {"kind": doc["applicant"]["kind"], "name": doc["applicant"]["name"]},
+        "applicant": {
+            "kind": doc["applicant"]["kind"],
+            "name": doc["applicant"]["name"],
+            # printed on the receipt, masked as in the logs (first 3 and last 2 shown)
+            "id_number_masked": mask(doc["applicant"]["id_number"]),
+        },
         "region": doc["region"],
         "submitted_at": doc["submitted_at"],
         "materials_received": [
@@ -89,6 +96,12 @@ def receipt(doc, base_url, scenario_name=None):
         "promised_due": doc.get("due"),
         "follow_up_url": f"{base_url.rstrip('/')}{status_url(doc['_id'])}",
     }
+
+
+def attached_uploads(doc):
+    """The upload ids an application names: its materials as submitted and as corrected."""
+    corrected = [m for ms in (doc.get("corrected_materials") or {}).values() for m in ms]
+    return {m["file_id"] for m in [*doc["materials"], *corrected] if m.get("file_id")}
 
 
 def correction_notice(tasks):

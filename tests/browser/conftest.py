@@ -12,11 +12,17 @@ expect.set_options(timeout=PATIENCE_MS)
 
 @pytest.fixture(scope="session")
 def mesh(tmp_path_factory):
+    data = tmp_path_factory.mktemp("browser-mesh")
+    # a test may move the mesh's clock for a moment (mesh.clock_file: seconds; absent: 0),
+    # e.g. to file work that is overdue today
+    clock_file = data / "clock-offset"
     running = Mesh(
-        tmp_path_factory.mktemp("browser-mesh"),
+        data,
         reset_vhost(f"{TEST_VHOST}_browser"),
         port_base=PORT_BASE + 800,
+        extra_env={"CLOCK_OFFSET_FILE": str(clock_file)},
     ).start()
+    running.clock_file = clock_file
     yield running
     running.stop()
 

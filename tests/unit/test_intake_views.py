@@ -68,6 +68,20 @@ def test_the_receipt_lists_what_was_received_the_promise_and_where_to_follow_it(
     assert receipt["follow_up_url"] == "https://zwfw.example.cn/api/applications/a1"
     assert receipt["counter"]["centre_name"] == "芙蓉区政务服务中心"
     assert receipt["scenario_name"] == "出生一件事"
+    # the printed receipt shows the ID number masked, never whole
+    applicant = dict(stored["applicant"], id_number="430102199001011234")
+    masked = views.receipt(dict(stored, applicant=applicant), "https://x.cn")["applicant"]
+    assert masked == {"kind": "person", "name": "A", "id_number_masked": "430*************34"}
+
+
+def test_an_applications_files_are_its_materials_as_submitted_and_as_corrected():
+    stored = dict(
+        doc(),
+        materials=[{"code": "M-A", "file_id": "a" * 32}, {"code": "M-B", "license_id": "L1"}],
+        corrected_materials={"c1": [{"code": "M-A", "file_id": "b" * 32}]},
+    )
+    assert views.attached_uploads(stored) == {"a" * 32, "b" * 32}
+    assert views.attached_uploads(doc()) == set()
 
 
 def test_a_counter_application_records_the_clerks_region_and_the_named_centre():
