@@ -1,0 +1,40 @@
+// Chinese (or English) names of the catalog's departments, regions and scenarios, for the
+// codes the supervision and licence APIs answer with (public catalog reads, no token).
+import { useTranslation } from "react-i18next";
+import { useApi } from "../../components/common.jsx";
+
+export function useCatalogNames() {
+  const { i18n } = useTranslation();
+  const departments = useApi("/api/departments", { anonymous: true }).data;
+  const regions = useApi("/api/regions", { anonymous: true }).data;
+  const scenarios = useApi("/api/scenarios", { anonymous: true }).data;
+  const zh = i18n.language !== "en";
+  const byCode = (list) => Object.fromEntries((list || []).map((entry) => [entry.code, entry]));
+  const deps = byCode(departments?.departments);
+  const regs = byCode(regions?.regions);
+  const scens = byCode(scenarios?.scenarios);
+  return {
+    regions: regions?.regions || [],
+    department: (code) => {
+      const found = deps[code];
+      if (!found) return code;
+      return zh ? found.name_zh || found.name : found.name;
+    },
+    // regions have Chinese names only: they are place names
+    region: (code) => regs[code]?.name || code,
+    scenario: (code) => {
+      const found = scens[code];
+      if (!found) return code;
+      return zh ? found.name_zh || found.name : found.name;
+    },
+  };
+}
+
+// does `region` lie in `area` (the province xx0000, a city xxxx00, or the region itself)?
+export function regionCovers(area, region) {
+  if (!area || !region) return true;
+  if (area === region) return true;
+  if (area.endsWith("0000")) return region.startsWith(area.slice(0, 2));
+  if (area.endsWith("00")) return region.startsWith(area.slice(0, 4));
+  return false;
+}
