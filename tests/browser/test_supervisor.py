@@ -96,7 +96,9 @@ def test_the_supervisor_sees_overdue_work_reviews_and_rectification_as_tables_an
     expect(groups.get_by_role("row", name="卫生健康委员会 芙蓉区 1")).to_be_visible()
     expect(overdue.get_by_role("img", name=re.compile("各部门超期件数柱状图：卫生健康委员会 1"))).to_be_visible()
     tasks = overdue.get_by_role("table", name=re.compile("超期任务明细"))
-    expect(tasks.get_by_role("row", name=re.compile(board["held"]))).to_be_visible()
+    held = tasks.get_by_role("row", name=re.compile(board["held"]))
+    expect(held).to_contain_text("出生医学证明签发")  # the item's Chinese name
+    expect(held).to_contain_text("卫生健康委员会")
 
     reviews = page.get_by_role("region", name="评价分布（好差评）")
     expect(reviews.get_by_text("共收到评价 2 条，好评率 50%")).to_be_visible()

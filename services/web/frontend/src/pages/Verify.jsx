@@ -7,9 +7,9 @@ import { useEffect, useId, useState } from "react";
 import { useTranslation } from "react-i18next";
 import { useSearch } from "wouter";
 import { api, ApiError } from "../api.js";
-import { ErrorMessage, Loading, useApi } from "../components/common.jsx";
+import { ErrorMessage, Loading } from "../components/common.jsx";
 import { formatDate, formatDateTime } from "../format.js";
-import { useCatalogNames } from "./supervisor/names.js";
+import { ItemName, useCatalogNames } from "./supervisor/names.js";
 
 const TONE = { valid: "ok", expired: "wait", revoked: "bad", forged: "bad" };
 
@@ -36,13 +36,7 @@ function Verdict({ answer, source }) {
 
 function SignedContent({ license, masked }) {
   const { t } = useTranslation("verify");
-  const { i18n } = useTranslation();
   const names = useCatalogNames();
-  const item = useApi(
-    license.item_code ? `/api/items/${encodeURIComponent(license.item_code)}` : null,
-    { anonymous: true },
-  ).data;
-  const itemName = item ? (i18n.language === "en" ? item.name : item.name_zh || item.name) : "";
   const holder = license.holder || {};
   const issuer = license.issuer || {};
   const rows = [
@@ -55,7 +49,14 @@ function SignedContent({ license, masked }) {
     ["issued_at", formatDateTime(license.issued_at)],
     ["expires_at", license.expires_at ? formatDate(license.expires_at) : t("no_expiry")],
     ["application_id", license.application_id],
-    ["item_code", itemName ? `${itemName}（${license.item_code}）` : license.item_code],
+    [
+      "item_code",
+      license.item_code ? (
+        <>
+          <ItemName code={license.item_code} />（{license.item_code}）
+        </>
+      ) : null,
+    ],
     ["key_id", license.key_id],
   ];
   const data = Object.entries(license.data || {});

@@ -10,7 +10,7 @@ import { ErrorMessage, Loading, RequireRole, useApi } from "../../components/com
 import { formatDate } from "../../format.js";
 import { useSession } from "../../session.js";
 import ChartCanvas from "./Chart.jsx";
-import { regionCovers, useCatalogNames } from "./names.js";
+import { ItemName, regionCovers, useCatalogNames } from "./names.js";
 
 const LEVELS = ["very_satisfied", "satisfied", "basically_satisfied", "dissatisfied", "very_dissatisfied"];
 const STATES = ["awaiting_visit", "awaiting_rectification", "awaiting_confirmation", "closed"];
@@ -138,7 +138,9 @@ function Overdue({ region }) {
                       <td>
                         <code>{task.application_id}</code>
                       </td>
-                      <td>{task.item_name || task.item_code}</td>
+                      <td>
+                        <ItemName code={task.item_code} fallback={task.item_name} />
+                      </td>
                       <td>{names.department(task.department)}</td>
                       <td>{names.region(task.region)}</td>
                       <td>{formatDate(task.due)}</td>

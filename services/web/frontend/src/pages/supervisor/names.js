@@ -1,6 +1,8 @@
 // Chinese (or English) names of the catalog's departments, regions and scenarios, for the
 // codes the supervision and licence APIs answer with (public catalog reads, no token).
+import { useEffect, useState } from "react";
 import { useTranslation } from "react-i18next";
+import { api } from "../../api.js";
 import { useApi } from "../../components/common.jsx";
 
 export function useCatalogNames() {
@@ -37,4 +39,32 @@ export function regionCovers(area, region) {
   if (area.endsWith("0000")) return region.startsWith(area.slice(0, 2));
   if (area.endsWith("00")) return region.startsWith(area.slice(0, 4));
   return false;
+}
+
+// one request per item code for the whole visit, however many rows name it
+const items = new Map();
+
+function itemOf(code) {
+  if (!items.has(code)) {
+    items.set(
+      code,
+      api(`/api/items/${encodeURIComponent(code)}`, { anonymous: true }).catch(() => null),
+    );
+  }
+  return items.get(code);
+}
+
+// a service item's name in the page's language ("" until known)
+export function ItemName({ code, fallback }) {
+  const { i18n } = useTranslation();
+  const [item, setItem] = useState(null);
+  useEffect(() => {
+    let live = true;
+    if (code) itemOf(code).then((found) => live && setItem(found));
+    return () => {
+      live = false;
+    };
+  }, [code]);
+  if (!item) return fallback || code || "";
+  return i18n.language === "en" ? item.name : item.name_zh || item.name;
 }
