@@ -275,12 +275,14 @@ class OidcSignIn:
             kept = self.cookies.open(request.cookies.get(COOKIE))
             if kept is None:
                 raise SignInFailed("state_missing", "no valid state cookie")
+            if request.args.get("error"):
+                # nothing is granted on this path, so a provider that leaves the state out
+                # of its error answer (some do) still gets its refusal said
+                raise SignInFailed("access_denied", request.args.get("error", "")[:100])
             if not hmac.compare_digest(
                 str(request.args.get("state", "")).encode(), kept["state"].encode()
             ):
                 raise SignInFailed("state_mismatch", "the state is not this browser's")
-            if request.args.get("error"):
-                raise SignInFailed("access_denied", request.args.get("error", "")[:100])
             code = request.args.get("code")
             if not code:
                 raise SignInFailed("token_rejected", "no code in the callback")
