@@ -94,7 +94,9 @@ def test_the_supervisor_sees_overdue_work_reviews_and_rectification_as_tables_an
     expect(overdue.get_by_text("超过承诺办结时限的审批任务共 1 件")).to_be_visible()
     groups = overdue.get_by_role("table", name="超期件数（按部门和地区）")
     expect(groups.get_by_role("row", name="卫生健康委员会 芙蓉区 1")).to_be_visible()
-    expect(overdue.get_by_role("img", name=re.compile("各部门超期件数柱状图：卫生健康委员会 1"))).to_be_visible()
+    expect(
+        overdue.get_by_role("img", name=re.compile("各部门超期件数柱状图：卫生健康委员会 1"))
+    ).to_be_visible()
     tasks = overdue.get_by_role("table", name=re.compile("超期任务明细"))
     held = tasks.get_by_role("row", name=re.compile(board["held"]))
     expect(held).to_contain_text("出生医学证明签发")  # the item's Chinese name
