@@ -168,3 +168,15 @@ def test_the_board_asks_a_non_supervisor_to_sign_in_as_one(page, board):
     sign_in(page, "李华")
     page.goto("/supervisor")
     expect(page.get_by_role("heading", name="此页面需要监督人员身份登录")).to_be_visible()
+
+
+def test_the_board_in_english(page, board):
+    sign_in(page, SUPERVISOR)
+    page.get_by_role("button", name="English").click()
+    expect(page.get_by_role("heading", name="Supervision board", level=1)).to_be_visible()
+    overdue = page.get_by_role("region", name="Overdue tasks")
+    expect(overdue.get_by_role("row", name="Health Commission 芙蓉区 1")).to_be_visible()
+    expect(page.get_by_role("region", name="Review distribution")).to_contain_text(
+        "2 review(s); good-review rate 50%"
+    )
+    assert axe_check(page, "supervisor-board-en") == []

@@ -99,3 +99,17 @@ def test_a_tampered_document_pasted_by_keyboard_only_says_forged(page, licences)
     page.get_by_label("粘贴电子证照文件内容（JSON）").fill(json.dumps(licences["valid"]))
     page.get_by_role("button", name="核验").click()
     expect(page.get_by_role("region", name="核验结果：有效")).to_be_visible()
+
+
+def test_the_check_fits_a_phone_and_speaks_english(phone, licences):
+    """A QR code is scanned with a phone: the verdict fits its screen, in either language."""
+    phone.goto(f"/verify?license={licences['valid']['id']}")
+    expect(phone.get_by_role("region", name="核验结果：有效")).to_be_visible()
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 390
+    assert axe_check(phone, "verify-phone") == []
+    screenshot(phone, "verify-phone")
+    phone.get_by_role("button", name="English").click()
+    verdict = phone.get_by_role("region", name="Result: valid")
+    expect(verdict.get_by_role("heading", name="What the signature covers")).to_be_visible()
+    expect(verdict.locator("dl")).to_contain_text("Social security card application")
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 390

@@ -23,10 +23,14 @@ function percent(rate) {
 function useNames() {
   const { t } = useTranslation("supervisor");
   const names = useCatalogNames();
-  return {
-    ...names,
-    department: (code) => (code === "service_center" ? t("service_center") : names.department(code)),
-  };
+  return useMemo(
+    () => ({
+      ...names,
+      department: (code) =>
+        code === "service_center" ? t("service_center") : names.department(code),
+    }),
+    [names, t],
+  );
 }
 
 function RegionFilter({ area, value, onChange }) {

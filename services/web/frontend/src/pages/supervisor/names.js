@@ -1,6 +1,6 @@
 // Chinese (or English) names of the catalog's departments, regions and scenarios, for the
 // codes the supervision and licence APIs answer with (public catalog reads, no token).
-import { useEffect, useState } from "react";
+import { useEffect, useMemo, useState } from "react";
 import { useTranslation } from "react-i18next";
 import { api } from "../../api.js";
 import { useApi } from "../../components/common.jsx";
@@ -11,25 +11,21 @@ export function useCatalogNames() {
   const regions = useApi("/api/regions", { anonymous: true }).data;
   const scenarios = useApi("/api/scenarios", { anonymous: true }).data;
   const zh = i18n.language !== "en";
-  const byCode = (list) => Object.fromEntries((list || []).map((entry) => [entry.code, entry]));
-  const deps = byCode(departments?.departments);
-  const regs = byCode(regions?.regions);
-  const scens = byCode(scenarios?.scenarios);
-  return {
-    regions: regions?.regions || [],
-    department: (code) => {
-      const found = deps[code];
-      if (!found) return code;
-      return zh ? found.name_zh || found.name : found.name;
-    },
-    // regions have Chinese names only: they are place names
-    region: (code) => regs[code]?.name || code,
-    scenario: (code) => {
-      const found = scens[code];
-      if (!found) return code;
-      return zh ? found.name_zh || found.name : found.name;
-    },
-  };
+  // one object while the answers and the language stay (charts redraw only on change)
+  return useMemo(() => {
+    const byCode = (list) => Object.fromEntries((list || []).map((entry) => [entry.code, entry]));
+    const named = (entry, code) => (entry ? (zh ? entry.name_zh || entry.name : entry.name) : code);
+    const deps = byCode(departments?.departments);
+    const regs = byCode(regions?.regions);
+    const scens = byCode(scenarios?.scenarios);
+    return {
+      regions: regions?.regions || [],
+      department: (code) => named(deps[code], code),
+      // regions have Chinese names only: they are place names
+      region: (code) => regs[code]?.name || code,
+      scenario: (code) => named(scens[code], code),
+    };
+  }, [departments, regions, scenarios, zh]);
 }
 
 // does `region` lie in `area` (the province xx0000, a city xxxx00, or the region itself)?
