@@ -5,7 +5,6 @@ accepts. A mesh of its own, configured with WEB_OIDC_* (and the development sign
 as in production)."""
 
 import json
-import os
 import re
 
 import pytest
@@ -22,13 +21,13 @@ PERSON = "430102198512120016"  # never applied for anything
 def provider():
     from oidc_provider_mock import User, run_server_in_thread
 
-    # the provider checks that requests come over https unless told otherwise (here: http)
-    os.environ["AUTHLIB_INSECURE_TRANSPORT"] = "1"
     users = [
         User(sub="zhangsan", claims={"id_number": PERSON, "name": "张三"}),
         User(sub="visitor", claims={"id_number": "not-an-id", "name": "访客"}),
     ]
-    with run_server_in_thread(user_claims=users) as server:
+    with pytest.MonkeyPatch.context() as env, run_server_in_thread(user_claims=users) as server:
+        # the provider checks that requests come over https unless told otherwise (here: http)
+        env.setenv("AUTHLIB_INSECURE_TRANSPORT", "1")
         yield f"http://localhost:{server.server_port}"
 
 

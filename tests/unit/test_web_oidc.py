@@ -11,6 +11,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from joserfc import jwt
 from joserfc.jwk import RSAKey
 from oidc_provider_mock import User, run_server_in_thread
+from prometheus_client import REGISTRY
 from werkzeug.test import Client as WsgiClient
 
 from onestop.common import tokens
@@ -23,15 +24,13 @@ PUBLIC = "http://screens.example"
 
 @pytest.fixture(scope="module")
 def provider():
-    import os
-
-    os.environ["AUTHLIB_INSECURE_TRANSPORT"] = "1"  # the provider and client speak http here
     users = [
         User(sub="zhang", claims={"id_number": PERSON, "name": "张三"}),
         User(sub="no-id", claims={"name": "无证件"}),
         User(sub="bad-id", claims={"id_number": "12345", "name": "号码不对"}),
     ]
-    with run_server_in_thread(user_claims=users) as server:
+    with pytest.MonkeyPatch.context() as env, run_server_in_thread(user_claims=users) as server:
+        env.setenv("AUTHLIB_INSECURE_TRANSPORT", "1")  # the provider and client speak http here
         yield f"http://localhost:{server.server_port}"
 
 
@@ -86,7 +85,19 @@ def back(client, callback_url):
     return client.get(f"{parts.path}?{parts.query}")
 
 
+def signed_in_count():
+    return (
+        REGISTRY.get_sample_value("web_sign_ins_total", {"method": "oidc", "role": "applicant"})
+        or 0
+    )
+
+
+def failures(reason):
+    return REGISTRY.get_sample_value("web_sign_in_failures_total", {"reason": reason}) or 0
+
+
 def test_a_person_the_provider_vouches_for_gets_an_applicant_token(oidc, key):
+    before = signed_in_count()
     client = web(oidc, key)
     authorize = login(client)
     query = parse_qs(urlsplit(authorize).query)
@@ -98,6 +109,7 @@ def test_a_person_the_provider_vouches_for_gets_an_applicant_token(oidc, key):
     assert claims["role"] == "applicant" and claims["sub"] == PERSON and claims["name"] == "张三"
     # the state is spent: the same callback again has no cookie to match
     assert client.get_cookie(COOKIE, path="/auth/oidc") is None
+    assert signed_in_count() == before + 1
 
 
 def test_auth_config_names_the_provider(oidc, key):
@@ -109,9 +121,11 @@ def test_auth_config_names_the_provider(oidc, key):
     "sub, reason", [("no-id", "id_number_missing"), ("bad-id", "id_number_invalid")]
 )
 def test_a_claim_that_is_not_an_id_number_gives_no_token(oidc, key, sub, reason):
+    before, signed_in = failures(reason), signed_in_count()
     client = web(oidc, key)
     done = fragment(back(client, at_the_provider(login(client), sub)))
     assert done == {"error": reason}
+    assert failures(reason) == before + 1 and signed_in_count() == signed_in
 
 
 def test_a_callback_without_this_browsers_cookie_is_refused(oidc, key):
