@@ -83,6 +83,7 @@ ROUTES = [
     ("/api/licenses/keys", "GET", "license"),
     ("/api/licenses/verify", "POST", "license"),
     ("/api/licenses/<license_id>", "GET", "license"),
+    ("/api/licenses/<license_id>/verification", "GET", "license"),
     ("/api/licenses/<license_id>/revoke", "POST", "license"),
     ("/api/notifications", "GET", "notify"),
     ("/api/notifications/preferences", "GET,PUT", "notify"),

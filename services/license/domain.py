@@ -18,6 +18,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from onestop.common.errors import Conflicting, Unknown
+from onestop.common.logs import mask
 from onestop.common.scopes import region_covers
 from onestop.contracts.envelope import InvalidMessage
 
@@ -259,6 +260,65 @@ def verification(license, stored, public_keys, now):
     answer = {"id": license["id"], "result": result}
     if result != "forged":
         answer["license"] = signed_content(license)
+    if result == "revoked":
+        answer.update(
+            revoked_at=stored.get("revoked_at"), revocation_reason=stored.get("revocation_reason")
+        )
+    return result, answer
+
+
+def masked_name(name):
+    """A person's name as a public page shows it: the first character, the rest hidden."""
+    return name[:1] + "*" * max(len(name) - 1, 1) if name else name
+
+
+def masked_id_number(id_number):
+    """An ID number or credit code with only its first three and last two characters."""
+    if not isinstance(id_number, str) or len(id_number) < 6:
+        return "*" * len(id_number or "")
+    return id_number[:3] + "*" * (len(id_number) - 5) + id_number[-2:]
+
+
+def _masked_values(value):
+    if isinstance(value, str):
+        return mask(value)
+    if isinstance(value, dict):
+        return {k: _masked_values(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_masked_values(v) for v in value]
+    return value
+
+
+PUBLICLY_MASKED = ["holder.id_number", "holder.name", "data"]
+
+
+def public_content(license):
+    """What the signature covers, as anyone who scans the licence's QR code may see it: the
+    holder's ID number (or credit code) partly hidden, a person's name reduced to its first
+    character, identifiers inside the department's data masked. An enterprise's name is
+    public (it is on its business licence) and stays."""
+    content = signed_content(license)
+    holder = dict(content["holder"])
+    holder["id_number"] = masked_id_number(holder.get("id_number"))
+    if holder.get("kind") == "person":
+        holder["name"] = masked_name(holder.get("name"))
+    content["holder"] = holder
+    if "data" in content:
+        content["data"] = _masked_values(content["data"])
+    return content
+
+
+def public_verification(stored, license_id, public_keys, now):
+    """(result, answer) for GET /api/licenses/{id}/verification: the stored licence checked
+    like a presented one (signature first, then revocation and expiry), for the page a
+    scanned QR code opens; no token, so the content is the public, masked one."""
+    if stored is None:
+        raise Unknown(f"no e-licence {license_id}")
+    revoked = stored.get("status") == "revoked"
+    result = verify(stored, public_keys, now, revoked)
+    answer = {"id": stored["id"], "result": result, "masked": PUBLICLY_MASKED}
+    if result != "forged":
+        answer["license"] = public_content(stored)
     if result == "revoked":
         answer.update(
             revoked_at=stored.get("revoked_at"), revocation_reason=stored.get("revocation_reason")

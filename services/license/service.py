@@ -144,6 +144,16 @@ class LicenseService(ServiceBase):
         VERIFIED.labels(result).inc()
         return body
 
+    @http("GET", "/api/licenses/<string:license_id>/verification")
+    def public_verification(self, request, license_id):
+        """Open to anyone (a scanned QR code names only the licence's id): the stored
+        licence verified, with the holder's personal data masked."""
+        result, body = domain.public_verification(
+            self.store.get(license_id), license_id, self.keys.public_keys, self.now()
+        )
+        VERIFIED.labels(result).inc()
+        return body
+
     @http("POST", "/api/licenses/<string:license_id>/revoke")
     def revoke(self, request, license_id):
         self.auth.require(request, "operator")

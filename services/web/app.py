@@ -193,7 +193,10 @@ class Web:
     def oidc_callback(self, request):
         if not self.oidc:
             return json_error(404, "not_found", "OpenID Connect sign-in is not configured")
-        return self.oidc.callback(request)
+        response = self.oidc.callback(request)
+        if getattr(response, "signed_in_role", None):
+            SIGN_INS.labels("oidc", response.signed_in_role).inc()
+        return response
 
 
 def main():

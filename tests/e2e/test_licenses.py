@@ -260,3 +260,25 @@ def test_verify_refuses_a_document_with_a_key_given_twice(mesh, license):
     )
     assert response.status_code == 400
     assert response.json()["fields"] == {"id": ["given more than once"]}
+
+
+def test_a_licence_is_verified_by_its_id_without_a_token_with_personal_data_masked(
+    client, mesh, license
+):
+    """What a scanned QR code opens (/verify?license=<id>): no token, the signed content with
+    the holder's identifiers masked, revocation seen; an unknown id is 404."""
+    path = f"/api/licenses/{license['id']}/verification"
+    answer = mesh.get(path).json()
+    assert answer["result"] == "valid" and answer["id"] == license["id"]
+    shown = answer["license"]
+    assert shown["number"] == license["number"] and shown["issuer"] == license["issuer"]
+    assert shown["holder"]["id_number"] == ENTERPRISE_ID[:3] + "*" * 13 + ENTERPRISE_ID[-2:]
+    assert ENTERPRISE_ID not in json.dumps(answer)
+    assert "signature" not in shown and "holder.id_number" in answer["masked"]
+
+    revoked = _revoked_license(client, mesh)
+    verdict = mesh.get(f"/api/licenses/{revoked['id']}/verification").json()
+    assert verdict["result"] == "revoked"
+    assert verdict["revocation_reason"] == "revoked for the attack test"
+    unknown = mesh.get("/api/licenses/L" + "0" * 31 + "/verification")
+    assert unknown.status_code == 404 and unknown.json()["error"] == "not_found"

@@ -1026,6 +1026,16 @@ def _license(api, fixture):
     assert api.status("GET", "/api/licenses/{license_id}", {"license_id": "no-such"}) == 404
 
 
+@case("GET", "/api/licenses/{license_id}/verification")
+def _public_verification(api, fixture):
+    license = fixture("birth")["licences"][0]
+    path = "/api/licenses/{license_id}/verification"
+    verdict = api.call("GET", path, {"license_id": license["id"]}, None).json()
+    assert verdict["result"] == "valid" and verdict["license"]["number"] == license["number"]
+    assert PERSON_ID not in json.dumps(verdict)
+    assert api.status("GET", path, {"license_id": "no-such"}, None) == 404
+
+
 @case("POST", "/api/licenses/{license_id}/revoke")
 def _revoke(api, fixture):
     license = fixture("startup")["licences"][-1]

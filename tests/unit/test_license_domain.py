@@ -182,3 +182,43 @@ def test_revocation_is_found_by_id_and_key_not_by_the_signatures_text():
     stored = dict(issued, status="revoked", signature="something else")
     result, answer = domain.verification(issued, stored, KEYS, NOW)
     assert result == "revoked" and answer["license"] == domain.signed_content(issued)
+
+
+def test_the_public_verification_masks_the_holder_and_identifiers_in_the_data():
+    person = domain.sign(
+        dict(
+            domain.build_license(
+                task(data={"reference_number": "R-1", "mother": "430102199001011234"}),
+                {
+                    "application_id": "app1",
+                    "applicant": {
+                        "kind": "person",
+                        "id_number": "430102199001011234",
+                        "name": "李华",
+                    },
+                },
+                {"code": "birth_certificate", "name": "Birth", "validity_days": None},
+                NOW,
+            )
+        ),
+        KEY,
+    )
+    result, answer = domain.public_verification(person, person["id"], KEYS, NOW)
+    shown = answer["license"]
+    assert result == "valid"
+    assert shown["holder"] == {"kind": "person", "id_number": "430*************34", "name": "李*"}
+    assert "430102199001011234" not in str(answer) and shown["data"]["reference_number"] == "R-1"
+    assert "signature" not in shown
+    # an enterprise's name is public (it is printed on its business licence)
+    _, enterprise = domain.public_verification(license(), license()["id"], KEYS, NOW)
+    assert enterprise["license"]["holder"]["name"] == "Xiang Tea Ltd"
+
+
+def test_the_public_verification_says_revoked_forged_or_unknown():
+    revoked = dict(license(), status="revoked", revoked_at="x", revocation_reason="error")
+    assert domain.public_verification(revoked, revoked["id"], KEYS, NOW)[0] == "revoked"
+    tampered = dict(license(), number="X")
+    result, answer = domain.public_verification(tampered, tampered["id"], KEYS, NOW)
+    assert result == "forged" and "license" not in answer
+    with pytest.raises(domain.Unknown):
+        domain.public_verification(None, "L0", KEYS, NOW)

@@ -25,7 +25,9 @@ export default function SignedIn() {
   return (
     <section>
       <h1>{t("failed.heading")}</h1>
-      <p role="alert">{t("failed.message", { reason: failed })}</p>
+      <p role="alert">
+        {t(`failed.reasons.${failed}`, { defaultValue: t("failed.message", { reason: failed }) })}
+      </p>
       <Link href="/signin" className="button">
         {t("common:sign_in")}
       </Link>
