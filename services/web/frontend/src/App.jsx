@@ -47,7 +47,8 @@ function Header() {
   const links = ["home", ...(claims ? NAV[claims.role] || [] : []), "verify"];
   const other = i18n.language === "en" ? "zh" : "en";
   return (
-    <header className="site-header">
+    <header>
+      <div className="site-header">
       <div className="brand">
         <Link href="/" className="brand-link">
           <span className="brand-name">{t("brand")}</span>
@@ -100,6 +101,8 @@ function Header() {
           </Link>
         )}
       </div>
+      </div>
+      <DevBanner />
     </header>
   );
 }
@@ -149,7 +152,6 @@ export default function App() {
         {t("skip")}
       </a>
       <Header />
-      <DevBanner />
       <main id="main" ref={main} tabIndex={-1}>
         <Suspense fallback={<p role="status">{t("loading")}</p>}>
           <Switch>
