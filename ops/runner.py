@@ -257,6 +257,8 @@ def main(argv=None):
         env = dict(verifier_env(os.environ), PYTHONUNBUFFERED="1", PYTHONPATH=str(ROOT))
         env.setdefault("DATA_DIR", str(data_dir()))  # e.g. notify's file channel writes there
         env.setdefault("NOTIFY_CHANNELS", "file")  # locally: notifications appear in a file
+        # links printed for people (receipts' QR codes) lead to this mesh's own gateway
+        env.setdefault("PUBLIC_BASE_URL", f"http://127.0.0.1:{config.gateway_port()}")
         for name, (command, extra) in processes(departments).items():
             manager.add_process(name, " ".join(command), env=dict(env, **extra), cwd=str(ROOT))
         threading.Thread(target=announce_when_ready, args=(manager,), daemon=True).start()

@@ -94,7 +94,10 @@ def receipt(doc, base_url, scenario_name=None):
         "status": doc["status"],
         "acceptance": doc.get("acceptance"),
         "promised_due": doc.get("due"),
-        "follow_up_url": f"{base_url.rstrip('/')}{status_url(doc['_id'])}",
+        # the applicant's page on the screens (sign-in first), which a phone opens from the
+        # printed QR code; the API's status path beside it for other clients
+        "follow_up_url": f"{base_url.rstrip('/')}/applications/{doc['_id']}",
+        "status_url": status_url(doc["_id"]),
     }
 
 

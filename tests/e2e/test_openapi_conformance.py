@@ -1122,7 +1122,8 @@ def _receipt(api, fixture):
     )
     receipt = api.call("GET", path, target).json()
     assert receipt["application_id"] == target["application_id"] and receipt["promised_due"]
-    assert receipt["follow_up_url"].endswith(f"/api/applications/{target['application_id']}")
+    assert receipt["follow_up_url"].endswith(f"/applications/{target['application_id']}")
+    assert receipt["status_url"] == f"/api/applications/{target['application_id']}"
     masked = receipt["applicant"]["id_number_masked"]
     assert masked == PERSON_ID[:3] + "*" * 13 + PERSON_ID[-2:]
     assert api.status("GET", path, target, ("applicant", STRANGER)) == 404

@@ -65,7 +65,8 @@ def test_the_receipt_lists_what_was_received_the_promise_and_where_to_follow_it(
         {"code": "M-B", "form": "e_license"},
     ]
     assert receipt["promised_due"] == "2026-12-10T23:59:59+08:00"
-    assert receipt["follow_up_url"] == "https://zwfw.example.cn/api/applications/a1"
+    assert receipt["follow_up_url"] == "https://zwfw.example.cn/applications/a1"
+    assert receipt["status_url"] == "/api/applications/a1"
     assert receipt["counter"]["centre_name"] == "芙蓉区政务服务中心"
     assert receipt["scenario_name"] == "出生一件事"
     # the printed receipt shows the ID number masked, never whole
