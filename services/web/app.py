@@ -68,7 +68,8 @@ def json_error(status, code, message, fields=None):
 class Web:
     def __init__(self, dist=DIST, dev_sign_in=None, signing_key=None, oidc=None):
         self.dist = Path(dist)
-        self.dev_sign_in = (
+        # (not `self.dev_sign_in`: that name is the POST /auth/dev/sign-in endpoint's method)
+        self.dev_enabled = (
             truthy(config.env("WEB_DEV_SIGNIN")) if dev_sign_in is None else dev_sign_in
         )
         self.signing_key = signing_key
@@ -155,19 +156,19 @@ class Web:
     def auth_config(self, request):
         return json_response(
             {
-                "dev": self.dev_sign_in,
+                "dev": self.dev_enabled,
                 "oidc": bool(self.oidc),
                 "oidc_name": self.oidc.display_name if self.oidc else None,
             }
         )
 
     def dev_people(self, request):
-        if not self.dev_sign_in:
+        if not self.dev_enabled:
             return json_error(404, "not_found", "the development sign-in is off here")
         return json_response({"people": listing()})
 
     def dev_sign_in(self, request):
-        if not self.dev_sign_in:
+        if not self.dev_enabled:
             return json_error(404, "not_found", "the development sign-in is off here")
         body = request.get_json(silent=True)
         key = body.get("person") if isinstance(body, dict) else None
