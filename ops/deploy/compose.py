@@ -143,8 +143,7 @@ def mesh_service(name, command, extra):
     if uses_store:  # the services verify bearer tokens with the public keys only (ADR 0015)
         extra["AUTH_PUBLIC_KEYS"] = AUTH_PUBLIC_KEYS
     if name in config.FRONTENDS:  # the token issuer: the private key, development sign-in off
-        extra.pop("AUTH_SIGNING_KEY", None)
-        extra["AUTH_SIGNING_KEY"] = AUTH_SIGNING_KEY
+        extra["AUTH_SIGNING_KEY"] = AUTH_SIGNING_KEY  # from .env, never this shell's
         extra.update({key: f"${{{key}:-{value}}}" for key, value in DEV_ONLY.items()})
     environment = {**common_environment(), **extra, "ONESTOP_PROCESS": name}
     if uses_store:
