@@ -1,6 +1,11 @@
-# One image for every process of the mesh: services, reference departments, gateway and
-# the topology job. The command chooses the process (docker-compose.yml, deploy/kubernetes).
+# One image for every process of the mesh: services, reference departments, gateway, the
+# screens (web) and the topology job. The command chooses the process (docker-compose.yml,
+# deploy/kubernetes).
+#   make setup        (builds the screens into services/web/dist: npm ci, npm run build)
 #   docker build -t onestop:latest .
+# The screens are built on the host, not in a stage here: their tools (Vite, Node.js 20)
+# have no Debian bookworm package and no node image is reachable where the images are
+# built (docs/operations.md, "The screens in the image").
 # Base image pinned to an exact release; update it deliberately (docs/operations.md).
 ARG PYTHON_IMAGE=python:3.11.7-slim-bookworm
 
@@ -22,7 +27,12 @@ RUN groupadd --gid 10001 onestop \
 COPY --from=build /opt/venv /opt/venv
 WORKDIR /app
 COPY onestop ./onestop
+# services/web/dist (the built screens) comes with services/; the front end's sources and
+# node_modules do not (.dockerignore)
 COPY services ./services
+RUN test -f services/web/dist/index.html \
+    || { echo "services/web/dist is missing: build the screens first (make setup, or" \
+              "npm ci && npm run build in services/web/frontend)" >&2; exit 1; }
 COPY ops ./ops
 COPY departments ./departments
 COPY data ./data
@@ -35,7 +45,7 @@ ENV PATH=/opt/venv/bin:$PATH \
     BIND_HOST=0.0.0.0 \
     DATA_DIR=/tmp/onestop
 USER 10001:10001
-EXPOSE 8000 8001 8002 8003 8004 8005 8011 8012
+EXPOSE 8000 8001 8002 8003 8004 8005 8006 8007 8010 8011 8012
 # ONESTOP_PROCESS names the process; its own port answers /health
 HEALTHCHECK --interval=15s --timeout=5s --start-period=30s --retries=3 \
     CMD ["python", "-m", "ops.deploy.healthcheck"]

@@ -264,13 +264,19 @@ def _settle_dead_letters(queue, args):
     return 1 if failed or missing else 0
 
 
+# secrets that are keys: the token issuer's is an Ed25519 seed, 64 hex digits (tokens.py)
+HEX_SECRETS = ("AUTH_SIGNING_KEY",)
+
+
 def secret_command(args):
-    """A URL-safe random secret (256 bits), good in .env and inside AMQP/MongoDB URIs."""
+    """A URL-safe random secret (256 bits), good in .env and inside AMQP/MongoDB URIs; for
+    AUTH_SIGNING_KEY a random Ed25519 seed (64 hex digits), which is what it must be."""
     import secrets
     from onestop.common.config import require_secret
 
     for name in args.env or [None]:
-        value = require_secret(name or "secret", secrets.token_urlsafe(32))
+        make = secrets.token_hex if name in HEX_SECRETS else secrets.token_urlsafe
+        value = require_secret(name or "secret", make(32))
         print(f"{name}={value}" if name else value)
     return 0
 

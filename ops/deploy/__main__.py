@@ -11,17 +11,24 @@ GENERATORS = (compose, prometheus, rabbitmq, grafana, kubernetes)
 
 @contextlib.contextmanager
 def default_environment():
-    """Generate from the defaults, never from this shell's port or host overrides."""
+    """Generate from the defaults, never from this shell's port or host overrides, nor from
+    its keys or the screens' settings (the runner copies AUTH_SIGNING_KEY and WEB_* into the
+    screens' environment: a generated file must never carry a key from this shell)."""
     saved = dict(os.environ)
     for name in list(os.environ):
-        if name.endswith(("_PORT", "_HOST")) or name in (
-            "AMQP_URI",
-            "MONGO_URI",
-            "BIND_HOST",
-            "DEPARTMENT_AMQP_URIS",
-            "EXTERNAL_DEPARTMENTS",
-            "BROKER_USER_PREFIX",
-            "DEPARTMENTS",
+        if (
+            name.endswith(("_PORT", "_HOST"))
+            or name.startswith(("WEB_", "AUTH_"))
+            or name
+            in (
+                "AMQP_URI",
+                "MONGO_URI",
+                "BIND_HOST",
+                "DEPARTMENT_AMQP_URIS",
+                "EXTERNAL_DEPARTMENTS",
+                "BROKER_USER_PREFIX",
+                "DEPARTMENTS",
+            )
         ):
             del os.environ[name]
     # a stand-in, so that generating never creates or reads a real secret

@@ -74,11 +74,18 @@ def healthcheck(test, interval="10s", timeout="5s", retries=6, start_period="20s
 
 
 AUTH_PUBLIC_KEYS = "${AUTH_PUBLIC_KEYS:?set in .env: python -m ops.cli token keys}"
+# the issuer's private key: only the screens (services/web) sign people in, so only they
+# hold it (docs/adr/0024); the services verify with AUTH_PUBLIC_KEYS, its public half
+AUTH_SIGNING_KEY = "${AUTH_SIGNING_KEY:?set in .env: openssl rand -hex 32}"
+# what `make run` turns on for development and every deployment leaves off unless the
+# operator turns it on (compose: in .env): the demo people's sign-in, which hands anyone a
+# clerk's or a supervisor's token
+DEV_ONLY = {"WEB_DEV_SIGNIN": "false"}
 
 
 def common_environment():
     """What every mesh process reads (onestop.common.config), as containers set it."""
-    hosts = {f"{name.upper()}_HOST": name for name in config.SERVICES}
+    hosts = {f"{name.upper()}_HOST": name for name in (*config.SERVICES, *config.FRONTENDS)}
     return {
         "AMQP_URI": AMQP_URI,
         "BIND_HOST": "0.0.0.0",
@@ -117,11 +124,17 @@ def service_password_environment():
 
 def mesh_service(name, command, extra):
     uses_store = name in config.SERVICES
+    # the gateway and the screens speak HTTP only: no broker, no store
+    uses_broker = name not in ("gateway", *config.FRONTENDS)
     depends = {"broker-setup": {"condition": "service_completed_successfully"}}
     if uses_store:
         depends["mongodb"] = {"condition": "service_healthy"}
     if name == "gateway":
-        depends.update({s: {"condition": "service_healthy"} for s in config.SERVICES})
+        depends.update(
+            {s: {"condition": "service_healthy"} for s in (*config.SERVICES, *config.FRONTENDS)}
+        )
+    if name in config.FRONTENDS:  # nothing to wait for: it needs no broker topology
+        depends.clear()
     if name in config.DEPARTMENT_CONSUMERS:
         depends["routing"] = {"condition": "service_healthy"}
     extra, dropped = without_credentials(extra)
@@ -129,17 +142,20 @@ def mesh_service(name, command, extra):
         extra["BROKER_USERS_SECRET"] = BROKER_USERS_SECRET
     if uses_store:  # the services verify bearer tokens with the public keys only (ADR 0015)
         extra["AUTH_PUBLIC_KEYS"] = AUTH_PUBLIC_KEYS
+    if name in config.FRONTENDS:  # the token issuer: the private key, development sign-in off
+        extra["AUTH_SIGNING_KEY"] = AUTH_SIGNING_KEY  # from .env, never this shell's
+        extra.update({key: f"${{{key}:-{value}}}" for key, value in DEV_ONLY.items()})
     environment = {**common_environment(), **extra, "ONESTOP_PROCESS": name}
     if uses_store:
         environment["AMQP_URI"] = service_amqp_uri(name)
         environment["MONGO_URI"] = service_mongo_uri(name)
-    if name == "gateway":  # it forwards HTTP only: no broker credentials at all
+    if not uses_broker:  # it speaks HTTP only: no broker credentials at all
         del environment["AMQP_URI"]
     service = {
         "image": IMAGE,
         "command": ["python", *command[1:]],
         "environment": environment,
-        "depends_on": depends,
+        **({"depends_on": depends} if depends else {}),
         "healthcheck": healthcheck(["CMD", "python", "-m", "ops.deploy.healthcheck"]),
         "restart": "unless-stopped",
         "read_only": True,

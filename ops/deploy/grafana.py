@@ -621,7 +621,7 @@ def machinery():
             unit="s",
             width=12,
         ),
-        lay.row("Public entry point (gateway)"),
+        lay.row("Public entry point (gateway) and sign-in (web)"),
         panel(
             lay,
             "Requests per second by service and status",
@@ -654,6 +654,19 @@ def machinery():
                     "{{service}}",
                 )
             ],
+        ),
+        panel(
+            lay,
+            "Sign-ins per minute by method and role",
+            [
+                (
+                    "sum by (method, role) (rate(web_sign_ins_total[$__rate_interval])) * 60",
+                    "{{method}} {{role}}",
+                )
+            ],
+            description="Tokens issued by the screens' sign-in (web): method dev is the demo "
+            "people's sign-in (WEB_DEV_SIGNIN), which a real deployment never offers.",
+            width=24,
         ),
         lay.row("Messages"),
         panel(

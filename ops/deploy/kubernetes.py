@@ -18,7 +18,7 @@ from onestop.common import broker_users, config
 from onestop.contracts import topology
 from onestop.contracts.events import APPLICATION_SUBMITTED
 from ops.deploy import grafana
-from ops.deploy.compose import LOCAL_ONLY, without_credentials
+from ops.deploy.compose import DEV_ONLY, LOCAL_ONLY, without_credentials
 from ops.deploy.prometheus import PROMETHEUS_DIR, RULE_FILES, default_metrics_port, default_port
 from ops.deploy.rabbitmq import departments
 
@@ -59,6 +59,9 @@ def secret_env(name, secret, key):
 
 
 SERVICE_BROKER_SECRET = "onestop-broker-service-users"
+# the token issuer's private key (PKCS8 PEM or a 64-hex-digit seed), for the screens only
+AUTH_SIGNING_SECRET = "onestop-auth-signing-key"
+AUTH_SIGNING_SECRET_KEY = "signing.pem"
 K8S_VHOST = "%2F"  # the RabbitmqCluster's default virtual host
 
 
@@ -118,8 +121,9 @@ def container(name, command, extra):
     port = default_port(name) if name != "gateway" else config.GATEWAY_PORT
     health = "/metrics" if name == "departments-pika" else "/health"
     ready = "/ready" if name in config.SERVICES else health
-    # the gateway forwards HTTP only: no broker credentials
-    env = [] if name == "gateway" else [secret_env("AMQP_URI", "onestop-amqp", "AMQP_URI")]
+    # the gateway and the screens speak HTTP only: no broker credentials
+    http_only = name in ("gateway", *config.FRONTENDS)
+    env = [] if http_only else [secret_env("AMQP_URI", "onestop-amqp", "AMQP_URI")]
     if name in config.SERVICES:  # its own broker user, its password only (docs/adr)
         env = service_broker_env(name)
         # its own store user, readWrite on its own database only (mongodb-users.yaml)
@@ -136,6 +140,10 @@ def container(name, command, extra):
     extra, dropped = without_credentials(extra)
     if dropped:  # per-department broker users, derived from the shared secret
         env.append(secret_env("BROKER_USERS_SECRET", "onestop-broker-users", "secret"))
+    if name in config.FRONTENDS:  # the token issuer (docs/adr/0024): it alone has the key
+        extra.pop("AUTH_SIGNING_KEY", None)
+        extra.update(DEV_ONLY)  # the demo people's sign-in: on in overlays/demo only
+        env.append(secret_env("AUTH_SIGNING_KEY", AUTH_SIGNING_SECRET, AUTH_SIGNING_SECRET_KEY))
     env += [{"name": key, "value": value} for key, value in sorted(extra.items())]
     env.append({"name": "ONESTOP_PROCESS", "value": name})
     if name == "license":
@@ -472,6 +480,16 @@ def _process_policy(name):
     return network_policy(name, labels(name), ingress, egress)
 
 
+def _frontend_policy(name):
+    """The screens: in from the gateway (pages, sign-in) and Prometheus (its /metrics, on the
+    same port), out to nothing but DNS: no broker, no store, no service."""
+    ingress = [
+        {"from": [pods(labels("gateway"))], "ports": tcp(default_port(name))},
+        {"from": [namespace(MONITORING_NAMESPACE)], "ports": tcp(default_port(name))},
+    ]
+    return network_policy(name, labels(name), ingress)
+
+
 def network_policies(names):
     """Default deny for every pod of the namespace, DNS for all, then one allow policy per
     component (docs/operations.md, "Network policies")."""
@@ -479,7 +497,9 @@ def network_policies(names):
         "to": [namespace("kube-system")],
         "ports": [{"protocol": p, "port": 53} for p in ("UDP", "TCP")],
     }
-    mesh = [pods(labels(n)) for n in names]
+    # what speaks AMQP: not the gateway nor the screens (HTTP only)
+    mesh = [pods(labels(n)) for n in names if n not in ("gateway", *config.FRONTENDS)]
+    upstreams = (*config.SERVICES, *config.FRONTENDS)
     gateway = network_policy(
         "gateway",
         labels("gateway"),
@@ -487,7 +507,7 @@ def network_policies(names):
             {"from": [namespace(INGRESS_NAMESPACE)], "ports": tcp(config.GATEWAY_PORT)},
             {"from": [namespace(MONITORING_NAMESPACE)], "ports": tcp(config.GATEWAY_METRICS_PORT)},
         ],
-        egress=[{"to": [pods(labels(s))], "ports": tcp(default_port(s))} for s in config.SERVICES],
+        egress=[{"to": [pods(labels(s))], "ports": tcp(default_port(s))} for s in upstreams],
     )
     broker = network_policy(
         "rabbitmq",
@@ -521,7 +541,11 @@ def network_policies(names):
         gateway,
         broker,
         store,
-        *[_process_policy(n) for n in names if n != "gateway"],
+        *[
+            _frontend_policy(n) if n in config.FRONTENDS else _process_policy(n)
+            for n in names
+            if n != "gateway"
+        ],
     ]
 
 

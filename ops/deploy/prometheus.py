@@ -30,7 +30,12 @@ HEADER = (
 
 def default_port(name):
     """The port a container listens on: the defaults, never this shell's overrides."""
-    return {**config.SERVICES, **config.DEPARTMENT_CONSUMERS, **config.EXPORTERS}[name]
+    return {
+        **config.SERVICES,
+        **config.FRONTENDS,
+        **config.DEPARTMENT_CONSUMERS,
+        **config.EXPORTERS,
+    }[name]
 
 
 def default_metrics_port(name):
@@ -44,10 +49,10 @@ def local_metrics_port(name):
 
 
 def scraped_jobs(port=default_metrics_port):
-    """job name -> metrics port: the services, the gateway, the reference departments."""
-    return {
-        name: port(name) for name in (*config.SERVICES, "gateway", *config.DEPARTMENT_CONSUMERS)
-    }
+    """job name -> metrics port: the services, the gateway, the screens (web serves /metrics
+    on its own port, which only the gateway and Prometheus reach), the reference departments."""
+    names = (*config.SERVICES, "gateway", *config.FRONTENDS, *config.DEPARTMENT_CONSUMERS)
+    return {name: port(name) for name in names}
 
 
 def scrape_config(targets, rules_dir, interval="15s", evaluation="15s"):

@@ -172,7 +172,8 @@ class Gateway:
         if request.path in ALIASES:
             service, path = ALIASES[request.path]
             return service, self.forward(request, service, path)
-        if request.path in PRIVATE:
+        # "/metrics/" and "/metrics%2F" too: the screens' router takes them for "/metrics"
+        if request.path.rstrip("/") in PRIVATE:
             return "gateway", json_error(404, "not_found", f"nothing public at {request.path}")
         if not (request.path == "/api" or request.path.startswith("/api/")):
             # the screens and their sign-in (services/web): everything outside /api

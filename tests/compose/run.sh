@@ -11,7 +11,8 @@
 #  3. docker-compose.yml + deploy/compose/local-images.yml, profile demo, a fresh .env of
 #     strong random secrets; every container healthy;
 #  4. tests/compose/scenario.py: an application decided, a token accepted everywhere, the
-#     licence valid, Prometheus targets up; routing killed with applications in flight and
+#     licence valid, Prometheus targets up, the screens and their sign-in through the
+#     gateway (a demo person's token accepted); routing killed with applications in flight and
 #     started again: all decided; `down` and `up` on the same volumes: data, tokens and
 #     licences kept;
 #  5. everything it started is removed (containers, networks, volumes, the podman service),
@@ -43,6 +44,13 @@ for tool in podman docker-compose debootstrap; do
     command -v "$tool" >/dev/null || die "$tool is missing: apt-get install podman runc docker-compose debootstrap"
 done
 [ -x /usr/sbin/runc ] || die "/usr/sbin/runc is missing: apt-get install runc"
+
+# the image carries the screens as the setup built them (services/web/dist, not committed)
+web=services/web
+[ -f "$web/dist/index.html" ] || die "$web/dist is missing: run make setup (it builds the screens)"
+stale=$(find "$web/frontend" -path "$web/frontend/node_modules" -prune -o -type f \
+    -newer "$web/dist/index.html" -print -quit)
+[ -z "$stale" ] || die "$web/dist is older than $stale: run make setup (it rebuilds the screens)"
 
 mkdir -p "$CACHE"
 exec 9>"$CACHE/lock"
@@ -173,7 +181,8 @@ HEALTH_PID=$!
 chmod 755 "$RUNDIR/tls"
 
 # --- .env: strong random secrets, the test's own ports and images ---------------------
-# the token issuer's key (an Ed25519 seed): the test mints tokens with it; no container has it
+# the token issuer's key (an Ed25519 seed): the test mints tokens with it, and of the
+# containers only web (the screens' sign-in) has it; the services get its public half
 export AUTH_SIGNING_KEY="$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n')"
 {
     # shellcheck disable=SC2046  # a broker and a store password per service of the inventory
@@ -181,9 +190,11 @@ export AUTH_SIGNING_KEY="$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n')"
         GRAFANA_ADMIN_PASSWORD $("$PY" -c 'from onestop.common import broker_users, config
 from ops.deploy.compose import store_password_variable as store
 print(*map(broker_users.service_password_variable, config.SERVICES), *map(store, config.SERVICES))')
-    # the services get only the public keys; the issuer's key stays with this script
+    # the services get only the public keys; the issuer's key goes to web alone
     echo "AUTH_PUBLIC_KEYS=$(AUTH_SIGNING_KEY="$AUTH_SIGNING_KEY" "$PY" -m ops.cli token keys)"
+    echo "AUTH_SIGNING_KEY=$AUTH_SIGNING_KEY"
     cat <<EOF
+WEB_DEV_SIGNIN=true
 RABBITMQ_USER=onestop
 MONGO_USER=onestop
 PUBLIC_PORT=$PUBLIC_PORT
@@ -246,6 +257,7 @@ up() {
 up
 step first
 step prometheus
+step screens            # the page and the sign-in through the gateway, web's token accepted
 step least_privilege    # every service as its own broker user, none as the administrator
 step tls_department     # a department over AMQPS, the broker verified with the CA
 

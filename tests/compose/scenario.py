@@ -1,9 +1,10 @@
 """What users do against the compose deployment, in steps the shell script calls
 (tests/compose/run.sh): `python tests/compose/scenario.py STEP STATE_FILE`.
 
-Environment: BASE (the gateway, e.g. http://127.0.0.1:28000), AUTH_SIGNING_KEY (the test's
-token issuer key; the containers have only its public key set), PROMETHEUS (e.g.
-http://127.0.0.1:28090). Every wait is bounded.
+Environment: BASE (the gateway, e.g. http://127.0.0.1:28000), AUTH_SIGNING_KEY (the token
+issuer's key: the test mints tokens with it, the web container signs people in with it, the
+services have only its public key set), PROMETHEUS (e.g. http://127.0.0.1:28090). Every wait
+is bounded.
 
 Steps:
   first      an applicant applies (birth) through the gateway; the reference departments
@@ -13,6 +14,10 @@ Steps:
   undecided  some of them wait undecided while routing is down
   decided    every application submitted so far is decided (after the restart)
   prometheus every target of the compose file's Prometheus is `up`
+  screens    through the gateway: `/` is the built page (its root element, its assets), a
+             page path too; `/auth/config` answers; a demo person signed in by web
+             (WEB_DEV_SIGNIN=true in the test's .env) gets a token the services accept;
+             web's /metrics is not public
   again      after `down` and `up` on the same volumes: the old token, the old
              applications and decisions, the old licence `valid`, and a new application
   least_privilege
@@ -28,6 +33,7 @@ Steps:
 
 import json
 import os
+import re
 import sys
 import time
 from pathlib import Path
@@ -163,6 +169,41 @@ def prometheus(state):
         time.sleep(3)
 
 
+def screens(state):
+    base = config.env("BASE")
+    page = requests.get(base + "/", timeout=30)
+    assert page.status_code == 200, (page.status_code, page.text[:200])
+    assert page.headers["Content-Type"].startswith("text/html"), page.headers
+    assert '<div id="root"></div>' in page.text, page.text[:500]
+    assert "default-src 'self'" in page.headers.get("Content-Security-Policy", ""), page.headers
+    scripts = re.findall(r'<script[^>]* src="(/assets/[^"]+\.js)"', page.text)
+    assert scripts, f"the page loads no built script: {page.text[:500]}"
+    script = requests.get(base + scripts[0], timeout=30)
+    assert script.status_code == 200 and "javascript" in script.headers["Content-Type"], (
+        script.status_code,
+        script.headers,
+    )
+    assert "immutable" in script.headers.get("Cache-Control", ""), script.headers
+    deep = requests.get(base + "/applications/some-application", timeout=30)
+    assert deep.status_code == 200 and deep.text == page.text, deep.status_code
+    say(f"the screens through the gateway: / ({len(page.text)} bytes), {scripts[0]}, page paths")
+    settings = requests.get(base + "/auth/config", timeout=30)
+    assert settings.status_code == 200, (settings.status_code, settings.text[:200])
+    assert settings.json()["dev"] is True, settings.json()
+    signed = requests.post(base + "/auth/dev/sign-in", json={"person": "applicant"}, timeout=30)
+    assert signed.status_code == 200, (signed.status_code, signed.text[:200])
+    listed = get("/api/applications", signed.json()["token"])
+    assert listed.status_code == 200, (listed.status_code, listed.text[:200])
+    say(
+        f"/auth/config {settings.json()}; a demo applicant signed in by web is accepted "
+        "by intake (web's key is the one whose public half the services hold)"
+    )
+    for private in ("/metrics", "/ready"):
+        response = requests.get(base + private, timeout=30)
+        assert response.status_code == 404, (private, response.status_code)
+    say("web's /metrics and /ready are not public through the gateway")
+
+
 def again(state):
     old_token = state["token"]
     listed = get("/api/applications", old_token)
@@ -259,6 +300,7 @@ STEPS = {
     "undecided": undecided,
     "decided": decided,
     "prometheus": prometheus,
+    "screens": screens,
     "again": again,
     "least_privilege": least_privilege,
     "tls_department": tls_department,

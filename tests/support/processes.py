@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 
+from onestop.common import config
 from ops.runner import wait_until_healthy
 from tests.support.mesh import PORT_OFFSETS, ROOT, mesh_env
 
@@ -128,9 +129,11 @@ class ProcessMesh:
         self.start_process(name, **kwargs)
 
     def wait_healthy(self, timeout=90):
+        """Every service, the screens (web) and the gateway answer /health, as `make run`
+        waits for them (ops.runner.health_urls)."""
         urls = {
             name: f"http://127.0.0.1:{self.port_base + PORT_OFFSETS[name]}/health"
-            for name in ("catalog", "intake", "routing", "license", "feedback", "notify")
+            for name in (*config.SERVICES, *config.FRONTENDS)
         }
         urls["gateway"] = f"{self.base}/health"
         pending = wait_until_healthy(urls, timeout, interval=0.2)

@@ -27,6 +27,7 @@ def topic(grants, service, exchange, right, key):
 
 def test_every_service_of_the_inventory_has_a_user_and_the_gateway_none(grants):
     assert set(grants) == set(config.SERVICES)
+    assert not set(config.FRONTENDS) & set(grants)  # the screens speak HTTP only, as the gateway
 
 
 def test_a_service_consumes_only_its_own_queues(grants):

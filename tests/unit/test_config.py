@@ -66,6 +66,23 @@ def test_a_strong_secret_passes_and_the_cli_makes_them(capsys):
         config.require_secret("made", line.split("=", 1)[1])
 
 
+def test_the_cli_makes_a_token_signing_key_that_is_a_key(capsys, monkeypatch):
+    """.env's AUTH_SIGNING_KEY (the screens' sign-in) must load as an Ed25519 key."""
+    from ops import cli
+    from onestop.common import tokens
+
+    assert cli.main(["secret", "--env", "AUTH_SIGNING_KEY"]) == 0
+    name, value = capsys.readouterr().out.strip().split("=", 1)
+    assert name == "AUTH_SIGNING_KEY" and len(value) == 64
+    monkeypatch.setenv("AUTH_SIGNING_KEY", value)
+    key = tokens.signing_key()
+    claims = tokens.verify(
+        tokens.mint("applicant", "430102199001011234", key=key), tokens.jwks(key)
+    )
+    assert claims["sub"] == "430102199001011234"
+    assert config.secret_problems({"AUTH_SIGNING_KEY": value}) == []
+
+
 def test_secret_problems_name_each_bad_setting_and_spare_loopback_defaults():
     assert config.secret_problems({}) == []
     # `make run` and the test suites: guest/guest on this machine's own broker

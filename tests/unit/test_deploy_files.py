@@ -50,10 +50,33 @@ def test_compose_runs_every_process_of_the_local_runner_with_its_command_and_env
         assert services[name]["command"][1:] == command[1:]
         kept, _ = compose.without_credentials(extra)
         for key, value in kept.items():
+            if key in compose.DEV_ONLY:  # `make run`'s convenience, off unless .env says so
+                value = f"${{{key}:-{compose.DEV_ONLY[key]}}}"
             assert services[name]["environment"][key] == value, (name, key)
     mesh = {n for n, s in services.items() if s.get("image", "").startswith("${ONESTOP_IMAGE")}
     assert mesh - {"broker-setup"} == set(processes) - set(compose.LOCAL_ONLY)
-    assert set(config.SERVICES) <= mesh
+    assert set(config.SERVICES) | set(config.FRONTENDS) <= mesh
+
+
+def test_make_run_and_the_process_mesh_wait_for_every_process_with_a_health_check(monkeypatch):
+    """`make run` announces the mesh once each process answers /health (ops.runner), and the
+    fault tests' ProcessMesh waits for the same ones: the screens (web) among them."""
+    from tests.support.processes import ProcessMesh
+
+    with deploy.default_environment():
+        names = set(runner.processes(rabbitmq.departments()))
+        urls = runner.health_urls()
+    # the pika consumer serves /metrics only; the broker exporter is a local helper
+    assert set(urls) == names - {"departments-pika", "broker-exporter"}
+    assert urls["web"] == f"http://127.0.0.1:{config.FRONTENDS['web']}/health"
+    waited = {}
+    monkeypatch.setattr(
+        "tests.support.processes.wait_until_healthy",
+        lambda urls, timeout, interval: waited.update(urls) or [],
+    )
+    ProcessMesh("/nonexistent", "amqp://", 41000).wait_healthy()
+    assert set(waited) == set(urls) - {"departments-nameko"}
+    assert waited["web"] == "http://127.0.0.1:41007/health"
 
 
 def test_a_changed_process_in_the_runner_shows_up_as_drift(monkeypatch):
@@ -161,6 +184,7 @@ def test_no_secret_is_committed_and_every_variable_is_in_env_example():
         "GRAFANA_ADMIN_PASSWORD",
         "BROKER_USERS_SECRET",
         "AUTH_PUBLIC_KEYS",
+        "AUTH_SIGNING_KEY",
     ):
         assert f"${{{secret}:?" in text  # required, never defaulted
         assert re.search(rf"^{secret}=CHANGE-ME", example, re.MULTILINE)
@@ -186,7 +210,9 @@ def test_each_service_connects_as_its_own_broker_user_and_the_gateway_as_none():
         assert "RABBITMQ_PASSWORD" not in str(services[name]["environment"])
         assert variable in services["broker-setup"]["environment"]
         assert re.search(rf"^{variable}=CHANGE-ME", example, re.MULTILINE)
-    assert "AMQP_URI" not in services["gateway"]["environment"]
+    for http_only in ("gateway", *config.FRONTENDS):
+        assert "AMQP_URI" not in services[http_only]["environment"], http_only
+        assert "MONGO_URI" not in services[http_only]["environment"], http_only
 
 
 def test_each_service_reads_the_store_as_its_own_user_and_root_is_for_the_init_only():
@@ -240,6 +266,36 @@ def test_the_image_is_multi_stage_pinned_non_root_and_healthchecked():
     assert "HEALTHCHECK" in text
     ignored = (ROOT / ".dockerignore").read_text()
     assert ignored.startswith("#") and "\n**\n" in ignored  # allow-list: nothing by accident
+
+
+def test_the_image_carries_the_built_screens_and_not_their_sources():
+    """services/web/dist (built by the setup, not committed) goes in with services/; the
+    front end's sources and node_modules stay out; a build without dist stops, saying why."""
+    lines = [
+        line.strip()
+        for line in (ROOT / ".dockerignore").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
+
+    def sent(path):  # Docker's rule: the last pattern that matches decides
+        verdict = True
+        for line in lines:
+            pattern = line.lstrip("!").rstrip("/")
+            if pattern == "**" or path == pattern or path.startswith(pattern + "/"):
+                verdict = line.startswith("!")
+            elif pattern.startswith("**/") and f"/{pattern[3:]}/" in f"/{path}/":
+                verdict = line.startswith("!")
+        return verdict
+
+    assert sent("services/web/dist/index.html") and sent("services/web/dist/assets/index.js")
+    assert sent("services/web/app.py")
+    assert not sent("services/web/frontend/src/App.jsx")
+    assert not sent("services/web/frontend/node_modules/vite/package.json")
+    assert not sent("departments/examples/node-department/node_modules/amqplib/index.js")
+    text = (ROOT / "Dockerfile").read_text()
+    assert re.search(r"^COPY services \./services$", text, re.MULTILINE)
+    assert "test -f services/web/dist/index.html" in text
+    assert str(config.FRONTENDS["web"]) in re.search(r"^EXPOSE (.*)$", text, re.MULTILINE)[1]
 
 
 # -- Kubernetes ------------------------------------------------------------------------------
@@ -390,30 +446,99 @@ def test_processes_that_publish_as_departments_get_the_broker_users_secret(rende
         assert ("BROKER_USERS_SECRET" in env) == (name in publishing_as_departments), name
 
 
-def test_services_verify_tokens_with_public_keys_and_no_process_holds_the_issuers_key():
-    """docs/adr/0015: AUTH_PUBLIC_KEYS is required for every service; AUTH_SIGNING_KEY
-    (the issuer's private key) is given to no container."""
+def test_services_verify_tokens_with_public_keys_and_only_the_screens_hold_the_issuers_key(
+    rendered,
+):
+    """docs/adr/0015, 0024: AUTH_PUBLIC_KEYS is required for every service; AUTH_SIGNING_KEY
+    (the issuer's private key) is given to web, which signs people in, and to no other
+    container: from .env in compose, from a Secret in Kubernetes, never a value."""
     services = compose_file()["services"]
+    example = (ROOT / ".env.example").read_text()
     for name in config.SERVICES:
         assert services[name]["environment"]["AUTH_PUBLIC_KEYS"].startswith("${AUTH_PUBLIC_KEYS:?")
-    assert re.search(
-        r"^AUTH_PUBLIC_KEYS=CHANGE-ME", (ROOT / ".env.example").read_text(), re.MULTILINE
-    )
-    manifests = [
-        d for d in yaml.safe_load_all((ROOT / "deploy/kubernetes/base/mesh.yaml").read_text()) if d
-    ]
-    for document in manifests:
-        if document.get("kind") != "Deployment":
-            continue
-        for container in document["spec"]["template"]["spec"]["containers"]:
-            env = {e["name"]: e for e in container.get("env", [])}
-            if container["name"] in config.SERVICES:
-                assert env["AUTH_PUBLIC_KEYS"]["valueFrom"]["configMapKeyRef"] == {
-                    "name": "onestop-auth-public-keys",
-                    "key": "jwks.json",
-                }
-            assert "AUTH_SIGNING_KEY" not in env
-    assert "AUTH_SIGNING_KEY" not in (ROOT / "docker-compose.yml").read_text()
+    assert re.search(r"^AUTH_PUBLIC_KEYS=CHANGE-ME", example, re.MULTILINE)
+    assert re.search(r"^AUTH_SIGNING_KEY=CHANGE-ME", example, re.MULTILINE)
+    holding = {n for n, s in services.items() if "AUTH_SIGNING_KEY" in s.get("environment", {})}
+    assert holding == set(config.FRONTENDS)
+    for name in config.FRONTENDS:
+        assert services[name]["environment"]["AUTH_SIGNING_KEY"].startswith("${AUTH_SIGNING_KEY:?")
+        assert "AUTH_PUBLIC_KEYS" not in services[name]["environment"]  # it verifies nothing
+    for overlay in OVERLAYS:
+        holding = set()
+        for name, deployment in by_kind(rendered[overlay], "Deployment").items():
+            pod = deployment["spec"]["template"]["spec"]
+            for container in pod["containers"] + pod.get("initContainers", []):
+                env = {e["name"]: e for e in container.get("env", [])}
+                if container["name"] in config.SERVICES:
+                    assert env["AUTH_PUBLIC_KEYS"]["valueFrom"]["configMapKeyRef"] == {
+                        "name": "onestop-auth-public-keys",
+                        "key": "jwks.json",
+                    }
+                if "AUTH_SIGNING_KEY" in env:
+                    holding.add(name)
+                    assert env["AUTH_SIGNING_KEY"]["valueFrom"]["secretKeyRef"] == {
+                        "name": "onestop-auth-signing-key",
+                        "key": "signing.pem",
+                    }
+        assert holding == set(config.FRONTENDS), overlay
+
+
+def test_a_key_in_the_shell_never_reaches_a_generated_file(monkeypatch):
+    """The runner hands web this shell's AUTH_SIGNING_KEY (and WEB_DEV_SIGNIN): generating
+    the deployment files from such a shell writes the same files, without the key."""
+    key = "0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0"
+    monkeypatch.setenv("AUTH_SIGNING_KEY", key)
+    monkeypatch.setenv("WEB_DEV_SIGNIN", "true")
+    files = deploy.generated_files()
+    assert not any(key in text for text in files.values())
+    assert deploy.stale_files() == []
+
+
+def test_the_demo_sign_in_is_off_unless_a_demo_turns_it_on(rendered):
+    """WEB_DEV_SIGNIN hands anyone a clerk's or a supervisor's token: `make run` turns it on,
+    compose only when .env says so, Kubernetes only in the demo overlay."""
+    with deploy.default_environment():
+        _, local = runner.processes(rabbitmq.departments())["web"]
+    assert local["WEB_DEV_SIGNIN"] == "true"
+    web = compose_file()["services"]["web"]
+    assert web["environment"]["WEB_DEV_SIGNIN"] == "${WEB_DEV_SIGNIN:-false}"
+    assert web.get("profiles") is None  # the screens run in production too
+    for overlay in OVERLAYS:
+        container = by_kind(rendered[overlay], "Deployment")["web"]["spec"]["template"]["spec"]
+        env = {e["name"]: e.get("value") for e in container["containers"][0]["env"]}
+        assert env["WEB_DEV_SIGNIN"] == ("true" if overlay == "demo" else "false"), overlay
+
+
+def test_the_screens_are_reached_through_the_gateway_and_scraped_on_their_port(rendered):
+    """The gateway forwards every path outside /api to web at WEB_HOST:WEB_PORT; web waits
+    for nothing and the gateway waits for it; Prometheus scrapes its /metrics."""
+    services = compose_file()["services"]
+    for name in config.FRONTENDS:
+        port = config.FRONTENDS[name]
+        assert services["gateway"]["environment"][f"{name.upper()}_HOST"] == name
+        assert services["gateway"]["depends_on"][name] == {"condition": "service_healthy"}
+        assert "depends_on" not in services[name]  # no broker topology, no store to wait for
+        assert services[name]["expose"] == [str(port)] and "ports" not in services[name]
+        assert services[name]["read_only"] is True
+        assert services[name]["environment"]["ONESTOP_PROCESS"] == name
+        scrape = {j["job_name"]: j for j in prometheus.compose_config()["scrape_configs"]}
+        assert scrape[name]["static_configs"][0]["targets"] == [f"{name}:{port}"]
+        assert scrape[name]["metrics_path"] == "/metrics"
+        for overlay in OVERLAYS:
+            deployment = by_kind(rendered[overlay], "Deployment")[name]
+            container = deployment["spec"]["template"]["spec"]["containers"][0]
+            assert container["ports"] == [{"name": "http", "containerPort": port}]
+            assert container["readinessProbe"]["httpGet"]["path"] == "/health"
+            assert by_kind(rendered[overlay], "Service")[name]["spec"]["ports"][0]["port"] == port
+            assert "AMQP_URI" not in str(container["env"]) and "MONGO" not in str(container["env"])
+
+
+def test_the_kubernetes_config_names_every_host_the_gateway_forwards_to():
+    """The gateway reads <NAME>_HOST of each service and of web from onestop-config (compose
+    sets them itself); a missing one would send its requests to 127.0.0.1."""
+    data = yaml.safe_load((ROOT / "deploy/kubernetes/base/config.yaml").read_text())["data"]
+    for name in (*config.SERVICES, *config.FRONTENDS):
+        assert data[f"{name.upper()}_HOST"] == name, name
 
 
 def test_compose_is_safe_by_default():
@@ -481,7 +606,23 @@ def test_network_policies_allow_only_what_each_component_needs(rendered):
     # the public side: only from the ingress controller, to the gateway's own port
     public = [r for r in gateway["ingress"] if "ingress-nginx" in str(r["from"])]
     assert ports(public) == {config.GATEWAY_PORT}
-    assert ports(gateway["egress"]) == {prometheus.default_port(s) for s in config.SERVICES}
+    upstreams = (*config.SERVICES, *config.FRONTENDS)
+    assert ports(gateway["egress"]) == {prometheus.default_port(s) for s in upstreams}
+    for name in config.FRONTENDS:
+        # only the gateway (and Prometheus, on the same port) reach the screens; they reach
+        # nothing (DNS aside): no broker, no store, no service
+        spec = policies[name]["spec"]
+        assert spec["policyTypes"] == ["Ingress"] and "egress" not in spec
+        assert ports(spec["ingress"]) == {config.FRONTENDS[name]}
+        sources = sorted(str(source) for rule in spec["ingress"] for source in rule["from"])
+        assert len(sources) == 2
+        assert "'app.kubernetes.io/name': 'gateway'" in sources[1] and "monitoring" in sources[0]
+        for other, policy in policies.items():  # and nobody else lets traffic out to them
+            if other not in ("gateway", name):
+                assert f"'app.kubernetes.io/name': '{name}'" not in str(policy["spec"]), other
+    broker = str(policies["rabbitmq"]["spec"]["ingress"])
+    for http_only in ("gateway", *config.FRONTENDS):
+        assert f"'app.kubernetes.io/name': '{http_only}'" not in broker, http_only
     assert "27017" not in str(gateway["egress"]) and "5672" not in str(gateway["egress"])
     for service in config.SERVICES:
         spec = policies[service]["spec"]

@@ -84,3 +84,15 @@ def test_a_gzipped_page_passes_through_as_sent_and_metrics_stay_private(tmp_path
         assert client.get("/auth/config").json == {"dev": False, "oidc": False, "oidc_name": None}
     finally:
         server.shutdown()
+
+
+def test_the_private_paths_of_the_screens_stay_private_in_every_spelling():
+    """web answers /metrics (and /metrics/, which its router takes for it) on its own port,
+    which only the gateway and Prometheus reach: the gateway never forwards them."""
+    down = f"http://127.0.0.1:{closed_port()}"  # were it forwarded: a 503, not a 404
+    client = Client(Gateway({"web": down}))
+    for path in ("/metrics", "/metrics/", "/metrics%2F", "/%6detrics", "/metrics//", "/ready/"):
+        response = client.get(path)
+        assert response.status_code == 404, (path, response.status_code)
+        assert response.json["error"] == "not_found", path
+    assert client.get("/some/page").status_code == 503  # the rest goes to web (down here)

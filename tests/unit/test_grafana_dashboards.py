@@ -101,6 +101,13 @@ def test_the_overview_shows_what_supervisors_watch():
         assert needle in text
 
 
+def test_the_machinery_shows_the_public_entry_point_and_the_sign_ins():
+    dashboard = json.loads((ROOT / "deploy/grafana/dashboards/machinery.json").read_text())
+    text = " ".join(expr for _, expr in queries(dashboard))
+    for needle in ("gateway_requests_total", "web_sign_ins_total", "up"):
+        assert needle in text
+
+
 def test_the_committed_dashboards_are_the_generated_ones():
     for path, text in grafana.generated_files().items():
         assert path.read_text() == text, f"{path} is stale: run python -m ops.deploy"

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from onestop.common import config
 from ops.deploy import inventory, prometheus
 from tests.support.promql import metric_names
 
@@ -50,6 +51,14 @@ def test_the_local_scrape_configuration_is_valid_and_covers_every_process(tmp_pa
     jobs = {job["job_name"] for job in prometheus.local_config()["scrape_configs"]}
     compose_jobs = {job["job_name"] for job in prometheus.compose_config()["scrape_configs"]}
     assert jobs - {"broker-exporter"} == compose_jobs - {"rabbitmq"}
+    # every process `make run` starts is a job, the screens (web) included
+    from ops import runner
+    from ops.deploy import __main__ as deploy, rabbitmq
+
+    with deploy.default_environment():
+        assert jobs == set(runner.processes(rabbitmq.departments()))
+        targets = prometheus.local_targets()
+    assert targets["web"] == f"127.0.0.1:{config.FRONTENDS['web']}"
 
 
 def test_rules_are_valid():
