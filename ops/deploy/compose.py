@@ -81,6 +81,16 @@ AUTH_SIGNING_KEY = "${AUTH_SIGNING_KEY:?set in .env: openssl rand -hex 32}"
 # operator turns it on (compose: in .env): the demo people's sign-in, which hands anyone a
 # clerk's or a supervisor's token
 DEV_ONLY = {"WEB_DEV_SIGNIN": "false"}
+# the screens' OpenID Connect sign-in (services/web/oidc.py), off while WEB_OIDC_ISSUER is
+# empty; the operator sets them in .env (docs/operations.md, "The screens' sign-in")
+OIDC_SETTINGS = (
+    "WEB_OIDC_ISSUER",
+    "WEB_OIDC_CLIENT_ID",
+    "WEB_OIDC_CLIENT_SECRET",
+    "WEB_OIDC_ID_NUMBER_CLAIM",
+    "WEB_OIDC_NAME",
+    "WEB_PUBLIC_URL",
+)
 
 
 def common_environment():
@@ -145,6 +155,7 @@ def mesh_service(name, command, extra):
     if name in config.FRONTENDS:  # the token issuer: the private key, development sign-in off
         extra["AUTH_SIGNING_KEY"] = AUTH_SIGNING_KEY  # from .env, never this shell's
         extra.update({key: f"${{{key}:-{value}}}" for key, value in DEV_ONLY.items()})
+        extra.update({key: f"${{{key}:-}}" for key in OIDC_SETTINGS})
     environment = {**common_environment(), **extra, "ONESTOP_PROCESS": name}
     if uses_store:
         environment["AMQP_URI"] = service_amqp_uri(name)

@@ -18,7 +18,7 @@ from onestop.common import broker_users, config
 from onestop.contracts import topology
 from onestop.contracts.events import APPLICATION_SUBMITTED
 from ops.deploy import grafana
-from ops.deploy.compose import DEV_ONLY, LOCAL_ONLY, without_credentials
+from ops.deploy.compose import DEV_ONLY, LOCAL_ONLY, OIDC_SETTINGS, without_credentials
 from ops.deploy.prometheus import PROMETHEUS_DIR, RULE_FILES, default_metrics_port, default_port
 from ops.deploy.rabbitmq import departments
 
@@ -62,6 +62,7 @@ SERVICE_BROKER_SECRET = "onestop-broker-service-users"
 # the token issuer's private key (PKCS8 PEM or a 64-hex-digit seed), for the screens only
 AUTH_SIGNING_SECRET = "onestop-auth-signing-key"
 AUTH_SIGNING_SECRET_KEY = "signing.pem"
+OIDC_SECRET = "onestop-oidc"
 K8S_VHOST = "%2F"  # the RabbitmqCluster's default virtual host
 
 
@@ -144,6 +145,15 @@ def container(name, command, extra):
         extra.pop("AUTH_SIGNING_KEY", None)
         extra.update(DEV_ONLY)  # the demo people's sign-in: on in overlays/demo only
         env.append(secret_env("AUTH_SIGNING_KEY", AUTH_SIGNING_SECRET, AUTH_SIGNING_SECRET_KEY))
+        # OpenID Connect (docs/operations.md): from the optional Secret onestop-oidc, each
+        # key a setting; without it the sign-in offers what WEB_DEV_SIGNIN allows
+        env += [
+            {
+                "name": key,
+                "valueFrom": {"secretKeyRef": {"name": OIDC_SECRET, "key": key, "optional": True}},
+            }
+            for key in OIDC_SETTINGS
+        ]
     env += [{"name": key, "value": value} for key, value in sorted(extra.items())]
     env.append({"name": "ONESTOP_PROCESS", "value": name})
     if name == "license":
