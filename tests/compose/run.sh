@@ -40,6 +40,19 @@ log() { echo "[compose-test +$(( $(date +%s) - START ))s] $*"; }
 die() { log "FAILED: $*"; exit 1; }
 
 [ "$(id -u)" = 0 ] || die "needs root (podman runs the containers as root here)"
+# the container engine from Debian's packages, installed when missing (a fresh machine):
+# podman with runc (crun refuses this host's hybrid cgroups), its network stack (netavark,
+# aardvark-dns, iptables: not pulled in by podman here), debootstrap for the base image
+missing=()
+for pkg in podman runc netavark aardvark-dns iptables debootstrap docker-compose; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    log "apt-get install ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq >/dev/null && apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null \
+        || die "could not install ${missing[*]} (Debian packages)"
+fi
 for tool in podman docker-compose debootstrap; do
     command -v "$tool" >/dev/null || die "$tool is missing: apt-get install podman runc docker-compose debootstrap"
 done
