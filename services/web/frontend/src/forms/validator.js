@@ -18,7 +18,14 @@ function draftOf(schema) {
 }
 
 // cfworker marks the schema objects it resolves; it gets copies, never rjsf's own schemas
-const copy = (schema) => (schema && typeof schema === "object" ? structuredClone(schema) : schema);
+function copy(schema) {
+  if (!schema || typeof schema !== "object") return schema;
+  try {
+    return structuredClone(schema);
+  } catch {
+    return JSON.parse(JSON.stringify(schema)); // a schema carrying a function (never JSON's)
+  }
+}
 
 // one prepared schema per schema object rjsf passes (rjsf keeps them across renders)
 const prepared = new WeakMap();
