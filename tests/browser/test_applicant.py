@@ -82,14 +82,25 @@ def test_birth_from_search_to_decision_licence_and_review(page):
     assert axe_check(page, "scenario") == []
     screenshot(page, "scenario")
 
-    # a bad ID number: a Chinese message at its field, nothing sent
+    # the form checks itself in the page, under the page's real CSP (no code generation):
+    # a missing field and a bad ID number each get a Chinese message at the field, nothing sent
+    posted = []
+    page.on("request", lambda r: posted.append(r) if r.method == "POST" else None)
     fill_birth_form(page, "李华", mother_id="12345")
+    page.locator("#field_birth_hospital").fill("")
     page.get_by_role("button", name="提交申请").click()
     mother = page.locator("#field_mother_id_number")
     expect(page.locator("#field_mother_id_number__error")).to_contain_text(
         "请输入正确的 18 位居民身份证号码"
     )
+    expect(page.locator("#field_birth_hospital__error")).to_contain_text("此项为必填项")
+    expect(page.locator("#field_child_name__error")).to_have_count(0)
+    expect(page.locator("#field_birth_hospital")).to_be_focused()  # the first wrong field
+    page.locator("#field_birth_hospital").fill("湖南省妇幼保健院")
+    page.get_by_role("button", name="提交申请").click()
+    expect(page.locator("#field_birth_hospital__error")).to_have_count(0)
     expect(mother).to_be_focused()
+    assert not [r for r in posted if r.url.endswith("/api/applications")]
     # and every material not yet uploaded says so at its own input
     expect(page.locator(".material-upload", has_text="居民户口簿")).to_contain_text("请上传此材料")
     expect(page).to_have_url(re.compile(r"/scenarios/birth$"))

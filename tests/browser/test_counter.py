@@ -58,7 +58,9 @@ def test_the_clerk_applies_for_a_person_and_prints_the_receipt(page, mesh):
     page.locator("#root_birth_hospital").fill("湖南省妇幼保健院")
     page.locator("#root_mother_id_number").fill("4301021992")  # too short: the pattern says no
     page.get_by_role("button", name="提交申请").click()
-    expect(page.get_by_text("格式不正确").first).to_be_visible()
+    expect(page.locator("#root_mother_id_number__error")).to_contain_text(
+        "请输入正确的 18 位居民身份证号码"
+    )
     page.locator("#root_mother_id_number").fill("430102199201011228")
 
     for name in BIRTH_MATERIALS:

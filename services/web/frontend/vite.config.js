@@ -28,7 +28,7 @@ export default defineConfig({
     emptyOutDir: true,
     assetsDir: "assets",
     sourcemap: false,
-    // ajv (the form validator) is big; it loads with the application form only
+    // the form library (rjsf and its validator) is big; it loads with the forms only
     chunkSizeWarningLimit: 600,
   },
 });

@@ -1,6 +1,7 @@
 // Chinese first, with an English switch (docs/adr/0024). One namespace per area of the
 // screens, one JSON file per language and namespace: common (the shell), home (browse and
-// search), signin, applicant, counter, officer, supervisor, verify.
+// search), signin, applicant, counter, officer, supervisor, verify; and forms (the messages of
+// every form generated from a JSON Schema, src/forms/schema.js).
 import i18n from "i18next";
 import { initReactI18next } from "react-i18next";
 

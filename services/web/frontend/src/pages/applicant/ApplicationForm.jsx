@@ -1,25 +1,25 @@
 // The application form of one package, loaded with the form library only when a signed-in
 // applicant opens a package: who applies and where (name, county), the package's own form
-// generated from its JSON Schema by @rjsf/core (validated by ajv, messages per field in the
-// page's language, the server's 400 field messages put back at the fields), the uploads of
-// the materials still needed, and one submission.
+// generated from its JSON Schema by @rjsf/core (src/forms/: validated without code generation,
+// messages per field in the page's language, the server's 400 field messages put back at the
+// fields), the uploads of the materials still needed, and one submission.
 import { useMemo, useRef, useState } from "react";
 import { useTranslation } from "react-i18next";
 import { useLocation } from "wouter";
 import Form from "@rjsf/core";
-import validator from "@rjsf/validator-ajv8";
 import { api, newIdempotencyKey } from "../../api.js";
 import { ErrorMessage, useApi } from "../../components/common.jsx";
 import { maskId } from "../../format.js";
-import { holderKind, MaterialUpload, named } from "./shared.jsx";
 import {
   cleanSchema,
-  serverErrorSchema,
+  extraErrorsOf,
   serverMessage,
   transformErrors,
   translateString,
   uiSchemaFor,
-} from "./schemaForm.js";
+} from "../../forms/schema.js";
+import validator from "../../forms/validator.js";
+import { holderKind, MaterialUpload, named } from "./shared.jsx";
 
 const NAME = "_applicant_name";
 const REGION = "_region";
@@ -122,7 +122,7 @@ export default function ApplicationForm({ scenario, claims, needed, optional }) 
     } catch (error) {
       setFailure(error);
       const fields = error.fields || {};
-      const errors = serverErrorSchema(fields.form);
+      const errors = extraErrorsOf(fields.form);
       if (fields.applicant?.name) errors[NAME] = { __errors: [].concat(fields.applicant.name).map(serverMessage) };
       if (fields.region) errors[REGION] = { __errors: [].concat(fields.region).map(serverMessage) };
       setServerErrors(errors);

@@ -7,18 +7,19 @@ import { useMemo, useRef, useState } from "react";
 import { useTranslation } from "react-i18next";
 import { Link, useLocation } from "wouter";
 import Form from "@rjsf/core";
-import validator from "./validator.js";
 import { api, newIdempotencyKey } from "../../api.js";
 import { ErrorMessage, Loading, RequireRole, useApi } from "../../components/common.jsx";
 import { formatDateTime, workingDays } from "../../format.js";
 import { useSession } from "../../session.js";
 import {
+  cleanSchema,
   extraErrorsOf,
   flatFields,
-  localisedSchema,
   transformErrors,
+  translateString,
   uiSchemaFor,
-} from "./formSchema.js";
+} from "../../forms/schema.js";
+import validator from "../../forms/validator.js";
 
 const ID_PATTERNS = {
   person: /^[0-9]{17}[0-9X]$/,
@@ -215,11 +216,11 @@ function ApplicationForm({ code, onCancel }) {
   const formRef = useRef(null);
 
   const schema = useMemo(
-    () => (scenario ? localisedSchema(scenario.form_schema, lang) : null),
-    [scenario, lang],
+    () => (scenario ? { ...cleanSchema(scenario.form_schema), title: undefined } : null),
+    [scenario],
   );
   const uiSchema = useMemo(
-    () => (scenario ? uiSchemaFor(scenario.form_schema, lang) : {}),
+    () => (scenario ? uiSchemaFor(scenario.form_schema, lang, { submitButton: false }) : {}),
     [scenario, lang],
   );
 
@@ -415,7 +416,8 @@ function ApplicationForm({ code, onCancel }) {
           validator={validator}
           onChange={(e) => setFormData(e.formData)}
           transformErrors={transformErrors}
-          extraErrors={extraErrorsOf(serverError?.fields)}
+          translateString={translateString}
+          extraErrors={extraErrorsOf(serverError?.fields?.form)}
           showErrorList={false}
           noHtml5Validate
         />

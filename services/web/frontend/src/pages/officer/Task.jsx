@@ -10,7 +10,7 @@ import { api, ApiError } from "../../api.js";
 import { ErrorMessage, Loading, RequireRole, useApi } from "../../components/common.jsx";
 import { formatDateTime, maskId } from "../../format.js";
 import { currentToken } from "../../session.js";
-import { displayValue, fieldTitle, flatFields } from "../counter/formSchema.js";
+import { displayValue, fieldTitle, flatFields } from "../../forms/schema.js";
 import { makeCalendar } from "./calendar.js";
 import { Deadline, useItems } from "./Queue.jsx";
 
