@@ -1,4 +1,4 @@
-// rjsf's validator backed by @cfworker/json-schema (docs/adr/0025-staff-screens.md).
+// rjsf's validator backed by @cfworker/json-schema (docs/adr/0026-staff-screens.md).
 // Ajv, rjsf's usual validator, compiles every schema into code with `new Function`, which the
 // pages' Content-Security-Policy refuses (no 'unsafe-eval'); cfworker interprets the schema
 // (drafts 4, 7, 2019-09 and 2020-12) and never evaluates code. Its errors are reshaped as
