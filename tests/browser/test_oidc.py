@@ -63,7 +63,7 @@ def tab_to(page, locator, presses=30):
 
 def test_signing_in_with_the_identity_provider_by_keyboard_lands_as_an_applicant(page, mesh):
     page.goto("/applications")
-    sign_in = page.get_by_role("link", name="登录", exact=True)
+    sign_in = page.get_by_role("banner").get_by_role("link", name="登录", exact=True)
     tab_to(page, sign_in)
     page.keyboard.press("Enter")
     expect(page.get_by_role("heading", name="统一身份认证登录")).to_be_visible()
