@@ -435,7 +435,7 @@ def _memory_section(result):
             f"{'yes' if v.get('flat') else ('no' if v else '-')} |"
         )
     for name, rest in memory.get("celery_at_rest_mib", {}).items():
-        lines.append(f"| {name} (Celery) | {rest} | - | - | - | - |")
+        lines.append(f"| {name} | {rest} | - | - | - | - |")
     return lines + [""]
 
 
