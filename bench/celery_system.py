@@ -68,6 +68,11 @@ class PrivateRedis:
 
     def start(self, timeout=20):
         server = shutil.which("redis-server") or "/usr/bin/redis-server"
+        if not Path(server).exists():
+            raise RuntimeError(
+                "the durability-matched Celery needs redis-server (Debian: apt-get install "
+                "redis-server), or run with --no-durable-celery"
+            )
         self.data_dir.mkdir(parents=True, exist_ok=True)
         log = open(self.data_dir / "redis.log", "ab")
         self.process = subprocess.Popen(
