@@ -289,7 +289,7 @@ def _ceiling_section(found):
     for w in windows:
         lines.append(
             f"| {w['window']} | {_fmt(w['messages_per_second'], 0)} | "
-            f"{_fmt(w['broker_cpu_ms_per_message'], 3)} | {_fmt(w['broker_cpu_share'], 2)} | "
+            f"{_fmt(w.get('broker_cpu_ms_per_message'), 3)} | {_fmt(w.get('broker_cpu_share'), 2)} | "
             f"{_fmt(w['messages_per_second'] / messages_per_application(5), 0)} |"
         )
     best = found.get("median_messages_per_second")
