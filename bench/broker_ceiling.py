@@ -142,9 +142,12 @@ def measure(uri, messages=20000, window=1000, progress=True, broker_pid=None):
     context = multiprocessing.get_context("spawn")
     start_event = context.Event()
     consumed, published = context.Queue(), context.Queue()
-    consumer = context.Process(target=_consumer, args=(uri, queue, messages, consumed))
+    # daemons: a failed run never leaves them behind (nor waits for them at exit)
+    consumer = context.Process(target=_consumer, args=(uri, queue, messages, consumed), daemon=True)
     publisher = context.Process(
-        target=_publisher, args=(uri, queue, messages, window, start_event, published)
+        target=_publisher,
+        args=(uri, queue, messages, window, start_event, published),
+        daemon=True,
     )
     consumer.start()
     publisher.start()
