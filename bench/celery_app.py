@@ -9,7 +9,13 @@ benchmark reads. Nothing is stored but Celery's own results: no audit trail, no 
 no per-task state that survives a lost chord counter (which is the point of comparing).
 
 Configuration from the environment: BENCH_CELERY_BROKER, BENCH_CELERY_BACKEND,
-BENCH_CELERY_PREFIX (Redis key prefix: several runs share one Redis safely).
+BENCH_CELERY_PREFIX (Redis key prefix: several runs share one Redis safely),
+BENCH_CELERY_QUEUE, and BENCH_CELERY_DURABLE=1 for the durability-matched variant:
+tasks acknowledged after they ran (`task_acks_late`) and requeued when their worker dies
+(`task_reject_on_worker_lost`), every publish awaiting its publisher confirm
+(`confirm_publish`), and a Redis that writes its append-only file (bench/run.py starts a
+private redis-server with `appendonly yes`, `appendfsync everysec` for it). Celery's
+default already publishes persistent messages to durable queues.
 """
 
 import json
@@ -24,24 +30,11 @@ from departments.reference.rules import Rules
 BROKER = os.environ.get("BENCH_CELERY_BROKER", "amqp://guest:guest@127.0.0.1:5672/onestop_bench")
 BACKEND = os.environ.get("BENCH_CELERY_BACKEND", "redis://127.0.0.1:6379/0")
 PREFIX = os.environ.get("BENCH_CELERY_PREFIX", "onestop_bench:")
-QUEUE = "onestop_bench.celery"
-DECIDED_KEY = f"{PREFIX}decided"
-
-app = Celery("onestop_bench", broker=BROKER, backend=BACKEND)
-app.conf.update(
-    task_serializer="json",
-    result_serializer="json",
-    accept_content=["json"],
-    task_default_queue=QUEUE,
-    result_expires=900,
-    result_backend_transport_options={"global_keyprefix": PREFIX},
-    worker_hijack_root_logger=False,
-    worker_send_task_events=False,
-    broker_connection_retry_on_startup=True,
-)
+QUEUE = os.environ.get("BENCH_CELERY_QUEUE", "onestop_bench.celery")
+DURABLE = os.environ.get("BENCH_CELERY_DURABLE") == "1"
 
 _rules = None
-_redis = None
+_redis = {}
 
 
 def rules():
@@ -51,39 +44,71 @@ def rules():
     return _rules
 
 
-def decisions_store():
-    global _redis
-    if _redis is None:
-        _redis = redis.Redis.from_url(BACKEND)
-    return _redis
+def decisions_store(backend):
+    if backend not in _redis:
+        _redis[backend] = redis.Redis.from_url(backend)
+    return _redis[backend]
 
 
-@app.task(name="bench.decide")
-def decide(task):
-    """One department's decision on its task (the reference rules, as in the mesh)."""
-    answer = rules().decide(task["payload"])
-    return {
-        "task_id": task["payload"]["task_id"],
-        "department": task["payload"]["department"],
-        "decision": answer["decision"],
-        "reason": answer.get("reason", ""),
-        "data": answer.get("data", {}),
-    }
+def decided_key(prefix):
+    return f"{prefix}decided"
 
 
-@app.task(name="bench.combine")
-def combine(results, application_id):
-    """The chord callback: approved when every task is, else rejected."""
-    outcome = "approved" if all(r["decision"] == "approved" for r in results) else "rejected"
-    decided_at = time.time()
-    decisions_store().lpush(
-        DECIDED_KEY,
-        json.dumps(
-            {"application_id": application_id, "outcome": outcome, "decided_at": decided_at}
-        ),
+def create(broker, backend, prefix, queue, durable):
+    """A Celery app with the two tasks; the worker's (below, from the environment) and the
+    benchmark's client (bench/celery_system.py, one per variant) are made the same way."""
+    app = Celery("onestop_bench", broker=broker, backend=backend, set_as_current=False)
+    app.conf.update(
+        task_serializer="json",
+        result_serializer="json",
+        accept_content=["json"],
+        task_default_queue=queue,
+        result_expires=900,
+        result_backend_transport_options={"global_keyprefix": prefix},
+        worker_hijack_root_logger=False,
+        worker_send_task_events=False,
+        broker_connection_retry_on_startup=True,
     )
-    return {
-        "outcome": outcome,
-        "decided_at": decided_at,
-        "departments": [{"department": r["department"], "outcome": r["decision"]} for r in results],
-    }
+    if durable:
+        app.conf.update(
+            task_acks_late=True,
+            task_reject_on_worker_lost=True,
+            broker_transport_options={"confirm_publish": True},
+        )
+
+    @app.task(name="bench.decide", shared=False)
+    def decide(task):
+        """One department's decision on its task (the reference rules, as in the mesh)."""
+        answer = rules().decide(task["payload"])
+        return {
+            "task_id": task["payload"]["task_id"],
+            "department": task["payload"]["department"],
+            "decision": answer["decision"],
+            "reason": answer.get("reason", ""),
+            "data": answer.get("data", {}),
+        }
+
+    @app.task(name="bench.combine", shared=False)
+    def combine(results, application_id):
+        """The chord callback: approved when every task is, else rejected."""
+        outcome = "approved" if all(r["decision"] == "approved" for r in results) else "rejected"
+        decided_at = time.time()
+        decisions_store(backend).lpush(
+            decided_key(prefix),
+            json.dumps(
+                {"application_id": application_id, "outcome": outcome, "decided_at": decided_at}
+            ),
+        )
+        return {
+            "outcome": outcome,
+            "decided_at": decided_at,
+            "departments": [
+                {"department": r["department"], "outcome": r["decision"]} for r in results
+            ],
+        }
+
+    return app
+
+
+# the worker's app (`celery -A bench.celery_app worker`)
+app = create(BROKER, BACKEND, PREFIX, QUEUE, DURABLE)

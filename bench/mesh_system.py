@@ -8,6 +8,7 @@ read from routing's `application_decided` events on a queue of the benchmark's o
 embedded store, so a real MongoDB is measured the same way.
 """
 
+import collections
 import json
 import re
 import secrets
@@ -69,6 +70,8 @@ class DecisionListener(threading.Thread):
         self.ready = threading.Event()
         self.stopping = False
         self.seen = 0
+        # seconds from routing's decided_at to the event's arrival (bounded: the last ones)
+        self.stamp_lag = collections.deque(maxlen=5000)
 
     def run(self):
         connection = pika.BlockingConnection(pika.URLParameters(self.amqp_uri))
@@ -83,11 +86,17 @@ class DecisionListener(threading.Thread):
         connection.close()
 
     def _on_message(self, channel, method, properties, body):
+        # the decision's time is when it reached us, not routing's `decided_at`: routing
+        # stamps that with the clock of the step that decided, before the compare-and-set
+        # write of the workflow and before the outbox publishes the event, so it would not
+        # count the write; the event is published only after the write (docs/adr/0003)
+        received = time.time()
         payload = json.loads(body)
         self.seen += 1
-        decided_at = datetime.fromisoformat(payload["decision"]["decided_at"]).timestamp()
+        stamped = datetime.fromisoformat(payload["decision"]["decided_at"]).timestamp()
+        self.stamp_lag.append(received - stamped)
         if self.tracker is not None:
-            self.tracker.decided_event(payload["application_id"], decided_at)
+            self.tracker.decided_event(payload["application_id"], received)
 
 
 class MeshSystem:

@@ -1,15 +1,22 @@
 """`make bench`: the mesh, the Celery chord and the raw broker ceiling, side by side in one run.
 
     .venv/bin/python -m bench.run [--soak-minutes 10] [--runs 3] [--ks 1,5,20] [--quick]
+        [--inflight-sweep 16,32,64,128] [--ceiling-windows 1,16,128,1000]
 
 Everything runs on this machine in one go, so the ratios compare like with like:
-1. the benchmark catalog (bench_k1/k5/k20), the mesh (as `make run` starts it, isolated:
-   virtual host onestop_bench, ports from 25000) and a Celery worker (same broker, Redis
-   results); every process's RSS at rest;
-2. the broker ceiling (pika, persistent, confirms), median of the runs;
-3. per K: applications per second at saturation, mesh and Celery alternating, median of
-   the runs (with the mesh's CPU, store and message profile summed over its runs); then
-   submit-to-decision latency of both at half of the mesh's median maximum;
+1. the broker ceiling first, with nothing else on the broker (pika, persistent 1.5 kB
+   messages, publisher confirms pipelined over a sweep of in-flight windows, one consumer;
+   the broker's CPU per message), median of the runs per window;
+2. the benchmark catalog (bench_k1/k5/k20), the mesh (as `make run` starts it, isolated:
+   virtual host onestop_bench, ports from 25000) and two Celery workers (same broker): the
+   default chord (Redis results on the machine's Redis) and the durability-matched one
+   (acks late, reject on worker lost, publisher confirms; results in a private
+   redis-server with appendonly/everysec on port base + 30); every process's RSS at rest;
+3. per K: applications per second at saturation over a sweep of applications in flight,
+   the systems alternating, median of the runs per point and each system's best point
+   (with the mesh's CPU, store and message profile summed over its runs; the Celery
+   client's CPU counted in Celery's); then submit-to-decision latency of every system at
+   half of the mesh's best maximum;
 4. a sampled function profile (py-spy) of the store, routing and intake at K=5 saturation;
 5. the soak: the mesh at half its K=5 maximum for --soak-minutes, RSS of every process
    sampled; the report says whether memory stayed flat.
@@ -34,8 +41,13 @@ from pathlib import Path
 warnings.filterwarnings("ignore", message="Eventlet is deprecated")
 
 from bench import broker_ceiling, catalog_data, driver, procs, profile, report  # noqa: E402
-from bench.celery_system import CelerySystem  # noqa: E402
+from bench.celery_system import CelerySystem, PrivateRedis  # noqa: E402
 from bench.mesh_system import MeshSystem, wait_quiet  # noqa: E402
+from tests.support.mesh import reset_vhost  # noqa: E402
+
+PRIVATE_REDIS_OFFSET = 30  # the durability-matched Celery's redis-server: port base + this
+SHARED_REDIS_PORT = 6379  # the machine's Redis (--redis-url's default)
+CELERY_CLIENT = "celery client (apply_async)"
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -54,16 +66,26 @@ def parse_args(argv):
     parser.add_argument("--warmup-seconds", type=float, default=4.0)
     parser.add_argument("--latency-seconds", type=float, default=20.0)
     parser.add_argument(
-        "--inflight",
-        type=int,
-        default=32,
-        help="applications kept open at saturation (closed loop)",
+        "--inflight-sweep",
+        default="16,32,64,128",
+        help="applications kept open at saturation (closed loop), each measured; the best counts",
     )
+    parser.add_argument("--inflight", type=int, default=None, help="one point instead of the sweep")
     parser.add_argument("--ceiling-messages", type=int, default=20000)
+    parser.add_argument(
+        "--ceiling-windows",
+        default=",".join(str(w) for w in broker_ceiling.WINDOWS),
+        help="publishes in flight (unconfirmed) in the broker ceiling, each measured",
+    )
     parser.add_argument(
         "--quick", action="store_true", help="development: one run, short phases, 1-minute soak"
     )
     parser.add_argument("--no-celery", action="store_true", help="measure the mesh alone")
+    parser.add_argument(
+        "--no-durable-celery",
+        action="store_true",
+        help="without the durability-matched Celery (its private redis-server)",
+    )
     parser.add_argument(
         "--celery-concurrency",
         type=int,
@@ -86,9 +108,13 @@ def parse_args(argv):
         args.soak_minutes = 1.0 if args.quick else 10.0
     if args.quick:
         args.runs = 1
-        args.saturation_seconds, args.warmup_seconds, args.latency_seconds = 12.0, 3.0, 10.0
-        args.ceiling_messages = 6000
+        args.saturation_seconds, args.warmup_seconds, args.latency_seconds = 10.0, 3.0, 10.0
+        args.ceiling_messages = 10000
     args.ks = [int(k) for k in args.ks.split(",")]
+    args.inflight_sweep = (
+        [args.inflight] if args.inflight else [int(n) for n in args.inflight_sweep.split(",")]
+    )
+    args.ceiling_windows = [int(w) for w in args.ceiling_windows.split(",")]
     return args
 
 
@@ -103,7 +129,25 @@ def machine():
         "python": sys.version.split()[0],
         "platform": sys.platform,
         "store": os.environ.get("MONGO_URI") or "embedded nx-27017 (MongoDB wire over SQLite)",
+        "store_durability": store_durability(),
     }
+
+
+def store_durability():
+    """What a commit of the store survives (the report's header)."""
+    if os.environ.get("MONGO_URI"):
+        return (
+            "a MongoDB of its own (MONGO_URI): the services write with the default write "
+            "concern (w:1, no j), so a commit is journalled within the journal's commit "
+            "interval (100 ms by default), not before it is acknowledged"
+        )
+    return (
+        "no fsync at commit: nx-27017 keeps SQLite in WAL mode with synchronous=NORMAL "
+        "(neosqlite's default; the services send no j:true), so every acknowledged change "
+        "survives the crash of any process, but the last commits before a power loss or a "
+        "kernel crash may be lost (the WAL is fsynced at checkpoints, not at each commit); "
+        "docs/adr/0002"
+    )
 
 
 def rss_of(pids):
@@ -118,7 +162,10 @@ def shared_pids():
     beam = procs.pids_named("beam.smp")
     if beam:
         found["rabbitmq (shared)"] = beam[0]
-    redis_server = [p for p in procs.pids_named("redis-server")]
+    # the machine's Redis (the default Celery's results), not the durable one's private one
+    redis_server = [
+        p for p in procs.pids_named("redis-server") if f":{SHARED_REDIS_PORT}" in procs.cmdline(p)
+    ]
     if redis_server:
         found["redis (shared)"] = redis_server[0]
     return found
@@ -136,7 +183,8 @@ class Bench:
             "parameters": {k: v for k, v in vars(args).items() if k not in ("out",)},
             "load_samples": [],
         }
-        self.mesh = self.celery = None
+        self.mesh = None
+        self.celeries = []
         self._load_thread = None
         self._stop = threading.Event()
 
@@ -144,8 +192,8 @@ class Bench:
     def run(self):
         started = time.monotonic()
         try:
-            self.start_systems()
             self.ceiling()
+            self.start_systems()
             for k in self.args.ks:
                 self.scenario(k)
             self.function_profile()
@@ -170,23 +218,45 @@ class Bench:
         ).start()
         self.mesh.prepare(args.ks)
         if not args.no_celery:
-            say("bench: starting the Celery worker ...")
-            self.celery = CelerySystem(
-                self.out / "celery", self.mesh.amqp_uri, args.redis_url, args.celery_concurrency
-            ).start(departments, self.mesh.bodies)
+            say("bench: starting the Celery worker (defaults) ...")
+            self.celeries.append(
+                CelerySystem(
+                    self.out / "celery", self.mesh.amqp_uri, args.redis_url, args.celery_concurrency
+                ).start(departments, self.mesh.bodies)
+            )
+            if not args.no_durable_celery:
+                say(
+                    "bench: starting the durability-matched Celery worker and its "
+                    "redis-server (appendonly yes, appendfsync everysec) ..."
+                )
+                redis_server = PrivateRedis(
+                    self.out / "redis-private", args.port_base + PRIVATE_REDIS_OFFSET
+                )
+                self.celeries.append(
+                    CelerySystem(
+                        self.out / "celery-durable",
+                        self.mesh.amqp_uri,
+                        concurrency=args.celery_concurrency,
+                        durable=True,
+                        private_redis=redis_server,
+                    ).start(departments, self.mesh.bodies)
+                )
+                self.result["machine"]["durable_celery_redis"] = redis_server.config()
         self._load_thread = threading.Thread(target=self._sample_load, daemon=True)
         self._load_thread.start()
         time.sleep(5)
         self.result["memory"] = {"at_rest_mib": rss_of(self.mesh.processes())}
-        if self.celery:
-            self.result["memory"]["celery_at_rest_mib"] = rss_of(self.celery.processes())
+        for celery in self.celeries:
+            self.result["memory"].setdefault("celery_at_rest_mib", {}).update(
+                {f"{n} ({celery.name})": v for n, v in rss_of(celery.processes()).items()}
+            )
 
     def _sample_load(self):
         while not self._stop.wait(10):
             self.result["load_samples"].append(round(procs.load_average()[0], 2))
 
     def stop_systems(self):
-        for system in (self.celery, self.mesh):
+        for system in [*self.celeries, self.mesh]:
             if system is not None:
                 try:
                     system.stop()
@@ -196,67 +266,73 @@ class Bench:
         subprocess.run([ctl, "delete_vhost", self.args.vhost], capture_output=True)
 
     def ceiling(self):
+        """Before the mesh starts: the broker has nothing else of ours to do."""
+        args = self.args
         say(
-            f"bench: broker ceiling, {self.args.runs} run(s) of "
-            f"{self.args.ceiling_messages} messages ..."
+            f"bench: broker ceiling (nothing else of ours on the broker), windows "
+            f"{args.ceiling_windows}, {args.runs} run(s) of {args.ceiling_messages} messages ..."
         )
-        runs = [
-            broker_ceiling.measure(
-                self.mesh.amqp_uri, self.args.ceiling_messages, progress=sys.stdout.isatty()
+        uri = reset_vhost(args.vhost)
+        found = broker_ceiling.sweep(
+            uri,
+            args.ceiling_messages,
+            args.ceiling_windows,
+            args.runs,
+            progress=sys.stdout.isatty(),
+        )
+        self.result["broker_ceiling"] = found
+        for window in found["windows"]:
+            say(
+                f"    window {window['window']:5d}: {window['messages_per_second']:8.0f} "
+                f"messages/s, broker CPU {window['broker_cpu_ms_per_message']} ms/message"
             )
-            for _ in range(self.args.runs)
-        ]
-        rates = [r["messages_per_second"] for r in runs]
-        self.result["broker_ceiling"] = {
-            "runs": runs,
-            "median_messages_per_second": statistics.median(rates),
-        }
-        say(f"    broker ceiling: {statistics.median(rates):.0f} messages/s (runs: {rates})")
+
+    def systems(self):
+        return [self.mesh, *self.celeries]
 
     def scenario(self, k):
         args = self.args
-        entry = {"k": k, "mesh": {"saturation": []}, "celery": {"saturation": []}}
+        entry = {"k": k}
+        for system in self.systems():
+            entry[system.name] = {"saturation": []}
         cpu_total, metrics_total, decided = {}, {}, 0
         mesh_pids = dict(self.mesh.processes(), **shared_pids())
-        for run in range(1, args.runs + 1):
-            wait_quiet(self.mesh)
-            before = self.mesh.metrics()
-            window = profile.CpuWindow(mesh_pids).start()
-            outcome = driver.saturate(
-                self.mesh,
-                k,
-                args.inflight,
-                args.saturation_seconds,
-                args.warmup_seconds,
-                label=f"K={k} mesh saturation {run}/{args.runs}",
-            )
-            profile.add_cpu(cpu_total, window.stop())
-            profile.add_metrics(metrics_total, profile.metrics_delta(before, self.mesh.metrics()))
-            decided += outcome["decided"]
-            entry["mesh"]["saturation"].append(outcome)
-            if self.celery:
-                time.sleep(2)
-                window = profile.CpuWindow(dict(self.celery.processes(), **shared_pids())).start()
+        for inflight in args.inflight_sweep:
+            for run in range(1, args.runs + 1):
+                wait_quiet(self.mesh)
+                before = self.mesh.metrics()
+                window = profile.CpuWindow(mesh_pids).start()
                 outcome = driver.saturate(
-                    self.celery,
+                    self.mesh,
                     k,
-                    args.inflight,
+                    inflight,
                     args.saturation_seconds,
                     args.warmup_seconds,
-                    label=f"K={k} Celery saturation {run}/{args.runs}",
+                    label=f"K={k} mesh, {inflight} in flight, {run}/{args.runs}",
                 )
-                cpu = window.stop()
-                outcome["cpu_ms_per_application"] = {
-                    name: round(1000 * s / max(1, outcome["decided"]), 2)
-                    for name, s in cpu["cpu"].items()
-                }
-                entry["celery"]["saturation"].append(outcome)
-        mesh_max = statistics.median(r["apps_per_second"] for r in entry["mesh"]["saturation"])
-        entry["mesh"]["apps_per_second"] = mesh_max
-        if self.celery:
-            entry["celery"]["apps_per_second"] = statistics.median(
-                r["apps_per_second"] for r in entry["celery"]["saturation"]
-            )
+                profile.add_cpu(cpu_total, window.stop())
+                profile.add_metrics(
+                    metrics_total, profile.metrics_delta(before, self.mesh.metrics())
+                )
+                decided += outcome["decided"]
+                entry["mesh"]["saturation"].append(outcome)
+                for celery in self.celeries:
+                    time.sleep(2)
+                    entry[celery.name]["saturation"].append(
+                        self.saturate_celery(celery, k, inflight, run)
+                    )
+        for system in self.systems():
+            side = entry[system.name]
+            side["by_inflight"] = {
+                n: statistics.median(
+                    r["apps_per_second"] for r in side["saturation"] if r["inflight"] == n
+                )
+                for n in args.inflight_sweep
+            }
+            best = max(side["by_inflight"], key=side["by_inflight"].get)
+            side["best_inflight"] = best
+            side["apps_per_second"] = side["by_inflight"][best]
+        mesh_max = entry["mesh"]["apps_per_second"]
         entry["mesh"]["profile"] = {
             "applications": decided,
             "cpu_ms_per_application": {
@@ -277,9 +353,7 @@ class Bench:
         }
         half = max(0.5, mesh_max / 2)
         entry["offered_per_second"] = round(half, 2)
-        for system in (self.mesh, self.celery):
-            if system is None:
-                continue
+        for system in self.systems():
             runs = []
             for run in range(1, args.runs + 1):
                 if system is self.mesh:
@@ -303,13 +377,37 @@ class Bench:
                 },
             }
         self.result.setdefault("scenarios", []).append(entry)
-        line = f"bench: K={k}: mesh {mesh_max:.1f} apps/s"
-        if self.celery:
-            line += f", Celery {entry['celery']['apps_per_second']:.1f} apps/s"
+        line = f"bench: K={k}: " + ", ".join(
+            f"{s.name} {entry[s.name]['apps_per_second']:.1f} apps/s "
+            f"(best at {entry[s.name]['best_inflight']} in flight)"
+            for s in self.systems()
+        )
         say(
             line + f"; latency at {half:.1f}/s: mesh p50 {entry['mesh']['latency']['p50_ms']} "
             f"ms, p99 {entry['mesh']['latency']['p99_ms']} ms"
         )
+
+    def saturate_celery(self, celery, k, inflight, run):
+        """One saturation run of a Celery variant; its CPU per application with the
+        client's (the submitting threads' CPU in apply_async) counted as Celery's."""
+        window = profile.CpuWindow(dict(celery.processes(), **shared_pids())).start()
+        client_before = celery.client_cpu_seconds
+        outcome = driver.saturate(
+            celery,
+            k,
+            inflight,
+            self.args.saturation_seconds,
+            self.args.warmup_seconds,
+            label=f"K={k} {celery.name}, {inflight} in flight, {run}/{self.args.runs}",
+        )
+        cpu = window.stop()["cpu"]
+        client = celery.client_cpu_seconds - client_before
+        cpu[CELERY_CLIENT] = client
+        cpu[report.LOADGEN] = max(0.0, cpu.get(report.LOADGEN, 0) - client)
+        outcome["cpu_ms_per_application"] = {
+            name: round(1000 * s / max(1, outcome["decided"]), 2) for name, s in cpu.items()
+        }
+        return outcome
 
     def function_profile(self):
         """py-spy on the store, routing and intake during a K=5 (or middle K) saturation run
@@ -330,9 +428,9 @@ class Bench:
         )
         thread.start()
         time.sleep(1)
-        driver.saturate(
-            self.mesh, k, self.args.inflight, seconds + 1, 1, label=f"K={k} mesh profiled"
-        )
+        entry = next((s for s in self.result["scenarios"] if s["k"] == k), None)
+        inflight = entry["mesh"]["best_inflight"] if entry else self.args.inflight_sweep[0]
+        driver.saturate(self.mesh, k, inflight, seconds + 1, 1, label=f"K={k} mesh profiled")
         thread.join(seconds + 60)
         self.result["function_profile"] = {"k": k, "top_own_time": found}
 

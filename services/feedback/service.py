@@ -184,8 +184,8 @@ class FeedbackService(ServiceBase):
             submitted["catalog_version"],
         )
         facts = statistics.submitted_facts(submitted, None if "error" in plan else plan)
-        self.published.note_facts(submitted["application_id"], "submitted", facts)
-        self._refresh(submitted["application_id"])
+        doc = self.published.note_facts(submitted["application_id"], "submitted", facts)
+        self._refresh(submitted["application_id"], doc)
 
     @event_handler("routing", APPLICATION_DECIDED)
     def count_application_decided(self, payload):
@@ -195,8 +195,8 @@ class FeedbackService(ServiceBase):
             facts = statistics.decided_facts(decided, calendar)
         except (KeyError, TypeError, ValueError) as exc:
             raise InvalidMessage(f"bad {APPLICATION_DECIDED}: {exc!r}") from None
-        self.published.note_facts(decided["application_id"], "decided", facts)
-        self._refresh(decided["application_id"])
+        doc = self.published.note_facts(decided["application_id"], "decided", facts)
+        self._refresh(decided["application_id"], doc)
 
     @event_handler("feedback", REVIEW_SUBMITTED)
     def count_review(self, payload):
@@ -214,8 +214,9 @@ class FeedbackService(ServiceBase):
         body = load_event(RectificationEventSchema, payload, RECTIFICATION_CLOSED)
         self._refresh(body["application_id"])
 
-    def _refresh(self, application_id):
-        statistics_metrics.count(statistics.refresh(self.published, application_id))
+    def _refresh(self, application_id, doc=None):
+        """doc: the facts as note_facts wrote them (saves the first read)."""
+        statistics_metrics.count(statistics.refresh(self.published, application_id, doc=doc))
 
     def _check_known(self, query):
         unknown = {}

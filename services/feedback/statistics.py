@@ -257,14 +257,16 @@ class ChangedMeanwhile(Exception):
     """The application's contribution kept changing under us (raise: the message is retried)."""
 
 
-def refresh(store, application_id, attempts=10):
+def refresh(store, application_id, attempts=10, doc=None):
     """Bring the buckets up to date with one application: its contribution now, from its
     facts, reviews and cases, minus what it contributed before, `$inc`-ed into the buckets
     after a compare-and-set of the contribution (only the writer whose set succeeded moves
     the buckets: concurrent handlers never count a change twice). The difference applied
-    (empty when nothing changed: a replayed event)."""
-    for _ in range(attempts):
-        doc = store.facts(application_id)
+    (empty when nothing changed: a replayed event). `doc`: the application's facts as a
+    write just returned them (the first attempt starts from it instead of reading)."""
+    for attempt in range(attempts):
+        if attempt or doc is None:
+            doc = store.facts(application_id)
         if doc is None:
             return {}
         new = contribution(doc, store.reviews_of(application_id), store.cases_of(application_id))

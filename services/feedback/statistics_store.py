@@ -11,7 +11,7 @@ Only simple operations: upsert with `$set`/`$inc`, compare-and-set on `rev` (no
 `$setOnInsert`, no `arrayFilters`: docs/adr/0002).
 """
 
-from pymongo import ASCENDING
+from pymongo import ASCENDING, ReturnDocument, UpdateOne
 
 from onestop.common.store import MongoStore
 from services.feedback.statistics import FIGURES, bucket_dimensions
@@ -28,8 +28,15 @@ class StatisticsStore(MongoStore):
 
     # -- facts --------------------------------------------------------------------------
     def note_facts(self, application_id, name, facts):
-        """Keep the facts of one event (`submitted` or `decided`); the same again is a no-op."""
-        self.db[FACTS].update_one({"_id": application_id}, {"$set": {name: facts}}, upsert=True)
+        """Keep the facts of one event (`submitted` or `decided`); the same again is a no-op.
+        Returns the application's document as it is after the write (one round trip for the
+        write and the read statistics.refresh starts from)."""
+        return self.db[FACTS].find_one_and_update(
+            {"_id": application_id},
+            {"$set": {name: facts}},
+            upsert=True,
+            return_document=ReturnDocument.AFTER,
+        )
 
     def facts(self, application_id):
         return self.db[FACTS].find_one({"_id": application_id})
@@ -49,10 +56,20 @@ class StatisticsStore(MongoStore):
         return result.modified_count == 1
 
     def add_to_buckets(self, diff):
-        for key, figures in sorted(diff.items()):
-            self.db[BUCKETS].update_one(
-                {"_id": key}, {"$set": bucket_dimensions(key), "$inc": figures}, upsert=True
-            )
+        """One round trip for every bucket the difference moves (an application moves K+1
+        of them per event): an ordered bulk write, applied in key order and stopping at
+        the first failure, as the one-by-one updates it replaces did (docs/adr/0024)."""
+        if not diff:
+            return
+        self.db[BUCKETS].bulk_write(
+            [
+                UpdateOne(
+                    {"_id": key}, {"$set": bucket_dimensions(key), "$inc": figures}, upsert=True
+                )
+                for key, figures in sorted(diff.items())
+            ],
+            ordered=True,
+        )
 
     # -- reading ------------------------------------------------------------------------
     def buckets(self, department, month_from=None, month_to=None):

@@ -13,7 +13,7 @@ the writer whose compare-and-set succeeded moves a tally, so a replayed event or
 concurrent replica never counts a change twice.
 """
 
-from pymongo import ASCENDING
+from pymongo import ASCENDING, UpdateOne
 from pymongo.errors import DuplicateKeyError
 
 from onestop.common.clock import utcnow
@@ -170,8 +170,12 @@ class FeedbackStore(MongoStore):
         return True
 
     def _move_tallies(self, old_rows, new_rows):
-        for (region, dimension, key), counts in tallies.difference(old_rows, new_rows).items():
-            self.db.review_tallies.update_one(
+        """Every tally the difference moves in one round trip: an ordered bulk write, in
+        the order and with the stop at the first failure of the one-by-one updates it
+        replaces (a decided application moves one tally per dimension and subject;
+        docs/adr/0024)."""
+        moves = [
+            UpdateOne(
                 {"_id": f"{region}|{dimension}|{key}"},
                 {
                     "$set": {"region": region, "dimension": dimension, "key": key},
@@ -179,6 +183,10 @@ class FeedbackStore(MongoStore):
                 },
                 upsert=True,
             )
+            for (region, dimension, key), counts in tallies.difference(old_rows, new_rows).items()
+        ]
+        if moves:
+            self.db.review_tallies.bulk_write(moves, ordered=True)
 
     def application(self, application_id):
         return self.db.applications.find_one({"_id": application_id})

@@ -7,6 +7,7 @@ fixes or breaks them is noticed.
 
 import gridfs
 import pytest
+from pymongo import ReturnDocument, UpdateOne
 from pymongo.errors import DuplicateKeyError
 
 
@@ -79,6 +80,45 @@ def test_range_sort_limit_in_and_count(db):
     assert [d["_id"] for d in pending] == [2]
     assert db.wf.count_documents({"status": {"$in": ["in_review"]}}) == 3
     assert [d["_id"] for d in db.wf.find({}).sort("_id", -1).limit(2)] == [5, 4]
+
+
+def test_ordered_bulk_write_of_upserts_with_inc(db):
+    """The published statistics move an application's K+1 buckets in one round trip
+    (services/feedback/statistics_store.py): new and existing documents, $set and $inc."""
+    db.buckets.insert_one({"_id": "a", "department": "a", "submitted": 2})
+    result = db.buckets.bulk_write(
+        [
+            UpdateOne(
+                {"_id": key}, {"$set": {"department": key}, "$inc": {"submitted": 1}}, upsert=True
+            )
+            for key in ("a", "b", "c")
+        ],
+        ordered=True,
+    )
+    assert (result.matched_count, result.upserted_count) == (1, 2)
+    assert {d["_id"]: d["submitted"] for d in db.buckets.find()} == {"a": 3, "b": 1, "c": 1}
+    assert db.buckets.find_one({"_id": "c"})["department"] == "c"
+
+
+def test_find_and_modify_upsert_returns_the_document_after(db):
+    """The statistics keep an event's facts and read the application back in one round
+    trip (StatisticsStore.note_facts), on a new application and on a known one."""
+    first = db.facts.find_one_and_update(
+        {"_id": "a1"},
+        {"$set": {"submitted": {"region": "430104"}}},
+        upsert=True,
+        return_document=ReturnDocument.AFTER,
+    )
+    assert first == {"_id": "a1", "submitted": {"region": "430104"}}
+    db.facts.update_one({"_id": "a1"}, {"$set": {"rev": 1, "contributed": {"k": {"n": 1}}}})
+    second = db.facts.find_one_and_update(
+        {"_id": "a1"},
+        {"$set": {"decided": {"outcome": "approved"}}},
+        upsert=True,
+        return_document=ReturnDocument.AFTER,
+    )
+    assert second["rev"] == 1 and second["contributed"] == {"k": {"n": 1}}
+    assert second["decided"] == {"outcome": "approved"} and "submitted" in second
 
 
 def test_array_membership_query_without_an_index(db):

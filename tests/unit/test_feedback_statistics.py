@@ -27,6 +27,7 @@ class FakeStatisticsStore:
 
     def note_facts(self, application_id, name, facts):
         self.facts_docs.setdefault(application_id, {"_id": application_id})[name] = facts
+        return copy.deepcopy(self.facts_docs[application_id])
 
     def facts(self, application_id):
         return copy.deepcopy(self.facts_docs.get(application_id))
@@ -298,6 +299,19 @@ def test_a_concurrent_change_is_counted_once_by_the_writer_that_won():
     statistics.refresh(store, "a1")  # loses its first compare-and-set, reads again
     assert store.kept() == store.recounted()
     assert store.kept()[bucket_key("2026-03", ALL, "430102", "online")]["submitted"] == 1
+
+
+def test_a_refresh_from_the_facts_its_write_returned_reads_again_when_they_are_stale():
+    store = FakeStatisticsStore()
+    written = store.note_facts(
+        "a1", "submitted", statistics.submitted_facts(submitted_event(), PLAN)
+    )
+    # another handler counts the decision between this write and this refresh
+    store.note_facts("a1", "decided", statistics.decided_facts(decided_event(), CALENDAR))
+    statistics.refresh(store, "a1")
+    statistics.refresh(store, "a1", doc=written)  # its compare-and-set on rev fails: reads
+    assert store.kept() == store.recounted()
+    assert store.kept()[bucket_key("2026-03", ALL, "430102", "online")]["decided"] == 1
 
 
 def test_an_unknown_application_contributes_nothing_until_its_facts_arrive():
