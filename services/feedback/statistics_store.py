@@ -58,7 +58,7 @@ class StatisticsStore(MongoStore):
     def add_to_buckets(self, diff):
         """One round trip for every bucket the difference moves (an application moves K+1
         of them per event): an ordered bulk write, applied in key order and stopping at
-        the first failure, as the one-by-one updates it replaces did (docs/adr/0024)."""
+        the first failure, as the one-by-one updates it replaces did (docs/adr/0027)."""
         if not diff:
             return
         self.db[BUCKETS].bulk_write(

@@ -173,7 +173,7 @@ class FeedbackStore(MongoStore):
         """Every tally the difference moves in one round trip: an ordered bulk write, in
         the order and with the stop at the first failure of the one-by-one updates it
         replaces (a decided application moves one tally per dimension and subject;
-        docs/adr/0024)."""
+        docs/adr/0027)."""
         moves = [
             UpdateOne(
                 {"_id": f"{region}|{dimension}|{key}"},
