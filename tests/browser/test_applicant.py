@@ -200,6 +200,10 @@ def test_keyboard_only_apply_and_withdraw(page):
     page.goto("/scenarios/birth")
     expect(page.get_by_role("heading", name="在线申请")).to_be_visible()
     expect(page.locator("#field__applicant_name")).to_be_visible()
+    # the counties arrive after the form first shows and re-render it: type only once every
+    # answer the page asked for is in (a person waits for the page to settle too)
+    page.wait_for_load_state("networkidle")
+    page.wait_for_function("document.querySelectorAll('#field__region option').length > 2")
     date_keys = _date_keys(page)
     page.locator("body").focus()
 
