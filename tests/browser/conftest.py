@@ -5,24 +5,16 @@ import pytest
 from playwright.sync_api import expect, sync_playwright
 
 from tests.support.browser import DESKTOP, PATIENCE_MS, PHONE, launch
-from tests.support.mesh import PORT_BASE, TEST_VHOST, Mesh, reset_vhost
+from tests.support.mesh import start_clocked_mesh
 
 expect.set_options(timeout=PATIENCE_MS)
 
 
 @pytest.fixture(scope="session")
 def mesh(tmp_path_factory):
-    data = tmp_path_factory.mktemp("browser-mesh")
-    # a test may move the mesh's clock for a moment (mesh.clock_file: seconds; absent: 0),
-    # e.g. to file work that is overdue today
-    clock_file = data / "clock-offset"
-    running = Mesh(
-        data,
-        reset_vhost(f"{TEST_VHOST}_browser"),
-        port_base=PORT_BASE + 800,
-        extra_env={"CLOCK_OFFSET_FILE": str(clock_file)},
-    ).start()
-    running.clock_file = clock_file
+    # a test may move the mesh's clock for a moment (mesh.clock_file: seconds), e.g. to file
+    # work that is overdue today
+    running = start_clocked_mesh(tmp_path_factory.mktemp("browser-mesh"), "browser", 800)
     yield running
     running.stop()
 

@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 from onestop.client import ENTERPRISE_ID, PERSON_ID
 from tests.browser.conftest import sign_in
 from tests.support.browser import axe_check, screenshot
-from tests.support.mesh import PORT_BASE, TEST_VHOST, Mesh, reset_vhost
+from tests.support.mesh import start_clocked_mesh
 from tests.support.polling import wait_for
 
 DAY = 86400
@@ -22,16 +22,7 @@ SUPERVISOR = "省政务服务监督员"
 
 @pytest.fixture(scope="module")
 def mesh(tmp_path_factory):
-    data = tmp_path_factory.mktemp("supervisor-mesh")
-    clock = data / "clock-offset"
-    clock.write_text("0")
-    running = Mesh(
-        data,
-        reset_vhost(f"{TEST_VHOST}_board"),
-        port_base=PORT_BASE + 850,
-        extra_env={"CLOCK_OFFSET_FILE": str(clock)},
-    ).start()
-    running.clock_file = clock
+    running = start_clocked_mesh(tmp_path_factory.mktemp("supervisor-mesh"), "board", 850)
     yield running
     running.stop()
 

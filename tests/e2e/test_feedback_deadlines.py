@@ -7,7 +7,7 @@ import pytest
 
 from onestop.client import ENTERPRISE_ID, PERSON_ID, sample_application
 from tests.support.event_probe import EventProbe
-from tests.support.mesh import Mesh, reset_vhost, PORT_BASE, TEST_VHOST
+from tests.support.mesh import start_clocked_mesh
 from tests.support.scrape import metric
 from tests.support.polling import wait_for
 
@@ -53,15 +53,8 @@ def supervisor(mesh):
 @pytest.fixture(scope="module")
 def aged(tmp_path_factory):
     """Applications, reviews and licences made 'today'; then the clock moves 60 days on."""
-    data = tmp_path_factory.mktemp("feedback-time")
-    clock = data / "clock-offset"
-    clock.write_text("0")
-    mesh = Mesh(
-        data,
-        reset_vhost(f"{TEST_VHOST}_fbtime"),
-        port_base=PORT_BASE + 200,
-        extra_env={"CLOCK_OFFSET_FILE": str(clock)},
-    ).start()
+    mesh = start_clocked_mesh(tmp_path_factory.mktemp("feedback-time"), "fbtime", 200)
+    clock = mesh.clock_file
     client = mesh.client()
     feedback_events = EventProbe(
         mesh.amqp_uri, "feedback", ["rectification_overdue", "rectification_closed"]

@@ -170,6 +170,22 @@ DEFAULT_SUBS = {
 }
 
 
+def start_clocked_mesh(data_dir, suffix, port_offset):
+    """A started mesh of a test module's own (virtual host TEST_VHOST_<suffix>, ports from
+    PORT_BASE + port_offset) whose clock the test moves: `clock_file` holds the offset in
+    seconds (CLOCK_OFFSET_FILE), 0 at first. The caller stops it."""
+    clock = Path(data_dir) / "clock-offset"
+    clock.write_text("0")
+    running = Mesh(
+        data_dir,
+        reset_vhost(f"{TEST_VHOST}_{suffix}"),
+        port_base=PORT_BASE + port_offset,
+        extra_env={"CLOCK_OFFSET_FILE": str(clock)},
+    ).start()
+    running.clock_file = clock
+    return running
+
+
 def mint_token(key, role="applicant", sub=None, **claims):
     from onestop.common.auth import mint
 

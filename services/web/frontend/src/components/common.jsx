@@ -67,6 +67,17 @@ export function RequireRole({ roles, children }) {
   return children;
 }
 
+// a page (its props passed on) only for a signed-in person of one of `roles`
+export function onlyFor(roles, Page) {
+  return function Guarded(props) {
+    return (
+      <RequireRole roles={roles}>
+        <Page {...props} />
+      </RequireRole>
+    );
+  };
+}
+
 // GET `path` (null: nothing yet); `poll` ms re-reads it while the page is open (live progress)
 export function useApi(path, { poll = 0, anonymous = false } = {}) {
   const [state, setState] = useState({ data: null, error: null, loading: Boolean(path) });
@@ -94,4 +105,18 @@ export function useApi(path, { poll = 0, anonymous = false } = {}) {
     return () => clearInterval(timer);
   }, [load, poll]);
   return { ...state, reload: () => load(true) };
+}
+
+// the states of a useApi read before its data shows: loading (the first read), the error (with
+// a retry) and, once read, `children` when `empty` says there is nothing to show.
+// `quiet`: no loading line (the panel says so elsewhere).
+export function ApiStatus({ result, empty = false, quiet = false, children = null }) {
+  const { data, error, reload } = result;
+  return (
+    <>
+      {!quiet && !data && !error ? <Loading /> : null}
+      <ErrorMessage error={error} onRetry={reload} />
+      {data && empty ? children : null}
+    </>
+  );
 }

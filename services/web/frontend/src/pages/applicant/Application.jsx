@@ -8,11 +8,27 @@ import { useTranslation } from "react-i18next";
 import { Link } from "wouter";
 import { api } from "../../api.js";
 import { ErrorMessage, Loading, RequireRole, useApi } from "../../components/common.jsx";
+import { DataTable } from "../../components/DataTable.jsx";
 import { formatDate, formatDateTime, workingDays } from "../../format.js";
 import { FINAL, joined, LicenceCard, MaterialUpload, named, StatusBadge, useDepartments } from "./shared.jsx";
 
 const POLL_MS = 2500;
 const LEVELS = ["very_satisfied", "satisfied", "basically_satisfied", "dissatisfied", "very_dissatisfied"];
+
+// an item's time limit, the task's due date, when it was decided, and whether it is late
+function TaskDeadline({ task, item }) {
+  const { t } = useTranslation("applicant");
+  return (
+    <div>
+      {item ? <div>{t("progress.limit", { days: workingDays(item.promised_days) })}</div> : null}
+      {task.due ? <div>{t("progress.due", { date: formatDate(task.due) })}</div> : null}
+      {task.decided_at ? (
+        <div className="hint">{t("progress.decided", { date: formatDateTime(task.decided_at) })}</div>
+      ) : null}
+      {task.overdue ? <strong className="warning">{t("progress.overdue")}</strong> : null}
+    </div>
+  );
+}
 
 function Tasks({ application, scenario, departments }) {
   const { t, i18n } = useTranslation("applicant");
@@ -21,48 +37,43 @@ function Tasks({ application, scenario, departments }) {
   return (
     <section aria-labelledby="tasks-heading">
       <h2 id="tasks-heading">{t("progress.heading")}</h2>
-      <div className="table-wrap">
-        <table className="stacking">
-          <caption className="visually-hidden">{t("progress.caption")}</caption>
-          <thead>
-            <tr>
-              <th scope="col">{t("progress.item")}</th>
-              <th scope="col">{t("progress.department")}</th>
-              <th scope="col">{t("progress.state")}</th>
-              <th scope="col">{t("progress.deadline")}</th>
-            </tr>
-          </thead>
-          <tbody>
-            {application.tasks.map((task) => {
-              const item = items[task.item_code];
-              return (
-                <tr key={task.task_id} data-item={task.item_code}>
-                  <td data-label={t("progress.item")}>{item ? named(item, lang) : task.item_name}</td>
-                  <td data-label={t("progress.department")}>{named(departments[task.department], lang) || task.department}</td>
-                  <td data-label={t("progress.state")}>
-                    <div>
-                      <StatusBadge status={task.state} kind="task_state" />
-                      {task.reason && ["rejected", "correction_required"].includes(task.state) ? (
-                        <div className="hint">{task.reason}</div>
-                      ) : null}
-                    </div>
-                  </td>
-                  <td data-label={t("progress.deadline")}>
-                    <div>
-                      {item ? <div>{t("progress.limit", { days: workingDays(item.promised_days) })}</div> : null}
-                      {task.due ? <div>{t("progress.due", { date: formatDate(task.due) })}</div> : null}
-                      {task.decided_at ? (
-                        <div className="hint">{t("progress.decided", { date: formatDateTime(task.decided_at) })}</div>
-                      ) : null}
-                      {task.overdue ? <strong className="warning">{t("progress.overdue")}</strong> : null}
-                    </div>
-                  </td>
-                </tr>
-              );
-            })}
-          </tbody>
-        </table>
-      </div>
+      <DataTable
+        stacking
+        caption={t("progress.caption")}
+        captionHidden
+        columns={[
+          {
+            key: "item",
+            header: t("progress.item"),
+            cell: (task) => (items[task.item_code] ? named(items[task.item_code], lang) : task.item_name),
+          },
+          {
+            key: "department",
+            header: t("progress.department"),
+            cell: (task) => named(departments[task.department], lang) || task.department,
+          },
+          {
+            key: "state",
+            header: t("progress.state"),
+            cell: (task) => (
+              <div>
+                <StatusBadge status={task.state} kind="task_state" />
+                {task.reason && ["rejected", "correction_required"].includes(task.state) ? (
+                  <div className="hint">{task.reason}</div>
+                ) : null}
+              </div>
+            ),
+          },
+          {
+            key: "deadline",
+            header: t("progress.deadline"),
+            cell: (task) => <TaskDeadline task={task} item={items[task.item_code]} />,
+          },
+        ]}
+        rows={application.tasks}
+        rowKey={(task) => task.task_id}
+        rowProps={(task) => ({ "data-item": task.item_code })}
+      />
     </section>
   );
 }

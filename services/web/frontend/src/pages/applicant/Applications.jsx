@@ -3,7 +3,7 @@
 import { useState } from "react";
 import { useTranslation } from "react-i18next";
 import { Link } from "wouter";
-import { ErrorMessage, Loading, RequireRole, useApi } from "../../components/common.jsx";
+import { ApiStatus, onlyFor, useApi } from "../../components/common.jsx";
 import { formatDateTime } from "../../format.js";
 import { named, StatusBadge } from "./shared.jsx";
 
@@ -12,20 +12,19 @@ const PAGE = 20;
 function List() {
   const { t, i18n } = useTranslation("applicant");
   const [offset, setOffset] = useState(0);
-  const { data, error, loading, reload } = useApi(`/api/applications?limit=${PAGE}&offset=${offset}`, { poll: 10000 });
+  const result = useApi(`/api/applications?limit=${PAGE}&offset=${offset}`, { poll: 10000 });
+  const { data } = result;
   const scenarios = useApi("/api/scenarios", { anonymous: true });
   const names = Object.fromEntries((scenarios.data?.scenarios || []).map((s) => [s.code, named(s, i18n.language)]));
   const list = data?.applications || [];
   return (
     <>
       <h1>{t("applications.heading")}</h1>
-      {loading && !data ? <Loading /> : null}
-      <ErrorMessage error={error} onRetry={reload} />
-      {data && !list.length ? (
+      <ApiStatus result={result} empty={!list.length}>
         <p>
           {t("applications.none")} <Link href="/">{t("applications.find")}</Link>
         </p>
-      ) : null}
+      </ApiStatus>
       {list.length ? (
         <ol className="application-list">
           {list.map((a) => (
@@ -63,10 +62,4 @@ function List() {
   );
 }
 
-export default function Applications() {
-  return (
-    <RequireRole roles={["applicant"]}>
-      <List />
-    </RequireRole>
-  );
-}
+export default onlyFor(["applicant"], List);

@@ -3,12 +3,12 @@ import { useState } from "react";
 import { useTranslation } from "react-i18next";
 import { Link } from "wouter";
 import { api } from "../../api.js";
-import { ErrorMessage, Loading, RequireRole, useApi } from "../../components/common.jsx";
+import { ApiStatus, onlyFor, useApi } from "../../components/common.jsx";
 import { formatDateTime } from "../../format.js";
 
 function Messages() {
   const { t } = useTranslation("applicant");
-  const { data, error, loading, reload } = useApi("/api/notifications", { poll: 15000 });
+  const { data, error, reload } = useApi("/api/notifications", { poll: 15000 });
   const [failure, setFailure] = useState(null);
   const [read, setRead] = useState({});
   const list = data?.notifications || [];
@@ -29,9 +29,9 @@ function Messages() {
     <>
       <h1>{t("inbox.heading")}</h1>
       {data ? <p role="status">{t("inbox.unread", { count: unread })}</p> : null}
-      {loading && !data ? <Loading /> : null}
-      <ErrorMessage error={error || failure} onRetry={error ? reload : null} />
-      {data && !list.length ? <p>{t("inbox.none")}</p> : null}
+      <ApiStatus result={{ data, error: error || failure, reload: error ? reload : null }} empty={!list.length}>
+        <p>{t("inbox.none")}</p>
+      </ApiStatus>
       <ul className="plain inbox">
         {list.map((n) => {
           const isRead = n.read || read[n.id];
@@ -64,10 +64,4 @@ function Messages() {
   );
 }
 
-export default function Inbox() {
-  return (
-    <RequireRole roles={["applicant"]}>
-      <Messages />
-    </RequireRole>
-  );
-}
+export default onlyFor(["applicant"], Messages);

@@ -2,24 +2,22 @@
 // QR code of the public page that verifies it.
 import { useTranslation } from "react-i18next";
 import { Link } from "wouter";
-import { ErrorMessage, Loading, RequireRole, useApi } from "../../components/common.jsx";
+import { ApiStatus, onlyFor, useApi } from "../../components/common.jsx";
 import { LicenceCard } from "./shared.jsx";
 
 function Wallet() {
   const { t } = useTranslation("applicant");
-  const { data, error, loading, reload } = useApi("/api/licenses");
-  const list = data?.licenses || [];
+  const result = useApi("/api/licenses");
+  const list = result.data?.licenses || [];
   return (
     <>
       <h1>{t("licences.heading")}</h1>
       <p className="hint">{t("licences.lead")}</p>
-      {loading && !data ? <Loading /> : null}
-      <ErrorMessage error={error} onRetry={reload} />
-      {data && !list.length ? (
+      <ApiStatus result={result} empty={!list.length}>
         <p>
           {t("licences.none")} <Link href="/">{t("applications.find")}</Link>
         </p>
-      ) : null}
+      </ApiStatus>
       <div className="licence-list">
         {list.map((l) => (
           <LicenceCard key={l.id} licence={l} headingLevel={2} />
@@ -29,10 +27,4 @@ function Wallet() {
   );
 }
 
-export default function Licences() {
-  return (
-    <RequireRole roles={["applicant"]}>
-      <Wallet />
-    </RequireRole>
-  );
-}
+export default onlyFor(["applicant"], Wallet);

@@ -8,6 +8,7 @@ import { lazy, Suspense, useMemo, useState } from "react";
 import { useTranslation } from "react-i18next";
 import { Link, useLocation } from "wouter";
 import { ErrorMessage, Loading, useApi } from "../../components/common.jsx";
+import { DataTable } from "../../components/DataTable.jsx";
 import { workingDays } from "../../format.js";
 import { useSession } from "../../session.js";
 import { holderKind, joined, licenceTypeName, named, useDepartments } from "./shared.jsx";
@@ -37,54 +38,54 @@ function Items({ scenario, chosen, onToggle, departments }) {
   return (
     <section aria-labelledby="items-heading">
       <h2 id="items-heading">{t("scenario.items_heading", { count: scenario.items.length })}</h2>
-      <div className="table-wrap">
-        <table>
-          <caption className="visually-hidden">{t("scenario.items_caption")}</caption>
-          <thead>
-            <tr>
-              <th scope="col">{t("scenario.item")}</th>
-              <th scope="col">{t("scenario.department")}</th>
-              <th scope="col">{t("scenario.promised")}</th>
-              <th scope="col">{t("scenario.apply")}</th>
-            </tr>
-          </thead>
-          <tbody>
-            {scenario.items.map((item) => (
-              <tr key={item.code}>
-                <td>
-                  {named(item, lang)}
-                  {item.depends_on?.length ? (
-                    <div className="hint">
-                      {t("scenario.after", {
-                        items: joined(
-                          item.depends_on.map((c) => named(byCode[c], lang) || c),
-                          lang,
-                        ),
-                      })}
-                    </div>
-                  ) : null}
-                </td>
-                <td>{named(departments[item.department], lang) || (lang === "en" ? item.department_name : item.department_name_zh)}</td>
-                <td>{workingDays(item.promised_days)}</td>
-                <td>
-                  {item.optional ? (
-                    <label className="inline-check">
-                      <input
-                        type="checkbox"
-                        checked={chosen.has(item.code)}
-                        onChange={() => onToggle(item.code)}
-                      />
-                      {t("scenario.optional_choose", { name: named(item, lang) })}
-                    </label>
-                  ) : (
-                    t("scenario.mandatory")
-                  )}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <DataTable
+        caption={t("scenario.items_caption")}
+        captionHidden
+        columns={[
+          {
+            key: "item",
+            header: t("scenario.item"),
+            cell: (item) => (
+              <>
+                {named(item, lang)}
+                {item.depends_on?.length ? (
+                  <div className="hint">
+                    {t("scenario.after", {
+                      items: joined(
+                        item.depends_on.map((c) => named(byCode[c], lang) || c),
+                        lang,
+                      ),
+                    })}
+                  </div>
+                ) : null}
+              </>
+            ),
+          },
+          {
+            key: "department",
+            header: t("scenario.department"),
+            cell: (item) =>
+              named(departments[item.department], lang) ||
+              (lang === "en" ? item.department_name : item.department_name_zh),
+          },
+          { key: "promised", header: t("scenario.promised"), cell: (item) => workingDays(item.promised_days) },
+          {
+            key: "apply",
+            header: t("scenario.apply"),
+            cell: (item) =>
+              item.optional ? (
+                <label className="inline-check">
+                  <input type="checkbox" checked={chosen.has(item.code)} onChange={() => onToggle(item.code)} />
+                  {t("scenario.optional_choose", { name: named(item, lang) })}
+                </label>
+              ) : (
+                t("scenario.mandatory")
+              ),
+          },
+        ]}
+        rows={scenario.items}
+        rowKey={(item) => item.code}
+      />
     </section>
   );
 }

@@ -9,6 +9,7 @@ import { Link, useLocation } from "wouter";
 import Form from "@rjsf/core";
 import { api, newIdempotencyKey } from "../../api.js";
 import { ErrorMessage, Loading, RequireRole, useApi } from "../../components/common.jsx";
+import { DataTable } from "../../components/DataTable.jsx";
 import { formatDateTime, workingDays } from "../../format.js";
 import { useSession } from "../../session.js";
 import {
@@ -467,33 +468,19 @@ function MySubmissions() {
       <ErrorMessage error={error} />
       {data && !apps.length ? <p>{t("mine.none")}</p> : null}
       {apps.length ? (
-        <div className="table-wrap">
-          <table>
-            <caption className="visually-hidden">{t("mine.heading")}</caption>
-            <thead>
-              <tr>
-                <th scope="col">{t("mine.number")}</th>
-                <th scope="col">{t("mine.applicant")}</th>
-                <th scope="col">{t("mine.package")}</th>
-                <th scope="col">{t("mine.submitted")}</th>
-                <th scope="col">{t("mine.status")}</th>
-              </tr>
-            </thead>
-            <tbody>
-              {apps.map((a) => (
-                <tr key={a.id}>
-                  <td>
-                    <Link href={`/counter/receipt/${a.id}`}>{a.id}</Link>
-                  </td>
-                  <td>{a.applicant.name}</td>
-                  <td>{names[a.scenario] || a.scenario}</td>
-                  <td>{formatDateTime(a.submitted_at)}</td>
-                  <td>{t(`status.${a.status}`, { defaultValue: a.status })}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <DataTable
+          caption={t("mine.heading")}
+          captionHidden
+          columns={[
+            { key: "number", header: t("mine.number"), cell: (a) => <Link href={`/counter/receipt/${a.id}`}>{a.id}</Link> },
+            { key: "applicant", header: t("mine.applicant"), cell: (a) => a.applicant.name },
+            { key: "package", header: t("mine.package"), cell: (a) => names[a.scenario] || a.scenario },
+            { key: "submitted", header: t("mine.submitted"), cell: (a) => formatDateTime(a.submitted_at) },
+            { key: "status", header: t("mine.status"), cell: (a) => t(`status.${a.status}`, { defaultValue: a.status }) },
+          ]}
+          rows={apps}
+          rowKey={(a) => a.id}
+        />
       ) : null}
     </section>
   );

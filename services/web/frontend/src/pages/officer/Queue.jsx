@@ -5,7 +5,8 @@ import { useEffect, useState } from "react";
 import { useTranslation } from "react-i18next";
 import { api } from "../../api.js";
 import { Link } from "wouter";
-import { ErrorMessage, Loading, RequireRole, useApi } from "../../components/common.jsx";
+import { ApiStatus, onlyFor, useApi } from "../../components/common.jsx";
+import { DataTable } from "../../components/DataTable.jsx";
 import { formatDate, formatDateTime } from "../../format.js";
 import { byUrgency, isOverdue, makeCalendar, workingDaysLeft } from "./calendar.js";
 
@@ -51,7 +52,8 @@ export function useItems(codes) {
 
 function QueueBody() {
   const { t, i18n } = useTranslation("officer");
-  const { data, error, loading, reload } = useApi("/api/officer/tasks", { poll: 15000 });
+  const result = useApi("/api/officer/tasks", { poll: 15000 });
+  const { data } = result;
   const { data: cal } = useApi("/api/calendar", { anonymous: true });
   const calendar = cal ? makeCalendar(cal) : null;
   const tasks = byUrgency(data?.tasks || []);
@@ -66,59 +68,48 @@ function QueueBody() {
           {overdue ? <strong className="warning">{t("queue.overdue", { count: overdue })}</strong> : null}
         </p>
       ) : null}
-      {loading && !data ? <Loading /> : null}
-      <ErrorMessage error={error} onRetry={reload} />
-      {data && !tasks.length ? <p className="notice">{t("queue.empty")}</p> : null}
+      <ApiStatus result={result} empty={!tasks.length}>
+        <p className="notice">{t("queue.empty")}</p>
+      </ApiStatus>
       {tasks.length ? (
-        <div className="table-wrap">
-          <table className="queue">
-            <caption className="visually-hidden">{t("queue.caption")}</caption>
-            <thead>
-              <tr>
-                <th scope="col">{t("queue.item")}</th>
-                <th scope="col">{t("queue.applicant")}</th>
-                <th scope="col">{t("queue.state")}</th>
-                <th scope="col">{t("queue.sent")}</th>
-                <th scope="col">{t("queue.due")}</th>
-              </tr>
-            </thead>
-            <tbody>
-              {tasks.map((task) => (
-                <tr key={task.task_id} className={isOverdue(task.due) ? "overdue" : undefined}>
-                  <td>
-                    <Link href={taskPath(task.task_id)}>
-                      {t("queue.open", {
-                        item:
-                          i18n.language === "en"
-                            ? task.item_name
-                            : items[task.item_code]?.name_zh || task.item_name,
-                        number: task.application_id.slice(0, 8),
-                      })}
-                    </Link>
-                  </td>
-                  <td>{task.applicant?.name}</td>
-                  <td>
-                    {t(`state.${task.state}`, { defaultValue: task.state })}
-                    {task.attempt > 1 ? t("paren", { text: t("queue.attempt", { count: task.attempt }) }) : ""}
-                  </td>
-                  <td>{formatDateTime(task.sent_at)}</td>
-                  <td>
-                    <Deadline due={task.due} calendar={calendar} />
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <DataTable
+          className="queue"
+          caption={t("queue.caption")}
+          captionHidden
+          columns={[
+            {
+              key: "item",
+              header: t("queue.item"),
+              cell: (task) => (
+                <Link href={taskPath(task.task_id)}>
+                  {t("queue.open", {
+                    item: i18n.language === "en" ? task.item_name : items[task.item_code]?.name_zh || task.item_name,
+                    number: task.application_id.slice(0, 8),
+                  })}
+                </Link>
+              ),
+            },
+            { key: "applicant", header: t("queue.applicant"), cell: (task) => task.applicant?.name },
+            {
+              key: "state",
+              header: t("queue.state"),
+              cell: (task) => (
+                <>
+                  {t(`state.${task.state}`, { defaultValue: task.state })}
+                  {task.attempt > 1 ? t("paren", { text: t("queue.attempt", { count: task.attempt }) }) : ""}
+                </>
+              ),
+            },
+            { key: "sent", header: t("queue.sent"), cell: (task) => formatDateTime(task.sent_at) },
+            { key: "due", header: t("queue.due"), cell: (task) => <Deadline due={task.due} calendar={calendar} /> },
+          ]}
+          rows={tasks}
+          rowKey={(task) => task.task_id}
+          rowClassName={(task) => (isOverdue(task.due) ? "overdue" : undefined)}
+        />
       ) : null}
     </>
   );
 }
 
-export default function Queue() {
-  return (
-    <RequireRole roles={["officer"]}>
-      <QueueBody />
-    </RequireRole>
-  );
-}
+export default onlyFor(["officer"], QueueBody);

@@ -6,7 +6,8 @@
 // filter narrows further, within it.
 import { useId, useMemo, useState } from "react";
 import { useTranslation } from "react-i18next";
-import { ErrorMessage, Loading, RequireRole, useApi } from "../../components/common.jsx";
+import { ApiStatus, onlyFor, useApi } from "../../components/common.jsx";
+import { DataTable } from "../../components/DataTable.jsx";
 import { formatDate } from "../../format.js";
 import { useSession } from "../../session.js";
 import ChartCanvas from "./Chart.jsx";
@@ -62,7 +63,8 @@ function Overdue({ region }) {
   const { t } = useTranslation("supervisor");
   const names = useNames();
   const tableId = useId();
-  const { data, error, reload } = useApi("/api/supervision/overdue", { poll: POLL_MS });
+  const result = useApi("/api/supervision/overdue", { poll: POLL_MS });
+  const { data } = result;
   const groups = useMemo(
     () => (data?.groups || []).filter((g) => regionCovers(region, g.region)),
     [data, region],
@@ -82,8 +84,7 @@ function Overdue({ region }) {
   return (
     <section aria-labelledby="overdue-heading" className="panel">
       <h2 id="overdue-heading">{t("overdue.heading")}</h2>
-      <ErrorMessage error={error} onRetry={reload} />
-      {!data && !error ? <Loading /> : null}
+      <ApiStatus result={result} />
       {data ? (
         <>
           <p>{t("overdue.total", { count: total })}</p>
@@ -98,69 +99,43 @@ function Overdue({ region }) {
                 })}
                 describedBy={tableId}
               />
-              <div className="table-wrap">
-                <table id={tableId}>
-                  <caption>{t("overdue.by_group")}</caption>
-                  <thead>
-                    <tr>
-                      <th scope="col">{t("columns.department")}</th>
-                      <th scope="col">{t("columns.region")}</th>
-                      <th scope="col">{t("overdue.count")}</th>
-                    </tr>
-                  </thead>
-                  <tbody>
-                    {groups.map((g) => (
-                      <tr key={`${g.department}-${g.region}`}>
-                        <td>{names.department(g.department)}</td>
-                        <td>{names.region(g.region)}</td>
-                        <td>{g.count}</td>
-                      </tr>
-                    ))}
-                  </tbody>
-                </table>
-              </div>
+              <DataTable
+                id={tableId}
+                caption={t("overdue.by_group")}
+                columns={[
+                  { key: "department", header: t("columns.department"), cell: (g) => names.department(g.department) },
+                  { key: "region", header: t("columns.region"), cell: (g) => names.region(g.region) },
+                  { key: "count", header: t("overdue.count"), cell: (g) => g.count },
+                ]}
+                rows={groups}
+                rowKey={(g) => `${g.department}-${g.region}`}
+              />
             </div>
           ) : null}
           {tasks.length ? (
-            <div className="table-wrap">
-              <table>
-                <caption>{t("overdue.tasks")}</caption>
-                <thead>
-                  <tr>
-                    <th scope="col">{t("columns.application")}</th>
-                    <th scope="col">{t("columns.item")}</th>
-                    <th scope="col">{t("columns.department")}</th>
-                    <th scope="col">{t("columns.region")}</th>
-                    <th scope="col">{t("columns.due")}</th>
-                    <th scope="col">{t("columns.legal_due")}</th>
-                    <th scope="col">{t("columns.escalated")}</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {tasks.map((task) => (
-                    <tr key={task.task_id}>
-                      <td>
-                        <code>{task.application_id}</code>
-                      </td>
-                      <td>
-                        <ItemName code={task.item_code} fallback={task.item_name} />
-                      </td>
-                      <td>{names.department(task.department)}</td>
-                      <td>{names.region(task.region)}</td>
-                      <td>{formatDate(task.due)}</td>
-                      <td>{formatDate(task.legal_due)}</td>
-                      <td>
-                        {task.escalated ? (
-                          <span className="status bad">{t("overdue.escalated")}</span>
-                        ) : (
-                          t("overdue.not_escalated")
-                        )}
-                      </td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
+            <DataTable
+              caption={t("overdue.tasks")}
+              columns={[
+                { key: "application", header: t("columns.application"), cell: (task) => <code>{task.application_id}</code> },
+                {
+                  key: "item",
+                  header: t("columns.item"),
+                  cell: (task) => <ItemName code={task.item_code} fallback={task.item_name} />,
+                },
+                { key: "department", header: t("columns.department"), cell: (task) => names.department(task.department) },
+                { key: "region", header: t("columns.region"), cell: (task) => names.region(task.region) },
+                { key: "due", header: t("columns.due"), cell: (task) => formatDate(task.due) },
+                { key: "legal_due", header: t("columns.legal_due"), cell: (task) => formatDate(task.legal_due) },
+                {
+                  key: "escalated",
+                  header: t("columns.escalated"),
+                  cell: (task) =>
+                    task.escalated ? <span className="status bad">{t("overdue.escalated")}</span> : t("overdue.not_escalated"),
+                },
+              ]}
+              rows={tasks}
+              rowKey={(task) => task.task_id}
+            />
           ) : null}
         </>
       ) : null}
@@ -184,8 +159,7 @@ function Reviews({ region }) {
   return (
     <section aria-labelledby="reviews-heading" className="panel">
       <h2 id="reviews-heading">{t("reviews.heading")}</h2>
-      <ErrorMessage error={published.error} onRetry={published.reload} />
-      {!published.data && !published.error ? <Loading /> : null}
+      <ApiStatus result={published} />
       {reviews ? (
         <>
           <p>{t("reviews.total", { count: total, rate: percent(reviews.good_rate) })}</p>
@@ -199,65 +173,61 @@ function Reviews({ region }) {
               })}
               describedBy={tableId}
             />
-            <div className="table-wrap">
-              <table id={tableId}>
-                <caption>{t("reviews.by_level")}</caption>
-                <thead>
-                  <tr>
-                    <th scope="col">{t("columns.level")}</th>
-                    <th scope="col">{t("reviews.count")}</th>
-                    <th scope="col">{t("reviews.share")}</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {LEVELS.map((level) => (
-                    <tr key={level}>
-                      <td>{t(`levels.${level}`)}</td>
-                      <td>{reviews.levels[level] || 0}</td>
-                      <td>{total ? percent((reviews.levels[level] || 0) / total) : "—"}</td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
+            <DataTable
+              id={tableId}
+              caption={t("reviews.by_level")}
+              columns={[
+                { key: "level", header: t("columns.level"), cell: (level) => t(`levels.${level}`) },
+                { key: "count", header: t("reviews.count"), cell: (level) => reviews.levels[level] || 0 },
+                {
+                  key: "share",
+                  header: t("reviews.share"),
+                  cell: (level) => (total ? percent((reviews.levels[level] || 0) / total) : "—"),
+                },
+              ]}
+              rows={LEVELS}
+              rowKey={(level) => level}
+            />
           </div>
         </>
       ) : null}
       <h3>{t("reviews.by_department")}</h3>
       <p className="hint">{t("reviews.by_department_hint")}</p>
-      <ErrorMessage error={stats.error} onRetry={stats.reload} />
+      <ApiStatus result={stats} quiet />
       {stats.data ? (
-        <div className="table-wrap">
-          <table>
-            <caption className="visually-hidden">{t("reviews.by_department")}</caption>
-            <thead>
-              <tr>
-                <th scope="col">{t("columns.department")}</th>
-                <th scope="col">{t("columns.applications")}</th>
-                <th scope="col">{t("columns.reviews")}</th>
-                <th scope="col">{t("columns.good_rate")}</th>
-                <th scope="col">{t("columns.bad")}</th>
-                <th scope="col">{t("columns.cases")}</th>
-                <th scope="col">{t("columns.rectification_rate")}</th>
-              </tr>
-            </thead>
-            <tbody>
-              {stats.data.groups.map((g) => (
-                <tr key={g.key}>
-                  <td>{names.department(g.key)}</td>
-                  <td>{g.applications}</td>
-                  <td>{g.reviews}</td>
-                  <td>{percent(g.good_review_rate)}</td>
-                  <td>{g.bad}</td>
-                  <td>{g.rectification?.cases ?? 0}</td>
-                  <td>{percent(g.rectification?.rate)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <DataTable
+          caption={t("reviews.by_department")}
+          captionHidden
+          columns={[
+            { key: "department", header: t("columns.department"), cell: (g) => names.department(g.key) },
+            { key: "applications", header: t("columns.applications"), cell: (g) => g.applications },
+            { key: "reviews", header: t("columns.reviews"), cell: (g) => g.reviews },
+            { key: "good_rate", header: t("columns.good_rate"), cell: (g) => percent(g.good_review_rate) },
+            { key: "bad", header: t("columns.bad"), cell: (g) => g.bad },
+            { key: "cases", header: t("columns.cases"), cell: (g) => g.rectification?.cases ?? 0 },
+            { key: "rate", header: t("columns.rectification_rate"), cell: (g) => percent(g.rectification?.rate) },
+          ]}
+          rows={stats.data.groups}
+          rowKey={(g) => g.key}
+        />
       ) : null}
     </section>
+  );
+}
+
+// a case's state, and which of its deadlines it has missed
+function CaseState({ c }) {
+  const { t } = useTranslation("supervisor");
+  return (
+    <>
+      {t(`states.${c.state}`)}
+      {c.overdue_now?.length ? (
+        <>
+          {" "}
+          <span className="status bad">{c.overdue_now.map((d) => t(`rectifications.late.${d}`)).join("、")}</span>
+        </>
+      ) : null}
+    </>
   );
 }
 
@@ -265,7 +235,8 @@ function Rectifications({ region }) {
   const { t } = useTranslation("supervisor");
   const names = useNames();
   const tableId = useId();
-  const { data, error, reload } = useApi("/api/rectifications?limit=200", { poll: POLL_MS });
+  const result = useApi("/api/rectifications?limit=200", { poll: POLL_MS });
+  const { data } = result;
   const cases = useMemo(
     () => (data?.cases || []).filter((c) => regionCovers(region, c.region)),
     [data, region],
@@ -277,8 +248,7 @@ function Rectifications({ region }) {
   return (
     <section aria-labelledby="rect-heading" className="panel">
       <h2 id="rect-heading">{t("rectifications.heading")}</h2>
-      <ErrorMessage error={error} onRetry={reload} />
-      {!data && !error ? <Loading /> : null}
+      <ApiStatus result={result} />
       {data ? (
         <>
           <p>{t("rectifications.total", { count: cases.length, overdue })}</p>
@@ -293,73 +263,35 @@ function Rectifications({ region }) {
                 })}
                 describedBy={tableId}
               />
-              <div className="table-wrap">
-                <table id={tableId}>
-                  <caption>{t("rectifications.by_state")}</caption>
-                  <thead>
-                    <tr>
-                      <th scope="col">{t("columns.state")}</th>
-                      <th scope="col">{t("rectifications.count")}</th>
-                    </tr>
-                  </thead>
-                  <tbody>
-                    {STATES.map((s, i) => (
-                      <tr key={s}>
-                        <td>{t(`states.${s}`)}</td>
-                        <td>{counts[i]}</td>
-                      </tr>
-                    ))}
-                  </tbody>
-                </table>
-              </div>
+              <DataTable
+                id={tableId}
+                caption={t("rectifications.by_state")}
+                columns={[
+                  { key: "state", header: t("columns.state"), cell: (s) => t(`states.${s}`) },
+                  { key: "count", header: t("rectifications.count"), cell: (s, i) => counts[i] },
+                ]}
+                rows={STATES}
+                rowKey={(s) => s}
+              />
             </div>
           ) : null}
           {cases.length ? (
-            <div className="table-wrap">
-              <table>
-                <caption>{t("rectifications.cases")}</caption>
-                <thead>
-                  <tr>
-                    <th scope="col">{t("columns.case")}</th>
-                    <th scope="col">{t("columns.scenario")}</th>
-                    <th scope="col">{t("columns.department")}</th>
-                    <th scope="col">{t("columns.region")}</th>
-                    <th scope="col">{t("columns.level")}</th>
-                    <th scope="col">{t("columns.complaint")}</th>
-                    <th scope="col">{t("columns.state")}</th>
-                    <th scope="col">{t("columns.visit_due")}</th>
-                    <th scope="col">{t("columns.rectify_due")}</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {cases.map((c) => (
-                    <tr key={c.id}>
-                      <td>
-                        <code>{c.id}</code>
-                      </td>
-                      <td>{names.scenario(c.scenario)}</td>
-                      <td>{names.department(c.department)}</td>
-                      <td>{names.region(c.region)}</td>
-                      <td>{t(`levels.${c.level}`, { defaultValue: c.level })}</td>
-                      <td>{c.complaint?.comment || "—"}</td>
-                      <td>
-                        {t(`states.${c.state}`)}
-                        {c.overdue_now?.length ? (
-                          <>
-                            {" "}
-                            <span className="status bad">
-                              {c.overdue_now.map((d) => t(`rectifications.late.${d}`)).join("、")}
-                            </span>
-                          </>
-                        ) : null}
-                      </td>
-                      <td>{formatDate(c.visit_due)}</td>
-                      <td>{formatDate(c.rectify_due)}</td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
+            <DataTable
+              caption={t("rectifications.cases")}
+              columns={[
+                { key: "case", header: t("columns.case"), cell: (c) => <code>{c.id}</code> },
+                { key: "scenario", header: t("columns.scenario"), cell: (c) => names.scenario(c.scenario) },
+                { key: "department", header: t("columns.department"), cell: (c) => names.department(c.department) },
+                { key: "region", header: t("columns.region"), cell: (c) => names.region(c.region) },
+                { key: "level", header: t("columns.level"), cell: (c) => t(`levels.${c.level}`, { defaultValue: c.level }) },
+                { key: "complaint", header: t("columns.complaint"), cell: (c) => c.complaint?.comment || "—" },
+                { key: "state", header: t("columns.state"), cell: (c) => <CaseState c={c} /> },
+                { key: "visit_due", header: t("columns.visit_due"), cell: (c) => formatDate(c.visit_due) },
+                { key: "rectify_due", header: t("columns.rectify_due"), cell: (c) => formatDate(c.rectify_due) },
+              ]}
+              rows={cases}
+              rowKey={(c) => c.id}
+            />
           ) : null}
         </>
       ) : null}
@@ -385,10 +317,4 @@ function Board() {
   );
 }
 
-export default function SupervisorBoard() {
-  return (
-    <RequireRole roles={["supervisor", "operator"]}>
-      <Board />
-    </RequireRole>
-  );
-}
+export default onlyFor(["supervisor", "operator"], Board);
