@@ -225,6 +225,8 @@ def test_keyboard_only_apply_and_withdraw(page):
     page.keyboard.press("Tab")
     page.keyboard.type("430102199201011228")
     for material in BIRTH_UPLOADS:
+        # the last upload's answer re-renders the list: move on once it has settled
+        page.wait_for_load_state("networkidle")
         _tab_to(page, "el.type === 'file'")
         with page.expect_file_chooser() as chooser:
             page.keyboard.press("Space")
