@@ -89,7 +89,7 @@ class Web:
             strict_slashes=False,
         )
         self.metrics = make_wsgi_app()
-        self.gzipped = {}  # (path, mtime) -> the file's bytes, gzipped once
+        self.files = {}  # (path, mtime) -> (mimetype, bytes, gzipped bytes or None)
 
     def __call__(self, environ, start_response):
         request = Request(environ)
@@ -131,20 +131,25 @@ class Web:
             )
         return self.file(request, index, "no-cache")
 
+    def contents(self, path):
+        """(mimetype, bytes, gzipped bytes or None) of a built file: read, and compressed
+        when worth it, once per version of the file (its mtime), not per request."""
+        key = (str(path), path.stat().st_mtime_ns)
+        if key not in self.files:
+            mimetype = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+            body = path.read_bytes()
+            packed = (
+                gzip.compress(body, compresslevel=9, mtime=0)
+                if mimetype.startswith(COMPRESSIBLE) and len(body) > 1024
+                else None
+            )
+            self.files[key] = (mimetype, body, packed)
+        return self.files[key]
+
     def file(self, request, path, cache):
-        mimetype = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-        body = path.read_bytes()
-        gzipped = (
-            "gzip" in request.headers.get("Accept-Encoding", "")
-            and mimetype.startswith(COMPRESSIBLE)
-            and len(body) > 1024
-        )
-        if gzipped:
-            key = (str(path), path.stat().st_mtime_ns)
-            if key not in self.gzipped:
-                self.gzipped[key] = gzip.compress(body, compresslevel=9, mtime=0)
-            body = self.gzipped[key]
-        response = Response(body, mimetype=mimetype)
+        mimetype, body, packed = self.contents(path)
+        gzipped = packed is not None and "gzip" in request.headers.get("Accept-Encoding", "")
+        response = Response(packed if gzipped else body, mimetype=mimetype)
         response.headers["Cache-Control"] = cache
         response.headers["Vary"] = "Accept-Encoding"
         if gzipped:
