@@ -120,3 +120,9 @@ export function ApiStatus({ result, empty = false, quiet = false, children = nul
     </>
   );
 }
+
+// `list` with `value` in it (on) or out of it: a set of checkboxes' chosen codes
+export function toggled(list, value, on = !list.includes(value)) {
+  if (!on) return list.filter((v) => v !== value);
+  return list.includes(value) ? list : [...list, value];
+}

@@ -7,7 +7,7 @@
 import { lazy, Suspense, useMemo, useState } from "react";
 import { useTranslation } from "react-i18next";
 import { Link, useLocation } from "wouter";
-import { ErrorMessage, Loading, useApi } from "../../components/common.jsx";
+import { ErrorMessage, Loading, toggled, useApi } from "../../components/common.jsx";
 import { DataTable } from "../../components/DataTable.jsx";
 import { workingDays } from "../../format.js";
 import { useSession } from "../../session.js";
@@ -168,7 +168,7 @@ export default function Scenario({ params }) {
   if (!data) return null;
 
   function toggle(itemCode) {
-    setOptional((list) => (list.includes(itemCode) ? list.filter((c) => c !== itemCode) : [...list, itemCode]));
+    setOptional((list) => toggled(list, itemCode));
   }
   const description = lang === "en" ? data.description : data.description_zh || data.description;
 

@@ -8,7 +8,7 @@ import { useTranslation } from "react-i18next";
 import { Link, useLocation } from "wouter";
 import Form from "@rjsf/core";
 import { api, newIdempotencyKey } from "../../api.js";
-import { ErrorMessage, Loading, RequireRole, useApi } from "../../components/common.jsx";
+import { ErrorMessage, Loading, RequireRole, toggled, useApi } from "../../components/common.jsx";
 import { DataTable } from "../../components/DataTable.jsx";
 import { formatDateTime, workingDays } from "../../format.js";
 import { useSession } from "../../session.js";
@@ -392,13 +392,7 @@ function ApplicationForm({ code, onCancel }) {
               <input
                 type="checkbox"
                 checked={optional.includes(item.code)}
-                onChange={(e) =>
-                  setOptional(
-                    e.target.checked
-                      ? [...optional, item.code]
-                      : optional.filter((c) => c !== item.code),
-                  )
-                }
+                onChange={(e) => setOptional(toggled(optional, item.code, e.target.checked))}
               />{" "}
               {nameOf(item, lang)}
             </label>

@@ -7,7 +7,7 @@ import { useEffect, useRef, useState } from "react";
 import { useTranslation } from "react-i18next";
 import { Link } from "wouter";
 import { api, ApiError } from "../../api.js";
-import { ErrorMessage, Loading, RequireRole, useApi } from "../../components/common.jsx";
+import { ErrorMessage, Loading, RequireRole, toggled, useApi } from "../../components/common.jsx";
 import { formatDateTime, maskId } from "../../format.js";
 import { currentToken } from "../../session.js";
 import { displayValue, fieldTitle, flatFields } from "../../forms/schema.js";
@@ -162,11 +162,7 @@ function Decision({ task, item, onDone }) {
               <input
                 type="checkbox"
                 checked={materials.includes(m.code)}
-                onChange={(e) =>
-                  setMaterials(
-                    e.target.checked ? [...materials, m.code] : materials.filter((c) => c !== m.code),
-                  )
-                }
+                onChange={(e) => setMaterials(toggled(materials, m.code, e.target.checked))}
               />{" "}
               {nameOf(m, i18n.language) || m.code}
             </label>
