@@ -257,14 +257,20 @@ def verification(license, stored, public_keys, now):
         stored and stored.get("status") == "revoked" and stored.get("key_id") == license["key_id"]
     )
     result = verify(license, public_keys, now, revoked)
-    answer = {"id": license["id"], "result": result}
+    return result, verification_answer(license, result, signed_content, stored)
+
+
+def verification_answer(license, result, content, stored, **extra):
+    """A verify answer: the verdict, what the signature covers as `content(license)` shows
+    it (unless forged: then nothing is vouched for), and the revocation when revoked."""
+    answer = {"id": license["id"], "result": result, **extra}
     if result != "forged":
-        answer["license"] = signed_content(license)
+        answer["license"] = content(license)
     if result == "revoked":
         answer.update(
             revoked_at=stored.get("revoked_at"), revocation_reason=stored.get("revocation_reason")
         )
-    return result, answer
+    return answer
 
 
 def masked_name(name):
@@ -316,14 +322,9 @@ def public_verification(stored, license_id, public_keys, now):
         raise Unknown(f"no e-licence {license_id}")
     revoked = stored.get("status") == "revoked"
     result = verify(stored, public_keys, now, revoked)
-    answer = {"id": stored["id"], "result": result, "masked": PUBLICLY_MASKED}
-    if result != "forged":
-        answer["license"] = public_content(stored)
-    if result == "revoked":
-        answer.update(
-            revoked_at=stored.get("revoked_at"), revocation_reason=stored.get("revocation_reason")
-        )
-    return result, answer
+    return result, verification_answer(
+        stored, result, public_content, stored, masked=PUBLICLY_MASKED
+    )
 
 
 def revocation(license, license_id, reason, now):
