@@ -24,7 +24,7 @@ from kombu import Connection
 from services.catalog.domain import load_data
 from onestop.client import PERSON_ID
 from onestop.common import broker_users, config, tokens
-from onestop.contracts.topology import declare_all
+from onestop.contracts.topology import declare_all, retire_queues
 from ops.deploy.prometheus import local_targets
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -91,6 +91,7 @@ def check_broker(departments):
         with Connection(uri, connect_timeout=5) as connection:
             connection.ensure_connection(max_retries=2, interval_start=1)
             declare_all(connection, departments)
+            retire_queues(connection.channel())
     except Exception as exc:
         sys.exit(
             f"cannot reach RabbitMQ at AMQP_URI={uri!s} ({exc}).\n"

@@ -86,6 +86,31 @@ dead_letter_queue = Queue(
 )
 
 
+# Queues of entrypoints that no longer exist. Still bound to their exchange, each would
+# collect a copy of every event for nobody; the runner (ops/runner.py) and the topology job
+# (ops/deploy/broker_setup.py) delete them. Every event they held was also delivered to the
+# handler that took the retired one's work (docs/adr/0028), so deleting them loses nothing.
+# Deleting needs the administrator: the runner and the topology job have it.
+RETIRED_QUEUES = (
+    "evt-intake-application_submitted--feedback.count_application_submitted",
+    "evt-routing-application_decided--feedback.count_application_decided",
+)
+
+
+def retire_queues(channel):
+    """Delete the retired queues (those absent are fine); the names deleted."""
+    deleted = []
+    for name in RETIRED_QUEUES:
+        try:
+            channel.queue_declare(name, passive=True)
+        except Exception:  # absent: the broker closed this channel; take a fresh one
+            channel = channel.connection.channel()
+            continue
+        channel.queue_delete(name)
+        deleted.append(name)
+    return deleted
+
+
 def declare_all(connection, departments=()):
     """Declare exchanges and queues (idempotent); used by the runner and by consumers."""
     channel = connection.default_channel

@@ -17,6 +17,7 @@ from urllib.parse import quote, unquote, urlparse
 import requests
 
 from ops.broker_exporter import vhost_of
+from onestop.contracts.topology import RETIRED_QUEUES
 from onestop.common import broker_users, config
 from ops.deploy.broker_permissions import service_grants
 from ops.deploy.rabbitmq import DEFINITIONS, departments
@@ -42,6 +43,12 @@ def apply(management_url, amqp_uri, definitions, timeout=120):
     requests.post(
         f"{base}/api/definitions/{vhost}", json=definitions, auth=auth, timeout=30
     ).raise_for_status()
+    for name in RETIRED_QUEUES:  # entrypoints gone: their queues would fill for nobody
+        deleted = requests.delete(
+            f"{base}/api/queues/{vhost}/{quote(name, safe='')}", auth=auth, timeout=10
+        )
+        if deleted.status_code != 404:
+            deleted.raise_for_status()
 
 
 def main():

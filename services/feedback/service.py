@@ -65,6 +65,9 @@ class FeedbackService(ServiceBase):
     now = Clock()
 
     # -- events in -------------------------------------------------------------------
+    # One handler per event does both the reviews' bookkeeping and the published
+    # statistics (one delivery instead of two; docs/adr/0028). Both halves are idempotent,
+    # so a retry after a failure in the second redoes the first harmlessly.
     @event_handler("intake", APPLICATION_SUBMITTED)
     def handle_application_submitted(self, payload):
         submitted = load_event(ApplicationSubmittedSchema, payload, APPLICATION_SUBMITTED)
@@ -74,12 +77,21 @@ class FeedbackService(ServiceBase):
             submitted["scenario"],
             self.now(),
         )
+        self._count_submitted(submitted)
 
     @event_handler("routing", APPLICATION_DECIDED)
     def handle_application_decided(self, payload):
-        self._steps().note_decided(
-            load_event(ApplicationDecidedSchema, payload, APPLICATION_DECIDED)
-        )
+        decided = load_event(ApplicationDecidedSchema, payload, APPLICATION_DECIDED)
+        steps = self._steps()
+        try:
+            facts = statistics.decided_facts(
+                decided, steps.calendar(decided.get("catalog_version"))
+            )
+        except (KeyError, TypeError, ValueError) as exc:  # before anything is written
+            raise InvalidMessage(f"bad {APPLICATION_DECIDED}: {exc!r}") from None
+        steps.note_decided(decided)
+        doc = self.published.note_facts(decided["application_id"], "decided", facts)
+        self._refresh(decided["application_id"], doc)
 
     # -- reviews ---------------------------------------------------------------------
     @http("POST", "/api/applications/<string:application_id>/reviews")
@@ -174,9 +186,7 @@ class FeedbackService(ServiceBase):
         )
         return statistics.report(buckets, query)
 
-    @event_handler("intake", APPLICATION_SUBMITTED)
-    def count_application_submitted(self, payload):
-        submitted = load_event(ApplicationSubmittedSchema, payload, APPLICATION_SUBMITTED)
+    def _count_submitted(self, submitted):
         plan = self.catalog.plan(
             submitted["scenario"],
             submitted["region"],
@@ -186,17 +196,6 @@ class FeedbackService(ServiceBase):
         facts = statistics.submitted_facts(submitted, None if "error" in plan else plan)
         doc = self.published.note_facts(submitted["application_id"], "submitted", facts)
         self._refresh(submitted["application_id"], doc)
-
-    @event_handler("routing", APPLICATION_DECIDED)
-    def count_application_decided(self, payload):
-        decided = load_event(ApplicationDecidedSchema, payload, APPLICATION_DECIDED)
-        calendar = self._steps().calendar(decided.get("catalog_version"))
-        try:
-            facts = statistics.decided_facts(decided, calendar)
-        except (KeyError, TypeError, ValueError) as exc:
-            raise InvalidMessage(f"bad {APPLICATION_DECIDED}: {exc!r}") from None
-        doc = self.published.note_facts(decided["application_id"], "decided", facts)
-        self._refresh(decided["application_id"], doc)
 
     @event_handler("feedback", REVIEW_SUBMITTED)
     def count_review(self, payload):

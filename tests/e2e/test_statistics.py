@@ -337,7 +337,7 @@ def test_replayed_events_count_once(mesh, batch):
             feedback, "feedback_entrypoint_calls_total", entrypoint=entrypoint, outcome="ok"
         )
 
-    calls = {e: handled(e) for e in ("count_application_decided", "count_application_submitted")}
+    calls = {e: handled(e) for e in ("handle_application_decided", "handle_application_submitted")}
     dispatch = event_dispatcher({"AMQP_URI": mesh.amqp_uri})
     dispatch("routing", "application_decided", decided_event(workflow)["body"])
     dispatch("intake", "application_submitted", submitted)
