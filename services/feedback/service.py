@@ -194,28 +194,34 @@ class FeedbackService(ServiceBase):
             submitted["catalog_version"],
         )
         facts = statistics.submitted_facts(submitted, None if "error" in plan else plan)
-        doc = self.published.note_facts(submitted["application_id"], "submitted", facts)
+        doc = self.published.note_first_facts(submitted["application_id"], "submitted", facts)
         self._refresh(submitted["application_id"], doc)
 
     @event_handler("feedback", REVIEW_SUBMITTED)
     def count_review(self, payload):
-        self._refresh(
+        self._refresh_engaged(
             load_event(ReviewSubmittedSchema, payload, REVIEW_SUBMITTED)["application_id"]
         )
 
     @event_handler("feedback", RECTIFICATION_OPENED)
     def count_rectification_opened(self, payload):
         body = load_event(RectificationEventSchema, payload, RECTIFICATION_OPENED)
-        self._refresh(body["application_id"])
+        self._refresh_engaged(body["application_id"])
 
     @event_handler("feedback", RECTIFICATION_CLOSED)
     def count_rectification_closed(self, payload):
         body = load_event(RectificationEventSchema, payload, RECTIFICATION_CLOSED)
-        self._refresh(body["application_id"])
+        self._refresh_engaged(body["application_id"])
 
     def _refresh(self, application_id, doc=None):
         """doc: the facts as note_facts wrote them (saves the first read)."""
         statistics_metrics.count(statistics.refresh(self.published, application_id, doc=doc))
+
+    def _refresh_engaged(self, application_id):
+        """A review or case changed: the facts are marked (reviews and cases are read from
+        now on, by every refresh), then refreshed."""
+        self.published.note_engaged(application_id)
+        self._refresh(application_id)
 
     def _check_known(self, query):
         unknown = {}

@@ -269,7 +269,13 @@ def refresh(store, application_id, attempts=10, doc=None):
             doc = store.facts(application_id)
         if doc is None:
             return {}
-        new = contribution(doc, store.reviews_of(application_id), store.cases_of(application_id))
+        if doc.get("quiet"):  # no review or case noticed yet: none to read (their
+            # handlers mark the document first, then refresh again; docs/adr/0028)
+            new = contribution(doc, [], [])
+        else:
+            new = contribution(
+                doc, store.reviews_of(application_id), store.cases_of(application_id)
+            )
         diff = difference(new, doc.get("contributed") or {})
         if not diff:
             return {}

@@ -1,8 +1,9 @@
 """The published statistics' part of feedback's database (services/feedback/statistics.py).
 
 - `statistics_applications`: per application, the facts the events told (`submitted`,
-  `decided`), what it contributes to the buckets now (`contributed`) and a revision `rev`
-  for compare-and-set;
+  `decided`), what it contributes to the buckets now (`contributed`), a revision `rev`
+  for compare-and-set, and `quiet: true` while no review or case of it has been noticed
+  (docs/adr/0028);
 - `statistics_buckets`: one document per month x department x region x channel, its
   figures as top-level numbers, `$inc`-ed by the difference of a contribution.
 
@@ -12,6 +13,7 @@ Only simple operations: upsert with `$set`/`$inc`, compare-and-set on `rev` (no
 """
 
 from pymongo import ASCENDING, ReturnDocument, UpdateOne
+from pymongo.errors import DuplicateKeyError
 
 from onestop.common.store import MongoStore
 from services.feedback.statistics import FIGURES, bucket_dimensions
@@ -37,6 +39,23 @@ class StatisticsStore(MongoStore):
             upsert=True,
             return_document=ReturnDocument.AFTER,
         )
+
+    def note_first_facts(self, application_id, name, facts):
+        """`note_facts` for the event that usually comes first (`submitted`): an insert that
+        marks the document `quiet` (no review or case noticed yet, so statistics.refresh
+        need not read them) and returns it; when the document exists already (the other
+        event came first, a replay, or a review's handler marked it), `note_facts`."""
+        doc = {"_id": application_id, name: facts, "quiet": True}
+        try:
+            self.db[FACTS].insert_one(doc)
+        except DuplicateKeyError:
+            return self.note_facts(application_id, name, facts)
+        return doc
+
+    def note_engaged(self, application_id):
+        """A review or case of the application changed: never `quiet` again (upserted, so
+        that a first event arriving later finds the document and is not marked quiet)."""
+        self.db[FACTS].update_one({"_id": application_id}, {"$set": {"quiet": False}}, upsert=True)
 
     def facts(self, application_id):
         return self.db[FACTS].find_one({"_id": application_id})

@@ -80,3 +80,47 @@ def test_the_recount_finds_and_repairs_a_lost_increment(db):
     assert statistics_recount(store)["equal"] is True
     # and the handlers go on from the repaired contributions: a replay changes nothing
     assert statistics.refresh(store, "a1") == {}
+
+
+def test_a_quiet_application_skips_reviews_until_a_review_handler_marks_it(db):
+    """docs/adr/0028: the first event's insert marks the facts `quiet`, so the refreshes of
+    the submission and the decision read no reviews or cases; a review's handler marks the
+    facts first and then refreshes, and the buckets end equal to the recount."""
+    store = StatisticsStore(db)
+    store.ensure_indexes()
+    submitted = statistics.submitted_facts(submitted_event("q1", "online"), PLAN)
+    doc = store.note_first_facts("q1", "submitted", submitted)
+    assert doc["quiet"] is True
+    statistics.refresh(store, "q1", doc=doc)
+    # a review stored before its handler ran: a quiet refresh does not see it yet
+    db.reviews.insert_one(review("q1", target="taxation", level="very_dissatisfied"))
+    decided = statistics.decided_facts(decided_event("q1"), CALENDAR)
+    statistics.refresh(store, "q1", doc=store.note_facts("q1", "decided", decided))
+    recounted = statistics.recount(store.all_facts(), store.all_reviews(), store.all_cases())
+    assert store.all_buckets() != recounted
+    # the review's handler: marked, then refreshed: everything counted
+    store.note_engaged("q1")
+    assert statistics.refresh(store, "q1") != {}
+    assert not store.facts("q1")["quiet"]  # (the embedded store keeps booleans as 0 and 1)
+    recounted = statistics.recount(store.all_facts(), store.all_reviews(), store.all_cases())
+    assert store.all_buckets() == recounted
+
+
+def test_a_first_event_after_a_review_handler_is_not_quiet(db):
+    """A review's handler that ran before any facts were known leaves a marked document, so
+    the submission noted later reads the reviews (nothing is left uncounted)."""
+    store = StatisticsStore(db)
+    store.ensure_indexes()
+    db.reviews.insert_one(review("q2", target="taxation", level="very_dissatisfied"))
+    store.note_engaged("q2")
+    assert statistics.refresh(store, "q2") == {}  # no facts yet: nothing to count
+    doc = store.note_first_facts(
+        "q2", "submitted", statistics.submitted_facts(submitted_event("q2", "online"), PLAN)
+    )
+    assert not doc["quiet"]
+    statistics.refresh(store, "q2", doc=doc)
+    decided = statistics.decided_facts(decided_event("q2"), CALENDAR)
+    statistics.refresh(store, "q2", doc=store.note_facts("q2", "decided", decided))
+    recounted = statistics.recount(store.all_facts(), store.all_reviews(), store.all_cases())
+    assert store.all_buckets() == recounted
+    assert any(k.startswith("review_") for f in recounted.values() for k in f)
