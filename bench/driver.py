@@ -39,6 +39,11 @@ class Tracker:
         self.decided = {}  # id -> (decided_at wall clock, received monotonic)
         self.matched = 0
         self.matched_at = []  # monotonic receive times of matched decisions
+        # the correctness check (issue 16: exactly one decision per application): an event
+        # seen again (at-least-once delivery) must carry the same decision
+        self.identity = {}  # id -> what the first event decided
+        self.repeated = 0  # the same decision again
+        self.conflicting = 0  # another decision for an application already decided
         self.on_match = on_match
         self.closed = False
 
@@ -49,9 +54,17 @@ class Tracker:
         if early:
             self._match(application_id)
 
-    def decided_event(self, application_id, decided_at):
+    def decided_event(self, application_id, decided_at, identity=None):
+        """identity: what was decided (outcome, decided_at), compared when seen again."""
         received = time.monotonic()
         with self.lock:
+            if application_id in self.identity:
+                if self.identity[application_id] == identity:
+                    self.repeated += 1
+                else:
+                    self.conflicting += 1
+            else:
+                self.identity[application_id] = identity
             if self.closed or application_id in self.decided:
                 return
             self.decided[application_id] = (decided_at, received)
@@ -158,6 +171,8 @@ def saturate(
         "submitted": len(tracker.submitted),
         "decided": tracker.matched,
         "undecided": tracker.outstanding(),
+        "repeated_decisions": tracker.repeated,
+        "conflicting_decisions": tracker.conflicting,
         "submit_errors": len(errors),
         "first_errors": errors[:3],
     }
@@ -231,6 +246,8 @@ def offer(
         "submitted": len(tracker.submitted),
         "decided": len(latencies),
         "undecided": tracker.outstanding(),
+        "repeated_decisions": tracker.repeated,
+        "conflicting_decisions": tracker.conflicting,
         "submit_errors": len(errors),
         "first_errors": errors[:3],
         "late_submits": sum(1 for s in late if s > 0.05),

@@ -24,7 +24,8 @@ import requests
 
 from bench import procs
 from onestop.client import PERSON_ID, sample_application
-from tests.support.mesh import Mesh, reset_vhost
+from ops.runner import REPLICA_PORT_STEP
+from tests.support.mesh import PORT_OFFSETS, Mesh, reset_vhost
 
 # process name in the report <- what its command line contains
 PROCESS_NAMES = [
@@ -34,8 +35,10 @@ PROCESS_NAMES = [
     ("routing", "run_service routing"),
     ("license", "run_service license"),
     ("feedback", "run_service feedback"),
+    ("notify", "run_service notify"),
     ("departments-nameko", "run_service departments-nameko"),
     ("departments-pika", "departments.reference.pika_department"),
+    ("web", "services.web.app"),
     ("broker-exporter", "ops.broker_exporter"),
     ("store", "nx-27017"),
     ("runner", "ops.runner"),
@@ -46,6 +49,7 @@ SERVICES_WITH_METRICS = (
     "routing",
     "license",
     "feedback",
+    "notify",
     "departments-nameko",
     "departments-pika",
 )
@@ -96,19 +100,27 @@ class DecisionListener(threading.Thread):
         stamped = datetime.fromisoformat(payload["decision"]["decided_at"]).timestamp()
         self.stamp_lag.append(received - stamped)
         if self.tracker is not None:
-            self.tracker.decided_event(payload["application_id"], received)
+            decision = payload["decision"]
+            self.tracker.decided_event(
+                payload["application_id"],
+                received,
+                (decision.get("outcome"), decision.get("decided_at")),
+            )
 
 
 class MeshSystem:
     name = "mesh"
 
-    def __init__(self, data_dir, catalog_dir, vhost, port_base, extra_env=None):
+    def __init__(self, data_dir, catalog_dir, vhost, port_base, extra_env=None, replicas=None):
         self.vhost = vhost
+        # service -> processes (ops/runner.py REPLICAS): competing consumers of its queues
+        self.replicas = dict(replicas or {})
         self.amqp_uri = reset_vhost(vhost)
         self.auth_key = secrets.token_hex(32)
         env = {
             "CATALOG_DATA_DIR": str(catalog_dir),
             "AUTH_SIGNING_KEY": self.auth_key,
+            "REPLICAS": ",".join(f"{name}={n}" for name, n in self.replicas.items()),
             **(extra_env or {}),
         }
         self.mesh = Mesh(data_dir, self.amqp_uri, port_base=port_base, extra_env=env)
@@ -172,6 +184,11 @@ class MeshSystem:
         found = {}
         for pid in procs.descendants(self.mesh.process.pid) + [self.mesh.process.pid]:
             name = process_name(procs.cmdline(pid))
+            if name in self.replicas:  # each replica its own row: routing, routing #2
+                number = 2
+                while name in found:
+                    name = f"{name.split(' #')[0]} #{number}"
+                    number += 1
             if name:
                 found[name] = pid
         return found
@@ -180,11 +197,16 @@ class MeshSystem:
         """Counters of every service, summed by series: {name: {labels: value}}."""
         scraped = {}
         for name in SERVICES_WITH_METRICS:
-            try:
-                text = requests.get(f"{self.mesh.service_url(name)}/metrics", timeout=10).text
-            except requests.RequestException:
-                continue
-            scraped[name] = parse_metrics(text)
+            port = self.mesh.port_base + PORT_OFFSETS[name]
+            for number in range(1, self.replicas.get(name, 1) + 1):
+                replica_port = port + REPLICA_PORT_STEP * (number - 1)
+                try:
+                    text = requests.get(f"http://127.0.0.1:{replica_port}/metrics", timeout=10).text
+                except requests.RequestException:
+                    continue
+                for series, value in parse_metrics(text).items():
+                    summed = scraped.setdefault(name, {})
+                    summed[series] = summed.get(series, 0) + value
         return scraped
 
 

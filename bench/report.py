@@ -173,6 +173,12 @@ def markdown(result):
         f"{params['soak_minutes']:g} min; took "
         f"{result.get('duration_minutes', '-')} min",
     ]
+    if params.get("replicas"):
+        lines.append(
+            "- **scale-out:** "
+            + ", ".join(f"{n} processes of {name}" for name, n in params["replicas"].items())
+            + " (competing consumers of the same queues; ops/runner.py REPLICAS)"
+        )
     redis_config = m.get("durable_celery_redis")
     if redis_config:
         lines.append(
@@ -443,8 +449,9 @@ def _runs_section(result):
     lines = [
         "## Every run",
         "",
-        "| K | system | run | in flight | apps/s | submitted | decided | undecided | errors |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| K | system | run | in flight | apps/s | submitted | decided | undecided | errors "
+        "| decision events again: same / conflicting |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for s in result.get("scenarios", []):
         for system in ("mesh", "celery", "celery-durable"):
@@ -453,13 +460,22 @@ def _runs_section(result):
                 lines.append(
                     f"| {s['k']} | {system} | saturation {index} | {r['inflight']} | "
                     f"{r['apps_per_second']} | {r['submitted']} | {r['decided']} | "
-                    f"{r['undecided']} | {r['submit_errors']} |"
+                    f"{r['undecided']} | {r['submit_errors']} | {_again(r)} |"
                 )
             for index, r in enumerate(side.get("latency", {}).get("runs", []), start=1):
                 lines.append(
                     f"| {s['k']} | {system} | latency {index} (p50/p99 "
                     f"{r['p50_ms']}/{r['p99_ms']} ms) | - | {r['achieved_submit_per_second']}"
                     f" offered | {r['submitted']} | {r['decided']} | {r['undecided']} | "
-                    f"{r['submit_errors']} |"
+                    f"{r['submit_errors']} | {_again(r)} |"
                 )
     return lines
+
+
+def _again(run):
+    """Decision events seen again for an application: with the same decision (at-least-once
+    delivery) / with another one (two decisions: a correctness failure). '-' if not
+    recorded (Celery's callback, or an older report)."""
+    if "conflicting_decisions" not in run:
+        return "-"
+    return f"{run['repeated_decisions']} / {run['conflicting_decisions']}"

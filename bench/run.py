@@ -44,6 +44,7 @@ from bench import broker_ceiling, catalog_data, driver, procs, profile, report  
 from bench.celery_system import CelerySystem, PrivateRedis  # noqa: E402
 from bench.mesh_system import MeshSystem, wait_quiet  # noqa: E402
 from tests.support.mesh import reset_vhost  # noqa: E402
+from ops import runner  # noqa: E402
 
 PRIVATE_REDIS_OFFSET = 30  # the durability-matched Celery's redis-server: port base + this
 SHARED_REDIS_PORT = 6379  # the machine's Redis (--redis-url's default)
@@ -82,6 +83,11 @@ def parse_args(argv):
     )
     parser.add_argument("--no-celery", action="store_true", help="measure the mesh alone")
     parser.add_argument(
+        "--replicas",
+        default="",
+        help="scale-out: processes per service, e.g. routing=2,intake=2 (competing consumers)",
+    )
+    parser.add_argument(
         "--no-durable-celery",
         action="store_true",
         help="without the durability-matched Celery (its private redis-server)",
@@ -111,6 +117,10 @@ def parse_args(argv):
         args.saturation_seconds, args.warmup_seconds, args.latency_seconds = 10.0, 3.0, 10.0
         args.ceiling_messages = 10000
     args.ks = [int(k) for k in args.ks.split(",")]
+    try:
+        args.replicas = runner.replicas(args.replicas)
+    except ValueError as exc:
+        parser.error(str(exc))
     args.inflight_sweep = (
         [args.inflight] if args.inflight else [int(n) for n in args.inflight_sweep.split(",")]
     )
@@ -214,7 +224,11 @@ class Bench:
         departments = catalog_data.write(self.out / "catalog")
         say("bench: starting the mesh (as `make run` does) ...")
         self.mesh = MeshSystem(
-            self.out / "mesh", self.out / "catalog", args.vhost, args.port_base
+            self.out / "mesh",
+            self.out / "catalog",
+            args.vhost,
+            args.port_base,
+            replicas=args.replicas,
         ).start()
         self.mesh.prepare(args.ks)
         if not args.no_celery:

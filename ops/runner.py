@@ -139,7 +139,38 @@ def processes(departments):
         web_env["AUTH_SIGNING_KEY"] = config.env("AUTH_SIGNING_KEY")
     table["web"] = ([PYTHON, "-m", "services.web.app"], web_env)
     table["broker-exporter"] = ([PYTHON, "-m", "ops.broker_exporter"], {})
+    for name, count in replicas().items():  # competing consumers of the same queues
+        command, extra = table[name]
+        for number in range(2, count + 1):
+            port = config.port_of(name) + REPLICA_PORT_STEP * (number - 1)
+            table[f"{name}-{number}"] = (command, dict(extra, **{port_variable(name): str(port)}))
     return table
+
+
+# REPLICAS=routing=2,intake=2 starts that many processes of a service (the benchmark's
+# scale-out check; Kubernetes scales with replicas instead). Replica n listens on the
+# service's port + 100 * (n - 1); the gateway calls the first one, the others consume.
+REPLICA_PORT_STEP = 100
+
+
+def port_variable(name):
+    return f"{name.upper().replace('-', '_')}_PORT"
+
+
+def replicas(spec=None):
+    """{service: processes} from REPLICAS ("routing=2,intake=2"); ValueError if malformed."""
+    spec = config.env("REPLICAS", "") if spec is None else spec
+    found = {}
+    for part in filter(None, (p.strip() for p in spec.split(","))):
+        name, _, count = part.partition("=")
+        if name not in config.SERVICES:
+            raise ValueError(
+                f"REPLICAS: {name!r} is not a service (one of {', '.join(config.SERVICES)})"
+            )
+        if not count.isdigit() or not 1 <= int(count) <= 8:
+            raise ValueError(f"REPLICAS: {part!r}: the count must be a whole number 1 to 8")
+        found[name] = int(count)
+    return found
 
 
 def development_tokens(key=None):
@@ -236,6 +267,10 @@ def prepare(departments):
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     departments = [d["code"] for d in load_data()["departments"]]
+    try:
+        replicas()
+    except ValueError as exc:
+        sys.exit(str(exc))
     if argv == ["--list-processes"]:  # for tools that start the processes one by one
         print(
             json.dumps(

@@ -51,7 +51,9 @@ class NotifyService(ServiceBase):
     name = "notify"
 
     store = Storage(NotifyStore, "notify")
-    outbox = Outbox("notifications")  # each delivery: a notification_queued to ourselves
+    # each delivery: a notification_queued to ourselves; once published, its entry is removed
+    # by the delivery's own update (or shortly after, by one update): docs/adr/0028
+    outbox = Outbox("notifications", settle_later=True)
     channels = Channels()
     now = Clock()
     handling = EventBeingHandled()
@@ -102,13 +104,18 @@ class NotifyService(ServiceBase):
             raise InvalidMessage(f"{event_type} lacks the field {exc} a template needs") from None
         for notice in notices:
             preferences = self.store.preferences(notice["person"])
-            for doc in domain.notifications(notice, preferences, self.channels.offered, now):
-                entries = (
+            docs = [
+                (
+                    doc,
                     with_ids([event(NOTIFICATION_QUEUED, {"notification_id": doc["_id"]})])
                     if doc["channel"] != domain.INBOX
-                    else {}
+                    else {},
                 )
-                if self.store.add(doc, entries, now):
+                for doc in domain.notifications(notice, preferences, self.channels.offered, now)
+            ]
+            stored = self.store.add_all(docs, now)  # one round trip for the notice's channels
+            for doc, entries in docs:
+                if doc["_id"] in stored:
                     NOTIFICATIONS.labels(doc["notice"], doc["channel"]).inc()
                     if entries:
                         self.outbox.publish(doc["_id"], 1, entries, alone=True)
@@ -120,16 +127,26 @@ class NotifyService(ServiceBase):
         doc = self.store.get(queued["notification_id"])
         if doc is None or doc["state"] in ("delivered", "skipped"):
             return  # unknown, or a duplicate delivery message: already done
-        self.store.note_attempt(doc["_id"], self.now())
+        # this message's outbox entry, when this process published it: removed by the
+        # update that records the attempt (else by the publisher's own update, shortly)
+        published = self.outbox.take_published(doc["_id"], 1)
         try:
             delivered = self.channels.send(doc["channel"], domain.delivery_message(doc))
         except ConnectionError as exc:  # DeliveryFailed: retried later, then dead-lettered
             DELIVERIES.labels(doc["channel"], "failed").inc()
-            self.store.settle_delivery(doc["_id"], "failing", self.now(), str(exc)[:500])
+            self._settle(doc, "failing", published, str(exc)[:500])
             raise
         outcome = "delivered" if delivered else "skipped"
         DELIVERIES.labels(doc["channel"], outcome).inc()
-        self.store.settle_delivery(doc["_id"], outcome, self.now())
+        self._settle(doc, outcome, published)
+
+    def _settle(self, doc, state, published, error=None):
+        try:
+            self.store.settle_delivery(doc["_id"], state, self.now(), error, published)
+        except Exception:
+            if published:  # not removed: removed shortly by one update of their own
+                self.outbox.remove_later(doc["_id"], 1, published)
+            raise
 
     # -- the inbox and preferences -------------------------------------------------------
     @http("GET", "/api/notifications")

@@ -2,11 +2,12 @@
 channel's carries its outbox entry), the applicant of each application, and preferences."""
 
 from pymongo import ASCENDING, DESCENDING
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import BulkWriteError
 
 from onestop.common.store import MongoStore
 
 BOOKKEEPING = ("outbox", "outbox_pending", "updated_ts", "rev")
+DUPLICATE_KEY = 11000
 
 
 class NotifyStore(MongoStore):
@@ -36,19 +37,27 @@ class NotifyStore(MongoStore):
 
     def add(self, doc, outbox, now):
         """Store one notification with its outbox entries; False when it exists already."""
+        return doc["_id"] in self.add_all([(doc, outbox)], now)
+
+    def add_all(self, docs, now):
+        """Store a notice's notifications, each (doc, its outbox entries), in one round trip
+        (an unordered insert); the ids stored. One that exists already (a replay: the unique
+        index) is left as it was; any other failure is raised."""
+        prepared = [
+            dict(doc, rev=1, outbox=outbox, outbox_pending=bool(outbox), updated_ts=now.timestamp())
+            for doc, outbox in docs
+        ]
+        if not prepared:
+            return set()
         try:
-            self.db.notifications.insert_one(
-                dict(
-                    doc,
-                    rev=1,
-                    outbox=outbox,
-                    outbox_pending=bool(outbox),
-                    updated_ts=now.timestamp(),
-                )
-            )
-        except DuplicateKeyError:
-            return False
-        return True
+            self.db.notifications.insert_many(prepared, ordered=False)
+        except BulkWriteError as exc:
+            errors = exc.details.get("writeErrors", [])
+            if any(e.get("code") != DUPLICATE_KEY for e in errors) or not errors:
+                raise
+            existing = {prepared[e["index"]]["_id"] for e in errors}
+            return {d["_id"] for d in prepared} - existing
+        return {d["_id"] for d in prepared}
 
     def get(self, notification_id):
         doc = self.db.notifications.find_one({"_id": notification_id})
@@ -79,18 +88,20 @@ class NotifyStore(MongoStore):
         )
         return doc
 
-    def note_attempt(self, notification_id, now):
-        self.db.notifications.update_one(
-            {"_id": notification_id},
-            {"$inc": {"attempts": 1}, "$set": {"last_attempt_at": now.isoformat()}},
-        )
-
-    def settle_delivery(self, notification_id, state, now, error=None):
-        """delivered, skipped (channel no longer offered) or failing (with the error)."""
-        self.db.notifications.update_one(
-            {"_id": notification_id},
-            {"$set": {"state": state, "settled_at": now.isoformat(), "last_error": error}},
-        )
+    def settle_delivery(self, notification_id, state, now, error=None, published=()):
+        """One attempt's outcome: delivered, skipped (channel no longer offered) or failing
+        (with the error), the attempt counted. `published`: the ids of the outbox entries
+        that carried this delivery's message (the notification's whole outbox), removed in
+        the same update (docs/adr/0028)."""
+        at = now.isoformat()
+        change = {
+            "$set": {"state": state, "settled_at": at, "last_error": error, "last_attempt_at": at},
+            "$inc": {"attempts": 1},
+        }
+        if published:
+            change["$set"]["outbox_pending"] = False
+            change["$unset"] = {f"outbox.{message_id}": "" for message_id in published}
+        self.db.notifications.update_one({"_id": notification_id}, change)
 
     def preferences(self, person):
         return self.db.preferences.find_one({"_id": person}, {"_id": 0})

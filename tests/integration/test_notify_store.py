@@ -78,3 +78,37 @@ def test_preferences_are_kept_and_replaced(db):
     assert store.preferences(PERSON)["channels"] == ["sms"]
     store.save_preferences(PERSON, {"channels": [], "phone": None}, NOW)
     assert store.preferences(PERSON)["channels"] == []
+
+
+def test_a_notice_channels_are_stored_in_one_insert_and_a_replay_stores_only_what_is_new(db):
+    """docs/adr/0028: one unordered insert per notice; the ids stored are those that were new
+    (a replay collides on the unique index and is left as it was)."""
+    store = NotifyStore(db)
+    store.ensure_indexes()
+    inbox, file_doc = domain.notifications(notice("C-1"), {}, ["file"], NOW)
+    assert store.add_all([(inbox, {})], NOW) == {inbox["_id"]}
+    stored = store.add_all([(inbox, {}), (file_doc, {"m1": {"kind": "event"}})], NOW)
+    assert stored == {file_doc["_id"]}
+    assert store.add_all([(inbox, {}), (file_doc, {})], NOW) == set()
+    assert db.notifications.count_documents({}) == 2
+    assert db.notifications.find_one({"_id": file_doc["_id"]})["outbox"] == {
+        "m1": {"kind": "event"}
+    }
+
+
+def test_a_delivery_attempt_is_counted_and_removes_its_published_outbox_entry(db):
+    store = NotifyStore(db)
+    store.ensure_indexes()
+    _, file_doc = domain.notifications(notice("D-1"), {}, ["file"], NOW)
+    store.add(file_doc, {"m1": {"kind": "event"}}, NOW)
+    store.settle_delivery(file_doc["_id"], "failing", NOW, "disk full")
+    first = db.notifications.find_one({"_id": file_doc["_id"]})
+    assert (first["attempts"], first["state"], first["last_error"]) == (1, "failing", "disk full")
+    assert first["outbox"] == {"m1": {"kind": "event"}} and first["outbox_pending"]
+    store.settle_delivery(
+        file_doc["_id"], "delivered", NOW + timedelta(seconds=5), published={"m1"}
+    )
+    settled = db.notifications.find_one({"_id": file_doc["_id"]})
+    assert (settled["attempts"], settled["state"]) == (2, "delivered")
+    assert settled["last_attempt_at"] == (NOW + timedelta(seconds=5)).isoformat()
+    assert not settled.get("outbox") and not settled["outbox_pending"]

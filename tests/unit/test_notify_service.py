@@ -30,28 +30,36 @@ class FakeStore:
     def preferences(self, person):
         return self.prefs.get(person)
 
-    def add(self, doc, outbox, now):
-        if doc["_id"] in self.notifications:
-            return False
-        self.notifications[doc["_id"]] = dict(doc, outbox=outbox)
-        return True
+    def add_all(self, docs, now):
+        stored = set()
+        for doc, outbox in docs:
+            if doc["_id"] not in self.notifications:
+                self.notifications[doc["_id"]] = dict(doc, outbox=dict(outbox))
+                stored.add(doc["_id"])
+        return stored
 
     def get(self, notification_id):
         return self.notifications.get(notification_id)
 
-    def note_attempt(self, notification_id, now):
-        self.notifications[notification_id]["attempts"] += 1
-
-    def settle_delivery(self, notification_id, state, now, error=None):
-        self.notifications[notification_id].update(state=state, last_error=error)
+    def settle_delivery(self, notification_id, state, now, error=None, published=()):
+        doc = self.notifications[notification_id]
+        doc.update(state=state, last_error=error, attempts=doc["attempts"] + 1)
+        for message_id in published:
+            del doc["outbox"][message_id]
 
 
 class FakeOutbox:
+    """Publishes at once; what it published is handed to the delivery's update (`take`)."""
+
     def __init__(self):
-        self.published = []
+        self.published, self.waiting = [], {}
 
     def publish(self, doc_id, rev, entries, alone=False):
         self.published += [(doc_id, entry) for entry in entries.values()]
+        self.waiting[doc_id] = set(entries)
+
+    def take_published(self, doc_id, rev):
+        return self.waiting.pop(doc_id, set())
 
 
 class FakeChannels:
@@ -102,6 +110,8 @@ def test_a_delivery_is_sent_once_even_when_its_message_comes_twice():
     assert channel == "file" and message["notification_id"] == doc_id
     assert ID_NUMBER not in str(message)
     assert notify.store.get(doc_id)["state"] == "delivered"
+    # the delivery's own update removed the outbox entry that carried its message
+    assert notify.store.get(doc_id)["outbox"] == {}
     notify.handle_notification_queued({"notification_id": "unknown"})  # nothing to do
     assert len(notify.channels.sent) == 1
 
