@@ -22,6 +22,35 @@ from onestop.common.logs import configure_logging  # noqa: E402
 from onestop.service_classes import SERVICE_CLASSES, service_class  # noqa: E402
 
 
+class ContainersRunner(ServiceRunner):
+    """nameko's ServiceRunner, where a service may be given a config of its own."""
+
+    def add_service(self, cls, service_config=None):
+        container = self.container_cls(cls, service_config or self.config)
+        self.service_map[container.service_name] = container
+
+
+def runner_for(name):
+    """The runner of process `name`: a service of the mesh with its config; the reference
+    nameko departments as one container per department, each connected as its own broker
+    user (departments/reference/nameko_department.py), and one for the process's probes."""
+    if name in config.SERVICES:
+        runner = ContainersRunner(config.nameko_config(name))
+        runner.add_service(service_class(name))
+        return runner
+    from departments.reference import nameko_department
+
+    services = nameko_department.DEPARTMENT_SERVICES
+    probes, own = broker_users.department_container_configs(
+        services, broker_users.department_nameko_config(name)
+    )
+    runner = ContainersRunner(probes)
+    runner.add_service(service_class(name))
+    for department, cls in services.items():
+        runner.add_service(cls, own[department])
+    return runner
+
+
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     if len(argv) != 1 or argv[0] not in SERVICE_CLASSES:
@@ -32,12 +61,7 @@ def main(argv=None):
     name = argv[0]
     config.refuse_weak_secrets(name)
     configure_logging(name)
-    runner = ServiceRunner(
-        config.nameko_config(name)
-        if name in config.SERVICES
-        else broker_users.department_nameko_config(name)
-    )
-    runner.add_service(service_class(name))
+    runner = runner_for(name)
     runner.start()
     logging.getLogger(__name__).info("%s started", name)
     try:

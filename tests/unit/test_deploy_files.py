@@ -441,6 +441,8 @@ def test_only_the_department_consumers_get_the_broker_users_secret(rendered):
     services = compose_file()["services"]
     for name in department_consumers:
         assert "BROKER_USERS_SECRET" in services[name]["environment"], name
+        # the broker's address only: no administrator's credentials in a department's process
+        assert services[name]["environment"]["AMQP_URI"] == "amqp://rabbitmq:5672/onestop"
     for name in config.SERVICES:
         assert not department_credentials & set(services[name]["environment"]), name
     for overlay in OVERLAYS:
@@ -451,6 +453,14 @@ def test_only_the_department_consumers_get_the_broker_users_secret(rendered):
                 for e in c.get("env", [])
             }
             assert not {"DEPARTMENT_AMQP_URIS"} & env, (overlay, name)
+            if name in department_consumers:
+                [amqp] = [
+                    e
+                    for c in deployment["spec"]["template"]["spec"]["containers"]
+                    for e in c["env"]
+                    if e["name"] == "AMQP_URI"
+                ]
+                assert amqp == {"name": "AMQP_URI", "value": "amqp://rabbitmq:5672/%2F"}
             assert ("BROKER_USERS_SECRET" in env) == (name in department_consumers), (
                 overlay,
                 name,
