@@ -19,7 +19,11 @@ from nameko.runners import ServiceRunner  # noqa: E402
 
 from onestop.common import broker_users, config  # noqa: E402
 from onestop.common.logs import configure_logging  # noqa: E402
-from onestop.service_classes import SERVICE_CLASSES, service_class  # noqa: E402
+from onestop.service_classes import (  # noqa: E402
+    SERVICE_CLASSES,
+    department_services,
+    service_class,
+)
 
 
 class ContainersRunner(ServiceRunner):
@@ -38,9 +42,7 @@ def runner_for(name):
         runner = ContainersRunner(config.nameko_config(name))
         runner.add_service(service_class(name))
         return runner
-    from departments.reference import nameko_department
-
-    services = nameko_department.DEPARTMENT_SERVICES
+    services = department_services(name)
     probes, own = broker_users.department_container_configs(
         services, broker_users.department_nameko_config(name)
     )
