@@ -16,7 +16,22 @@ SERVICE_CLASSES = {
     "departments-nameko": "departments.reference.nameko_department:ReferenceDepartment",
 }
 
+# what a process runs besides its class, each service in a container of its own config:
+# the reference nameko departments, one per department as its own broker user
+DEPARTMENT_SERVICES = {
+    "departments-nameko": "departments.reference.nameko_department:DEPARTMENT_SERVICES",
+}
+
+
+def _load(path):
+    module, _, attr = path.partition(":")
+    return getattr(importlib.import_module(module), attr)
+
 
 def service_class(name):
-    module, _, attr = SERVICE_CLASSES[name].partition(":")
-    return getattr(importlib.import_module(module), attr)
+    return _load(SERVICE_CLASSES[name])
+
+
+def department_services(name):
+    """department -> nameko service class, for a process that runs departments."""
+    return _load(DEPARTMENT_SERVICES[name]) if name in DEPARTMENT_SERVICES else {}

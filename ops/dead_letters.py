@@ -16,6 +16,11 @@ dead-letter queue. A department's result is sent again as that department's brok
 to the results exchange with that department's routing key, so that routing still knows
 who sent it (docs/adr/0005).
 
+What it needs: the broker's administrator as AMQP_URI (no service user may read
+`approval.dead`), and to replay a result, the departments' credentials
+(BROKER_USERS_SECRET or DEPARTMENT_AMQP_URIS), which no service holds: the operator gives
+both to the command alone (docs/operations.md).
+
 Looking removes nothing, and never returns a message to the queue (RabbitMQ 4 drops a
 message returned to a quorum queue 20 times, and the dead-letter queue has nowhere further
 to send it): `walk` visits the messages waiting when it starts, one at a time; each is
@@ -343,8 +348,9 @@ class DeadLetterQueue:
             ) from None
         if uri is None:
             raise ReplayFailed(
-                f"no broker credentials for department {department}: set "
-                "BROKER_USERS_SECRET or DEPARTMENT_AMQP_URIS (as routing has)"
+                f"no broker credentials for department {department}: give this command "
+                "BROKER_USERS_SECRET or DEPARTMENT_AMQP_URIS (no service has them: "
+                "docs/operations.md, Dead letters)"
             )
         try:
             connection = pika.BlockingConnection(_parameters(uri))

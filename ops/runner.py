@@ -112,10 +112,9 @@ def processes(departments):
     nameko_depts, pika_depts = split_departments(departments)
     # each department consumer connects as its department's broker user (docs/adr/0005)
     uris = broker_users.department_uris(departments)
+    # the services hold no department's credentials (routing's officer API applies an
+    # officer's decision itself: docs/adr/0028-officer-decisions-applied-directly.md)
     table = {name: ([PYTHON, "-m", "onestop.run_service", name], {}) for name in config.SERVICES}
-    # routing's officer API publishes an officer's decision as the department's broker user
-    # (and `ops.cli dead-letters` replays results so, run in the routing container)
-    table["routing"][1]["DEPARTMENT_AMQP_URIS"] = json.dumps(uris)
     table["departments-nameko"] = (
         [PYTHON, "-m", "onestop.run_service", "departments-nameko"],
         {
@@ -188,11 +187,17 @@ def development_tokens(key=None):
     return {role: tokens.mint(role, key=key, **claims) for role, claims in samples.items()}
 
 
+# what the runner's own environment may hold that no process gets unless its entry in
+# `processes` gives it: the token issuer's key, the departments' broker credentials
+WITHHELD = ("AUTH_SIGNING_KEY", "BROKER_USERS_SECRET", "DEPARTMENT_AMQP_URIS")
+
+
 def verifier_env(environ):
     """The environment of the processes the runner starts: they verify tokens with public
     keys only (AUTH_PUBLIC_KEYS as the operator gives it, else the public half of the
-    development key); the private key stays with the issuer (this runner, ops.cli)."""
-    env = {k: v for k, v in environ.items() if k != "AUTH_SIGNING_KEY"}
+    development key); the private key stays with the issuer (this runner, ops.cli), and the
+    departments' broker credentials with the department consumers (`processes`)."""
+    env = {k: v for k, v in environ.items() if k not in WITHHELD}
     if not (environ.get("AUTH_PUBLIC_KEYS") or environ.get("AUTH_PUBLIC_KEYS_FILE")):
         env["AUTH_PUBLIC_KEYS"] = json.dumps(tokens.jwks(tokens.signing_key()))
     return env

@@ -7,8 +7,10 @@ RabbitMQ checks against the connection's user, so routing knows who sent it.
 
 Passwords are derived from one secret (BROKER_USERS_SECRET, or a generated file
 under DATA_DIR that is never committed): the platform can hand a department its
-password (`python -m ops.cli broker-users --password health`) and the
-officer API can publish as the department, without a password store.
+password (`python -m ops.cli broker-users --password health`) without a password store.
+Only the department consumers, the user provisioning (broker-setup) and the operators'
+tools hold the secret; no service does (routing applies an officer's decision itself:
+docs/adr/0028-officer-decisions-applied-directly.md).
 
 Each nameko service of the mesh has a broker user of its own too (`service_user`,
 prefix BROKER_SERVICE_USER_PREFIX, default `service.`), its password derived from the same
@@ -182,8 +184,8 @@ def consumer_uris(departments):
 
 
 def department_nameko_config(name):
-    """nameko config for a reference department consumer (metrics on its own port); each
-    department connects as its own broker user (`consumer_uris`)."""
+    """nameko config for a reference department consumer process (metrics on its own port);
+    each department connects as its own broker user (`consumer_uris`)."""
     departments = [d for d in config.env("DEPARTMENTS", "").split(",") if d]
     return {
         "AMQP_URI": config.amqp_uri(),
@@ -192,6 +194,34 @@ def department_nameko_config(name):
         **config.concurrency(),
         "serializer": "json",
     }
+
+
+def without_credentials(uri):
+    """The URI's host, port and virtual host, with no user or password."""
+    parts = urlsplit(uri)
+    netloc = parts.hostname or ""
+    if parts.port:
+        netloc += f":{parts.port}"
+    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+
+
+def department_container_configs(departments, process_config):
+    """(the process's probes config, {department: its container's config}): each
+    department's nameko container gets its own user's URI as AMQP_URI and no other
+    department's; the probes (HTTP only) get no broker credentials at all. A department
+    without a URI of its own (no secret, no DEPARTMENT_AMQP_URIS) gets AMQP_URI."""
+    uris = process_config.get("DEPARTMENT_AMQP_URIS") or {}
+    base = {k: v for k, v in process_config.items() if k != "DEPARTMENT_AMQP_URIS"}
+    probes = dict(base, AMQP_URI=without_credentials(base["AMQP_URI"]))
+    own = {
+        department: dict(
+            base,
+            AMQP_URI=uris.get(department, base["AMQP_URI"]),
+            DEPARTMENT_AMQP_URIS={department: uris[department]} if department in uris else {},
+        )
+        for department in departments
+    }
+    return probes, own
 
 
 def vhost_of(uri):

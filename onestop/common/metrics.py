@@ -50,13 +50,15 @@ def entrypoint_kind(entrypoint):
 
 
 class Metrics(DependencyProvider):
-    """Counts and times every entrypoint; `outcome` is ok or error."""
+    """Counts and times every entrypoint; `outcome` is ok or error. The metrics' prefix is
+    the service's name, or `service` when several services of one process count as one."""
 
-    def __init__(self):
+    def __init__(self, service=None):
+        self.service = service
         self._starts = {}
 
     def setup(self):
-        self.calls, self.latency = _entrypoint_metrics(self.container.service_name)
+        self.calls, self.latency = _entrypoint_metrics(self.service or self.container.service_name)
 
     def worker_setup(self, worker_ctx):
         self._starts[worker_ctx] = time.perf_counter()

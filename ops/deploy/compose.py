@@ -38,6 +38,9 @@ HEADER = """\
 
 CREDENTIALS = re.compile(r"://[^/@\s\"]+:[^/@\s\"]+@")
 BROKER_USERS_SECRET = "${BROKER_USERS_SECRET:?set in .env}"
+# the reference departments' AMQP_URI: the broker's address only, no administrator's
+# credentials (each department's user and password come from BROKER_USERS_SECRET)
+DEPARTMENT_BROKER_ADDRESS = f"amqp://rabbitmq:5672/{VHOST}"
 # one token verification key for every container (without it each process would make its own)
 # the reference departments approve by rule: only with `--profile demo`
 DEMO_PROFILE = "demo"
@@ -162,6 +165,8 @@ def mesh_service(name, command, extra):
         environment["MONGO_URI"] = service_mongo_uri(name)
     if not uses_broker:  # it speaks HTTP only: no broker credentials at all
         del environment["AMQP_URI"]
+    if name in config.DEPARTMENT_CONSUMERS:  # each department logs in as its own user
+        environment["AMQP_URI"] = DEPARTMENT_BROKER_ADDRESS
     service = {
         "image": IMAGE,
         "command": ["python", *command[1:]],

@@ -125,6 +125,9 @@ def container(name, command, extra):
     # the gateway and the screens speak HTTP only: no broker credentials
     http_only = name in ("gateway", *config.FRONTENDS)
     env = [] if http_only else [secret_env("AMQP_URI", "onestop-amqp", "AMQP_URI")]
+    if name in config.DEPARTMENT_CONSUMERS:  # each department logs in as its own user
+        # (from BROKER_USERS_SECRET): the broker's address only, no administrator's URI
+        env = [{"name": "AMQP_URI", "value": f"amqp://rabbitmq:5672/{K8S_VHOST}"}]
     if name in config.SERVICES:  # its own broker user, its password only (docs/adr)
         env = service_broker_env(name)
         # its own store user, readWrite on its own database only (mongodb-users.yaml)

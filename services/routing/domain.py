@@ -483,6 +483,7 @@ def apply_payment(workflow, payment, now, calendar, message_id=None):
         "payment_confirmed",
         f"task {task['item_code']}: {payment['amount']} CNY paid (receipt "
         f"{payment['receipt_number']}); clock resumed after {paused} working days",
+        by=payment.get("confirmed_by", ""),
     )
     return finish(workflow, now, release_ready_tasks(workflow, now, calendar))
 

@@ -5,123 +5,109 @@
     POST /api/officer/tasks/{task_id}/payment    confirm the fee of one awaiting payment
 
 Officers authenticate with a bearer token of role `officer` whose `office` claim is their
-office (`<department>.<region>`, onestop.common.auth). A decision is published as an
-`approval_result` to `approval.results` as the office's **department broker user**, the
-same path and the same check (routing/boundary.py) as a department's integration, so
-routing applies it exactly like a consumer's answer. A task of another office is a 404:
-whether it exists is not the officer's business (routing/views.py).
+office (`<department>.<region>`, onestop.common.auth). A task of another office is a 404:
+whether it exists is not the officer's business (routing/views.py). A decision is applied
+to the workflow here, synchronously, by routing's own WorkflowUpdater: the same domain step
+as the department's `approval_result` (or `payment_confirmed`), the same compare-and-set
+write with its messages in the outbox, and the history names the officer (`by`). Routing
+holds no department's broker credentials: the token and the office check say who decides,
+where a consumed result is judged by its broker user (routing/boundary.py;
+docs/adr/0028-officer-decisions-applied-directly.md).
+
+Each decision has a message id, remembered on the task, so it is applied once. A request
+with an `Idempotency-Key` header gets the id derived from the officer, the task and the key:
+sent again, it changes nothing and gets the same answer.
 """
 
 import logging
+import uuid
 
-from nameko.amqp.publish import Publisher
-from nameko.extensions import DependencyProvider
-
-from onestop.common import broker_users
 from onestop.common.auth import Authenticator
-from onestop.common.http import Unavailable, http, load, read_json
+from onestop.common.errors import Conflicting, Invalid
+from onestop.common.http import http, load, read_json
 from onestop.contracts import messages as contract
-from onestop.contracts.envelope import make_envelope
-from onestop.contracts.topology import result_routing_key, results_exchange
+from onestop.contracts.envelope import InvalidMessage
 from services.routing import views
 from services.routing.schemas import OfficerDecisionSchema, OfficerPaymentSchema
 
 log = logging.getLogger(__name__)
 
+MAX_IDEMPOTENCY_KEY = 128
 
-class DepartmentResults(DependencyProvider):
-    """Publishes results as a department's broker user (publisher confirms, mandatory)."""
 
-    def setup(self):
-        self.base_uri = self.container.config["AMQP_URI"]
-        self.publishers = {}
-
-    def publisher(self, department):
-        if department not in self.publishers:
-            uri = broker_users.department_uris([department], self.base_uri).get(department)
-            if uri is None:
-                raise Unavailable(f"no broker credentials for department {department}")
-            self.publishers[department] = (
-                Publisher(
-                    uri,
-                    use_confirms=True,
-                    mandatory=True,
-                    delivery_mode=2,
-                    serializer="json",
-                    declare=[],
-                ),
-                broker_users.user_of_uri(uri),
-            )
-        return self.publishers[department]
-
-    def publish(self, department, envelope):
-        """Publish, confirmed; Unavailable (503) if not: nothing was decided, the officer
-        retries."""
-        try:
-            publisher, user = self.publisher(department)
-            publisher.publish(
-                envelope,
-                exchange=results_exchange,
-                routing_key=result_routing_key(department),
-                message_id=envelope["message_id"],
-                correlation_id=envelope["correlation_id"],
-                user_id=user,
-            )
-        except Exception as exc:
-            log.warning(
-                "officer decision on %s not published: %r", envelope["payload"]["task_id"], exc
-            )
-            raise Unavailable("the decision could not be delivered; try again") from None
-
-    def get_dependency(self, worker_ctx):
-        return self
+def decision_id(officer, task_id, request):
+    """The decision's message id: derived from the officer, the task and the request's
+    Idempotency-Key when it has one (a retry names the same decision), else new."""
+    key = request.headers.get("Idempotency-Key", "").strip()
+    if not key:
+        return uuid.uuid4().hex
+    if len(key) > MAX_IDEMPOTENCY_KEY:
+        raise Invalid(
+            "the Idempotency-Key is too long",
+            fields={"Idempotency-Key": [f"at most {MAX_IDEMPOTENCY_KEY} characters"]},
+        )
+    return uuid.uuid5(uuid.NAMESPACE_URL, f"officer:{officer.sub}:{task_id}:{key}").hex
 
 
 class OfficerApi:
-    """Mixed into RoutingService (its store is routing's)."""
+    """Mixed into RoutingService (its store and workflows are routing's)."""
 
     auth = Authenticator()
-    department_results = DepartmentResults()
 
     @http("GET", "/api/officer/tasks")
     def officer_tasks(self, request):
         officer = self.auth.require(request, "officer")
         return views.officer_tasks(self.store.with_open_tasks_at(officer.office), officer.office)
 
-    def _officer_task(self, request, task_id, schema, find):
-        """(officer, validated body, application id, task) for a request about one task of
-        the officer's office; `find` is the views function that says whether this task may
-        be acted on (a 404 or 409 otherwise)."""
+    def _officer_decides(self, request, task_id, schema, find, kind, check, by):
+        """Apply what an officer sends about one task of their office: `find` (views) says
+        whether the task may be acted on now (a 404 or 409 otherwise), `check` validates the
+        body against the task (a 400); the result is the department's message of `kind`
+        (validated as the department's would be) with the officer named under `by`.
+        Returns (officer, body, message id) once the decision is written."""
         officer = self.auth.require(request, "officer")
         body = load(schema, read_json(request))
         application_id = task_id.rpartition(":")[0]
         workflow = self.store.get(application_id) if application_id else None
-        return officer, body, application_id, find(workflow, task_id, officer.office)
-
-    def _publish_as_department(self, kind, application_id, task_id, task, fields):
-        """Publish a message of `kind` about the task as its department's broker user,
-        exactly as the department's own integration would; the envelope published."""
-        envelope = make_envelope(
-            kind,
-            application_id,
+        task = views.task_at_office(workflow, task_id, officer.office)
+        message_id = decision_id(officer, task_id, request)
+        if views.already_applied(task, message_id):  # the same request again
+            return officer, body, message_id
+        task = find(workflow, task_id, officer.office)
+        check(task, body)
+        result = load(
+            contract.PAYLOAD_SCHEMAS[kind](),
             {
                 "task_id": task_id,
                 "application_id": application_id,
                 "department": task["department"],
-                **fields,
+                **body,
             },
         )
-        self.department_results.publish(task["department"], envelope)
-        return envelope
+        result[by] = officer.sub
+        try:
+            outcome = self.workflows.decide_as_officer(kind, result, message_id)
+        except InvalidMessage as exc:  # the domain refused it: it does not fit the task
+            raise Conflicting(str(exc)) from None
+        if outcome is None or outcome.kind != "applied":
+            # decided meanwhile (another officer, or the task was cancelled): say what it is
+            workflow = self.store.get(application_id)
+            task = views.task_at_office(workflow, task_id, officer.office)
+            if not views.already_applied(task, message_id) or task["state"] == "cancelled":
+                find(workflow, task_id, officer.office)
+                raise Conflicting(outcome.detail if outcome else f"task {task_id} changed")
+        return officer, body, message_id
 
     @http("POST", "/api/officer/tasks/<string:task_id>/decision")
     def officer_decision(self, request, task_id):
-        officer, decision, application_id, task = self._officer_task(
-            request, task_id, OfficerDecisionSchema(), views.task_to_decide
-        )
-        views.check_requested_materials(task, decision)
-        envelope = self._publish_as_department(
-            contract.RESULT, application_id, task_id, task, {**decision, "decided_by": officer.sub}
+        officer, decision, message_id = self._officer_decides(
+            request,
+            task_id,
+            OfficerDecisionSchema(),
+            views.task_to_decide,
+            contract.RESULT,
+            views.check_requested_materials,
+            "decided_by",
         )
         log.info(
             "officer %s of %s decided task %s: %s",
@@ -134,23 +120,21 @@ class OfficerApi:
             "task_id": task_id,
             "decision": decision["decision"],
             "status": "submitted",
-            "message_id": envelope["message_id"],
+            "message_id": message_id,
         }
 
     @http("POST", "/api/officer/tasks/<string:task_id>/payment")
     def officer_payment(self, request, task_id):
-        """The office's cashier confirms a task's fee was paid: published as a
-        `payment_confirmed` of the department, like a payment service's."""
-        officer, payment, application_id, task = self._officer_task(
-            request, task_id, OfficerPaymentSchema(), views.task_awaiting_payment
-        )
-        views.check_payment(task, payment)
-        envelope = self._publish_as_department(
-            contract.PAYMENT, application_id, task_id, task, payment
+        """The office's cashier confirms a task's fee was paid: applied as the department's
+        `payment_confirmed` would be."""
+        officer, _, message_id = self._officer_decides(
+            request,
+            task_id,
+            OfficerPaymentSchema(),
+            views.task_awaiting_payment,
+            contract.PAYMENT,
+            views.check_payment,
+            "confirmed_by",
         )
         log.info("officer %s confirmed the payment of task %s", officer.sub, task_id)
-        return 202, {
-            "task_id": task_id,
-            "status": "submitted",
-            "message_id": envelope["message_id"],
-        }
+        return 202, {"task_id": task_id, "status": "submitted", "message_id": message_id}

@@ -107,14 +107,20 @@ def officer_tasks(workflows, office):
     return {"office": office, "total": len(tasks), "tasks": tasks}
 
 
-def task_to_decide(workflow, task_id, office):
-    """The task of `workflow` that an officer of `office` may decide now. Another office's
-    task is unknown to them: whether it exists is not their business."""
+def task_at_office(workflow, task_id, office):
+    """The task of `workflow` named `task_id`, if it is `office`'s. Another office's task is
+    unknown to its officers: whether it exists is not their business."""
     task = next(
         (t for t in (workflow or {}).get("tasks", {}).values() if t["task_id"] == task_id), None
     )
     if task is None or task["office"] != office:
         raise Unknown(f"no task {task_id} at office {office}")
+    return task
+
+
+def task_to_decide(workflow, task_id, office):
+    """The task of `workflow` that an officer of `office` may decide now."""
+    task = task_at_office(workflow, task_id, office)
     if task["state"] != "sent":
         raise Conflicting(f"task {task_id} is {task['state']}, not awaiting a decision")
     return task
@@ -122,14 +128,15 @@ def task_to_decide(workflow, task_id, office):
 
 def task_awaiting_payment(workflow, task_id, office):
     """The task of `workflow` whose payment an officer of `office` may confirm now."""
-    task = next(
-        (t for t in (workflow or {}).get("tasks", {}).values() if t["task_id"] == task_id), None
-    )
-    if task is None or task["office"] != office:
-        raise Unknown(f"no task {task_id} at office {office}")
+    task = task_at_office(workflow, task_id, office)
     if task["state"] != "awaiting_payment":
         raise Conflicting(f"task {task_id} is {task['state']}, not awaiting payment")
     return task
+
+
+def already_applied(task, message_id):
+    """Whether the decision `message_id` was applied to the task (a retried request)."""
+    return bool(message_id) and message_id in task.get("seen", [])
 
 
 def check_payment(task, payment):

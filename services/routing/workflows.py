@@ -79,14 +79,36 @@ class WorkflowUpdater:
             ),
         )
 
+    def decide_as_officer(self, kind, result, message_id):
+        """An officer's decision (`kind` RESULT) or payment confirmation (PAYMENT) for the
+        task's department (routing/officer.py): the same domain step as the department's own
+        result, in one compare-and-set write with its messages in the outbox. The officer
+        API has authenticated the officer and checked that the task is their office's: the
+        broker-user check of a consumed result (boundary.py) has nothing to check here.
+        `message_id` is remembered on the task, so the same decision again changes nothing
+        (outcome `duplicate`). Returns the outcome (None: no such application); raises
+        InvalidMessage if the domain refuses it."""
+        max_rounds = int(env("MAX_CORRECTION_ROUNDS", domain.MAX_CORRECTION_ROUNDS))
+
+        def step(workflow, now):
+            calendar = self.calendar(workflow["catalog_version"])
+            if kind == contract.PAYMENT:
+                return domain.apply_payment(workflow, result, now, calendar, message_id=message_id)
+            return domain.apply_result(
+                workflow, result, now, calendar, message_id=message_id, max_corrections=max_rounds
+            )
+
+        return self.update(result["application_id"], step)
+
     def update(self, application_id, step, *args):
         """Read, apply `step(workflow, now, *args)`, write with the revision check; retry on
-        conflict. A refusal raises InvalidMessage; anything that changes nothing is counted."""
+        conflict; return the outcome written or ignored (None: no such workflow). A refusal
+        raises InvalidMessage; anything that changes nothing is counted."""
         for _ in range(MAX_ATTEMPTS):
             workflow = self.store.get(application_id)
             if workflow is None:
                 metrics.RESULTS_IGNORED.labels("unknown").inc()
-                return
+                return None
             now = self.now()
             outcome = step(workflow, now, *args)
             if outcome.kind == "refused":
@@ -95,9 +117,9 @@ class WorkflowUpdater:
             if outcome.kind != "applied":
                 metrics.RESULTS_IGNORED.labels(outcome.kind).inc()
                 if outcome.workflow is None:
-                    return
+                    return outcome
             if self._commit(workflow, outcome.workflow, outcome.messages, now):
-                return
+                return outcome
         raise RuntimeError(f"could not update {application_id} after {MAX_ATTEMPTS} attempts")
 
     def calendar(self, version):

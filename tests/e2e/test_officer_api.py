@@ -5,7 +5,9 @@ their health task waits at its office. Only an officer of that office sees it an
 decide it; the decision travels as the department's result and decides the application.
 """
 
+import json
 import uuid
+from pathlib import Path
 
 import pytest
 
@@ -180,3 +182,56 @@ def test_the_development_officer_make_run_prints_finds_the_samples_held_task(mes
     printed = development_tokens(key=key_of(mesh))["officer"]
     tasks = listed(mesh, bearer(printed))["tasks"]
     assert held["task_id"] in {t["task_id"] for t in tasks}
+
+
+def test_a_retried_decision_with_its_idempotency_key_decides_once(client, mesh, held, officer_of):
+    """routing applies an officer's decision itself (docs/adr/0028): sent again with the same
+    Idempotency-Key, the same answer and one decision; without the key, a 409."""
+    headers = dict(officer_of(held["office"]), **{"Idempotency-Key": "decision-1"})
+    body = {"decision": "approved", "data": {"reference_number": "BY-HAND-2"}}
+    first = decide(mesh, held["task_id"], headers, **body)
+    assert first.status_code == 202, first.text
+    again = decide(mesh, held["task_id"], headers, **body)
+    assert again.status_code == 202, again.text
+    assert again.json() == first.json()
+    assert client.wait_for_decision(held["application_id"], timeout=60)["status"] == "approved"
+    history = mesh.get(f"/api/applications/{held['application_id']}/history", headers=headers)
+    decided = [
+        h
+        for h in history.json()["history"]
+        if h["cause"] == "approval_result" and HEALTH_ITEM in h["transition"]
+    ]
+    assert len(decided) == 1 and decided[0]["by"] == "officer-0001"
+    plain = officer_of(held["office"])
+    assert decide(mesh, held["task_id"], plain, **body).status_code == 409
+    too_long = dict(plain, **{"Idempotency-Key": "k" * 129})
+    assert decide(mesh, held["task_id"], too_long, **body).status_code == 400
+
+
+def processes_of(mesh, module_args):
+    """(pid, environment) of this mesh's processes (its DATA_DIR) whose command line ends
+    with `module_args`."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            argv = (proc / "cmdline").read_bytes().split(b"\0")
+            environ = (proc / "environ").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        args = [a.decode(errors="replace") for a in argv if a]
+        env = dict(e.decode(errors="replace").split("=", 1) for e in environ if b"=" in e)
+        if env.get("DATA_DIR") == mesh.env["DATA_DIR"] and args[-len(module_args) :] == module_args:
+            found.append((int(proc.name), env))
+    return found
+
+
+def test_routings_process_holds_no_department_credentials(mesh):
+    """The running routing process (as `make run` starts it) has neither the departments'
+    secret nor their URIs; the department consumers have their URIs."""
+    [(_, routing)] = processes_of(mesh, ["onestop.run_service", "routing"])
+    assert "BROKER_USERS_SECRET" not in routing and "DEPARTMENT_AMQP_URIS" not in routing
+    assert "department." not in routing["AMQP_URI"]
+    [(_, departments)] = processes_of(mesh, ["onestop.run_service", "departments-nameko"])
+    assert json.loads(departments["DEPARTMENT_AMQP_URIS"])

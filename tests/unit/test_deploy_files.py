@@ -430,20 +430,57 @@ def test_every_pod_is_scraped_on_a_port_it_serves_metrics_on(rendered):
     assert {p["name"] for p in gateway["spec"]["containers"][0]["ports"]} == {"http", "metrics"}
 
 
-def test_processes_that_publish_as_departments_get_the_broker_users_secret(rendered):
-    """routing's officer API (and the dead-letter tool run in its container) publish as a
-    department's broker user: in containers they derive its password from the secret."""
-    publishing_as_departments = {"routing", "departments-nameko", "departments-pika"}
+def test_only_the_department_consumers_get_the_broker_users_secret(rendered):
+    """The reference department consumers connect as their departments' broker users: in
+    containers they derive the passwords from the secret. No service does: routing's
+    officer API applies an officer's decision itself (ADR 0028), so a compromised routing
+    cannot pose as a department. (routing's Kubernetes pod runs the broker-topology init
+    container, which creates every user; routing's own container gets none of it.)"""
+    department_consumers = {"departments-nameko", "departments-pika"}
+    department_credentials = {"BROKER_USERS_SECRET", "DEPARTMENT_AMQP_URIS"}
     services = compose_file()["services"]
-    for name in publishing_as_departments:
+    for name in department_consumers:
         assert "BROKER_USERS_SECRET" in services[name]["environment"], name
-    for name, deployment in by_kind(rendered["demo"], "Deployment").items():
-        env = {
-            e["name"]
-            for c in deployment["spec"]["template"]["spec"]["containers"]
-            for e in c.get("env", [])
-        }
-        assert ("BROKER_USERS_SECRET" in env) == (name in publishing_as_departments), name
+        # the broker's address only: no administrator's credentials in a department's process
+        assert services[name]["environment"]["AMQP_URI"] == "amqp://rabbitmq:5672/onestop"
+    for name in config.SERVICES:
+        assert not department_credentials & set(services[name]["environment"]), name
+    for overlay in OVERLAYS:
+        for name, deployment in by_kind(rendered[overlay], "Deployment").items():
+            env = {
+                e["name"]
+                for c in deployment["spec"]["template"]["spec"]["containers"]
+                for e in c.get("env", [])
+            }
+            assert not {"DEPARTMENT_AMQP_URIS"} & env, (overlay, name)
+            if name in department_consumers:
+                [amqp] = [
+                    e
+                    for c in deployment["spec"]["template"]["spec"]["containers"]
+                    for e in c["env"]
+                    if e["name"] == "AMQP_URI"
+                ]
+                assert amqp == {"name": "AMQP_URI", "value": "amqp://rabbitmq:5672/%2F"}
+            assert ("BROKER_USERS_SECRET" in env) == (name in department_consumers), (
+                overlay,
+                name,
+            )
+
+
+def test_the_runner_gives_routing_no_department_credentials(monkeypatch):
+    """`make run` and the test meshes: routing's extra environment names no department URI,
+    and what the runner's own environment holds of the departments' credentials reaches only
+    the department consumers, through their entries."""
+    monkeypatch.setenv("DEPARTMENT_AMQP_URIS", '{"health": "amqp://u:p@h/v"}')
+    table = runner.processes(["health", "taxation"])
+    for name in config.SERVICES:
+        assert not {"BROKER_USERS_SECRET", "DEPARTMENT_AMQP_URIS"} & set(table[name][1]), name
+    assert "DEPARTMENT_AMQP_URIS" in table["departments-nameko"][1]
+    inherited = runner.verifier_env(
+        {"BROKER_USERS_SECRET": "s" * 32, "DEPARTMENT_AMQP_URIS": "{}", "PATH": "/bin"}
+    )
+    assert "BROKER_USERS_SECRET" not in inherited and "DEPARTMENT_AMQP_URIS" not in inherited
+    assert inherited["PATH"] == "/bin"
 
 
 def test_services_verify_tokens_with_public_keys_and_only_the_screens_hold_the_issuers_key(

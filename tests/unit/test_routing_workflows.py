@@ -239,3 +239,65 @@ def test_result_data_past_the_boundarys_limits_is_refused_by_the_schema():
     assert ApprovalResultSchema().load(dict(payload, data=deep_enough))["data"] == deep_enough
     with pytest.raises(ValidationError):
         ApprovalResultSchema().load(dict(payload, materials=["m"] * 101))
+
+
+def officer_result(item, decision="approved", by="officer-0042"):
+    return dict(result(item, decision)["payload"], decided_by=by)
+
+
+def test_an_officers_decision_is_applied_once_by_its_message_id_and_names_the_officer():
+    """routing/officer.py: no broker user, no queue; the same domain step and write as a
+    department's result, and the same message id again changes nothing."""
+    store, outbox = started()
+    workflow_updater = updater(store, outbox)
+    outcome = workflow_updater.decide_as_officer("approval_result", officer_result("A"), "m1")
+    assert outcome.kind == "applied"
+    doc = store.docs["app1"]
+    assert doc["tasks"]["A"]["state"] == "approved" and doc["rev"] == 2
+    [entry] = [h for h in doc["history"] if h["cause"] == "approval_result"]
+    assert entry["actor"] == "department:health" and entry["by"] == "officer-0042"
+    tasks = [e for e in outbox.published[-1][2].values() if e["kind"] == "amqp"]
+    assert [t["body"]["payload"]["item_code"] for t in tasks] == ["B"]  # from the outbox
+    again = workflow_updater.decide_as_officer("approval_result", officer_result("A"), "m1")
+    assert again.kind == "duplicate" and store.docs["app1"]["rev"] == 2
+    other = workflow_updater.decide_as_officer(
+        "approval_result", officer_result("A", "rejected"), "m2"
+    )
+    assert other.kind == "late" and store.docs["app1"]["rev"] == 2
+
+
+def test_an_officers_decision_for_an_unknown_application_or_another_department_is_not_applied():
+    store, outbox = started()
+    workflow_updater = updater(store, outbox)
+    assert (
+        workflow_updater.decide_as_officer(
+            "approval_result", officer_result("A") | {"application_id": "nope"}, "m1"
+        )
+        is None
+    )
+    with pytest.raises(InvalidMessage):  # the domain's own check, as for a consumed result
+        workflow_updater.decide_as_officer(
+            "approval_result", officer_result("A") | {"department": "police"}, "m2"
+        )
+    assert store.docs["app1"]["tasks"]["A"]["state"] == "sent"
+
+
+def test_an_officers_payment_confirmation_approves_the_task_and_names_the_officer():
+    store, outbox = started()
+    store.docs["app1"]["tasks"]["A"].update(
+        state="awaiting_payment", fee=50, paused_at=NOW.isoformat()
+    )
+    payment = {
+        "task_id": "app1:A",
+        "application_id": "app1",
+        "department": "health",
+        "amount": 50.0,
+        "receipt_number": "R-1",
+        "confirmed_by": "cashier-01",
+    }
+    outcome = updater(store, outbox).decide_as_officer("payment_confirmed", payment, "p1")
+    assert outcome.kind == "applied"
+    task = store.docs["app1"]["tasks"]["A"]
+    assert task["state"] == "approved" and "p1" in task["seen"]
+    [entry] = [h for h in store.docs["app1"]["history"] if h["cause"] == "payment_confirmed"]
+    assert entry["by"] == "cashier-01"
