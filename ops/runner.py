@@ -113,7 +113,7 @@ def processes(departments):
     # each department consumer connects as its department's broker user (docs/adr/0005)
     uris = broker_users.department_uris(departments)
     # the services hold no department's credentials (routing's officer API applies an
-    # officer's decision itself: docs/adr/0028-officer-decisions-applied-directly.md)
+    # officer's decision itself: docs/adr/0029-officer-decisions-applied-directly.md)
     table = {name: ([PYTHON, "-m", "onestop.run_service", name], {}) for name in config.SERVICES}
     table["departments-nameko"] = (
         [PYTHON, "-m", "onestop.run_service", "departments-nameko"],

@@ -10,7 +10,7 @@ under DATA_DIR that is never committed): the platform can hand a department its
 password (`python -m ops.cli broker-users --password health`) without a password store.
 Only the department consumers, the user provisioning (broker-setup) and the operators'
 tools hold the secret; no service does (routing applies an officer's decision itself:
-docs/adr/0028-officer-decisions-applied-directly.md).
+docs/adr/0029-officer-decisions-applied-directly.md).
 
 Each nameko service of the mesh has a broker user of its own too (`service_user`,
 prefix BROKER_SERVICE_USER_PREFIX, default `service.`), its password derived from the same

@@ -12,7 +12,7 @@ as the department's `approval_result` (or `payment_confirmed`), the same compare
 write with its messages in the outbox, and the history names the officer (`by`). Routing
 holds no department's broker credentials: the token and the office check say who decides,
 where a consumed result is judged by its broker user (routing/boundary.py;
-docs/adr/0028-officer-decisions-applied-directly.md).
+docs/adr/0029-officer-decisions-applied-directly.md).
 
 Each decision has a message id, remembered on the task, so it is applied once. A request
 with an `Idempotency-Key` header gets the id derived from the officer, the task and the key:

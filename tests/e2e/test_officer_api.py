@@ -185,7 +185,7 @@ def test_the_development_officer_make_run_prints_finds_the_samples_held_task(mes
 
 
 def test_a_retried_decision_with_its_idempotency_key_decides_once(client, mesh, held, officer_of):
-    """routing applies an officer's decision itself (docs/adr/0028): sent again with the same
+    """routing applies an officer's decision itself (docs/adr/0029): sent again with the same
     Idempotency-Key, the same answer and one decision; without the key, a 409."""
     headers = dict(officer_of(held["office"]), **{"Idempotency-Key": "decision-1"})
     body = {"decision": "approved", "data": {"reference_number": "BY-HAND-2"}}

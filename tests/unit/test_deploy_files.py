@@ -433,7 +433,7 @@ def test_every_pod_is_scraped_on_a_port_it_serves_metrics_on(rendered):
 def test_only_the_department_consumers_get_the_broker_users_secret(rendered):
     """The reference department consumers connect as their departments' broker users: in
     containers they derive the passwords from the secret. No service does: routing's
-    officer API applies an officer's decision itself (ADR 0028), so a compromised routing
+    officer API applies an officer's decision itself (ADR 0029), so a compromised routing
     cannot pose as a department. (routing's Kubernetes pod runs the broker-topology init
     container, which creates every user; routing's own container gets none of it.)"""
     department_consumers = {"departments-nameko", "departments-pika"}
