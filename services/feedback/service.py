@@ -194,8 +194,10 @@ class FeedbackService(ServiceBase):
             submitted["catalog_version"],
         )
         facts = statistics.submitted_facts(submitted, None if "error" in plan else plan)
-        doc = self.published.note_first_facts(submitted["application_id"], "submitted", facts)
-        self._refresh(submitted["application_id"], doc)
+        counted = statistics.count_first(
+            self.published, submitted["application_id"], "submitted", facts
+        )
+        statistics_metrics.count(counted)
 
     @event_handler("feedback", REVIEW_SUBMITTED)
     def count_review(self, payload):

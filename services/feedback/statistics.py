@@ -257,6 +257,21 @@ class ChangedMeanwhile(Exception):
     """The application's contribution kept changing under us (raise: the message is retried)."""
 
 
+def count_first(store, application_id, name, facts):
+    """The event that usually comes first (`submitted`): its facts, marked `quiet` (no
+    review or case noticed yet), and what they contribute, in one insert, then the buckets
+    moved by it; when the document exists already (the other event came first, a replay,
+    or a review's handler marked it), `note_facts` and `refresh` as for any event. The
+    difference applied (docs/adr/0028)."""
+    doc = {"_id": application_id, name: facts, "quiet": True}
+    new = contribution(doc, [], [])
+    if store.insert_facts(dict(doc, contributed=new, rev=1)):
+        diff = difference(new, {})
+        store.add_to_buckets(diff)  # as after refresh's compare-and-set: only this writer
+        return diff
+    return refresh(store, application_id, doc=store.note_facts(application_id, name, facts))
+
+
 def refresh(store, application_id, attempts=10, doc=None):
     """Bring the buckets up to date with one application: its contribution now, from its
     facts, reviews and cases, minus what it contributed before, `$inc`-ed into the buckets

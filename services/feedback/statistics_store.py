@@ -40,17 +40,13 @@ class StatisticsStore(MongoStore):
             return_document=ReturnDocument.AFTER,
         )
 
-    def note_first_facts(self, application_id, name, facts):
-        """`note_facts` for the event that usually comes first (`submitted`): an insert that
-        marks the document `quiet` (no review or case noticed yet, so statistics.refresh
-        need not read them) and returns it; when the document exists already (the other
-        event came first, a replay, or a review's handler marked it), `note_facts`."""
-        doc = {"_id": application_id, name: facts, "quiet": True}
+    def insert_facts(self, doc):
+        """Insert an application's first facts document; False when it exists already."""
         try:
             self.db[FACTS].insert_one(doc)
         except DuplicateKeyError:
-            return self.note_facts(application_id, name, facts)
-        return doc
+            return False
+        return True
 
     def note_engaged(self, application_id):
         """A review or case of the application changed: never `quiet` again (upserted, so

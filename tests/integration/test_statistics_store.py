@@ -83,15 +83,15 @@ def test_the_recount_finds_and_repairs_a_lost_increment(db):
 
 
 def test_a_quiet_application_skips_reviews_until_a_review_handler_marks_it(db):
-    """docs/adr/0028: the first event's insert marks the facts `quiet`, so the refreshes of
-    the submission and the decision read no reviews or cases; a review's handler marks the
+    """docs/adr/0028: the first event's insert marks the facts `quiet` (and counts them),
+    so the counting of the submission and the decision reads no reviews or cases; a review's handler marks the
     facts first and then refreshes, and the buckets end equal to the recount."""
     store = StatisticsStore(db)
     store.ensure_indexes()
     submitted = statistics.submitted_facts(submitted_event("q1", "online"), PLAN)
-    doc = store.note_first_facts("q1", "submitted", submitted)
-    assert doc["quiet"] is True
-    statistics.refresh(store, "q1", doc=doc)
+    assert statistics.count_first(store, "q1", "submitted", submitted) != {}
+    assert store.facts("q1")["quiet"]  # one insert: facts, mark and contribution
+    assert store.all_buckets() == statistics.recount(store.all_facts(), [], [])
     # a review stored before its handler ran: a quiet refresh does not see it yet
     db.reviews.insert_one(review("q1", target="taxation", level="very_dissatisfied"))
     decided = statistics.decided_facts(decided_event("q1"), CALENDAR)
@@ -114,11 +114,10 @@ def test_a_first_event_after_a_review_handler_is_not_quiet(db):
     db.reviews.insert_one(review("q2", target="taxation", level="very_dissatisfied"))
     store.note_engaged("q2")
     assert statistics.refresh(store, "q2") == {}  # no facts yet: nothing to count
-    doc = store.note_first_facts(
-        "q2", "submitted", statistics.submitted_facts(submitted_event("q2", "online"), PLAN)
+    statistics.count_first(
+        store, "q2", "submitted", statistics.submitted_facts(submitted_event("q2", "online"), PLAN)
     )
-    assert not doc["quiet"]
-    statistics.refresh(store, "q2", doc=doc)
+    assert not store.facts("q2")["quiet"]
     decided = statistics.decided_facts(decided_event("q2"), CALENDAR)
     statistics.refresh(store, "q2", doc=store.note_facts("q2", "decided", decided))
     recounted = statistics.recount(store.all_facts(), store.all_reviews(), store.all_cases())
