@@ -133,6 +133,25 @@ def needs_of(service_cls):
     return needs
 
 
+def work_queues(service_cls):
+    """The durable queues a service takes its work from, in declaration order: its event
+    handlers' and consumers' (not RPC, replies, broadcasts, nor the token revocations every
+    service keeps). What KEDA scales the service on (ops/deploy/kubernetes.py)."""
+    from onestop.common.auth import TOKEN_REVOKED
+
+    container = ServiceContainer(service_cls, dict(PLACEHOLDER_CONFIG))
+    queues = []
+    for extension in container.extensions:
+        if isinstance(extension, EventHandler):
+            if extension.handler_type == BROADCAST or extension.event_type == TOKEN_REVOKED:
+                continue
+            extension.setup()
+            queues.append(extension.queue.name)
+        elif isinstance(extension, Consumer) and not isinstance(extension, RpcConsumer):
+            queues.append(extension.queue.name)
+    return sorted(set(queues))
+
+
 def permissions(needs):
     """configure / write / read regexes of a user in the vhost."""
     return {

@@ -12,6 +12,7 @@ import yaml
 
 from ops import runner
 from onestop.common import broker_users, config
+from onestop.contracts import topology
 from ops.deploy import __main__ as deploy, compose, prometheus, rabbitmq
 from onestop.contracts.events import APPLICATION_SUBMITTED
 
@@ -373,20 +374,43 @@ def test_the_broker_is_a_quorum_cluster_and_the_store_a_replica_set(rendered):
 
 
 def test_autoscaling_watches_queues_that_exist_and_targets_that_exist(rendered):
+    """Each scaled service watches the queues it takes work from: queues of the broker's
+    definitions, or the durable queues of its own event handlers (named by nameko
+    `evt-<source>-<event>--<service>.<handler>`, the handler a method of its class)."""
+    from onestop.service_classes import service_class
+
     demo = rendered["demo"]
-    queues = {q["name"] for q in rabbitmq.definitions()["queues"]}
-    queues.add(f"evt-intake-{APPLICATION_SUBMITTED}--routing.handle_application_submitted")
+    defined = {q["name"] for q in rabbitmq.definitions()["queues"]}
     deployments = by_kind(demo, "Deployment")
     scaled = by_kind(demo, "ScaledObject")
-    assert set(scaled) == {"routing", "departments-nameko", "departments-pika"}
+    assert set(scaled) == {
+        "routing",
+        "intake",
+        "license",
+        "feedback",
+        "notify",
+        "departments-nameko",
+        "departments-pika",
+    }
     watched = set()
     for name, scaled_object in scaled.items():
         assert scaled_object["spec"]["scaleTargetRef"]["name"] in deployments
         assert "replicas" not in deployments[name]["spec"]  # KEDA owns the count
         for trigger in scaled_object["spec"]["triggers"]:
-            assert trigger["metadata"]["queueName"] in queues
-            watched.add(trigger["metadata"]["queueName"])
+            queue = trigger["metadata"]["queueName"]
+            watched.add(queue)
+            if queue in defined:
+                continue
+            assert queue.startswith("evt-") and f"--{name}." in queue, (name, queue)
+            assert callable(getattr(service_class(name), queue.split(f"--{name}.")[1]))
     assert {f"approval.tasks.{d}" for d in rabbitmq.departments()} <= watched
+    assert {
+        topology.RESULTS_QUEUE,
+        f"evt-intake-{APPLICATION_SUBMITTED}--routing.handle_application_submitted",
+        "evt-routing-application_updated--intake.handle_application_updated",
+        "evt-notify-notification_queued--notify.handle_notification_queued",
+    } <= watched
+    assert not [q for q in watched if "token_revoked" in q]  # every service keeps those
 
 
 def test_monitoring_on_kubernetes_uses_the_same_rules(rendered):
