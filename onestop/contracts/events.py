@@ -10,6 +10,8 @@ APPLICATION_UPDATED = "application_updated"  # routing: a new snapshot of the wo
 APPLICATION_DECIDED = "application_decided"  # routing: the combined decision
 APPLICATION_CORRECTED = "application_corrected"  # intake: supplementary materials supplied
 APPLICATION_WITHDRAWN = "application_withdrawn"  # intake: the applicant withdrew
+# routing: a department asked the applicant to correct (补正) a task's materials
+CORRECTION_REQUESTED = "correction_requested"
 TASK_DUE_SOON = "task_due_soon"  # routing: a task nears its promised date
 TASK_OVERDUE = "task_overdue"  # routing: a task passed its promised date
 TASK_ESCALATED = "task_escalated"  # routing: a task passed its legal limit
@@ -136,6 +138,25 @@ class ApplicationDecidedSchema(Schema):
     submitted_at = fields.String(required=True)
     decision = fields.Nested(DecisionSchema, required=True)
     tasks = fields.List(fields.Nested(DecidedTaskSchema), required=True)
+
+
+class CorrectionRequestedSchema(Schema):
+    """correction_requested: which task of which application waits for the applicant's
+    correction, of what, and why (routing's correction_event; notify tells the applicant,
+    who is known from the application's submission)."""
+
+    class Meta:
+        unknown = INCLUDE
+
+    application_id = fields.String(required=True)
+    task_id = fields.String(required=True)
+    item_code = fields.String(required=True)
+    item_name = fields.String(required=True)
+    department = fields.String(required=True)
+    reason = fields.String(required=True)
+    requested_materials = fields.List(fields.String(), required=True)
+    corrections = fields.Integer(required=True)  # rounds of correction made before this one
+    requested_at = fields.String(required=True)
 
 
 class TaskSupervisionSchema(Schema):

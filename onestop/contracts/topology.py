@@ -94,6 +94,8 @@ dead_letter_queue = Queue(
 RETIRED_QUEUES = (
     "evt-intake-application_submitted--feedback.count_application_submitted",
     "evt-routing-application_decided--feedback.count_application_decided",
+    # notify took every status snapshot to find corrections; now correction_requested
+    "evt-routing-application_updated--notify.handle_application_updated",
 )
 
 

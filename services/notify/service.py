@@ -17,7 +17,7 @@ from onestop.contracts.envelope import InvalidMessage
 from onestop.contracts.events import (
     APPLICATION_DECIDED,
     APPLICATION_SUBMITTED,
-    APPLICATION_UPDATED,
+    CORRECTION_REQUESTED,
     LICENSE_ISSUED,
     NOTICE_ISSUED,
     NOTIFICATION_QUEUED,
@@ -26,7 +26,7 @@ from onestop.contracts.events import (
     TASK_OVERDUE,
     ApplicationDecidedSchema,
     ApplicationSubmittedSchema,
-    ApplicationUpdatedSchema,
+    CorrectionRequestedSchema,
     LicenseEventSchema,
     NoticeIssuedSchema,
     NotificationQueuedSchema,
@@ -67,9 +67,9 @@ class NotifyService(ServiceBase):
         )
         self._notify(submitted)
 
-    @event_handler("routing", APPLICATION_UPDATED)
-    def handle_application_updated(self, payload):
-        self._notify(load_event(ApplicationUpdatedSchema, payload, APPLICATION_UPDATED))
+    @event_handler("routing", CORRECTION_REQUESTED)
+    def handle_correction_requested(self, payload):
+        self._notify(load_event(CorrectionRequestedSchema, payload, CORRECTION_REQUESTED))
 
     @event_handler("routing", NOTICE_ISSUED)
     def handle_notice_issued(self, payload):

@@ -20,6 +20,7 @@ from onestop.contracts.events import (
     ACCEPTANCE_OVERDUE,
     APPLICATION_DECIDED,
     APPLICATION_UPDATED,
+    CORRECTION_REQUESTED,
     TASK_DUE_SOON,
     NOTICE_ISSUED,
     TASK_ESCALATED,
@@ -391,7 +392,7 @@ def apply_result(
             by=result.get("decided_by", ""),
         )
         workflow["status"] = "awaiting_correction"
-        return finish(workflow, now, [])
+        return finish(workflow, now, [correction_event(workflow, task, now)])
     if decision == "approved" and task.get("fee", 0) > 0 and not payment:
         # decided by the department; the decision waits for the applicant's payment, and the
         # application's clock stops meanwhile (docs/adr/0023-acceptance-and-notices.md)
@@ -792,6 +793,26 @@ def updated_event(workflow):
             "due": workflow.get("due"),
             "acceptance": acceptance_view(workflow),
             "notices": workflow.get("notices", []),
+        },
+    }
+
+
+def correction_event(workflow, task, now):
+    """correction_requested: the applicant is asked to correct a task's materials (notify
+    tells them; the status snapshot shows it too)."""
+    return {
+        "kind": "event",
+        "event_type": CORRECTION_REQUESTED,
+        "body": {
+            "application_id": workflow["_id"],
+            "task_id": task["task_id"],
+            "item_code": task["item_code"],
+            "item_name": task["item_name"],
+            "department": task["department"],
+            "reason": task["reason"],
+            "requested_materials": list(task.get("requested_materials", [])),
+            "corrections": task.get("corrections", 0),
+            "requested_at": now.isoformat(),
         },
     }
 

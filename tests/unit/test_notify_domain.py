@@ -27,21 +27,16 @@ SUBMITTED = {
     "materials": [],
     "submitted_at": "2026-03-02T09:00:00+00:00",
 }
-UPDATED = {
+CORRECTION = {
     "application_id": "A-1",
-    "rev": 4,
-    "status": "awaiting_correction",
-    "decision": None,
-    "tasks": [
-        {"task_id": "A-1-t1", "item_name": "出生医学证明", "state": "sent", "corrections": 0},
-        {
-            "task_id": "A-1-t2",
-            "item_name": "户口登记",
-            "state": "correction_required",
-            "corrections": 0,
-            "reason": "照片不清晰",
-        },
-    ],
+    "task_id": "A-1-t2",
+    "item_code": "hukou_registration",
+    "item_name": "户口登记",
+    "department": "public_security",
+    "reason": "照片不清晰",
+    "requested_materials": ["photo"],
+    "corrections": 0,
+    "requested_at": "2026-03-03T09:00:00+00:00",
 }
 DECIDED = {
     "application_id": "A-1",
@@ -86,7 +81,7 @@ ACCEPTED = {
 SAMPLES = {
     events.APPLICATION_SUBMITTED: SUBMITTED,
     events.NOTICE_ISSUED: ACCEPTED,
-    events.APPLICATION_UPDATED: UPDATED,
+    events.CORRECTION_REQUESTED: CORRECTION,
     events.APPLICATION_DECIDED: DECIDED,
     events.LICENSE_ISSUED: LICENSE,
     events.TASK_OVERDUE: OVERDUE,
@@ -118,7 +113,7 @@ def test_who_is_told_what():
     (submitted,) = domain.notices(events.APPLICATION_SUBMITTED, SUBMITTED, applicant_of)
     assert submitted["person"] == f"applicant:{ID_NUMBER}"
     assert submitted["text"].startswith("张三，您好：您的申请（编号 A-1）已于 2026-03-02 提交")
-    (correction,) = domain.notices(events.APPLICATION_UPDATED, UPDATED, applicant_of)
+    (correction,) = domain.notices(events.CORRECTION_REQUESTED, CORRECTION, applicant_of)
     assert correction["notice"] == "correction_requested"
     assert "户口登记" in correction["text"] and "照片不清晰" in correction["text"]
     (accepted,) = domain.notices(events.NOTICE_ISSUED, ACCEPTED, applicant_of)
@@ -141,27 +136,25 @@ def test_who_is_told_what():
     assert notice["notice"] == "application_rejected" and "不予许可" in notice["text"]
 
 
-def test_no_notice_for_updates_without_a_correction_or_withdrawn_decisions():
-    quiet = dict(UPDATED, tasks=[dict(UPDATED["tasks"][0])])
-    assert domain.notices(events.APPLICATION_UPDATED, quiet, applicant_of) == []
+def test_no_notice_for_status_snapshots_or_withdrawn_decisions():
+    snapshot = {"application_id": "A-1", "rev": 4, "status": "awaiting_correction", "tasks": []}
+    assert domain.notices(events.APPLICATION_UPDATED, snapshot, applicant_of) == []
     withdrawn = dict(DECIDED, decision={"outcome": "withdrawn", "decided_at": "2026-03-05"})
     assert domain.notices(events.APPLICATION_DECIDED, withdrawn, applicant_of) == []
 
 
 def test_a_new_correction_round_is_a_new_notice_the_same_round_is_not():
-    first = domain.notices(events.APPLICATION_UPDATED, UPDATED, applicant_of)
-    later_rev = dict(UPDATED, rev=5)  # the same round, seen again in a later snapshot
-    assert domain.notices(events.APPLICATION_UPDATED, later_rev, applicant_of) == first
-    second_round = dict(
-        UPDATED, tasks=[dict(UPDATED["tasks"][1], corrections=1, reason="缺少签字")]
-    )
-    (again,) = domain.notices(events.APPLICATION_UPDATED, second_round, applicant_of)
+    first = domain.notices(events.CORRECTION_REQUESTED, CORRECTION, applicant_of)
+    redelivered = dict(CORRECTION)  # the same round, its event delivered again
+    assert domain.notices(events.CORRECTION_REQUESTED, redelivered, applicant_of) == first
+    second_round = dict(CORRECTION, corrections=1, reason="缺少签字")
+    (again,) = domain.notices(events.CORRECTION_REQUESTED, second_round, applicant_of)
     assert again["key"] != first[0]["key"]
 
 
-def test_an_update_before_the_submission_is_known_waits_transiently():
+def test_a_correction_before_the_submission_is_known_waits_transiently():
     with pytest.raises(domain.ApplicantNotYetKnown) as raised:
-        domain.notices(events.APPLICATION_UPDATED, UPDATED, lambda application_id: None)
+        domain.notices(events.CORRECTION_REQUESTED, CORRECTION, lambda application_id: None)
     assert isinstance(raised.value, ConnectionError)  # retried later, not dead-lettered
 
 

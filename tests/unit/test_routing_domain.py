@@ -197,6 +197,20 @@ def test_correction_pauses_the_task_and_the_application_waits_while_others_go_on
     assert after_b.workflow["decision"] is None
 
 
+def test_a_correction_request_is_announced_with_its_task_reason_materials_and_round():
+    workflow, _ = start(("A", "a", []), ("B", "b", []))
+    outcome = ask(workflow, "A", ["m1"])
+    (announced,) = [m for m in outcome.messages if m.get("event_type") == "correction_requested"]
+    body = announced["body"]
+    task = outcome.workflow["tasks"]["A"]
+    assert (body["application_id"], body["task_id"]) == (workflow["_id"], task["task_id"])
+    assert body["requested_materials"] == ["m1"] and body["corrections"] == 0
+    assert body["item_name"] == task["item_name"] and body["requested_at"] == NOW.isoformat()
+    # a result that asks for nothing announces nothing of the kind
+    approved = step(outcome.workflow, "B", "approved")
+    assert not [m for m in approved.messages if m.get("event_type") == "correction_requested"]
+
+
 def test_a_correction_sends_only_the_asking_task_back_with_its_clock_extended():
     from datetime import timedelta
 
