@@ -47,7 +47,7 @@ def schema_instance(schema_class):
     Sharing one is safe: marshmallow's `load` (4.x, pinned in requirements.txt) keeps
     nothing of a call on the instance (errors go to a per-call store; a Nested field makes
     its schema once and keeps it), and the schemas here hold no state of their own
-    (docs/adr/0029)."""
+    (docs/adr/0030)."""
     return schema_class()
 
 

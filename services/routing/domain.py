@@ -76,7 +76,7 @@ def editable(workflow):
     history entry, a notice, the decision (made once, in `decide`), the outbox. A step that
     changes anything else in place must copy it here first; the unit tests check that every
     step leaves its input equal to a deep copy taken before (a deep copy of the whole
-    workflow per step was most of routing's CPU per application, docs/adr/0029)."""
+    workflow per step was most of routing's CPU per application, docs/adr/0030)."""
     copied = dict(workflow)
     copied["tasks"] = {code: dict(task) for code, task in workflow["tasks"].items()}
     for appended in ("history", "notices"):
