@@ -7,8 +7,10 @@ is_provisional, so plans can tell the applicant.
 """
 
 from datetime import date, datetime, time, timedelta, timezone
+from functools import lru_cache
 
 CHINA = timezone(timedelta(hours=8))
+ENDS_KEPT = 1024  # (day, working days) -> end, per calendar: a few days' worth of limits
 
 
 class WorkingCalendar:
@@ -17,6 +19,8 @@ class WorkingCalendar:
         self.provisional = set(data.get("provisional", []))
         self.holidays = {date.fromisoformat(d) for d in data.get("holidays", [])}
         self.workdays = {date.fromisoformat(d) for d in data.get("workdays", [])}
+        # a calendar never changes once made: the end after a given day is computed once
+        self._end_after = lru_cache(maxsize=ENDS_KEPT)(self._count_end_after)
 
     def is_working_day(self, day):
         if day in self.workdays:
@@ -36,8 +40,13 @@ class WorkingCalendar:
         return day.year in self.provisional or not self.covers(day)
 
     def add_working_days(self, start, days):
-        """The end (23:59:59 China time) of the `days`-th working day after `start`."""
-        local = start.astimezone(CHINA).date()
+        """The end (23:59:59 China time) of the `days`-th working day after `start`.
+
+        It depends on start's day only; a change computes the same few limits for each of
+        its tasks, day after day (routing: K tasks sent at once), so they are kept."""
+        return self._end_after(start.astimezone(CHINA).date(), days)
+
+    def _count_end_after(self, local, days):
         remaining = days
         while remaining > 0:
             local += timedelta(days=1)

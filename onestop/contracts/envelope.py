@@ -2,6 +2,7 @@
 
 import uuid
 from datetime import datetime, timezone
+from functools import cache
 
 from marshmallow import Schema, fields, validate, ValidationError, RAISE
 
@@ -37,6 +38,19 @@ def make_envelope(message_type, correlation_id, payload, message_id=None, time=N
     }
 
 
+@cache
+def schema_instance(schema_class):
+    """The one instance of a marshmallow schema class (no options) this process loads with.
+
+    Making a schema deep-copies and binds its declared fields, several times the cost of
+    the load itself; one per message was a visible share of the services' CPU (issue 16).
+    Sharing one is safe: marshmallow's `load` (4.x, pinned in requirements.txt) keeps
+    nothing of a call on the instance (errors go to a per-call store; a Nested field makes
+    its schema once and keeps it), and the schemas here hold no state of their own
+    (docs/adr/0030)."""
+    return schema_class()
+
+
 class InvalidMessage(Exception):
     """A message that can never be processed: it goes to the dead-letter queue with this reason."""
 
@@ -46,7 +60,7 @@ def open_envelope(body, expected_types, payload_schemas):
     if not isinstance(body, dict):
         raise InvalidMessage("message body is not a JSON object")
     try:
-        envelope = EnvelopeSchema().load(body)
+        envelope = schema_instance(EnvelopeSchema).load(body)
     except ValidationError as exc:
         raise InvalidMessage(f"bad envelope: {exc.messages}") from None
     if envelope["type"] not in expected_types:
@@ -55,7 +69,8 @@ def open_envelope(body, expected_types, payload_schemas):
     if major != SCHEMA_VERSION.split(".")[0]:
         raise InvalidMessage(f"unsupported schema version {envelope['schema_version']}")
     try:
-        envelope["payload"] = payload_schemas[envelope["type"]]().load(envelope["payload"])
+        payload_schema = schema_instance(payload_schemas[envelope["type"]])
+        envelope["payload"] = payload_schema.load(envelope["payload"])
     except ValidationError as exc:
         raise InvalidMessage(f"bad {envelope['type']} payload: {exc.messages}") from None
     return envelope

@@ -2,7 +2,7 @@
 
 from marshmallow import Schema, fields, INCLUDE, ValidationError
 
-from onestop.contracts.envelope import InvalidMessage
+from onestop.contracts.envelope import InvalidMessage, schema_instance
 
 # event types, noun_pastverb
 APPLICATION_SUBMITTED = "application_submitted"  # intake
@@ -265,6 +265,6 @@ def load_event(schema, payload, event_type):
     """An event payload checked by its schema; InvalidMessage (dead-lettered with the
     reason) when it does not fit."""
     try:
-        return schema().load(payload)
+        return schema_instance(schema).load(payload)
     except ValidationError as exc:
         raise InvalidMessage(f"bad {event_type}: {exc.messages}") from None

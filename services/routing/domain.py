@@ -10,7 +10,6 @@ never from a counter, so a replayed or reordered result cannot complete an
 application early or twice.
 """
 
-import copy
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -63,6 +62,29 @@ class Outcome:
     workflow: dict = None
     messages: list = field(default_factory=list)
     detail: str = ""
+
+
+def editable(workflow):
+    """A copy of `workflow` that a step may change, leaving `workflow` as it was: the caller
+    keeps it for the compare-and-set and as the copy its store remembers, and messages
+    already made may share parts of it.
+
+    Copied (shallow): the containers a step changes in place, i.e. the document, its tasks
+    and each task, the history and the notices (appended to), the acceptance (updated).
+    Shared: what a step only reads or replaces whole, never changes in place: the form,
+    the materials, a task's data, dependencies, requested materials and seen results, a
+    history entry, a notice, the decision (made once, in `decide`), the outbox. A step that
+    changes anything else in place must copy it here first; the unit tests check that every
+    step leaves its input equal to a deep copy taken before (a deep copy of the whole
+    workflow per step was most of routing's CPU per application, docs/adr/0030)."""
+    copied = dict(workflow)
+    copied["tasks"] = {code: dict(task) for code, task in workflow["tasks"].items()}
+    for appended in ("history", "notices"):
+        if workflow.get(appended) is not None:
+            copied[appended] = list(workflow[appended])
+    if workflow.get("acceptance") is not None:
+        copied["acceptance"] = dict(workflow["acceptance"])
+    return copied
 
 
 def task_id(application_id, item_code):
@@ -158,7 +180,7 @@ def accepted(workflow, now, calendar, actor, by):
 def decide_acceptance(workflow, now, calendar, decision, by, reasons=()):
     """The hall's decision on an application in `accepting`: accept (受理), and its tasks
     go out; or refuse to accept (不予受理) with reasons, and the application ends."""
-    workflow = copy.deepcopy(workflow)
+    workflow = editable(workflow)
     if workflow["status"] != "accepting":
         state = (workflow.get("acceptance") or {}).get("state")
         kind = (
@@ -325,7 +347,7 @@ def apply_result(
     workflow, result, now, calendar, message_id=None, max_corrections=MAX_CORRECTION_ROUNDS
 ):
     """Apply one department result to a copy of the workflow."""
-    workflow = copy.deepcopy(workflow)
+    workflow = editable(workflow)
     task = next((t for t in workflow["tasks"].values() if t["task_id"] == result["task_id"]), None)
     if task is None:
         return Outcome("unknown", detail=f"no task {result['task_id']}")
@@ -445,7 +467,7 @@ def wrong_amount(task, amount):
 def apply_payment(workflow, payment, now, calendar, message_id=None):
     """The applicant paid a task's fee (the department confirms): the task is approved, the
     application's clock resumes, later tasks go out, the decision may follow."""
-    workflow = copy.deepcopy(workflow)
+    workflow = editable(workflow)
     task = next((t for t in workflow["tasks"].values() if t["task_id"] == payment["task_id"]), None)
     if task is None:
         return Outcome("unknown", detail=f"no task {payment['task_id']}")
@@ -509,7 +531,7 @@ def finish(workflow, now, messages):
 
 def apply_correction(workflow, correction, now, calendar):
     """The applicant supplied materials: only the tasks that asked go back, clocks resume."""
-    workflow = copy.deepcopy(workflow)
+    workflow = editable(workflow)
     if workflow["status"] in DECIDED_STATUSES:
         return Outcome("late", detail=f"application is already {workflow['status']}")
     waiting = [
@@ -557,7 +579,7 @@ def apply_correction(workflow, correction, now, calendar):
 
 def withdraw(workflow, now, reason="withdrawn by the applicant"):
     """The applicant withdraws before the decision: open tasks are cancelled."""
-    workflow = copy.deepcopy(workflow)
+    workflow = editable(workflow)
     if workflow["status"] in DECIDED_STATUSES:
         kind = "duplicate" if workflow["status"] == "withdrawn" else "late"
         return Outcome(kind, detail=f"application is already {workflow['status']}")
@@ -634,7 +656,7 @@ def decide(workflow, now, withdrawn=False, outcome=None, reasons=()):
 def supervise(workflow, now):
     """Warn of sent tasks nearing their promised date (once, DUE_SOON before it), mark those
     past it overdue (once), escalate at the legal limit."""
-    workflow = copy.deepcopy(workflow)
+    workflow = editable(workflow)
     messages = []
     acceptance = workflow.get("acceptance") or {}
     if (
@@ -864,7 +886,7 @@ def decided_event(workflow):
 
 def reconcile(workflow, now):
     """The sweep's join repair: finish an application whose tasks are all decided."""
-    workflow = copy.deepcopy(workflow)
+    workflow = editable(workflow)
     if workflow["decision"] is not None or combined_outcome(workflow["tasks"]) is None:
         return Outcome("duplicate")
     return finish(workflow, now, [])

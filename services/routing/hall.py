@@ -13,6 +13,7 @@ notices it issues are signed and served by the license service.
 """
 
 from onestop.common.http import http, load, read_json
+from onestop.contracts.envelope import schema_instance
 from services.routing import views
 from services.routing.schemas import AcceptanceDecisionSchema
 
@@ -28,7 +29,7 @@ class HallApi:
     @http("POST", "/api/hall/applications/<string:application_id>/acceptance")
     def hall_acceptance(self, request, application_id):
         clerk = self.auth.require(request, "clerk")
-        decision = load(AcceptanceDecisionSchema(), read_json(request))
+        decision = load(schema_instance(AcceptanceDecisionSchema), read_json(request))
         views.application_to_accept(self.store.get(application_id), application_id, clerk)
         reasons = [r.strip() for r in decision["reasons"] if r.strip()]
         self.workflows.decide_acceptance(application_id, decision["decision"], clerk.sub, reasons)

@@ -26,7 +26,7 @@ from onestop.common.auth import Authenticator
 from onestop.common.errors import Conflicting, Invalid
 from onestop.common.http import http, load, read_json
 from onestop.contracts import messages as contract
-from onestop.contracts.envelope import InvalidMessage
+from onestop.contracts.envelope import InvalidMessage, schema_instance
 from services.routing import views
 from services.routing.schemas import OfficerDecisionSchema, OfficerPaymentSchema
 
@@ -103,7 +103,7 @@ class OfficerApi:
         officer, decision, message_id = self._officer_decides(
             request,
             task_id,
-            OfficerDecisionSchema(),
+            schema_instance(OfficerDecisionSchema),
             views.task_to_decide,
             contract.RESULT,
             views.check_requested_materials,
@@ -130,7 +130,7 @@ class OfficerApi:
         officer, _, message_id = self._officer_decides(
             request,
             task_id,
-            OfficerPaymentSchema(),
+            schema_instance(OfficerPaymentSchema),
             views.task_awaiting_payment,
             contract.PAYMENT,
             views.check_payment,
