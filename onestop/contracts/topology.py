@@ -100,16 +100,21 @@ RETIRED_QUEUES = (
 
 
 def retire_queues(channel):
-    """Delete the retired queues (those absent are fine); the names deleted."""
+    """Delete the retired queues (those absent are fine); the names deleted. The channel is
+    closed at the end."""
     deleted = []
-    for name in RETIRED_QUEUES:
-        try:
-            channel.queue_declare(name, passive=True)
-        except Exception:  # absent: the broker closed this channel; take a fresh one
-            channel = channel.connection.channel()
-            continue
-        channel.queue_delete(name)
-        deleted.append(name)
+    try:
+        for name in RETIRED_QUEUES:
+            try:
+                channel.queue_declare(name, passive=True)
+            except Exception:  # absent: the broker closed this channel; take a fresh one
+                channel = channel.connection.channel()
+                continue
+            channel.queue_delete(name)
+            deleted.append(name)
+    finally:
+        if channel.is_open:
+            channel.close()
     return deleted
 
 

@@ -119,8 +119,11 @@ class StatisticsStore(MongoStore):
         for key, figures in sorted(buckets.items()):
             self.db[BUCKETS].insert_one(dict(bucket_dimensions(key), _id=key, **figures))
         for application_id, contributed in contributions.items():
+            # the recount read the reviews and cases: from now on every refresh reads them
+            # too (a quiet one would take back what the recount counted; docs/adr/0028)
             self.db[FACTS].update_one(
-                {"_id": application_id}, {"$set": {"contributed": contributed}, "$inc": {"rev": 1}}
+                {"_id": application_id},
+                {"$set": {"contributed": contributed, "quiet": False}, "$inc": {"rev": 1}},
             )
 
 

@@ -127,20 +127,23 @@ class NotifyService(ServiceBase):
         doc = self.store.get(queued["notification_id"])
         if doc is None or doc["state"] in ("delivered", "skipped"):
             return  # unknown, or a duplicate delivery message: already done
-        # this message's outbox entry, when this process published it: removed by the
-        # update that records the attempt (else by the publisher's own update, shortly)
-        published = self.outbox.take_published(doc["_id"], 1)
         try:
             delivered = self.channels.send(doc["channel"], domain.delivery_message(doc))
         except ConnectionError as exc:  # DeliveryFailed: retried later, then dead-lettered
             DELIVERIES.labels(doc["channel"], "failed").inc()
-            self._settle(doc, "failing", published, str(exc)[:500])
+            self._settle(doc, "failing", str(exc)[:500])
             raise
         outcome = "delivered" if delivered else "skipped"
         DELIVERIES.labels(doc["channel"], outcome).inc()
-        self._settle(doc, outcome, published)
+        self._settle(doc, outcome)
 
-    def _settle(self, doc, state, published, error=None):
+    def _settle(self, doc, state, error=None):
+        """Record the attempt. This message's outbox entry, when this process published it
+        and has not removed it yet, is removed by the same update. Taken only once the send
+        has ended: while a send lasts, the publisher's own removal (a quarter of a second
+        after the publish) goes ahead, so the outbox sweep never finds the entry pending
+        and sends the notification a second time."""
+        published = self.outbox.take_published(doc["_id"], 1)
         try:
             self.store.settle_delivery(doc["_id"], state, self.now(), error, published)
         except Exception:

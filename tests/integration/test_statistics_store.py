@@ -84,8 +84,9 @@ def test_the_recount_finds_and_repairs_a_lost_increment(db):
 
 def test_a_quiet_application_skips_reviews_until_a_review_handler_marks_it(db):
     """docs/adr/0028: the first event's insert marks the facts `quiet` (and counts them),
-    so the counting of the submission and the decision reads no reviews or cases; a review's handler marks the
-    facts first and then refreshes, and the buckets end equal to the recount."""
+    so the counting of the submission and the decision reads no reviews or cases; a
+    review's handler marks the facts first and then refreshes, and the buckets end equal
+    to the recount."""
     store = StatisticsStore(db)
     store.ensure_indexes()
     submitted = statistics.submitted_facts(submitted_event("q1", "online"), PLAN)
@@ -123,3 +124,19 @@ def test_a_first_event_after_a_review_handler_is_not_quiet(db):
     recounted = statistics.recount(store.all_facts(), store.all_reviews(), store.all_cases())
     assert store.all_buckets() == recounted
     assert any(k.startswith("review_") for f in recounted.values() for k in f)
+
+
+def test_a_repair_unmarks_quiet_facts_so_a_replay_keeps_what_the_recount_counted(db):
+    """A review stored whose handler has not run (the facts still quiet), then an operator's
+    repair counts it: a replayed submission must not take it back."""
+    store = StatisticsStore(db)
+    store.ensure_indexes()
+    submitted = statistics.submitted_facts(submitted_event("q3", "online"), PLAN)
+    statistics.count_first(store, "q3", "submitted", submitted)
+    decided = statistics.decided_facts(decided_event("q3"), CALENDAR)
+    statistics.refresh(store, "q3", doc=store.note_facts("q3", "decided", decided))
+    db.reviews.insert_one(review("q3", target="taxation", level="very_dissatisfied"))
+    assert statistics_recount(store, repair=True)["repaired"] is True
+    assert not store.facts("q3")["quiet"]
+    statistics.refresh(store, "q3", doc=store.note_facts("q3", "submitted", submitted))
+    assert statistics_recount(store)["equal"] is True
