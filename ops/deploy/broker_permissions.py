@@ -47,8 +47,10 @@ class Needs:
     read: set = field(default_factory=set)
     publish_keys: dict = field(default_factory=dict)  # topic exchange -> routing key patterns
     bind_keys: dict = field(default_factory=dict)  # topic exchange -> binding key patterns
+    exchanges: set = field(default_factory=set)  # the names of the exchanges it uses
 
     def exchange(self, name, publish=(), bind=()):
+        self.exchanges.add(name)
         self.configure.add(re.escape(name))
         if publish:
             self.write.add(re.escape(name))
@@ -86,6 +88,7 @@ def _retry_and_dead_letter(needs):
     needs.exchange(topology.DEAD_LETTER_EXCHANGE, publish={".*"})
     for seconds in topology.RETRY_DELAYS_SECONDS:
         name = topology.retry_name(seconds)
+        needs.exchanges.add(name)
         # a fanout exchange and its queue of the same name; publishing there re-declares both
         needs.configure.add(re.escape(name))
         needs.write.add(re.escape(name))

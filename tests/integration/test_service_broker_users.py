@@ -28,6 +28,7 @@ from nameko.standalone.rpc import ServiceRpcProxy
 
 from onestop.common import broker_users
 from onestop.contracts.topology import declare_all, department_queue, tasks_exchange
+from ops.deploy import wait_for_broker
 from ops.deploy.broker_permissions import service_grants
 from services.catalog.service import CatalogService
 from services.routing.service import RoutingService
@@ -197,3 +198,20 @@ def test_a_department_user_cannot_read_another_departments_queue(broker):
     uri = broker["department"](own)
     assert not refused(consume_from(uri, department_queue(own).name))
     assert refused(consume_from(uri, department_queue(other).name))
+
+
+def test_a_service_waits_for_the_topology_with_its_own_user_only(broker):
+    """Kubernetes' wait-for-broker init container (ADR 0030): with the service's own URI it
+    sees its exchanges declared (passively: no right needed), one not declared yet, and a
+    user the topology job has not created yet (here: a wrong password) cannot log in."""
+    routing = broker["service"]("routing")
+    names = wait_for_broker.expected_exchanges("routing")
+    assert "approval.tasks" in names
+    assert wait_for_broker.missing_exchanges(routing, names) == []
+    assert wait_for_broker.missing_exchanges(routing, ["approval.tasks", "nobody.events"]) == [
+        "nobody.events"
+    ]
+    wait_for_broker.wait(routing, names, seconds=5)
+    wrong = routing.replace(f"{SERVICE_PREFIX}routing:", f"{SERVICE_PREFIX}routing:x", 1)
+    with pytest.raises(RuntimeError, match="cannot log in yet"):
+        wait_for_broker.wait(wrong, names, seconds=0, pause=0)
