@@ -86,11 +86,14 @@ def start_embedded_store():
 
 
 def check_broker(departments):
+    # the services' exchanges too, as the deployments' topology job does (docs/adr/0031)
+    from ops.deploy.broker_permissions import topology_exchanges
+
     uri = config.amqp_uri()
     try:
         with Connection(uri, connect_timeout=5) as connection:
             connection.ensure_connection(max_retries=2, interval_start=1)
-            declare_all(connection, departments)
+            declare_all(connection, departments, topology_exchanges())
             retire_queues(connection.channel())
     except Exception as exc:
         sys.exit(

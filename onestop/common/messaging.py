@@ -23,16 +23,20 @@ nameko acks a message whose handler raised. Here:
 
 import logging
 import uuid
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from functools import partial
 
 import eventlet
+from amqp.exceptions import ChannelError
 from amqp.exceptions import ConnectionError as AmqpConnectionError
+from kombu import Connection, Exchange
 from kombu.exceptions import ContentDisallowed
 from nameko.amqp.publish import Publisher
 from nameko.events import EventHandler
 from nameko.exceptions import ContainerBeingKilled, RpcTimeout
 from nameko.messaging import Consumer, QueueConsumer
+from nameko.rpc import ReplyListener, Rpc, RpcConsumer
 from prometheus_client import REGISTRY, Counter
 from pymongo.errors import ConnectionFailure
 
@@ -130,6 +134,143 @@ def without_dead_letter_headers(headers):
     return {k: v for k, v in (headers or {}).items() if k not in DEAD_LETTER_HEADERS}
 
 
+# -- what a service declares: its own queues and its own events exchange, nothing else -----
+# The exchanges a service binds to or publishes on that are not its own (another service's
+# `<source>.events`, `nameko-rpc`, approval.*) and the retry queues are the topology's: the
+# topology job declares them (deploy/rabbitmq/definitions.json; declare_all locally), so a
+# service's broker user needs no `configure` on them, which would let it delete them
+# (docs/adr/0031). nameko and kombu declare a queue's exchange with the queue; here the
+# exchange is only looked up (a passive declaration needs no right) and declared only when
+# it is missing: a developer's fresh virtual host, a test, where the user is an
+# administrator. A least-privilege user is refused that, which is the right failure: the
+# topology job has not run.
+
+
+def _exists(connection, entity):
+    channel = connection.channel()
+    try:
+        if isinstance(entity, Exchange):
+            channel.exchange_declare(entity.name, entity.type, passive=True)
+        else:
+            channel.queue_declare(entity.name, passive=True)
+    except ChannelError:  # NOT_FOUND: the broker closed this channel
+        return False
+    channel.close()
+    return True
+
+
+def declare_if_missing(connection, entities):
+    """Declare each exchange or queue (with its exchange and binding) of `entities` that
+    does not exist yet; look up the others only. `connection`: anything with `.channel()`
+    (a kombu Connection, or a channel's connection)."""
+    for entity in entities:
+        exchange = getattr(entity, "exchange", None)  # a queue's exchange comes first
+        for each in (exchange, entity) if exchange is not None else (entity,):
+            if not each.name or each.name.startswith("amq.") or _exists(connection, each):
+                continue
+            channel = connection.channel()
+            if isinstance(each, Exchange):
+                channel.exchange_declare(
+                    each.name,
+                    each.type,
+                    durable=each.durable,
+                    auto_delete=each.auto_delete,
+                    arguments=each.arguments,
+                )
+            else:
+                each.bind(channel).declare()
+            channel.close()
+
+
+def declared_elsewhere(exchange):
+    """A copy of `exchange` that kombu never declares (Exchange(no_declare=True))."""
+    return Exchange(
+        exchange.name,
+        type=exchange.type,
+        durable=exchange.durable,
+        auto_delete=exchange.auto_delete,
+        delivery_mode=exchange.delivery_mode,
+        arguments=exchange.arguments,
+        no_declare=True,
+    )
+
+
+_ENSURED = set()  # per process: (broker URI, kind, name) looked up (or declared) already
+
+
+def ensure_declared(amqp_uri, entities):
+    """declare_if_missing once per process and broker URI for each entity, on a connection
+    of its own."""
+    todo = [e for e in entities if (amqp_uri, type(e).__name__, e.name) not in _ENSURED]
+    if not todo:
+        return
+    with Connection(amqp_uri) as connection:
+        declare_if_missing(connection, todo)
+    _ENSURED.update((amqp_uri, type(e).__name__, e.name) for e in todo)
+
+
+@contextmanager
+def declared(amqp_uri, entities):
+    """ensure_declared, then the block (a publish); when the block fails, they are looked
+    up again the next time (deleted since? a virtual host made anew?)."""
+    ensure_declared(amqp_uri, entities)
+    try:
+        yield
+    except Exception:
+        _ENSURED.difference_update((amqp_uri, type(e).__name__, e.name) for e in entities)
+        raise
+
+
+class OwnQueuesOnly:
+    """Mixin for nameko's QueueConsumer: the queue of each consumer is declared (it is the
+    service's own), its exchange only looked up (declared if missing), never declared by
+    kombu. Done at every (re)connection, before kombu declares the queues."""
+
+    def get_consumers(self, consumer_cls, channel):
+        own = getattr(self.container, "service_name", None)
+        for provider in self._providers:
+            exchange = provider.queue.exchange
+            if exchange is None or exchange.no_declare or not exchange.name:
+                continue
+            if exchange.name == f"{own}.events":
+                continue  # its own events exchange: it may declare it
+            declare_if_missing(channel.connection, [exchange])
+            provider.queue.exchange = declared_elsewhere(exchange)
+        return super().get_consumers(consumer_cls, channel)
+
+
+class TopologyQueueConsumer(OwnQueuesOnly, QueueConsumer):
+    """The queue consumer of RPC requests, RPC replies and broadcast event handlers."""
+
+
+class TopologyRpcConsumer(RpcConsumer):
+    queue_consumer = TopologyQueueConsumer()
+
+
+class TopologyRpc(Rpc):
+    """`@rpc` whose queue is bound to `nameko-rpc` without declaring the exchange."""
+
+    rpc_consumer = TopologyRpcConsumer()
+
+
+class TopologyReplyListener(ReplyListener):
+    """RPC replies: the reply queue bound to `nameko-rpc` without declaring the exchange
+    (the reply listener of onestop.common.rpc.TimedRpcProxy)."""
+
+    queue_consumer = TopologyQueueConsumer()
+
+
+class BroadcastEventHandler(EventHandler):
+    """nameko's EventHandler (e.g. BROADCAST, without this module's failure policy) that
+    binds to the source's exchange without declaring it."""
+
+    queue_consumer = TopologyQueueConsumer()
+
+
+rpc = TopologyRpc.decorator
+broadcast_event_handler = BroadcastEventHandler.decorator
+
+
 def dead_letter(amqp_uri, message, queue_name, reason, cause):
     """Republish a message to the dead-letter exchange with why it could not be processed."""
     headers = without_dead_letter_headers(message.headers)
@@ -152,15 +293,16 @@ def dead_letter(amqp_uri, message, queue_name, reason, cause):
         # the broker lets only that user send a user_id: kept as a header, so that a replay
         # (ops/dead_letters.py) can send it again as its sender
         headers["x-original-user-id"] = message.properties["user_id"]
-    Publisher(amqp_uri, use_confirms=True, delivery_mode=2, declare=[dead_letter_exchange]).publish(
-        message.body,
-        exchange=dead_letter_exchange,
-        routing_key=message.delivery_info.get("routing_key") or queue_name,
-        headers=headers,
-        content_type=message.content_type,
-        content_encoding=message.content_encoding,
-        **properties,
-    )
+    with declared(amqp_uri, [dead_letter_exchange]):
+        Publisher(amqp_uri, use_confirms=True, delivery_mode=2, declare=[]).publish(
+            message.body,
+            exchange=dead_letter_exchange,
+            routing_key=message.delivery_info.get("routing_key") or queue_name,
+            headers=headers,
+            content_type=message.content_type,
+            content_encoding=message.content_encoding,
+            **properties,
+        )
     DEAD_LETTERED.labels(queue_name, cause).inc()
     log.warning("dead-lettered a message from %s: %s", queue_name, reason)
 
@@ -184,23 +326,23 @@ def send_to_retry(amqp_uri, message, queue_name, retries, delay):
         )
         if message.properties.get(k) is not None
     }
-    Publisher(
-        amqp_uri, use_confirms=True, delivery_mode=2, mandatory=True, declare=[retry_queue(delay)]
-    ).publish(
-        message.body,
-        exchange=retry_exchange(delay),
-        routing_key=queue_name,
-        headers=headers,
-        content_type=message.content_type,
-        content_encoding=message.content_encoding,
-        **properties,
-    )
+    with declared(amqp_uri, [retry_queue(delay)]):
+        Publisher(amqp_uri, use_confirms=True, delivery_mode=2, mandatory=True, declare=[]).publish(
+            message.body,
+            exchange=retry_exchange(delay),
+            routing_key=queue_name,
+            headers=headers,
+            content_type=message.content_type,
+            content_encoding=message.content_encoding,
+            **properties,
+        )
 
 
-class DeadLetteringQueueConsumer(QueueConsumer):
+class DeadLetteringQueueConsumer(OwnQueuesOnly, QueueConsumer):
     """nameko's queue consumer, except for a body that cannot be decoded (not what its
     content type says): kombu's consumer logs it and acknowledges it, gone without a trace;
-    here the entrypoint that owns the queue dead-letters it, with the reason."""
+    here the entrypoint that owns the queue dead-letters it, with the reason. The exchanges
+    of its queues are looked up, not declared (OwnQueuesOnly)."""
 
     def get_consumers(self, consumer_cls, channel):
         consumers = super().get_consumers(consumer_cls, channel)

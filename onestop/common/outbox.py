@@ -20,6 +20,8 @@ from nameko.extensions import DependencyProvider
 from nameko.messaging import Publisher
 from prometheus_client import Counter
 
+from onestop.common.messaging import declared_elsewhere, ensure_declared
+
 log = logging.getLogger(__name__)
 
 PUBLISH_FAILURES = Counter(
@@ -354,15 +356,17 @@ class Outbox(DependencyProvider):
             container, f"{attr_name}_events"
         )
         if self.tasks_exchange is not None:
-            instance.tasks = Publisher(exchange=self.tasks_exchange, mandatory=True).bind(
-                container, f"{attr_name}_tasks"
-            )
+            # the topology's exchange: looked up in setup, never declared by the service
+            instance.tasks = Publisher(
+                exchange=declared_elsewhere(self.tasks_exchange), mandatory=True
+            ).bind(container, f"{attr_name}_tasks")
         instance.settlements = Settlements(delay=self.settle_delay) if self.settle_later else None
         return instance
 
     def setup(self):
         self.events.setup()
         if self.tasks is not None:
+            ensure_declared(self.container.config["AMQP_URI"], [self.tasks_exchange])
             self.tasks.setup()
 
     def start(self):

@@ -15,11 +15,15 @@ from nameko.exceptions import RpcTimeout
 from nameko.rpc import RpcProxy
 
 from onestop.common.config import env
+from onestop.common.messaging import TopologyReplyListener
 
 RPC_TIMEOUT_SECONDS = 10.0
 
 
 class TimedRpcProxy(RpcProxy):
+    # its reply queue is bound to `nameko-rpc` without declaring the exchange (ADR 0031)
+    rpc_reply_listener = TopologyReplyListener()
+
     def __init__(self, target_service, **options):
         super().__init__(target_service, **options)
         self.timeout = None

@@ -8,11 +8,11 @@ and once per process (a broadcast queue: every instance refuses the token at onc
 only the one that took the durable copy).
 """
 
-from nameko.events import BROADCAST, EventHandler
+from nameko.events import BROADCAST
 
 from onestop.common.auth import REVOCATIONS_SOURCE, TOKEN_REVOKED, Authenticator
 from onestop.common.http import http, json_response
-from onestop.common.messaging import event_handler
+from onestop.common.messaging import broadcast_event_handler, event_handler
 from onestop.common.metrics import Metrics, exposition
 from onestop.contracts.envelope import InvalidMessage
 
@@ -55,7 +55,7 @@ class ServiceBase(Probes):
         except ValueError as exc:
             raise InvalidMessage(f"not a token revocation: {exc}") from None
 
-    @EventHandler.decorator(
+    @broadcast_event_handler(
         REVOCATIONS_SOURCE, TOKEN_REVOKED, handler_type=BROADCAST, reliable_delivery=False
     )
     def apply_token_revocation(self, payload):

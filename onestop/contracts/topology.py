@@ -42,6 +42,15 @@ def retry_queue(seconds):
     )
 
 
+# the exchanges of the department boundary and the retries (deploy/rabbitmq/definitions.json)
+BOUNDARY_EXCHANGES = (
+    TASKS_EXCHANGE,
+    RESULTS_EXCHANGE,
+    DEAD_LETTER_EXCHANGE,
+    *(retry_name(seconds) for seconds in RETRY_DELAYS_SECONDS),
+)
+
+
 def retry_delay(retries):
     """The delay before retry number `retries` + 1: growing, then the longest."""
     delays = RETRY_DELAYS_SECONDS
@@ -118,10 +127,14 @@ def retire_queues(channel):
     return deleted
 
 
-def declare_all(connection, departments=()):
-    """Declare exchanges and queues (idempotent); used by the runner and by consumers."""
+def declare_all(connection, departments=(), exchanges=()):
+    """Declare exchanges and queues (idempotent); used by the runner and by consumers.
+    `exchanges`: the services' own (nameko-rpc, `<source>.events`: the platform's
+    ops.deploy.broker_permissions.topology_exchanges), which no service user may declare
+    but its own (docs/adr/0031)."""
     channel = connection.default_channel
     for entity in [
+        *exchanges,
         tasks_exchange,
         results_exchange,
         dead_letter_exchange,

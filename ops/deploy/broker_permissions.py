@@ -12,8 +12,12 @@ names, and its extensions say what it does on the broker (docs/adr/0021-least-pr
   bound to `<source>.events` with that one event type (a topic permission);
 - an `EventDispatcher` (the outbox's events): publishes on `<service>.events`;
 - a `Publisher` / `@consume` queue: that exchange / that queue;
-- any consumer: the dead-letter exchange and the retry (delay) exchanges and queues of
-  onestop/common/messaging.py.
+- any consumer: the dead-letter exchange and the retry (delay) exchanges of
+  onestop/common/messaging.py (publishing only).
+
+`configure` (declare, delete) is given on its own queues and its own events exchange only:
+the exchanges it binds to or publishes on that are not its own are the topology's, which
+onestop/common/messaging.py looks up without declaring (docs/adr/0031).
 
 A permission regex is matched against exchange and queue names alike; topic permissions
 (routing keys on topic exchanges) narrow what a user may publish and bind. The gateway
@@ -23,6 +27,7 @@ talks to no broker and gets no user.
 import re
 from dataclasses import dataclass, field
 
+from kombu import Exchange
 from nameko.containers import ServiceContainer
 from nameko.events import BROADCAST, EventDispatcher, EventHandler, get_event_exchange
 from nameko.messaging import Consumer, Publisher
@@ -47,9 +52,14 @@ class Needs:
     read: set = field(default_factory=set)
     publish_keys: dict = field(default_factory=dict)  # topic exchange -> routing key patterns
     bind_keys: dict = field(default_factory=dict)  # topic exchange -> binding key patterns
+    exchanges: set = field(default_factory=set)  # the names of the exchanges it uses
 
-    def exchange(self, name, publish=(), bind=()):
-        self.configure.add(re.escape(name))
+    def exchange(self, name, publish=(), bind=(), declares=False):
+        """An exchange it publishes on or binds to; `declares`: its own, which it declares
+        (the others are the topology's: onestop/common/messaging.py only looks them up)."""
+        self.exchanges.add(name)
+        if declares:
+            self.configure.add(re.escape(name))
         if publish:
             self.write.add(re.escape(name))
             self.publish_keys.setdefault(name, set()).update(publish)
@@ -86,10 +96,10 @@ def _retry_and_dead_letter(needs):
     needs.exchange(topology.DEAD_LETTER_EXCHANGE, publish={".*"})
     for seconds in topology.RETRY_DELAYS_SECONDS:
         name = topology.retry_name(seconds)
-        # a fanout exchange and its queue of the same name; publishing there re-declares both
-        needs.configure.add(re.escape(name))
+        # a fanout exchange (and its queue, of the same name): publishing only, both looked
+        # up, never declared nor bound by the service
+        needs.exchanges.add(name)
         needs.write.add(re.escape(name))
-        needs.read.add(re.escape(name))
 
 
 def needs_of(service_cls):
@@ -117,12 +127,14 @@ def needs_of(service_cls):
             queue_name = extension.queue.name
             broadcast = extension.handler_type == BROADCAST
             needs.queue(_broadcast_pattern(queue_name) if broadcast else re.escape(queue_name))
-            needs.exchange(extension.queue.exchange.name, bind={re.escape(extension.event_type)})
+            exchange = extension.queue.exchange.name
+            needs.exchange(exchange, bind={re.escape(extension.event_type)})
             consumes = True
-        elif isinstance(extension, EventDispatcher):
-            needs.exchange(get_event_exchange(name, {}).name, publish={".*"})
+        elif isinstance(extension, EventDispatcher):  # its own exchange, which it declares
+            needs.exchange(get_event_exchange(name, {}).name, publish={".*"}, declares=True)
         elif isinstance(extension, Publisher):
-            needs.exchange(extension.exchange.name, publish={".*"})
+            exchange = extension.exchange
+            needs.exchange(exchange.name, publish={".*"}, declares=not exchange.no_declare)
         elif isinstance(extension, Consumer):
             queue = extension.queue
             needs.queue(re.escape(queue.name))
@@ -172,6 +184,18 @@ def topic_permissions(needs):
         }
         for exchange in exchanges
     ]
+
+
+def topology_exchanges(services=None):
+    """The exchanges the services use that are no department boundary's: `nameko-rpc` and
+    every `<source>.events` (topic, durable), for the topology to declare
+    (deploy/rabbitmq/definitions.json, declare_all): a service declares only its own."""
+    services = broker_services() if services is None else services
+    names = set()
+    for service_cls in services.values():
+        names |= needs_of(service_cls).exchanges
+    names -= set(topology.BOUNDARY_EXCHANGES)
+    return [Exchange(name, type="topic", durable=True) for name in sorted(names)]
 
 
 def broker_services():

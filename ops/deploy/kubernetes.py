@@ -193,24 +193,95 @@ def container(name, command, extra):
         "livenessProbe": probe(health, "http"),
         "readinessProbe": probe(ready, "http", period=5),
         "resources": resources(name),
-        "securityContext": {
-            "allowPrivilegeEscalation": False,
-            "readOnlyRootFilesystem": True,
-            "capabilities": {"drop": ["ALL"]},
-        },
+        "securityContext": CONTAINER_SECURITY,
         "volumeMounts": mounts,
+    }
+
+
+POD_SECURITY = {
+    "runAsNonRoot": True,
+    "runAsUser": 10001,
+    "runAsGroup": 10001,
+    "fsGroup": 10001,
+    "seccompProfile": {"type": "RuntimeDefault"},
+}
+CONTAINER_SECURITY = {
+    "allowPrivilegeEscalation": False,
+    "readOnlyRootFilesystem": True,
+    "capabilities": {"drop": ["ALL"]},
+}
+
+
+def wait_for_broker(name):
+    """The init container of a service's pod: waits, with the service's own broker user and
+    nothing else, until the topology job has created that user and declared the exchanges
+    the service uses (ops/deploy/wait_for_broker.py, docs/adr/0031)."""
+    return {
+        "name": "wait-for-broker",
+        "image": IMAGE,
+        "imagePullPolicy": "IfNotPresent",
+        "command": ["python", "-m", "ops.deploy.wait_for_broker"],
+        "envFrom": [{"configMapRef": {"name": "onestop-config"}}],
+        "env": [*service_broker_env(name), {"name": "ONESTOP_PROCESS", "value": name}],
+        "resources": {
+            "requests": {"cpu": "50m", "memory": "128Mi"},
+            "limits": {"cpu": "500m", "memory": "256Mi"},
+        },
+        "securityContext": CONTAINER_SECURITY,
+        "volumeMounts": [{"name": "tmp", "mountPath": "/tmp"}],
+    }
+
+
+BROKER_SETUP = "broker-setup"
+
+
+def broker_setup_job():
+    """The topology job (ops/deploy/broker_setup.py, idempotent): the only pod that holds the
+    administrator's URI, the departments' secret and every service's broker password. It
+    talks to RabbitMQ only (its NetworkPolicy) and to no Kubernetes API (no service account
+    token). Deleted ttlSecondsAfterFinished after it finished, so that the next
+    `kubectl apply -k` (an upgrade, a new service) creates it again and it runs again."""
+    return {
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "metadata": {"name": BROKER_SETUP, "labels": labels(BROKER_SETUP)},
+        "spec": {
+            "backoffLimit": 10,
+            "activeDeadlineSeconds": 1800,
+            "ttlSecondsAfterFinished": 600,
+            "template": {
+                "metadata": {"labels": labels(BROKER_SETUP)},
+                "spec": {
+                    "restartPolicy": "OnFailure",
+                    "automountServiceAccountToken": False,
+                    "securityContext": POD_SECURITY,
+                    "containers": [
+                        {
+                            "name": BROKER_SETUP,
+                            "image": IMAGE,
+                            "imagePullPolicy": "IfNotPresent",
+                            "command": ["python", "-m", "ops.deploy.broker_setup"],
+                            "envFrom": [{"configMapRef": {"name": "onestop-config"}}],
+                            "env": broker_setup_env(),
+                            "resources": {
+                                "requests": {"cpu": "50m", "memory": "128Mi"},
+                                "limits": {"cpu": "500m", "memory": "256Mi"},
+                            },
+                            "securityContext": CONTAINER_SECURITY,
+                            "volumeMounts": [{"name": "tmp", "mountPath": "/tmp"}],
+                        }
+                    ],
+                    "volumes": [{"name": "tmp", "emptyDir": {}}],
+                },
+            },
+        },
     }
 
 
 def deployment(name, command, extra):
     pod_spec = {
-        "securityContext": {
-            "runAsNonRoot": True,
-            "runAsUser": 10001,
-            "runAsGroup": 10001,
-            "fsGroup": 10001,
-            "seccompProfile": {"type": "RuntimeDefault"},
-        },
+        "securityContext": POD_SECURITY,
+        "automountServiceAccountToken": False,  # no process of the mesh talks to Kubernetes
         "terminationGracePeriodSeconds": 30,
         "containers": [container(name, command, extra)],
         "volumes": [{"name": "tmp", "emptyDir": {}}],
@@ -222,24 +293,8 @@ def deployment(name, command, extra):
                 "secret": {"secretName": "onestop-license-signing-key", "defaultMode": 0o440},
             }
         )
-    if name == "routing":  # the department boundary exists before tasks are published
-        topology = container(name, ["python", "-m", "ops.deploy.broker_setup"], {})
-        topology["env"] = broker_setup_env()
-        pod_spec["initContainers"] = [
-            {
-                key: topology[key]
-                for key in (
-                    "image",
-                    "imagePullPolicy",
-                    "envFrom",
-                    "env",
-                    "resources",
-                    "securityContext",
-                    "volumeMounts",
-                )
-            }
-            | {"name": "broker-topology", "command": ["python", "-m", "ops.deploy.broker_setup"]}
-        ]
+    if name in config.SERVICES:  # the topology job's work done, seen with its own user only
+        pod_spec["initContainers"] = [wait_for_broker(name)]
     spec = {
         "selector": {"matchLabels": labels(name)},
         "strategy": {
@@ -492,9 +547,7 @@ def network_policy(name, selector, ingress=None, egress=None):
 def _process_policy(name):
     """A mesh process: out to the broker (and the store, for a service); in from the gateway
     (a service's HTTP) and from Prometheus (its metrics port)."""
-    # routing's init container applies the topology through the management API
-    broker_ports = (5672, 15672) if name == "routing" else (5672,)
-    egress = [{"to": [pods(BROKER_PODS)], "ports": tcp(*broker_ports)}]
+    egress = [{"to": [pods(BROKER_PODS)], "ports": tcp(5672)}]
     ingress = [
         {"from": [namespace(MONITORING_NAMESPACE)], "ports": tcp(default_metrics_port(name))}
     ]
@@ -538,7 +591,8 @@ def network_policies(names):
         BROKER_PODS,
         ingress=[
             {"from": mesh, "ports": tcp(5672)},
-            {"from": [pods(labels("routing"))], "ports": tcp(15672)},
+            # the topology job: the management API (and AMQP, to check the users log in)
+            {"from": [pods(labels(BROKER_SETUP))], "ports": tcp(5672, 15672)},
             # external departments: AMQP over TLS only, from outside the cluster
             {"ports": tcp(5671)},
             {"from": [pods(BROKER_PODS)]},  # clustering between the nodes
@@ -557,6 +611,12 @@ def network_policies(names):
         ],
         egress=[{"to": [pods(STORE_PODS)]}],
     )
+    # the topology job: out to RabbitMQ's AMQP and management API, nothing comes in
+    setup = network_policy(
+        BROKER_SETUP,
+        labels(BROKER_SETUP),
+        egress=[{"to": [pods(BROKER_PODS)], "ports": tcp(5672, 15672)}],
+    )
     deny = network_policy("default-deny", {})
     deny["spec"] = {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}
     return [
@@ -565,6 +625,7 @@ def network_policies(names):
         gateway,
         broker,
         store,
+        setup,
         *[
             _frontend_policy(n) if n in config.FRONTENDS else _process_policy(n)
             for n in names
@@ -605,6 +666,7 @@ def generated_files():
             + network_policies(mesh_names(demo=True))[-len(config.DEPARTMENT_CONSUMERS) :]
         ),
         KUBE_DIR / "base" / "mesh.yaml": render(mesh_documents()),
+        KUBE_DIR / "base" / "broker-setup.yaml": render([broker_setup_job()]),
         KUBE_DIR / "base" / "autoscaling.yaml": render(autoscaling_documents()),
         KUBE_DIR / "components" / "monitoring" / "generated.yaml": render(monitoring_documents()),
     }

@@ -2,7 +2,9 @@
 
 deploy/rabbitmq/definitions.json holds the department boundary for one virtual
 host: the exchanges, one durable queue per department, routing's results queue,
-the dead-letter queue and the retry (delay) queues, as quorum queues. It holds no users: importing
+the dead-letter queue and the retry (delay) queues, as quorum queues; and the exchanges
+the services use that no service user may declare (`nameko-rpc`, every `<source>.events`:
+read from the service classes, docs/adr/0031). It holds no users: importing
 definitions at boot would skip RabbitMQ's default user, and a file with users
 would carry credentials. The topology job (`python -m ops.deploy.broker_setup`,
 the same step `make run` does with declare_all) imports it through the
@@ -15,6 +17,7 @@ from pathlib import Path
 
 from services.catalog.domain import load_data
 from onestop.contracts import topology
+from ops.deploy.broker_permissions import topology_exchanges
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFINITIONS = ROOT / "deploy" / "rabbitmq" / "definitions.json"
@@ -79,6 +82,7 @@ def definitions(department_codes=None):
                 topology.results_exchange,
                 topology.dead_letter_exchange,
                 *[q.exchange for q in retry_queues],
+                *topology_exchanges(),
             )
         ],
         "queues": [_queue(q) for q in queues],

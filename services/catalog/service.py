@@ -1,10 +1,9 @@
 """catalog: packages, items, departments, regions, calendar and versions over HTTP (answers
 in views.py); get_scenario and plan over RPC, answered from memory."""
 
-from nameko.rpc import rpc
-
 from onestop.common.clock import utcnow
 from onestop.common.http import http, load, load_query
+from onestop.common.messaging import rpc
 from onestop.common.service import ServiceBase
 from services.catalog import views
 from services.catalog.domain import PlanError, UnknownScenario

@@ -1,6 +1,5 @@
 """license: issues signed e-licences on approval; verify, revoke, expire; wallet; reuse by RPC."""
 
-from nameko.rpc import rpc
 from nameko.timer import timer
 
 from onestop.common.auth import acting_applicant
@@ -9,7 +8,7 @@ from onestop.common.clock import Clock
 from onestop.common.collectors import StoreGauges
 from onestop.common.errors import Conflicting, Invalid, Unknown
 from onestop.common.http import http, load, load_query, read_json, validated
-from onestop.common.messaging import event_handler
+from onestop.common.messaging import event_handler, rpc
 from onestop.common.mongo import Storage
 from onestop.common.outbox import Outbox, event, with_ids
 from onestop.common.service import ServiceBase

@@ -28,7 +28,8 @@ from nameko.standalone.rpc import ServiceRpcProxy
 
 from onestop.common import broker_users
 from onestop.contracts.topology import declare_all, department_queue, tasks_exchange
-from ops.deploy.broker_permissions import service_grants
+from ops.deploy import wait_for_broker
+from ops.deploy.broker_permissions import service_grants, topology_exchanges
 from services.catalog.service import CatalogService
 from services.routing.service import RoutingService
 from tests.support.amqp import take
@@ -54,7 +55,8 @@ def broker():
     guest = reset_vhost(VHOST)
     departments = _catalog_departments()
     with Connection(guest) as connection:
-        declare_all(connection, departments)
+        # the topology job's part: the services' exchanges too (nameko-rpc, *.events)
+        declare_all(connection, departments, topology_exchanges())
         # intake's event queue exists, as when intake has run once
         Queue(
             INTAKE_QUEUE,
@@ -197,3 +199,55 @@ def test_a_department_user_cannot_read_another_departments_queue(broker):
     uri = broker["department"](own)
     assert not refused(consume_from(uri, department_queue(own).name))
     assert refused(consume_from(uri, department_queue(other).name))
+
+
+def test_a_service_waits_for_the_topology_with_its_own_user_only(broker):
+    """Kubernetes' wait-for-broker init container (ADR 0031): with the service's own URI it
+    sees its exchanges declared (passively: no right needed), one not declared yet, and a
+    user the topology job has not created yet (here: a wrong password) cannot log in."""
+    routing = broker["service"]("routing")
+    names = wait_for_broker.expected_exchanges("routing")
+    assert "approval.tasks" in names
+    assert wait_for_broker.missing_exchanges(routing, names) == []
+    assert wait_for_broker.missing_exchanges(routing, ["approval.tasks", "nobody.events"]) == [
+        "nobody.events"
+    ]
+    wait_for_broker.wait(routing, names, seconds=5)
+    wrong = routing.replace(f"{SERVICE_PREFIX}routing:", f"{SERVICE_PREFIX}routing:x", 1)
+    with pytest.raises(RuntimeError, match="cannot log in yet"):
+        wait_for_broker.wait(wrong, names, seconds=0, pause=0)
+
+
+def declare_exchange(uri, name):
+    def action():
+        with Connection(uri) as connection:
+            Exchange(name, type="topic", durable=True).bind(connection.channel()).declare()
+
+    return action
+
+
+def delete_exchange(uri, name):
+    def action():
+        with Connection(uri) as connection:
+            connection.channel().exchange_delete(name)
+
+    return action
+
+
+def test_a_service_configures_only_its_own_queues_and_exchange(broker):
+    """ADR 0031: the exchanges a service binds to or publishes on that are not its own are
+    the topology's; its user may neither declare nor delete them (nameko's consumers only
+    look them up, onestop/common/messaging.py), while the mesh above runs with these
+    rights."""
+    routing = broker["service"]("routing")
+    for name in ("intake.events", "license.events", "nameko-rpc", "approval.tasks"):
+        assert refused(delete_exchange(routing, name)), name
+        assert refused(declare_exchange(routing, name)), name
+    for name in ("approval.dead", "approval.retry.5s"):
+        assert refused(delete_exchange(routing, name)), name
+    intake = broker["service"]("intake")
+    assert refused(delete_exchange(intake, "routing.events"))
+    assert refused(delete_exchange(intake, "operators.events"))
+    # its own exchange it declares (its outbox's events), and may
+    assert not refused(declare_exchange(routing, "routing.events"))
+    assert not refused(declare_exchange(intake, "intake.events"))

@@ -63,3 +63,27 @@ def test_rpc_and_events_are_narrowed_by_routing_key(grants):
     # license hears of routing's decisions, not of every routing event
     assert topic(grants, "license", "routing.events", "read", "application_decided")
     assert not topic(grants, "license", "routing.events", "read", "application_updated")
+
+
+def test_a_service_configures_only_its_own_queues_and_events_exchange(grants):
+    """docs/adr/0031: what it binds to or publishes on that is not its own is the
+    topology's (declared by the topology job, looked up by the services)."""
+    import json
+
+    from ops.deploy.rabbitmq import DEFINITIONS
+
+    declared = {e["name"] for e in json.loads(DEFINITIONS.read_text())["exchanges"]}
+    assert {"nameko-rpc", "routing.events", "intake.events", "operators.events"} <= declared
+    for service in config.SERVICES:
+        for name in declared - {f"{service}.events"}:
+            assert not allowed(grants, service, "configure", name), (service, name)
+        own = f"{service}.events"
+        assert allowed(grants, service, "configure", own) == (
+            own in declared and service != "catalog"
+        )
+    assert allowed(grants, "routing", "configure", "routing.results")  # its own queue
+    assert allowed(grants, "catalog", "configure", "rpc-catalog")
+    assert not allowed(grants, "catalog", "configure", "rpc-license")
+    for seconds in (1, 5, 15, 30):  # the retries: publish only
+        assert allowed(grants, "routing", "write", f"approval.retry.{seconds}s")
+        assert not allowed(grants, "routing", "read", f"approval.retry.{seconds}s")

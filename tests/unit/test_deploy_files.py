@@ -358,8 +358,78 @@ def test_every_process_has_a_safe_deployment_a_service_and_a_disruption_budget(r
                 assert container[probe]["httpGet"]["port"] == "http", (name, probe)
             assert container["resources"]["limits"] and container["resources"]["requests"]
             assert container["securityContext"]["readOnlyRootFilesystem"] is True
-    routing_init = deployments["routing"]["spec"]["template"]["spec"]["initContainers"][0]
-    assert routing_init["command"][-1] == "ops.deploy.broker_setup"
+    for name in config.SERVICES:  # they wait for the topology job, with their own user
+        [wait] = deployments[name]["spec"]["template"]["spec"]["initContainers"]
+        assert wait["command"][-1] == "ops.deploy.wait_for_broker", name
+        assert wait["securityContext"]["readOnlyRootFilesystem"] is True
+
+
+def pod_env(pod):
+    """Every environment variable a pod's containers (init containers too) are given, with
+    where its value comes from."""
+    return [
+        (container["name"], env)
+        for container in pod.get("initContainers", []) + pod["containers"]
+        for env in container.get("env", [])
+    ]
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_the_broker_topology_is_a_job_of_its_own_and_only_it_holds_the_broker_secrets(
+    rendered, overlay
+):
+    """docs/adr/0031: the administrator's URI (onestop-amqp), the departments' secret
+    (onestop-broker-users) and every service's password are in the broker-setup Job, which
+    runs to its end, no service account token, talking to RabbitMQ only; no Deployment's pod
+    carries them, and a service's pod carries its own password only (its init container
+    included)."""
+    documents = rendered[overlay]
+    [job] = by_kind(documents, "Job").values()
+    assert job["metadata"]["name"] == "broker-setup"
+    spec = job["spec"]
+    assert spec["backoffLimit"] > 0 and spec["ttlSecondsAfterFinished"] > 0
+    pod = spec["template"]["spec"]
+    assert pod["automountServiceAccountToken"] is False and "serviceAccountName" not in pod
+    assert pod["restartPolicy"] == "OnFailure"
+    [setup] = pod["containers"]
+    assert setup["command"][-1] == "ops.deploy.broker_setup"
+    env = {e["name"]: e["valueFrom"]["secretKeyRef"] for _, e in pod_env(pod)}
+    assert env["AMQP_URI"]["name"] == "onestop-amqp"
+    assert env["BROKER_USERS_SECRET"]["name"] == "onestop-broker-users"
+    for name in config.SERVICES:
+        variable = broker_users.service_password_variable(name)
+        assert env[variable] == {"name": "onestop-broker-service-users", "key": name}
+    held = {}
+    for name, deployment in by_kind(documents, "Deployment").items():
+        pod = deployment["spec"]["template"]["spec"]
+        assert pod["automountServiceAccountToken"] is False, name
+        for container, e in pod_env(pod):
+            where = e.get("valueFrom", {}).get("secretKeyRef", {})
+            assert where.get("name") != "onestop-amqp", (name, container, e["name"])
+            # the reference departments (demo only) derive their departments' users from it
+            department_secret = where.get("name") == "onestop-broker-users" or e["name"] in (
+                "BROKER_USERS_SECRET",
+                "DEPARTMENT_AMQP_URIS",
+            )
+            assert not department_secret or name in config.DEPARTMENT_CONSUMERS, (name, container)
+            assert not e["name"].startswith("BROKER_PASSWORD_"), (name, container)
+            assert "RABBITMQ_" not in e["name"] or "URL" in e["name"], (name, container)
+            if where.get("name") == "onestop-broker-service-users":
+                held.setdefault(name, set()).add(where["key"])
+    # a service's pod: its own password only; nobody else's pod holds any
+    assert held == {name: {name} for name in config.SERVICES}
+    policies = by_kind(documents, "NetworkPolicy")
+    setup_policy = policies["broker-setup"]["spec"]
+    assert setup_policy["policyTypes"] == ["Egress"]
+    assert setup_policy["egress"] == [
+        {
+            "to": [{"podSelector": {"matchLabels": {"app.kubernetes.io/component": "rabbitmq"}}}],
+            "ports": [{"protocol": "TCP", "port": 5672}, {"protocol": "TCP", "port": 15672}],
+        }
+    ]
+    management = [rule for rule in policies["rabbitmq"]["spec"]["ingress"] if "15672" in str(rule)]
+    for rule in management:  # the management API: the job and the operators' namespaces
+        assert "broker-setup" in str(rule) or "namespaceSelector" in str(rule), rule
 
 
 def test_the_broker_is_a_quorum_cluster_and_the_store_a_replica_set(rendered):
@@ -458,8 +528,8 @@ def test_only_the_department_consumers_get_the_broker_users_secret(rendered):
     """The reference department consumers connect as their departments' broker users: in
     containers they derive the passwords from the secret. No service does: routing's
     officer API applies an officer's decision itself (ADR 0029), so a compromised routing
-    cannot pose as a department. (routing's Kubernetes pod runs the broker-topology init
-    container, which creates every user; routing's own container gets none of it.)"""
+    cannot pose as a department. (In Kubernetes the broker-setup Job, which creates every
+    user, holds it: test_the_broker_topology_is_a_job_of_its_own_...)"""
     department_consumers = {"departments-nameko", "departments-pika"}
     department_credentials = {"BROKER_USERS_SECRET", "DEPARTMENT_AMQP_URIS"}
     services = compose_file()["services"]
@@ -687,8 +757,7 @@ def test_network_policies_allow_only_what_each_component_needs(rendered):
     assert "27017" not in str(gateway["egress"]) and "5672" not in str(gateway["egress"])
     for service in config.SERVICES:
         spec = policies[service]["spec"]
-        assert ports(spec["egress"]) <= {5672, 15672, 27017}
-        assert 15672 not in ports(spec["egress"]) or service == "routing"
+        assert ports(spec["egress"]) <= {5672, 27017}  # no management API (the job's)
         # Prometheus reaches the metrics port, nothing else comes in but the gateway
         sources = {str(r["from"]) for r in spec["ingress"]}
         assert all("monitoring" in s or "gateway" in s for s in sources)
