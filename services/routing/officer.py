@@ -15,10 +15,12 @@ where a consumed result is judged by its broker user (routing/boundary.py;
 docs/adr/0029-officer-decisions-applied-directly.md).
 
 Each decision has a message id, remembered on the task, so it is applied once. A request
-with an `Idempotency-Key` header gets the id derived from the officer, the task and the key:
-sent again, it changes nothing and gets the same answer.
+with an `Idempotency-Key` header gets the id derived from the officer, the task, the key and
+the body: sent again, it changes nothing and gets the same answer; the same key with another
+body is another decision (a 409 once the task is decided).
 """
 
+import json
 import logging
 import uuid
 
@@ -35,9 +37,11 @@ log = logging.getLogger(__name__)
 MAX_IDEMPOTENCY_KEY = 128
 
 
-def decision_id(officer, task_id, request):
-    """The decision's message id: derived from the officer, the task and the request's
-    Idempotency-Key when it has one (a retry names the same decision), else new."""
+def decision_id(officer, task_id, request, body):
+    """The decision's message id: derived from the officer, the task, the request's
+    Idempotency-Key and what it decides, when it has a key (a retry names the same
+    decision; the same key with another body is another decision, refused with a 409 once
+    the task is decided), else new."""
     key = request.headers.get("Idempotency-Key", "").strip()
     if not key:
         return uuid.uuid4().hex
@@ -46,7 +50,8 @@ def decision_id(officer, task_id, request):
             "the Idempotency-Key is too long",
             fields={"Idempotency-Key": [f"at most {MAX_IDEMPOTENCY_KEY} characters"]},
         )
-    return uuid.uuid5(uuid.NAMESPACE_URL, f"officer:{officer.sub}:{task_id}:{key}").hex
+    decided = json.dumps(body, sort_keys=True, default=str)
+    return uuid.uuid5(uuid.NAMESPACE_URL, f"officer:{officer.sub}:{task_id}:{key}:{decided}").hex
 
 
 class OfficerApi:
@@ -70,7 +75,7 @@ class OfficerApi:
         application_id = task_id.rpartition(":")[0]
         workflow = self.store.get(application_id) if application_id else None
         task = views.task_at_office(workflow, task_id, officer.office)
-        message_id = decision_id(officer, task_id, request)
+        message_id = decision_id(officer, task_id, request, body)
         if views.already_applied(task, message_id):  # the same request again
             return officer, body, message_id
         task = find(workflow, task_id, officer.office)

@@ -202,6 +202,9 @@ def test_a_retried_decision_with_its_idempotency_key_decides_once(client, mesh, 
         if h["cause"] == "approval_result" and HEALTH_ITEM in h["transition"]
     ]
     assert len(decided) == 1 and decided[0]["by"] == "officer-0001"
+    # the same key with another decision is not a retry: the task is decided, a 409
+    other = decide(mesh, held["task_id"], headers, decision="rejected", reason="不符合条件")
+    assert other.status_code == 409, other.text
     plain = officer_of(held["office"])
     assert decide(mesh, held["task_id"], plain, **body).status_code == 409
     too_long = dict(plain, **{"Idempotency-Key": "k" * 129})
